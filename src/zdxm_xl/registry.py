@@ -1,0 +1,310 @@
+"""The column registry: the one place that says what every column is.
+
+Header text, model field, kind of value, unit, whether it is required, dropdown values and
+help text live here. The master workbook, the official plan tables, the unit templates, the
+checker, the ledger and the generated docs all read these definitions; adding a column is
+one edit in this file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "STAGES",
+    "IMPLEMENTATION_STAGES",
+    "SECTORS",
+    "STATUSES",
+    "PERMIT_STATUSES",
+    "YES_NO",
+    "SUBMISSION_RESULTS",
+    "CHANGE_KINDS",
+    "DEFAULT_COUNTIES",
+    "Kind",
+    "Column",
+    "SheetSpec",
+    "IMPLEMENTATION",
+    "PREPARATORY",
+    "UNITS",
+    "LEDGER",
+    "SUBMISSIONS",
+    "CHANGES",
+    "SUMMARY_SHEET",
+    "SUMMARY",
+    "SETTINGS_SHEET",
+    "SYSTEM_SHEET",
+    "COUNTY_TABLE",
+    "MASTER_TABLES",
+    "PERMITS",
+]
+
+IMPLEMENTATION_STAGES = ("新开工", "续建", "竣工")
+STAGES = (*IMPLEMENTATION_STAGES, "预备")
+SECTORS = ("基础设施", "产业发展", "民生保障", "生态环保")
+STATUSES = ("在库", "已退出")
+PERMIT_STATUSES = ("未启动", "办理中", "已办结", "不涉及")
+YES_NO = ("是", "否")
+SUBMISSION_RESULTS = ("已合并", "被替换", "未通过", "重复")
+CHANGE_KINDS = ("年初导入", "增补", "退出", "阶段转换", "修改")
+
+# Liuzhou's 县区, written into a new master's 设置 sheet; the office keeps the list there.
+DEFAULT_COUNTIES = (
+    "城中区", "鱼峰区", "柳南区", "柳北区", "柳江区", "柳城县", "鹿寨县", "融安县",
+    "融水苗族自治县", "三江侗族自治县", "柳东新区", "阳和工业新区（北部生态新区）",
+)
+
+
+class Kind(StrEnum):
+    """What a column holds, and so how it is read, written, formatted and validated."""
+
+    TEXT = "文本"
+    MONEY = "金额"  # Decimal 万元, at most two places
+    INT = "整数"
+    DATE = "日期"
+    MONTH = "年月"
+    DATETIME = "日期时间"
+    CHOICE = "选项"  # one of ``choices`` (or of a list kept in the workbook)
+    UNIT_LIST = "单位列表"  # ordered names joined by 、
+    YEARS = "起止年限"  # 2022-2024
+    PERIOD = "报告期"  # 2022-03
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: the Chinese header people see and the English field code uses."""
+
+    field: str
+    header: str
+    kind: Kind = Kind.TEXT
+    unit: str | None = None
+    required: bool = False
+    choices: tuple[str, ...] | None = None
+    choices_from: str | None = None  # a list kept in the workbook, e.g. "县区"
+    help: str = ""
+    width: int = 12
+
+    @property
+    def title(self) -> str:
+        """The header cell text: ``总投资（万元）`` for money, the bare header otherwise."""
+        return f"{self.header}（{self.unit}）" if self.unit else self.header
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """A sheet holding one Excel table whose header row is ``columns``."""
+
+    sheet: str  # Chinese sheet name, fixed
+    table: str  # Excel table name (ASCII: some editors mishandle others)
+    columns: tuple[Column, ...]
+    help: str = ""
+
+    def column(self, field: str) -> Column:
+        for col in self.columns:
+            if col.field == field:
+                return col
+        raise KeyError(field)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(col.field for col in self.columns)
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        return tuple(col.title for col in self.columns)
+
+
+def _money(field: str, header: str, help: str, required: bool = False, width: int = 14) -> Column:
+    return Column(field, header, Kind.MONEY, unit="万元", required=required, help=help,
+                  width=width)
+
+
+# ---- plan columns shared by 实施项目 and 预备项目 -------------------------------------------
+_ID = Column("id", "项目编号", width=13,
+             help="系统内项目的固定编号，如 ZD2022-0001；留空时由系统生成，之后不再改变")
+_CODE = Column("code", "项目代码", width=26,
+               help="全国投资项目在线审批监管平台赋予的代码，格式 YYMM-AAAAAA-BB-CC-DDDDDD，可空")
+_NAME = Column("name", "项目名称", required=True, width=40, help="项目全称")
+_STAGE = Column("stage", "阶段", Kind.CHOICE, required=True, choices=IMPLEMENTATION_STAGES,
+                width=8, help="新开工：今年开工；续建：往年已开工；竣工：今年建成")
+_SECTOR = Column("sector", "行业分类", Kind.CHOICE, required=True, choices=SECTORS, width=10,
+                 help="基础设施、产业发展、民生保障、生态环保四类之一")
+_COUNTY = Column("county", "县区", Kind.CHOICE, choices_from="县区", width=14,
+                 help="项目所在县区，取自“设置”工作表的县区列表")
+_CONTENT = Column("content", "建设内容及规模", width=50, help="主要建设内容和规模")
+_YEARS = Column("years", "建设起止年限", Kind.YEARS, width=12, help="如 2022-2024")
+_TOTAL = _money("total_investment", "总投资", "项目总投资", required=True)
+_PRIOR = _money("prior_completed", "截至上年底累计完成投资",
+                "截至上年12月底累计完成的投资，新开工项目为 0", width=16)
+_ANNUAL = _money("annual_plan", "年度计划投资", "本年度计划完成的投资", required=True)
+_ANNUAL_CONTENT = Column("annual_content", "年度建设内容", width=40, help="本年度计划完成的建设内容")
+_PLANNED_START = Column("planned_start", "计划开工时间", Kind.MONTH, width=12,
+                        help="计划开工的年月")
+_PLANNED_END = Column("planned_end", "计划竣工时间", Kind.MONTH, width=12, help="计划竣工的年月")
+_UNITS = Column("units", "责任单位", Kind.UNIT_LIST, required=True, width=30,
+                help="一个或多个单位，用“、”分隔；排第一的为牵头单位，负责每月报送")
+_OWNER = Column("owner", "项目业主", width=24, help="项目业主单位")
+_AGENT = Column("agent", "代建单位", width=20, help="代建单位，可空")
+_BATCH = Column("batch", "批次", width=10, help="“年初”或增补批次名称")
+_STATUS = Column("status", "状态", Kind.CHOICE, choices=STATUSES, width=8,
+                 help="在库，或已退出（取消重大项目资格，记录保留）")
+_EXIT_DATE = Column("exit_date", "退出日期", Kind.DATE, width=12, help="取消资格的日期")
+_EXIT_REASON = Column("exit_reason", "退出原因", width=24, help="取消资格的原因")
+
+IMPLEMENTATION = SheetSpec(
+    "实施项目", "ImplementationProjects",
+    (_ID, _CODE, _NAME, _STAGE, _SECTOR, _COUNTY, _CONTENT, _YEARS, _TOTAL, _PRIOR, _ANNUAL,
+     _ANNUAL_CONTENT, _PLANNED_START, _PLANNED_END, _UNITS, _OWNER, _AGENT, _BATCH, _STATUS,
+     _EXIT_DATE, _EXIT_REASON),
+    help="今年在建的重大项目（新开工、续建、竣工），一行一个项目",
+)
+PREPARATORY = SheetSpec(
+    "预备项目", "PreparatoryProjects",
+    (_ID, _CODE, _NAME, _SECTOR, _COUNTY, _CONTENT, _YEARS, _TOTAL, _PLANNED_START, _UNITS,
+     _OWNER, _AGENT, _BATCH, _STATUS, _EXIT_DATE, _EXIT_REASON),
+    help="尚未开工、重点推进前期工作的项目，一行一个项目",
+)
+
+
+def _contact(role: str, field: str, email: bool) -> tuple[Column, ...]:
+    cols = (
+        Column(f"{field}_name", role, width=10, help=f"{role}姓名"),
+        Column(f"{field}_title", f"{role}职务", width=16, help=f"{role}职务"),
+        Column(f"{field}_phone", f"{role}电话", width=16, help=f"{role}联系电话（手机或座机）"),
+    )
+    if email:
+        cols += (Column(f"{field}_email", f"{role}邮箱", width=24, help=f"{role}电子邮箱"),)
+    return cols
+
+
+UNITS = SheetSpec(
+    "责任单位", "Units",
+    (Column("name", "单位名称", required=True, width=30, help="与项目表“责任单位”中写法一致"),
+     Column("code", "单位代码", width=10, help="单位简码，可空"),
+     *_contact("责任专员", "commissioner", email=False),
+     *_contact("联络员", "liaison", email=True),
+     *_contact("信息员", "informant", email=True)),
+    help="每个责任单位一行：责任专员、联络员、信息员的联系方式",
+)
+
+PERMITS = (
+    ("permit_investment", "投资许可", "立项审批、核准或备案"),
+    ("permit_planning", "规划许可", "建设用地/工程规划许可"),
+    ("permit_land", "用地许可", "用地预审、供地"),
+    ("permit_environment", "环境许可", "环境影响评价批复"),
+    ("permit_energy", "节能许可", "节能审查意见"),
+    ("permit_construction", "施工许可", "施工许可证"),
+)
+_PERMIT_COLUMNS = tuple(
+    Column(field, header, Kind.CHOICE, choices=PERMIT_STATUSES, width=9,
+           help=f"{header}（{detail}）：未启动、办理中、已办结或不涉及")
+    for field, header, detail in PERMITS
+)
+
+LEDGER = SheetSpec(
+    "月报台帐", "Ledger",
+    (Column("period", "报告期", Kind.PERIOD, required=True, width=9, help="如 2022-03"),
+     Column("project_id", "项目编号", required=True, width=13, help="对应项目表的项目编号"),
+     Column("project_name", "项目名称", width=36, help="报送时的项目名称（便于阅读）"),
+     Column("unit", "牵头单位", width=24, help="报送该行的牵头单位"),
+     _money("month_completed", "本月完成投资", "本报告期当月完成的投资"),
+     _money("year_completed", "本年累计完成投资", "1月至本报告期累计完成的投资", width=16),
+     _money("total_completed", "开工以来累计完成投资", "项目开工以来累计完成的投资", width=18),
+     Column("started", "是否开工", Kind.CHOICE, choices=YES_NO, width=8, help="是或否"),
+     Column("start_date", "实际开工时间", Kind.DATE, width=12, help="实际开工的日期"),
+     Column("completed", "是否竣工", Kind.CHOICE, choices=YES_NO, width=8, help="是或否"),
+     Column("end_date", "实际竣工时间", Kind.DATE, width=12, help="实际竣工的日期"),
+     Column("progress", "形象进度", width=36, help="本月工程形象进度"),
+     *_PERMIT_COLUMNS,
+     Column("planned_start", "计划开工时间", Kind.MONTH, width=12, help="预备项目填报的计划开工年月"),
+     Column("preparation", "前期工作进展", width=36, help="预备项目前期工作进展"),
+     Column("problems", "存在问题", width=30, help="项目推进中存在的问题"),
+     Column("coordination", "需协调事项", width=30, help="需要市级层面协调解决的事项"),
+     Column("source_sha256", "来源文件sha256", width=20, help="该行数据来源文件的内容指纹")),
+    help="每个报告期每个项目一行，来自各单位报送并已通过校验的月报",
+)
+
+SUBMISSIONS = SheetSpec(
+    "报送记录", "Submissions",
+    (Column("period", "报告期", Kind.PERIOD, required=True, width=9),
+     Column("unit", "单位", width=24),
+     Column("file_name", "文件名", width=36),
+     Column("sha256", "sha256", width=20, help="文件内容指纹，用于识别重复报送和归档"),
+     Column("received_at", "接收时间", Kind.DATETIME, width=18),
+     Column("processed_at", "处理时间", Kind.DATETIME, width=18),
+     Column("result", "结果", Kind.CHOICE, choices=SUBMISSION_RESULTS, width=8),
+     Column("errors", "错误数", Kind.INT, width=7),
+     Column("warnings", "警告数", Kind.INT, width=7),
+     Column("on_time", "是否按时", Kind.CHOICE, choices=YES_NO, width=8)),
+    help="每收到一个报送文件一行",
+)
+
+CHANGES = SheetSpec(
+    "变更记录", "Changes",
+    (Column("time", "时间", Kind.DATETIME, required=True, width=18),
+     Column("operator", "操作人", width=12),
+     Column("kind", "变更类型", Kind.CHOICE, choices=CHANGE_KINDS, width=10),
+     Column("project_id", "项目编号", width=13),
+     Column("project_name", "项目名称", width=36),
+     Column("field", "字段", width=14),
+     Column("old", "原值", width=20),
+     Column("new", "新值", width=20),
+     Column("reason", "原因", width=30),
+     Column("batch", "批次", width=12)),
+    help="计划的每一次变动：导入、增补、退出、阶段转换、字段修改",
+)
+
+SUMMARY_SHEET = "汇总"
+SUMMARY = SheetSpec(
+    SUMMARY_SHEET, "PlanSummary",
+    (Column("stage", "阶段", width=10, help="实施项目合计、新开工、续建、竣工或预备"),
+     Column("sector", "行业分类", width=10, help="合计或四类行业之一"),
+     Column("count", "项目数", Kind.INT, width=8, help="在库项目个数"),
+     Column("total_investment", "总投资", Kind.MONEY, unit="亿元", width=14,
+            help="总投资之和，由万元精确求和后四舍五入到 0.01 亿元"),
+     Column("annual_plan", "年度计划投资", Kind.MONEY, unit="亿元", width=16,
+            help="年度计划投资之和（预备项目无），同样只舍入一次")),
+    help="计划汇总：按阶段和行业分类的项目数、总投资、年度计划投资",
+)
+SETTINGS_SHEET = "设置"
+SYSTEM_SHEET = "系统"  # very hidden: format version and the office's secret key
+COUNTY_TABLE = SheetSpec(
+    SETTINGS_SHEET, "Counties",
+    (Column("county", "县区", required=True, width=28, help="本市县区（含新区），项目表下拉取自此表"),),
+)
+
+# Sheets whose whole content is one table, in the order they appear in the workbook.
+MASTER_TABLES = (IMPLEMENTATION, PREPARATORY, UNITS, LEDGER, SUBMISSIONS, CHANGES)
+
+# ---- 设置: one row per setting (项目 | 值 | 说明); defaults live on ``models.Settings`` ----
+SETTINGS = (
+    Column("year", "年度", Kind.INT, required=True, help="计划年度，如 2022"),
+    Column("city", "城市名称", help="写入汇总、简报的城市名称，如 柳州市"),
+    Column("current_period", "当前报告期", Kind.PERIOD, help="正在收集的报告期，如 2022-03"),
+    Column("deadline_day", "截止日（次月几日）", Kind.INT,
+           help="报告期次月的第几日为报送截止日，默认 5 日"),
+    Column("inbox_dir", "收件目录", help="各单位报送文件的存放目录（相对台账所在目录或绝对路径）"),
+    Column("output_dir", "输出目录", help="模板、简报、通报的输出目录"),
+    Column("archive_dir", "归档目录", help="已处理报送文件按内容指纹归档的目录"),
+    Column("bulletin_issue", "简报期数", Kind.INT, help="上一期简报的期数，下一期自动加 1"),
+    Column("publisher", "编印单位", help="简报落款的编印单位，如 柳州市重大项目建设推进办公室"),
+    Column("benchmark_method", "时序进度方法", Kind.CHOICE,
+           choices=("月数/12", "月数×10%", "按月目标"),
+           help="时序进度的算法：月数/12（默认）、月数×10%，或按“各月目标”"),
+    Column("monthly_targets", "各月目标（%）", help="按月目标时，1—12 月的累计目标，用逗号分隔"),
+    Column("yellow_margin", "黄色预警差距（百分点）", Kind.INT,
+           help="完成率低于时序进度不超过此差距为黄色，默认 10"),
+    Column("red_margin", "红色预警差距（百分点）", Kind.INT,
+           help="完成率低于时序进度超过此差距为红色，默认 30"),
+    Column("weight_investment", "考核权重：投资完成率", Kind.INT, help="考核得分中投资完成率的权重"),
+    Column("weight_start", "考核权重：开工率", Kind.INT, help="考核得分中新开工项目开工率的权重"),
+    Column("weight_completion", "考核权重：竣工率", Kind.INT, help="考核得分中竣工项目竣工率的权重"),
+    Column("weight_timeliness", "考核权重：报送及时率", Kind.INT, help="考核得分中按时报送率的权重"),
+)
+SETTINGS_TABLE = SheetSpec(
+    SETTINGS_SHEET, "Settings",
+    (Column("label", "项目", required=True, width=24),
+     Column("value", "值", width=36),
+     Column("help", "说明", width=60)),
+)
+__all__ += ["SETTINGS", "SETTINGS_TABLE"]

@@ -1,0 +1,168 @@
+"""Between records and table rows, driven by the registry.
+
+``decode_table`` turns the rows a workbook gateway read (header row + value rows, in any
+column order) into pydantic records; ``encode_table`` turns records back into rows of cell
+values in the registry's column order. Both front ends' gateways (an openpyxl file, a live
+Excel book) exchange exactly these rows, so neither holds any business rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .money import AmountError, parse_amount
+from .registry import Column, Kind, SheetSpec
+from .values import clean_text, parse_date, parse_month, parse_period, parse_year_span, split_units
+
+__all__ = ["RowProblem", "decode_value", "encode_value", "decode_table", "encode_table",
+           "header_index", "is_blank_row"]
+
+R = TypeVar("R", bound=BaseModel)
+Cell = Any
+
+
+class RowProblem(ValueError):
+    """A value that cannot be read: where it is and why, in Chinese."""
+
+    def __init__(self, sheet: str, row: int, header: str, value: object, reason: str) -> None:
+        super().__init__(f"工作表“{sheet}”第{row}行“{header}”：{reason}（现为“{value}”）")
+        self.sheet, self.row, self.header, self.value, self.reason = sheet, row, header, value, reason
+
+
+def decode_value(column: Column, value: Cell) -> Any:
+    """One cell → the Python value of the column's kind; ``ValueError`` with a Chinese reason."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+    if value is None:
+        return None
+    kind = column.kind
+    if kind is Kind.MONEY:
+        try:
+            return parse_amount(value)
+        except AmountError as exc:
+            raise ValueError(exc.reason) from exc
+    if kind is Kind.INT:
+        amount = parse_amount(value)
+        if amount is None or amount != amount.to_integral_value():
+            raise ValueError("应为整数")
+        return int(amount)
+    if kind is Kind.DATE:
+        return parse_date(value)
+    if kind is Kind.MONTH:
+        return parse_month(value)
+    if kind is Kind.DATETIME:
+        if isinstance(value, datetime):
+            return value
+        parsed = parse_date(value)
+        return datetime(parsed.year, parsed.month, parsed.day) if parsed else None
+    if kind is Kind.PERIOD:
+        return parse_period(value)
+    if kind is Kind.UNIT_LIST:
+        return split_units(value) or None
+    if kind is Kind.YEARS:
+        return parse_year_span(value)
+    text = clean_text(value)
+    if kind is Kind.CHOICE and column.choices and text not in column.choices:
+        raise ValueError("应为" + "、".join(column.choices) + "之一")
+    return text or None
+
+
+def encode_value(column: Column, value: Any) -> Cell:
+    """A Python value → what a cell should hold (text stays text; see the gateways)."""
+    if value is None:
+        return None
+    kind = column.kind
+    if kind is Kind.UNIT_LIST:
+        return "、".join(value)
+    if kind is Kind.YEARS:
+        start, end = value
+        return f"{start}-{end}" if end != start else str(start)
+    if kind in (Kind.DATE, Kind.MONTH):
+        return value if isinstance(value, date) else parse_date(value)
+    if isinstance(value, Decimal | int | datetime | date):
+        return value
+    return str(value)
+
+
+def header_index(header: Sequence[Cell]) -> dict[str, int]:
+    """Header text → column position; columns are found by their text, so order is free."""
+    index: dict[str, int] = {}
+    for position, title in enumerate(header):
+        text = clean_text(title).replace("(", "（").replace(")", "）").replace(" ", "")
+        if text and text not in index:
+            index[text] = position
+    return index
+
+
+def is_blank_row(row: Sequence[Cell]) -> bool:
+    return all(value is None or (isinstance(value, str) and not value.strip()) for value in row)
+
+
+def decode_table(
+    spec: SheetSpec,
+    model: type[R],
+    header: Sequence[Cell],
+    rows: Iterable[Sequence[Cell]],
+    first_row: int = 2,
+    columns: Sequence[Column] | None = None,
+) -> tuple[list[R], list[RowProblem]]:
+    """Rows of a table → records, plus every problem found (nothing is silently dropped).
+
+    A missing required column is reported once as a problem on the header row.
+    """
+    columns = tuple(columns or spec.columns)
+    index = header_index(header)
+    problems: list[RowProblem] = []
+    present: list[tuple[Column, int]] = []
+    for column in columns:
+        if column.title in index:
+            present.append((column, index[column.title]))
+        elif column.required:
+            problems.append(RowProblem(spec.sheet, first_row - 1, column.title, "", "缺少这一列"))
+    if problems:
+        return [], problems
+    records: list[R] = []
+    for offset, row in enumerate(rows):
+        row_number = first_row + offset
+        if is_blank_row(row):
+            continue
+        data: dict[str, Any] = {}
+        row_problems: list[RowProblem] = []
+        for column, position in present:
+            raw = row[position] if position < len(row) else None
+            try:
+                value = decode_value(column, raw)
+            except ValueError as exc:
+                row_problems.append(RowProblem(spec.sheet, row_number, column.title, raw, str(exc)))
+                continue
+            if value is None and column.required:
+                row_problems.append(RowProblem(spec.sheet, row_number, column.title, "", "不能为空"))
+            elif value is not None:
+                data[column.field] = value
+        if not row_problems:
+            try:
+                records.append(model.model_validate(data))
+            except ValidationError as exc:
+                for error in exc.errors():
+                    field = str(error["loc"][0]) if error["loc"] else ""
+                    title = next((c.title for c in columns if c.field == field), field)
+                    row_problems.append(RowProblem(spec.sheet, row_number, title,
+                                                   data.get(field, ""), "取值无效"))
+        problems.extend(row_problems)
+    return records, problems
+
+
+def encode_table(spec: SheetSpec, records: Iterable[BaseModel]) -> list[list[Cell]]:
+    """Records → rows of cell values in the registry's column order (header not included)."""
+    rows = []
+    for record in records:
+        values = record.model_dump()
+        rows.append([encode_value(column, values.get(column.field)) for column in spec.columns])
+    return rows
