@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-
 from pathlib import Path
 
 from openpyxl.styles import Alignment
@@ -95,11 +94,15 @@ def summarize(master: Master, projects: Iterable[Project] | None = None) -> Plan
     return PlanSummary(master.year, master.settings.city, tuple(rows))
 
 
-def _figures(row: SummaryRow, noun: str = "总投资") -> str:
-    text = f"{row.count}项，{noun}{format_amount(row.total_yi)}亿元"
+def _amounts(row: SummaryRow, noun: str = "总投资") -> str:
+    text = f"{noun}{format_amount(row.total_yi)}亿元"
     if row.annual_yi is not None:
         text += f"，年度计划投资{format_amount(row.annual_yi)}亿元"
     return text
+
+
+def _figures(row: SummaryRow, noun: str = "总投资") -> str:
+    return f"{row.count}项，{_amounts(row, noun)}"
 
 
 def _by_sector(summary: PlanSummary, stage: str) -> str:
@@ -114,7 +117,7 @@ def summary_text(summary: PlanSummary) -> str:
     prep = summary.row("预备")
     lines = [
         f"{summary.city}{summary.year}年重大项目包括实施项目和预备项目，实施项目分为新开工、续建和竣工"
-        f"三类共{whole.count}项，项目{_figures(whole)}。重点推进预备项目{prep.count}项，"
+        f"三类共{whole.count}项，{_amounts(whole, '项目总投资')}。重点推进预备项目{prep.count}项，"
         f"项目总投资{format_amount(prep.total_yi)}亿元。"
     ]
     numerals = ("一", "二", "三", "四")

@@ -1,0 +1,66 @@
+"""Shared fixtures: small masters built in tmp_path, and running ``zdxm`` as a user does."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from zdxm_xl.cli import main
+from zdxm_xl.master import Master, create_master, new_master
+from zdxm_xl.models import Project, Unit
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_zdxm(*args: object) -> Run:
+    """Run the ``zdxm`` command in-process and capture what a user would see."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main([str(a) for a in args])
+    return Run(code, stdout.getvalue(), stderr.getvalue())
+
+
+def project(number: int, stage: str = "新开工", sector: str = "基础设施", total: str = "1000",
+            annual: str | None = "200", units: tuple[str, ...] = ("市发展改革委",),
+            **fields: object) -> Project:
+    """A plausible project with exact amounts (万元)."""
+    return Project(
+        id=f"ZD2022-{number:04d}", name=f"测试项目{number}", stage=stage, sector=sector,
+        total_investment=Decimal(total),
+        annual_plan=None if stage == "预备" or annual is None else Decimal(annual),
+        units=list(units), **fields,
+    )
+
+
+def small_master() -> Master:
+    master = new_master(2022)
+    master.settings.city = "柳州市"
+    master.projects = [
+        project(1, "新开工", "基础设施", "10000.50", "2000.25", ("城中区人民政府", "市住房城乡建设局")),
+        project(2, "续建", "产业发展", "5000", "1000", ("市工业和信息化局",),
+                prior_completed=Decimal("1500")),
+        project(3, "竣工", "民生保障", "800.10", "300.10", ("市教育局",),
+                prior_completed=Decimal("500")),
+        project(4, "预备", "生态环保", "12345.67", None, ("市生态环境局",)),
+    ]
+    master.units = [Unit(name=n, informant_name="张三", informant_phone="13800000000")
+                    for n in ("城中区人民政府", "市住房城乡建设局", "市工业和信息化局", "市教育局",
+                              "市生态环境局")]
+    return master
+
+
+@pytest.fixture
+def master_path(tmp_path: Path) -> Path:
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, small_master())
+    return path

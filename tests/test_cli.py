@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import run_zdxm
+from zdxm_xl.master import load_master
+from zdxm_xl.summary import summarize
+
+
+def test_init_creates_an_empty_master_for_the_year(tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    result = run_zdxm("init", path, "--year", "2023")
+    assert result.code == 0, result.stderr
+    assert "已创建台账" in result.stdout
+    assert load_master(path).year == 2023
+
+
+def test_summary_json_is_the_library_result(master_path: Path) -> None:
+    result = run_zdxm("plan", "summary", master_path, "--json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data == summarize(load_master(master_path)).as_json()
+    rows = {(r["stage"], r["sector"]): r for r in data["rows"]}
+    assert len(rows) == 25
+    assert rows[(None, None)] == {"stage": None, "sector": None, "count": 3,
+                                  "total_investment": "1.58", "annual_plan": "0.33"}
+    assert rows[("预备", None)]["annual_plan"] is None
+    assert rows[("预备", "生态环保")]["total_investment"] == "1.23"
+
+
+def test_summary_prints_the_plans_own_words(master_path: Path) -> None:
+    result = run_zdxm("plan", "summary", master_path)
+    assert result.code == 0
+    words = "实施项目分为新开工、续建和竣工三类共3项，项目总投资1.58亿元，年度计划投资0.33亿元"
+    assert words in result.stdout
+    assert "新开工项目1项，总投资1.00亿元，年度计划投资0.20亿元。" in result.stdout
+    assert "按行业分：基础设施项目1项" in result.stdout
+
+
+def test_summary_write_refreshes_the_summary_sheet(master_path: Path) -> None:
+    result = run_zdxm("plan", "summary", master_path, "--write")
+    assert result.code == 0, result.stderr
+    sheet = openpyxl.load_workbook(master_path)["汇总"]
+    rows = [[c.value for c in row][:5] for row in sheet.iter_rows(min_row=1, max_row=3)]
+    assert rows[0] == ["阶段", "行业分类", "项目数", "总投资（亿元）", "年度计划投资（亿元）"]
+    assert rows[1][:3] == ["实施项目合计", "合计", 3]
+    assert str(rows[1][3]) == "1.58"
+    assert "PlanSummary" in sheet.tables
+    load_master(master_path)  # still a valid master
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("plan", "summary", "不存在.xlsx"), 2, "找不到台账文件"),
+        (("plan", "summary"), 2, "参数有误：缺少参数"),
+        (("init", "x.xlsx", "--year", "abc"), 2, "参数有误"),
+        (("plan", "nothing"), 2, "没有这个命令"),
+    ],
+)
+def test_bad_calls_say_why_in_chinese_without_a_traceback(tmp_path: Path, monkeypatch,
+                                                          args: tuple[str, ...], code: int,
+                                                          message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_zdxm(*args)
+    assert result.code == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_file_that_is_not_a_master_exits_2_with_one_line(tmp_path: Path) -> None:
+    other = tmp_path / "别的.xlsx"
+    openpyxl.Workbook().save(other)
+    result = run_zdxm("plan", "summary", other)
+    assert result.code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "不是 zdxm 台账" in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="找不到台账文件"):
+        run_zdxm("--debug", "plan", "summary", tmp_path / "none.xlsx")
+
+
+def test_help_is_chinese() -> None:
+    result = run_zdxm("--help")
+    assert result.code == 0
+    assert "用法：" in result.stdout and "命令：" in result.stdout
+    assert "Show this message" not in result.stdout
