@@ -18,3 +18,11 @@ def test_ruff_is_clean() -> None:
     result = subprocess.run([ruff, "check", "src", "tests", "benchmarks"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_core_type_checks() -> None:
+    mypy = shutil.which("mypy")
+    if mypy is None:
+        pytest.fail("mypy 未安装：请用 pip install -e \".[test]\" 安装测试依赖")
+    result = subprocess.run([mypy], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -12,8 +12,9 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import MasterError
 from .gateway import FileGateway, Gateway, Layout, write_text
@@ -42,6 +43,7 @@ FORMAT_VERSION = 1
 COUNTY_COLUMN = 5  # the 县区 list sits in column E of 设置, beside the settings table
 COUNTY_LIST_NAME = "CountyList"
 _ID_PATTERN = re.compile(r"^ZD(\d{4})-(\d{4,})$")
+R = TypeVar("R", bound=BaseModel)
 _SYSTEM_KEYS = {"format": "格式版本", "secret": "办公室密钥"}
 _MAX_LISTED_PROBLEMS = 10
 
@@ -130,10 +132,9 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
                           "请升级 zdxm 后再试。")
     settings = _read_settings(gateway, problems)
 
-    def table(spec: SheetSpec, model: type, required: bool = True) -> list:
+    def table(spec: SheetSpec, model: type[R]) -> list[R]:
         if spec.sheet not in sheets:
-            if required:
-                problems.append(RowProblem(spec.sheet, 1, "", "", "缺少这个工作表"))
+            problems.append(RowProblem(spec.sheet, 1, "", "", "缺少这个工作表"))
             return []
         data = gateway.read_table(spec.sheet)
         records, found = decode_table(spec, model, data.header, data.rows)

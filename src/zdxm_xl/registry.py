@@ -167,7 +167,7 @@ PREPARATORY = SheetSpec(
 
 
 def _contact(role: str, field: str, email: bool) -> tuple[Column, ...]:
-    cols = (
+    cols: tuple[Column, ...] = (
         Column(f"{field}_name", role, width=10, help=f"{role}姓名"),
         Column(f"{field}_title", f"{role}职务", width=16, help=f"{role}职务"),
         Column(f"{field}_phone", f"{role}电话", width=16, help=f"{role}联系电话（手机或座机）"),
