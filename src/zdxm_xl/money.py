@@ -20,6 +20,7 @@ __all__ = [
     "to_yi",
     "yi_to_wan",
     "format_amount",
+    "normalise_number_text",
 ]
 
 CENT = Decimal("0.01")
@@ -106,7 +107,8 @@ def parse_amount(value: object) -> Decimal | None:
 def from_cell(value: float) -> Decimal:
     """A float that a workbook reader produced → the decimal the file holds.
 
-    An .xlsx stores numbers as decimal text; readers hand them over as floats. ``repr`` gives
+    An .xlsx stores numbers as decimal text (openpyxl writes them with 16 significant
+    digits, Excel with up to 17); readers hand them over as floats. ``repr`` gives
     the shortest text that reads back as the same float, which is the stored text for any
     amount of up to 15 significant digits. Noise from Excel's own arithmetic (``0.30000000000000004``)
     is folded to two places; a value really carrying more places is refused.

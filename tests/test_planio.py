@@ -1,0 +1,619 @@
+"""Importing the office's plan tables (附表1, 附表2) and exporting them again."""
+
+from __future__ import annotations
+
+import copy
+import zipfile
+from datetime import date
+from decimal import Decimal as D
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.utils import get_column_letter
+
+from zdxm_xl.errors import InputRejected, UsageError
+from zdxm_xl.master import create_master, load_master, new_master, save_master
+from zdxm_xl.models import Project
+from zdxm_xl.planio import export_plan, import_plan
+from zdxm_xl.summary import summarize
+
+TITLE_IMPL = "柳州市2022年市级层面统筹推进重大项目计划表（实施项目）"
+TITLE_PREP = "柳州市2022年市级层面统筹推进重大项目计划表（预备项目）"
+
+# The official two-row header: 投资情况 merged over three money columns (E:G).
+IMPL_HEADER = [
+    ("序号", None), ("项目名称", None), ("建设内容及规模", None), ("建设起止年限", None),
+    ("投资情况", "总投资"), (None, "截至上年底累计完成投资"), (None, "本年计划投资"),
+    ("年度建设内容", None), ("计划开工时间", None), ("计划竣工时间", None), ("县区", None),
+    ("责任单位", None), ("项目业主", None),
+]
+# Excel rows 5… (title 1, 单位 2, header 3-4); 序号 restarts in every group.
+IMPL_BODY = [
+    ["总计（3项）", None, None, None, D("70000.50"), 20000, D("15000.25")],  # 5
+    ["一、新开工项目（2项）", None, None, None, D("20000.50"), 0, D("5000.25")],  # 6
+    ["（一）基础设施项目（1项）", None, None, None, D("12000.50"), 0, 3000],  # 7
+    [1, "甲路", "修路10公里", "2022-2024", D("12000.50"), 0, 3000, "路基", "2022年3月",  # 8
+     "2024年12月", "柳东新区", "市住建局、柳东新区管委会", "甲公司"],
+    ["（二）产业发展（1项）", None, None, None, 8000, None, D("2000.25")],  # 9
+    [1, "乙厂", "厂房", "2022年—2023年", 8000, "—", D("2000.25"), "主体", None, None,  # 10
+     "柳南区", "市工信局", "乙公司"],
+    ["二、续建项目（1项）", None, None, None, 50000, 20000, 10000],  # 11
+    ["（一）基础设施项目（1项）", None, None, None, 50000, 20000, 10000],  # 12
+    [1, "丙桥", "桥", "2021～2023", 50000, 20000, 10000, "桥面", "已开工", "2023-06",  # 13
+     "柳北区", "市交通局", "丙公司"],
+]
+NOTES = [["注：本表所列项目以市人民政府公布为准。"], ["备注"]]
+
+PREP_HEADER = [("序号", None), ("项目名称", None), ("建设规模及内容", None), ("建设年限", None),
+               ("总投资（万元）", None), ("计划开工时间", None), ("所在县区", None),
+               ("责任单位", None), ("业主单位", None)]
+PREP_BODY = [
+    ["合计（2项）", None, None, None, 30000],
+    ["一、基础设施项目（1项）", None, None, None, 10000],
+    [1, "丁站", "站房", "2023-2025", 10000, "2023年6月", "柳江区", "市发改委", "丁公司"],
+    ["二、生态环保类（1项）", None, None, None, 20000],
+    [1, "戊园", "湿地", "2023", 20000, None, "鹿寨县", "市林业局\n鹿寨县人民政府", "戊公司"],
+]
+
+
+def plan_sheet(header=IMPL_HEADER, body=IMPL_BODY, *, title: str | None = TITLE_IMPL,
+               unit_line: str | None = "单位：万元", notes=NOTES):
+    """Rows and merged ranges of a plan sheet laid out as offices publish it."""
+    width = len(header)
+    last = get_column_letter(width)
+    rows: list[list] = []
+    merges: list[str] = []
+    if title is not None:
+        rows.append([title])
+        merges.append(f"A{len(rows)}:{last}{len(rows)}")
+    if unit_line is not None:
+        rows.append([None] * (width - 1) + [unit_line])
+    top_row = len(rows) + 1
+    two_rows = any(sub for _top, sub in header)
+    rows.append([top for top, _sub in header])
+    if two_rows:
+        rows.append([sub for _top, sub in header])
+        for index, (top, sub) in enumerate(header, start=1):
+            letter = get_column_letter(index)
+            if top and not sub:
+                merges.append(f"{letter}{top_row}:{letter}{top_row + 1}")
+            elif top and sub:  # a group: merged across the columns without a top of their own
+                end = index
+                while end < width and header[end][0] is None:
+                    end += 1
+                merges.append(f"{letter}{top_row}:{get_column_letter(end)}{top_row}")
+    name_at = next(i for i, (top, _s) in enumerate(header, start=1) if top == "项目名称")
+    for row in body:
+        rows.append(list(row))
+        if isinstance(row[0], str) and row[1] is None:  # a 总计/category label over 序号…名称
+            merges.append(f"A{len(rows)}:{get_column_letter(name_at)}{len(rows)}")
+    rows.extend(list(r) for r in notes)
+    return rows, merges
+
+
+def write_book(path: Path, sheets: dict[str, tuple[list[list], list[str]]]) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, (rows, merges) in sheets.items():
+        ws = book.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+        for ref in merges:
+            ws.merge_cells(ref)
+    book.save(path)
+    return path
+
+
+@pytest.fixture
+def master_path(tmp_path: Path) -> Path:
+    master = new_master(2022)
+    master.settings.city = "柳州市"
+    create_master(tmp_path / "台账.xlsx", 2022, master)
+    return tmp_path / "台账.xlsx"
+
+
+def import_body(tmp_path: Path, master_path: Path, body=IMPL_BODY, **kwargs):
+    plan = write_book(tmp_path / "计划表.xlsx", {"附表1": plan_sheet(body=body, **kwargs)})
+    return import_plan(master_path, [plan])
+
+
+def rejected(tmp_path: Path, master_path: Path, body=None, *, files=None, **kwargs) -> str:
+    """Import that must fail, leaving the master byte-identical; the message."""
+    before = master_path.read_bytes()
+    with pytest.raises(InputRejected) as caught:
+        if files is None:
+            import_body(tmp_path, master_path, IMPL_BODY if body is None else body, **kwargs)
+        else:
+            import_plan(master_path, files)
+    assert master_path.read_bytes() == before
+    return str(caught.value)
+
+
+def by_name(master_path: Path) -> dict[str, Project]:
+    return {p.name: p for p in load_master(master_path).projects}
+
+
+# ---- the official layout ----------------------------------------------------------------------
+
+def test_import_official_layout(tmp_path, master_path):
+    result = import_body(tmp_path, master_path)
+    assert (result.implementation, result.preparatory) == (3, 0)
+    assert result.new_units == ["市住建局", "柳东新区管委会", "市工信局", "市交通局"]
+    master = load_master(master_path)
+    rows = [(p.id, p.name, p.stage, p.sector, p.total_investment, p.prior_completed,
+             p.annual_plan, p.lead_unit) for p in master.projects]
+    assert rows == [
+        ("ZD2022-0001", "甲路", "新开工", "基础设施", D("12000.50"), D(0), D(3000), "市住建局"),
+        ("ZD2022-0002", "乙厂", "新开工", "产业发展", D(8000), None, D("2000.25"), "市工信局"),
+        ("ZD2022-0003", "丙桥", "续建", "基础设施", D(50000), D(20000), D(10000), "市交通局"),
+    ]
+    road = master.projects[0]
+    assert road.units == ["市住建局", "柳东新区管委会"]
+    assert (road.years, road.planned_start, road.planned_end) == (
+        (2022, 2024), date(2022, 3, 1), date(2024, 12, 1))
+    assert (road.content, road.annual_content, road.county, road.owner) == (
+        "修路10公里", "路基", "柳东新区", "甲公司")
+    assert master.projects[2].planned_start is None  # 已开工
+    assert {(p.batch, p.status) for p in master.projects} == {("年初", "在库")}
+    assert [(c.kind, c.project_id, c.batch) for c in master.changes] == [
+        ("年初导入", f"ZD2022-000{i}", "年初") for i in (1, 2, 3)]
+    assert [u.name for u in master.units] == result.new_units
+
+
+def test_operator_recorded(tmp_path, master_path):
+    plan = write_book(tmp_path / "p.xlsx", {"附表1": plan_sheet()})
+    import_plan(master_path, [plan], operator="张三")
+    assert {c.operator for c in load_master(master_path).changes} == {"张三"}
+
+
+@pytest.mark.parametrize("layout", ["one book", "two books", "sheet names", "sheet words"])
+def test_which_table_is_which(tmp_path, master_path, layout):
+    titled = layout in ("one book", "two books")
+    impl = plan_sheet(title=TITLE_IMPL if titled else None)
+    prep = plan_sheet(PREP_HEADER, PREP_BODY, title=TITLE_PREP if titled else None, notes=[])
+    if layout == "one book":
+        files = [write_book(tmp_path / "计划.xlsx", {"Sheet1": impl, "Sheet2": prep})]
+    elif layout == "two books":
+        files = [write_book(tmp_path / "附表2.xlsx", {"Sheet1": prep}),
+                 write_book(tmp_path / "附表1.xlsx", {"Sheet1": impl})]
+    elif layout == "sheet names":
+        files = [write_book(tmp_path / "计划.xlsx", {"附表2": prep, "附表1": impl})]
+    else:
+        files = [write_book(tmp_path / "计划.xlsx", {"实施项目": impl, "预备项目": prep})]
+    result = import_plan(master_path, files)
+    assert (result.implementation, result.preparatory) == (3, 2)
+    projects = by_name(master_path)
+    assert (projects["丁站"].stage, projects["丁站"].sector) == ("预备", "基础设施")
+    assert (projects["戊园"].sector, projects["戊园"].years) == ("生态环保", (2023, 2023))
+    assert projects["戊园"].units == ["市林业局", "鹿寨县人民政府"]
+    assert projects["丁站"].planned_start == date(2023, 6, 1)
+
+
+def test_year_in_title_must_match_master(tmp_path, master_path):
+    message = rejected(tmp_path, master_path, title=TITLE_IMPL.replace("2022", "2023"))
+    assert "2023" in message and "2022" in message and "附表1" in message
+
+
+@pytest.mark.parametrize(("column", "header"), [
+    (6, "年度计划投资"), (6, "2022年计划投资"), (2, "建设规模及内容"), (2, "主要建设内容"),
+    (12, "业主单位"), (10, "所在县区"), (10, "建设地点"), (3, "建设年限"), (7, "年度建设目标"),
+    (12, "项目业主\n单位"),
+])
+def test_header_synonyms(tmp_path, master_path, column, header):
+    header_row = copy.deepcopy(IMPL_HEADER)
+    top, sub = header_row[column]
+    header_row[column] = (header, None) if sub is None else (top, header)
+    plan = write_book(tmp_path / "p.xlsx", {"附表1": plan_sheet(header_row)})
+    import_plan(master_path, [plan])
+    road = by_name(master_path)["甲路"]
+    assert (road.annual_plan, road.content, road.owner, road.county, road.years,
+            road.annual_content) == (D(3000), "修路10公里", "甲公司", "柳东新区", (2022, 2024), "路基")
+
+
+SINGLE_HEADER = [("序号", None), ("项目编号", None), ("项目代码", None), ("项目名称", None),
+                 ("阶段", None), ("行业分类", None), ("县区", None), ("总投资（亿元）", None),
+                 ("截至上年底累计完成投资(亿元)", None), ("2022年计划投资（亿元）", None),
+                 ("责任单位", None), ("业主单位", None)]
+
+
+def single_body():
+    return [
+        [1, "ZD2022-0101", "2201-450200-04-01-000001", "己园", "新开工项目", "产业发展类", "柳江区",
+         D("1.5"), 0, D("0.25"), "市工信局", "己公司"],
+        [2, None, "2201-450200-04-01-000002", "庚路", "续建", "基础设施项目", "柳北区",
+         "2.123456", D("0.5"), D("0.3"), "市交通局、柳北区人民政府", "庚公司"],
+        ["合计（2项）", None, None, None, None, None, None, D("3.62"), D("0.5"), D("0.55")],
+    ]
+
+
+def import_single(tmp_path, master_path, body=None, *, batch=None):
+    rows = plan_sheet(SINGLE_HEADER, single_body() if body is None else body, unit_line=None,
+                      notes=[])
+    plan = write_book(tmp_path / "single.xlsx", {"附表1": rows})
+    return import_plan(master_path, [plan], batch=batch)
+
+
+def test_single_row_header_with_stage_sector_columns_and_units_in_headers(tmp_path, master_path):
+    import_single(tmp_path, master_path)
+    projects = by_name(master_path)
+    garden, road = projects["己园"], projects["庚路"]
+    assert (garden.id, garden.stage, garden.sector) == ("ZD2022-0101", "新开工", "产业发展")
+    assert (road.id, road.stage, road.sector) == ("ZD2022-0102", "续建", "基础设施")
+    assert (garden.total_investment, garden.annual_plan) == (D(15000), D(2500))
+    assert (road.total_investment, road.prior_completed) == (D("21234.56"), D(5000))
+    assert road.code == "2201-450200-04-01-000002"
+
+
+@pytest.mark.parametrize(("stage", "sector", "expected"), [
+    ("在建", "基础设施", "阶段"), ("新开工", "交通", "行业分类"), ("预备", "基础设施", "阶段"),
+])
+def test_stage_and_sector_must_be_known(tmp_path, master_path, stage, sector, expected):
+    body = single_body()
+    body[0][4], body[0][5] = stage, sector
+    before = master_path.read_bytes()
+    with pytest.raises(InputRejected, match=expected):
+        import_single(tmp_path, master_path, body)
+    assert master_path.read_bytes() == before
+
+
+# ---- 单位 and exact money -------------------------------------------------------------------
+
+def yi_body(total_road="1.2000", declared=("7.00", "2.00", "1.50")):
+    """IMPL_BODY with every amount in 亿元."""
+    body = copy.deepcopy(IMPL_BODY)
+    for row in body:
+        for col in (4, 5, 6):
+            if isinstance(row[col], int | D):
+                row[col] = D(row[col]) / 10000
+    body[3][4] = total_road
+    body[0][4:7] = [D(x) for x in declared]
+    body[1][4:7] = [None, None, None]
+    body[2][4:7] = [None, None, None]
+    return body
+
+
+@pytest.mark.parametrize("where", ["unit line", "group header", "column header"])
+def test_yi_converted_exactly(tmp_path, master_path, where):
+    header = copy.deepcopy(IMPL_HEADER)
+    unit_line = "单位：亿元"
+    if where == "group header":
+        header[4] = ("投资情况（亿元）", "总投资")
+        unit_line = None
+    elif where == "column header":
+        header[4:7] = [("投资情况", "总投资（亿元）"), (None, "截至上年底累计完成投资（亿元）"),
+                       (None, "本年计划投资（亿元）")]
+        unit_line = "单位：万元"  # a unit in the header wins over the line
+    body = yi_body(total_road="1.234567", declared=("7.03", "2.00", "1.50"))
+    plan = write_book(tmp_path / "p.xlsx",
+                      {"附表1": plan_sheet(header, body, unit_line=unit_line)})
+    import_plan(master_path, [plan])
+    projects = by_name(master_path)
+    assert projects["甲路"].total_investment == D("12345.67")
+    assert projects["乙厂"].annual_plan == D("2000.25")
+    assert projects["丙桥"].total_investment == D(50000)
+    assert all(isinstance(p.total_investment, D) for p in projects.values())
+
+
+def test_yi_with_more_than_two_places_in_wan_is_refused(tmp_path, master_path):
+    message = rejected(tmp_path, master_path, yi_body(total_road="1.2345678"),
+                       unit_line="单位：亿元")
+    assert "第8行" in message and "小数超过两位" in message
+
+
+@pytest.mark.parametrize(("declared", "ok"), [("2.01", True), ("2.00", False)])
+def test_yi_subtotal_is_rounded_once_from_exact_sum(tmp_path, master_path, declared, ok):
+    # 1.004 + 1.004 = 2.008 → 2.01 亿元; the rounded parts would add up to 2.00.
+    body = yi_body(total_road="1.004")
+    body[5][4] = "1.004"
+    body[0][4:7] = [None, None, None]
+    body[1][4:7] = [D(declared), None, None]
+    body[4][4:7] = [None, None, None]
+    if ok:
+        import_body(tmp_path, master_path, body, unit_line="单位：亿元")
+        assert by_name(master_path)["乙厂"].total_investment == D(10040)
+    else:
+        message = rejected(tmp_path, master_path, body, unit_line="单位：亿元")
+        assert "第6行" in message and "2.01" in message
+
+
+@pytest.mark.parametrize("text", ["12,000.50", "１２，０００．５０", " 12 000.50 ", "12000.5"])
+def test_numbers_as_text(tmp_path, master_path, text):
+    body = copy.deepcopy(IMPL_BODY)
+    body[3][4] = text
+    import_body(tmp_path, master_path, body)
+    assert by_name(master_path)["甲路"].total_investment == D("12000.50")
+
+
+@pytest.mark.parametrize("mark", ["—", "/", "-", "无", None, "——", "－"])
+def test_none_marks(tmp_path, master_path, mark):
+    body = copy.deepcopy(IMPL_BODY)
+    body[5][5] = mark
+    import_body(tmp_path, master_path, body)
+    assert by_name(master_path)["乙厂"].prior_completed is None
+
+
+@pytest.mark.parametrize(("col", "value", "words"), [
+    (4, "—", ["第8行", "总投资", "不能为空"]),
+    (4, "约12000", ["第8行", "总投资", "不是数字"]),
+    (6, None, ["第8行", "本年计划投资", "不能为空"]),
+    (4, -5, ["第8行", "负数"]),
+    (4, "12000.505", ["第8行", "小数超过两位"]),
+    (1, None, ["第8行", "项目名称"]),
+    (11, "—", ["第8行", "责任单位"]),
+    (3, "2022年起", ["第8行", "建设起止年限"]),
+    (8, "2022年春", ["第8行", "计划开工时间"]),
+    (8, "2022年", ["第8行", "只写了年份"]),
+    (8, 2022, ["第8行", "只写了年份"]),
+    (9, 2024.1, ["第8行", "可能是1月也可能是10月"]),
+])
+def test_unreadable_row_rejects_everything(tmp_path, master_path, col, value, words):
+    body = copy.deepcopy(IMPL_BODY)
+    body[3][col] = value
+    message = rejected(tmp_path, master_path, body)
+    assert "“计划表.xlsx”工作表“附表1”" in message
+    assert all(word in message for word in words), message
+
+
+# ---- 责任单位, 建设起止年限, notes, 序号 ----------------------------------------------------------
+
+@pytest.mark.parametrize("units", ["市住建局、柳东新区管委会", "市住建局，柳东新区管委会",
+                                   "市住建局,柳东新区管委会", "市住建局；柳东新区管委会",
+                                   "市住建局/柳东新区管委会", "市住建局\n柳东新区管委会"])
+def test_unit_separators(tmp_path, master_path, units):
+    body = copy.deepcopy(IMPL_BODY)
+    body[3][11] = units
+    import_body(tmp_path, master_path, body)
+    road = by_name(master_path)["甲路"]
+    assert (road.units, road.lead_unit) == (["市住建局", "柳东新区管委会"], "市住建局")
+
+
+@pytest.mark.parametrize("years", ["2022-2024", "2022—2024", "2022年-2024年", "2022～2024",
+                                   "2022 - 2024"])
+def test_year_spans(tmp_path, master_path, years):
+    body = copy.deepcopy(IMPL_BODY)
+    body[3][3] = years
+    import_body(tmp_path, master_path, body)
+    assert by_name(master_path)["甲路"].years == (2022, 2024)
+
+
+@pytest.mark.parametrize("start", ["2022年3月", "2022-03", "2022.3", 2022.03, date(2022, 3, 15),
+                                   "2022/3/15", "２０２２年３月"])
+def test_planned_months(tmp_path, master_path, start):
+    body = copy.deepcopy(IMPL_BODY)
+    body[3][8] = start
+    import_body(tmp_path, master_path, body)
+    assert by_name(master_path)["甲路"].planned_start == date(2022, 3, 1)
+
+
+def test_notes_at_the_end_are_ignored_but_not_projects_after_them(tmp_path, master_path):
+    notes = [["注：1.本表金额单位为万元；"], ["2.项目以市政府公布为准。"]]
+    import_body(tmp_path, master_path, notes=notes)
+    assert len(load_master(master_path).projects) == 3
+    later = [["注：说明"], [1, "辛路", None, None, 100, None, 10, None, None, None, None, "市交通局"]]
+    (tmp_path / "计划表.xlsx").unlink()
+    master_path.unlink()
+    create_master(master_path, 2022)
+    message = rejected(tmp_path, master_path, notes=later)
+    assert "第15行" in message and "说明" in message
+
+
+def test_sequence_numbers_restart_and_are_not_keys(tmp_path, master_path):
+    body = copy.deepcopy(IMPL_BODY)
+    body[8][0] = 1  # 序号 1 three times
+    import_body(tmp_path, master_path, body)
+    assert sorted(by_name(master_path)) == ["丙桥", "乙厂", "甲路"]
+
+
+# ---- declared counts and subtotals ------------------------------------------------------------
+
+@pytest.mark.parametrize(("row", "label", "excel_row"), [
+    (0, "总计（4项）", 5), (1, "一、新开工项目（3项）", 6), (4, "（二）产业发展（2项）", 9),
+])
+def test_count_mismatch_leaves_master_untouched(tmp_path, master_path, row, label, excel_row):
+    body = copy.deepcopy(IMPL_BODY)
+    body[row][0] = label
+    message = rejected(tmp_path, master_path, body)
+    assert f"工作表“附表1”第{excel_row}行" in message and "实际有" in message
+
+
+@pytest.mark.parametrize(("row", "col", "value", "excel_row"), [
+    (0, 4, D("70000.51"), 5), (2, 6, 3001, 7), (7, 5, 19999, 12),
+])
+def test_subtotal_mismatch_leaves_master_untouched(tmp_path, master_path, row, col, value,
+                                                   excel_row):
+    body = copy.deepcopy(IMPL_BODY)
+    body[row][col] = value
+    message = rejected(tmp_path, master_path, body)
+    assert f"工作表“附表1”第{excel_row}行" in message and "合计为" in message
+
+
+def test_problems_are_listed_up_to_ten(tmp_path, master_path):
+    body = copy.deepcopy(IMPL_BODY)
+    for row in (3, 5, 8):
+        body[row][4] = "约1亿"
+        body[row][6] = "若干"
+        body[row][3] = "不详"
+        body[row][9] = "待定"
+    message = rejected(tmp_path, master_path, body)
+    assert "另有" in message and len(message.splitlines()) == 12
+
+
+# ---- files that are not plan tables -------------------------------------------------------------
+
+def _not_a_plan(tmp_path: Path, case: str) -> Path:
+    if case == "text file":
+        path = tmp_path / "计划.xlsx"
+        path.write_text("not a workbook", encoding="utf-8")
+    elif case == "wps":
+        path = tmp_path / "计划.et"
+        path.write_bytes(b"\xd0\xcf\x11\xe0")
+    elif case == "missing":
+        path = tmp_path / "没有.xlsx"
+    elif case == "zip":
+        path = tmp_path / "计划.xlsx"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("hello.txt", "hi")
+    elif case == "old xls":
+        path = tmp_path / "计划.xls"
+        path.write_bytes(b"garbage")
+    else:
+        path = write_book(tmp_path / "计划.xlsx", {"Sheet1": ([["通知"], ["请于1月底前报送"]], [])})
+    return path
+
+
+@pytest.mark.parametrize(("case", "words"), [
+    ("text file", "不是有效的 .xlsx"), ("wps", "另存为 .xlsx"), ("missing", "找不到"),
+    ("zip", "无法读取"), ("old xls", "无法读取"), ("no table", "没有找到计划表"),
+])
+def test_files_that_are_not_plan_tables(tmp_path, master_path, case, words):
+    message = rejected(tmp_path, master_path, files=[_not_a_plan(tmp_path, case)])
+    assert words in message and "计划" in message
+
+
+def test_no_files_is_a_usage_error(master_path):
+    with pytest.raises(UsageError):
+        import_plan(master_path, [])
+
+
+# ---- batches, duplicates, 项目编号 ------------------------------------------------------------
+
+def test_second_import_needs_a_batch(tmp_path, master_path):
+    import_body(tmp_path, master_path)
+    message = rejected(tmp_path, master_path)
+    assert "年初计划已导入 3 个项目" in message and "--batch" in message
+
+
+def test_batch_adds_projects_and_refuses_existing_ones(tmp_path, master_path):
+    import_body(tmp_path, master_path)
+    body = single_body()
+    body[0][1] = None
+    result = import_single(tmp_path, master_path, body, batch="第一批增补")
+    assert result.project_ids == ["ZD2022-0004", "ZD2022-0005"]
+    master = load_master(master_path)
+    assert {p.batch for p in master.projects[3:]} == {"第一批增补"}
+    assert [(c.kind, c.batch) for c in master.changes[3:]] == [("增补", "第一批增补")] * 2
+    before = master_path.read_bytes()
+    with pytest.raises(InputRejected, match="台账中已有"):
+        import_single(tmp_path, master_path, body, batch="第二批增补")
+    assert master_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("how", ["same code", "same name and lead unit"])
+def test_duplicate_rows_in_the_file(tmp_path, master_path, how):
+    body = single_body()
+    if how == "same code":
+        body[1][2] = body[0][2]
+    else:
+        body[1][3], body[1][10] = "己园", "市工信局、柳江区人民政府"
+    before = master_path.read_bytes()
+    with pytest.raises(InputRejected, match="重复") as caught:
+        import_single(tmp_path, master_path, body)
+    assert "第4行" in str(caught.value) and "第3行" in str(caught.value)
+    assert master_path.read_bytes() == before
+
+
+def test_project_id_in_the_file_must_be_free(tmp_path, master_path):
+    master = load_master(master_path)
+    master.projects.append(Project(id="ZD2022-0101", name="旧项目", stage="续建", sector="基础设施",
+                                   total_investment=D(1), annual_plan=D(1), units=["市交通局"]))
+    master.ensure_units(["市交通局"])
+    save_master(master)
+    before = master_path.read_bytes()
+    with pytest.raises(InputRejected, match="ZD2022-0101"):
+        import_single(tmp_path, master_path, batch="增补一")
+    assert master_path.read_bytes() == before
+
+
+# ---- export -----------------------------------------------------------------------------------
+
+SECTOR_CYCLE = ("基础设施", "产业发展", "民生保障", "生态环保")
+STAGE_CYCLE = ("新开工", "续建", "竣工", "预备")
+
+
+def sample_master(path: Path):
+    master = new_master(2022)
+    master.settings.city = "柳州市"
+    units = ["市住建局", "市交通局", "柳东新区管委会", "鱼峰区人民政府"]
+    for i in range(1, 22):
+        stage = STAGE_CYCLE[i % 4]
+        preparatory = stage == "预备"
+        master.projects.append(Project(
+            id=f"ZD2022-{i:04d}",
+            code=f"2201-450200-04-01-{i:06d}" if i % 3 else None,
+            name=f"重大项目{i}号",
+            stage=stage,
+            sector=SECTOR_CYCLE[(i // 3) % 4],
+            county=master.settings.counties[i % 12],
+            content=f"建设内容{i}，规模{i * 10}亩" if i % 5 else None,
+            years=(2021 + i % 2, 2023 + i % 3) if i % 7 else (2022, 2022),
+            total_investment=D(f"{i * 12345}.{i:02d}"),
+            prior_completed=None if preparatory or stage == "新开工" and i % 2 else D(i * 100),
+            annual_plan=None if preparatory else D(f"{i * 1000}.5"),
+            annual_content=None if preparatory else f"年度目标{i}",
+            planned_start=date(2022, i % 12 + 1, 1) if i % 4 != 2 else None,
+            planned_end=None if preparatory else date(2023 + i % 2, 12, 1),
+            units=[units[i % 4], units[(i + 1) % 4]] if i % 2 else [units[i % 4]],
+            owner=f"业主公司{i}",
+            agent="代建公司" if i % 6 == 0 else None,
+            status="已退出" if i == 21 else "在库",
+            exit_date=date(2022, 5, 1) if i == 21 else None,
+            exit_reason="无法实施" if i == 21 else None,
+        ))
+    master.ensure_units(units)
+    create_master(path, 2022, master)
+    return load_master(path)
+
+
+PLAN_FIELDS = ("id", "code", "name", "stage", "sector", "county", "content", "years",
+               "total_investment", "prior_completed", "annual_plan", "annual_content",
+               "planned_start", "planned_end", "units", "owner", "agent")
+
+
+def test_export_then_import_gives_the_same_plan(tmp_path):
+    original = sample_master(tmp_path / "原台账.xlsx")
+    out = export_plan(tmp_path / "原台账.xlsx", tmp_path / "附表.xlsx")
+    fresh = new_master(2022)
+    fresh.settings.city = original.settings.city
+    create_master(tmp_path / "新台账.xlsx", 2022, fresh)
+    result = import_plan(tmp_path / "新台账.xlsx", [out])
+    assert (result.implementation, result.preparatory) == (15, 5)
+    again = load_master(tmp_path / "新台账.xlsx")
+
+    def plan(master):
+        return {p.id: {f: getattr(p, f) for f in PLAN_FIELDS} for p in master.projects if p.active}
+
+    assert plan(again) == plan(original)
+    assert summarize(again).as_json() == summarize(original).as_json()
+
+
+def test_export_is_print_ready(tmp_path):
+    sample_master(tmp_path / "台账.xlsx")
+    out = export_plan(tmp_path / "台账.xlsx", tmp_path / "附表.xlsx")
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["附表1", "附表2"]
+    ws = book["附表1"]
+    assert ws["A2"].value == "柳州市2022年重大项目计划表（实施项目）"
+    assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A3
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.print_title_rows == "$4:$5"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A2:P2", "A4:A5", "D4:D5", "G4:I4", "A6:D6"} <= merged
+    assert [ws.cell(5, c).value for c in (7, 8, 9)] == ["总投资", "截至上年底累计完成投资",
+                                                        "年度计划投资"]
+    assert ws["A6"].value == "总计（15项）"
+    assert ws["A7"].value == "一、新开工项目（5项）"
+    assert str(ws["A8"].value).startswith("（一）")
+    assert ws["A9"].value == 1 and ws["G9"].number_format == "#,##0.00"
+    assert isinstance(ws["G6"].value, int | float) and ws["G9"].border.left.style == "thin"
+    prep = book["附表2"]
+    assert prep["A2"].value == "柳州市2022年重大项目计划表（预备项目）"
+    assert prep["A6"].value == "总计（5项）" and prep.print_title_rows == "$4:$5"
+
+
+def test_export_needs_xlsx(tmp_path):
+    sample_master(tmp_path / "台账.xlsx")
+    with pytest.raises(UsageError):
+        export_plan(tmp_path / "台账.xlsx", tmp_path / "附表.xls")
