@@ -148,7 +148,8 @@ def test_a_failed_write_leaves_the_old_master_and_no_temp_file(master_path: Path
     with pytest.raises(OSError):
         save_master(master)
     assert master_path.read_bytes() == before
-    assert sorted(os.listdir(master_path.parent)) == [master_path.name]
+    assert sorted(os.listdir(master_path.parent)) == [master_path.name, "备份"]
+    assert not any(name.startswith(".~zdxm") for name in os.listdir(master_path.parent / "备份"))
 
 
 def test_registry_sheets_have_unique_headers_and_fields() -> None:

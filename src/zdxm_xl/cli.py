@@ -11,7 +11,7 @@ import contextlib
 import io
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -144,6 +144,138 @@ def plan_export_command(
 
     written = export_plan(master, output)
     out.print(f"已导出计划附表：{written}")
+
+
+PeriodOpt = Annotated[str, typer.Option("--period", help="报告期，如 2022-03", metavar="年-月")]
+
+
+@app.command("templates")
+def templates_command(
+    master: MasterArg,
+    period: PeriodOpt,
+    output: Annotated[Path, typer.Option("-o", "--output", help="模板输出文件夹", metavar="文件夹")],
+    unit: Annotated[str | None, typer.Option("--unit", help="只生成这一个牵头单位的模板",
+                                             metavar="单位")] = None,
+) -> None:
+    """为每个牵头单位生成本报告期的填报模板（.xlsx），每单位一个文件。"""
+    from .forms import make_templates
+
+    result = make_templates(master, period, output, unit=unit)
+    out.print(f"已生成 {result.period} 填报模板 {len(result.files)} 个，位于：{output}")
+    for path in result.files[:5]:
+        out.print(f"  {path.name}")
+    if len(result.files) > 5:
+        out.print(f"  ……共 {len(result.files)} 个")
+
+
+@app.command("validate")
+def validate_command(
+    master: MasterArg,
+    files: Annotated[list[Path], typer.Argument(help="报送文件，或存放报送文件的文件夹",
+                                                metavar="文件...")],
+    period: Annotated[str | None, typer.Option("--period", help="只接受这个报告期的模板，如 2022-03",
+                                               metavar="年-月")] = None,
+    annotate_dir: Annotated[Path | None, typer.Option(
+        "--annotate", help="在此文件夹写出批注副本（…_校验结果.xlsx）和回执（…_回执.txt）",
+        metavar="文件夹")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """校验各单位报送的月报（不改动台账）；有错误的文件退出码为 1。"""
+    from .validate import validate_files
+
+    run = validate_files(master, files, period, annotate_dir)
+    if as_json:
+        _print_json(run.as_json())
+    else:
+        for report in run.reports:
+            who = f"{report.unit} {report.period}" if report.unit else "身份无法确认"
+            if report.valid:
+                out.print(f"[green]通过[/green]  {report.path.name}（{who}）"
+                          + (f"，警告 {report.warnings} 处" if report.warnings else ""))
+            else:
+                out.print(f"[red]未通过[/red] {report.path.name}（{who}）：错误 {report.errors} 处，"
+                          f"警告 {report.warnings} 处")
+            for item in report.findings[:20]:
+                where = " ".join(p for p in (item.sheet, item.cell) if p)
+                out.print(f"    {item.severity.label} {item.code} {where}：{item.message}")
+            if len(report.findings) > 20:
+                out.print(f"    ……另有 {len(report.findings) - 20} 处，见批注副本")
+        passed = sum(1 for r in run.reports if r.valid)
+        out.print(f"共 {len(run.reports)} 个文件：通过 {passed} 个，未通过 {len(run.reports) - passed} 个。")
+        if annotate_dir is not None:
+            out.print(f"批注副本和回执已写入：{annotate_dir}")
+    if not run.ok:
+        raise typer.Exit(1)
+
+
+@app.command("merge")
+def merge_command(
+    master: MasterArg,
+    files: Annotated[list[Path], typer.Argument(help="报送文件，或存放报送文件的文件夹",
+                                                metavar="文件...")],
+    period: Annotated[str | None, typer.Option("--period", help="只接受这个报告期的模板，如 2022-03",
+                                               metavar="年-月")] = None,
+    received: Annotated[str | None, typer.Option(
+        "--received", help="文件的接收日期（判断是否按时），默认为现在", metavar="年-月-日")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """校验并把通过的月报合并进月报台帐；同一单位重报时替换旧数据，同一文件不会重复合并。"""
+    from .ledger import merge_files
+    from .values import parse_date
+
+    when = None
+    if received is not None:
+        try:
+            day = parse_date(received)
+        except ValueError:
+            day = None
+        if day is None:
+            raise UsageError(f"接收日期“{received}”无效，请写成 2022-04-05 的形式。")
+        when = datetime.combine(day, datetime.min.time())
+    result = merge_files(master, files, period, received=when)
+    if as_json:
+        _print_json(result.as_json())
+    else:
+        for item in result.merged:
+            out.print(f"[green]已合并[/green] {Path(item['file']).name}：{item['unit']} "
+                      f"{item['period']}，{item['rows']} 个项目")
+        for item in result.replaced:
+            out.print(f"  替换了 {item['unit']} 先前报送的《{item['file']}》")
+        for item in result.duplicates:
+            out.print(f"重复     {Path(item['file']).name}：与已合并的文件内容相同，未再合并")
+        for item in result.rejected:
+            out.print(f"[red]未通过[/red] {Path(item['file']).name}：错误 {item['errors']} 处，未合并"
+                      "（用 zdxm validate --annotate 生成批注副本和回执）")
+        out.print(f"合并 {len(result.merged)} 个，重复 {len(result.duplicates)} 个，"
+                  f"未通过 {len(result.rejected)} 个。" + ("台账已更新。" if result.written else
+                                                        "台账未改动。"))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("status")
+def status_command(master: MasterArg, period: PeriodOpt, as_json: JsonOpt = False) -> None:
+    """报送情况：每个牵头单位是否报送、是否按时、是否通过；列出未报送、逾期、未通过的单位。"""
+    from .ledger import submission_status
+    from .master import load_master
+    from .validate import check_period
+
+    report = submission_status(load_master(master), check_period(period) or period)
+    if as_json:
+        _print_json(report.as_json())
+        return
+    table = Table(title=f"{report.period} 报送情况（截止 {report.deadline.isoformat()}）")
+    for header in ("牵头单位", "项目数", "是否报送", "是否按时", "是否通过", "文件"):
+        table.add_column(header)
+    for unit in report.units:
+        table.add_row(unit.unit, str(unit.projects), "是" if unit.submitted else "[red]否[/red]",
+                      "—" if unit.on_time is None else ("是" if unit.on_time else "[red]逾期[/red]"),
+                      "是" if unit.valid else ("[red]否[/red]" if unit.submitted else "—"),
+                      unit.file or "")
+    out.print(table)
+    for label, names in (("未报送", report.missing), ("逾期", report.late),
+                         ("未通过", report.rejected)):
+        out.print(f"{label}（{len(names)}）：{'、'.join(names) if names else '无'}")
 
 
 # ---- running ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from python_calamine import CalamineWorkbook
 
 from .errors import MasterError
 from .registry import Column, Kind, SheetSpec
-from .storage import atomic_write, refuse_if_open_elsewhere
+from .storage import atomic_write, backup, refuse_if_open_elsewhere
 
 __all__ = ["TableData", "Gateway", "FileGateway", "Layout", "NUMBER_FORMATS", "write_text"]
 
@@ -224,10 +224,12 @@ class FileGateway:
         book.defined_names[name] = DefinedName(name, attr_text=ref)
 
     def commit(self, verify: Callable[[Path], None] | None = None) -> None:
-        """Save atomically over ``path`` (refusing if the file is open in Excel/WPS)."""
+        """Save atomically over ``path`` (refusing if the file is open in Excel/WPS), after a
+        dated backup of the old file in 备份/ (the newest 30 are kept)."""
         if self._book is None:
             return
         refuse_if_open_elsewhere(self.path)
+        backup(self.path)
         book = self._book
         atomic_write(self.path, lambda temp: book.save(temp), verify)
         self._reader = None

@@ -34,6 +34,7 @@ from .registry import (
     UNITS,
     SheetSpec,
 )
+from .storage import refuse_if_open_elsewhere
 from .tables import RowProblem, decode_table, decode_value, encode_table, encode_value
 
 __all__ = ["FORMAT_VERSION", "Master", "new_master", "create_master", "load_master",
@@ -266,11 +267,13 @@ def write_master(master: Master, gateway: FileGateway) -> None:
 def save_master(master: Master, path: Path | str | None = None) -> Path:
     """Write ``master`` to ``path`` (default: where it was read from), atomically.
 
-    The new file is read back and compared before it replaces the old one.
+    A dated copy of the old file goes to 备份/ first (see ``FileGateway.commit``); the new
+    file is read back and compared before it replaces the old one.
     """
     target = Path(path) if path is not None else master.path
     if target is None:
         raise MasterError("没有指定台账文件的保存位置。")
+    refuse_if_open_elsewhere(target)
     gateway = FileGateway(target, create=not target.exists())
     write_master(master, gateway)
 

@@ -37,6 +37,10 @@ __all__ = [
     "COUNTY_TABLE",
     "MASTER_TABLES",
     "PERMITS",
+    "FORM_IMPLEMENTATION",
+    "FORM_PREPARATORY",
+    "FORMS",
+    "FORM_CONTACTS",
 ]
 
 IMPLEMENTATION_STAGES = ("新开工", "续建", "竣工")
@@ -98,6 +102,7 @@ class SheetSpec:
     table: str  # Excel table name (ASCII: some editors mishandle others)
     columns: tuple[Column, ...]
     help: str = ""
+    inputs: tuple[str, ...] = ()  # fields a unit fills in (templates); the rest are locked
 
     def column(self, field: str) -> Column:
         for col in self.columns:
@@ -123,7 +128,7 @@ def _money(field: str, header: str, help: str, required: bool = False, width: in
 _ID = Column("id", "项目编号", width=13,
              help="系统内项目的固定编号，如 ZD2022-0001；留空时由系统生成，之后不再改变")
 _CODE = Column("code", "项目代码", width=26,
-               help="全国投资项目在线审批监管平台赋予的代码，格式 YYMM-AAAAAA-BB-CC-DDDDDD，可空")
+               help="全国投资项目在线审批监管平台赋予的代码，如 2021-450200-48-01-012345，可空")
 _NAME = Column("name", "项目名称", required=True, width=40, help="项目全称")
 _STAGE = Column("stage", "阶段", Kind.CHOICE, required=True, choices=IMPLEMENTATION_STAGES,
                 width=8, help="新开工：今年开工；续建：往年已开工；竣工：今年建成")
@@ -201,27 +206,71 @@ _PERMIT_COLUMNS = tuple(
     for field, header, detail in PERMITS
 )
 
+# ---- what units report each month: the ledger's columns, also the templates' inputs -------
+_MONTH = _money("month_completed", "本月完成投资", "本报告期当月完成的投资")
+_YEAR = _money("year_completed", "本年累计完成投资",
+               "1月至本报告期累计完成的投资，应等于上月本年累计加本月完成", width=16)
+_SINCE_START = _money("total_completed", "开工以来累计完成投资",
+                      "项目开工以来累计完成的投资，不小于本年累计", width=18)
+_STARTED = Column("started", "是否开工", Kind.CHOICE, choices=YES_NO, width=8,
+                  help="项目是否已开工：是或否")
+_START_DATE = Column("start_date", "实际开工时间", Kind.DATE, width=12,
+                     help="已开工的填写实际开工日期，如 2022-03-15")
+_COMPLETED = Column("completed", "是否竣工", Kind.CHOICE, choices=YES_NO, width=8,
+                    help="项目是否已竣工：是或否")
+_END_DATE = Column("end_date", "实际竣工时间", Kind.DATE, width=12,
+                   help="已竣工的填写实际竣工日期，如 2022-11-30")
+_PROGRESS = Column("progress", "形象进度", width=36,
+                   help="本月工程形象进度，如“主体结构完成至12层”；有投资时必填")
+_REPORTED_START = Column("planned_start", "计划开工时间", Kind.MONTH, width=12,
+                         help="预备项目预计开工的年月，如 2023-03")
+_PREPARATION = Column("preparation", "前期工作进展", width=36, help="预备项目前期工作的进展情况")
+_PROBLEMS = Column("problems", "存在问题", width=30, help="项目推进中存在的问题，没有可不填")
+_COORDINATION = Column("coordination", "需协调事项", width=30,
+                       help="需要市级层面协调解决的事项，没有可不填")
+
 LEDGER = SheetSpec(
     "月报台帐", "Ledger",
     (Column("period", "报告期", Kind.PERIOD, required=True, width=9, help="如 2022-03"),
      Column("project_id", "项目编号", required=True, width=13, help="对应项目表的项目编号"),
      Column("project_name", "项目名称", width=36, help="报送时的项目名称（便于阅读）"),
      Column("unit", "牵头单位", width=24, help="报送该行的牵头单位"),
-     _money("month_completed", "本月完成投资", "本报告期当月完成的投资"),
-     _money("year_completed", "本年累计完成投资", "1月至本报告期累计完成的投资", width=16),
-     _money("total_completed", "开工以来累计完成投资", "项目开工以来累计完成的投资", width=18),
-     Column("started", "是否开工", Kind.CHOICE, choices=YES_NO, width=8, help="是或否"),
-     Column("start_date", "实际开工时间", Kind.DATE, width=12, help="实际开工的日期"),
-     Column("completed", "是否竣工", Kind.CHOICE, choices=YES_NO, width=8, help="是或否"),
-     Column("end_date", "实际竣工时间", Kind.DATE, width=12, help="实际竣工的日期"),
-     Column("progress", "形象进度", width=36, help="本月工程形象进度"),
-     *_PERMIT_COLUMNS,
-     Column("planned_start", "计划开工时间", Kind.MONTH, width=12, help="预备项目填报的计划开工年月"),
-     Column("preparation", "前期工作进展", width=36, help="预备项目前期工作进展"),
-     Column("problems", "存在问题", width=30, help="项目推进中存在的问题"),
-     Column("coordination", "需协调事项", width=30, help="需要市级层面协调解决的事项"),
+     _MONTH, _YEAR, _SINCE_START, _STARTED, _START_DATE, _COMPLETED, _END_DATE, _PROGRESS,
+     *_PERMIT_COLUMNS, _REPORTED_START, _PREPARATION, _PROBLEMS, _COORDINATION,
      Column("source_sha256", "来源文件sha256", width=20, help="该行数据来源文件的内容指纹")),
     help="每个报告期每个项目一行，来自各单位报送并已通过校验的月报",
+)
+
+# ---- the unit templates (填报模板): plan and reference columns locked, inputs open ---------
+_PREVIOUS_YEAR = _money("previous_year_completed", "上月本年累计",
+                        "上月报送的本年累计完成投资（1月为 0），供核对", width=14)
+_PREVIOUS_SINCE_START = _money("previous_total_completed", "上月开工以来累计",
+                               "上月报送的开工以来累计完成投资（1月为截至上年底累计），供核对",
+                               width=16)
+FORM_IMPLEMENTATION = SheetSpec(
+    "实施项目月报", "ImplementationReturn",
+    (_ID, _NAME, _STAGE, _SECTOR, _TOTAL, _ANNUAL, _PREVIOUS_YEAR, _PREVIOUS_SINCE_START,
+     _MONTH, _YEAR, _SINCE_START, _STARTED, _START_DATE, _COMPLETED, _END_DATE, _PROGRESS,
+     *_PERMIT_COLUMNS, _PROBLEMS, _COORDINATION),
+    help="实施项目（新开工、续建、竣工）每月填报",
+    inputs=("month_completed", "year_completed", "total_completed", "started", "start_date",
+            "completed", "end_date", "progress", *(f for f, _, _ in PERMITS), "problems",
+            "coordination"),
+)
+FORM_PREPARATORY = SheetSpec(
+    "预备项目月报", "PreparatoryReturn",
+    (_ID, _NAME, _SECTOR, _TOTAL, *_PERMIT_COLUMNS, _REPORTED_START, _PREPARATION, _PROBLEMS,
+     _COORDINATION),
+    help="预备项目每月填报前期工作进展",
+    inputs=(*(f for f, _, _ in PERMITS), "planned_start", "preparation", "problems",
+            "coordination"),
+)
+FORMS = (FORM_IMPLEMENTATION, FORM_PREPARATORY)
+# Labels on each return sheet with the person's value in the cell to the right.
+FORM_CONTACTS = (
+    ("informant_name", "填报人（信息员）"),
+    ("informant_phone", "联系电话"),
+    ("liaison_name", "审核人（联络员）"),
 )
 
 SUBMISSIONS = SheetSpec(

@@ -22,6 +22,10 @@ __all__ = [
     "parse_period",
     "parse_year_span",
     "split_units",
+    "period_month",
+    "period_end",
+    "previous_period",
+    "deadline",
 ]
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's 1900 leap-year bug
@@ -146,3 +150,26 @@ def split_units(value: object) -> list[str]:
         if name and name not in seen:
             seen.append(name)
     return seen
+
+
+def period_month(period: str) -> date:
+    """``'2022-03'`` → ``date(2022, 3, 1)``."""
+    return date(int(period[:4]), int(period[5:7]), 1)
+
+
+def period_end(period: str) -> date:
+    """The last day of the 报告期: the data are as of this day."""
+    month = period_month(period)
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def previous_period(period: str) -> str | None:
+    """The 报告期 before, within the same year (January has none: the year starts afresh)."""
+    month = period_month(period)
+    return None if month.month == 1 else format_period(month.replace(month=month.month - 1))
+
+
+def deadline(period: str, day: int) -> date:
+    """截止日: the ``day``-th of the month after the 报告期 (the office's rule in 设置)."""
+    return period_end(period) + timedelta(days=day)

@@ -1,0 +1,277 @@
+"""Filling a template as a unit's 信息员 would — plausibly, or with chosen mistakes.
+
+The demo and the tests need realistic returns. ``fill_template`` reads only what the
+template itself shows (plan, last month's figures), like a real 信息员, and writes the
+inputs with openpyxl, keeping the template's identity, protection and dropdowns.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .forms import HEADER_ROW, IDENTITY_KEYS, IDENTITY_SHEET
+from .gateway import write_text
+from .money import parse_amount
+from .registry import FORM_CONTACTS, FORM_IMPLEMENTATION, FORM_PREPARATORY, PERMITS
+from .storage import atomic_write
+from .tables import header_index
+from .values import clean_text, period_end, period_month
+
+__all__ = ["MISTAKES", "FillResult", "fill_template"]
+
+# Each mistake a 信息员 really makes, and the rule code the checker answers with.
+MISTAKES = {
+    "year_mismatch": "V05",  # 本年累计 that does not add up
+    "text_amount": "V01",  # 约500 in a money cell
+    "negative": "V02",
+    "three_decimals": "V03",
+    "blank_month": "V04",
+    "below_last_month": "V07",
+    "huge_amount": "V09",  # filled in 元 instead of 万元
+    "bad_yes_no": "V10",
+    "start_without_date": "V11",
+    "bad_date": "V13",
+    "future_date": "V14",
+    "bad_permit": "V19",
+    "no_progress": "V20",
+    "no_informant": "V21",
+    "bad_phone": "V22",
+    "control_chars": "V23",
+    "foreign_project": "R01",
+    "duplicate_row": "R02",
+    "missing_project": "R03",
+    "changed_plan": "R04",
+    "other_unit": "F51",  # the identity rewritten to claim another unit
+}
+PROGRESS = ("主体结构施工中，已完成{n}%", "完成桩基{n}根", "路基土石方完成{n}%", "设备安装完成{n}%",
+            "厂房钢结构吊装完成{n}%", "管网铺设完成{n}公里", "装饰装修完成{n}%", "场平工程完成{n}%")
+PREPARATION = ("正在编制可行性研究报告", "已完成项目建议书批复", "正在办理用地预审", "正在开展环评",
+               "初步设计已报审", "正在进行勘察设计招标")
+PROBLEMS = ("征地拆迁进度滞后", "项目资本金未完全到位", "用地指标尚未落实", "施工图审查时间较长",
+            "地下管线迁改协调难度大")
+NAMES = ("王", "李", "张", "刘", "陈", "杨", "黄", "韦", "覃", "莫")
+GIVEN = ("海燕", "志强", "丽华", "建军", "晓梅", "伟", "静", "明", "芳", "勇")
+
+
+@dataclass
+class FillResult:
+    path: Path
+    unit: str
+    period: str
+    rows: int
+    mistakes: tuple[str, ...]
+
+
+def fill_template(template: Path, out: Path, *, seed: int = 0,
+                  mistakes: tuple[str, ...] = ()) -> FillResult:
+    """Fill ``template`` plausibly into ``out``; each name in ``mistakes`` (see ``MISTAKES``)
+    is made once, on the first row it fits."""
+    unknown = [m for m in mistakes if m not in MISTAKES]
+    if unknown:
+        raise ValueError(f"unknown mistakes: {unknown}")
+    rng = random.Random(seed)
+    book = openpyxl.load_workbook(template)
+    identity = {clean_text(r[0].value): clean_text(r[1].value)
+                for r in book[IDENTITY_SHEET].iter_rows(max_col=2)}
+    period = identity[IDENTITY_KEYS["period"]]
+    todo = list(mistakes)
+    rows = 0
+    for spec in (FORM_IMPLEMENTATION, FORM_PREPARATORY):
+        if spec.sheet in book.sheetnames:
+            sheet = _Sheet(book[spec.sheet], period, rng, todo)
+            rows += sheet.fill(implementation=spec is FORM_IMPLEMENTATION)
+            sheet.contacts()
+    if "other_unit" in todo:
+        meta = book[IDENTITY_SHEET]
+        for row in meta.iter_rows(max_col=2):
+            if clean_text(row[0].value) == IDENTITY_KEYS["unit"]:
+                write_text(row[1], "市重点办")
+        todo.remove("other_unit")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, lambda temp: book.save(temp))
+    return FillResult(out, identity[IDENTITY_KEYS["unit"]], period, rows,
+                      tuple(m for m in mistakes if m not in todo))
+
+
+class _Sheet:
+    def __init__(self, ws: Worksheet, period: str, rng: random.Random, todo: list[str]) -> None:
+        self.ws = ws
+        self.period = period
+        self.month = period_month(period)
+        self.end = period_end(period)
+        self.rng = rng
+        self.todo = todo
+        header = [c.value for c in ws[HEADER_ROW]]
+        self.index = {k: v + 1 for k, v in header_index(header).items()}
+
+    def take(self, mistake: str) -> bool:
+        if mistake in self.todo:
+            self.todo.remove(mistake)
+            return True
+        return False
+
+    def col(self, spec_field: str, spec: Any = FORM_IMPLEMENTATION) -> int:
+        return self.index[spec.column(spec_field).title]
+
+    def get(self, row: int, field: str, spec: Any = FORM_IMPLEMENTATION) -> Any:
+        return self.ws.cell(row=row, column=self.col(field, spec)).value
+
+    def put(self, row: int, field: str, value: Any, spec: Any = FORM_IMPLEMENTATION) -> None:
+        write_text(self.ws.cell(row=row, column=self.col(field, spec)), value)
+
+    def day_in_year(self, first: date) -> date:
+        span = (self.end - first).days
+        return first + timedelta(days=self.rng.randint(0, max(span, 0)))
+
+    def fill(self, implementation: bool) -> int:
+        rows = [r for r in range(HEADER_ROW + 1, self.ws.max_row + 1)
+                if self.ws.cell(row=r, column=1).value]
+        for row in rows:
+            if implementation:
+                self.implementation_row(row)
+            else:
+                self.preparatory_row(row)
+        self.row_mistakes(rows)
+        return len(rows)
+
+    def implementation_row(self, row: int) -> None:
+        rng = self.rng
+        stage = clean_text(self.get(row, "stage"))
+        annual = parse_amount(self.get(row, "annual_plan")) or Decimal(0)
+        total = parse_amount(self.get(row, "total_investment")) or Decimal(0)
+        year_before = parse_amount(self.get(row, "previous_year_completed")) or Decimal(0)
+        since_before = parse_amount(self.get(row, "previous_total_completed")) or Decimal(0)
+        started = clean_text(self.get(row, "started")) == "是"
+        if not started:
+            if stage == "新开工":
+                started = rng.random() < self.month.month / 10
+                if started:
+                    self.put(row, "start_date", self.day_in_year(date(self.month.year, 1, 1)))
+            else:
+                started = True
+                self.put(row, "start_date", date(self.month.year - rng.randint(1, 3),
+                                                  rng.randint(1, 12), rng.randint(1, 28)))
+        self.put(row, "started", "是" if started else "否")
+        month = Decimal(0)
+        if started and annual:
+            share = Decimal(rng.randint(40, 160)) / Decimal(1200)
+            month = min((annual * share).quantize(Decimal(1)), max(total - since_before,
+                                                                    Decimal(0)))
+        self.put(row, "month_completed", month)
+        self.put(row, "year_completed", year_before + month)
+        self.put(row, "total_completed", since_before + month)
+        completed = clean_text(self.get(row, "completed")) == "是"
+        if not completed and stage == "竣工" and started:
+            completed = rng.random() < max(self.month.month - 8, 0) / 6
+            if completed:
+                self.put(row, "end_date", self.day_in_year(self.month))
+        self.put(row, "completed", "是" if completed else "否")
+        if month:
+            self.put(row, "progress",
+                     rng.choice(PROGRESS).format(n=rng.randint(10, 95)))
+        for field, _, _ in PERMITS:
+            if self.get(row, field) is None:
+                self.put(row, field, "已办结" if started else rng.choice(("办理中", "已办结")))
+        if rng.random() < 0.08:
+            self.put(row, "problems", rng.choice(PROBLEMS))
+            self.put(row, "coordination", "请市级层面协调" + rng.choice(("用地", "资金", "拆迁")))
+
+    def preparatory_row(self, row: int) -> None:
+        rng = self.rng
+        for field, _, _ in PERMITS:
+            if self.get(row, field, FORM_PREPARATORY) is None:
+                self.put(row, field, rng.choice(("未启动", "办理中", "已办结", "不涉及")),
+                         FORM_PREPARATORY)
+        self.put(row, "preparation", rng.choice(PREPARATION), FORM_PREPARATORY)
+
+    def contacts(self) -> None:
+        labels = {label: name for name, label in FORM_CONTACTS}
+        for row in self.ws.iter_rows(min_row=1, max_row=HEADER_ROW - 1):
+            for cell in row:
+                name = labels.get(clean_text(cell.value))
+                if name is None:
+                    continue
+                target = self.ws.cell(row=cell.row, column=cell.column + 1)
+                if name == "informant_name" and self.take("no_informant"):
+                    target.value = None
+                elif name == "informant_phone" and self.take("bad_phone"):
+                    write_text(target, "12345")
+                elif not target.value:
+                    write_text(target, self.rng.choice(NAMES) + self.rng.choice(GIVEN)
+                               if name != "informant_phone"
+                               else f"139{self.rng.randint(10**7, 10**8 - 1)}")
+
+    def row_mistakes(self, rows: list[int]) -> None:
+        implementation = self.ws.title == FORM_IMPLEMENTATION.sheet
+        spec = FORM_IMPLEMENTATION if implementation else FORM_PREPARATORY
+        if not rows:
+            return
+        first = rows[0]
+        id_col = self.col("id", spec)
+        if self.take("changed_plan"):
+            cell = self.ws.cell(row=first, column=self.col("name", spec))
+            write_text(cell, f"{cell.value}（改）")
+        if self.take("control_chars"):
+            # openpyxl refuses control characters; the file format's own escape carries one.
+            self.put(first, "problems", "资金_x0007_未到位", spec)
+        if self.take("bad_permit"):
+            self.put(first, "permit_land", "已完成", spec)
+        if len(rows) > 1 and self.take("duplicate_row"):
+            write_text(self.ws.cell(row=rows[1], column=id_col),
+                       self.ws.cell(row=first, column=id_col).value)
+        if self.take("foreign_project"):
+            write_text(self.ws.cell(row=rows[-1], column=id_col), "ZD1999-9999")
+        if self.take("missing_project"):
+            for column in range(1, self.ws.max_column + 1):
+                self.ws.cell(row=rows[-1], column=column).value = None
+        if implementation:
+            self.money_mistakes(first)
+
+    def money_mistakes(self, row: int) -> None:
+        month = parse_amount(self.get(row, "month_completed")) or Decimal(0)
+        year = parse_amount(self.get(row, "year_completed")) or Decimal(0)
+        if self.take("year_mismatch"):
+            self.put(row, "year_completed", year + 100)
+        if self.take("text_amount"):
+            self.put(row, "month_completed", "约500")
+        if self.take("negative"):
+            self.put(row, "month_completed", Decimal("-5"))
+        if self.take("three_decimals"):
+            self.put(row, "month_completed", Decimal("1.234"))
+        if self.take("blank_month"):
+            self.put(row, "month_completed", None)
+        if self.take("below_last_month"):
+            self.put(row, "total_completed", Decimal(0))
+            self.put(row, "year_completed", Decimal(0))
+            self.put(row, "month_completed", Decimal(0))
+        if self.take("huge_amount"):
+            big = (month or Decimal(1)) * 10000 + 10**7
+            self.put(row, "month_completed", big)
+            self.put(row, "year_completed", year - month + big)
+            self.put(row, "total_completed", Decimal(10**9))
+            self.put(row, "progress", "施工中")
+        if self.take("bad_yes_no"):
+            self.put(row, "started", "已开工")
+        if self.take("start_without_date"):
+            self.put(row, "started", "是")
+            self.put(row, "start_date", None)
+        if self.take("bad_date"):
+            self.put(row, "started", "是")
+            self.put(row, "start_date", "三月中旬")
+        if self.take("future_date"):
+            self.put(row, "started", "是")
+            self.put(row, "start_date", self.end + timedelta(days=40))
+        if self.take("no_progress"):
+            self.put(row, "month_completed", Decimal(10))
+            self.put(row, "year_completed", year - month + 10)
+            self.put(row, "total_completed",
+                     (parse_amount(self.get(row, "previous_total_completed")) or 0) + 10)
+            self.put(row, "progress", None)

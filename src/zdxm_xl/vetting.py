@@ -1,0 +1,1009 @@
+"""Vetting a returned file before anything parses it (报送文件安全检查).
+
+Every file that comes back by email is untrusted. ``vet_workbook`` decides, without
+handing the file to any spreadsheet library, whether it is safe to read and what it is:
+a ``.xlsx`` (zip of XML parts, checked part by part) or a ``.xls`` (BIFF in an OLE
+container, checked for size and encryption only). Problems are findings ``F01``–``F16``
+(see ``RULES``); vetting never raises for anything in the file, never runs or copies
+macros, and reads a bounded number of bytes whatever the file declares.
+
+Why so careful: python-calamine, which reads the values, aborts the whole process (no
+exception) when a sheet has a cell at XFD1048576 or the shared-string table declares
+billions of entries, so such files must be refused here. ``safe_read_sheets`` then reads a
+vetted file's values, in a child process with memory and time limits unless vetting found
+nothing at all.
+
+Limits (module constants): file ≤ 20 MiB, ≤ 10 000 zip entries, ≤ 200 MiB unpacked, no
+entry over 4 MiB unpacking more than 200:1, sheets within 10 000 rows × 200 columns.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import pickle
+import posixpath
+import re
+import stat
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from .findings import Finding, Severity, finding, rule
+
+__all__ = [
+    "Vetted",
+    "vet_workbook",
+    "safe_read_sheets",
+    "MAX_BYTES",
+    "MAX_UNPACKED",
+    "MAX_ENTRIES",
+    "MAX_RATIO",
+    "MAX_ROWS",
+    "MAX_COLS",
+    "EXCEL_TEXT_LIMIT",
+]
+
+MAX_BYTES = 20 * 2**20  # a unit's return is well under 1 MiB
+MAX_UNPACKED = 200 * 2**20  # total declared (and actually read) uncompressed bytes
+MAX_ENTRIES = 10_000
+MAX_DIRECTORY = 8 * 2**20  # zip central directory: ~10 000 entries need < 1 MiB
+MAX_RATIO = 200  # compression ratio allowed ...
+RATIO_FROM = 4 * 2**20  # ... for entries declaring more than this many bytes
+MAX_NAME = 512
+MAX_DEPTH = 12
+MAX_ROWS = 10_000
+MAX_COLS = 200
+MAX_CELLS = MAX_ROWS * MAX_COLS
+MAX_STRINGS = MAX_CELLS  # shared strings declared or present
+MAX_ELEMENTS = 8_000_000  # XML elements in all parts of one file
+EXCEL_TEXT_LIMIT = 32_767  # characters in one cell
+PROLOG_SCAN = 64 * 1024  # bytes of each XML part searched for DTD/ENTITY
+MAX_CELL_FINDINGS = 20  # per rule and file; the rest are summed up in one finding
+READ_TIMEOUT = 30.0  # seconds for the child reader
+READ_MEMORY = 2 * 2**30  # address-space limit of the child reader
+
+_CHUNK = 64 * 1024
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+_RESAVE = "用 Excel 或 WPS 打开后另存为 .xlsx（Excel 工作簿）再报送"
+
+E, W = Severity.ERROR, Severity.WARNING
+rule("F01", E, "文件缺失或为空",
+     "没有收到可读的文件：{detail}。请在 Excel 或 WPS 中重新保存为 .xlsx 后再报送")
+rule("F02", E, "文件过大",
+     "文件过大：{size} MB，超过上限 {limit} MB（填报文件通常不足 1 MB）。请删除多余的图片、"
+     "工作表和空白行列，另存为 .xlsx 后再报送")
+rule("F03", E, "不是 Excel 工作簿",
+     "文件内容不是 Excel 工作簿，而是{detail}，可能只是改了扩展名。请" + _RESAVE)
+rule("F04", E, "文件已损坏",
+     "文件已损坏或不完整：{detail}。可能是邮件附件不完整。请重新发送，或" + _RESAVE)
+rule("F05", E, "文件设置了打开密码",
+     "文件设置了打开密码，系统无法读取。请取消密码后重新报送（Excel：文件 → 信息 → 保护工作簿"
+     " → 用密码进行加密，清空密码；WPS：文件 → 文档加密 → 密码加密，清空密码）")
+rule("F06", E, "文件格式不支持",
+     "文件是{detail}，系统只读取 Excel 工作簿（.xlsx、.xls）。请" + _RESAVE)
+rule("F07", E, "文件结构异常",
+     "文件内部结构异常：{detail}。文件可能已损坏或被恶意构造，系统拒绝读取。请" + _RESAVE
+     + "；如仍有问题请联系市重点办")
+rule("F08", E, "缺少工作簿组成部分",
+     "文件缺少 Excel 工作簿必需的组成部分（{detail}），不是完整的工作簿。请" + _RESAVE)
+rule("F09", E, "文件包含不安全的内容",
+     "文件包含不安全的内容（{part} 中有 DTD/实体声明），系统拒绝读取。请把数据复制到新的填报"
+     "模板中，另存为 .xlsx 再报送")
+rule("F10", E, "工作表范围异常",
+     "工作表范围异常：工作表「{sheet_name}」{detail}，超出填报表的合理范围（最多 {max_rows} 行、"
+     "{max_cols} 列）。请删除多余的行和列（选中空白行列 → 右键 → 删除），另存为 .xlsx 后再报送")
+rule("F11", W, "文件含宏",
+     "文件含宏，宏已忽略，不会运行，也不会带入台账。今后请用不含宏的 .xlsx 格式报送")
+rule("F12", W, "含外部链接",
+     "文件含指向其他文件的外部链接：{detail}。系统不会更新这些链接，相关单元格按保存时的"
+     "值读取。建议在 Excel「数据 → 编辑链接 → 断开链接」后再报送")
+rule("F13", W, "公式没有计算结果",
+     "{where}是公式，但文件里没有保存计算结果，系统将按空值读取。请在 Excel 或 WPS 中打开、"
+     "确认公式已算出结果后保存再报送，或直接填写数值")
+rule("F14", W, "文字超长",
+     "{where}的文字超过 Excel 单元格上限 32767 个字符，在 Excel 和 WPS 中会被截断。请精简内容"
+     "后再报送")
+rule("F15", W, "含不可见的控制字符",
+     "{where}的文字含有不可见的控制字符（常见于从网页或其他系统复制粘贴），可能导致显示或汇总"
+     "异常。请检查该单元格，删除后重新输入")
+rule("F16", E, "工作表读取失败",
+     "读取工作表内容失败：{detail}。请" + _RESAVE + "；如仍失败请联系市重点办")
+del E, W
+
+
+@dataclass
+class Vetted:
+    """What vetting found out about one returned file.
+
+    ``kind`` is what the file really is (by content, not by extension) when it is a
+    workbook container we can read; ``sheets`` are its worksheet names in workbook order
+    (hidden ones included); ``has_macros`` says VBA or Excel 4.0 macro sheets are present
+    (they are never run or copied).
+    """
+
+    path: Path
+    kind: Literal["xlsx", "xls"] | None = None
+    findings: list[Finding] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)
+    has_macros: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Safe to read: no error finding (warnings allowed)."""
+        return not any(f.is_error for f in self.findings)
+
+
+class _Stop(Exception):
+    """Vetting of the file (or of one sheet, for F10) ends with this finding."""
+
+    def __init__(self, result: Finding) -> None:
+        super().__init__(result.message)
+        self.finding = result
+
+
+def _stop(code: str, **params: Any) -> _Stop:
+    return _Stop(finding(code, **params))
+
+
+def vet_workbook(path: Path | str, *, max_bytes: int = MAX_BYTES) -> Vetted:
+    """Decide whether a returned file is safe to read and what it is; never raises."""
+    path = Path(path)
+    vetted = Vetted(path)
+    try:
+        _vet(path, vetted, max_bytes)
+    except _Stop as stop:
+        vetted.findings.append(stop.finding)
+    except Exception as exc:  # whatever else goes wrong, the file is unreadable, not us
+        vetted.findings.append(finding("F04", detail="无法解析文件结构",
+                                       value=type(exc).__name__))
+    return vetted
+
+
+def _vet(path: Path, vetted: Vetted, max_bytes: int) -> None:
+    try:
+        info = path.stat()
+    except OSError:
+        raise _stop("F01", detail="找不到文件", value=path.name) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _stop("F01", detail="不是普通文件", value=path.name)
+    size = info.st_size
+    if size == 0:
+        raise _stop("F01", detail="文件是空的（0 字节）", value=path.name)
+    if size > max_bytes:
+        raise _stop("F02", size=f"{size / 2**20:.1f}", limit=f"{max_bytes / 2**20:.0f}",
+                    value=size)
+    if path.suffix.lower() in (".et", ".ett"):
+        # WPS's own format: whatever is inside, only WPS reads it reliably
+        raise _stop("F06", detail="WPS 表格文件（.et）", value=path.suffix)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        raise _stop("F01", detail="文件无法打开（可能正被其他程序占用）", value=path.name) from None
+    if head.startswith(_OLE_MAGIC):
+        _vet_ole(path, size, vetted)
+    elif head.startswith(_ZIP_MAGICS):
+        _vet_zip(path, size, vetted)
+    else:
+        _not_a_workbook(head)
+
+
+# ---------------------------------------------------------------------------------------
+# Not a container: say what it looks like, so the 信息员 understands what happened
+
+
+_TEXT_CODECS = ("utf-8", "gb18030")
+
+
+def _not_a_workbook(head: bytes) -> None:
+    text = head
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16, as Excel's "Unicode text"
+        text = head.decode("utf-16", errors="ignore").encode("utf-8")
+    lowered = text.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if head[:2] in (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08") and len(head) > 8:
+        raise _stop("F06", detail="Excel 4.0 或更早版本的工作表", value="BIFF")
+    if lowered.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in text:
+        raise _stop("F06", detail="XML 表格（Excel 2003 XML）", value="SpreadsheetML")
+    described = _describe(head, lowered)
+    raise _stop("F03", detail=described, value=described)
+
+
+def _describe(head: bytes, lowered: bytes) -> str:
+    signatures = (
+        (b"%PDF", "PDF 文件"),
+        (b"{\\rtf", "RTF 文档"),
+        (b"\x89PNG", "图片（PNG）"),
+        (b"\xff\xd8\xff", "图片（JPEG）"),
+        (b"GIF8", "图片（GIF）"),
+        (b"Rar!", "RAR 压缩包"),
+        (b"7z\xbc\xaf\x27\x1c", "7z 压缩包"),
+        (b"\x1f\x8b", "gzip 压缩包"),
+    )
+    for magic, name in signatures:
+        if head.startswith(magic):
+            return name
+    if lowered.startswith((b"<!doctype html", b"<html")) or b"<table" in lowered:
+        return "网页（HTML）"
+    if b"mime-version" in lowered[:200]:
+        return "网页存档（MHT）"
+    if lowered.startswith(b"<?xml") or lowered.startswith(b"<"):
+        return "XML 文本"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _is_text(head):
+        return "文本文件（如 CSV、TXT）"
+    return "无法识别的内容"
+
+
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    for name in _TEXT_CODECS:
+        try:
+            codecs.getincrementaldecoder(name)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------
+# OLE: encrypted OOXML, .xls (BIFF8), or some other Office file
+
+
+def _vet_ole(path: Path, size: int, vetted: Vetted) -> None:
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(str(path))
+    except Exception:
+        raise _stop("F04", detail="复合文档结构损坏", value="OLE") from None
+    with ole:
+        if ole.exists("EncryptionInfo") or ole.exists("EncryptedPackage"):
+            raise _stop("F05", value="EncryptionInfo")
+        stream = "Workbook" if ole.exists("Workbook") else "Book" if ole.exists("Book") else None
+        if stream is None:
+            if ole.exists("WordDocument"):
+                detail = "Word 文档（.doc）"
+            elif ole.exists("PowerPoint Document"):
+                detail = "PowerPoint 演示文稿（.ppt）"
+            else:
+                detail = "其他类型的 Office 文件"
+            raise _stop("F03", detail=detail, value="OLE")
+        if ole.get_size(stream) > size:  # a stream cannot be larger than its file
+            raise _stop("F04", detail="工作簿数据流的长度不对", value=stream)
+        if _msoffcrypto_says_encrypted(path):
+            raise _stop("F05", value="FilePass")
+        names: list[str] = []
+        if stream == "Workbook":
+            data = ole.openstream(stream).read(size)
+            names, encrypted, macro_sheets = _biff8_globals(data)
+            if encrypted:
+                raise _stop("F05", value="FilePass")
+            vetted.has_macros = macro_sheets
+        if ole.exists("_VBA_PROJECT_CUR") or ole.exists("_VBA_PROJECT"):
+            vetted.has_macros = True
+    vetted.kind = "xls"
+    vetted.sheets = names
+    if vetted.has_macros:
+        vetted.findings.append(finding("F11", value="VBA"))
+
+
+def _msoffcrypto_says_encrypted(path: Path) -> bool:
+    import msoffcrypto
+
+    try:
+        with path.open("rb") as fh:
+            return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
+    except Exception:  # not a format msoffcrypto knows (BIFF5, odd streams): not its call
+        return False
+
+
+def _biff8_globals(data: bytes) -> tuple[list[str], bool, bool]:
+    """Worksheet names, FilePass (encrypted) and macro sheets from the BIFF8 globals.
+
+    Walks record headers only up to the globals' EOF; anything malformed just ends the
+    walk (calamine decides later whether the file is readable)."""
+    names: list[str] = []
+    encrypted = macro_sheets = False
+    pos, end = 0, len(data)
+    while pos + 4 <= end:
+        kind, length = struct.unpack_from("<HH", data, pos)
+        body = data[pos + 4:pos + 4 + length]
+        pos += 4 + length
+        if kind == 0x000A:  # EOF of the globals substream
+            break
+        if kind == 0x002F:  # FilePass
+            encrypted = True
+            break
+        if kind == 0x0085 and len(body) >= 8:  # BoundSheet8
+            sheet_type, count, flags = body[5], body[6], body[7]
+            raw = body[8:8 + count * (2 if flags & 1 else 1)]
+            name = raw.decode("utf-16-le" if flags & 1 else "latin-1", errors="replace")
+            if sheet_type == 0:
+                names.append(name)
+            elif sheet_type == 1:
+                macro_sheets = True
+    return names, encrypted, macro_sheets
+
+
+# ---------------------------------------------------------------------------------------
+# Zip: structure first (from the directory alone), then the XML parts, streamed
+
+
+class _Budget:
+    """Uncompressed bytes we still allow ourselves to read from this file, and XML
+    elements we still allow ourselves to look at (each costs a Python callback)."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.elements = MAX_ELEMENTS
+
+
+def _vet_zip(path: Path, size: int, vetted: Vetted) -> None:
+    _check_directory_record(path, size)
+    try:
+        archive = zipfile.ZipFile(path)
+    except Exception:
+        raise _stop("F04", detail="压缩包目录损坏", value="zip") from None
+    with archive:
+        try:
+            _vet_archive(archive, vetted)
+        except _Stop:
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+                RuntimeError, ValueError, struct.error) as exc:
+            raise _stop("F04", detail="压缩内容损坏", value=type(exc).__name__) from None
+
+
+def _check_directory_record(path: Path, size: int) -> None:
+    """Read the end-of-central-directory record ourselves: refuse absurd entry counts or
+    directory sizes before zipfile builds an object per entry."""
+    window = min(size, 22 + 65535 + 20)
+    with path.open("rb") as fh:
+        fh.seek(size - window)
+        tail = fh.read(window)
+        pos = tail.rfind(b"PK\x05\x06")
+        if pos < 0 or pos + 22 > len(tail):
+            raise _stop("F04", detail="压缩包目录缺失，文件可能不完整", value="EOCD")
+        entries, directory = struct.unpack_from("<HI", tail, pos + 10)
+        offset = struct.unpack_from("<I", tail, pos + 16)[0]
+        if (entries == 0xFFFF or directory == 0xFFFFFFFF or offset == 0xFFFFFFFF) and pos >= 20:
+            locator = tail[pos - 20:pos]
+            if locator[:4] == b"PK\x06\x07":
+                record_at = struct.unpack_from("<Q", locator, 8)[0]
+                if record_at + 56 <= size:
+                    fh.seek(record_at)
+                    record = fh.read(56)
+                    if record[:4] == b"PK\x06\x06":
+                        entries, directory = struct.unpack_from("<QQ", record, 32)
+    if entries > MAX_ENTRIES:
+        raise _stop("F07", detail=f"包含 {entries} 个部件，超过上限 {MAX_ENTRIES}", value=entries)
+    if directory > MAX_DIRECTORY:
+        raise _stop("F07", detail="压缩包目录过大", value=directory)
+    if directory > size:
+        raise _stop("F04", detail="压缩包目录长度不对", value=directory)
+
+
+def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted) -> None:
+    infos = archive.infolist()
+    _check_entries(infos)
+    parts = {info.filename: info for info in infos if not info.is_dir()}
+    folded = {name.casefold(): info for name, info in parts.items()}
+
+    def part(name: str) -> zipfile.ZipInfo | None:
+        return parts.get(name) or folded.get(name.casefold())
+
+    # each part is read at most twice (its prolog, then in full) and only up to its declared
+    # size, whose total _check_entries capped
+    budget = _Budget(2 * MAX_UNPACKED)
+    _identify(archive, parts, part, budget)
+    missing = [name for name in ("[Content_Types].xml", "xl/workbook.xml",
+                                 "xl/_rels/workbook.xml.rels") if part(name) is None]
+    if missing:
+        raise _stop("F08", detail="、".join(missing), value=missing[0])
+    vetted.kind = "xlsx"
+
+    for info in parts.values():  # every XML part, parsed by us or not, before parsing any
+        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            _scan_prolog(archive, info, budget)
+
+    lowered = [name.lower() for name in parts]
+    vetted.has_macros = any(name.endswith("vbaproject.bin") or name.startswith("xl/macrosheets/")
+                            for name in lowered)
+    if vetted.has_macros:
+        vetted.findings.append(finding("F11", value="vbaProject.bin"))
+    _external_links(archive, parts, budget, vetted)
+
+    found = _Found(vetted)
+    relationships = _Relationships()
+    _parse_part(archive, part("xl/_rels/workbook.xml.rels"), relationships, budget)
+    sheets = _workbook_sheets(archive, part, relationships, budget)
+    vetted.sheets = [name for name, _ in sheets]
+    strings = _BadStrings()
+    for name in _shared_string_parts(part, relationships):
+        _parse_part(archive, parts[name], _SharedStrings(strings), budget)
+    scanned: set[str] = set()
+    for sheet_name, part_name in sheets:
+        sheet_part = part(part_name)
+        if sheet_part is None:
+            raise _stop("F08", detail=f"工作表「{sheet_name}」的内容", value=part_name)
+        _scan_sheet(archive, sheet_part, sheet_name, strings, budget, found)
+        scanned.add(sheet_part.filename)
+    # calamine reads any xl/worksheets/ part a relationship names, however it is spelled:
+    # scan the ones our resolution did not reach as well
+    for info in parts.values():
+        name = info.filename
+        if (name not in scanned and name.startswith("xl/worksheets/")
+                and name.lower().endswith(".xml")):
+            _scan_sheet(archive, info, name, strings, budget, found)
+    found.close()
+
+
+def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
+    if len(infos) > MAX_ENTRIES:
+        raise _stop("F07", detail=f"包含 {len(infos)} 个部件，超过上限 {MAX_ENTRIES}",
+                    value=len(infos))
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        problem = _bad_name(name)
+        if problem:
+            raise _stop("F07", detail=f"部件名{problem}", value=name)
+        if name.casefold() in seen:
+            raise _stop("F07", detail="部件重名", value=name)
+        seen.add(name.casefold())
+        if info.flag_bits & 0x1:
+            raise _stop("F05", value=name)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _stop("F04", detail="使用了 Excel 不用的压缩方式", value=info.compress_type)
+        total += info.file_size
+        if total > MAX_UNPACKED:
+            raise _stop("F07", detail=f"解压后超过 {MAX_UNPACKED // 2**20} MB，疑似压缩炸弹",
+                        value=total)
+        if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise _stop("F07", detail=f"部件 {name} 的压缩比达 {ratio}:1，疑似压缩炸弹",
+                        value=name)
+
+
+def _bad_name(name: str) -> str | None:
+    if not name or len(name) > MAX_NAME:
+        return "为空或过长"
+    if "\x00" in name or "\\" in name:
+        return "含非法字符"
+    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
+        return "是绝对路径"
+    steps = name.rstrip("/").split("/")
+    if ".." in steps or "." in steps:
+        return "含上级目录（..）"
+    if len(steps) > MAX_DEPTH:
+        return "目录层级过深"
+    return None
+
+
+def _identify(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo],
+              part: Callable[[str], zipfile.ZipInfo | None], budget: _Budget) -> None:
+    """Other zip-based formats: say which, so the message can be specific."""
+    mimetype = parts.get("mimetype")
+    if mimetype is not None:
+        declared = b"".join(_read_entry(archive, mimetype, budget, limit=200))
+        if declared.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            raise _stop("F06", detail="OpenDocument 表格（.ods）", value="ods")
+        if declared.startswith(b"application/vnd.oasis.opendocument"):
+            raise _stop("F03", detail="OpenDocument 文档", value=declared[:80].decode("ascii",
+                                                                                      "replace"))
+    if any(name.startswith("Index/") and name.endswith(".iwa") for name in parts):
+        raise _stop("F06", detail="Apple Numbers 表格（.numbers）", value="numbers")
+    if part("xl/workbook.bin") is not None:
+        raise _stop("F06", detail="Excel 二进制工作簿（.xlsb）", value="xlsb")
+    if part("xl/workbook.xml") is not None:
+        return
+    if part("word/document.xml") is not None:
+        raise _stop("F03", detail="Word 文档（.docx）", value="docx")
+    if part("ppt/presentation.xml") is not None:
+        raise _stop("F03", detail="PowerPoint 演示文稿（.pptx）", value="pptx")
+    if part("[Content_Types].xml") is None:
+        raise _stop("F03", detail="普通压缩包（zip）", value="zip")
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget,
+                limit: int | None = None) -> Iterator[bytes]:
+    """The entry's bytes in chunks, never more than declared, budgeted or ``limit``."""
+    cap = min(info.file_size, budget.left)
+    if limit is not None:
+        cap = min(cap, limit)
+    got = 0
+    with archive.open(info) as stream:
+        while got < cap:
+            chunk = stream.read(min(_CHUNK, cap - got))
+            if not chunk:
+                return
+            got += len(chunk)
+            budget.left -= len(chunk)
+            yield chunk
+        if limit is None and got < info.file_size:
+            raise _stop("F07", detail=f"解压后超过 {MAX_UNPACKED // 2**20} MB，疑似压缩炸弹",
+                        value=info.filename)
+
+
+_DTD_MARKERS = tuple(marker.encode(codec) for marker in ("<!DOCTYPE", "<!ENTITY")
+                     for codec in ("ascii", "utf-16-le", "utf-16-be"))
+
+
+def _scan_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> None:
+    head = b"".join(_read_entry(archive, info, budget, limit=PROLOG_SCAN))
+    if any(marker in head for marker in _DTD_MARKERS):
+        raise _stop("F09", part=info.filename, value=info.filename)
+
+
+def _external_links(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo],
+                    budget: _Budget, vetted: Vetted) -> None:
+    links = sorted(name for name in parts
+                   if name.startswith("xl/externalLinks/") and name.endswith(".xml"))
+    if not links:
+        return
+    targets: list[str] = []
+    for name in links[:20]:
+        folder, base = posixpath.split(name)
+        rels = parts.get(f"{folder}/_rels/{base}.rels")
+        if rels is not None:
+            found = _Relationships()
+            _parse_part(archive, rels, found, budget)
+            targets += [target for _id, _type, target in found.items if target]
+    shown = "、".join(dict.fromkeys(targets[:3])) if targets else f"{len(links)} 个"
+    vetted.findings.append(finding("F12", detail=shown, value=shown))
+
+
+def _workbook_sheets(archive: zipfile.ZipFile, part: Callable[[str], zipfile.ZipInfo | None],
+                     relationships: _Relationships, budget: _Budget) -> list[tuple[str, str]]:
+    """(sheet name, part name) of every worksheet listed in xl/workbook.xml."""
+    listed = _Workbook()
+    _parse_part(archive, part("xl/workbook.xml"), listed, budget)
+    targets = {rid: (kind, target) for rid, kind, target in relationships.items}
+    sheets: list[tuple[str, str]] = []
+    for name, rid in listed.sheets:
+        if rid not in targets:
+            raise _stop("F08", detail=f"工作表「{name}」的关系记录", value=rid)
+        kind, target = targets[rid]
+        if kind.endswith("/worksheet"):
+            sheets.append((name, _resolve(target)))
+    if not sheets:
+        raise _stop("F08", detail="工作表", value="xl/workbook.xml")
+    return sheets
+
+
+def _shared_string_parts(part: Callable[[str], zipfile.ZipInfo | None],
+                         relationships: _Relationships) -> list[str]:
+    names: list[str] = []
+    fixed = part("xl/sharedStrings.xml")  # where calamine looks, whatever the rels say
+    if fixed is not None:
+        names.append(fixed.filename)
+    for _rid, kind, target in relationships.items:
+        info = part(_resolve(target)) if kind.endswith("/sharedStrings") else None
+        if info is not None and info.filename not in names:
+            names.append(info.filename)
+    return names
+
+
+def _resolve(target: str) -> str:
+    """A workbook relationship target as a part name (relative to ``xl/``)."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join("xl", target))
+
+
+# ---------------------------------------------------------------------------------------
+# Streaming XML: defusedxml's expat parser (DTD, entities and external references
+# forbidden), fed capped chunks; we only replace its element callbacks
+
+
+_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]|_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
+
+
+class _Handler:
+    """Callbacks for one XML part; ``local`` names have their namespace stripped."""
+
+    def start(self, local: str, attrs: list[str]) -> None:
+        pass
+
+    def end(self, local: str) -> None:
+        pass
+
+    def data(self, text: str) -> None:
+        pass
+
+
+def _parse_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, handler: _Handler,
+                budget: _Budget) -> None:
+    assert info is not None  # required parts were checked before
+    from xml.parsers.expat import ExpatError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    expat = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True).parser
+    local_names: dict[str, str] = {}  # "{namespace}c" → "c", whatever the namespace
+    remaining = budget.elements
+    on_start, on_end = handler.start, handler.end
+
+    def local(name: str) -> str:
+        short = local_names.get(name)
+        if short is None:
+            short = local_names[name] = name[name.rfind("}") + 1:]
+        return short
+
+    def start(name: str, attrs: list[str]) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining < 0:
+            raise _stop("F07", detail=f"XML 元素超过 {MAX_ELEMENTS} 个", value=info.filename)
+        on_start(local(name), attrs)
+
+    expat.StartElementHandler = start
+    expat.EndElementHandler = lambda name: on_end(local(name))
+    expat.CharacterDataHandler = handler.data
+    expat.DefaultHandlerExpand = None
+    escape_controls: bool | None = None
+    try:
+        for chunk in _read_entry(archive, info, budget):
+            if escape_controls is None:  # raw control bytes only make sense to escape in UTF-8
+                escape_controls = not chunk.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00",
+                                                        b"\x00<"))
+            if escape_controls:
+                # XML 1.0 forbids them; Excel writes _x0001_. Make them visible as such.
+                chunk = _RAW_CONTROL.sub(lambda m: b"_x%04X_" % m[0][0], chunk)
+            expat.Parse(chunk, False)
+        expat.Parse(b"", True)
+    except DefusedXmlException:
+        raise _stop("F09", part=info.filename, value=info.filename) from None
+    except ExpatError as exc:
+        raise _stop("F04", detail=f"{info.filename} 的 XML 格式错误",
+                    value=f"{info.filename}: {exc}") from None
+    finally:
+        budget.elements = remaining
+
+
+def _attr(attrs: list[str], key: str) -> str | None:
+    """An attribute by local name from expat's flat [name, value, …] list."""
+    for i in range(0, len(attrs) - 1, 2):
+        name = attrs[i]
+        if name == key or name.endswith("}" + key):
+            return attrs[i + 1]
+    return None
+
+
+class _Relationships(_Handler):
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str, str]] = []  # (Id, Type, Target)
+
+    def start(self, local: str, attrs: list[str]) -> None:
+        if local == "Relationship" and len(self.items) < MAX_ENTRIES:
+            self.items.append((_attr(attrs, "Id") or "", _attr(attrs, "Type") or "",
+                               _attr(attrs, "Target") or ""))
+
+
+class _Workbook(_Handler):
+    def __init__(self) -> None:
+        self.sheets: list[tuple[str, str]] = []  # (name, r:id)
+
+    def start(self, local: str, attrs: list[str]) -> None:
+        if local == "sheet" and len(self.sheets) < MAX_ENTRIES:
+            self.sheets.append((_attr(attrs, "name") or "", _attr(attrs, "id") or ""))
+
+
+class _Text:
+    """Length of a text and whether it holds control characters, without keeping it all."""
+
+    __slots__ = ("length", "head", "control", "_tail")
+
+    def __init__(self) -> None:
+        self.length = 0
+        self.head = ""
+        self.control = False
+        self._tail = ""
+
+    def add(self, text: str) -> None:
+        self.length += len(text)
+        if len(self.head) < 200:
+            self.head += text[:200]
+        if not self.control:
+            probe = self._tail + text  # an _x0001_ escape may be split between calls
+            self.control = _CONTROL.search(probe) is not None
+            self._tail = probe[-6:]
+
+
+class _BadStrings:
+    """Indexes of shared strings that are too long or hold control characters."""
+
+    def __init__(self) -> None:
+        self.long: dict[int, int] = {}
+        self.control: set[int] = set()
+
+
+class _SharedStrings(_Handler):
+    def __init__(self, bad: _BadStrings) -> None:
+        self.bad = bad
+        self.index = 0
+        self.text: _Text | None = None
+        self.sink: _Text | None = None
+        self.phonetic = False
+
+    def start(self, local: str, attrs: list[str]) -> None:
+        if local == "sst":
+            declared = _attr(attrs, "uniqueCount") or ""
+            # calamine reserves memory for uniqueCount strings up front
+            if declared.isdigit() and (len(declared) > 9 or int(declared) > MAX_STRINGS):
+                raise _stop("F07", detail=f"共享字符串表声明了 {declared} 个字符串",
+                            value=declared[:20])
+        elif local == "si":
+            self.text = _Text()
+        elif local == "rPh":
+            self.phonetic = True
+        elif local == "t" and self.text is not None and not self.phonetic:
+            self.sink = self.text
+
+    def end(self, local: str) -> None:
+        if local == "t":
+            self.sink = None
+        elif local == "rPh":
+            self.phonetic = False
+        elif local == "si" and self.text is not None:
+            if self.text.length > EXCEL_TEXT_LIMIT and len(self.bad.long) < MAX_ENTRIES:
+                self.bad.long[self.index] = self.text.length
+            if self.text.control and len(self.bad.control) < MAX_ENTRIES:
+                self.bad.control.add(self.index)
+            self.text = None
+            self.index += 1
+            if self.index > MAX_STRINGS:
+                raise _stop("F07", detail="共享字符串过多", value=self.index)
+
+    def data(self, text: str) -> None:
+        if self.sink is not None:
+            self.sink.add(text)
+
+
+class _Found:
+    """Cell-level warnings, at most MAX_CELL_FINDINGS per rule; the rest summed up."""
+
+    def __init__(self, vetted: Vetted) -> None:
+        self.vetted = vetted
+        self.counts: dict[str, int] = {}
+
+    def cell(self, code: str, sheet: str, cell: str, value: object) -> None:
+        seen = self.counts[code] = self.counts.get(code, 0) + 1
+        if seen <= MAX_CELL_FINDINGS:
+            self.vetted.findings.append(finding(code, sheet=sheet, cell=cell, value=value,
+                                                where=f"工作表「{sheet}」{cell} 单元格"))
+
+    def close(self) -> None:
+        for code, seen in self.counts.items():
+            if seen > MAX_CELL_FINDINGS:
+                rest = seen - MAX_CELL_FINDINGS
+                self.vetted.findings.append(finding(code, where=f"另有 {rest} 个单元格",
+                                                    value=rest))
+
+
+def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str,
+                strings: _BadStrings, budget: _Budget, found: _Found) -> None:
+    try:
+        _parse_part(archive, info, _Sheet(sheet, strings, found), budget)
+    except _Stop as stop:
+        if stop.finding.code != "F10":
+            raise
+        found.vetted.findings.append(stop.finding)  # the other sheets still get looked at
+
+
+_DIGITS = "0123456789"
+_COLUMNS: dict[str, int] = {}  # column letters → number, filled as met (≤ 18 278 keys)
+
+
+def _position(ref: str) -> tuple[int, int] | None:
+    """(row, column), 1-based, of an A1 reference; absurd lengths give absurd numbers."""
+    ref = ref.replace("$", "")
+    letters = ref.rstrip(_DIGITS)
+    digits = ref[len(letters):]
+    if not digits or not letters.isascii() or not letters.isalpha() or not digits.isdigit():
+        return None
+    if len(letters) > 3 or len(digits) > 9:
+        return (10**9, 10**9)
+    col = _COLUMNS.get(letters)
+    if col is None:
+        col = 0
+        for letter in letters.upper():
+            col = col * 26 + ord(letter) - 64
+        _COLUMNS[letters] = col
+    return int(digits), col
+
+
+def _a1(row: int, col: int) -> str:
+    letters = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row}"
+
+
+class _Sheet(_Handler):
+    """One worksheet part: its extent, and per cell formulas and texts.
+
+    Called once per XML element of what may be a large sheet, so it does as little as it
+    can for a plain number: position check only."""
+
+    def __init__(self, sheet: str, strings: _BadStrings, found: _Found) -> None:
+        self.sheet, self.strings, self.found = sheet, strings, found
+        self.row = self.col = self.cells = 0
+        self.in_cell = self.in_inline = self.phonetic = False
+        self.sink: _Text | None = None
+        self.ref: str | None = None
+        self.type: str | None = None
+        self.formula: _Text | None = None
+        self.value: _Text | None = None
+        self.has_value = False
+        self.inline: _Text | None = None
+
+    def _too_big(self, detail: str, cell: str | None, value: str) -> _Stop:
+        return _stop("F10", sheet=self.sheet, cell=cell, value=value, sheet_name=self.sheet,
+                     detail=detail, max_rows=MAX_ROWS, max_cols=MAX_COLS)
+
+    def start(self, local: str, attrs: list[str]) -> None:
+        if local == "c":
+            self._start_cell(attrs)
+        elif local == "v":
+            self.has_value = True
+            if self.formula is not None or self.type in ("s", "str"):
+                self.value = self.sink = _Text()
+        elif local == "row":
+            r = dict(zip(attrs[::2], attrs[1::2], strict=True)).get("r", "")
+            self.row = int(r) if r.isdigit() and len(r) <= 9 else self.row + 1
+            self.col = 0
+        elif not self.in_cell:
+            if local == "dimension":
+                ref = _attr(attrs, "ref") or ""
+                far = _position(ref.split(":")[-1]) if ref else None
+                if far is not None and (far[0] > MAX_ROWS or far[1] > MAX_COLS):
+                    raise self._too_big(f"声明的使用范围为 {ref[:40]}", None, ref[:40])
+        elif local == "f":
+            self.formula = self.sink = _Text()
+        elif local == "is":
+            self.in_inline = True
+            self.inline = _Text()
+        elif local == "rPh":
+            self.phonetic = True
+        elif local == "t" and self.in_inline and not self.phonetic:
+            self.sink = self.inline
+
+    def _start_cell(self, attrs: list[str]) -> None:
+        self.cells += 1
+        if self.cells > MAX_CELLS:
+            raise self._too_big(f"有超过 {MAX_CELLS} 个单元格", None, str(self.cells))
+        named = dict(zip(attrs[::2], attrs[1::2], strict=True)) if attrs else {}
+        ref = named.get("r")
+        where = _position(ref) if ref else None
+        if where is None:  # no (usable) reference: the cell follows the previous one
+            where = (self.row, self.col + 1)
+            ref = None
+        self.row, self.col = where
+        if where[0] > MAX_ROWS or where[1] > MAX_COLS:
+            shown = (ref or _a1(*where))[:20]
+            raise self._too_big(f"在 {shown} 处还有单元格", shown, shown)
+        self.in_cell = True
+        self.ref = ref
+        self.type = named.get("t")
+        self.formula = self.value = self.inline = None
+        self.has_value = False
+
+    def end(self, local: str) -> None:
+        if local == "c":
+            if self.in_cell:
+                self.in_cell = False
+                if self.formula is not None or self.value is not None or self.inline is not None:
+                    self._end_cell()
+        elif local in ("v", "f", "t"):
+            self.sink = None
+        elif local == "rPh":
+            self.phonetic = False
+        elif local == "is":
+            self.in_inline = False
+
+    def _end_cell(self) -> None:
+        formula, value, kind = self.formula, self.value, self.type
+        cell = self.ref or _a1(self.row, self.col)
+        cached = self.has_value and (kind == "str" or (value is not None
+                                                        and value.head.strip() != ""))
+        if formula is not None and not cached:
+            self.found.cell("F13", self.sheet, cell,
+                            "=" + formula.head if formula.head else "（共享公式）")
+        texts: list[_Text] = []
+        if kind == "s" and value is not None and value.head.strip().isdigit():
+            index = int(value.head.strip()[:12])
+            if index in self.strings.long:
+                self.found.cell("F14", self.sheet, cell, self.strings.long[index])
+            if index in self.strings.control:
+                self.found.cell("F15", self.sheet, cell, "控制字符")
+        elif kind == "inlineStr" and self.inline is not None:
+            texts.append(self.inline)
+        elif kind == "str" and value is not None:
+            texts.append(value)
+        for text in texts:
+            if text.length > EXCEL_TEXT_LIMIT:
+                self.found.cell("F14", self.sheet, cell, text.length)
+            if text.control:
+                self.found.cell("F15", self.sheet, cell, "控制字符")
+
+    def data(self, text: str) -> None:
+        if self.sink is not None:
+            self.sink.add(text)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the values of a vetted file
+
+
+def safe_read_sheets(vetted: Vetted, *, isolate: bool | None = None,
+                     timeout: float = READ_TIMEOUT,
+                     memory_limit: int = READ_MEMORY) -> dict[str, list[list[Any]]] | Finding:
+    """Every worksheet's values (``values[r-1][c-1]``, anchored at A1) of a vetted file,
+    or an F16 finding (not an exception) when reading fails.
+
+    Reads nothing (``{}``) unless ``vetted.ok``. By default reads in this process only
+    when the file is an ``.xlsx`` on which vetting found nothing at all; otherwise
+    (``.xls``, vetted for size only, or any warning) in a child process limited to
+    ``memory_limit`` bytes of address space (where the OS supports it; not Windows) and
+    ``timeout`` seconds. ``isolate=True``/``False`` forces either way.
+    """
+    if not vetted.ok or vetted.kind is None:
+        return {}
+    if isolate is None:
+        isolate = vetted.kind != "xlsx" or bool(vetted.findings)
+    if isolate:
+        return _read_in_child(vetted.path, timeout, memory_limit)
+    from ._sheetreader import read_values
+
+    try:
+        return read_values(str(vetted.path))
+    except Exception as exc:
+        return finding("F16", detail="文件内容无法解析", value=f"{type(exc).__name__}: {exc}")
+
+
+def _read_in_child(path: Path, timeout: float,
+                   memory_limit: int) -> dict[str, list[list[Any]]] | Finding:
+    # run by path, not ``-m``: the child imports python-calamine only, not zdxm_xl
+    script = Path(__file__).with_name("_sheetreader.py")
+    command = [sys.executable, str(script), str(path), str(memory_limit), str(int(timeout) + 1)]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:  # run() has killed the child
+        return finding("F16", detail=f"读取超时（超过 {timeout:g} 秒）", value="timeout")
+    except OSError as exc:
+        return finding("F16", detail="无法启动读取进程", value=str(exc))
+    try:
+        status, payload = _Unpickler(io.BytesIO(done.stdout)).load()
+    except Exception:  # no answer: the child died (abort, memory limit, killed)
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return finding("F16", detail="读取进程异常退出，文件可能过大或已损坏",
+                       value=f"exit {done.returncode}: {reason[0] if reason else ''}")
+    if status != "ok" or not isinstance(payload, dict):
+        return finding("F16", detail="文件内容无法解析", value=payload)
+    return payload
+
+
+class _Unpickler(pickle.Unpickler):
+    """The child's answer: plain containers, numbers, text and datetime values only."""
+
+    _ALLOWED = {("datetime", cls.__name__): cls for cls in (date, datetime, time, timedelta)}
+
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = self._ALLOWED.get((module, name))
+        if allowed is None:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a cell value")
+        return allowed

@@ -1,0 +1,227 @@
+"""Checking returned files: one test per rule code, as the office would run it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import project, run_zdxm
+from zdxm_xl.checking import check_file
+from zdxm_xl.fill import MISTAKES, fill_template
+from zdxm_xl.findings import RULES
+from zdxm_xl.forms import HEADER_ROW, IDENTITY_SHEET, make_templates, template_name
+from zdxm_xl.gateway import write_text
+from zdxm_xl.master import create_master, load_master, new_master
+from zdxm_xl.models import LedgerEntry, Unit
+from zdxm_xl.validate import validate_files
+
+UNIT = "市交通运输局"
+SHEET = "实施项目月报"
+
+
+def build_master(path: Path) -> Path:
+    """A unit leading a 新开工, a 续建 and a 竣工 project and a 预备 one, with February's
+    ledger, so month-over-month rules have something to compare with."""
+    master = new_master(2022)
+    master.settings.city = "柳州市"
+    master.projects = [
+        project(1, "新开工", "基础设施", "50000", "12000", (UNIT, "柳南区人民政府")),
+        project(2, "续建", "基础设施", "80000", "20000", (UNIT,), prior_completed=Decimal("30000")),
+        project(3, "竣工", "民生保障", "9000", "3000", (UNIT,), prior_completed=Decimal("6000")),
+        project(4, "预备", "生态环保", "20000", None, (UNIT,)),
+        project(5, "续建", "产业发展", "7000", "1000", ("市工业和信息化局",),
+                prior_completed=Decimal("1000")),
+    ]
+    master.units = [Unit(name=UNIT, informant_name="李明", informant_phone="0772-2801234",
+                         liaison_name="黄海"),
+                    Unit(name="柳南区人民政府"), Unit(name="市工业和信息化局")]
+    feb = dict(period="2022-02", unit=UNIT, source_sha256="0" * 64)
+    master.ledger = [
+        LedgerEntry(project_id="ZD2022-0001", month_completed=Decimal(300),
+                    year_completed=Decimal(300), total_completed=Decimal(300), started="是",
+                    start_date=date(2022, 2, 10), completed="否", **feb),
+        LedgerEntry(project_id="ZD2022-0002", month_completed=Decimal(1000),
+                    year_completed=Decimal(2500), total_completed=Decimal(32500), started="是",
+                    start_date=date(2020, 5, 1), completed="否", **feb),
+        LedgerEntry(project_id="ZD2022-0003", month_completed=Decimal(500),
+                    year_completed=Decimal(900), total_completed=Decimal(8900), started="是",
+                    start_date=date(2020, 3, 1), completed="是", end_date=date(2022, 2, 20),
+                    **feb),
+    ]
+    create_master(path, 2022, master)
+    return path
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, Path]:
+    master = build_master(tmp_path / "台账.xlsx")
+    make_templates(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25, 9, 0))
+    return master, tmp_path / "模板" / template_name("2022-03", UNIT)
+
+
+def codes_of(master: Path, path: Path, period: str | None = "2022-03") -> list[str]:
+    return [f.code for f in check_file(load_master(master), path, period).findings]
+
+
+def edit(path: Path, changes: dict[tuple[int, str], object], sheet: str = SHEET) -> Path:
+    """Change cells of the return sheet by (project row 0-based, header text)."""
+    book = openpyxl.load_workbook(path)
+    ws = book[sheet]
+    titles = [c.value for c in ws[HEADER_ROW]]
+    for (row, header), value in changes.items():
+        # Text stays text, as when a unit types it (a leading = typed in Excel is a formula,
+        # whose cached result is what a reader sees).
+        write_text(ws.cell(row=HEADER_ROW + 1 + row, column=titles.index(header) + 1), value)
+    book.save(path)
+    return path
+
+
+def test_a_plausible_fill_passes_clean(setup, tmp_path: Path) -> None:
+    master, template = setup
+    filled = fill_template(template, tmp_path / "填好.xlsx", seed=1).path
+    report = check_file(load_master(master), filled, "2022-03")
+    assert [f.message for f in report.findings] == []
+    assert report.valid and report.unit == UNIT and report.period == "2022-03"
+    assert sorted(e.project_id for e in report.entries) == [
+        "ZD2022-0001", "ZD2022-0002", "ZD2022-0003", "ZD2022-0004"]
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_each_mistake_a_unit_makes_is_found(setup, tmp_path: Path, mistake: str) -> None:
+    master, template = setup
+    filled = fill_template(template, tmp_path / f"{mistake}.xlsx", seed=2, mistakes=(mistake,))
+    assert filled.mistakes == (mistake,)
+    assert MISTAKES[mistake] in codes_of(master, filled.path)
+
+
+@pytest.mark.parametrize(
+    ("code", "changes"),
+    [
+        ("V06", {(1, "开工以来累计完成投资（万元）"): 100}),
+        ("V08", {(1, "开工以来累计完成投资（万元）"): 90000}),
+        ("V12", {(2, "是否竣工"): "是", (2, "实际竣工时间"): None}),
+        ("V15", {(0, "实际开工时间"): "2021-12-31"}),
+        ("V16", {(0, "是否开工"): "否", (0, "实际开工时间"): None}),
+        ("V17", {(2, "是否竣工"): "否", (2, "实际竣工时间"): None}),
+        ("V18", {(1, "是否开工"): "否", (1, "是否竣工"): "是", (1, "实际竣工时间"): "2022-03-01"}),
+        ("R05", {(1, "项目编号"): None}),
+    ],
+)
+def test_value_rules_on_edited_cells(setup, tmp_path: Path, code: str, changes) -> None:
+    master, template = setup
+    filled = fill_template(template, tmp_path / "f.xlsx", seed=3).path
+    assert code in codes_of(master, edit(filled, changes))
+
+
+def test_a_full_width_amount_with_separators_is_read_silently(setup, tmp_path: Path) -> None:
+    master, template = setup
+    filled = fill_template(template, tmp_path / "f.xlsx", seed=3).path
+    book = openpyxl.load_workbook(filled)
+    titles = [c.value for c in book[SHEET][HEADER_ROW]]
+    row = HEADER_ROW + 2
+    month = book[SHEET].cell(row=row, column=titles.index("本月完成投资（万元）") + 1).value
+    text = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in f"{int(month):,}")
+    edit(filled, {(1, "本月完成投资（万元）"): text})
+    report = check_file(load_master(master), filled, "2022-03")
+    assert report.valid, [f.message for f in report.findings]
+    assert next(e for e in report.entries if e.project_id == "ZD2022-0002").month_completed == \
+        Decimal(int(month))
+
+
+def test_a_workbook_that_is_not_a_template(setup, tmp_path: Path) -> None:
+    master, _ = setup
+    other = tmp_path / "别的表.xlsx"
+    openpyxl.Workbook().save(other)
+    assert codes_of(master, other) == ["F50"]
+
+
+def test_an_outdated_template_version(setup, tmp_path: Path) -> None:
+    master, template = setup
+    book = openpyxl.load_workbook(template)
+    for row in book[IDENTITY_SHEET].iter_rows(max_col=2):
+        if row[0].value == "模板版本":
+            row[1].value = "0"
+    book.save(template)
+    assert codes_of(master, template) == ["F52"]
+
+
+def test_last_months_template(setup, tmp_path: Path) -> None:
+    master, _ = setup
+    make_templates(master, "2022-02", tmp_path / "二月", unit=UNIT)
+    february = tmp_path / "二月" / template_name("2022-02", UNIT)
+    report = check_file(load_master(master), february, "2022-03")
+    assert [f.code for f in report.findings] == ["F53"]
+    assert "这是 2022-02 的模板" in report.findings[0].message
+
+
+def test_a_unit_no_longer_reporting(setup, tmp_path: Path) -> None:
+    master, _ = setup
+    make_templates(master, "2022-03", tmp_path / "工信", unit="市工业和信息化局")
+    path = tmp_path / "工信" / template_name("2022-03", "市工业和信息化局")
+    book = load_master(master)
+    book.project("ZD2022-0005").units = ["市交通运输局"]
+    assert [f.code for f in check_file(book, path, "2022-03").findings] == ["F54"]
+
+
+def test_a_deleted_sheet_and_a_renamed_header(setup, tmp_path: Path) -> None:
+    master, template = setup
+    book = openpyxl.load_workbook(template)
+    del book["预备项目月报"]
+    book[SHEET].cell(row=HEADER_ROW, column=10).value = "本年累计"
+    book.save(template)
+    codes = codes_of(master, template)
+    assert "F55" in codes and "F56" in codes
+
+
+def test_every_declared_rule_has_a_test_here_or_in_vetting() -> None:
+    import zdxm_xl.checking  # noqa: F401 - declares the rules
+
+    source = Path(__file__).read_text(encoding="utf-8")
+    vetting = (Path(__file__).parent / "test_vetting.py").read_text(encoding="utf-8")
+    covered = set(MISTAKES.values()) | {c for c in RULES if f'"{c}"' in source + vetting}
+    assert set(RULES) - covered == set()
+
+
+def test_validate_cli_json_annotates_and_exits_1(setup, tmp_path: Path) -> None:
+    master, template = setup
+    fill_template(template, tmp_path / "in" / "好.xlsx", seed=4)
+    fill_template(template, tmp_path / "in" / "坏.xlsx", seed=4,
+                  mistakes=("text_amount", "bad_phone"))
+    result = run_zdxm("validate", master, tmp_path / "in", "--period", "2022-03",
+                      "--annotate", tmp_path / "批注", "--json")
+    assert result.code == 1, result.stderr
+    data = json.loads(result.stdout)
+    expected = validate_files(master, [tmp_path / "in"], "2022-03").as_json()
+    assert data == expected
+    files = {Path(f["file"]).name: f for f in data["files"]}
+    assert files["好.xlsx"]["valid"] and files["好.xlsx"]["errors"] == 0
+    assert not files["坏.xlsx"]["valid"]
+    v01 = next(f for f in files["坏.xlsx"]["findings"] if f["code"] == "V01")
+    assert v01 == {"code": "V01", "severity": "error", "sheet": SHEET, "cell": v01["cell"],
+                   "project_id": "ZD2022-0001", "value": "约500", "message": v01["message"]}
+    assert "不是数字" in v01["message"]
+    copy = openpyxl.load_workbook(tmp_path / "批注" / "坏_校验结果.xlsx")
+    assert copy.sheetnames[0] == "校验结果"
+    cell = copy[SHEET][v01["cell"]]
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    assert "V01" in cell.comment.text
+    phone = next(f for f in files["坏.xlsx"]["findings"] if f["code"] == "V22")
+    assert copy[SHEET][phone["cell"]].fill.fgColor.rgb.endswith("FFEB9C")
+    receipt = (tmp_path / "批注" / "坏_回执.txt").read_text(encoding="utf-8")
+    assert receipt.startswith(f"{UNIT}：") and "校验未通过" in receipt
+    assert "校验通过" in (tmp_path / "批注" / "好_回执.txt").read_text(encoding="utf-8")
+    assert load_master(master).ledger  # validate never changes the master
+    assert len(load_master(master).ledger) == 3
+
+
+def test_validate_never_changes_the_master(setup, tmp_path: Path) -> None:
+    master, template = setup
+    before = master.read_bytes()
+    filled = fill_template(template, tmp_path / "f.xlsx", seed=5).path
+    assert run_zdxm("validate", master, filled).code == 0
+    assert master.read_bytes() == before

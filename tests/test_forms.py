@@ -1,0 +1,148 @@
+"""Unit fill-in templates: what a unit receives."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import run_zdxm
+from zdxm_xl.forms import HEADER_ROW, IDENTITY_SHEET, Identity, make_templates, template_name
+from zdxm_xl.master import load_master, save_master
+from zdxm_xl.money import from_cell
+from zdxm_xl.registry import FORM_IMPLEMENTATION, FORM_PREPARATORY
+
+
+def identity_of(path: Path) -> Identity:
+    sheet = openpyxl.load_workbook(path)[IDENTITY_SHEET]
+    return Identity.from_pairs({str(r[0].value): str(r[1].value or "")
+                                for r in sheet.iter_rows(max_col=2)})
+
+
+def test_one_template_per_lead_unit_with_the_sheets_it_needs(master_path: Path,
+                                                             tmp_path: Path) -> None:
+    result = run_zdxm("templates", master_path, "--period", "2022-03", "-o", tmp_path / "out")
+    assert result.code == 0, result.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == sorted(template_name("2022-03", u) for u in
+                           ("城中区人民政府", "市工业和信息化局", "市教育局", "市生态环境局"))
+    city = openpyxl.load_workbook(tmp_path / "out" / template_name("2022-03", "城中区人民政府"))
+    assert city.sheetnames == ["填报说明", "实施项目月报", "系统信息"]
+    assert city["系统信息"].sheet_state == "hidden"
+    ecology = openpyxl.load_workbook(tmp_path / "out" / template_name("2022-03", "市生态环境局"))
+    assert ecology.sheetnames == ["填报说明", "预备项目月报", "系统信息"]
+
+
+@pytest.mark.parametrize("spec", [FORM_IMPLEMENTATION, FORM_PREPARATORY])
+def test_headers_are_verbatim_and_contacts_sit_beside_their_labels(master_path: Path,
+                                                                   tmp_path: Path, spec) -> None:
+    unit = "城中区人民政府" if spec is FORM_IMPLEMENTATION else "市生态环境局"
+    make_templates(master_path, "2022-03", tmp_path, unit=unit)
+    sheet = openpyxl.load_workbook(tmp_path / template_name("2022-03", unit))[spec.sheet]
+    assert tuple(c.value for c in sheet[HEADER_ROW]) == spec.titles
+    labels = {c.value: sheet.cell(row=c.row, column=c.column + 1).value
+              for row in sheet.iter_rows(max_row=HEADER_ROW - 1) for c in row}
+    assert labels["填报人（信息员）"] == "张三"
+    assert labels["联系电话"] == "13800000000"
+    assert "审核人（联络员）" in labels
+
+
+def test_plan_cells_are_locked_inputs_open_and_validated(master_path: Path,
+                                                         tmp_path: Path) -> None:
+    make_templates(master_path, "2022-03", tmp_path, unit="城中区人民政府")
+    path = tmp_path / template_name("2022-03", "城中区人民政府")
+    sheet = openpyxl.load_workbook(path)["实施项目月报"]
+    titles = [c.value for c in sheet[HEADER_ROW]]
+    row = HEADER_ROW + 1
+    for column in FORM_IMPLEMENTATION.columns:
+        cell = sheet.cell(row=row, column=titles.index(column.title) + 1)
+        assert cell.protection.locked == (column.field not in FORM_IMPLEMENTATION.inputs), column
+    assert sheet.protection.sheet and not sheet.protection.password
+    kinds = {(v.type, v.formula1) for v in sheet.data_validations.dataValidation}
+    assert ("list", '"是,否"') in kinds
+    assert ("list", '"未启动,办理中,已办结,不涉及"') in kinds
+    assert ("decimal", "0") in kinds
+    assert any(kind == "date" for kind, _ in kinds)
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert not any(b"<extLst" in archive.read(n) for n in sheets)
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
+
+
+def test_january_reference_figures_come_from_the_plan(master_path: Path, tmp_path: Path) -> None:
+    make_templates(master_path, "2022-01", tmp_path, unit="市工业和信息化局")
+    sheet = openpyxl.load_workbook(tmp_path / template_name("2022-01", "市工业和信息化局"))[
+        "实施项目月报"]
+    titles = [c.value for c in sheet[HEADER_ROW]]
+    row = HEADER_ROW + 1
+    assert sheet.cell(row=row, column=titles.index("上月本年累计（万元）") + 1).value == 0
+    assert sheet.cell(row=row, column=titles.index("上月开工以来累计（万元）") + 1).value == 1500
+
+
+def test_identity_is_signed_with_the_office_key_which_is_not_in_the_file(
+        master_path: Path, tmp_path: Path) -> None:
+    make_templates(master_path, "2022-03", tmp_path, unit="城中区人民政府")
+    path = tmp_path / template_name("2022-03", "城中区人民政府")
+    identity = identity_of(path)
+    master = load_master(master_path)
+    assert identity.unit == "城中区人民政府" and identity.period == "2022-03"
+    assert identity.projects == ("ZD2022-0001",)
+    assert identity.verify(master.secret)
+    claimed = Identity(identity.version, "市教育局", identity.period, identity.projects,
+                       identity.issued, identity.signature)
+    assert not claimed.verify(master.secret)
+    with zipfile.ZipFile(path) as archive:
+        assert not any(master.secret.encode() in archive.read(n) for n in archive.namelist())
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+def test_identity_survives_a_libreoffice_round_trip(master_path: Path, tmp_path: Path) -> None:
+    make_templates(master_path, "2022-03", tmp_path / "in", unit="城中区人民政府")
+    source = tmp_path / "in" / template_name("2022-03", "城中区人民政府")
+    out = tmp_path / "lo"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    again = identity_of(out / source.name)
+    assert again == identity_of(source)
+    assert again.verify(load_master(master_path).secret)
+
+
+def test_an_exited_project_leaves_from_the_next_period(master_path: Path, tmp_path: Path) -> None:
+    master = load_master(master_path)
+    project = master.project("ZD2022-0002")
+    project.status, project.exit_date = "已退出", date(2022, 5, 10)
+    save_master(master)
+    may = make_templates(master_path, "2022-05", tmp_path / "may")
+    june = make_templates(master_path, "2022-06", tmp_path / "june")
+    assert "市工业和信息化局" in may.units
+    assert "市工业和信息化局" not in june.units
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(("--period", "2022-13"), "报告期“2022-13”无效"),
+     (("--period", "2023-01"), "不在台账的年度 2022 内"),
+     (("--period", "2022-03", "--unit", "不存在的单位"), "没有需要报送的项目")],
+)
+def test_template_arguments_are_checked(master_path: Path, tmp_path: Path, args, message) -> None:
+    result = run_zdxm("templates", master_path, "-o", tmp_path, *args)
+    assert result.code == 2
+    assert message in result.stderr
+
+
+def test_money_in_templates_reads_back_exactly(master_path: Path, tmp_path: Path) -> None:
+    make_templates(master_path, "2022-03", tmp_path, unit="城中区人民政府")
+    sheet = openpyxl.load_workbook(tmp_path / template_name("2022-03", "城中区人民政府"))[
+        "实施项目月报"]
+    titles = [c.value for c in sheet[HEADER_ROW]]
+    cell = sheet.cell(row=HEADER_ROW + 1, column=titles.index("总投资（万元）") + 1)
+    assert from_cell(cell.value) == Decimal("10000.50")
+    assert cell.number_format == "#,##0.00"

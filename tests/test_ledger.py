@@ -1,0 +1,228 @@
+"""The monthly merge, 报送情况, and never losing data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import run_zdxm
+from test_checking import SHEET, UNIT, build_master, edit
+from zdxm_xl.errors import MasterBusyError
+from zdxm_xl.fill import fill_template
+from zdxm_xl.forms import HEADER_ROW, make_templates, template_name
+from zdxm_xl.ledger import merge_files, submission_status
+from zdxm_xl.master import load_master
+from zdxm_xl.storage import MasterLock
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> tuple[Path, Path]:
+    master = build_master(tmp_path / "台账.xlsx")
+    make_templates(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
+    return master, tmp_path / "模板" / template_name("2022-03", UNIT)
+
+
+def rows_for(master: Path, period: str) -> dict[str, object]:
+    return {e.project_id: e for e in load_master(master).ledger if e.period == period}
+
+
+def test_a_valid_file_is_archived_merged_and_logged(office, tmp_path: Path) -> None:
+    master, template = office
+    filled = fill_template(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    result = run_zdxm("merge", master, filled, "--period", "2022-03", "--received", "2022-04-03",
+                      "--json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["merged"] == [{"file": str(filled), "unit": UNIT, "period": "2022-03", "rows": 4}]
+    assert data["rejected"] == data["duplicates"] == data["replaced"] == []
+    book = load_master(master)
+    march = rows_for(master, "2022-03")
+    assert sorted(march) == ["ZD2022-0001", "ZD2022-0002", "ZD2022-0003", "ZD2022-0004"]
+    log = book.submissions[-1]
+    assert (log.period, log.unit, log.file_name, log.result, log.on_time, log.errors) == (
+        "2022-03", UNIT, "交通.xlsx", "已合并", "是", 0)
+    archived = master.parent / "归档" / "2022-03" / UNIT / f"{log.sha256}.xlsx"
+    assert archived.read_bytes() == filled.read_bytes()
+    assert (master.parent / "备份").is_dir()
+
+
+def test_a_resubmission_replaces_the_units_rows(office, tmp_path: Path) -> None:
+    master, template = office
+    first = fill_template(template, tmp_path / "第一次.xlsx", seed=1).path
+    second = fill_template(template, tmp_path / "第二次.xlsx", seed=9).path
+    merge_files(master, [first], "2022-03")
+    result = merge_files(master, [second], "2022-03")
+    assert [r["file"] for r in result.replaced] == ["第一次.xlsx"]
+    book = load_master(master)
+    assert [(s.file_name, s.result) for s in book.submissions] == [
+        ("第一次.xlsx", "被替换"), ("第二次.xlsx", "已合并")]
+    march = [e for e in book.ledger if e.period == "2022-03"]
+    assert len(march) == 4
+    assert {e.source_sha256 for e in march} == {book.submissions[-1].sha256}
+
+
+def test_the_same_file_twice_changes_nothing(office, tmp_path: Path) -> None:
+    master, template = office
+    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    merge_files(master, [filled], "2022-03")
+    before = master.read_bytes()
+    result = run_zdxm("merge", master, filled, "--json")
+    assert result.code == 0
+    assert json.loads(result.stdout)["duplicates"] == [
+        {"file": str(filled), "unit": UNIT, "period": "2022-03"}]
+    assert master.read_bytes() == before
+
+
+def test_a_file_with_errors_is_logged_and_not_merged(office, tmp_path: Path) -> None:
+    master, template = office
+    bad = fill_template(template, tmp_path / "坏.xlsx", seed=1, mistakes=("text_amount",)).path
+    result = run_zdxm("merge", master, bad, "--json")
+    assert result.code == 1
+    assert json.loads(result.stdout)["rejected"] == [
+        {"file": str(bad), "unit": UNIT, "period": "2022-03", "errors": 1}]
+    book = load_master(master)
+    assert rows_for(master, "2022-03") == {}
+    assert (book.submissions[-1].result, book.submissions[-1].errors) == ("未通过", 1)
+
+
+def test_late_returns_are_marked(office, tmp_path: Path) -> None:
+    master, template = office
+    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    merge_files(master, [filled], "2022-03", received=datetime(2022, 4, 6, 8, 0))
+    status = submission_status(load_master(master), "2022-03")
+    assert status.late == [UNIT]
+    assert status.missing == ["市工业和信息化局"]
+
+
+def test_text_from_units_never_becomes_a_formula(office, tmp_path: Path) -> None:
+    master, template = office
+    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    edit(filled, {(1, "存在问题"): '=HYPERLINK("http://example.com","点此")',
+                  (1, "需协调事项"): "+1", (2, "存在问题"): "@SUM(A1)"})
+    assert merge_files(master, [filled], "2022-03").ok
+    with zipfile.ZipFile(master) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert not any(b"<f>" in archive.read(n) for n in sheets)
+    march = rows_for(master, "2022-03")
+    assert march["ZD2022-0002"].problems.startswith("=HYPERLINK")
+    assert march["ZD2022-0002"].coordination == "+1"
+
+
+def test_a_second_merge_waits_then_says_who_holds_the_master(office, tmp_path: Path) -> None:
+    master, template = office
+    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    with MasterLock(master), pytest.raises(MasterBusyError, match="正被 .* 使用"):
+        merge_files(master, [filled], lock_wait=0.3)
+    assert merge_files(master, [filled]).ok  # the lock is gone
+
+
+def test_a_master_open_in_excel_is_not_written(office, tmp_path: Path) -> None:
+    master, template = office
+    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    (master.parent / f"~${master.name}").write_text("owner")
+    before = master.read_bytes()
+    result = run_zdxm("merge", master, filled)
+    assert result.code == 2 and "正在 Excel" in result.stderr
+    assert master.read_bytes() == before
+
+
+def zdxm_process(*args: object, crash_at: str | None = None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    if crash_at:
+        env["ZDXM_CRASH_AT"] = crash_at
+    return subprocess.Popen([sys.executable, "-m", "zdxm_xl", *map(str, args)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("point", ["after-archive", "before-master-write",
+                                   "after-temp-write:台账.xlsx", "before-replace:台账.xlsx"])
+def test_a_merge_killed_at_any_step_leaves_the_master_whole(office, tmp_path: Path,
+                                                             point: str) -> None:
+    master, template = office
+    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    before = master.read_bytes()
+    process = zdxm_process("merge", master, filled, crash_at=point)
+    assert process.wait(timeout=120) == 137
+    assert master.read_bytes() == before
+    load_master(master)
+    assert merge_files(master, [filled]).merged  # run again: merged exactly once
+    assert len(rows_for(master, "2022-03")) == 4
+    assert merge_files(master, [filled]).duplicates
+
+
+def test_kill_9_during_a_merge_leaves_old_or_new(office, tmp_path: Path) -> None:
+    master, template = office
+    files = [fill_template(template, tmp_path / f"f{i}.xlsx", seed=i).path for i in range(6)]
+    for delay in (0.3, 0.8, 1.5):
+        process = zdxm_process("merge", master, *files)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        (master.parent / f".{master.name}.zdxm-lock").unlink(missing_ok=True)
+        book = load_master(master)  # openable, whichever state it is in
+        assert len([e for e in book.ledger if e.period == "2022-03"]) in (0, 4)
+    merge_files(master, files)
+    book = load_master(master)
+    assert len([e for e in book.ledger if e.period == "2022-03"]) == 4
+    assert sum(1 for s in book.submissions if s.result == "已合并") == 1
+
+
+def test_three_months_in_turn(tmp_path: Path) -> None:
+    master = build_master(tmp_path / "台账.xlsx")
+    book = load_master(master)
+    book.ledger = []  # start the year afresh
+    from zdxm_xl.master import save_master
+
+    save_master(book)
+    for month in ("2022-01", "2022-02", "2022-03"):
+        make_templates(master, month, tmp_path / month, unit=UNIT)
+        template = tmp_path / month / template_name(month, UNIT)
+        filled = fill_template(template, tmp_path / "收件" / f"{month}.xlsx", seed=7).path
+        result = merge_files(master, [filled], month)
+        assert result.ok, [f.message for r in result.reports for f in r.findings]
+    ledger = load_master(master).ledger
+    by = {(e.period, e.project_id): e for e in ledger}
+    for before, now in (("2022-01", "2022-02"), ("2022-02", "2022-03")):
+        for project in ("ZD2022-0002", "ZD2022-0003"):
+            prev, cur = by[(before, project)], by[(now, project)]
+            assert cur.year_completed == prev.year_completed + cur.month_completed
+            assert cur.total_completed == prev.total_completed + cur.month_completed
+    assert by[("2022-01", "ZD2022-0002")].total_completed == \
+        Decimal(30000) + by[("2022-01", "ZD2022-0002")].month_completed
+    make_templates(master, "2022-04", tmp_path / "四月", unit=UNIT)
+    sheet = openpyxl.load_workbook(tmp_path / "四月" / template_name("2022-04", UNIT))[SHEET]
+    titles = [c.value for c in sheet[HEADER_ROW]]
+    ids = [sheet.cell(row=r, column=1).value for r in range(HEADER_ROW + 1, HEADER_ROW + 4)]
+    row = HEADER_ROW + 1 + ids.index("ZD2022-0002")
+    shown = sheet.cell(row=row, column=titles.index("上月本年累计（万元）") + 1).value
+    assert Decimal(str(shown)) == by[("2022-03", "ZD2022-0002")].year_completed
+
+
+def test_status_lists_missing_late_and_rejected(office, tmp_path: Path) -> None:
+    master, template = office
+    bad = fill_template(template, tmp_path / "坏.xlsx", seed=1, mistakes=("negative",)).path
+    merge_files(master, [bad], "2022-03", received=datetime(2022, 4, 7))
+    result = run_zdxm("status", master, "--period", "2022-03", "--json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["period"] == "2022-03" and data["deadline"] == "2022-04-05"
+    assert data["missing"] == ["市工业和信息化局"]
+    assert data["late"] == [UNIT]
+    assert data["rejected"] == [UNIT]
+    unit = next(u for u in data["units"] if u["unit"] == UNIT)
+    assert {k: unit[k] for k in ("submitted", "on_time", "valid", "file")} == {
+        "submitted": True, "on_time": False, "valid": False, "file": "坏.xlsx"}
+    assert data == submission_status(load_master(master), "2022-03").as_json()
+    text = run_zdxm("status", master, "--period", "2022-03")
+    assert "未报送（1）：市工业和信息化局" in text.stdout

@@ -1,0 +1,581 @@
+"""Vetting returned files: every hostile file is built here, in tmp_path, and refused fast."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import shutil
+import struct
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+from msoffcrypto.format.ooxml import OOXMLFile
+
+from zdxm_xl.findings import RULES, Finding, Severity
+from zdxm_xl.vetting import Vetted, safe_read_sheets, vet_workbook
+
+FAST = 5.0  # seconds any single vetting may take
+
+SHEET = "xl/worksheets/sheet1.xml"
+SST = "xl/sharedStrings.xml"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+# ---------------------------------------------------------------------------------------
+# Building files
+
+
+def write_good(path: Path, *, formula: bool = False) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "填报表"
+    sheet.append(["项目编号", "项目名称", "本月完成投资"])
+    sheet.append(["ZD2022-0001", "测试项目1", 120.5])
+    sheet.append(["ZD2022-0002", "测试项目2", 80])
+    if formula:  # openpyxl saves formulas without a cached value
+        sheet["C4"] = "=SUM(C2:C3)"
+    hidden = workbook.create_sheet("元数据")
+    hidden.sheet_state = "hidden"
+    hidden["A1"] = "v1"
+    workbook.save(path)
+    return path
+
+
+def rewrite(src: Path, dst: Path, *, edit: dict[str, Callable[[bytes], bytes]] | None = None,
+            add: dict[str, bytes] | None = None, drop: tuple[str, ...] = ()) -> Path:
+    """A copy of a zip with some parts edited, added or left out."""
+    edit, add = edit or {}, add or {}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename in drop:
+                continue
+            data = zin.read(info.filename)
+            if info.filename in edit:
+                data = edit[info.filename](data)
+            zout.writestr(info.filename, data)
+        for name, data in add.items():
+            zout.writestr(name, data)
+    return dst
+
+
+def with_shared_strings(src: Path, dst: Path, strings_xml: bytes, cells: str) -> Path:
+    """The good workbook with a hand-written sharedStrings.xml and row 5 referencing it."""
+    def types(data: bytes) -> bytes:
+        return data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" '
+                            b'ContentType="application/vnd.openxmlformats-officedocument.'
+                            b'spreadsheetml.sharedStrings+xml"/></Types>')
+
+    def rels(data: bytes) -> bytes:
+        return data.replace(b"</Relationships>", f'<Relationship Id="rIdSST" Type="{REL_NS}/'
+                            'sharedStrings" Target="sharedStrings.xml"/></Relationships>'.encode())
+
+    def sheet(data: bytes) -> bytes:
+        return data.replace(b"</sheetData>", f'<row r="5">{cells}</row></sheetData>'.encode())
+
+    return rewrite(src, dst, add={SST: strings_xml}, edit={
+        "[Content_Types].xml": types, "xl/_rels/workbook.xml.rels": rels, SHEET: sheet})
+
+
+def sst(*items: str, unique: int | None = None) -> bytes:
+    body = "".join(f"<si><t>{item}</t></si>" for item in items)
+    count = len(items) if unique is None else unique
+    return (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="{len(items)}" '
+            f'uniqueCount="{count}">{body}</sst>').encode()
+
+
+def encrypt(src: Path) -> bytes:
+    out = io.BytesIO()
+    with src.open("rb") as fh:
+        OOXMLFile(fh).encrypt("1234", out)
+    return out.getvalue()
+
+
+def rename_ole_streams(data: bytes, renames: dict[str, str]) -> bytes:
+    """Rename directory entries of an OLE file in place (names are UTF-16, 64-byte slots)."""
+    buf = bytearray(data)
+    for old, new in renames.items():
+        at = buf.find(old.encode("utf-16-le") + b"\0\0")
+        assert at >= 0 and at % 128 == 0
+        name = new.encode("utf-16-le") + b"\0\0"
+        buf[at:at + 64] = name.ljust(64, b"\0")
+        struct.pack_into("<H", buf, at + 64, len(name))
+    return bytes(buf)
+
+
+def zip_of(path: Path, entries: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+def zeros_entry(path: Path, name: str, megabytes: int, level: int) -> Path:
+    """One entry of zeros written in 1 MiB chunks: tiny on disk, huge unpacked."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+        with archive.open(name, "w", force_zip64=True) as entry:
+            block = bytes(2**20)
+            for _ in range(megabytes):
+                entry.write(block)
+    return path
+
+
+def vet(path: Path, **options: int) -> Vetted:
+    started = time.monotonic()
+    vetted = vet_workbook(path, **options)
+    assert time.monotonic() - started < FAST
+    return vetted
+
+
+def codes(vetted: Vetted) -> list[str]:
+    return [f.code for f in vetted.findings]
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    return write_good(tmp_path / "good.xlsx")
+
+
+# ---------------------------------------------------------------------------------------
+# The catalogue
+
+
+def test_rules_are_declared_with_chinese_messages() -> None:
+    declared = sorted(code for code in RULES if code.startswith("F"))
+    assert declared[:16] == [f"F{n:02d}" for n in range(1, 17)]
+    warnings = {code for code in declared[:16] if RULES[code].severity is Severity.WARNING}
+    assert warnings == {"F11", "F12", "F13", "F14", "F15"}
+    for code in declared[:16]:
+        assert "|" not in RULES[code].template and "\n" not in RULES[code].template
+    assert "请取消密码后重新报送" in RULES["F05"].template
+    assert "另存为 .xlsx" in RULES["F06"].template
+    assert RULES["F09"].title == "文件包含不安全的内容"
+    assert "宏已忽略，不会运行" in RULES["F11"].template
+
+
+# ---------------------------------------------------------------------------------------
+# Good files
+
+
+def test_a_plain_xlsx_is_ok_and_read_in_process(good: Path) -> None:
+    vetted = vet(good)
+    assert (vetted.kind, vetted.ok, vetted.findings, vetted.has_macros) == ("xlsx", True, [],
+                                                                              False)
+    assert vetted.sheets == ["填报表", "元数据"]
+    values = safe_read_sheets(vetted)
+    assert isinstance(values, dict)
+    assert values["填报表"][1] == ["ZD2022-0001", "测试项目1", 120.5]
+    assert values["元数据"] == [["v1"]]
+
+
+def test_the_child_process_reads_the_same_values(good: Path) -> None:
+    vetted = vet(good)
+    in_child = safe_read_sheets(vetted, isolate=True)
+    assert isinstance(in_child, dict) and in_child == safe_read_sheets(vetted, isolate=False)
+    assert vetted.findings == []
+
+
+def test_extension_is_not_trusted(tmp_path: Path, good: Path) -> None:
+    renamed = tmp_path / "填报.xls"
+    shutil.copy(good, renamed)
+    assert (vet(renamed).kind, vet(renamed).ok) == ("xlsx", True)
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile or wrong files: one case per way of being wrong
+
+
+def _random(tmp: Path, good: Path) -> Path:
+    path = tmp / "随机.xlsx"
+    path.write_bytes(random.Random(7).randbytes(50_000))
+    return path
+
+
+def _empty(tmp: Path, good: Path) -> Path:
+    path = tmp / "空.xlsx"
+    path.write_bytes(b"")
+    return path
+
+
+def _missing(tmp: Path, good: Path) -> Path:
+    return tmp / "不存在.xlsx"
+
+
+def _folder(tmp: Path, good: Path) -> Path:
+    path = tmp / "目录.xlsx"
+    path.mkdir()
+    return path
+
+
+def _truncated(tmp: Path, good: Path) -> Path:
+    data = good.read_bytes()
+    path = tmp / "半截.xlsx"
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _html(tmp: Path, good: Path) -> Path:
+    path = tmp / "网页.xls"
+    path.write_text("<html><body><table><tr><td>项目编号</td></tr></table></body></html>",
+                    encoding="utf-8")
+    return path
+
+
+def _csv(tmp: Path, good: Path) -> Path:
+    path = tmp / "表格.xlsx"
+    path.write_bytes("项目编号,项目名称,本月完成投资\nZD2022-0001,测试项目1,120\n".encode("gbk"))
+    return path
+
+
+def _pdf(tmp: Path, good: Path) -> Path:
+    path = tmp / "扫描件.xlsx"
+    path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
+    return path
+
+
+def _xml2003(tmp: Path, good: Path) -> Path:
+    path = tmp / "旧格式.xls"
+    path.write_text('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:'
+                    'spreadsheet"><Worksheet ss:Name="Sheet1"/></Workbook>', encoding="utf-8")
+    return path
+
+
+def _encrypted(tmp: Path, good: Path) -> Path:
+    path = tmp / "加密.xlsx"
+    path.write_bytes(encrypt(good))
+    return path
+
+
+def _et_ole(tmp: Path, good: Path) -> Path:
+    path = tmp / "WPS.et"
+    path.write_bytes(rename_ole_streams(encrypt(good), {"EncryptionInfo": "Other",
+                                                        "EncryptedPackage": "Workbook"}))
+    return path
+
+
+def _et_zip(tmp: Path, good: Path) -> Path:
+    path = tmp / "WPS另存.et"
+    shutil.copy(good, path)
+    return path
+
+
+def _word_ole(tmp: Path, good: Path) -> Path:
+    path = tmp / "文档.xls"
+    path.write_bytes(rename_ole_streams(encrypt(good), {"EncryptionInfo": "WordDocument",
+                                                        "EncryptedPackage": "Data"}))
+    return path
+
+
+def _xlsb(tmp: Path, good: Path) -> Path:
+    return zip_of(tmp / "二进制.xlsx", {"[Content_Types].xml": b"<Types/>",
+                                        "xl/workbook.bin": b"\x83\x01\x00"})
+
+
+def _numbers(tmp: Path, good: Path) -> Path:
+    return zip_of(tmp / "苹果.xlsx", {"Index/Document.iwa": b"\0" * 10,
+                                      "Metadata/Properties.plist": b"x"})
+
+
+def _docx(tmp: Path, good: Path) -> Path:
+    return zip_of(tmp / "文档.xlsx", {"[Content_Types].xml": b"<Types/>",
+                                      "word/document.xml": b"<document/>"})
+
+
+def _plain_zip(tmp: Path, good: Path) -> Path:
+    return zip_of(tmp / "打包.xlsx", {"填报表.xlsx": good.read_bytes()})
+
+
+def _bomb_total(tmp: Path, good: Path) -> Path:
+    return zeros_entry(tmp / "炸弹.xlsx", "xl/media/image1.png", 300, level=1)
+
+
+def _bomb_ratio(tmp: Path, good: Path) -> Path:
+    return zeros_entry(tmp / "高压缩比.xlsx", SHEET, 60, level=9)
+
+
+def _many_entries(tmp: Path, good: Path) -> Path:
+    path = tmp / "部件太多.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for i in range(20_000):
+            archive.writestr(f"xl/media/{i}.bin", b"")
+    return path
+
+
+def _parent_path(tmp: Path, good: Path) -> Path:
+    return rewrite(good, tmp / "上级目录.xlsx", add={"../../evil.txt": b"x"})
+
+
+def _absolute_path(tmp: Path, good: Path) -> Path:
+    return rewrite(good, tmp / "绝对路径.xlsx", add={"/etc/cron.d/evil": b"x"})
+
+
+def _no_workbook(tmp: Path, good: Path) -> Path:
+    return rewrite(good, tmp / "缺部件.xlsx", drop=("xl/workbook.xml",))
+
+
+def _no_content_types(tmp: Path, good: Path) -> Path:
+    return rewrite(good, tmp / "缺类型.xlsx", drop=("[Content_Types].xml",))
+
+
+def _billion_laughs(tmp: Path, good: Path) -> Path:
+    entities = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    xml = (f'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY lol0 "lol">{entities}]>'
+           f'<sst xmlns="{MAIN_NS}" count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>')
+    return with_shared_strings(good, tmp / "实体炸弹.xlsx", xml.encode(),
+                               '<c r="A5" t="s"><v>0</v></c>')
+
+
+def _doctype_in_sheet(tmp: Path, good: Path) -> Path:
+    def sheet(data: bytes) -> bytes:
+        return b'<!DOCTYPE worksheet SYSTEM "http://example.com/x.dtd">' + data
+
+    return rewrite(good, tmp / "DTD.xlsx", edit={SHEET: sheet})
+
+
+def _huge_unique_count(tmp: Path, good: Path) -> Path:
+    return with_shared_strings(good, tmp / "字符串表.xlsx", sst("x", unique=4_000_000_000),
+                               '<c r="A5" t="s"><v>0</v></c>')
+
+
+def _far_cell(tmp: Path, good: Path) -> Path:
+    def sheet(data: bytes) -> bytes:
+        return data.replace(b"</sheetData>",
+                            b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+
+    return rewrite(good, tmp / "远端单元格.xlsx", edit={SHEET: sheet})
+
+
+def _far_dimension(tmp: Path, good: Path) -> Path:
+    def sheet(data: bytes) -> bytes:
+        return data.replace(b'<dimension ref="A1:C3"/>', b'<dimension ref="A1:XFD1048576"/>')
+
+    return rewrite(good, tmp / "范围.xlsx", edit={SHEET: sheet})
+
+
+def _implied_far_cell(tmp: Path, good: Path) -> Path:
+    def sheet(data: bytes) -> bytes:  # no r attribute: the position follows the row
+        return data.replace(b"</sheetData>", b'<row r="20000"><c><v>1</v></c></row></sheetData>')
+
+    return rewrite(good, tmp / "隐含位置.xlsx", edit={SHEET: sheet})
+
+
+def _macros(tmp: Path, good: Path) -> Path:
+    return rewrite(good, tmp / "宏.xlsm", add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0fake"})
+
+
+def _external_link(tmp: Path, good: Path) -> Path:
+    link = f'<externalLink xmlns="{MAIN_NS}"><externalBook r:id="rId1" xmlns:r="{REL_NS}"/>' \
+           "</externalLink>"
+    rels = (f'<Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" '
+            f'Type="{REL_NS}/externalLinkPath" Target="file:///D:/台账/2022年汇总.xlsx" '
+            'TargetMode="External"/></Relationships>')
+    return rewrite(good, tmp / "外部链接.xlsx", add={
+        "xl/externalLinks/externalLink1.xml": link.encode(),
+        "xl/externalLinks/_rels/externalLink1.xml.rels": rels.encode()})
+
+
+def _formula(tmp: Path, good: Path) -> Path:
+    return write_good(tmp / "公式.xlsx", formula=True)
+
+
+def _long_and_control(tmp: Path, good: Path) -> Path:
+    strings = sst("正常", "x" * 40_000, "形象进度\x07完成", "复制_x0001_来的")
+    return with_shared_strings(good, tmp / "文字.xlsx", strings,
+                               '<c r="A5" t="s"><v>0</v></c><c r="B5" t="s"><v>1</v></c>'
+                               '<c r="C5" t="s"><v>2</v></c><c r="D5" t="s"><v>3</v></c>')
+
+
+def _inline_control(tmp: Path, good: Path) -> Path:
+    def sheet(data: bytes) -> bytes:
+        return data.replace(b"</sheetData>", b'<row r="5"><c r="E5" t="inlineStr"><is><t>'
+                            b"a\x01b</t></is></c></row></sheetData>")
+
+    return rewrite(good, tmp / "内联.xlsx", edit={SHEET: sheet})
+
+
+def _bad_xml(tmp: Path, good: Path) -> Path:
+    return rewrite(good, tmp / "坏XML.xlsx", edit={SHEET: lambda data: data[: len(data) // 2]})
+
+
+CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
+    # (id, build, finding codes, kind)
+    ("random-bytes", _random, ["F03"], None),
+    ("empty", _empty, ["F01"], None),
+    ("missing", _missing, ["F01"], None),
+    ("a-folder", _folder, ["F01"], None),
+    ("truncated-zip", _truncated, ["F04"], None),
+    ("html-as-xls", _html, ["F03"], None),
+    ("csv-as-xlsx", _csv, ["F03"], None),
+    ("pdf-as-xlsx", _pdf, ["F03"], None),
+    ("excel-2003-xml", _xml2003, ["F06"], None),
+    ("encrypted", _encrypted, ["F05"], None),
+    ("wps-et-ole", _et_ole, ["F06"], None),
+    ("wps-et-zip", _et_zip, ["F06"], None),
+    ("word-ole", _word_ole, ["F03"], None),
+    ("xlsb", _xlsb, ["F06"], None),
+    ("numbers", _numbers, ["F06"], None),
+    ("docx", _docx, ["F03"], None),
+    ("plain-zip", _plain_zip, ["F03"], None),
+    ("zip-bomb-300mb", _bomb_total, ["F07"], None),
+    ("zip-bomb-ratio", _bomb_ratio, ["F07"], None),
+    ("20000-entries", _many_entries, ["F07"], None),
+    ("parent-path", _parent_path, ["F07"], None),
+    ("absolute-path", _absolute_path, ["F07"], None),
+    ("no-workbook-xml", _no_workbook, ["F08"], None),
+    ("no-content-types", _no_content_types, ["F08"], None),
+    ("billion-laughs", _billion_laughs, ["F09"], "xlsx"),
+    ("doctype-in-sheet", _doctype_in_sheet, ["F09"], "xlsx"),
+    ("sst-unique-count", _huge_unique_count, ["F07"], "xlsx"),
+    ("cell-at-XFD1048576", _far_cell, ["F10"], "xlsx"),
+    ("dimension-XFD1048576", _far_dimension, ["F10"], "xlsx"),
+    ("implied-far-cell", _implied_far_cell, ["F10"], "xlsx"),
+    ("macros", _macros, ["F11"], "xlsx"),
+    ("external-link", _external_link, ["F12"], "xlsx"),
+    ("formula-without-value", _formula, ["F13"], "xlsx"),
+    ("long-and-control-text", _long_and_control, ["F14", "F15", "F15"], "xlsx"),
+    ("inline-control-text", _inline_control, ["F15"], "xlsx"),
+    ("malformed-xml", _bad_xml, ["F04"], "xlsx"),
+]
+
+
+@pytest.mark.parametrize(("build", "expected", "kind"), [case[1:] for case in CASES],
+                         ids=[case[0] for case in CASES])
+def test_vetting_finds(tmp_path: Path, good: Path, build: Callable[[Path, Path], Path],
+                       expected: list[str], kind: str | None) -> None:
+    vetted = vet(build(tmp_path, good))
+    assert codes(vetted) == expected
+    assert vetted.kind == kind
+    assert vetted.ok == all(RULES[code].severity is Severity.WARNING for code in expected)
+    for found in vetted.findings:
+        assert re.search("[\u4e00-\u9fff]", found.message)  # a Chinese sentence
+
+
+def test_refused_files_are_never_read(tmp_path: Path, good: Path) -> None:
+    vetted = vet(_far_cell(tmp_path, good))
+    assert safe_read_sheets(vetted) == {} and safe_read_sheets(vetted, isolate=False) == {}
+    assert codes(vetted) == ["F10"]
+
+
+def test_oversize_file(good: Path) -> None:
+    vetted = vet(good, max_bytes=1000)
+    assert codes(vetted) == ["F02"]
+    assert "文件过大" in vetted.findings[0].message
+
+
+def test_findings_say_where(tmp_path: Path, good: Path) -> None:
+    formula = vet(_formula(tmp_path, good)).findings[0]
+    assert (formula.sheet, formula.cell, formula.value) == ("填报表", "C4", "=SUM(C2:C3)")
+    assert "按空值读取" in formula.message
+    far = vet(_far_cell(tmp_path, good)).findings[0]
+    assert (far.sheet, far.cell) == ("填报表", "XFD1048576")
+    assert "工作表范围异常" in far.message
+    texts = vet(_long_and_control(tmp_path, good)).findings
+    assert [(f.code, f.cell) for f in texts] == [("F14", "B5"), ("F15", "C5"), ("F15", "D5")]
+    assert texts[0].value == "40000"
+    encrypted = vet(_encrypted(tmp_path, good)).findings[0]
+    assert "文件设置了打开密码" in encrypted.message and "取消密码后重新报送" in encrypted.message
+    assert "另存为 .xlsx" in vet(_et_ole(tmp_path, good)).findings[0].message
+    assert "不安全" in vet(_billion_laughs(tmp_path, good)).findings[0].message
+
+
+def test_macros_are_a_warning_and_flagged(tmp_path: Path, good: Path) -> None:
+    vetted = vet(_macros(tmp_path, good))
+    assert (vetted.ok, vetted.has_macros) == (True, True)
+    assert "宏已忽略，不会运行" in vetted.findings[0].message
+    values = safe_read_sheets(vetted)  # in a child process: there is a finding
+    assert isinstance(values, dict)
+    assert values["填报表"][0] == ["项目编号", "项目名称", "本月完成投资"]
+
+
+def test_external_link_names_its_target(tmp_path: Path, good: Path) -> None:
+    [link] = vet(_external_link(tmp_path, good)).findings
+    assert "2022年汇总.xlsx" in link.message
+
+
+def test_many_cell_warnings_are_summed_up(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in range(1, 31):
+        sheet.cell(row, 1, f"=ROW()*{row}")
+    workbook.save(tmp_path / "公式多.xlsx")
+    found = vet(tmp_path / "公式多.xlsx").findings
+    assert [f.code for f in found] == ["F13"] * 21
+    assert found[-1].cell is None and "另有 10 个单元格" in found[-1].message
+
+
+# ---------------------------------------------------------------------------------------
+# Reading in a child process
+
+
+def test_a_child_that_dies_becomes_a_finding(tmp_path: Path, good: Path) -> None:
+    hostile = _far_cell(tmp_path, good)  # python-calamine aborts the process on this file
+    pretend = Vetted(hostile, "xlsx", [], ["填报表"], False)
+    started = time.monotonic()
+    result = safe_read_sheets(pretend, isolate=True)
+    assert time.monotonic() - started < 30
+    assert isinstance(result, Finding) and result.code == "F16" and result.is_error
+    assert "读取工作表内容失败" in result.message and "异常退出" in result.message
+
+
+def test_a_slow_child_is_stopped(good: Path) -> None:
+    result = safe_read_sheets(vet(good), isolate=True, timeout=0.001)
+    assert isinstance(result, Finding) and result.code == "F16" and "超时" in result.message
+
+
+def test_garbage_in_an_xls_container_is_a_finding_not_a_crash(tmp_path: Path,
+                                                              good: Path) -> None:
+    path = tmp_path / "坏.xls"
+    path.write_bytes(rename_ole_streams(encrypt(good), {"EncryptionInfo": "Other",
+                                                        "EncryptedPackage": "Workbook"}))
+    vetted = vet(path)
+    assert (vetted.kind, vetted.ok, vetted.findings) == ("xls", True, [])  # size only
+    for isolate in (None, False):
+        result = safe_read_sheets(vetted, isolate=isolate)
+        assert isinstance(result, Finding) and result.code == "F16"
+
+
+# ---------------------------------------------------------------------------------------
+# Formats LibreOffice can write
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) 未安装")
+    folder = tmp_path_factory.mktemp("libreoffice")
+    source = write_good(folder / "good.xlsx")
+    profile = (folder / "profile").as_uri()
+    out: dict[str, Path] = {}
+    for fmt in ("xls", "ods"):
+        subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless",
+                        "--convert-to", fmt, "--outdir", str(folder / fmt), str(source)],
+                       check=True, capture_output=True, timeout=180)
+        out[fmt] = folder / fmt / f"good.{fmt}"
+        assert out[fmt].exists()
+    return out
+
+
+def test_an_ods_is_refused_with_save_as_xlsx(converted: dict[str, Path]) -> None:
+    vetted = vet(converted["ods"])
+    assert codes(vetted) == ["F06"]
+    assert "OpenDocument" in vetted.findings[0].message
+    assert "另存为 .xlsx" in vetted.findings[0].message
+
+
+def test_an_xls_is_accepted_and_read_in_a_child(converted: dict[str, Path]) -> None:
+    vetted = vet(converted["xls"])
+    assert (vetted.kind, vetted.ok, vetted.findings) == ("xls", True, [])
+    assert vetted.sheets == ["填报表", "元数据"]
+    values = safe_read_sheets(vetted)  # in a child process: .xls is vetted for size only
+    assert isinstance(values, dict)
+    assert values["填报表"][2] == ["ZD2022-0002", "测试项目2", 80.0]
