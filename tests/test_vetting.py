@@ -360,6 +360,19 @@ def _far_dimension(tmp: Path, good: Path) -> Path:
     return rewrite(good, tmp / "范围.xlsx", edit={SHEET: sheet})
 
 
+def _far_cell_elsewhere(tmp: Path, good: Path) -> Path:
+    """The sheet lives outside xl/worksheets/, named by an absolute relationship target
+    (python-calamine follows it there)."""
+    with zipfile.ZipFile(_far_cell(tmp, good)) as far:
+        sheet = far.read(SHEET)
+
+    def rels(data: bytes) -> bytes:
+        return data.replace(b'Target="/xl/worksheets/sheet1.xml"', b'Target="/other/s.xml"')
+
+    return rewrite(good, tmp / "别处.xlsx", edit={"xl/_rels/workbook.xml.rels": rels},
+                   add={"other/s.xml": sheet}, drop=(SHEET,))
+
+
 def _implied_far_cell(tmp: Path, good: Path) -> Path:
     def sheet(data: bytes) -> bytes:  # no r attribute: the position follows the row
         return data.replace(b"</sheetData>", b'<row r="20000"><c><v>1</v></c></row></sheetData>')
@@ -431,12 +444,13 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("absolute-path", _absolute_path, ["F07"], None),
     ("no-workbook-xml", _no_workbook, ["F08"], None),
     ("no-content-types", _no_content_types, ["F08"], None),
-    ("billion-laughs", _billion_laughs, ["F09"], "xlsx"),
-    ("doctype-in-sheet", _doctype_in_sheet, ["F09"], "xlsx"),
+    ("billion-laughs", _billion_laughs, ["F09"], None),
+    ("doctype-in-sheet", _doctype_in_sheet, ["F09"], None),
     ("sst-unique-count", _huge_unique_count, ["F07"], "xlsx"),
     ("cell-at-XFD1048576", _far_cell, ["F10"], "xlsx"),
     ("dimension-XFD1048576", _far_dimension, ["F10"], "xlsx"),
     ("implied-far-cell", _implied_far_cell, ["F10"], "xlsx"),
+    ("far-cell-outside-worksheets", _far_cell_elsewhere, ["F10"], "xlsx"),
     ("macros", _macros, ["F11"], "xlsx"),
     ("external-link", _external_link, ["F12"], "xlsx"),
     ("formula-without-value", _formula, ["F13"], "xlsx"),

@@ -37,7 +37,7 @@ from .tables import header_index, is_blank_row
 from .values import clean_text, parse_date, parse_month, period_end
 from .vetting import Vetted, safe_read_sheets, vet_workbook
 
-__all__ = ["FileReport", "check_file"]
+__all__ = ["FileReport", "CheckContext", "check_file"]
 
 E, W = Severity.ERROR, Severity.WARNING
 SUPPORTED_VERSIONS = {TEMPLATE_VERSION}
@@ -168,8 +168,44 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def check_file(master: Master, path: Path, period: str | None = None) -> FileReport:
+@dataclass
+class PeriodFacts:
+    """What checking needs to know about one 报告期, worked out once for many files."""
+
+    units: set[str]  # 牵头单位 expected to report
+    projects: dict[str, Project]
+    figures: dict[str, tuple[Decimal, Decimal]]  # 上月本年累计, 上月开工以来累计
+    previous: dict[str, LedgerEntry]  # last month's rows
+
+
+class CheckContext:
+    """Per-period facts shared by the files of one run (validate or merge).
+
+    A merge changes the ledger of its own 报告期 only, which later periods' month-over-month
+    checks read: ``ledger_changed(period)`` forgets the facts of the periods after it.
+    """
+
+    def __init__(self, master: Master) -> None:
+        self.master = master
+        self._facts: dict[str, PeriodFacts] = {}
+
+    def facts(self, period: str) -> PeriodFacts:
+        if period not in self._facts:
+            self._facts[period] = PeriodFacts(
+                set(expected_returns(self.master, period)),
+                {p.id: p for p in self.master.projects},
+                previous_figures(self.master, period), last_reported(self.master, period))
+        return self._facts[period]
+
+    def ledger_changed(self, period: str) -> None:
+        for later in [p for p in self._facts if p > period]:
+            del self._facts[later]
+
+
+def check_file(master: Master, path: Path, period: str | None = None,
+               context: CheckContext | None = None) -> FileReport:
     """Check one returned file against ``master``; never raises for a problem in the file."""
+    context = context if context is not None and context.master is master else CheckContext(master)
     path = Path(path)
     sha = file_sha256(path) if path.is_file() else ""
     report = FileReport(path, sha)
@@ -182,13 +218,13 @@ def check_file(master: Master, path: Path, period: str | None = None) -> FileRep
     report.findings.extend(problems)
     if sheets is None:
         return report
-    identity = _identity(master, sheets, period, report)
+    identity = _identity(master, sheets, period, report, context)
     if identity is None:
         return report
     report.unit, report.period = identity.unit, identity.period
-    projects = {p.id: p for p in master.projects}
-    mine = [projects[i] for i in identity.projects if i in projects]
-    checker = _Checker(master, identity, report)
+    facts = context.facts(identity.period)
+    mine = [facts.projects[i] for i in identity.projects if i in facts.projects]
+    checker = _Checker(master, identity, report, facts)
     implementation = [p for p in mine if not p.is_preparatory]
     preparatory = [p for p in mine if p.is_preparatory]
     for spec, group in ((FORM_IMPLEMENTATION, implementation), (FORM_PREPARATORY, preparatory)):
@@ -213,7 +249,7 @@ def _pairs(rows: list[list[Any]]) -> dict[str, str]:
 
 
 def _identity(master: Master, sheets: dict[str, list[list[Any]]], period: str | None,
-              report: FileReport) -> Identity | None:
+              report: FileReport, context: CheckContext) -> Identity | None:
     if IDENTITY_SHEET not in sheets:
         report.findings.append(finding("F50"))
         return None
@@ -231,7 +267,7 @@ def _identity(master: Master, sheets: dict[str, list[list[Any]]], period: str | 
         report.findings.append(finding("F53", value=identity.period, expected=period))
         report.unit, report.period = identity.unit, identity.period
         return None
-    if identity.unit not in expected_returns(master, identity.period):
+    if identity.unit not in context.facts(identity.period).units:
         report.findings.append(finding("F54", value=identity.unit, period=identity.period))
         return None
     return identity
@@ -244,13 +280,14 @@ def _cell(row: int, column: int) -> str:
 class _Checker:
     """Checks the return sheets of one file; collects findings and ledger rows."""
 
-    def __init__(self, master: Master, identity: Identity, report: FileReport) -> None:
+    def __init__(self, master: Master, identity: Identity, report: FileReport,
+                 facts: PeriodFacts) -> None:
         self.master = master
         self.identity = identity
         self.report = report
         self.period = identity.period
-        self.figures = previous_figures(master, self.period)
-        self.previous = last_reported(master, self.period)
+        self.figures = facts.figures
+        self.previous = facts.previous
         self.end = period_end(self.period)
 
     def add(self, code: str, sheet: str, row: int | None = None, col: int | None = None,

@@ -28,7 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import UsageError
 from .gateway import NUMBER_FORMATS, write_text
-from .master import Master, load_master, save_master
+from .master import Master, MasterStore, as_store
 from .models import LedgerEntry, Project, Unit
 from .registry import (
     FORM_CONTACTS,
@@ -172,18 +172,20 @@ def template_name(period: str, unit: str) -> str:
     return f"{period}_{_UNSAFE_IN_NAMES.sub('_', unit)}_重大项目月报.xlsx"
 
 
-def make_templates(master_path: Path | str, period: str, out_dir: Path | str,
+def make_templates(master_store: MasterStore | Path | str, period: str, out_dir: Path | str,
                    unit: str | None = None, issued: datetime | None = None) -> TemplateResult:
     """Write one template per 牵头单位 (or just ``unit``) for ``period`` into ``out_dir``."""
     try:
         period = parse_period(period)
     except ValueError as exc:
         raise UsageError(f"报告期“{period}”无效，请写成 2022-03 的形式。") from exc
-    master = load_master(master_path)
+    store = as_store(master_store)
+    master = store.load()
     if int(period[:4]) != master.year:
         raise UsageError(f"报告期 {period} 不在台账的年度 {master.year} 内。")
     if master.ids_assigned:
-        save_master(master)  # the ids in the templates must be the ones the master keeps
+        with store.session():  # the ids in the templates must be the ones the master keeps
+            store.save(master)
     expected = expected_returns(master, period)
     if unit is not None:
         if unit not in expected:

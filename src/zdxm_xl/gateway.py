@@ -214,6 +214,16 @@ class FileGateway:
                 validation.add(sqref)
                 ws.add_data_validation(validation)
 
+    def write_note(self, sheet: str, column: int, text: str, rows: int = 1) -> None:
+        """A block of wrapped text at row 1 of ``column``, merged down ``rows`` rows."""
+        ws = self.sheet(sheet)
+        cell = ws.cell(row=1, column=column)
+        write_text(cell, text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(column)].width = 90
+        if rows > 1:
+            ws.merge_cells(start_row=1, start_column=column, end_row=rows, end_column=column)
+
     def define_list(self, name: str, sheet: str, column: int, rows: int) -> None:
         """A workbook-level name for a list kept on a sheet (e.g. 县区 for the dropdowns)."""
         book = self._open_writer()

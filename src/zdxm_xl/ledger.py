@@ -9,17 +9,19 @@ never underneath an Excel that has it open. Run again, it merges nothing twice.
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
+from datetime import time as day_time
 from pathlib import Path
 from typing import Any
 
-from .checking import FileReport, check_file
+from .checking import CheckContext, FileReport, check_file
 from .errors import UsageError
 from .forms import expected_returns
-from .master import Master, load_master, save_master
+from .master import FileStore, Master, MasterStore, as_store
 from .models import Submission
-from .storage import MasterLock, atomic_write, checkpoint, refuse_if_open_elsewhere
+from .storage import atomic_write, checkpoint
 from .validate import check_period, collect_files
 from .values import deadline
 
@@ -39,6 +41,7 @@ class MergeResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     reports: list[FileReport] = field(default_factory=list)
     written: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)  # read / check / write
 
     @property
     def ok(self) -> bool:
@@ -51,38 +54,44 @@ class MergeResult:
 
 def on_time(received: datetime, period: str, deadline_day: int) -> bool:
     """Received by the end of the 截止日 (the whole day counts)."""
-    return received <= datetime.combine(deadline(period, deadline_day), time.max)
+    return received <= datetime.combine(deadline(period, deadline_day), day_time.max)
 
 
-def archive_path(master: Master, master_path: Path, period: str, unit: str, sha256: str,
+def archive_path(master: Master, folder: Path, period: str, unit: str, sha256: str,
                  suffix: str) -> Path:
-    """归档目录/报告期/单位/sha256.xlsx — named by content, so a file is stored once."""
+    """归档目录/报告期/单位/sha256.xlsx — named by content, so a file is stored once;
+    a relative 归档目录 is relative to ``folder``, the master's folder."""
     root = Path(master.settings.archive_dir)
     if not root.is_absolute():
-        root = master_path.parent / root
+        root = folder / root
     safe_unit = "".join("_" if c in '\\/:*?"<>|' else c for c in unit)
     return root / period / safe_unit / f"{sha256}{suffix.lower()}"
 
 
-def merge_files(master_path: Path | str, files: list[Path], period: str | None = None,
-                received: datetime | None = None, now: datetime | None = None,
-                lock_wait: float = 10.0) -> MergeResult:
+def merge_files(master_store: MasterStore | Path | str, files: list[Path],
+                period: str | None = None, received: datetime | None = None,
+                now: datetime | None = None, lock_wait: float = 10.0) -> MergeResult:
     """Check and merge ``files`` into the master's ledger; one atomic write at the end."""
-    master_path = Path(master_path)
+    store = as_store(master_store)
+    if isinstance(store, FileStore):
+        store.lock_wait = lock_wait
     period = check_period(period)
     paths = collect_files(files)
     if not paths:
         raise UsageError("没有找到要合并的文件。")
-    refuse_if_open_elsewhere(master_path)
-    with MasterLock(master_path, wait=lock_wait):
-        master = load_master(master_path)
+    with store.session():
+        clock = time.perf_counter()
+        master = store.load()
         result = MergeResult()
+        result.seconds["read"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         processed = (now or datetime.now()).replace(microsecond=0)
         arrived = (received or processed).replace(microsecond=0)
         seen = {s.sha256: s for s in master.submissions if s.result in _COUNTED}
         changed = False
+        context = CheckContext(master)
         for path in paths:
-            report = check_file(master, path, period)
+            report = check_file(master, path, period, context)
             result.reports.append(report)
             if report.sha256 in seen:
                 first = seen[report.sha256]
@@ -102,8 +111,9 @@ def merge_files(master_path: Path | str, files: list[Path], period: str | None =
                 result.rejected.append({"file": str(path), "unit": report.unit,
                                         "period": report.period, "errors": report.errors})
                 continue
-            _archive(master, master_path, report)
+            _archive(master, store.folder, report)
             replaced = _replace_rows(master, report)
+            context.ledger_changed(report.period)
             row.result = "已合并"
             master.submissions.append(row)
             seen[report.sha256] = row
@@ -113,16 +123,19 @@ def merge_files(master_path: Path | str, files: list[Path], period: str | None =
             for earlier in replaced:
                 result.replaced.append({"file": earlier.file_name, "unit": earlier.unit,
                                         "period": earlier.period, "by": str(path)})
+        result.seconds["check"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         if changed:
             checkpoint("before-master-write")
-            save_master(master, master_path)
+            store.save(master)
             result.written = True
+        result.seconds["write"] = time.perf_counter() - clock
         return result
 
 
-def _archive(master: Master, master_path: Path, report: FileReport) -> Path:
+def _archive(master: Master, folder: Path, report: FileReport) -> Path:
     assert report.period is not None and report.unit is not None
-    target = archive_path(master, master_path, report.period, report.unit, report.sha256,
+    target = archive_path(master, folder, report.period, report.unit, report.sha256,
                           report.path.suffix or ".xlsx")
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -29,16 +30,17 @@ from .registry import (
     SETTINGS_SHEET,
     SETTINGS_TABLE,
     SUBMISSIONS,
+    SUMMARY,
     SUMMARY_SHEET,
     SYSTEM_SHEET,
     UNITS,
     SheetSpec,
 )
-from .storage import refuse_if_open_elsewhere
+from .storage import MasterLock, refuse_if_open_elsewhere
 from .tables import RowProblem, decode_table, decode_value, encode_table, encode_value
 
 __all__ = ["FORMAT_VERSION", "Master", "new_master", "create_master", "load_master",
-           "save_master", "read_master", "write_master"]
+           "save_master", "read_master", "write_master", "MasterStore", "FileStore", "as_store"]
 
 FORMAT_VERSION = 1
 COUNTY_COLUMN = 5  # the 县区 list sits in column E of 设置, beside the settings table
@@ -331,3 +333,67 @@ def _write_system(master: Master, gateway: FileGateway) -> None:
         write_text(ws.cell(row=r, column=1), key)
         write_text(ws.cell(row=r, column=2), value)
     ws.sheet_state = "veryHidden"
+
+
+# ---- where a master lives: a file (CLI) or a live Excel book (add-in) ----------------------
+
+class MasterStore(Protocol):
+    """Where the master is kept. Core operations take a store (or a path, for a file) and
+    call ``load`` once and ``save`` at most once, inside ``session`` when they write."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def folder(self) -> Path:
+        """The folder that relative directories in 设置 (收件, 归档, 输出) are relative to."""
+        ...
+
+    def load(self) -> Master: ...
+
+    def save(self, master: Master) -> None: ...
+
+    def write_summary(self, rows: list[list[object]], text: str) -> None:
+        """Rewrite only the 汇总 sheet."""
+        ...
+
+    def session(self) -> AbstractContextManager[object]:
+        """Exclusive use for a command that writes (lock, not open elsewhere)."""
+        ...
+
+
+@dataclass
+class FileStore:
+    """The master as a .xlsx file: locked while written, replaced atomically, backed up."""
+
+    path: Path
+    lock_wait: float = 10.0
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def load(self) -> Master:
+        return load_master(self.path)
+
+    def save(self, master: Master) -> None:
+        save_master(master, self.path)
+
+    def write_summary(self, rows: list[list[object]], text: str) -> None:
+        gateway = FileGateway(self.path)
+        gateway.write_table(SUMMARY, rows)
+        gateway.write_note(SUMMARY.sheet, len(SUMMARY.columns) + 2, text, len(rows) + 1)
+        gateway.commit()
+
+    def session(self) -> AbstractContextManager[object]:
+        refuse_if_open_elsewhere(self.path)
+        return MasterLock(self.path, wait=self.lock_wait)
+
+
+def as_store(master: MasterStore | Path | str) -> MasterStore:
+    """A path means the file store; a store is used as it is."""
+    return FileStore(Path(master)) if isinstance(master, str | Path) else master

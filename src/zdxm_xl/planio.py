@@ -33,7 +33,7 @@ from python_calamine import CalamineWorkbook
 
 from .errors import InputRejected, UsageError
 from .gateway import NUMBER_FORMATS, write_text
-from .master import Master, load_master, save_master
+from .master import FileStore, Master, MasterStore, as_store
 from .models import Change, Project
 from .money import (
     CENT,
@@ -181,9 +181,9 @@ class _Problems(list[str]):
         self.append(f"{where}：{message}")
 
 
-def import_plan(master_path: Path, files: Sequence[Path], *, batch: str | None = None,
-                operator: str | None = None) -> ImportResult:
-    """Add the projects of the plan tables in ``files`` to the master at ``master_path``.
+def import_plan(master_store: MasterStore | Path | str, files: Sequence[Path], *,
+                batch: str | None = None, operator: str | None = None) -> ImportResult:
+    """Add the projects of the plan tables in ``files`` to the master.
 
     Without ``batch`` this is the year's opening import (批次 年初) and the master must hold
     no project yet; with ``batch`` the projects are a 增补 batch of that name. Any problem —
@@ -193,7 +193,14 @@ def import_plan(master_path: Path, files: Sequence[Path], *, batch: str | None =
     if not files:
         raise UsageError("请指定要导入的计划表文件（附表1 实施项目、附表2 预备项目）。")
     batch = batch.strip() if batch else None
-    master = load_master(master_path)
+    store = as_store(master_store)
+    with store.session():
+        return _import(store, files, batch, operator)
+
+
+def _import(store: MasterStore, files: Sequence[Path], batch: str | None,
+            operator: str | None) -> ImportResult:
+    master = store.load()
     if batch is None and master.projects:
         raise InputRejected(
             f"年初计划已导入 {len(master.projects)} 个项目，不能再次按年初计划导入。"
@@ -224,7 +231,7 @@ def import_plan(master_path: Path, files: Sequence[Path], *, batch: str | None =
             project_id=project.id, project_name=project.name, batch=project.batch,
             reason="导入计划表" if batch is None else f"导入增补计划表（{batch}）",
         ))
-    save_master(master, master_path)
+    store.save(master)
     return ImportResult(
         implementation=sum(1 for p in projects if not p.is_preparatory),
         preparatory=sum(1 for p in projects if p.is_preparatory),
@@ -845,17 +852,18 @@ _RIGHT = Alignment(horizontal="right", vertical="center", wrap_text=True)
 _STAGE_NUMERALS = "一二三四五六七八九十"
 
 
-def export_plan(master_path: Path, out_path: Path) -> Path:
+def export_plan(master_store: MasterStore | Path | str, out_path: Path) -> Path:
     """Write 附表1 (实施项目) and 附表2 (预备项目) of the active projects, in the official
     print-ready layout (A3 landscape, header rows repeated on every page)."""
-    master_path, out_path = Path(master_path), Path(out_path)
+    store, out_path = as_store(master_store), Path(out_path)
     if out_path.suffix.lower() != ".xlsx":
         raise UsageError(f"导出文件“{out_path.name}”应为 .xlsx 文件，如 计划附表.xlsx。")
     if not out_path.parent.exists():
         raise UsageError(f"文件夹“{out_path.parent}”不存在。")
-    if out_path.exists() and master_path.exists() and out_path.samefile(master_path):
+    if isinstance(store, FileStore) and out_path.exists() and store.path.exists() \
+            and out_path.samefile(store.path):
         raise UsageError("导出文件不能与台账是同一个文件，请换一个文件名。")
-    master = load_master(master_path)
+    master = store.load()
     book = Workbook()
     book.remove(book.active)
     active = [p for p in master.projects if p.active]

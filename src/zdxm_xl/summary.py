@@ -11,17 +11,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter
-
-from .gateway import FileGateway, write_text
-from .master import Master, load_master
+from .master import Master, MasterStore, as_store
 from .models import Project
 from .money import format_amount, to_yi
-from .registry import IMPLEMENTATION_STAGES, SECTORS, SUMMARY
+from .registry import IMPLEMENTATION_STAGES, SECTORS
 
 __all__ = ["SummaryRow", "PlanSummary", "summarize", "summary_text", "summary_table",
-           "write_summary", "refresh_summary"]
+           "refresh_summary"]
 
 ALL_IMPLEMENTATION = None  # stage None: every 实施项目
 
@@ -141,24 +137,10 @@ def summary_table(summary: PlanSummary) -> list[list[object]]:
     return rows
 
 
-def write_summary(summary: PlanSummary, gateway: FileGateway) -> None:
-    """Lay the summary out on the 汇总 sheet: the table, and beside it the text."""
-    gateway.write_table(SUMMARY, summary_table(summary))
-    sheet = gateway.sheet(SUMMARY.sheet)
-    column = len(SUMMARY.columns) + 2
-    note = sheet.cell(row=1, column=column)
-    write_text(note, summary_text(summary))
-    note.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.column_dimensions[get_column_letter(column)].width = 90
-    sheet.merge_cells(start_row=1, start_column=column, end_row=len(summary.rows) + 1,
-                      end_column=column)
-
-
-def refresh_summary(master_path: Path | str) -> PlanSummary:
-    """Recompute the summary from the master file and rewrite its 汇总 sheet (atomically)."""
-    master = load_master(master_path)
-    summary = summarize(master)
-    gateway = FileGateway(Path(master_path))
-    write_summary(summary, gateway)
-    gateway.commit()
+def refresh_summary(master: MasterStore | Path | str) -> PlanSummary:
+    """Recompute the summary and rewrite the master's 汇总 sheet (only that sheet)."""
+    store = as_store(master)
+    with store.session():
+        summary = summarize(store.load())
+        store.write_summary(summary_table(summary), summary_text(summary))
     return summary

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from .annotate import annotate
-from .checking import FileReport, check_file
+from .checking import CheckContext, FileReport, check_file
 from .errors import UsageError
-from .master import Master, load_master
+from .master import Master, MasterStore, as_store
 from .values import parse_period
 
 __all__ = ["ValidationRun", "validate_files", "collect_files", "RETURN_SUFFIXES"]
@@ -58,17 +58,18 @@ def check_period(period: str | None) -> str | None:
         raise UsageError(f"报告期“{period}”无效，请写成 2022-03 的形式。") from exc
 
 
-def validate_files(master: Master | Path | str, files: Sequence[Path], period: str | None = None,
-                   annotate_dir: Path | None = None) -> ValidationRun:
+def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Path],
+                   period: str | None = None, annotate_dir: Path | None = None) -> ValidationRun:
     """Check every file; with ``annotate_dir``, write an annotated copy and a 回执 for each."""
     period = check_period(period)
-    book = master if isinstance(master, Master) else load_master(master)
+    book = master if isinstance(master, Master) else as_store(master).load()
     paths = collect_files(files)
     if not paths:
         raise UsageError("没有找到要校验的文件。")
     run = ValidationRun()
+    context = CheckContext(book)
     for path in paths:
-        report = check_file(book, path, period)
+        report = check_file(book, path, period, context)
         run.reports.append(report)
         if annotate_dir is not None:
             run.annotated.append(annotate(report, annotate_dir, book.settings.publisher))

@@ -3,7 +3,7 @@
 Every file that comes back by email is untrusted. ``vet_workbook`` decides, without
 handing the file to any spreadsheet library, whether it is safe to read and what it is:
 a ``.xlsx`` (zip of XML parts, checked part by part) or a ``.xls`` (BIFF in an OLE
-container, checked for size and encryption only). Problems are findings ``F01``–``F16``
+container, checked for size, encryption and macros only). Problems are findings ``F01``–``F16``
 (see ``RULES``); vetting never raises for anything in the file, never runs or copies
 macros, and reads a bounded number of bytes whatever the file declares.
 
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 MAX_BYTES = 20 * 2**20  # a unit's return is well under 1 MiB
-MAX_UNPACKED = 200 * 2**20  # total declared (and actually read) uncompressed bytes
+MAX_UNPACKED = 200 * 2**20  # total declared uncompressed size; reads are capped at twice this
 MAX_ENTRIES = 10_000
 MAX_DIRECTORY = 8 * 2**20  # zip central directory: ~10 000 entries need < 1 MiB
 MAX_RATIO = 200  # compression ratio allowed ...
@@ -405,46 +405,104 @@ def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted) -> None:
     # size, whose total _check_entries capped
     budget = _Budget(2 * MAX_UNPACKED)
     _identify(archive, parts, part, budget)
-    missing = [name for name in ("[Content_Types].xml", "xl/workbook.xml",
-                                 "xl/_rels/workbook.xml.rels") if part(name) is None]
-    if missing:
-        raise _stop("F08", detail="、".join(missing), value=missing[0])
-    vetted.kind = "xlsx"
-
+    if part("[Content_Types].xml") is None:
+        raise _stop("F08", detail="[Content_Types].xml", value="[Content_Types].xml")
     for info in parts.values():  # every XML part, parsed by us or not, before parsing any
         if info.filename.lower().endswith((".xml", ".rels", ".vml")):
             _scan_prolog(archive, info, budget)
 
+    links = _all_relationships(archive, parts, budget)
+    workbook = _workbook_part(links, part)
+    missing = [name for name in (workbook, _rels_of(workbook)) if part(name) is None]
+    if missing:
+        raise _stop("F08", detail="、".join(missing), value=missing[0])
+    vetted.kind = "xlsx"
+
     lowered = [name.lower() for name in parts]
-    vetted.has_macros = any(name.endswith("vbaproject.bin") or name.startswith("xl/macrosheets/")
+    vetted.has_macros = any(name.endswith("vbaproject.bin") or "macrosheets/" in name
                             for name in lowered)
     if vetted.has_macros:
         vetted.findings.append(finding("F11", value="vbaProject.bin"))
-    _external_links(archive, parts, budget, vetted)
+    _external_links(parts, links, vetted)
 
     found = _Found(vetted)
-    relationships = _Relationships()
-    _parse_part(archive, part("xl/_rels/workbook.xml.rels"), relationships, budget)
-    sheets = _workbook_sheets(archive, part, relationships, budget)
-    vetted.sheets = [name for name, _ in sheets]
+    named = _workbook_sheets(archive, part, workbook, links, budget)
+    vetted.sheets = list(named.values())
     strings = _BadStrings()
-    for name in _shared_string_parts(part, relationships):
-        _parse_part(archive, parts[name], _SharedStrings(strings), budget)
-    scanned: set[str] = set()
-    for sheet_name, part_name in sheets:
-        sheet_part = part(part_name)
-        if sheet_part is None:
-            raise _stop("F08", detail=f"工作表「{sheet_name}」的内容", value=part_name)
-        _scan_sheet(archive, sheet_part, sheet_name, strings, budget, found)
-        scanned.add(sheet_part.filename)
-    # calamine reads any xl/worksheets/ part a relationship names, however it is spelled:
-    # scan the ones our resolution did not reach as well
-    for info in parts.values():
-        name = info.filename
-        if (name not in scanned and name.startswith("xl/worksheets/")
-                and name.lower().endswith(".xml")):
-            _scan_sheet(archive, info, name, strings, budget, found)
+    for info in _targets(links, "/sharedStrings", part, extra=(
+            "xl/sharedStrings.xml", posixpath.join(posixpath.dirname(workbook),
+                                                   "sharedStrings.xml"))):
+        _parse_part(archive, info, _SharedStrings(strings), budget)
+    # Readers differ in how they resolve a relationship's target (python-calamine follows
+    # absolute targets anywhere): scan every part any worksheet relationship may mean, and
+    # anything else kept in a worksheets folder.
+    sheets = _targets(links, "/worksheet", part)
+    sheets += [info for name, info in parts.items()
+               if name.lower().endswith(".xml") and "worksheets/" in name.lower()
+               and info not in sheets]
+    for info in sheets:
+        label = named.get(info.filename, info.filename)
+        _scan_sheet(archive, info, label, strings, budget, found)
     found.close()
+
+
+_Links = dict[str, list[tuple[str, str, str]]]  # source part → [(Id, Type, Target)]
+
+
+def _all_relationships(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo],
+                       budget: _Budget) -> _Links:
+    """Every relationship in the package, by the part it belongs to ("" = the package)."""
+    links: _Links = {}
+    for name, info in parts.items():
+        folder, base = posixpath.split(name)
+        if base.lower().endswith(".rels") and posixpath.basename(folder) == "_rels":
+            source = posixpath.join(posixpath.dirname(folder), base[:-len(".rels")])
+            found = _Relationships()
+            _parse_part(archive, info, found, budget)
+            links[source.lstrip("/")] = found.items
+    return links
+
+
+def _candidates(target: str, source: str) -> list[str]:
+    """Part names a relationship target may mean: OPC's resolution against the source
+    part's folder, and the ``xl/``-relative reading some readers use."""
+    target = target.split("#")[0]
+    if target.startswith("/"):
+        names = [target.lstrip("/")]
+    else:
+        names = [posixpath.join(posixpath.dirname(source), target), posixpath.join("xl", target)]
+    return list(dict.fromkeys(posixpath.normpath(name) for name in names))
+
+
+def _rels_of(name: str) -> str:
+    folder, base = posixpath.split(name)
+    return posixpath.join(folder, "_rels", base + ".rels")
+
+
+def _targets(links: _Links, kind: str, part: Callable[[str], zipfile.ZipInfo | None],
+             extra: tuple[str, ...] = ()) -> list[zipfile.ZipInfo]:
+    """Existing parts that relationships of ``kind`` (a Type suffix) point at."""
+    names = list(extra)
+    for source, items in links.items():
+        for _rid, rel_type, target in items:
+            if rel_type.endswith(kind):
+                names += _candidates(target, source)
+    found: list[zipfile.ZipInfo] = []
+    for name in names:
+        info = part(name)
+        if info is not None and info not in found:
+            found.append(info)
+    return found
+
+
+def _workbook_part(links: _Links, part: Callable[[str], zipfile.ZipInfo | None]) -> str:
+    for _rid, rel_type, target in links.get("", []):
+        if rel_type.endswith("/officeDocument"):
+            for name in _candidates(target, ""):
+                info = part(name)
+                if info is not None:
+                    return info.filename
+    return "xl/workbook.xml"
 
 
 def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
@@ -545,60 +603,38 @@ def _scan_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budge
         raise _stop("F09", part=info.filename, value=info.filename)
 
 
-def _external_links(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo],
-                    budget: _Budget, vetted: Vetted) -> None:
-    links = sorted(name for name in parts
-                   if name.startswith("xl/externalLinks/") and name.endswith(".xml"))
-    if not links:
+def _external_links(parts: dict[str, zipfile.ZipInfo], links: _Links, vetted: Vetted) -> None:
+    external = sorted(name for name in parts
+                      if "externallinks/" in name.lower() and name.lower().endswith(".xml"))
+    if not external:
         return
-    targets: list[str] = []
-    for name in links[:20]:
-        folder, base = posixpath.split(name)
-        rels = parts.get(f"{folder}/_rels/{base}.rels")
-        if rels is not None:
-            found = _Relationships()
-            _parse_part(archive, rels, found, budget)
-            targets += [target for _id, _type, target in found.items if target]
-    shown = "、".join(dict.fromkeys(targets[:3])) if targets else f"{len(links)} 个"
+    targets = [target for name in external for _rid, _type, target in links.get(name, [])
+               if target]
+    shown = "、".join(list(dict.fromkeys(targets))[:3]) if targets else f"{len(external)} 个"
     vetted.findings.append(finding("F12", detail=shown, value=shown))
 
 
 def _workbook_sheets(archive: zipfile.ZipFile, part: Callable[[str], zipfile.ZipInfo | None],
-                     relationships: _Relationships, budget: _Budget) -> list[tuple[str, str]]:
-    """(sheet name, part name) of every worksheet listed in xl/workbook.xml."""
+                     workbook: str, links: _Links, budget: _Budget) -> dict[str, str]:
+    """Worksheet names listed in the workbook part, by the part holding each sheet."""
     listed = _Workbook()
-    _parse_part(archive, part("xl/workbook.xml"), listed, budget)
-    targets = {rid: (kind, target) for rid, kind, target in relationships.items}
-    sheets: list[tuple[str, str]] = []
+    _parse_part(archive, part(workbook), listed, budget)
+    targets = {rid: (rel_type, target) for rid, rel_type, target in links.get(workbook, [])}
+    sheets: dict[str, str] = {}
     for name, rid in listed.sheets:
         if rid not in targets:
             raise _stop("F08", detail=f"工作表「{name}」的关系记录", value=rid)
-        kind, target = targets[rid]
-        if kind.endswith("/worksheet"):
-            sheets.append((name, _resolve(target)))
+        rel_type, target = targets[rid]
+        if not rel_type.endswith("/worksheet"):
+            continue  # chart sheets and the like hold no cells
+        infos = [part(candidate) for candidate in _candidates(target, workbook)]
+        info = next((i for i in infos if i is not None), None)
+        if info is None:
+            raise _stop("F08", detail=f"工作表「{name}」的内容", value=target)
+        sheets[info.filename] = name
     if not sheets:
-        raise _stop("F08", detail="工作表", value="xl/workbook.xml")
+        raise _stop("F08", detail="工作表", value=workbook)
     return sheets
-
-
-def _shared_string_parts(part: Callable[[str], zipfile.ZipInfo | None],
-                         relationships: _Relationships) -> list[str]:
-    names: list[str] = []
-    fixed = part("xl/sharedStrings.xml")  # where calamine looks, whatever the rels say
-    if fixed is not None:
-        names.append(fixed.filename)
-    for _rid, kind, target in relationships.items:
-        info = part(_resolve(target)) if kind.endswith("/sharedStrings") else None
-        if info is not None and info.filename not in names:
-            names.append(info.filename)
-    return names
-
-
-def _resolve(target: str) -> str:
-    """A workbook relationship target as a part name (relative to ``xl/``)."""
-    if target.startswith("/"):
-        return posixpath.normpath(target.lstrip("/"))
-    return posixpath.normpath(posixpath.join("xl", target))
 
 
 # ---------------------------------------------------------------------------------------

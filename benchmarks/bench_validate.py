@@ -1,0 +1,74 @@
+"""How fast is ``zdxm validate``, against python-calamine's raw read of the same files?
+
+Baseline (named, measured in the same run): ``CalamineWorkbook.from_path`` + ``to_python``
+of every sheet of every file — the least any checker that reads the values must do.
+Measured: ``check_file`` (vetting, identity, every rule) over the same files.
+
+    python benchmarks/bench_validate.py [N]      # N filled returns, default 200 (up to 1000)
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+from zdxm_xl.checking import check_file
+from zdxm_xl.fill import fill_template
+from zdxm_xl.forms import make_templates
+from zdxm_xl.master import create_master, load_master
+from zdxm_xl.sample import build_sample
+
+
+def prepare(folder: Path, count: int) -> tuple[Path, list[Path]]:
+    master_path = folder / "台账.xlsx"
+    create_master(master_path, 2022, build_sample())
+    templates = make_templates(master_path, "2022-01", folder / "模板").files
+    files = []
+    for number in range(count):
+        template = templates[number % len(templates)]
+        files.append(fill_template(template, folder / "收件" / f"{number:04d}.xlsx",
+                                   seed=number).path)
+    return master_path, files
+
+
+def raw_read(files: list[Path]) -> float:
+    start = time.perf_counter()
+    for path in files:
+        book = CalamineWorkbook.from_path(str(path))
+        for name in book.sheet_names:
+            book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return time.perf_counter() - start
+
+
+def validate(master_path: Path, files: list[Path]) -> tuple[float, int]:
+    master = load_master(master_path)
+    start = time.perf_counter()
+    findings = sum(len(check_file(master, path, "2022-01").findings) for path in files)
+    return time.perf_counter() - start, findings
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    folder = Path(tempfile.mkdtemp(prefix="zdxm-bench-"))
+    try:
+        master_path, files = prepare(folder, count)
+        rows = sum(1 for _ in files)
+        raw_read(files[:5])  # warm the file cache for both contenders alike
+        baseline = min(raw_read(files) for _ in range(3))
+        measured, findings = min((validate(master_path, files) for _ in range(3)),
+                                 key=lambda r: r[0])
+        print(f"文件数 {rows}，发现问题 {findings} 处（应为 0）")
+        print(f"基线 python-calamine 原始读取：{baseline / rows * 1000:8.2f} ms/文件")
+        print(f"zdxm 校验（check_file）：      {measured / rows * 1000:8.2f} ms/文件")
+        print(f"比值 校验/原始读取：{measured / baseline:.2f}×（目标 ≤ 3×）")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
