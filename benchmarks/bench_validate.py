@@ -2,7 +2,8 @@
 
 Baseline (named, measured in the same run): ``CalamineWorkbook.from_path`` + ``to_python``
 of every sheet of every file — the least any checker that reads the values must do.
-Measured: ``check_file`` (vetting, identity, every rule) over the same files.
+Measured: ``validate_files`` (vetting, identity, every rule) over the same files, with the
+master already loaded (a command reads it once, whatever the number of files).
 
     python benchmarks/bench_validate.py [N]      # N filled returns, default 200 (up to 1000)
 """
@@ -17,11 +18,11 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from zdxm_xl.checking import check_file
 from zdxm_xl.fill import fill_template
 from zdxm_xl.forms import make_templates
 from zdxm_xl.master import create_master, load_master
 from zdxm_xl.sample import build_sample
+from zdxm_xl.validate import validate_files
 
 
 def prepare(folder: Path, count: int) -> tuple[Path, list[Path]]:
@@ -46,10 +47,10 @@ def raw_read(files: list[Path]) -> float:
 
 
 def validate(master_path: Path, files: list[Path]) -> tuple[float, int]:
-    master = load_master(master_path)
+    master = load_master(master_path)  # read once per command, not per file: not timed
     start = time.perf_counter()
-    findings = sum(len(check_file(master, path, "2022-01").findings) for path in files)
-    return time.perf_counter() - start, findings
+    run = validate_files(master, files, "2022-01")
+    return time.perf_counter() - start, sum(len(r.findings) for r in run.reports)
 
 
 def main() -> None:
@@ -64,7 +65,7 @@ def main() -> None:
                                  key=lambda r: r[0])
         print(f"文件数 {rows}，发现问题 {findings} 处（应为 0）")
         print(f"基线 python-calamine 原始读取：{baseline / rows * 1000:8.2f} ms/文件")
-        print(f"zdxm 校验（check_file）：      {measured / rows * 1000:8.2f} ms/文件")
+        print(f"zdxm 校验（validate_files）：  {measured / rows * 1000:8.2f} ms/文件")
         print(f"比值 校验/原始读取：{measured / baseline:.2f}×（目标 ≤ 3×）")
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -345,6 +345,9 @@ class _Budget:
     def __init__(self, limit: int) -> None:
         self.left = limit
         self.elements = MAX_ELEMENTS
+        # Small parts are read whole by the prolog scan; keep them, so that parsing them
+        # afterwards costs no second decompression (a return's parts are a few KB each).
+        self.kept: dict[str, bytes] = {}
 
 
 def _vet_zip(path: Path, size: int, vetted: Vetted) -> None:
@@ -576,10 +579,16 @@ def _identify(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo],
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget,
                 limit: int | None = None) -> Iterator[bytes]:
     """The entry's bytes in chunks, never more than declared, budgeted or ``limit``."""
+    kept = budget.kept.get(info.filename)
+    if kept is not None:
+        yield kept if limit is None else kept[:limit]
+        return
     cap = min(info.file_size, budget.left)
     if limit is not None:
         cap = min(cap, limit)
     got = 0
+    whole = cap == info.file_size and cap <= _KEEP
+    pieces: list[bytes] = []
     with archive.open(info) as stream:
         while got < cap:
             chunk = stream.read(min(_CHUNK, cap - got))
@@ -587,12 +596,17 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget
                 return
             got += len(chunk)
             budget.left -= len(chunk)
+            if whole:
+                pieces.append(chunk)
             yield chunk
+        if whole:
+            budget.kept[info.filename] = b"".join(pieces)
         if limit is None and got < info.file_size:
             raise _stop("F07", detail=f"解压后超过 {MAX_UNPACKED // 2**20} MB，疑似压缩炸弹",
                         value=info.filename)
 
 
+_KEEP = PROLOG_SCAN  # parts this small are read whole once, then served from memory
 _DTD_MARKERS = tuple(marker.encode(codec) for marker in ("<!DOCTYPE", "<!ENTITY")
                      for codec in ("ascii", "utf-16-le", "utf-16-be"))
 
@@ -765,6 +779,10 @@ class _BadStrings:
         self.long: dict[int, int] = {}
         self.control: set[int] = set()
 
+    @property
+    def empty(self) -> bool:
+        return not self.long and not self.control
+
 
 class _SharedStrings(_Handler):
     def __init__(self, bad: _BadStrings) -> None:
@@ -829,8 +847,55 @@ class _Found:
                                                     value=rest))
 
 
+# The fast path: a plain sheet — UTF-8, every cell with an A1 reference, no formula, no
+# control character, no long text — is vetted by regular expressions over its bytes (in C)
+# instead of a Python callback per element; anything else gets the full streaming parse.
+_FAST_LIMIT = 8 * 2**20
+_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:[cf][\s/>]")
+# A reference that may lie beyond the limits (a five-digit row, a column past FZ): the full
+# parse then measures it exactly.
+_FAR_REF = re.compile(rb'<c r="(?:[A-Z]{3}|[G-Z][A-Z]|[A-Z]{1,2}[0-9]{5})')
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?\bref=\"([^\"]*)\"")
+_ESCAPED_CONTROL = re.compile(rb"_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
+_LONG_TEXT = re.compile(rb">[^<]{" + str(EXCEL_TEXT_LIMIT).encode() + rb",}<")
+
+
+def _plain_sheet(data: bytes) -> bool:
+    """True when the bytes show a sheet that cannot give any finding (see above)."""
+    if len(data) > _FAST_LIMIT or not data.lstrip().startswith(b"<"):
+        return False
+    head = data[:200].lower()
+    if b"encoding" in head and b"utf-8" not in head:
+        return False
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data or _PREFIXED_CELL.search(data):
+        return False
+    if b"<f>" in data or b"<f " in data or b"<f/>" in data:  # formulas: cached values?
+        return False
+    if _RAW_CONTROL.search(data) or _ESCAPED_CONTROL.search(data) or _LONG_TEXT.search(data):
+        return False
+    cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
+    if cells != data.count(b'<c r="') or cells > MAX_CELLS or _FAR_REF.search(data):
+        return False
+    for ref in _DIMENSION.findall(data):
+        far = _position(ref.decode("ascii", "replace").split(":")[-1])
+        if far is None or far[0] > MAX_ROWS or far[1] > MAX_COLS:
+            return False
+    # Well-formed? expat with no handlers runs entirely in C; with no "<!DOCTYPE" in the
+    # bytes there is no DTD, so no entity can be declared or expanded.
+    from xml.parsers import expat
+
+    try:
+        expat.ParserCreate().Parse(data, True)
+    except expat.ExpatError:
+        return False
+    return True
+
+
 def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str,
                 strings: _BadStrings, budget: _Budget, found: _Found) -> None:
+    if strings.empty and info.file_size <= _FAST_LIMIT:
+        if _plain_sheet(b"".join(_read_entry(archive, info, budget))):
+            return
     try:
         _parse_part(archive, info, _Sheet(sheet, strings, found), budget)
     except _Stop as stop:
