@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -225,3 +227,23 @@ def test_validate_never_changes_the_master(setup, tmp_path: Path) -> None:
     filled = fill_template(template, tmp_path / "f.xlsx", seed=5).path
     assert run_zdxm("validate", master, filled).code == 0
     assert master.read_bytes() == before
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+@pytest.mark.parametrize("target", ["xls", "xlsx"])
+def test_a_return_saved_again_by_another_program_still_passes(setup, tmp_path: Path,
+                                                             target: str) -> None:
+    """A 信息员 who opens the file in WPS/LibreOffice and saves it (even as .xls)."""
+    master, template = setup
+    filled = fill_template(template, tmp_path / "填好.xlsx", seed=1).path
+    out = tmp_path / "另存"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--convert-to", target, "--outdir", str(out), str(filled)],
+                   check=True, capture_output=True, timeout=180)
+    again = check_file(load_master(master), out / f"填好.{target}", "2022-03")
+    assert [f.message for f in again.findings if f.is_error] == []
+    original = check_file(load_master(master), filled, "2022-03")
+    assert sorted((e.project_id, e.year_completed, e.total_completed, e.started)
+                  for e in again.entries) == \
+        sorted((e.project_id, e.year_completed, e.total_completed, e.started)
+               for e in original.entries)

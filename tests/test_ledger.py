@@ -226,3 +226,44 @@ def test_status_lists_missing_late_and_rejected(office, tmp_path: Path) -> None:
     assert data == submission_status(load_master(master), "2022-03").as_json()
     text = run_zdxm("status", master, "--period", "2022-03")
     assert "未报送（1）：市工业和信息化局" in text.stdout
+
+
+def test_backups_keep_the_newest_thirty(office, tmp_path: Path) -> None:
+    from zdxm_xl.storage import backup
+
+    master, _ = office
+    for second in range(35):
+        backup(master, now=datetime(2022, 4, 1, 9, 0, second))
+    kept = sorted(p.name for p in (master.parent / "备份").iterdir())
+    assert len(kept) == 30
+    assert kept[0] == "台账_20220401-090005.xlsx" and kept[-1] == "台账_20220401-090034.xlsx"
+
+
+def test_a_temp_file_left_by_a_dead_writer_is_swept(office, tmp_path: Path) -> None:
+    master, template = office
+    stale = master.parent / ".~zdxm-台账-abc123.xlsx"
+    stale.write_bytes(b"half a master")
+    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    assert merge_files(master, [filled]).ok
+    assert not stale.exists()
+
+
+def test_hostile_files_in_the_inbox_are_reported_not_fatal(office, tmp_path: Path) -> None:
+    master, _ = office
+    inbox = tmp_path / "收件"
+    inbox.mkdir()
+    (inbox / "random.xlsx").write_bytes(os.urandom(4096))
+    (inbox / "empty.xlsx").write_bytes(b"")
+    (inbox / "page.xls").write_text("<html><body>报表</body></html>", encoding="utf-8")
+    (inbox / "data.et").write_bytes(b"\xd0\xcf\x11\xe0" + os.urandom(1000))
+    before = master.read_bytes()
+    result = run_zdxm("validate", master, inbox, "--json")
+    assert result.code == 1, result.stderr
+    files = json.loads(result.stdout)["files"]
+    assert len(files) == 4
+    assert all(f["unit"] is None and not f["valid"] and f["findings"] for f in files)
+    assert master.read_bytes() == before
+    merged = run_zdxm("merge", master, inbox, "--json")
+    assert merged.code == 1
+    assert len(json.loads(merged.stdout)["rejected"]) == 4
+    assert len(load_master(master).ledger) == 3  # February's rows only

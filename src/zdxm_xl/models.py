@@ -156,7 +156,7 @@ class LedgerEntry(_Record):
 class Submission(_Record):
     """One row of 报送记录: a file received from a unit."""
 
-    period: str
+    period: str | None = None  # None: the file's identity could not be established
     unit: str | None = None
     file_name: str
     sha256: str

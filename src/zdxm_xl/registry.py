@@ -275,8 +275,9 @@ FORM_CONTACTS = (
 
 SUBMISSIONS = SheetSpec(
     "报送记录", "Submissions",
-    (Column("period", "报告期", Kind.PERIOD, required=True, width=9),
-     Column("unit", "单位", width=24),
+    (Column("period", "报告期", Kind.PERIOD, width=9,
+            help="文件所属的报告期；无法识别的文件为空"),
+     Column("unit", "单位", width=24, help="报送单位；无法识别的文件为空"),
      Column("file_name", "文件名", width=36),
      Column("sha256", "sha256", width=20, help="文件内容指纹，用于识别重复报送和归档"),
      Column("received_at", "接收时间", Kind.DATETIME, width=18),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import glob
 import json
 import os
 import re
@@ -100,7 +101,11 @@ def atomic_write(
         if verify is not None:
             verify(temp)
         checkpoint(f"before-replace:{path.name}")
-        os.replace(temp, path)
+        try:
+            os.replace(temp, path)
+        except PermissionError as exc:  # Windows: the file is open in another program
+            raise MasterBusyError(f"无法写入“{path.name}”：文件正被其他程序（如 Excel、WPS）"
+                                  "打开或没有写权限。请关闭该文件后重试，原文件未改动。") from exc
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
@@ -197,7 +202,16 @@ class MasterLock:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(self._owner_text())
             self._held = True
+            self._sweep()
             return self
+
+    def _sweep(self) -> None:
+        # Holding the lock, no one else is writing this master: a temp file of it left by a
+        # writer that died (power cut, kill -9) is stale.
+        prefix = f".~zdxm-{self.path.stem}-"
+        for stale in self.path.parent.glob(f"{glob.escape(prefix)}*{self.path.suffix}"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
     def __exit__(self, *exc: object) -> None:
         if self._held:
