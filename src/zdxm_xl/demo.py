@@ -1,0 +1,142 @@
+"""``zdxm demo``: a whole month of the office's work on the embedded Liuzhou sample.
+
+The demo creates a master from the sample, builds January and February in the ledger from
+plausible returns (so March's month-over-month checks are real), then runs March as the
+office would: templates for every 牵头单位; returns from most units, realistic mistakes in
+a few, one unit late and one never reporting; checking with annotated copies and 回执; a
+corrected resubmission; the merge; 报送情况; and the bulletins where they are available.
+Everything is deterministic: the same folder content every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .errors import UsageError
+from .fill import fill_template
+from .forms import make_templates, template_name
+from .ledger import StatusReport, merge_files, submission_status
+from .master import create_master, load_master
+from .sample import SAMPLE_YEAR, build_sample
+from .validate import ValidationRun, validate_files
+
+__all__ = ["DemoResult", "run_demo", "MARCH_MISTAKES"]
+
+MASTER_NAME = "重大项目台账.xlsx"
+# March's units, by position in the list of 牵头单位: what each one does wrong.
+MARCH_MISTAKES: dict[int, tuple[str, str]] = {
+    0: ("year_mismatch", "本年累计与上月累计加本月完成对不上（之后改正重报）"),
+    1: ("text_amount", "在金额栏里写了“约500”"),
+    2: ("start_without_date", "填了已开工却没填开工时间"),
+    3: ("last_month", "用上个月的模板填报"),
+    4: ("other_unit", "改动了模板中的单位信息"),
+}
+LATE_UNIT = 5  # reports on 4月8日, after the 截止日 (4月5日)
+SILENT_UNIT = 6  # never reports
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    master: Path
+    steps: list[tuple[str, str, Path]] = field(default_factory=list)  # 步骤, 结果, 位置
+    validation: ValidationRun | None = None
+    status: StatusReport | None = None
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def _quiet(_: str, __: int, ___: int) -> None:
+    return None
+
+
+def run_demo(folder: Path | str, progress: Progress = _quiet) -> DemoResult:
+    """Build the demo workspace in ``folder`` (new or empty) and run January to March."""
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        raise UsageError(f"文件夹“{folder}”已存在且不为空。请指定一个新的文件夹，以免覆盖其中的文件。")
+    folder.mkdir(parents=True, exist_ok=True)
+    master_path = folder / MASTER_NAME
+    progress("建立台账（内置柳州市2022年计划）", 0, 1)
+    create_master(master_path, SAMPLE_YEAR, build_sample())
+    result = DemoResult(folder, master_path)
+    result.steps.append(("建立台账", "实施项目 668 个、预备项目 287 个、责任单位 56 个", master_path))
+    for month, label in (("2022-01", "1月"), ("2022-02", "2月")):
+        _ordinary_month(result, month, label, progress)
+    _march(result, progress)
+    return result
+
+
+def _templates(result: DemoResult, period: str) -> list[Path]:
+    out = result.folder / "输出" / "模板" / period
+    return make_templates(result.master, period, out, issued=datetime(int(period[:4]),
+                                                                      int(period[5:]), 25)).files
+
+
+def _ordinary_month(result: DemoResult, period: str, label: str, progress: Progress) -> None:
+    templates = _templates(result, period)
+    inbox = result.folder / "收件" / period
+    for number, template in enumerate(templates):
+        progress(f"{label}：各单位填报", number, len(templates))
+        fill_template(template, inbox / template.name, seed=hash_seed(period, number))
+    progress(f"{label}：校验并合并", 0, 1)
+    month = int(period[5:])
+    merged = merge_files(result.master, [inbox], period,
+                         received=datetime(SAMPLE_YEAR, month + 1, 3, 10, 0),
+                         now=datetime(SAMPLE_YEAR, month + 1, 6, 9, 0))
+    result.steps.append((f"{label}月报", f"{len(merged.merged)} 个单位报送并合并", inbox))
+
+
+def hash_seed(period: str, number: int) -> int:
+    """A fixed seed per (period, unit position): the same returns every run."""
+    return int(period.replace("-", "")) * 1000 + number
+
+
+def _march(result: DemoResult, progress: Progress) -> None:
+    period, label = "2022-03", "3月"
+    templates = _templates(result, period)
+    result.steps.append(("3月模板", f"为 {len(templates)} 个牵头单位生成填报模板",
+                         templates[0].parent))
+    inbox = result.folder / "收件" / period
+    late_inbox = result.folder / "收件" / f"{period}（逾期）"
+    february = result.folder / "输出" / "模板" / "2022-02"
+    for number, template in enumerate(templates):
+        progress(f"{label}：各单位填报", number, len(templates))
+        if number == SILENT_UNIT:
+            continue
+        target = (late_inbox if number == LATE_UNIT else inbox) / template.name
+        mistake = MARCH_MISTAKES.get(number, ("", ""))[0]
+        seed = hash_seed(period, number)
+        if mistake == "last_month":
+            unit = template.name.split("_")[1]
+            fill_template(february / template_name("2022-02", unit), target, seed=seed)
+        else:
+            fill_template(template, target, seed=seed, mistakes=(mistake,) if mistake else ())
+    progress(f"{label}：校验", 0, 1)
+    annotated = result.folder / "输出" / "校验结果" / period
+    result.validation = validate_files(result.master, [inbox, late_inbox], period, annotated)
+    failed = [r for r in result.validation.reports if not r.valid]
+    result.steps.append(("3月校验", f"收到 {len(result.validation.reports)} 份，"
+                                   f"{len(failed)} 份有错误，已写出批注副本和回执", annotated))
+    progress(f"{label}：合并", 0, 1)
+    on_time = merge_files(result.master, [inbox], period, received=datetime(2022, 4, 3, 16, 30),
+                          now=datetime(2022, 4, 6, 9, 0))
+    # The unit whose 本年累计 did not add up reads its 回执 and sends a corrected file.
+    corrected_unit = templates[0]
+    corrected = fill_template(corrected_unit, inbox / "更正" / corrected_unit.name,
+                              seed=hash_seed(period, 0)).path
+    again = merge_files(result.master, [corrected], period,
+                        received=datetime(2022, 4, 5, 11, 0), now=datetime(2022, 4, 6, 9, 5))
+    late = merge_files(result.master, [late_inbox], period, received=datetime(2022, 4, 8, 9, 0),
+                       now=datetime(2022, 4, 8, 10, 0))
+    merged = len(on_time.merged) + len(again.merged) + len(late.merged)
+    result.steps.append(("3月合并", f"合并 {merged} 份（含 1 份更正重报、1 份逾期），"
+                                   f"{len(on_time.rejected)} 份未通过未合并", result.master))
+    result.status = submission_status(load_master(result.master), period)
+    status = result.status
+    result.steps.append(("3月报送情况", f"应报 {len(status.units)} 个单位；未报送 {len(status.missing)}、"
+                                     f"逾期 {len(status.late)}、未通过 {len(status.rejected)}",
+                         result.master))
