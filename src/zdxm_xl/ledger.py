@@ -99,11 +99,11 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
                                           "period": first.period})
                 continue
             changed = True
-            timely = on_time(arrived, report.period, master.settings.deadline_day) \
-                if report.period else None
             # Logged under the period being collected: last month's template sent for this
             # month is this month's (failed) return.
-            row = Submission(period=period or report.period, unit=report.unit,
+            logged = period or report.period
+            timely = on_time(arrived, logged, master.settings.deadline_day) if logged else None
+            row = Submission(period=logged, unit=report.unit,
                              file_name=path.name, sha256=report.sha256, received_at=arrived,
                              processed_at=processed, result="未通过", errors=report.errors,
                              warnings=report.warnings,
