@@ -5,7 +5,14 @@ The public API is the core: every operation is one function taking paths, tables
 settings and returning a result object; the command line and the add-in only call them.
 """
 
-from .errors import InputRejected, MasterBusyError, MasterError, UsageError, ZdxmError
+from .errors import (
+    ChangeRefused,
+    InputRejected,
+    MasterBusyError,
+    MasterError,
+    UsageError,
+    ZdxmError,
+)
 from .master import Master, create_master, load_master, save_master
 from .models import Change, LedgerEntry, Project, Settings, Submission, Unit
 
@@ -18,6 +25,7 @@ __all__ = [
     "MasterError",
     "MasterBusyError",
     "InputRejected",
+    "ChangeRefused",
     "Master",
     "create_master",
     "load_master",

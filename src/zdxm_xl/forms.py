@@ -119,8 +119,11 @@ class TemplateResult:
 
 
 def reports_in(project: Project, period: str) -> bool:
-    """Whether a project is reported for ``period``: in the plan, and not exited before the
-    period began (a project exited in May still reports May, and leaves from June on)."""
+    """Whether a project is reported for ``period``: in the plan by the period's end (a 增补
+    project reports from the period of its 批次日期 on), and not exited before the period
+    began (a project exited in May still reports May, and leaves from June on)."""
+    if project.batch_date is not None and project.batch_date > period_end(period):
+        return False
     if project.exit_date is None:
         return project.active
     return project.exit_date >= period_month(period)

@@ -44,6 +44,7 @@ from .money import (
     to_yi,
     yi_to_wan,
 )
+from .plan import INITIAL_BATCH, current_operator, plan_date
 from .registry import IMPLEMENTATION, IMPLEMENTATION_STAGES, PREPARATORY, SECTORS, Kind, SheetSpec
 from .storage import atomic_write, refuse_if_open_elsewhere
 from .values import clean_text, parse_month, parse_year_span, split_units
@@ -128,11 +129,14 @@ class ImportResult:
     files: list[Path]
     batch: str = "年初"
     project_ids: list[str] = field(default_factory=list)
+    batch_date: date | None = None  # 批次日期 of a 增补 batch; None for 年初
 
     def as_json(self) -> dict[str, object]:
         return {"implementation": self.implementation, "preparatory": self.preparatory,
                 "new_units": list(self.new_units), "files": [str(f) for f in self.files],
-                "batch": self.batch, "project_ids": list(self.project_ids)}
+                "batch": self.batch,
+                "batch_date": self.batch_date.isoformat() if self.batch_date else None,
+                "project_ids": list(self.project_ids)}
 
 
 @dataclass
@@ -182,25 +186,53 @@ class _Problems(list[str]):
 
 
 def import_plan(master_store: MasterStore | Path | str, files: Sequence[Path], *,
-                batch: str | None = None, operator: str | None = None) -> ImportResult:
+                batch: str | None = None, operator: str | None = None,
+                batch_date: date | str | None = None) -> ImportResult:
     """Add the projects of the plan tables in ``files`` to the master.
 
     Without ``batch`` this is the year's opening import (批次 年初) and the master must hold
-    no project yet; with ``batch`` the projects are a 增补 batch of that name. Any problem —
-    an unreadable row, a declared count or subtotal the rows do not add up to, a duplicate —
-    raises ``InputRejected`` listing the problems, and the master is not touched.
+    no project yet; with ``batch`` the projects are a 增补 batch of that name, dated
+    ``batch_date`` (default today, which must then lie in the plan year): each project gets
+    批次 and 批次日期, and 变更记录 one 增补 row per project with the date as 生效日期. A
+    project already in the plan — same 项目代码, or same 项目名称 and 牵头单位 — is refused.
+    Any problem — an unreadable row, a declared count or subtotal the rows do not add up to,
+    a duplicate — raises ``InputRejected`` listing the problems, and the master is not
+    touched. 操作人 is ``operator``, by default the user running zdxm.
     """
     if not files:
         raise UsageError("请指定要导入的计划表文件（附表1 实施项目、附表2 预备项目）。")
+    if batch is not None and not batch.strip():
+        raise UsageError("增补批次名不能为空，如 --batch 第一批增补。")
     batch = batch.strip() if batch else None
+    if batch == INITIAL_BATCH:
+        raise UsageError(f"批次名“{INITIAL_BATCH}”留给年初计划，增补请另起批次名，如“第一批增补”。")
+    if batch is None and batch_date is not None:
+        raise UsageError("批次日期（--date）只用于增补批次，请同时指定 --batch 批次名。")
     store = as_store(master_store)
     with store.session():
-        return _import(store, files, batch, operator)
+        return _import(store, files, batch, operator or current_operator(), batch_date)
+
+
+def _batch_day(master: Master, batch: str, value: date | str | None) -> date:
+    if value is None:
+        today = date.today()
+        if today.year != master.year:
+            raise UsageError(f"请用 --date 指定增补批次“{batch}”的日期（今天 {today.isoformat()} "
+                             f"不在台账的计划年度 {master.year} 年内）。")
+        value = today
+    day = plan_date(master, value, "批次日期")
+    earlier = [p for p in master.projects if p.batch == batch]
+    if earlier and earlier[0].batch_date != day:
+        when = earlier[0].batch_date.isoformat() if earlier[0].batch_date else "未记录日期"
+        raise UsageError(f"批次“{batch}”已有 {len(earlier)} 个项目（批次日期 {when}），本次日期为 "
+                         f"{day.isoformat()}。同一批次的附表请用同一日期；如是另一批增补，请换一个批次名。")
+    return day
 
 
 def _import(store: MasterStore, files: Sequence[Path], batch: str | None,
-            operator: str | None) -> ImportResult:
+            operator: str | None, batch_date: date | str | None) -> ImportResult:
     master = store.load()
+    day = _batch_day(master, batch, batch_date) if batch is not None else None
     if batch is None and master.projects:
         raise InputRejected(
             f"年初计划已导入 {len(master.projects)} 个项目，不能再次按年初计划导入。"
@@ -219,7 +251,7 @@ def _import(store: MasterStore, files: Sequence[Path], batch: str | None,
     if problems:
         raise InputRejected(_describe(problems))
 
-    projects = _build_projects(rows, master, batch or "年初", problems)
+    projects = _build_projects(rows, master, batch or INITIAL_BATCH, day, problems)
     if problems:
         raise InputRejected(_describe(problems))
     names = [name for project in projects for name in project.units]
@@ -227,7 +259,7 @@ def _import(store: MasterStore, files: Sequence[Path], batch: str | None,
     now = datetime.now().replace(microsecond=0)
     for project in projects:
         master.changes.append(Change(
-            time=now, operator=operator, kind="增补" if batch else "年初导入",
+            time=now, effective=day, operator=operator, kind="增补" if batch else "年初导入",
             project_id=project.id, project_name=project.name, batch=project.batch,
             reason="导入计划表" if batch is None else f"导入增补计划表（{batch}）",
         ))
@@ -235,8 +267,8 @@ def _import(store: MasterStore, files: Sequence[Path], batch: str | None,
     return ImportResult(
         implementation=sum(1 for p in projects if not p.is_preparatory),
         preparatory=sum(1 for p in projects if p.is_preparatory),
-        new_units=new_units, files=list(paths), batch=batch or "年初",
-        project_ids=[p.id for p in projects],
+        new_units=new_units, files=list(paths), batch=batch or INITIAL_BATCH,
+        project_ids=[p.id for p in projects], batch_date=day,
     )
 
 
@@ -768,8 +800,9 @@ def _check_duplicates(rows: list[_Row], master: Master, with_batch: bool,
                 problems.add(row.where, f"项目“{name}”与{by_code[code]}的项目代码相同（{code}），重复")
             elif with_batch and code in master_codes:
                 existing = master_codes[code]
-                problems.add(row.where, f"项目“{name}”的项目代码与台账中已有项目"
-                             f"“{existing.name}”（{existing.id}）相同，重复")
+                problems.add(row.where, f"项目“{name}”与台账中已有项目“{existing.name}”"
+                             f"（{existing.id}，{existing.batch}）重复：项目代码相同（{code}）。"
+                             "已在计划中的项目不能再增补，请从增补表中删去这一行")
             by_code.setdefault(code, row.where)
         if name and units:
             key = (name, units[0])
@@ -777,18 +810,20 @@ def _check_duplicates(rows: list[_Row], master: Master, with_batch: bool,
                 problems.add(row.where, f"项目“{name}”（牵头单位{units[0]}）与{by_name[key]}重复")
             elif with_batch and key in master_names:
                 existing = master_names[key]
-                problems.add(row.where, f"项目“{name}”（牵头单位{units[0]}）台账中已有"
-                             f"（{existing.id}），重复")
+                problems.add(row.where, f"项目“{name}”与台账中已有项目（{existing.id}，"
+                             f"{existing.batch}）重复：项目名称和牵头单位（{units[0]}）都相同。"
+                             "已在计划中的项目不能再增补，请从增补表中删去这一行")
             by_name.setdefault(key, row.where)
 
 
-def _build_projects(rows: list[_Row], master: Master, batch: str,
+def _build_projects(rows: list[_Row], master: Master, batch: str, batch_date: date | None,
                     problems: _Problems) -> list[Project]:
     built: list[Project] = []
     for row in rows:
         data = {k: v for k, v in row.data.items() if v is not None and k != "seq"}
         data.setdefault("id", "")
         data["batch"] = batch
+        data["batch_date"] = batch_date
         data["status"] = "在库"
         try:
             built.append(Project.model_validate(data))
