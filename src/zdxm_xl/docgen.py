@@ -12,7 +12,8 @@ from pathlib import Path
 
 from .registry import MASTER_TABLES, SETTINGS, SUMMARY, SheetSpec
 
-__all__ = ["PAGES", "commands", "cli_reference", "column_reference", "rule_catalogue", "write_all"]
+__all__ = ["PAGES", "commands", "cli_reference", "column_reference", "rule_catalogue",
+           "field_reference_page", "write_all"]
 
 GENERATED = "<!-- 本页由 python -m zdxm_xl.docgen 根据代码生成，请勿手工修改。 -->\n\n"
 
@@ -94,10 +95,30 @@ def _load_checks() -> None:
                 raise
 
 
+def field_reference_page() -> str:
+    """The fields a 简报/通报 template may use, from the progress context model."""
+    from .bulletin import template_fields
+
+    parts = [GENERATED, "# 简报和通报模板字段\n\n",
+             "Word 简报模板写 `{{ 字段 }}`，如 `{{ total.rate }}`；列表（标“列表”的字段）用 "
+             "`{% for c in counties %}…{{ c.name }}…{% endfor %}` 循环，表格中一行一项用 "
+             "`{%tr for c in counties %}`。Excel 通报模板的单元格写 `{{ 字段 }}`，"
+             "列表行写 `{{ counties[].name }}`（每项一行）。编辑方法见 [简报与通报](简报与通报.md)；"
+             "`zdxm bulletin --list-fields` 列出同样的内容。\n\n",
+             "百分数保留一位小数（四舍五入一次）；“亿元”由万元精确合计后四舍五入到 0.01 亿元。"
+             "没有值时（如没有年度计划投资的完成率）显示为“—”。\n\n",
+             "| 字段 | 类型 | 含义 |\n|---|---|---|\n"]
+    for path, kind, meaning in template_fields():
+        cell = meaning.replace("|", "\\|").replace("{%", "`{%").replace("%}", "%}`")
+        parts.append(f"| `{path}` | {kind} | {cell} |\n")
+    return "".join(parts)
+
+
 PAGES: dict[str, Callable[[], str]] = {
     "cli.md": cli_reference,
     "columns.md": column_reference,
     "rules.md": rule_catalogue,
+    "fields.md": field_reference_page,
 }
 
 

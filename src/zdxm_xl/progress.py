@@ -1,0 +1,635 @@
+"""Progress for a 报告期 (SPEC §4.4): the one context model the 简报 and 通报 templates read.
+
+``compute_progress(master, period)`` returns a ``Progress``: investment completion (本年累计
+against 年度计划, 投资完成率) overall and by 阶段, 行业分类, 县区 and 牵头单位; the 时序进度
+and the gap to it; 开工率 and 竣工率 with the projects behind their planned months; 红黄绿
+flags; lagging projects; 存在问题 and 需协调事项; 预备项目 前期 progress; 报送情况.
+
+Exactness: amounts are summed exactly in 万元 and turned into 亿元 once (``money.to_yi``);
+a rate or a gap is computed as an exact ``Decimal`` ratio and rounded once, half-up, to one
+decimal (``money.round_half_up``). Flags and rankings compare the exact values, not the
+rounded ones. No float is involved.
+
+Which figures a project contributes: its row in 月报台帐 for the 报告期; a project whose unit
+has not reported this month contributes its latest earlier row of the year (and counts in
+``unreported``), so a missing return does not make the city's total drop.
+
+红黄绿 (both margins are settings, in percentage points below the 时序进度)::
+
+    绿  完成率 ≥ 时序进度 − 黄色预警差距
+    黄  时序进度 − 红色预警差距 ≤ 完成率 < 时序进度 − 黄色预警差距
+    红  完成率 < 时序进度 − 红色预警差距
+
+With 黄色预警差距 = 0 this is SPEC §4.4's "green at or above the 时序进度". Every field has a
+description: ``zdxm bulletin --list-fields`` and ``docs/fields.md`` are generated from them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from .errors import MasterError, UsageError
+from .forms import reports_in
+from .ledger import submission_status
+from .master import Master
+from .models import LedgerEntry, Project
+from .money import round_half_up, to_yi
+from .registry import IMPLEMENTATION_STAGES, PERMITS, SECTORS
+from .values import format_date, format_month, parse_period, period_end, period_month
+
+__all__ = [
+    "RATE_PLACES",
+    "FLAG_COLORS",
+    "Flag",
+    "benchmark_percent",
+    "flag_for",
+    "parse_bulletin_log",
+    "format_bulletin_log",
+    "Group",
+    "ProjectLine",
+    "Milestones",
+    "IssueItem",
+    "PermitCount",
+    "Preparatory",
+    "UnitReturn",
+    "Returns",
+    "Progress",
+    "compute_progress",
+    "field_reference",
+]
+
+RATE_PLACES = 1  # 投资完成率、差距、开工率等百分数保留一位小数
+HUNDRED = Decimal(100)
+Flag = Literal["绿", "黄", "红"]
+# Fills of the flags in both templates: Excel's own 好/中性/差 cell styles, legible in print.
+FLAG_COLORS: dict[str, str] = {"绿": "C6EFCE", "黄": "FFEB9C", "红": "FFC7CE"}
+NO_FLAG_COLOR = "FFFFFF"
+NO_COUNTY = "未填县区"
+_TARGET_SEPARATORS = re.compile(r"[,，、;；\s]+")
+_LOG_ITEM = re.compile(r"^(\d{4}-\d{2})=(\d+)$")
+
+
+_FLAG_COLOR_HELP = ("预警底色（十六进制 RGB，如 FFC7CE）；Word 表格单元格开头写 "
+                    "{% cellbg 行.flag_color %} 即按预警着色")
+
+
+class _Context(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# ---- rules -------------------------------------------------------------------------------
+
+def benchmark_percent(method: str, month: int, targets: str | None = None) -> Decimal:
+    """时序进度 in percent (exact) for the ``month``-th month: 月数/12, 月数×10% (at most
+    100), or the office's 各月目标 (twelve cumulative percentages, comma-separated)."""
+    if method == "月数×10%":
+        return min(Decimal(month * 10), HUNDRED)
+    if method == "按月目标":
+        parts = [p.rstrip("%％") for p in _TARGET_SEPARATORS.split((targets or "").strip()) if p]
+        try:
+            values = [Decimal(p) for p in parts]
+        except ArithmeticError:
+            values = []
+        if len(values) != 12 or any(not v.is_finite() or not 0 <= v <= 100 for v in values):
+            raise MasterError("台账“设置”中“各月目标（%）”应为 1—12 月的 12 个累计百分数（0—100），"
+                              "用逗号分隔，如 5,12,20,28,36,45,54,63,72,81,90,100。")
+        return values[month - 1]
+    return Decimal(month * 100) / Decimal(12)
+
+
+def flag_for(rate: Decimal | None, benchmark: Decimal, yellow_margin: int,
+             red_margin: int) -> Flag | None:
+    """红黄绿 of an exact completion rate against an exact 时序进度 (see the module doc)."""
+    if rate is None:
+        return None
+    behind = benchmark - rate
+    if behind > red_margin:
+        return "红"
+    if behind > yellow_margin:
+        return "黄"
+    return "绿"
+
+
+def parse_bulletin_log(text: str | None) -> dict[str, int]:
+    """设置“已出简报” (``2022-01=1,2022-02=2``) → {报告期: 期数}; unreadable items are skipped."""
+    log: dict[str, int] = {}
+    for part in _TARGET_SEPARATORS.split(text or ""):
+        match = _LOG_ITEM.match(part.strip())
+        if match:
+            log[match.group(1)] = int(match.group(2))
+    return log
+
+
+def format_bulletin_log(log: dict[str, int]) -> str:
+    return ",".join(f"{period}={number}" for period, number in sorted(log.items()))
+
+
+def _rate(done: Decimal, planned: Decimal) -> Decimal | None:
+    return done * HUNDRED / planned if planned else None
+
+
+def _percent(value: Decimal | None) -> Decimal | None:
+    return None if value is None else round_half_up(value, RATE_PLACES)
+
+
+def _share(part: int, whole: int) -> Decimal | None:
+    return _percent(Decimal(part) * HUNDRED / Decimal(whole)) if whole else None
+
+
+def _gap_text(gap: Decimal | None) -> str:
+    if gap is None:
+        return "无年度计划投资"
+    if gap > 0:
+        return f"高于时序进度{gap}个百分点"
+    if gap < 0:
+        return f"低于时序进度{-gap}个百分点"
+    return "与时序进度持平"
+
+
+# ---- the context model -------------------------------------------------------------------
+
+class Group(_Context):
+    """投资完成情况的一个分组（全市合计、某阶段、某行业、某县区或某牵头单位）。"""
+
+    name: str = Field(description="分组名称：合计、阶段、行业分类、县区或牵头单位名称")
+    count: int = Field(description="实施项目个数")
+    total_investment_yi: Decimal = Field(description="总投资（亿元）")
+    annual_plan_yi: Decimal = Field(description="年度计划投资（亿元）")
+    month_completed_yi: Decimal = Field(description="本月完成投资（亿元）")
+    year_completed_yi: Decimal = Field(description="本年累计完成投资（亿元）")
+    rate: Decimal | None = Field(description="投资完成率（%）：本年累计完成 ÷ 年度计划投资，一位小数；"
+                                             "无年度计划投资时为空")
+    gap: Decimal | None = Field(description="与时序进度之差（百分点）：完成率 − 时序进度，正数为超前")
+    flag: Flag | None = Field(description="预警：绿、黄或红（规则见“设置”的黄色/红色预警差距）")
+    rank: int | None = Field(default=None, description="按投资完成率从高到低的排名（并列同名次）；"
+                                                        "合计、阶段、行业为空")
+    reported: int = Field(description="本报告期已报送的项目个数")
+
+    @computed_field(description=_FLAG_COLOR_HELP)  # type: ignore[prop-decorator]
+    @property
+    def flag_color(self) -> str:
+        return FLAG_COLORS.get(self.flag or "", NO_FLAG_COLOR)
+
+    @computed_field(description="与时序进度的比较，如“低于时序进度2.3个百分点”")  # type: ignore[prop-decorator]
+    @property
+    def gap_text(self) -> str:
+        return _gap_text(self.gap)
+
+
+class ProjectLine(_Context):
+    """一个项目的进度（滞后项目、逾期未开工或未竣工项目的一行）；金额单位为万元。"""
+
+    id: str = Field(description="项目编号")
+    name: str = Field(description="项目名称")
+    unit: str = Field(description="牵头单位")
+    county: str = Field(description="县区（未填时为空）")
+    stage: str = Field(description="阶段：新开工、续建或竣工")
+    sector: str = Field(description="行业分类")
+    annual_plan_wan: Decimal = Field(description="年度计划投资（万元）")
+    year_completed_wan: Decimal = Field(description="本年累计完成投资（万元）")
+    rate: Decimal | None = Field(description="投资完成率（%）")
+    gap: Decimal | None = Field(description="与时序进度之差（百分点）")
+    flag: Flag | None = Field(description="预警：绿、黄或红")
+    planned_start: str = Field(description="计划开工时间，如“2022年3月”")
+    planned_end: str = Field(description="计划竣工时间，如“2022年12月”")
+    progress: str = Field(description="形象进度（最近一次报送）")
+    reasons: list[str] = Field(description="滞后原因，如“投资完成率低于时序进度12.5个百分点”“逾期未开工”")
+    reported: bool = Field(description="本报告期是否已报送（未报送时数据取本年最近一次报送）")
+
+    @computed_field(description="滞后原因，用“；”连接")  # type: ignore[prop-decorator]
+    @property
+    def reasons_text(self) -> str:
+        return "；".join(self.reasons)
+
+    @computed_field(description="预警底色（十六进制 RGB）")  # type: ignore[prop-decorator]
+    @property
+    def flag_color(self) -> str:
+        return FLAG_COLORS.get(self.flag or "", NO_FLAG_COLOR)
+
+
+class Milestones(_Context):
+    """新开工项目的开工情况，或竣工项目的竣工情况。"""
+
+    planned: int = Field(description="全年计划项目个数（新开工项目计划开工，竣工项目计划竣工）")
+    done: int = Field(description="截至报告期末已开工（或已竣工）的个数")
+    rate: Decimal | None = Field(description="开工率（或竣工率，%）：已开工 ÷ 全年计划，一位小数")
+    due: int = Field(description="计划开工（竣工）时间在报告期末之前（含本月）的个数")
+    due_done: int = Field(description="其中已开工（已竣工）的个数")
+    overdue: list[ProjectLine] = Field(description="计划时间已到而尚未开工（竣工）的项目")
+
+
+class IssueItem(_Context):
+    """本报告期报送的一条存在问题或需协调事项。"""
+
+    project_id: str = Field(description="项目编号")
+    project_name: str = Field(description="项目名称")
+    unit: str = Field(description="牵头单位")
+    county: str = Field(description="县区")
+    stage: str = Field(description="阶段（含预备）")
+    problems: str = Field(description="存在问题（未填为空）")
+    coordination: str = Field(description="需协调事项（未填为空）")
+
+
+class PermitCount(_Context):
+    """预备项目某一项前期工作的办理情况。"""
+
+    name: str = Field(description="前期工作名称，如 投资许可、用地许可")
+    done: int = Field(description="已办结的项目数")
+    in_progress: int = Field(description="办理中的项目数")
+    not_started: int = Field(description="未启动的项目数")
+    not_applicable: int = Field(description="不涉及的项目数")
+    unknown: int = Field(description="尚无报送数据的项目数")
+
+
+class Preparatory(_Context):
+    """预备项目前期工作进展。"""
+
+    count: int = Field(description="预备项目个数")
+    total_investment_yi: Decimal = Field(description="预备项目总投资（亿元）")
+    permits: list[PermitCount] = Field(description="六项前期工作逐项的办理情况")
+    permits_done: int = Field(description="已办结的前期手续件数（六项合计）")
+    permits_required: int = Field(description="需办理的前期手续件数（六项合计，不含“不涉及”）")
+    permit_rate: Decimal | None = Field(description="前期手续办结率（%）：已办结 ÷ 需办理")
+    ready: int = Field(description="六项前期工作全部办结（或不涉及）的项目数，即基本具备开工条件")
+    reported: int = Field(description="本报告期已报送的预备项目数")
+
+
+class UnitReturn(_Context):
+    """一个牵头单位本报告期的报送情况。"""
+
+    unit: str = Field(description="牵头单位")
+    projects: int = Field(description="应报送的项目个数")
+    submitted: str = Field(description="是否报送：是或否")
+    on_time: str = Field(description="是否按时：按时、逾期，或“—”（未报送）")
+    passed: str = Field(description="是否通过校验：是、否，或“—”（未报送）")
+    received: str = Field(description="接收日期，如“2022年4月3日”（未报送为空）")
+
+
+class Returns(_Context):
+    """报送情况（来自报送记录，与 zdxm status 一致）。"""
+
+    deadline: str = Field(description="报送截止日，如“2022年4月5日”")
+    expected: int = Field(description="应报送的牵头单位个数")
+    submitted: int = Field(description="已报送的单位个数")
+    on_time: int = Field(description="按时报送的单位个数")
+    on_time_rate: Decimal | None = Field(description="按时报送率（%）：按时报送 ÷ 应报送")
+    missing: list[str] = Field(description="未报送的单位")
+    late: list[str] = Field(description="逾期报送的单位")
+    rejected: list[str] = Field(description="报送了但未通过校验的单位")
+    units: list[UnitReturn] = Field(description="每个应报送单位一行")
+
+    @computed_field(description="未报送单位，用“、”连接；没有时为“无”")  # type: ignore[prop-decorator]
+    @property
+    def missing_text(self) -> str:
+        return "、".join(self.missing) or "无"
+
+    @computed_field(description="逾期报送单位，用“、”连接；没有时为“无”")  # type: ignore[prop-decorator]
+    @property
+    def late_text(self) -> str:
+        return "、".join(self.late) or "无"
+
+    @computed_field(description="未通过校验的单位，用“、”连接；没有时为“无”")  # type: ignore[prop-decorator]
+    @property
+    def rejected_text(self) -> str:
+        return "、".join(self.rejected) or "无"
+
+
+class Progress(_Context):
+    """一个报告期的重大项目推进情况：简报（Word）和通报（Excel）模板可用的全部字段。"""
+
+    city: str = Field(description="城市名称（设置“城市名称”），如 柳州市")
+    year: int = Field(description="年度，如 2022")
+    period: str = Field(description="报告期，如 2022-03")
+    month: int = Field(description="报告期的月份，如 3")
+    period_label: str = Field(description="统计区间，如“1—3月”（1 月为“1月”）")
+    period_end: date = Field(description="报告期末日期（数据截至日）")
+    period_end_text: str = Field(description="报告期末日期的中文写法，如“2022年3月31日”")
+    issue: int = Field(description="简报期数（第N期），由“设置”中的简报期数接续")
+    issued: date = Field(description="印发日期")
+    issued_text: str = Field(description="印发日期的中文写法，如“2022年4月8日”")
+    publisher: str = Field(description="编印单位（设置“编印单位”）")
+    benchmark_method: str = Field(description="时序进度方法：月数/12、月数×10% 或 按月目标")
+    benchmark: Decimal = Field(description="时序进度（%），一位小数")
+    yellow_margin: int = Field(description="黄色预警差距（百分点）")
+    red_margin: int = Field(description="红色预警差距（百分点）")
+    total: Group = Field(description="全部实施项目合计")
+    stages: list[Group] = Field(description="按阶段：新开工、续建、竣工")
+    sectors: list[Group] = Field(description="按行业分类：基础设施、产业发展、民生保障、生态环保")
+    counties: list[Group] = Field(description="按县区（有项目的县区），按完成率排名")
+    units: list[Group] = Field(description="按牵头单位，按完成率排名")
+    starts: Milestones = Field(description="新开工项目的开工情况（开工率）")
+    completions: Milestones = Field(description="竣工项目的竣工情况（竣工率）")
+    lagging: list[ProjectLine] = Field(
+        description="滞后项目：投资完成率为黄或红（未到计划开工时间的新开工项目除外），"
+                    "或逾期未开工、逾期未竣工；按差距从大到小")
+    issues: list[IssueItem] = Field(description="本报告期报送的存在问题和需协调事项")
+    preparatory: Preparatory = Field(description="预备项目前期工作进展")
+    returns: Returns = Field(description="报送情况")
+    unreported: int = Field(description="本报告期未报送数据的项目个数（其数据取本年最近一次报送）")
+
+    @computed_field(description="标题用的统计区间，如“2022年1—3月”")  # type: ignore[prop-decorator]
+    @property
+    def title_period(self) -> str:
+        return f"{self.year}年{self.period_label}"
+
+    @computed_field(description="各县区中预警为红色的个数")  # type: ignore[prop-decorator]
+    @property
+    def red_counties(self) -> int:
+        return sum(1 for c in self.counties if c.flag == "红")
+
+    def context(self) -> dict[str, Any]:
+        """The top-level names a template sees (the model's fields and computed fields)."""
+        names = [*type(self).model_fields, *type(self).model_computed_fields]
+        return {name: getattr(self, name) for name in names}
+
+
+# ---- computing -----------------------------------------------------------------------------
+
+@dataclass
+class _Figures:
+    """One project's figures as of the 报告期 (exact, 万元)."""
+
+    project: Project
+    entry: LedgerEntry | None  # the row used (this period's, or the latest earlier one)
+    reported: bool  # has a row for this very period
+
+    @property
+    def annual(self) -> Decimal:
+        return self.project.annual_plan or Decimal(0)
+
+    @property
+    def year(self) -> Decimal:
+        return (self.entry.year_completed if self.entry else None) or Decimal(0)
+
+    @property
+    def month(self) -> Decimal:
+        if not self.reported or self.entry is None:
+            return Decimal(0)
+        return self.entry.month_completed or Decimal(0)
+
+    @property
+    def started(self) -> bool:
+        # 续建 and 竣工 projects were started in earlier years.
+        return self.project.stage != "新开工" or (self.entry is not None
+                                                  and self.entry.started == "是")
+
+    @property
+    def completed(self) -> bool:
+        return self.entry is not None and self.entry.completed == "是"
+
+
+class _Rules:
+    def __init__(self, benchmark: Decimal, yellow: int, red: int, month_start: date) -> None:
+        self.benchmark, self.yellow, self.red, self.month_start = benchmark, yellow, red, month_start
+
+    def group(self, name: str, members: Sequence[_Figures]) -> tuple[Group, Decimal | None]:
+        annual = sum((f.annual for f in members), Decimal(0))
+        year = sum((f.year for f in members), Decimal(0))
+        exact = _rate(year, annual)
+        group = Group(
+            name=name, count=len(members),
+            total_investment_yi=to_yi(sum((f.project.total_investment for f in members),
+                                          Decimal(0))),
+            annual_plan_yi=to_yi(annual),
+            month_completed_yi=to_yi(sum((f.month for f in members), Decimal(0))),
+            year_completed_yi=to_yi(year), rate=_percent(exact),
+            gap=None if exact is None else _percent(exact - self.benchmark),
+            flag=flag_for(exact, self.benchmark, self.yellow, self.red),
+            reported=sum(1 for f in members if f.reported))
+        return group, exact
+
+    def ranked(self, groups: Iterable[tuple[str, Sequence[_Figures]]]) -> list[Group]:
+        """Groups ranked by exact rate, highest first; ties share a rank; no plan goes last."""
+        built = [self.group(name, members) for name, members in groups if members]
+        order = sorted(range(len(built)), key=lambda i: (built[i][1] is None,
+                                                          -(built[i][1] or 0), i))
+        result: list[Group] = []
+        previous: Decimal | None = None
+        rank = 0
+        for position, index in enumerate(order, start=1):
+            group, exact = built[index]
+            if exact is not None and exact != previous:
+                rank = position
+            previous = exact
+            result.append(group.model_copy(update={"rank": rank if exact is not None else None}))
+        return result
+
+    def due(self, planned: date | None) -> bool:
+        """A planned month at or before the 报告期 (a project without one is never overdue)."""
+        return planned is not None and planned <= self.month_start
+
+    def line(self, figures: _Figures, reasons: list[str]) -> ProjectLine:
+        project = figures.project
+        exact = _rate(figures.year, figures.annual)
+        return ProjectLine(
+            id=project.id, name=project.name, unit=project.lead_unit, county=project.county or "",
+            stage=project.stage, sector=project.sector, annual_plan_wan=figures.annual,
+            year_completed_wan=figures.year, rate=_percent(exact),
+            gap=None if exact is None else _percent(exact - self.benchmark),
+            flag=flag_for(exact, self.benchmark, self.yellow, self.red),
+            planned_start=format_month(project.planned_start),
+            planned_end=format_month(project.planned_end),
+            progress=(figures.entry.progress or "") if figures.entry else "",
+            reasons=reasons, reported=figures.reported)
+
+    def lag_reasons(self, figures: _Figures) -> list[str]:
+        project = figures.project
+        reasons = []
+        judged = project.stage != "新开工" or figures.started or self.due(project.planned_start)
+        exact = _rate(figures.year, figures.annual)
+        if judged and exact is not None and flag_for(exact, self.benchmark, self.yellow,
+                                                     self.red) in ("黄", "红"):
+            reasons.append(f"投资完成率低于时序进度{_percent(self.benchmark - exact)}个百分点")
+        if project.stage == "新开工" and not figures.started and self.due(project.planned_start):
+            reasons.append("逾期未开工")
+        if project.stage == "竣工" and not figures.completed and self.due(project.planned_end):
+            reasons.append("逾期未竣工")
+        return reasons
+
+
+def _latest_rows(master: Master, period: str) -> dict[str, LedgerEntry]:
+    """项目编号 → its row for ``period``, else its latest earlier row of the same year."""
+    latest: dict[str, LedgerEntry] = {}
+    for entry in master.ledger:
+        if entry.period[:4] == period[:4] and entry.period <= period:
+            seen = latest.get(entry.project_id)
+            if seen is None or entry.period >= seen.period:
+                latest[entry.project_id] = entry
+    return latest
+
+
+def _milestones(rules: _Rules, members: list[_Figures], start: bool) -> Milestones:
+    done = [f for f in members if (f.started if start else f.completed)]
+    due = [f for f in members
+           if rules.due(f.project.planned_start if start else f.project.planned_end)]
+    overdue = [rules.line(f, ["逾期未开工" if start else "逾期未竣工"]) for f in due
+               if not (f.started if start else f.completed)]
+    return Milestones(planned=len(members), done=len(done), rate=_share(len(done), len(members)),
+                      due=len(due), due_done=len(due) - len(overdue), overdue=overdue)
+
+
+def _preparatory(projects: list[Project], rows: dict[str, LedgerEntry], period: str
+                 ) -> Preparatory:
+    counts = []
+    done_total = required = 0
+    ready = 0
+    statuses: dict[str, list[str | None]] = {
+        p.id: [getattr(rows[p.id], field) if p.id in rows else None for field, _, _ in PERMITS]
+        for p in projects}
+    for index, (_, name, _) in enumerate(PERMITS):
+        column = [statuses[p.id][index] for p in projects]
+        counts.append(PermitCount(
+            name=name, done=column.count("已办结"), in_progress=column.count("办理中"),
+            not_started=column.count("未启动"), not_applicable=column.count("不涉及"),
+            unknown=column.count(None)))
+        done_total += column.count("已办结")
+        required += len(column) - column.count("不涉及")
+    for project in projects:
+        values = statuses[project.id]
+        if all(v in ("已办结", "不涉及") for v in values):
+            ready += 1
+    return Preparatory(
+        count=len(projects),
+        total_investment_yi=to_yi(sum((p.total_investment for p in projects), Decimal(0))),
+        permits=counts, permits_done=done_total, permits_required=required,
+        permit_rate=_share(done_total, required), ready=ready,
+        reported=sum(1 for p in projects if p.id in rows and rows[p.id].period == period))
+
+
+def _returns(master: Master, period: str) -> Returns:
+    status = submission_status(master, period)
+    units = [UnitReturn(
+        unit=u.unit, projects=u.projects, submitted="是" if u.submitted else "否",
+        on_time="—" if u.on_time is None else ("按时" if u.on_time else "逾期"),
+        passed="—" if not u.submitted else ("是" if u.valid else "否"),
+        received=format_date(u.received_at.date()) if u.received_at else "")
+        for u in status.units]
+    on_time = sum(1 for u in status.units if u.on_time)
+    return Returns(deadline=format_date(status.deadline), expected=len(status.units),
+                   submitted=sum(1 for u in status.units if u.submitted), on_time=on_time,
+                   on_time_rate=_share(on_time, len(status.units)), missing=status.missing,
+                   late=status.late, rejected=status.rejected, units=units)
+
+
+def compute_progress(master: Master, period: str, issue: int = 0,
+                     issued: date | None = None) -> Progress:
+    """The progress of ``period`` from the master's plan, 月报台帐 and 报送记录."""
+    try:
+        period = parse_period(period)
+    except ValueError as exc:
+        raise UsageError(f"报告期“{period}”无效，请写成 2022-03 的形式。") from exc
+    if int(period[:4]) != master.year:
+        raise UsageError(f"报告期 {period} 不在台账的年度 {master.year} 内。")
+    settings = master.settings
+    month = int(period[5:7])
+    exact_benchmark = benchmark_percent(settings.benchmark_method, month, settings.monthly_targets)
+    rules = _Rules(exact_benchmark, settings.yellow_margin, settings.red_margin,
+                   period_month(period))
+    rows = _latest_rows(master, period)
+    active = [p for p in master.projects if reports_in(p, period)]
+
+    def figures(project: Project) -> _Figures:
+        entry = rows.get(project.id)
+        return _Figures(project, entry, entry is not None and entry.period == period)
+
+    built = [figures(p) for p in active if not p.is_preparatory]
+    total, _ = rules.group("合计", built)
+    stages = [rules.group(s, [f for f in built if f.project.stage == s])[0]
+              for s in IMPLEMENTATION_STAGES]
+    sectors = [rules.group(s, [f for f in built if f.project.sector == s])[0] for s in SECTORS]
+    county_names = list(settings.counties)
+    county_names += sorted({f.project.county for f in built if f.project.county}
+                           - set(county_names))
+    counties = rules.ranked(
+        [(c, [f for f in built if f.project.county == c]) for c in county_names]
+        + [(NO_COUNTY, [f for f in built if not f.project.county])])
+    unit_names = list(dict.fromkeys(f.project.lead_unit for f in built))
+    units = rules.ranked([(u, [f for f in built if f.project.lead_unit == u]) for u in unit_names])
+    lagging = []
+    for item in built:
+        reasons = rules.lag_reasons(item)
+        if reasons:
+            lagging.append(rules.line(item, reasons))
+    lagging.sort(key=lambda line: (line.gap is None, line.gap or 0, line.id))
+    issues = []
+    for project in active:
+        entry = rows.get(project.id)
+        if entry is None or entry.period != period or not (entry.problems or entry.coordination):
+            continue
+        issues.append(IssueItem(project_id=project.id, project_name=project.name,
+                                unit=project.lead_unit, county=project.county or "",
+                                stage=project.stage, problems=entry.problems or "",
+                                coordination=entry.coordination or ""))
+    issued_on = issued or date.today()
+    return Progress(
+        city=settings.city, year=master.year, period=period, month=month,
+        period_label=f"1—{month}月" if month > 1 else "1月", period_end=period_end(period),
+        period_end_text=format_date(period_end(period)), issue=issue, issued=issued_on,
+        issued_text=format_date(issued_on), publisher=settings.publisher,
+        benchmark_method=settings.benchmark_method,
+        benchmark=round_half_up(exact_benchmark, RATE_PLACES),
+        yellow_margin=settings.yellow_margin, red_margin=settings.red_margin,
+        total=total, stages=stages, sectors=sectors, counties=counties, units=units,
+        starts=_milestones(rules, [f for f in built if f.project.stage == "新开工"], start=True),
+        completions=_milestones(rules, [f for f in built if f.project.stage == "竣工"],
+                                start=False),
+        lagging=lagging, issues=issues,
+        preparatory=_preparatory([p for p in active if p.is_preparatory], rows, period),
+        returns=_returns(master, period),
+        unreported=sum(1 for p in active if not figures(p).reported))
+
+
+# ---- the field reference -----------------------------------------------------------------
+
+def field_reference(model: type[BaseModel] = Progress, prefix: str = "") -> list[tuple[str, str, str]]:
+    """Every field a template may use: (path, type, meaning). Lists are written ``name[]``;
+    in a Word loop ``{% for c in counties %}`` the item's fields are ``c.name``, ``c.rate``."""
+    rows: list[tuple[str, str, str]] = []
+    items: list[tuple[str, Any, str]] = [
+        (name, info.annotation, info.description or "") for name, info in model.model_fields.items()]
+    items += [(name, info.return_type, info.description or "")
+              for name, info in model.model_computed_fields.items()]
+    for name, annotation, description in items:
+        path = f"{prefix}{name}"
+        nested, is_list = _nested_model(annotation)
+        if nested is not None:
+            rows.append((f"{path}[]" if is_list else path, "列表" if is_list else "分组",
+                         description))
+            rows += field_reference(nested, f"{path}[]." if is_list else f"{path}.")
+        else:
+            rows.append((path, _type_name(annotation), description))
+    return rows
+
+
+def _nested_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    origin = getattr(annotation, "__origin__", None)
+    if origin is list:
+        inner = annotation.__args__[0]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return inner, True
+        return None, False
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    return None, False
+
+
+def _type_name(annotation: Any) -> str:
+    text = str(annotation)
+    if "list" in text:
+        return "文字列表"
+    if "Decimal" in text:
+        return "数值"
+    if "int" in text:
+        return "整数"
+    if "bool" in text:
+        return "是/否"
+    if "date" in text:
+        return "日期"
+    return "文字"
