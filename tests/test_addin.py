@@ -1,0 +1,657 @@
+"""The Excel add-in: the built zdxm.xlam read back by independent readers, the ribbon checked
+against the button table, and every handler run through xlwings' remote engine on Linux."""
+
+from __future__ import annotations
+
+import ast
+import os
+import random
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from xml.etree import ElementTree
+
+import olefile
+import openpyxl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import run_zdxm, small_master
+from test_checking import UNIT, build_master
+from xlremote import actions, apply_actions, book_payload, written_tables
+from zdxm_xl import addin
+from zdxm_xl.addin import BUTTONS, CALLBACK, GROUPS, NO_WORKBOOK_MESSAGE, TITLE, dispatch, ribbon_problems
+from zdxm_xl.errors import MasterBusyError
+from zdxm_xl.fill import fill_template
+from zdxm_xl.forms import make_templates, template_name
+from zdxm_xl.ledger import merge_files
+from zdxm_xl.master import create_master, load_master, new_master, save_master
+from zdxm_xl.registry import LEDGER, SUBMISSIONS, SUMMARY, UNITS
+from zdxm_xl.vbaproject import CLASS_BASE, ModuleKind, compress, parse_module
+from zdxm_xl.xlam import (
+    ADDIN_CONTENT_TYPE,
+    PROJECT_NAME,
+    UI_RELATIONSHIP,
+    addin_modules,
+    build_addin,
+    config_path,
+    install_addin,
+    source_dir,
+    xlwings_dir,
+)
+from zdxm_xl.xlbook import BookStore, excel_cell
+
+with warnings.catch_warnings():  # oletools calls pyparsing names that now warn on import
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from oletools.olevba import VBA_Project, decompress_stream
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "zdxm_xl"
+CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+UI = "{http://schemas.microsoft.com/office/2009/07/customui}"
+
+
+# ---- the built add-in --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_addin(tmp_path_factory.mktemp("addin")).path
+
+
+def vba_bin(xlam: Path) -> bytes:
+    with zipfile.ZipFile(xlam) as package:
+        return package.read("xl/vbaProject.bin")
+
+
+def read_back(xlam: Path) -> tuple[VBA_Project, dict[str, str]]:
+    """The VBA project parsed by olevba in strict mode (any unexpected value raises)."""
+    ole = olefile.OleFileIO(vba_bin(xlam), raise_defects=olefile.DEFECT_UNSURE)
+    project = VBA_Project(ole, "", "PROJECT", "VBA/dir", relaxed=False)
+    project.parse_project_stream()
+    sources = {Path(name).stem: code for _, name, code in project.parse_modules()}
+    return project, sources
+
+
+def test_the_package_is_a_macro_enabled_addin_with_its_ribbon(built: Path) -> None:
+    with zipfile.ZipFile(built) as package:
+        names = package.namelist()
+        types = ElementTree.fromstring(package.read("[Content_Types].xml"))
+        rels = ElementTree.fromstring(package.read("_rels/.rels"))
+        book_rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+        workbook = ElementTree.fromstring(package.read("xl/workbook.xml"))
+        sheet = ElementTree.fromstring(package.read("xl/worksheets/sheet1.xml"))
+        ribbon = package.read("customUI/customUI14.xml").decode("utf-8")
+    overrides = {o.get("PartName"): o.get("ContentType") for o in types.iter(f"{CT}Override")}
+    assert overrides["/xl/workbook.xml"] == ADDIN_CONTENT_TYPE
+    assert overrides["/xl/vbaProject.bin"] == "application/vnd.ms-office.vbaProject"
+    ui = [r for r in rels.iter(f"{RELS}Relationship") if r.get("Type") == UI_RELATIONSHIP]
+    assert [r.get("Target") for r in ui] == ["customUI/customUI14.xml"]
+    assert "customUI/customUI14.xml" in names
+    assert ribbon == (source_dir() / "customUI14.xml").read_text(encoding="utf-8")
+    assert any(r.get("Target") == "vbaProject.bin" for r in book_rels.iter(f"{RELS}Relationship"))
+    # The document modules are the codeNames of the workbook and of its one sheet.
+    documents = {m.name for m in addin_modules() if m.kind is ModuleKind.DOCUMENT}
+    codenames = {workbook.find(f"{MAIN}workbookPr").get("codeName"),
+                 sheet.find(f"{MAIN}sheetPr").get("codeName")}
+    assert codenames == documents == {"ThisWorkbook", "Sheet1"}
+
+
+def test_olefile_reads_the_vba_project_without_complaint(built: Path) -> None:
+    ole = olefile.OleFileIO(vba_bin(built), raise_defects=olefile.DEFECT_UNSURE)
+    assert ole.parsing_issues == []
+    assert ole.openstream("VBA/_VBA_PROJECT").read() == bytes.fromhex("CC61FFFF000100")
+    streams = {"/".join(entry) for entry in ole.listdir()}
+    expected = {f"VBA/{m.name}" for m in addin_modules()}
+    assert streams == expected | {"PROJECT", "PROJECTwm", "VBA/_VBA_PROJECT", "VBA/dir"}
+
+
+def test_every_module_reads_back_exactly_as_it_went_in(built: Path) -> None:
+    project, sources = read_back(built)
+    modules = addin_modules()
+    assert sources == {m.name: m.source for m in modules}
+    assert all(module.textoffset == 0 for module in project.modules)  # source only, no p-code
+    assert project.codepage == 1252 and project.syskind == 3
+    assert [(r, project.module_ext[r.lower()]) for r in sources] == [
+        ("ThisWorkbook", "cls"), ("Sheet1", "cls"), ("ZdxmRibbon", "bas"), ("xlwings", "bas"),
+        ("Dictionary", "cls")]
+    # What went in: our callback as written, and xlwings' own module with our project name.
+    ours = (source_dir() / "zdxm.bas").read_text(encoding="utf-8")
+    assert sources["ZdxmRibbon"] == ours.replace("\r\n", "\n").replace("\n", "\r\n")
+    theirs = (xlwings_dir() / "xlwings_custom_addin.bas").read_text(encoding="utf-8")
+    assert sources["xlwings"] == theirs.replace(
+        'PROJECT_NAME As String = "myaddin"', f'PROJECT_NAME As String = "{PROJECT_NAME}"'
+    ).replace("\n", "\r\n")
+    assert len(sources["xlwings"]) > 40_000  # many compressed chunks
+    # A class module keeps its code; the .cls export header gives way to stored attributes.
+    exported = (xlwings_dir() / "addin" / "Dictionary.cls").read_text(encoding="utf-8")
+    assert "VERSION 1.0 CLASS" not in sources["Dictionary"]
+    assert f'Attribute VB_Base = "{CLASS_BASE}"' in sources["Dictionary"]
+    code = exported.split('Attribute VB_Description', 1)[1]
+    assert sources["Dictionary"].endswith(code.replace("\r\n", "\n").replace("\n", "\r\n"))
+
+
+def decrypt(hex_text: str, project_id: str) -> bytes:
+    """MS-OVBA 2.4.3.3, written independently of the encoder."""
+    raw = bytes.fromhex(hex_text)
+    seed, version, key = raw[0], raw[1] ^ raw[0], raw[2] ^ raw[0]
+    assert version == 2 and key == sum(project_id.encode()) & 0xFF
+    plain, last_plain, enc1, enc2 = [], key, raw[2], raw[1]
+    for byte in raw[3:]:
+        value = byte ^ ((enc2 + last_plain) & 0xFF)
+        plain.append(value)
+        enc2, enc1, last_plain = enc1, byte, value
+    ignored = (seed & 6) // 2
+    length = struct.unpack("<I", bytes(plain[ignored:ignored + 4]))[0]
+    data = bytes(plain[ignored + 4:])
+    assert len(data) == length
+    return data
+
+
+def test_the_project_is_unprotected_visible_and_named(built: Path) -> None:
+    ole = olefile.OleFileIO(vba_bin(built))
+    text = ole.openstream("PROJECT").read().decode("cp1252")
+    values = dict(re.findall(r'^(\w+)="?([^"\r\n]*)"?\r$', text, re.M))
+    assert values["Name"] == PROJECT_NAME
+    assert decrypt(values["CMG"], values["ID"]) == bytes(4)  # not protected
+    assert decrypt(values["DPB"], values["ID"]) == b"\x00"  # no password
+    assert decrypt(values["GC"], values["ID"]) == b"\xff"  # visible
+    assert "Document=ThisWorkbook/&H00000000" in text and "Class=Dictionary" in text
+
+
+def test_building_twice_gives_the_same_bytes(built: Path, tmp_path: Path) -> None:
+    assert build_addin(tmp_path).path.read_bytes() == built.read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+def test_libreoffice_sees_the_basic_modules(built: Path, tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    result = subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
+         "--infilter=Calc MS Excel 2007 VBA XML", "--convert-to", "ods", "--outdir", str(tmp_path),
+         str(built)], capture_output=True, text=True, timeout=240)
+    converted = tmp_path / "zdxm.ods"
+    assert converted.exists(), result.stdout + result.stderr
+    with zipfile.ZipFile(converted) as ods:
+        basic = {name for name in ods.namelist() if name.startswith("Basic/")}
+        module = ods.read(f"Basic/{PROJECT_NAME}/ZdxmRibbon.xml").decode("utf-8")
+    assert {f"Basic/{PROJECT_NAME}/{m.name}.xml" for m in addin_modules()} <= basic
+    assert "Public Sub OnButton(control As IRibbonControl)" in module
+
+
+# ---- compression --------------------------------------------------------------------------------
+
+def _text(size: int, seed: int) -> bytes:
+    rng = random.Random(seed)
+    words = [b"Dim ", b"As String", b"\r\n", b"    ", b"End If", b"RunPython ", b"x", b"=", b"1",
+             b"If ", b"Then", b"'comment ", b"ChrW(&H8BF7)"]
+    out = bytearray()
+    while len(out) < size:
+        out += rng.choice(words)
+    return bytes(out[:size])
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 16, 17, 4095, 4096, 4097, 8192, 8193, 40_000, 123_457])
+def test_compression_round_trips_through_oletools(size: int) -> None:
+    data = _text(size, size)
+    assert bytes(decompress_stream(bytearray(compress(data)))) == data
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet="Dim x=1'\r\n ()&\"", max_size=13_000))
+def test_compression_round_trips_any_source_text(text: str) -> None:
+    data = text.encode("ascii")
+    assert bytes(decompress_stream(bytearray(compress(data)))) == data
+
+
+@pytest.mark.parametrize("name", ["xlwings_custom_addin.bas", "addin/WebHelpers.bas", "addin/Remote.bas"])
+def test_xlwings_sources_round_trip(name: str) -> None:
+    data = (xlwings_dir() / name).read_bytes()
+    packed = compress(data)
+    assert bytes(decompress_stream(bytearray(packed))) == data
+    assert len(packed) < len(data) / 2
+
+
+def test_incompressible_chunks_are_stored_raw() -> None:
+    data = random.Random(7).randbytes(8192)
+    packed = compress(data)
+    assert struct.unpack("<H", packed[1:3])[0] == 0x3FFF  # flag 0: a raw 4096-byte chunk
+    assert bytes(decompress_stream(bytearray(packed))) == data
+
+
+def test_long_runs_use_long_copy_tokens() -> None:
+    data = b"'" + b"-" * 4095 + b"\r\n" * 2000
+    packed = compress(data)
+    assert len(packed) < 60
+    assert bytes(decompress_stream(bytearray(packed))) == data
+
+
+# ---- module sources ----------------------------------------------------------------------------
+
+def test_cls_header_becomes_stored_attributes() -> None:
+    text = ("VERSION 1.0 CLASS\nBEGIN\n  MultiUse = -1  'True\nEND\nAttribute VB_Name = \"Thing\"\n"
+            "Attribute VB_Exposed = True\nOption Explicit\n")
+    module = parse_module(text, ".cls")
+    assert module.kind is ModuleKind.CLASS and module.name == "Thing"
+    assert module.source.split("\r\n")[:9] == [
+        'Attribute VB_Name = "Thing"', f'Attribute VB_Base = "{CLASS_BASE}"',
+        "Attribute VB_GlobalNameSpace = False", "Attribute VB_Creatable = False",
+        "Attribute VB_PredeclaredId = False", "Attribute VB_Exposed = True",
+        "Attribute VB_TemplateDerived = False", "Attribute VB_Customizable = False", "Option Explicit"]
+    with pytest.raises(ValueError):
+        parse_module("Option Explicit\n", ".bas")
+
+
+def test_the_callback_module_is_ascii_and_its_message_is_the_pythons() -> None:
+    text = (source_dir() / "zdxm.bas").read_text(encoding="utf-8")
+    assert text.isascii()
+    assert 'Attribute VB_Name = "ZdxmRibbon"' in text
+    assert "Public Sub OnButton(control As IRibbonControl)" in text
+    assert CALLBACK == "ZdxmRibbon.OnButton"
+    assert """RunPython "import zdxm_xl.addin as a; a.dispatch('" & control.Id & "')\"""" in text
+    encoded = re.findall(r'U\(("[0-9A-F ]+"(?:\s*&\s*_\s*"[0-9A-F ]+")*)\)', text)
+    decoded = ["".join(chr(int(code, 16)) for part in re.findall(r'"([0-9A-F ]+)"', group)
+                       for code in part.split()) for group in encoded]
+    assert decoded == [NO_WORKBOOK_MESSAGE, TITLE]
+
+
+# ---- the ribbon ---------------------------------------------------------------------------------
+
+def test_the_committed_ribbon_is_generated_from_the_button_table() -> None:
+    committed = (ROOT / "workbook" / "customUI14.xml").read_text(encoding="utf-8")
+    assert committed == addin.ribbon_xml(), "运行 python -m zdxm_xl.xlam ribbon 更新 customUI14.xml"
+
+
+def test_ribbon_lint() -> None:
+    text = (ROOT / "workbook" / "customUI14.xml").read_text(encoding="utf-8")
+    root = ElementTree.fromstring(text.encode("utf-8"))  # well-formed
+    tabs = root.findall(f".//{UI}tab")
+    assert [t.get("label") for t in tabs] == ["重大项目"]
+    groups = root.findall(f".//{UI}group")
+    assert [g.get("label") for g in groups] == ["计划", "月报", "帮助"]  # 简报 waits for its buttons
+    buttons = root.findall(f".//{UI}button")
+    assert {b.get("onAction") for b in buttons} == {CALLBACK}
+    assert {b.get("id") for b in buttons} == {b.id for b in BUTTONS}  # button ↔ handler
+    for element in buttons:
+        assert re.search(r"[\u4e00-\u9fff]", element.get("label", "")), element.get("id")
+        assert element.get("screentip") and element.get("supertip") and element.get("imageMso")
+    assert ribbon_problems(text) == []
+    assert {g.label for g in GROUPS} == {"计划", "月报", "简报", "帮助"}
+    assert len({b.id for b in BUTTONS}) == len(BUTTONS)
+    assert all(b.group in GROUPS for b in BUTTONS)
+    ids = [e.get("id") for e in root.iter() if e.get("id") is not None]
+    assert len(ids) == len(set(ids)), ids  # Office refuses a ribbon with a repeated id
+
+
+def test_ribbon_problems_are_found() -> None:
+    bad = addin.ribbon_xml().replace(f'onAction="{CALLBACK}"', 'onAction="Other"', 1)
+    bad = bad.replace('id="zdxmHelp" label="帮助" size', 'id="zdxmNobody" label="帮助" size')
+    problems = ribbon_problems(bad)
+    assert "按钮 zdxmImportPlan 的 onAction 应为 ZdxmRibbon.OnButton" in problems
+    assert "按钮 zdxmNobody 没有处理函数" in problems
+    assert "处理函数 zdxmHelp 没有按钮" in problems
+    assert ribbon_problems("<customUI")[0].startswith("customUI14.xml 不是合格的 XML")
+
+
+def test_the_docs_describe_every_button() -> None:
+    page = (ROOT / "docs" / "addin.md").read_text(encoding="utf-8")
+    for button in BUTTONS:
+        assert f"| {button.label} | {button.supertip} |" in page, button.id
+    assert "WPS" in page and "zdxm addin install" in page
+
+
+# ---- the command --------------------------------------------------------------------------------
+
+def test_addin_build_command(tmp_path: Path) -> None:
+    result = run_zdxm("addin", "build", "-o", tmp_path)
+    assert result.code == 0, result.stderr
+    assert "已生成加载项" in result.stdout and (tmp_path / "zdxm.xlam").is_file()
+    missing = run_zdxm("addin", "build", "-o", tmp_path / "没有这个文件夹")
+    assert missing.code == 2 and "不存在" in missing.stderr
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="explains only where Excel add-ins do not run")
+def test_addin_install_elsewhere_explains_what_to_do() -> None:
+    result = run_zdxm("addin", "install")
+    assert result.code == 2
+    assert "Windows" in result.stderr and "zdxm addin install" in result.stderr and "WPS" in result.stderr
+
+
+def test_install_on_windows_puts_the_addin_in_xlstart_and_configures_python(tmp_path: Path) -> None:
+    home, xlstart = tmp_path / "home", tmp_path / "XLSTART"
+    config = config_path(home)
+    config.parent.mkdir(parents=True)
+    config.write_text('"SHOW CONSOLE","True"\n"INTERPRETER_WIN","C:\\old\\python.exe"\n')
+    python = str(tmp_path / "venv" / "Scripts" / "python.exe")
+    result = install_addin(xlstart, home, platform="win32", python=python)
+    assert result.addin == xlstart / "zdxm.xlam" and result.addin.is_file()
+    assert config.read_text().splitlines() == [
+        '"SHOW CONSOLE","True"', f'"INTERPRETER_WIN","{python}"', '"ADD_WORKBOOK_TO_PYTHONPATH","False"']
+    assert config.read_bytes().count(b"\r\n") == 3  # VBA reads it line by line, Windows-style
+    assert any("没有找到 xlwings" in line for line in result.lines)  # no DLL beside that python
+
+
+# ---- xlwings stays out of the core -------------------------------------------------------------
+
+def test_only_the_addin_module_imports_xlwings() -> None:
+    importers = []
+    for path in sorted(SRC.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(n == "xlwings" or n.startswith("xlwings.") for n in names):
+                importers.append(path.name)
+    assert set(importers) == {"addin.py"}
+
+
+def test_every_module_imports_without_xlwings() -> None:
+    script = (
+        "import importlib, pkgutil, sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'xlwings' or name.startswith('xlwings.'):\n"
+        "            raise ImportError('xlwings is blocked')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import zdxm_xl\n"
+        "names = [m.name for m in pkgutil.iter_modules(zdxm_xl.__path__) if m.name != '__main__']\n"
+        "for name in names:\n"
+        "    importlib.import_module('zdxm_xl.' + name)\n"
+        "assert 'xlwings' not in sys.modules\n"
+        "print(len(names))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 20
+
+
+# ---- handlers, through xlwings' remote engine ----------------------------------------------------
+
+@pytest.fixture
+def xw(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """xlwings with its remote engine (PolyForm Noncommercial, for these tests only); the
+    working folder is tmp_path, where the payload's workbook file lives."""
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(addin, "LOG_FILE", tmp_path / "zdxm-addin.log")
+    import xlwings
+
+    if "remote" not in [engine.name for engine in xlwings.engines]:
+        from xlwings.pro import _xlremote
+
+        xlwings.engines.add(xlwings.Engine(impl=_xlremote.engine))
+    yield xlwings
+    books = xlwings.engines["remote"].apps.active.books
+    for book in list(books):
+        book.close()
+
+
+def open_book(xw: Any, path: Path) -> Any:
+    return xw.Book(json=book_payload(path))
+
+
+@dataclass
+class FakeUi:
+    """Stands in for Excel's dialogs where the remote engine has none."""
+
+    files: list[Path] = field(default_factory=list)
+    alerts: list[tuple[str, bool]] = field(default_factory=list)
+    statuses: list[str | None] = field(default_factory=list)
+
+    def alert(self, text: str, *, error: bool = False) -> None:
+        self.alerts.append((text, error))
+
+    def status(self, text: str | None) -> None:
+        self.statuses.append(text)
+
+    def choose_files(self, title: str) -> list[Path]:
+        return self.files
+
+
+def alerts(book: Any) -> list[tuple[str, str]]:
+    """(text, mode) of every message box the handler asked Excel to show."""
+    return [(a["args"][0], a["args"][3]) for a in actions(book, "alert")]
+
+
+def with_period(path: Path, period: str | None = "2022-03") -> Path:
+    master = load_master(path)
+    master.settings.current_period = period
+    save_master(master)
+    return path
+
+
+def test_refresh_summary_writes_the_summary_table_once(xw: Any, tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, small_master())
+    book = open_book(xw, path)
+    message = dispatch("zdxmRefreshSummary", book)
+    assert message is not None and message.startswith("已刷新“汇总”工作表：实施项目 3 项，总投资 1.58 亿元")
+    header = [excel_cell(title) for title in SUMMARY.titles]
+    assert written_tables(book)[0] == header
+    tables = [a for a in actions(book, "setValues") if a["values"][0] == header]
+    assert len(tables) == 1 and len(tables[0]["values"]) == 1 + 25
+    assert [a["args"][3] for a in actions(book, "addTable")] == ["PlanSummary"]
+    assert alerts(book) == [(message, "info")]
+
+
+def test_refreshing_a_summary_the_command_wrote_rewrites_it_in_place(xw: Any, tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, small_master())
+    assert run_zdxm("plan", "summary", path, "--write").code == 0  # table + a merged note
+    book = open_book(xw, path)
+    dispatch("zdxmRefreshSummary", book)
+    funcs = [a["func"] for a in actions(book)]
+    assert funcs == ["rangeUnmerge", "resizeTable", "setValues", "setValues", "alert"]
+    assert actions(book, "addTable") == []
+
+
+def test_merge_writes_each_changed_table_once_and_matches_the_command(xw: Any, tmp_path: Path) -> None:
+    path = with_period(build_master(tmp_path / "台账.xlsx"))
+    template = make_templates(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
+    fill_template(template, tmp_path / "收件" / "2022-03" / "交通.xlsx", seed=1)
+    twin = tmp_path / "twin" / "台账.xlsx"  # the same master, merged by the command
+    twin.parent.mkdir()
+    shutil.copy(path, twin)
+    payload = book_payload(path)
+    book = xw.Book(json=payload)
+    message = dispatch("zdxmMerge", book)
+    assert message == "\n".join(["合并 1 个，重复 0 个，未通过 0 个。", f"已合并：{UNIT}（4 个项目）",
+                                 addin.SAVE_REMINDER])
+    assert alerts(book) == [(message, "info")]
+    written = [a["values"][0] for a in actions(book, "setValues")]
+    assert written == [[excel_cell(t) for t in spec.titles] for spec in (LEDGER, SUBMISSIONS)]
+    assert len(actions(book, "resizeTable")) == 2
+    assert (tmp_path / "归档" / "2022-03" / UNIT).is_dir()
+    assert load_master(path).ledger == load_master(twin).ledger  # the file was not touched
+    # The book, after Excel applied those writes, holds what the command writes to a file.
+    merge_files(twin, [tmp_path / "收件" / "2022-03"], "2022-03")
+    after = BookStore(xw.Book(json=apply_actions(payload, actions(book)))).load()
+    expected = load_master(twin)
+    assert after.ledger == expected.ledger
+    keep = {"received_at", "processed_at"}
+    assert [s.model_dump(exclude=keep) for s in after.submissions] == \
+        [s.model_dump(exclude=keep) for s in expected.submissions]
+    assert after.projects == expected.projects
+
+
+def test_validate_writes_annotated_copies_and_never_the_book(xw: Any, tmp_path: Path) -> None:
+    path = with_period(build_master(tmp_path / "台账.xlsx"))
+    template = make_templates(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
+    fill_template(template, tmp_path / "收件" / "好.xlsx", seed=1)
+    fill_template(template, tmp_path / "收件" / "坏.xlsx", seed=2, mistakes=("negative",))
+    book = open_book(xw, path)
+    message = dispatch("zdxmValidate", book)
+    assert message is not None and "共 2 个文件：通过 1 个，未通过 1 个" in message
+    assert "坏.xlsx" in message
+    assert actions(book, "setValues") == []
+    annotated = tmp_path / "输出" / "校验结果" / "2022-03"
+    assert len(list(annotated.glob("*_校验结果.xlsx"))) == 2
+
+
+def test_templates_for_the_current_period(xw: Any, tmp_path: Path) -> None:
+    path = with_period(build_master(tmp_path / "台账.xlsx"))
+    book = open_book(xw, path)
+    message = dispatch("zdxmTemplates", book)
+    out = tmp_path / "输出" / "模板" / "2022-03"
+    assert (out / template_name("2022-03", UNIT)).is_file()
+    assert message == f"已生成 2022-03 填报模板 2 个，位于：\n{out}"
+    assert actions(book, "setValues") == []
+
+
+def test_status_lists_who_has_not_reported(xw: Any, tmp_path: Path) -> None:
+    path = with_period(build_master(tmp_path / "台账.xlsx"))
+    book = open_book(xw, path)
+    message = dispatch("zdxmStatus", book)
+    assert message is not None and message.startswith("2022-03 报送情况（截止 2022-04-05）：应报 2 个单位")
+    assert f"未报送（2）：{UNIT}、市工业和信息化局" in message
+
+
+def test_import_plan_through_the_file_dialog(xw: Any, tmp_path: Path) -> None:
+    source = tmp_path / "源" / "台账.xlsx"
+    source.parent.mkdir()
+    create_master(source, 2022, small_master())
+    plan = tmp_path / "计划表.xlsx"
+    run = run_zdxm("plan", "export", source, "-o", plan)
+    assert run.code == 0, run.stderr
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, new_master(2022))
+    book = open_book(xw, path)
+    ui = FakeUi(files=[plan])
+    message = dispatch("zdxmImportPlan", book, ui)
+    assert message is not None and message.startswith("已导入实施项目 3 个、预备项目 1 个。")
+    assert ui.alerts == [(message, False)]
+    assert ui.statuses[-1] is None and any("正在导入" in (s or "") for s in ui.statuses)
+    tables = [(a["sheet_position"], a["values"][0][0]) for a in actions(book, "setValues")]
+    assert len(tables) == len(set(tables)) == 4  # one write per changed table: 实施, 预备, 单位, 变更
+    assert excel_cell(UNITS.titles[0]) in [header for _, header in tables]
+    cancelled = FakeUi(files=[])
+    assert dispatch("zdxmImportPlan", open_book(xw, path), cancelled) is None
+    assert cancelled.alerts == []
+
+
+def test_export_plan_into_the_output_folder(xw: Any, tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, small_master())
+    message = dispatch("zdxmExportPlan", open_book(xw, path))
+    out = tmp_path / "输出" / "2022年重大项目计划附表.xlsx"
+    assert message is not None and str(out) in message
+    assert openpyxl.load_workbook(out).sheetnames == ["附表1", "附表2"]
+
+
+def test_settings_and_help(xw: Any, tmp_path: Path) -> None:
+    path = with_period(build_master(tmp_path / "台账.xlsx"))
+    book = open_book(xw, path)
+    message = dispatch("zdxmSettings", book)
+    assert message is not None and f"收件目录：{tmp_path / '收件'}" in message
+    assert [a["args"] for a in actions(book, "activateSheet")] == [[0]]
+    plain = tmp_path / "别的.xlsx"
+    openpyxl.Workbook().save(plain)
+    help_text = dispatch("zdxmHelp", open_book(xw, plain))  # no master needed
+    assert help_text is not None
+    for button in BUTTONS:
+        if button.id != "zdxmHelp":
+            assert f"【{button.label}】" in help_text
+
+
+# ---- failures are Chinese message boxes ---------------------------------------------------------
+
+def test_a_missing_period_is_explained(xw: Any, tmp_path: Path) -> None:
+    path = with_period(build_master(tmp_path / "台账.xlsx"), None)
+    book = open_book(xw, path)
+    message = dispatch("zdxmTemplates", book)
+    assert message == "请先在“设置”工作表填写“当前报告期”（如 2022-03），再点此按钮。"
+    assert alerts(book) == [(message, "critical")]
+    assert actions(book, "setValues") == []
+
+
+def test_a_workbook_that_is_not_a_master_is_refused(xw: Any, tmp_path: Path) -> None:
+    path = build_master(tmp_path / "台账.xlsx")
+    template = make_templates(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
+    book = open_book(xw, template)
+    message = dispatch("zdxmRefreshSummary", book)
+    assert message is not None and message.startswith(f"当前工作簿“{template.name}”不是台账")
+    assert alerts(book) == [(message, "critical")]
+
+
+def test_a_missing_inbox_is_explained(xw: Any, tmp_path: Path) -> None:
+    path = with_period(build_master(tmp_path / "台账.xlsx"))
+    message = dispatch("zdxmMerge", open_book(xw, path))
+    assert message == (f"收件目录“{tmp_path / '收件'}”不存在。请把各单位报送的文件放进这个文件夹，"
+                       "或在“设置”工作表修改“收件目录”。")
+
+
+def test_an_unexpected_error_is_a_message_not_a_traceback(xw: Any, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, small_master())
+
+    def broken(ctx: addin.Context) -> str:
+        raise RuntimeError("出故障了")
+
+    button = next(b for b in BUTTONS if b.id == "zdxmRefreshSummary")
+    monkeypatch.setattr(addin, "BUTTONS", (type(button)(**{**button.__dict__, "handler": broken}),))
+    book = open_book(xw, path)
+    message = dispatch("zdxmRefreshSummary", book)
+    assert message is not None and message.startswith("程序内部错误：RuntimeError：出故障了")
+    assert "Traceback" not in message
+    assert "RuntimeError" in (tmp_path / "zdxm-addin.log").read_text(encoding="utf-8")
+    assert alerts(book) == [(message, "critical")]
+    unknown = dispatch("zdxmNoSuchButton", open_book(xw, path))
+    assert unknown is not None and unknown.startswith("未知的按钮“zdxmNoSuchButton”")
+
+
+def test_a_read_only_book_is_not_written() -> None:
+    book = SimpleNamespace(name="台账.xlsx", api=SimpleNamespace(ReadOnly=True))
+    with pytest.raises(MasterBusyError, match="以只读方式打开"):
+        BookStore(book).session()
+    assert BookStore(SimpleNamespace(name="台账.xlsx", api={})).session() is not None
+
+
+# ---- the gateway over a live book ----------------------------------------------------------------
+
+def test_a_shrinking_table_clears_its_old_rows_in_the_same_write(xw: Any, tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, small_master())
+    payload = book_payload(path)
+    book = xw.Book(json=payload)
+    store = BookStore(book)
+    master = store.load()
+    master.units = master.units[:3]
+    store.save(master)
+    writes = actions(book, "setValues")
+    assert [w["values"][0][0] for w in writes] == [excel_cell(UNITS.titles[0])]  # only 责任单位
+    assert len(writes[0]["values"]) == 1 + 5 and writes[0]["values"][-1] == [""] * len(UNITS.columns)
+    assert actions(book, "resizeTable")[0]["args"][1] == "$A$1:$" + \
+        openpyxl.utils.get_column_letter(len(UNITS.columns)) + "$4"
+    again = BookStore(xw.Book(json=apply_actions(payload, actions(book)))).load()
+    assert [u.name for u in again.units] == [u.name for u in master.units]
+
+
+@pytest.mark.parametrize(("value", "cell"), [
+    ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("2022-03", "'2022-03"), ("001", "'001"),
+    ("柳州市", "柳州市"), ("TRUE", "'TRUE"), ("", ""), (None, None),
+])
+def test_strings_stay_text_in_excel(value: Any, cell: Any) -> None:
+    assert excel_cell(value) == cell
+
+
+def test_money_goes_to_excel_as_the_number_it_is() -> None:
+    from decimal import Decimal
+
+    assert excel_cell(Decimal("10000.50")) == 10000.5
+    assert excel_cell(Decimal("5000")) == 5000 and isinstance(excel_cell(Decimal("5000")), int)
+
+
+def test_build_leaves_only_the_addin_in_the_folder(tmp_path: Path) -> None:
+    build_addin(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["zdxm.xlam"]
