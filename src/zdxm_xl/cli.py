@@ -38,7 +38,8 @@ app = typer.Typer(
                       "max_content_width": 100},
     rich_markup_mode=None,
 )
-plan_app = typer.Typer(help="年度计划：汇总、导入官方计划表、导出附表。", no_args_is_help=True)
+plan_app = typer.Typer(help="年度计划：汇总、导入和增补、退出、转入实施、修改、变更记录、导出附表。",
+                       no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 
 MasterArg = Annotated[Path, typer.Argument(help="台账文件（.xlsx）", metavar="台账")]
@@ -93,9 +94,11 @@ def plan_summary_command(
     as_json: JsonOpt = False,
     write: Annotated[bool, typer.Option("--write", help="同时刷新台账的“汇总”工作表")] = False,
 ) -> None:
-    """按阶段和行业分类汇总项目数、总投资和年度计划投资（亿元）。"""
+    """按阶段和行业分类汇总项目数、总投资和年度计划投资（亿元），年初计划与调整后并列，列出增补和退出。"""
+    from rich import box
+
     from .master import load_master
-    from .summary import refresh_summary, summarize, summary_text
+    from .summary import comparison_text, refresh_summary, summarize, summary_text
 
     summary = refresh_summary(master) if write else summarize(load_master(master))
     if as_json:
@@ -103,13 +106,22 @@ def plan_summary_command(
         return
     out.print(summary_text(summary))
     out.print()
-    table = Table(title=f"{summary.year}年重大项目计划汇总（亿元）")
-    for header in ("阶段", "行业分类", "项目数", "总投资", "年度计划投资"):
-        table.add_column(header, justify="right" if header in ("项目数", "总投资", "年度计划投资")
-                         else "left")
+    out.print(comparison_text(summary))
+    out.print()
+    table = Table(title=f"{summary.year}年重大项目计划汇总：年初计划与调整后（亿元）",
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("阶段", no_wrap=True, min_width=12)
+    table.add_column("行业", no_wrap=True, min_width=8)
+    for header in ("年初\n项目数", "年初\n总投资", "年初\n年度计划", "调整后\n项目数",
+                   "调整后\n总投资", "调整后\n年度计划"):
+        table.add_column(header, justify="right", no_wrap=True)
     for row in summary.rows:
+        before = summary.initial_row(row.stage, row.sector) if summary.initial else None
+        figures = ["", "", ""] if before is None else [
+            str(before.count), f"{before.total_yi:,.2f}",
+            "—" if before.annual_yi is None else f"{before.annual_yi:,.2f}"]
         table.add_row("实施项目合计" if row.stage is None else row.stage, row.sector or "合计",
-                      str(row.count), f"{row.total_yi:,.2f}",
+                      *figures, str(row.count), f"{row.total_yi:,.2f}",
                       "—" if row.annual_yi is None else f"{row.annual_yi:,.2f}")
     out.print(table)
     if write:
@@ -122,11 +134,19 @@ def plan_import_command(
     files: Annotated[list[Path], typer.Argument(help="计划表文件（附表1 实施项目、附表2 预备项目，"
                                                      "可在同一工作簿或两个工作簿中）",
                                                 metavar="计划表...")],
+    batch: Annotated[str | None, typer.Option(
+        "--batch", help="增补批次名，如 第一批增补；不写则为年初计划", metavar="批次名")] = None,
+    batch_date: Annotated[str | None, typer.Option(
+        "--date", help="增补批次的日期，默认今天", metavar="年-月-日")] = None,
+    operator: Annotated[str | None, typer.Option(
+        "--operator", help="记入变更记录的操作人，默认为当前登录用户", metavar="姓名")] = None,
 ) -> None:
-    """导入官方格式的年度计划表（附表1、附表2）；任何一处不符则全部不导入。"""
+    """导入官方格式的年度计划表（附表1、附表2），或用 --batch 导入增补批次；任何一处不符则全部不导入。"""
     from .planio import import_plan
 
-    result = import_plan(master, files)
+    result = import_plan(master, files, batch=batch, batch_date=batch_date, operator=operator)
+    if result.batch_date is not None:
+        out.print(f"增补批次“{result.batch}”（{result.batch_date.isoformat()}）：")
     out.print(f"已导入实施项目 {result.implementation} 个、预备项目 {result.preparatory} 个。")
     if result.new_units:
         out.print(f"新增责任单位 {len(result.new_units)} 个：{'、'.join(result.new_units)}")
@@ -276,6 +296,403 @@ def status_command(master: MasterArg, period: PeriodOpt, as_json: JsonOpt = Fals
     for label, names in (("未报送", report.missing), ("逾期", report.late),
                          ("未通过", report.rejected)):
         out.print(f"{label}（{len(names)}）：{'、'.join(names) if names else '无'}")
+
+
+# ---- dynamic management (增补 above in plan import; 退出, 转入实施, 修改, 变更记录) and 考核 ----
+
+def _change_line(change: Any) -> str:
+    what = change.field or ""
+    if change.old is not None or change.new is not None:
+        old = "（空）" if change.old is None else change.old
+        new = "（空）" if change.new is None else change.new
+        what += f"：{old} → {new}"
+    parts = [change.time.strftime("%Y-%m-%d %H:%M"), change.kind,
+             f"{change.project_id or ''} {change.project_name or ''}".strip()]
+    if what:
+        parts.append(what)
+    if change.effective is not None:
+        parts.append(f"生效 {change.effective.isoformat()}")
+    if change.reason:
+        parts.append(f"原因：{change.reason}")
+    if change.batch:
+        parts.append(f"批次：{change.batch}")
+    if change.operator:
+        parts.append(f"操作人：{change.operator}")
+    return "  ".join(parts)
+
+
+def _show_changes(result: Any, as_json: bool, done: str) -> None:
+    if as_json:
+        _print_json(result.as_json())
+        return
+    if result.changes:
+        out.print(f"{done}：{result.project_id} {result.project_name}", markup=False)
+        for change in result.changes:
+            out.print(f"  {_change_line(change)}", markup=False)
+    for note in result.notes:
+        out.print(note, markup=False)
+
+
+ProjectArg = Annotated[str, typer.Argument(help="项目编号，如 ZD2022-0001", metavar="项目编号")]
+OperatorOpt = Annotated[str | None, typer.Option(
+    "--operator", help="记入变更记录的操作人，默认为当前登录用户", metavar="姓名")]
+DateOpt = Annotated[str, typer.Option("--date", help="生效日期，如 2022-05-20", metavar="年-月-日")]
+
+
+@plan_app.command("exit")
+def plan_exit_command(
+    master: MasterArg,
+    project_id: ProjectArg,
+    day: DateOpt,
+    reason: Annotated[str, typer.Option("--reason", help="退出原因（必填）", metavar="原因")],
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """项目退出（取消重大项目资格）：标记为已退出，记录保留；从下一个报告期起不再出现在模板中。"""
+    from .plan import exit_project
+
+    result = exit_project(master, project_id, day, reason, operator)
+    _show_changes(result, as_json, "已退出")
+    if not as_json:
+        out.print("该项目的月报台帐记录保留；从退出日期所在报告期的下一期起，模板中不再包含该项目。")
+
+
+@plan_app.command("promote")
+def plan_promote_command(
+    master: MasterArg,
+    project_id: ProjectArg,
+    day: DateOpt,
+    annual_plan: Annotated[str, typer.Option("--annual-plan", help="年度计划投资（万元）",
+                                             metavar="金额")],
+    planned_start: Annotated[str | None, typer.Option(
+        "--planned-start", help="计划开工时间，默认保留本年内的原计划，否则为转入当月",
+        metavar="年-月")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="原因，默认“预备项目转入实施”",
+                                               metavar="原因")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """预备项目转入实施：阶段由预备改为新开工，并设定年度计划投资。"""
+    from .plan import promote_project
+
+    result = promote_project(master, project_id, day, annual_plan, operator,
+                             planned_start=planned_start, reason=reason)
+    _show_changes(result, as_json, "已转入实施（新开工）")
+
+
+@plan_app.command("edit")
+def plan_edit_command(
+    master: MasterArg,
+    project_id: ProjectArg,
+    values: Annotated[list[str], typer.Option(
+        "--set", help="要修改的字段和新值，如 --set 年度计划投资=3000，可写多个", metavar="字段=值")],
+    reason: Annotated[str | None, typer.Option("--reason", help="修改原因", metavar="原因")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """修改项目的计划字段（年度计划投资、计划开工时间、责任单位等），每项修改记入变更记录。"""
+    from .plan import edit_project
+
+    pairs: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"“{item}”应写成 字段=值 的形式，如 年度计划投资=3000。")
+        pairs[name.strip()] = value.strip()
+    result = edit_project(master, project_id, pairs, reason, operator)
+    _show_changes(result, as_json, "已修改")
+
+
+@plan_app.command("history")
+def plan_history_command(
+    master: MasterArg,
+    project_id: Annotated[str | None, typer.Argument(help="只看这个项目（项目编号）",
+                                                     metavar="[项目编号]")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """变更记录：导入、增补、退出、阶段转换、修改，按时间先后列出。"""
+    from .plan import plan_history
+
+    history = plan_history(master, project_id)
+    if as_json:
+        _print_json(history.as_json())
+        return
+    scope = f"项目 {history.project_id} 的" if history.project_id else ""
+    if not history.changes:
+        out.print(f"{scope}变更记录为空。")
+        return
+    out.print(f"{scope}变更记录（{len(history.changes)} 条）：")
+    for change in history.changes:
+        out.print(_change_line(change), markup=False)
+
+
+@app.command("assess")
+def assess_command(
+    master: MasterArg,
+    first: Annotated[str, typer.Option("--from", help="考核起始报告期，如 2022-01", metavar="年-月")],
+    last: Annotated[str, typer.Option("--to", help="考核截止报告期，如 2022-06", metavar="年-月")],
+    as_json: JsonOpt = False,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="同时写出可打印的考核表（.xlsx，A4 横向）", metavar="文件")] = None,
+) -> None:
+    """考核：按牵头单位计算投资完成率、开工率、竣工率、报送及时率，加权得分并排名。
+
+    算法见 docs/考核办法.md。
+    """
+    from rich import box
+
+    from .assess import INDICATORS, assess
+
+    result = assess(master, first, last, output)
+    if as_json:
+        _print_json(result.as_json())
+        return
+
+    def shown(ratio: Any, counts: bool = True) -> str:
+        if ratio.percent is None:
+            return "—"
+        return f"{ratio.percent}%" + (f"\n（{int(ratio.done)}/{int(ratio.due)}）" if counts else "")
+
+    table = Table(title=f"{result.year}年重大项目考核（{result.first} 至 {result.last}）",
+                  box=box.SIMPLE_HEAD, show_edge=False)
+    for header in ("排名", "牵头单位", "投资\n完成率", "开工率", "竣工率", "报送\n及时率", "得分"):
+        table.add_column(header, justify="left" if header == "牵头单位" else "right",
+                         overflow="fold")
+    for unit in result.units:
+        table.add_row("—" if unit.rank is None else str(unit.rank), unit.unit,
+                      shown(unit.investment, counts=False), shown(unit.start),
+                      shown(unit.completion), shown(unit.timeliness),
+                      "—" if unit.score is None else f"{unit.score}")
+    out.print(table)
+    weights = "、".join(f"{name}{result.weights[key]}" for key, name, _ in INDICATORS)
+    out.print(f"权重：{weights}。“—”表示该指标不适用（分母为 0），不计入得分。")
+    if result.output is not None:
+        out.print(f"已写出考核表：{result.output}")
+
+
+@app.command("bulletin")
+def bulletin_command(
+    master: Annotated[Path | None, typer.Argument(help="台账文件（.xlsx）；--list-fields 时可省略",
+                                                  metavar="台账")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="报告期，如 2022-03",
+                                               metavar="年-月")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="输出文件夹，默认为台账“设置”中的输出目录", metavar="文件夹")] = None,
+    word: Annotated[Path | None, typer.Option(
+        "--word", help="简报模板（.docx），默认用内置模板 templates/简报.docx", metavar="模板")] = None,
+    excel: Annotated[Path | None, typer.Option(
+        "--excel", help="通报模板（.xlsx），默认用内置模板 templates/通报.xlsx", metavar="模板")] = None,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="同时把简报转为 PDF（用 LibreOffice 或 Word）；无法转换时退出码为 1")] = False,
+    list_fields: Annotated[bool, typer.Option(
+        "--list-fields", help="列出模板中可用的全部字段及含义，不生成文件")] = False,
+    issued: Annotated[str | None, typer.Option(
+        "--date", help="印发日期，默认今天", metavar="年-月-日")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """生成本报告期的重大项目建设简报（Word）和推进情况通报（Excel），期数接续“设置”中的简报期数。"""
+    from .bulletin import make_bulletin, template_fields
+
+    if list_fields:
+        fields = template_fields()
+        if as_json:
+            _print_json([{"field": f, "type": t, "meaning": m} for f, t, m in fields])
+            return
+        out.print("模板可用字段（Word 模板写 {{ 字段 }}，列表用 {% for 项 in 列表 %} 循环；"
+                  "Excel 模板的列表行写 {{ 列表[].字段 }}）：", markup=False)
+        for field, kind, meaning in fields:
+            out.print(f"  {field}  〔{kind}〕 {meaning}", markup=False)
+        return
+    if master is None or period is None:
+        raise UsageError("请给出台账文件和报告期，如：zdxm bulletin 台账.xlsx --period 2022-03 -o 输出")
+    from .values import parse_date
+
+    try:
+        day = parse_date(issued)
+    except ValueError:
+        day = None
+    if issued is not None and day is None:
+        raise UsageError(f"印发日期“{issued}”无效，请写成 2022-04-08 的形式。")
+    result = make_bulletin(master, period, output, word_template=word, excel_template=excel,
+                           pdf=pdf, issued=day)
+    if as_json:
+        _print_json(result.as_json())
+    else:
+        issue = (f"第{result.issue}期（简报期数已记入台账“设置”）" if result.new_issue
+                 else f"第{result.issue}期（该报告期已出过简报，沿用原期数）")
+        out.print(f"已生成 {result.period} 简报，{issue}：")
+        out.print(f"  简报：{result.docx}", markup=False)
+        out.print(f"  通报：{result.xlsx}", markup=False)
+        if result.pdf is not None:
+            out.print(f"  PDF：{result.pdf}", markup=False)
+        total = result.progress.total
+        out.print(f"实施项目 {total.count} 个，本年累计完成投资 {total.year_completed_yi} 亿元，"
+                  f"完成率 {total.rate}%，{total.gap_text}；滞后项目 {len(result.progress.lagging)} 个。")
+    if result.pdf_problem:
+        err.print(f"[red]{result.pdf_problem}[/red]")
+        raise typer.Exit(1)
+
+
+# ---- 邮件: send the templates, fetch the returns, reply with the 回执 (docs/邮件.md) ----------
+
+mail_app = typer.Typer(help="邮件：给各单位发送填报模板，收取报送并回复回执。", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
+
+
+@mail_app.command("login")
+def mail_login_command(
+    master: MasterArg,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="从标准输入读取密码（供脚本使用），不提示")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check/--no-check", help="保存前先用这个密码登录收件、发件服务器试一试")] = True,
+) -> None:
+    """把邮箱密码保存到系统密码库（不写入台账）。
+
+    台账“设置”中须已填写邮箱账号和服务器；默认先登录服务器试一试，密码正确才保存。
+    """
+    from .mail import save_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("邮箱密码（输入时不显示）", hide_input=True, prompt_suffix="：")
+    result = save_password(master, password, check=check)
+    for label in result.checked:
+        out.print(f"已连接{label}")
+    out.print(f"已把邮箱“{result.account}”的密码保存到系统密码库。")
+
+
+@mail_app.command("send-templates")
+def mail_send_command(
+    master: MasterArg,
+    period: PeriodOpt,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="不发送，在 输出目录/邮件预览/报告期 中写出 .eml 文件供查看")] = False,
+    unit: Annotated[str | None, typer.Option("--unit", help="只发给这一个牵头单位",
+                                             metavar="单位")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """给每个牵头单位的信息员发送本期填报模板（抄送联络员）。
+
+    每封邮件记入台账的“邮件记录”；有单位没有登记邮箱或发送失败时退出码为 1。
+    """
+    from rich.markup import escape
+
+    from .mail import send_templates
+
+    result = send_templates(master, period, dry_run=dry_run, unit=unit)
+    if as_json:
+        _print_json(result.as_json())
+    else:
+        for mail in result.mails:
+            if mail.eml is not None:
+                out.print(f"[green]已写出[/green] {escape(mail.eml.name)}")
+            else:
+                copy = f"（抄送 {'，'.join(mail.cc)}）" if mail.cc else ""
+                out.print(f"[green]已发送[/green] {escape(mail.unit)}：{'，'.join(mail.to)}{copy}")
+            for note in mail.notes:
+                out.print(f"    {escape(note)}")
+        for mail in result.failed:
+            out.print(f"[red]发送失败[/red] {escape(mail.unit)}：{escape(mail.error or '')}")
+        for name, why in result.no_address.items():
+            out.print(f"[red]未发送[/red] {escape(name)}：{escape('；'.join(why))}"
+                      "（请在“责任单位”表中登记信息员或联络员邮箱）")
+        done = "写出邮件" if result.dry_run else "发送"
+        out.print(f"{result.period} 填报模板：{done} {len(result.mails)} 封，失败 {len(result.failed)} 封，"
+                  f"无邮箱 {len(result.no_address)} 个单位；截止日 {result.deadline.isoformat()}。")
+        if result.dry_run and result.mails and result.mails[0].eml is not None:
+            out.print(f"邮件预览位于：{result.mails[0].eml.parent}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@mail_app.command("fetch")
+def mail_fetch_command(
+    master: MasterArg,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="只读本月以来的邮件，只接受这个报告期的模板，如 2022-03",
+        metavar="年-月")] = None,
+    reply: Annotated[bool, typer.Option(
+        "--reply", help="给每位发件人回复回执，附批注副本")] = False,
+    merge: Annotated[bool, typer.Option(
+        "--merge", help="把收到的报送合并进月报台帐（按邮件收到的时间判断是否按时）")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """收取邮箱中的新邮件，把 Excel 附件按报告期保存到收件目录。
+
+    发件人、Message-ID、收到时间记入台账的“邮件记录”；同一封邮件、同一个附件不会处理两次，
+    邮件从不删除。有附件被拒收或未通过校验时退出码为 1。
+    """
+    from rich.markup import escape
+
+    from .mail import fetch_returns
+
+    result = fetch_returns(master, period, reply=reply, merge=merge)
+    if as_json:
+        _print_json(result.as_json())
+    else:
+        for mail in result.mails:
+            out.print(f"{mail.received:%Y-%m-%d %H:%M}  {escape(mail.sender or '（无发件人）')}"
+                      f"《{escape(mail.subject)}》")
+            for item in mail.files:
+                if item.result == "已保存" and item.saved is not None:
+                    verdict = ("[green]通过[/green]" if item.valid else
+                               f"[red]未通过[/red]（错误 {item.errors} 处）")
+                    who = f"{item.unit} {item.period}" if item.unit else "身份无法确认"
+                    out.print(f"    已保存 {escape(item.saved.name)}（{escape(who)}）{verdict}")
+                else:
+                    out.print(f"    {item.result} {escape(item.name)}：{escape(item.reason)}")
+            if not mail.files:
+                out.print("    无附件")
+            for warning in mail.warnings:
+                out.print(f"    [yellow]提醒[/yellow] {escape(warning)}")
+            if mail.reply:
+                out.print(f"    {escape(mail.reply)}")
+        if result.merge is not None:
+            out.print(f"合并 {len(result.merge.merged)} 个，重复 {len(result.merge.duplicates)} 个，"
+                      f"未通过 {len(result.merge.rejected)} 个。")
+        for note in result.notes:
+            out.print(f"[yellow]{escape(note)}[/yellow]")
+        files = result.files
+        saved = [f for f in files if f.result == "已保存"]
+        out.print(f"新邮件 {len(result.mails)} 封：保存附件 {len(saved)} 个"
+                  f"（通过 {sum(1 for f in saved if f.valid)} 个），"
+                  f"重复 {sum(1 for f in files if f.result == '重复')} 个，"
+                  f"拒收 {sum(1 for f in files if f.result == '已拒收')} 个；"
+                  f"此前已处理 {result.already} 封。")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+# ---- Excel add-in ---------------------------------------------------------------------------
+
+addin_app = typer.Typer(help="Excel 加载项：生成 zdxm.xlam（“重大项目”选项卡），安装到 Excel。",
+                        no_args_is_help=True)
+app.add_typer(addin_app, name="addin")
+
+
+@addin_app.command("build")
+def addin_build_command(
+    output: Annotated[Path, typer.Option("-o", "--output", help="zdxm.xlam 的输出文件夹，默认为当前文件夹",
+                                         metavar="文件夹")] = Path("."),
+) -> None:
+    """用加载项源文件和已安装的 xlwings 生成 Excel 加载项 zdxm.xlam（在任何系统上都可运行）。"""
+    from .xlam import build_addin
+
+    result = build_addin(output)
+    out.print(f"已生成加载项：{result.path}")
+    out.print(f"  VBA 模块 {len(result.modules)} 个（{'、'.join(m.name for m in result.modules)}），"
+              f"xlwings {result.xlwings_version}。")
+
+
+@addin_app.command("install")
+def addin_install_command() -> None:
+    """在 Windows 上把加载项装入 Excel 的启动文件夹（XLSTART）并配置 Python 解释器；其他系统给出安装说明。"""
+    from .xlam import install_addin
+
+    for line in install_addin().lines:
+        out.print(line)
 
 
 # ---- running ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as day_time
@@ -25,7 +26,7 @@ from .storage import atomic_write, checkpoint
 from .validate import check_period, collect_files
 from .values import deadline
 
-__all__ = ["MergeResult", "merge_files", "archive_path", "UnitStatus", "StatusReport",
+__all__ = ["MergeResult", "merge_files", "merge_into", "archive_path", "UnitStatus", "StatusReport",
            "submission_status", "on_time"]
 
 _COUNTED = ("已合并", "被替换")  # a file already in the ledger (now or before)
@@ -69,9 +70,13 @@ def archive_path(master: Master, folder: Path, period: str, unit: str, sha256: s
 
 
 def merge_files(master_store: MasterStore | Path | str, files: list[Path],
-                period: str | None = None, received: datetime | None = None,
+                period: str | None = None,
+                received: datetime | Mapping[Path, datetime] | None = None,
                 now: datetime | None = None, lock_wait: float = 10.0) -> MergeResult:
-    """Check and merge ``files`` into the master's ledger; one atomic write at the end."""
+    """Check and merge ``files`` into the master's ledger; one atomic write at the end.
+
+    ``received`` is when the files arrived (it decides 按时/逾期): one time for all, or per
+    file (``zdxm mail fetch`` knows each message's own); missing means now."""
     store = as_store(master_store)
     if isinstance(store, FileStore):
         store.lock_wait = lock_wait
@@ -85,46 +90,7 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
         result = MergeResult()
         result.seconds["read"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        processed = (now or datetime.now()).replace(microsecond=0)
-        arrived = (received or processed).replace(microsecond=0)
-        seen = {s.sha256: s for s in master.submissions if s.result in _COUNTED}
-        changed = False
-        context = CheckContext(master)
-        for path in paths:
-            report = check_file(master, path, period, context)
-            result.reports.append(report)
-            if report.sha256 in seen:
-                first = seen[report.sha256]
-                result.duplicates.append({"file": str(path), "unit": first.unit,
-                                          "period": first.period})
-                continue
-            changed = True
-            # Logged under the period being collected: last month's template sent for this
-            # month is this month's (failed) return.
-            logged = period or report.period
-            timely = on_time(arrived, logged, master.settings.deadline_day) if logged else None
-            row = Submission(period=logged, unit=report.unit,
-                             file_name=path.name, sha256=report.sha256, received_at=arrived,
-                             processed_at=processed, result="未通过", errors=report.errors,
-                             warnings=report.warnings,
-                             on_time=None if timely is None else ("是" if timely else "否"))
-            if not report.valid or report.period is None or report.unit is None:
-                master.submissions.append(row)
-                result.rejected.append({"file": str(path), "unit": report.unit,
-                                        "period": report.period, "errors": report.errors})
-                continue
-            _archive(master, store.folder, report)
-            replaced = _replace_rows(master, report)
-            context.ledger_changed(report.period)
-            row.result = "已合并"
-            master.submissions.append(row)
-            seen[report.sha256] = row
-            entry = {"file": str(path), "unit": report.unit, "period": report.period,
-                     "rows": len(report.entries)}
-            result.merged.append(entry)
-            for earlier in replaced:
-                result.replaced.append({"file": earlier.file_name, "unit": earlier.unit,
-                                        "period": earlier.period, "by": str(path)})
+        changed = merge_into(master, store.folder, paths, period, received, now, result)
         result.seconds["check"] = time.perf_counter() - clock
         clock = time.perf_counter()
         if changed:
@@ -133,6 +99,56 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
             result.written = True
         result.seconds["write"] = time.perf_counter() - clock
         return result
+
+
+def merge_into(master: Master, folder: Path, paths: Sequence[Path], period: str | None = None,
+               received: datetime | Mapping[Path, datetime] | None = None,
+               now: datetime | None = None, result: MergeResult | None = None) -> bool:
+    """The merge on a master already loaded (the caller holds the session and saves it):
+    fills ``result``; returns whether the master changed. ``folder`` is the master's."""
+    result = result if result is not None else MergeResult()
+    processed = (now or datetime.now()).replace(microsecond=0)
+    seen = {s.sha256: s for s in master.submissions if s.result in _COUNTED}
+    changed = False
+    context = CheckContext(master)
+    for path in paths:
+        when = received.get(path) if isinstance(received, Mapping) else received
+        arrived = (when or processed).replace(microsecond=0)
+        report = check_file(master, path, period, context)
+        result.reports.append(report)
+        if report.sha256 in seen:
+            first = seen[report.sha256]
+            result.duplicates.append({"file": str(path), "unit": first.unit,
+                                      "period": first.period})
+            continue
+        changed = True
+        # Logged under the period being collected: last month's template sent for this
+        # month is this month's (failed) return.
+        logged = period or report.period
+        timely = on_time(arrived, logged, master.settings.deadline_day) if logged else None
+        row = Submission(period=logged, unit=report.unit,
+                         file_name=path.name, sha256=report.sha256, received_at=arrived,
+                         processed_at=processed, result="未通过", errors=report.errors,
+                         warnings=report.warnings,
+                         on_time=None if timely is None else ("是" if timely else "否"))
+        if not report.valid or report.period is None or report.unit is None:
+            master.submissions.append(row)
+            result.rejected.append({"file": str(path), "unit": report.unit,
+                                    "period": report.period, "errors": report.errors})
+            continue
+        _archive(master, folder, report)
+        replaced = _replace_rows(master, report)
+        context.ledger_changed(report.period)
+        row.result = "已合并"
+        master.submissions.append(row)
+        seen[report.sha256] = row
+        entry = {"file": str(path), "unit": report.unit, "period": report.period,
+                 "rows": len(report.entries)}
+        result.merged.append(entry)
+        for earlier in replaced:
+            result.replaced.append({"file": earlier.file_name, "unit": earlier.unit,
+                                    "period": earlier.period, "by": str(path)})
+    return changed
 
 
 def _archive(master: Master, folder: Path, report: FileReport) -> Path:

@@ -19,12 +19,13 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import MasterError
 from .gateway import FileGateway, Gateway, Layout, write_text
-from .models import Change, LedgerEntry, Project, Settings, Submission, Unit
+from .models import Change, LedgerEntry, MailRecord, Project, Settings, Submission, Unit
 from .registry import (
     CHANGES,
     COUNTY_TABLE,
     IMPLEMENTATION,
     LEDGER,
+    MAIL_LOG,
     PREPARATORY,
     SETTINGS,
     SETTINGS_SHEET,
@@ -62,6 +63,7 @@ class Master:
     ledger: list[LedgerEntry] = field(default_factory=list)
     submissions: list[Submission] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    mail_log: list[MailRecord] = field(default_factory=list)  # 邮件记录
     path: Path | None = None
     ids_assigned: bool = False  # 项目编号 were generated while reading: save to keep them
 
@@ -150,10 +152,12 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
     ledger = table(LEDGER, LedgerEntry)
     submissions = table(SUBMISSIONS, Submission)
     changes = table(CHANGES, Change)
+    # 邮件记录 came with the mail feature: a master made before it gets the sheet when saved.
+    mail_log = table(MAIL_LOG, MailRecord) if MAIL_LOG.sheet in sheets else []
     if problems or settings is None:
         raise MasterError(_describe_problems(name, problems))
     master = Master(settings=settings, secret=secret, units=units, ledger=ledger,
-                    submissions=submissions, changes=changes)
+                    submissions=submissions, changes=changes, mail_log=mail_log)
     master.projects = [row.to_project() for row in implementation]
     master.projects += [row.to_project() for row in preparatory]
     _check_ids(master, name)
@@ -249,9 +253,14 @@ class _PreparatoryRow(_PlanRow):
 
 # ---- writing ------------------------------------------------------------------------------
 
-def write_master(master: Master, gateway: FileGateway) -> None:
-    """Lay every table of ``master`` out in ``gateway``'s workbook (not yet committed)."""
-    _write_settings(master, gateway)
+def write_master(master: Master, gateway: Gateway) -> None:
+    """Write every table of ``master`` through ``gateway``, one bulk write per table.
+
+    A file (``FileGateway``) also gets its layout — sheet order, the 县区 list name, the 汇总
+    placeholder and the very hidden 系统 sheet; a book open in Excel already has them.
+    """
+    file = gateway if isinstance(gateway, FileGateway) else None
+    _write_settings(master, gateway, file)
     lists = Layout(list_names={"县区": COUNTY_LIST_NAME})
     gateway.write_table(IMPLEMENTATION, encode_table(IMPLEMENTATION, master.implementation), lists)
     gateway.write_table(PREPARATORY, encode_table(PREPARATORY, master.preparatory), lists)
@@ -259,11 +268,17 @@ def write_master(master: Master, gateway: FileGateway) -> None:
     gateway.write_table(LEDGER, encode_table(LEDGER, master.ledger))
     gateway.write_table(SUBMISSIONS, encode_table(SUBMISSIONS, master.submissions))
     gateway.write_table(CHANGES, encode_table(CHANGES, master.changes))
-    if SUMMARY_SHEET not in gateway.sheet_names_for_write():
-        ws = gateway.sheet(SUMMARY_SHEET)
-        write_text(ws["A1"], "计划汇总尚未生成：请点击“重大项目”选项卡的“刷新汇总”，"
-                             "或运行 zdxm plan summary 台账.xlsx --write")
-    _write_system(master, gateway)
+    if file is not None:
+        names = file.sheet_names_for_write()
+        if MAIL_LOG.sheet not in names and SUMMARY_SHEET in names:
+            file.fresh_sheet(MAIL_LOG.sheet, names.index(SUMMARY_SHEET))  # keep 汇总, 系统 last
+    gateway.write_table(MAIL_LOG, encode_table(MAIL_LOG, master.mail_log))
+    if file is not None:
+        if SUMMARY_SHEET not in file.sheet_names_for_write():
+            ws = file.sheet(SUMMARY_SHEET)
+            write_text(ws["A1"], "计划汇总尚未生成：请点击“重大项目”选项卡的“刷新汇总”，"
+                                 "或运行 zdxm plan summary 台账.xlsx --write")
+        _write_system(master, file)
 
 
 def save_master(master: Master, path: Path | str | None = None) -> Path:
@@ -282,8 +297,9 @@ def save_master(master: Master, path: Path | str | None = None) -> Path:
     def verify(temp: Path) -> None:
         again = read_master(FileGateway(temp), target.name)
         if (len(again.projects), len(again.units), len(again.ledger), len(again.submissions),
-                len(again.changes)) != (len(master.projects), len(master.units), len(master.ledger),
-                                        len(master.submissions), len(master.changes)):
+                len(again.changes), len(again.mail_log)) != (
+                len(master.projects), len(master.units), len(master.ledger),
+                len(master.submissions), len(master.changes), len(master.mail_log)):
             raise MasterError("写入台账后复核不一致，已放弃本次写入，原台账未改动。")
 
     gateway.commit(verify)
@@ -306,22 +322,24 @@ def create_master(path: Path | str, year: int, master: Master | None = None) -> 
     return master
 
 
-def _write_settings(master: Master, gateway: FileGateway) -> None:
+def _write_settings(master: Master, gateway: Gateway, file: FileGateway | None) -> None:
     values = master.settings.model_dump()
     rows = []
     for column in SETTINGS:
         rows.append([column.header, encode_value(column, values.get(column.field)), column.help])
-    if SETTINGS_SHEET in gateway.sheet_names_for_write():
-        gateway.fresh_sheet(SETTINGS_SHEET)
-    else:
-        gateway.fresh_sheet(SETTINGS_SHEET, 0)
+    if file is not None:
+        if SETTINGS_SHEET in file.sheet_names_for_write():
+            file.fresh_sheet(SETTINGS_SHEET)
+        else:
+            file.fresh_sheet(SETTINGS_SHEET, 0)
     gateway.write_table(SETTINGS_TABLE, rows)
     gateway.write_table(COUNTY_TABLE, [[c] for c in master.settings.counties],
                         Layout(first_column=COUNTY_COLUMN))
-    ws = gateway.sheet(SETTINGS_SHEET)
-    ws.freeze_panes = "A2"
-    gateway.define_list(COUNTY_LIST_NAME, SETTINGS_SHEET, COUNTY_COLUMN,
-                        len(master.settings.counties))
+    if file is not None:
+        ws = file.sheet(SETTINGS_SHEET)
+        ws.freeze_panes = "A2"
+        file.define_list(COUNTY_LIST_NAME, SETTINGS_SHEET, COUNTY_COLUMN,
+                         len(master.settings.counties))
 
 
 def _write_system(master: Master, gateway: FileGateway) -> None:

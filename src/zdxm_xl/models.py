@@ -25,6 +25,7 @@ __all__ = [
     "LedgerEntry",
     "Submission",
     "Change",
+    "MailRecord",
 ]
 
 
@@ -66,6 +67,7 @@ class Project(_Record):
     owner: str | None = None  # 项目业主
     agent: str | None = None  # 代建单位
     batch: str = "年初"  # 批次
+    batch_date: date | None = None  # 批次日期: when a 增补 batch joined the plan
     status: Literal["在库", "已退出"] = "在库"  # 状态
     exit_date: date | None = None  # 退出日期
     exit_reason: str | None = None  # 退出原因
@@ -113,15 +115,28 @@ class Settings(_Record):
     output_dir: str = "输出"
     archive_dir: str = "归档"
     bulletin_issue: int = 0
+    bulletin_log: str | None = None  # 已出简报: 2022-01=1,2022-02=2
     publisher: str = "市重大项目建设推进办公室"
     benchmark_method: Literal["月数/12", "月数×10%", "按月目标"] = "月数/12"
     monthly_targets: str | None = None
-    yellow_margin: int = 10
-    red_margin: int = 30
+    yellow_margin: int = Field(default=10, ge=0)
+    red_margin: int = Field(default=30, ge=0)
     weight_investment: int = 40
     weight_start: int = 20
     weight_completion: int = 20
     weight_timeliness: int = 20
+    mail_imap_host: str = ""  # 收件服务器（IMAP）
+    mail_imap_port: int | None = Field(default=None, ge=1, le=65535)
+    mail_imap_security: Literal["SSL", "STARTTLS", "无"] = "SSL"
+    mail_smtp_host: str = ""  # 发件服务器（SMTP）
+    mail_smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    mail_smtp_security: Literal["SSL", "STARTTLS", "无"] = "SSL"
+    mail_account: str = ""  # 邮箱账号 (the password lives in the keyring, never here)
+    mail_address: str = ""  # 发件地址; "" = the account
+    mail_sender_name: str = ""  # 发件人名称; "" = 编印单位
+    mail_folder: str = "INBOX"  # 收件文件夹
+    mail_done_folder: str = ""  # 已处理文件夹; "" = leave processed mail where it is
+    mail_contact: str = ""  # 联系人及电话
     counties: list[str] = Field(default_factory=lambda: list(DEFAULT_COUNTIES))
 
 
@@ -171,7 +186,8 @@ class Submission(_Record):
 class Change(_Record):
     """One row of 变更记录."""
 
-    time: datetime
+    time: datetime  # when the change was recorded
+    effective: date | None = None  # 生效日期: 增补 batch date, 退出 date, 转入实施 date
     operator: str | None = None
     kind: Literal["年初导入", "增补", "退出", "阶段转换", "修改"]
     project_id: str | None = None
@@ -181,3 +197,24 @@ class Change(_Record):
     new: str | None = None
     reason: str | None = None
     batch: str | None = None
+
+
+class MailRecord(_Record):
+    """One row of 邮件记录: a template sent, an attachment received (or a message without
+    one), or a 回执 sent back."""
+
+    time: datetime  # received (the server's INTERNALDATE) or sent; 北京时间
+    direction: Literal["发送", "接收", "回复"]
+    period: str | None = None
+    unit: str | None = None
+    address: str | None = None  # the other side: sender (接收) or recipients (发送, 回复)
+    cc: str | None = None
+    subject: str | None = None
+    message_id: str
+    attachment: str | None = None
+    sha256: str | None = None
+    saved_as: str | None = None  # relative to 收件目录
+    result: Literal["已发送", "发送失败", "已保存", "重复", "已拒收", "已忽略", "无附件", "已回复",
+                    "回复失败"]
+    note: str | None = None
+    processed_at: datetime | None = None

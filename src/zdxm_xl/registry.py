@@ -41,6 +41,10 @@ __all__ = [
     "FORM_PREPARATORY",
     "FORMS",
     "FORM_CONTACTS",
+    "MAIL_DIRECTIONS",
+    "MAIL_RESULTS",
+    "MAIL_SECURITY",
+    "MAIL_LOG",
 ]
 
 IMPLEMENTATION_STAGES = ("新开工", "续建", "竣工")
@@ -51,6 +55,12 @@ PERMIT_STATUSES = ("未启动", "办理中", "已办结", "不涉及")
 YES_NO = ("是", "否")
 SUBMISSION_RESULTS = ("已合并", "被替换", "未通过", "重复")
 CHANGE_KINDS = ("年初导入", "增补", "退出", "阶段转换", "修改")
+MAIL_DIRECTIONS = ("发送", "接收", "回复")
+# 已发送/发送失败: a template mail; 已保存 … 无附件: what became of a received attachment (or of a
+# message without one); 已回复/回复失败: the answer with the 回执.
+MAIL_RESULTS = ("已发送", "发送失败", "已保存", "重复", "已拒收", "已忽略", "无附件", "已回复",
+                "回复失败")
+MAIL_SECURITY = ("SSL", "STARTTLS", "无")
 
 # Liuzhou's 县区, written into a new master's 设置 sheet; the office keeps the list there.
 DEFAULT_COUNTIES = (
@@ -151,6 +161,8 @@ _UNITS = Column("units", "责任单位", Kind.UNIT_LIST, required=True, width=30
 _OWNER = Column("owner", "项目业主", width=24, help="项目业主单位")
 _AGENT = Column("agent", "代建单位", width=20, help="代建单位，可空")
 _BATCH = Column("batch", "批次", width=10, help="“年初”或增补批次名称")
+_BATCH_DATE = Column("batch_date", "批次日期", Kind.DATE, width=12,
+                     help="增补批次列入计划的日期，项目从该日所在报告期起报送；年初计划为空")
 _STATUS = Column("status", "状态", Kind.CHOICE, choices=STATUSES, width=8,
                  help="在库，或已退出（取消重大项目资格，记录保留）")
 _EXIT_DATE = Column("exit_date", "退出日期", Kind.DATE, width=12, help="取消资格的日期")
@@ -159,14 +171,14 @@ _EXIT_REASON = Column("exit_reason", "退出原因", width=24, help="取消资�
 IMPLEMENTATION = SheetSpec(
     "实施项目", "ImplementationProjects",
     (_ID, _CODE, _NAME, _STAGE, _SECTOR, _COUNTY, _CONTENT, _YEARS, _TOTAL, _PRIOR, _ANNUAL,
-     _ANNUAL_CONTENT, _PLANNED_START, _PLANNED_END, _UNITS, _OWNER, _AGENT, _BATCH, _STATUS,
-     _EXIT_DATE, _EXIT_REASON),
+     _ANNUAL_CONTENT, _PLANNED_START, _PLANNED_END, _UNITS, _OWNER, _AGENT, _BATCH, _BATCH_DATE,
+     _STATUS, _EXIT_DATE, _EXIT_REASON),
     help="今年在建的重大项目（新开工、续建、竣工），一行一个项目",
 )
 PREPARATORY = SheetSpec(
     "预备项目", "PreparatoryProjects",
     (_ID, _CODE, _NAME, _SECTOR, _COUNTY, _CONTENT, _YEARS, _TOTAL, _PLANNED_START, _UNITS,
-     _OWNER, _AGENT, _BATCH, _STATUS, _EXIT_DATE, _EXIT_REASON),
+     _OWNER, _AGENT, _BATCH, _BATCH_DATE, _STATUS, _EXIT_DATE, _EXIT_REASON),
     help="尚未开工、重点推进前期工作的项目，一行一个项目",
 )
 
@@ -291,7 +303,9 @@ SUBMISSIONS = SheetSpec(
 
 CHANGES = SheetSpec(
     "变更记录", "Changes",
-    (Column("time", "时间", Kind.DATETIME, required=True, width=18),
+    (Column("time", "时间", Kind.DATETIME, required=True, width=18, help="记录这次变更的时间"),
+     Column("effective", "生效日期", Kind.DATE, width=12,
+            help="变更生效的日期：增补的批次日期、退出日期、转入实施日期；修改为空"),
      Column("operator", "操作人", width=12),
      Column("kind", "变更类型", Kind.CHOICE, choices=CHANGE_KINDS, width=10),
      Column("project_id", "项目编号", width=13),
@@ -304,6 +318,28 @@ CHANGES = SheetSpec(
     help="计划的每一次变动：导入、增补、退出、阶段转换、字段修改",
 )
 
+MAIL_LOG = SheetSpec(
+    "邮件记录", "MailLog",
+    (Column("time", "时间", Kind.DATETIME, required=True, width=18,
+            help="收到的邮件为服务器收到它的时间（决定是否按时），发出的邮件为发送时间；北京时间"),
+     Column("direction", "方向", Kind.CHOICE, required=True, choices=MAIL_DIRECTIONS, width=6,
+            help="发送（填报模板）、接收（单位报送）或回复（回执）"),
+     Column("period", "报告期", Kind.PERIOD, width=9, help="邮件或附件所属的报告期；无法识别的为空"),
+     Column("unit", "单位", width=24, help="收件或报送的单位；接收的附件以模板中的单位为准"),
+     Column("address", "对方地址", width=28, help="发件人（接收）或收件人（发送、回复）的邮箱"),
+     Column("cc", "抄送", width=24, help="抄送的邮箱"),
+     Column("subject", "主题", width=36),
+     Column("message_id", "Message-ID", required=True, width=30,
+            help="邮件的唯一标识；同一封邮件不会被处理两次"),
+     Column("attachment", "附件", width=36, help="附件文件名"),
+     Column("sha256", "sha256", width=20, help="附件内容指纹；内容相同的附件只保存一次"),
+     Column("saved_as", "保存位置", width=36, help="附件保存在收件目录中的位置"),
+     Column("result", "结果", Kind.CHOICE, required=True, choices=MAIL_RESULTS, width=8),
+     Column("note", "说明", width=40, help="拒收、忽略的原因，发件人提醒等"),
+     Column("processed_at", "处理时间", Kind.DATETIME, width=18)),
+    help="每封发出的模板邮件、每个收到的附件（或没有附件的邮件）、每封回执一行；邮件密码不记录",
+)
+
 SUMMARY_SHEET = "汇总"
 SUMMARY = SheetSpec(
     SUMMARY_SHEET, "PlanSummary",
@@ -313,8 +349,15 @@ SUMMARY = SheetSpec(
      Column("total_investment", "总投资", Kind.MONEY, unit="亿元", width=14,
             help="总投资之和，由万元精确求和后四舍五入到 0.01 亿元"),
      Column("annual_plan", "年度计划投资", Kind.MONEY, unit="亿元", width=16,
-            help="年度计划投资之和（预备项目无），同样只舍入一次")),
-    help="计划汇总：按阶段和行业分类的项目数、总投资、年度计划投资",
+            help="年度计划投资之和（预备项目无），同样只舍入一次"),
+     Column("initial_count", "年初项目数", Kind.INT, width=10,
+            help="年初计划的项目数：年初批次的项目，按年初时的阶段，含其后退出的"),
+     Column("initial_total_investment", "年初总投资", Kind.MONEY, unit="亿元", width=14,
+            help="年初计划的总投资之和"),
+     Column("initial_annual_plan", "年初年度计划投资", Kind.MONEY, unit="亿元", width=18,
+            help="年初计划的年度计划投资之和")),
+    help="计划汇总：按阶段和行业分类的项目数、总投资、年度计划投资（调整后，即当前在库项目），"
+         "右侧为年初计划的同口径数字",
 )
 SETTINGS_SHEET = "设置"
 SYSTEM_SHEET = "系统"  # very hidden: format version and the office's secret key
@@ -324,7 +367,7 @@ COUNTY_TABLE = SheetSpec(
 )
 
 # Sheets whose whole content is one table, in the order they appear in the workbook.
-MASTER_TABLES = (IMPLEMENTATION, PREPARATORY, UNITS, LEDGER, SUBMISSIONS, CHANGES)
+MASTER_TABLES = (IMPLEMENTATION, PREPARATORY, UNITS, LEDGER, SUBMISSIONS, CHANGES, MAIL_LOG)
 
 # ---- 设置: one row per setting (项目 | 值 | 说明); defaults live on ``models.Settings`` ----
 SETTINGS = (
@@ -337,19 +380,40 @@ SETTINGS = (
     Column("output_dir", "输出目录", help="模板、简报、通报的输出目录"),
     Column("archive_dir", "归档目录", help="已处理报送文件按内容指纹归档的目录"),
     Column("bulletin_issue", "简报期数", Kind.INT, help="上一期简报的期数，下一期自动加 1"),
+    Column("bulletin_log", "已出简报", help="已出简报的报告期及期数，如 2022-01=1,2022-02=2；"
+           "重出同一报告期的简报沿用原期数。由程序维护"),
     Column("publisher", "编印单位", help="简报落款的编印单位，如 柳州市重大项目建设推进办公室"),
     Column("benchmark_method", "时序进度方法", Kind.CHOICE,
            choices=("月数/12", "月数×10%", "按月目标"),
            help="时序进度的算法：月数/12（默认）、月数×10%，或按“各月目标”"),
     Column("monthly_targets", "各月目标（%）", help="按月目标时，1—12 月的累计目标，用逗号分隔"),
     Column("yellow_margin", "黄色预警差距（百分点）", Kind.INT,
-           help="完成率低于时序进度不超过此差距为黄色，默认 10"),
+           help="完成率低于时序进度超过此差距为黄色，不超过的为绿色；默认 10，"
+                "填 0 则凡低于时序进度即为黄色"),
     Column("red_margin", "红色预警差距（百分点）", Kind.INT,
            help="完成率低于时序进度超过此差距为红色，默认 30"),
     Column("weight_investment", "考核权重：投资完成率", Kind.INT, help="考核得分中投资完成率的权重"),
     Column("weight_start", "考核权重：开工率", Kind.INT, help="考核得分中新开工项目开工率的权重"),
     Column("weight_completion", "考核权重：竣工率", Kind.INT, help="考核得分中竣工项目竣工率的权重"),
     Column("weight_timeliness", "考核权重：报送及时率", Kind.INT, help="考核得分中按时报送率的权重"),
+    # ---- 邮件 (docs/邮件.md); the password is never kept here: system keyring or ZDXM_MAIL_PASSWORD
+    Column("mail_imap_host", "收件服务器（IMAP）", help="如 imap.example.gov.cn；须在邮箱设置中开启 IMAP"),
+    Column("mail_imap_port", "收件端口", Kind.INT, help="留空按加密方式取默认值：SSL 993，STARTTLS 或无 143"),
+    Column("mail_imap_security", "收件加密方式", Kind.CHOICE, choices=MAIL_SECURITY,
+           help="SSL（默认）、STARTTLS 或 无；“无”只允许连接本机（密码不能明文经过网络）"),
+    Column("mail_smtp_host", "发件服务器（SMTP）", help="如 smtp.example.gov.cn"),
+    Column("mail_smtp_port", "发件端口", Kind.INT,
+           help="留空按加密方式取默认值：SSL 465，STARTTLS 587，无 25"),
+    Column("mail_smtp_security", "发件加密方式", Kind.CHOICE, choices=MAIL_SECURITY,
+           help="SSL（默认）、STARTTLS 或 无；“无”只允许连接本机"),
+    Column("mail_account", "邮箱账号",
+           help="登录收发件服务器的账号，通常是完整邮箱地址；密码用 zdxm mail login 保存"),
+    Column("mail_address", "发件地址", help="发出邮件的地址，留空时用邮箱账号"),
+    Column("mail_sender_name", "发件人名称", help="收件人看到的发件人名称，留空时用编印单位"),
+    Column("mail_folder", "收件文件夹", help="读取报送邮件的文件夹，默认 INBOX（收件箱）"),
+    Column("mail_done_folder", "已处理文件夹",
+           help="处理过的邮件移到此文件夹（不存在时自动创建）；留空则留在原处。邮件从不删除"),
+    Column("mail_contact", "联系人及电话", help="写进邮件正文的联系方式，如 王五 0772-1234567"),
 )
 SETTINGS_TABLE = SheetSpec(
     SETTINGS_SHEET, "Settings",
