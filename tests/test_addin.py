@@ -279,7 +279,7 @@ def test_ribbon_lint() -> None:
     tabs = root.findall(f".//{UI}tab")
     assert [t.get("label") for t in tabs] == ["重大项目"]
     groups = root.findall(f".//{UI}group")
-    assert [g.get("label") for g in groups] == ["计划", "月报", "帮助"]  # 简报 waits for its buttons
+    assert [g.get("label") for g in groups] == ["计划", "月报", "简报", "帮助"]
     buttons = root.findall(f".//{UI}button")
     assert {b.get("onAction") for b in buttons} == {CALLBACK}
     assert {b.get("id") for b in buttons} == {b.id for b in BUTTONS}  # button ↔ handler
@@ -655,3 +655,37 @@ def test_money_goes_to_excel_as_the_number_it_is() -> None:
 def test_build_leaves_only_the_addin_in_the_folder(tmp_path: Path) -> None:
     build_addin(tmp_path)
     assert sorted(os.listdir(tmp_path)) == ["zdxm.xlam"]
+
+
+def test_bulletin_writes_both_files_and_takes_the_next_issue(xw: Any, tmp_path: Path) -> None:
+    path = with_period(build_master(tmp_path / "台账.xlsx"))
+    template = make_templates(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
+    merge_files(path, [fill_template(template, tmp_path / "收件" / "交通.xlsx", seed=1).path],
+                "2022-03")
+    book = open_book(xw, path)
+    message = dispatch("zdxmBulletin", book)
+    out = tmp_path / "输出" / "简报" / "2022-03"
+    assert message is not None and message.startswith("已生成第 1 期简报和 2022-03 通报：")
+    assert (out / "重大项目建设简报_2022年第1期.docx").is_file()
+    assert (out / "重大项目推进情况通报_2022-03.xlsx").is_file()
+    assert alerts(book) == [(message, "info")]
+    assert load_master(path).settings.bulletin_issue == 0  # the book is written, not the file
+
+
+def test_assessment_into_the_output_folder(xw: Any, tmp_path: Path) -> None:
+    path = with_period(build_master(tmp_path / "台账.xlsx"))
+    book = open_book(xw, path)
+    message = dispatch("zdxmAssess", book)
+    out = tmp_path / "输出" / "考核" / "2022年重大项目考核_2022-01至2022-03.xlsx"
+    assert out.is_file()
+    assert message is not None and "2 个牵头单位 2022-01 至 2022-03" in message
+    assert actions(book, "setValues") == []
+
+
+def test_sending_without_a_mail_server_is_explained(xw: Any, tmp_path: Path) -> None:
+    path = with_period(build_master(tmp_path / "台账.xlsx"))
+    book = open_book(xw, path)
+    message = dispatch("zdxmSendTemplates", book)
+    assert message is not None
+    assert alerts(book) == [(message, "critical")]
+    assert "邮" in message and "Traceback" not in message

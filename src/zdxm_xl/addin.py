@@ -268,6 +268,72 @@ def status_button(ctx: Context) -> str | None:
     ])
 
 
+def send_templates_button(ctx: Context) -> str | None:
+    from .mail import send_templates
+
+    period = ctx.period()
+    ctx.progress(f"正在给各牵头单位发送 {period} 填报模板……")
+    result = send_templates(ctx.store, period, progress=ctx.progress)
+    lines = [f"已发送 {result.period} 填报模板 {len(result.mails)} 封"
+             f"（截止 {result.deadline.isoformat()}）。"]
+    if result.failed:
+        lines.append("发送失败：" + _names([m.unit for m in result.failed]))
+    if result.no_address:
+        lines.append("没有可用邮箱、未发送：" + _names(list(result.no_address))
+                     + "。请在“责任单位”工作表补全信息员或联络员的邮箱。")
+    lines.append(SAVE_REMINDER)
+    return "\n".join(lines)
+
+
+def fetch_button(ctx: Context) -> str | None:
+    from .mail import fetch_returns
+
+    period = ctx.master().settings.current_period
+    ctx.progress("正在收取各单位的报送邮件……")
+    result = fetch_returns(ctx.store, period, progress=ctx.progress)
+    saved = [f for f in result.files if f.saved is not None]
+    lines = [f"收到新邮件 {len(result.mails)} 封，保存报表 {len(saved)} 个"
+             f"（已处理过的邮件 {result.already} 封）。"]
+    refused = [f.name for f in result.files if f.result == "已拒收"]
+    if refused:
+        lines.append("拒收的附件：" + _names(refused))
+    lines += result.notes[:5]
+    lines.append("下一步：点“校验报表”生成批注副本和回执，点“合并入台帐”合并。")
+    lines.append(SAVE_REMINDER)
+    return "\n".join(lines)
+
+
+def bulletin_button(ctx: Context) -> str | None:
+    from .bulletin import make_bulletin
+
+    period = ctx.period()
+    out = ctx.output("简报", period)
+    ctx.progress(f"正在生成 {period} 简报和通报……")
+    result = make_bulletin(ctx.store, period, out, pdf=True)
+    lines = [f"已生成第 {result.issue} 期简报和 {period} 通报：", str(result.docx), str(result.xlsx)]
+    if result.pdf is not None:
+        lines.append(str(result.pdf))
+    elif result.pdf_problem:
+        lines.append(f"未生成 PDF：{result.pdf_problem}")
+    if result.new_issue:
+        lines.append(SAVE_REMINDER)
+    return "\n".join(lines)
+
+
+def assess_button(ctx: Context) -> str | None:
+    from .assess import assess
+
+    master = ctx.master()
+    last = ctx.period()
+    first = f"{master.year}-01"
+    out = ctx.output("考核") / f"{master.year}年重大项目考核_{first}至{last}.xlsx"
+    ctx.progress(f"正在计算 {first} 至 {last} 的单位考核……")
+    result = assess(ctx.store, first, last, out)
+    top = [f"{u.unit}" for u in result.units[:5]]
+    return (f"已计算 {len(result.units)} 个牵头单位 {first} 至 {last} 的考核得分和排名，"
+            f"前五名：{_names(top)}。\n考核表：{out}")
+
+
 def settings_button(ctx: Context) -> str | None:
     settings = ctx.master().settings
     ctx.book.sheets["设置"].activate()
@@ -302,6 +368,14 @@ BUTTONS: tuple[Button, ...] = (
            "为当前报告期的每个牵头单位生成一份填报模板，保存到输出目录的“模板”文件夹。",
            "FileNew", MONTHLY, templates_button,
            "zdxm templates 台账.xlsx --period 年-月 -o 文件夹"),
+    Button("zdxmSendTemplates", "发送模板", "邮件发送填报模板",
+           "生成当前报告期的填报模板，并用邮件发给各牵头单位的信息员（抄送联络员）。",
+           "FileSendAsAttachment", MONTHLY, send_templates_button,
+           "zdxm mail send-templates 台账.xlsx --period 年-月"),
+    Button("zdxmFetch", "收取报送", "从邮箱收取报送",
+           "从设置中的邮箱收取各单位报送的月报附件，按报告期存入收件目录，记下收到时间。",
+           "GetExternalDataFromText", MONTHLY, fetch_button,
+           "zdxm mail fetch 台账.xlsx --period 年-月"),
     Button("zdxmValidate", "校验报表", "校验收到的月报",
            "校验收件目录中各单位报送的文件，写出批注副本和回执；不改动台账。",
            "AcceptInvitation", MONTHLY, validate_button,
@@ -313,6 +387,14 @@ BUTTONS: tuple[Button, ...] = (
            "列出当前报告期未报送、逾期和未通过的牵头单位。",
            "ReviewTrackChanges", MONTHLY, status_button,
            "zdxm status 台账.xlsx --period 年-月"),
+    Button("zdxmBulletin", "生成简报", "生成简报和通报",
+           "按当前报告期的台帐数据生成 Word 简报和 Excel 通报（有 Word 或 LibreOffice 时另出 PDF）。",
+           "FileSaveAsPdfOrXps", BULLETIN, bulletin_button,
+           "zdxm bulletin 台账.xlsx --period 年-月 -o 文件夹 --pdf"),
+    Button("zdxmAssess", "单位考核", "责任单位考核",
+           "计算各牵头单位自 1 月至当前报告期的投资完成率、开工率、竣工率、报送及时率和加权得分。",
+           "ChartTypeBarInsertGallery", BULLETIN, assess_button,
+           "zdxm assess 台账.xlsx --from 年-01 --to 年-月 -o 考核.xlsx"),
     Button("zdxmSettings", "设置", "查看和修改设置",
            "打开“设置”工作表，显示当前报告期和收件、输出、归档目录。",
            "ControlProperties", HELP, settings_button, "在台账的“设置”工作表中修改"),
