@@ -156,3 +156,23 @@ def test_registry_sheets_have_unique_headers_and_fields() -> None:
     for spec in (*MASTER_TABLES, IMPLEMENTATION, PREPARATORY, LEDGER):
         assert len(set(spec.titles)) == len(spec.titles), spec.sheet
         assert len(set(spec.fields)) == len(spec.fields), spec.sheet
+
+
+def test_a_sheet_the_office_added_survives_a_write(master_path: Path) -> None:
+    book = openpyxl.load_workbook(master_path)
+    book.create_sheet("领导批示")["A1"] = "请各单位抓紧推进"
+    book.save(master_path)
+    master = load_master(master_path)
+    master.projects.pop()
+    save_master(master)
+    again = openpyxl.load_workbook(master_path)
+    assert again["领导批示"]["A1"].value == "请各单位抓紧推进"
+    assert len(load_master(master_path).projects) == 3
+
+
+def test_a_rewritten_master_has_a_current_summary(master_path: Path) -> None:
+    master = load_master(master_path)
+    master.projects.pop(0)
+    save_master(master)
+    sheet = openpyxl.load_workbook(master_path)["汇总"]
+    assert [c.value for c in sheet[2]][:3] == ["实施项目合计", "合计", 2]

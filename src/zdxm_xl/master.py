@@ -26,6 +26,7 @@ from .registry import (
     IMPLEMENTATION,
     LEDGER,
     MAIL_LOG,
+    MASTER_TABLES,
     PREPARATORY,
     SETTINGS,
     SETTINGS_SHEET,
@@ -275,9 +276,14 @@ def write_master(master: Master, gateway: Gateway) -> None:
     gateway.write_table(MAIL_LOG, encode_table(MAIL_LOG, master.mail_log))
     if file is not None:
         if SUMMARY_SHEET not in file.sheet_names_for_write():
-            ws = file.sheet(SUMMARY_SHEET)
-            write_text(ws["A1"], "计划汇总尚未生成：请点击“重大项目”选项卡的“刷新汇总”，"
-                                 "或运行 zdxm plan summary 台账.xlsx --write")
+            # A new (or rebuilt) file: the summary of the plan as it is being written.
+            from .summary import summarize, summary_table, summary_text
+
+            summary = summarize(master)
+            rows = summary_table(summary)
+            file.write_table(SUMMARY, rows)
+            file.write_note(SUMMARY_SHEET, len(SUMMARY.columns) + 2, summary_text(summary),
+                            len(rows) + 1)
         _write_system(master, file)
 
 
@@ -291,7 +297,10 @@ def save_master(master: Master, path: Path | str | None = None) -> Path:
     if target is None:
         raise MasterError("没有指定台账文件的保存位置。")
     refuse_if_open_elsewhere(target)
-    gateway = FileGateway(target, create=not target.exists())
+    # A master holding only our sheets is written afresh: every one of them is rebuilt from
+    # the records anyway, and not parsing the old file with openpyxl saves most of the time
+    # of a write. Sheets the office added itself are kept by loading the old file.
+    gateway = FileGateway(target, create=not target.exists() or _only_our_sheets(target))
     write_master(master, gateway)
 
     def verify(temp: Path) -> None:
@@ -306,6 +315,14 @@ def save_master(master: Master, path: Path | str | None = None) -> Path:
     master.path = target
     master.ids_assigned = False
     return target
+
+
+def _only_our_sheets(path: Path) -> bool:
+    ours = {spec.sheet for spec in MASTER_TABLES} | {SETTINGS_SHEET, SUMMARY_SHEET, SYSTEM_SHEET}
+    try:
+        return set(FileGateway(path).sheet_names()) <= ours
+    except MasterError:
+        return False  # let the full load say what is wrong
 
 
 def create_master(path: Path | str, year: int, master: Master | None = None) -> Master:
