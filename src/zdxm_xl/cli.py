@@ -695,6 +695,35 @@ def addin_install_command() -> None:
         out.print(line)
 
 
+@app.command("demo")
+def demo_command(
+    folder: Annotated[Path, typer.Argument(help="演示文件夹（新建或空文件夹）", metavar="文件夹")]
+    = Path("zdxm-demo"),
+) -> None:
+    """用内置的柳州市2022年示例走一遍：建台账、1—2月报送、3月模板、报送（含常见错误）、校验、合并、简报。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .demo import run_demo
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("准备", total=1)
+
+        def progress(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=max(total, 1))
+
+        result = run_demo(folder, progress)
+    out.print("[bold]演示完成：柳州市2022年1—3月重大项目月报[/bold]")
+    for step, note, where in result.steps:
+        out.print(f"[green]✓[/green] {step}：{note}")
+        out.print(f"    位置：{where}")
+    out.print()
+    for label, path in result.outputs.items():
+        out.print(f"{label}：{path}")
+    out.print(f"台账：{result.master}（可用 Excel 或 WPS 打开）")
+    out.print("下一步：打开“输出/校验结果/2022-03”里的批注副本和回执，看看各单位的错误是怎样标出的。")
+
+
 # ---- running ------------------------------------------------------------------------------
 
 _CLICK_MESSAGES = (

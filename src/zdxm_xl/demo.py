@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from .errors import UsageError
@@ -21,7 +21,7 @@ from .forms import make_templates, template_name
 from .ledger import StatusReport, merge_files, submission_status
 from .master import create_master, load_master
 from .sample import SAMPLE_YEAR, build_sample
-from .validate import ValidationRun, validate_files
+from .validate import ValidationRun, collect_files, validate_files
 
 __all__ = ["DemoResult", "run_demo", "MARCH_MISTAKES"]
 
@@ -122,21 +122,38 @@ def _march(result: DemoResult, progress: Progress) -> None:
     result.steps.append(("3月校验", f"收到 {len(result.validation.reports)} 份，"
                                    f"{len(failed)} 份有错误，已写出批注副本和回执", annotated))
     progress(f"{label}：合并", 0, 1)
-    on_time = merge_files(result.master, [inbox], period, received=datetime(2022, 4, 3, 16, 30),
-                          now=datetime(2022, 4, 6, 9, 0))
     # The unit whose 本年累计 did not add up reads its 回执 and sends a corrected file.
     corrected_unit = templates[0]
-    corrected = fill_template(corrected_unit, inbox / "更正" / corrected_unit.name,
-                              seed=hash_seed(period, 0)).path
-    again = merge_files(result.master, [corrected], period,
-                        received=datetime(2022, 4, 5, 11, 0), now=datetime(2022, 4, 6, 9, 5))
-    late = merge_files(result.master, [late_inbox], period, received=datetime(2022, 4, 8, 9, 0),
-                       now=datetime(2022, 4, 8, 10, 0))
-    merged = len(on_time.merged) + len(again.merged) + len(late.merged)
-    result.steps.append(("3月合并", f"合并 {merged} 份（含 1 份更正重报、1 份逾期），"
-                                   f"{len(on_time.rejected)} 份未通过未合并", result.master))
+    corrected = fill_template(corrected_unit, result.folder / "收件" / f"{period}（更正）"
+                              / corrected_unit.name, seed=hash_seed(period, 0)).path
+    files = collect_files([inbox]) + [corrected] + collect_files([late_inbox])
+    arrived = {path: datetime(2022, 4, 3, 16, 30) for path in files}
+    arrived[corrected] = datetime(2022, 4, 5, 11, 0)
+    arrived.update({path: datetime(2022, 4, 8, 9, 0) for path in collect_files([late_inbox])})
+    merged = merge_files(result.master, files, period, received=arrived,
+                         now=datetime(2022, 4, 8, 10, 0))
+    result.steps.append(("3月合并", f"合并 {len(merged.merged)} 份（含 1 份更正重报、1 份逾期），"
+                                   f"{len(merged.rejected)} 份未通过未合并", result.master))
+    _bulletin(result, period, progress)
     result.status = submission_status(load_master(result.master), period)
     status = result.status
     result.steps.append(("3月报送情况", f"应报 {len(status.units)} 个单位；未报送 {len(status.missing)}、"
                                      f"逾期 {len(status.late)}、未通过 {len(status.rejected)}",
                          result.master))
+
+
+def _bulletin(result: DemoResult, period: str, progress: Progress) -> None:
+    """The 简报 and 通报 of the month (and their PDF where LibreOffice or Word is present)."""
+    from .bulletin import make_bulletin
+
+    progress("3月：生成简报和通报", 0, 1)
+    out = result.folder / "输出" / "简报" / period
+    made = make_bulletin(result.master, period, out, pdf=True, issued=date(2022, 4, 8))
+    result.outputs.update({"简报": made.docx, "通报": made.xlsx})
+    note = f"第 {made.issue} 期简报和通报"
+    if made.pdf is not None:
+        result.outputs["简报PDF"] = made.pdf
+        note += "（含 PDF）"
+    elif made.pdf_problem:
+        note += f"（未生成 PDF：{made.pdf_problem}）"
+    result.steps.append(("3月简报", note, out))

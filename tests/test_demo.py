@@ -1,0 +1,91 @@
+"""``zdxm demo`` from start to end: every output exists and agrees with the ledger."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+from conftest import run_zdxm
+
+from zdxm_xl.ledger import submission_status
+from zdxm_xl.master import load_master
+from zdxm_xl.money import to_yi
+from zdxm_xl.progress import compute_progress
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("demo") / "演示"
+    result = run_zdxm("demo", folder)
+    assert result.code == 0, result.stderr
+    return folder, result.stdout
+
+
+def test_the_demo_reports_what_happened_and_where(demo) -> None:
+    folder, stdout = demo
+    for step in ("建立台账", "1月月报", "2月月报", "3月模板", "3月校验", "3月合并", "3月简报",
+                 "3月报送情况"):
+        assert step in stdout
+    assert "应报 56 个单位；未报送 2、逾期 1、未通过 3" in stdout
+    assert (folder / "重大项目台账.xlsx").is_file()
+
+
+def test_every_output_exists(demo) -> None:
+    folder, _ = demo
+    assert len(list((folder / "输出" / "模板" / "2022-03").glob("*.xlsx"))) == 56
+    annotated = folder / "输出" / "校验结果" / "2022-03"
+    assert len(list(annotated.glob("*_校验结果.xlsx"))) == 55
+    assert len(list(annotated.glob("*_回执.txt"))) == 55
+    bulletins = folder / "输出" / "简报" / "2022-03"
+    assert (bulletins / "重大项目建设简报_2022年第1期.docx").is_file()
+    assert (bulletins / "重大项目推进情况通报_2022-03.xlsx").is_file()
+    if shutil.which("soffice"):
+        assert (bulletins / "重大项目建设简报_2022年第1期.pdf").is_file()
+    assert any((folder / "归档" / "2022-03").iterdir())
+
+
+def test_the_mistakes_are_caught_as_planned(demo) -> None:
+    folder, _ = demo
+    receipts = {p.name: p.read_text(encoding="utf-8")
+                for p in (folder / "输出" / "校验结果" / "2022-03").glob("*_回执.txt")}
+    failed = [text for text in receipts.values() if "校验未通过" in text]
+    assert len(failed) == 5
+    joined = "\n".join(failed)
+    for words in ("本年累计完成投资应为", "不是数字", "没有填写实际开工时间",
+                  "这是 2022-02 的模板", "校验码不符"):
+        assert words in joined
+
+
+def test_the_bulletin_agrees_with_the_ledger(demo) -> None:
+    folder, _ = demo
+    master = load_master(folder / "重大项目台账.xlsx")
+    march = [e for e in master.ledger if e.period == "2022-03"]
+    assert len({e.unit for e in march}) == 51
+    progress = compute_progress(master, "2022-03")
+    text = "\n".join(p.text for p in docx.Document(
+        folder / "输出" / "简报" / "2022-03" / "重大项目建设简报_2022年第1期.docx").paragraphs)
+    assert f"累计完成投资{progress.total.year_completed_yi}亿元" in text
+    assert f"的{progress.total.rate}%" in text
+    # The figure in the 简报 is the exact sum of the latest reported rows, rounded once.
+    latest: dict[str, Decimal] = {}
+    for entry in sorted(master.ledger, key=lambda e: e.period):
+        if entry.year_completed is not None:
+            latest[entry.project_id] = entry.year_completed
+    active = {p.id for p in master.implementation}
+    assert to_yi(sum((v for k, v in latest.items() if k in active), Decimal(0))) == \
+        progress.total.year_completed_yi
+    status = submission_status(master, "2022-03")
+    assert (len(status.missing), len(status.late), len(status.rejected)) == (2, 1, 3)
+    book = openpyxl.load_workbook(folder / "输出" / "简报" / "2022-03" /
+                                  "重大项目推进情况通报_2022-03.xlsx")
+    assert book.sheetnames
+
+
+def test_the_demo_is_deterministic_and_never_overwrites(demo, tmp_path: Path) -> None:
+    folder, _ = demo
+    again = run_zdxm("demo", folder)
+    assert again.code == 2 and "已存在且不为空" in again.stderr
