@@ -9,8 +9,8 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-from conftest import run_zdxm
 
+from conftest import run_zdxm
 from zdxm_xl.ledger import submission_status
 from zdxm_xl.master import load_master
 from zdxm_xl.money import to_yi
