@@ -10,7 +10,9 @@ Everything is deterministic: the same folder content every run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -79,15 +81,38 @@ def _templates(result: DemoResult, period: str) -> list[Path]:
 def _ordinary_month(result: DemoResult, period: str, label: str, progress: Progress) -> None:
     templates = _templates(result, period)
     inbox = result.folder / "收件" / period
-    for number, template in enumerate(templates):
-        progress(f"{label}：各单位填报", number, len(templates))
-        fill_template(template, inbox / template.name, seed=hash_seed(period, number))
+    _fill_all([(template, inbox / template.name, hash_seed(period, number), ())
+               for number, template in enumerate(templates)], f"{label}：各单位填报", progress)
     progress(f"{label}：校验并合并", 0, 1)
     month = int(period[5:])
     merged = merge_files(result.master, [inbox], period,
                          received=datetime(SAMPLE_YEAR, month + 1, 3, 10, 0),
                          now=datetime(SAMPLE_YEAR, month + 1, 6, 9, 0))
     result.steps.append((f"{label}月报", f"{len(merged.merged)} 个单位报送并合并", inbox))
+
+
+_Job = tuple[Path, Path, int, tuple[str, ...]]  # template, return, seed, mistakes
+
+
+def _fill_one(job: _Job) -> Path:
+    template, target, seed, mistakes = job
+    return fill_template(template, target, seed=seed, mistakes=mistakes).path
+
+
+def _fill_all(jobs: list[_Job], label: str, progress: Progress) -> None:
+    """The units fill their templates at once (one process per core): each return depends
+    on its own template and seed only, so the result is the same as one after another."""
+    workers = min(os.cpu_count() or 1, 4)
+    if workers < 2:
+        for done, job in enumerate(jobs):
+            progress(label, done, len(jobs))
+            _fill_one(job)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_fill_one, job) for job in jobs]
+        for done, future in enumerate(as_completed(futures)):
+            progress(label, done, len(jobs))
+            future.result()
 
 
 def hash_seed(period: str, number: int) -> int:
@@ -103,8 +128,8 @@ def _march(result: DemoResult, progress: Progress) -> None:
     inbox = result.folder / "收件" / period
     late_inbox = result.folder / "收件" / f"{period}（逾期）"
     february = result.folder / "输出" / "模板" / "2022-02"
+    jobs: list[_Job] = []
     for number, template in enumerate(templates):
-        progress(f"{label}：各单位填报", number, len(templates))
         if number == SILENT_UNIT:
             continue
         target = (late_inbox if number == LATE_UNIT else inbox) / template.name
@@ -112,9 +137,10 @@ def _march(result: DemoResult, progress: Progress) -> None:
         seed = hash_seed(period, number)
         if mistake == "last_month":
             unit = template.name.split("_")[1]
-            fill_template(february / template_name("2022-02", unit), target, seed=seed)
+            jobs.append((february / template_name("2022-02", unit), target, seed, ()))
         else:
-            fill_template(template, target, seed=seed, mistakes=(mistake,) if mistake else ())
+            jobs.append((template, target, seed, (mistake,) if mistake else ()))
+    _fill_all(jobs, f"{label}：各单位填报", progress)
     progress(f"{label}：校验", 0, 1)
     annotated = result.folder / "输出" / "校验结果" / period
     result.validation = validate_files(result.master, [inbox, late_inbox], period, annotated)

@@ -14,10 +14,12 @@ import hmac
 import json
 import re
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from openpyxl.comments import Comment
@@ -197,18 +199,24 @@ def make_templates(master_store: MasterStore | Path | str, period: str, out_dir:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     issued_at = (issued or datetime.now()).replace(microsecond=0)
+    figures, previous = previous_figures(master, period), last_reported(master, period)
     result = TemplateResult(period)
     for name, projects in expected.items():
         path = out / template_name(period, name)
-        write_template(master, name, projects, period, path, issued_at)
+        write_template(master, name, projects, period, path, issued_at, figures, previous)
         result.files.append(path)
         result.units.append(name)
     return result
 
 
 def write_template(master: Master, unit_name: str, projects: Sequence[Project], period: str,
-                   path: Path, issued: datetime) -> Identity:
-    """Write one unit's template to ``path`` and return the identity it carries."""
+                   path: Path, issued: datetime,
+                   figures: dict[str, tuple[Decimal, Decimal]] | None = None,
+                   previous: dict[str, LedgerEntry] | None = None) -> Identity:
+    """Write one unit's template to ``path`` and return the identity it carries.
+
+    ``figures`` and ``previous`` (``previous_figures``, ``last_reported``) are worked out
+    here unless given — given once when many templates of one period are written."""
     unit = master.unit(unit_name) or Unit(name=unit_name)
     identity = Identity(TEMPLATE_VERSION, unit_name, period, tuple(p.id for p in projects),
                         issued.isoformat(timespec="seconds")).signed(master.secret)
@@ -217,8 +225,8 @@ def write_template(master: Master, unit_name: str, projects: Sequence[Project], 
     guide.title = GUIDE_SHEET
     implementation = [p for p in projects if not p.is_preparatory]
     preparatory = [p for p in projects if p.is_preparatory]
-    figures = previous_figures(master, period)
-    previous = last_reported(master, period)
+    figures = previous_figures(master, period) if figures is None else figures
+    previous = last_reported(master, period) if previous is None else previous
     _write_guide(guide, master, unit, period, implementation, preparatory)
     if implementation:
         _write_return(book.create_sheet(FORM_IMPLEMENTATION.sheet), FORM_IMPLEMENTATION, master,
@@ -328,12 +336,18 @@ def _write_return(ws: Worksheet, spec: SheetSpec, master: Master, unit: Unit, pe
             cell.comment = Comment(column.help, "市重点办")
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.row_dimensions[HEADER_ROW].height = 42
+    styled: list[Any] = []  # each column's style, set on the first row and copied below
     for offset, project in enumerate(projects):
         row = FIRST_DATA_ROW + offset
         prefill = _prefill(project, figures.get(project.id), previous.get(project.id))
         for index, column in enumerate(columns, start=1):
             cell = ws.cell(row=row, column=index)
             write_text(cell, prefill.get(column.field))
+            if offset:
+                # Copying the style array skips openpyxl's per-assignment style lookups,
+                # most of the cost of writing a template.
+                cell._style = copy(styled[index - 1])
+                continue
             cell.number_format = NUMBER_FORMATS[column.kind]
             cell.border = BORDER
             if column.field in inputs:
@@ -342,6 +356,7 @@ def _write_return(ws: Worksheet, spec: SheetSpec, master: Master, unit: Unit, pe
                 cell.fill = LOCKED_FILL
             if column.field == "name":
                 cell.alignment = Alignment(wrap_text=True, vertical="center")
+            styled.append(cell._style)
     last_row = FIRST_DATA_ROW + len(projects) - 1
     _add_input_validations(ws, spec, last_row)
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=3)

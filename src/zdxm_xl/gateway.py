@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -189,11 +190,16 @@ class FileGateway:
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             ws.column_dimensions[get_column_letter(col0 + offset)].width = column.width
         formats = [NUMBER_FORMATS[column.kind] for column in spec.columns]
+        styles: list[Any] = []  # each column's style, set once and copied (see forms)
         for r, row in enumerate(rows, start=2):
             for offset, value in enumerate(row):
                 cell = ws.cell(row=r, column=col0 + offset)
                 write_text(cell, _plain(value))
-                cell.number_format = formats[offset]
+                if r == 2:
+                    cell.number_format = formats[offset]
+                    styles.append(cell._style)
+                else:
+                    cell._style = copy(styles[offset])
         last_row = max(len(rows) + 1, 2)  # an Excel table needs one body row, even empty
         first = get_column_letter(col0)
         last = get_column_letter(col0 + len(spec.columns) - 1)
