@@ -17,8 +17,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
-
+from common import raw_read
 from zdxm_xl.fill import fill_template
 from zdxm_xl.forms import make_templates
 from zdxm_xl.ledger import merge_files
@@ -47,15 +46,6 @@ def build(folder: Path, units: int, per_unit: int) -> tuple[Path, list[Path]]:
     returns = [fill_template(t, folder / "收件" / t.name, seed=i).path
                for i, t in enumerate(templates)]
     return path, returns
-
-
-def raw_read(files: list[Path]) -> float:
-    start = time.perf_counter()
-    for path in files:
-        book = CalamineWorkbook.from_path(str(path))
-        for name in book.sheet_names:
-            book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    return time.perf_counter() - start
 
 
 def main() -> None:

@@ -16,8 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
-
+from common import raw_read
 from zdxm_xl.fill import fill_template
 from zdxm_xl.forms import make_templates
 from zdxm_xl.master import create_master, load_master
@@ -35,15 +34,6 @@ def prepare(folder: Path, count: int) -> tuple[Path, list[Path]]:
         files.append(fill_template(template, folder / "收件" / f"{number:04d}.xlsx",
                                    seed=number).path)
     return master_path, files
-
-
-def raw_read(files: list[Path]) -> float:
-    start = time.perf_counter()
-    for path in files:
-        book = CalamineWorkbook.from_path(str(path))
-        for name in book.sheet_names:
-            book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    return time.perf_counter() - start
 
 
 def validate(master_path: Path, files: list[Path]) -> tuple[float, int]:

@@ -49,12 +49,11 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import UsageError
 from .forms import reports_in
-from .gateway import write_text
+from .gateway import print_ready, write_text
 from .ledger import submission_status
 from .master import FileStore, Master, MasterStore, as_store
 from .models import LedgerEntry
@@ -461,17 +460,6 @@ def _write_notes(ws: Worksheet, row: int, last_column: int) -> None:
 
 
 def _print_setup(ws: Worksheet, notes_row: int, last_column: int) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    if ws.sheet_properties.pageSetUpPr is None:
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{_HEADER_ROW}:{_HEADER_ROW}"
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     last_row = notes_row + len(_NOTES) - 1
-    ws.print_area = f"A1:{get_column_letter(last_column)}{last_row}"
+    print_ready(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{_HEADER_ROW}:{_HEADER_ROW}",
+                area=f"A1:{get_column_letter(last_column)}{last_row}")

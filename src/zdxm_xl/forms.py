@@ -29,7 +29,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import UsageError
-from .gateway import NUMBER_FORMATS, write_text
+from .gateway import NUMBER_FORMATS, print_ready, write_text
 from .master import Master, MasterStore, as_store
 from .models import LedgerEntry, Project, Unit
 from .registry import (
@@ -291,8 +291,8 @@ def _write_guide(ws: Worksheet, master: Master, unit: Unit, period: str,
         ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 90
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    # The guide fits one A4 page wide (it was split across pages before).
+    print_ready(ws, paper=ws.PAPERSIZE_A4, title_rows="1:1", landscape=False)
     ws.protection.sheet = True
 
 
@@ -360,13 +360,7 @@ def _write_return(ws: Worksheet, spec: SheetSpec, master: Master, unit: Unit, pe
     last_row = FIRST_DATA_ROW + len(projects) - 1
     _add_input_validations(ws, spec, last_row)
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=3)
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
+    print_ready(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
     protection = ws.protection
     protection.sheet = True
     # Units may still resize columns and rows and use filters; they may not change the plan.

@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
@@ -32,7 +33,8 @@ from .errors import MasterError
 from .registry import Column, Kind, SheetSpec
 from .storage import atomic_write, backup, refuse_if_open_elsewhere
 
-__all__ = ["TableData", "Gateway", "FileGateway", "Layout", "NUMBER_FORMATS", "write_text"]
+__all__ = ["TableData", "Gateway", "FileGateway", "Layout", "NUMBER_FORMATS", "write_text",
+           "table_from_grid", "print_ready"]
 
 Cell = Any
 
@@ -82,6 +84,41 @@ class Gateway(Protocol):
                     layout: Layout = Layout()) -> None: ...
 
 
+def table_from_grid(values: Sequence[Sequence[Cell]], first_column: int = 1) -> TableData:
+    """A sheet's values from A1 → the table whose header starts at ``first_column`` of row 1;
+    the table ends at the first empty header cell, and trailing empty rows are dropped."""
+    if not values:
+        return TableData([], [])
+    start = first_column - 1
+    header = list(values[0][start:])
+    width = next((i for i, v in enumerate(header) if v in ("", None)), len(header))
+    header = header[:width]
+    rows = [list(row[start:start + width]) for row in values[1:]]
+    while rows and all(v in ("", None) for v in rows[-1]):
+        rows.pop()
+    return TableData(header, rows)
+
+
+def print_ready(ws: Worksheet, *, paper: int, title_rows: str, area: str | None = None,
+                landscape: bool = True) -> None:
+    """Page setup shared by every printable sheet we write: fit to one page wide, header
+    rows repeated, centred, narrow margins, "第 N 页，共 M 页" in the footer."""
+    ws.page_setup.paperSize = paper
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = title_rows
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    if area is not None:
+        ws.print_area = area
+
+
 def write_text(cell: Any, value: Cell) -> None:
     """Put a value in an openpyxl cell; text is always text, never a formula.
 
@@ -129,17 +166,8 @@ class FileGateway:
         reader = self._open_reader()
         if sheet not in reader.sheet_names:
             raise MasterError(f"台账“{self.path.name}”中没有工作表“{sheet}”。")
-        values = reader.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        if not values:
-            return TableData([], [])
-        start = first_column - 1
-        header = list(values[0][start:])
-        width = next((i for i, v in enumerate(header) if v in ("", None)), len(header))
-        header = header[:width]
-        rows = [list(row[start:start + width]) for row in values[1:]]
-        while rows and all(v in ("", None) for v in rows[-1]):
-            rows.pop()
-        return TableData(header, rows)
+        return table_from_grid(reader.get_sheet_by_name(sheet).to_python(skip_empty_area=False),
+                               first_column)
 
     # ---- writing ----------------------------------------------------------------------
     def _open_writer(self) -> openpyxl.Workbook:

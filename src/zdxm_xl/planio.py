@@ -26,13 +26,12 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 from python_calamine import CalamineWorkbook
 
 from .errors import InputRejected, UsageError
-from .gateway import NUMBER_FORMATS, write_text
+from .gateway import NUMBER_FORMATS, print_ready, write_text
 from .master import FileStore, Master, MasterStore, as_store
 from .models import Change, Project
 from .money import (
@@ -1032,16 +1031,5 @@ def _write_project(ws: Worksheet, row: int, columns: tuple[_ExportColumn, ...], 
 
 
 def _print_setup(ws: Worksheet, last_row: int) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    if ws.sheet_properties.pageSetUpPr is None:
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{_HEADER_TOP}:{_HEADER_TOP + 1}"
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    ws.print_area = f"A1:{get_column_letter(ws.max_column)}{max(last_row, _HEADER_TOP + 2)}"
+    print_ready(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{_HEADER_TOP}:{_HEADER_TOP + 1}",
+                area=f"A1:{get_column_letter(ws.max_column)}{max(last_row, _HEADER_TOP + 2)}")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MasterBusyError, MasterError
-from .gateway import NUMBER_FORMATS, Layout, TableData
+from .gateway import NUMBER_FORMATS, Layout, TableData, table_from_grid
 from .master import Master, read_master, write_master
 from .registry import SUMMARY, SUMMARY_SHEET, SheetSpec
 
@@ -96,17 +96,7 @@ class XlwingsGateway:
         empty header cell, and the rows under it up to the last non-blank one."""
         if sheet not in self.sheet_names():
             raise MasterError(f"台账“{self.book.name}”中没有工作表“{sheet}”。")
-        values = self._sheet_values(sheet)
-        if not values:
-            return TableData([], [])
-        start = first_column - 1
-        header = list(values[0][start:])
-        width = next((i for i, v in enumerate(header) if v in ("", None)), len(header))
-        header = header[:width]
-        rows = [list(row[start:start + width]) for row in values[1:]]
-        while rows and all(v in ("", None) for v in rows[-1]):
-            rows.pop()
-        return TableData(header, rows)
+        return table_from_grid(self._sheet_values(sheet), first_column)
 
     # ---- writing ----------------------------------------------------------------------
     def _sheet(self, name: str) -> Any:
