@@ -27,3 +27,11 @@ def test_every_command_has_help_and_is_documented() -> None:
         description = text.split("\n\n")[1].strip() if "\n\n" in text else ""
         assert description, f"zdxm {' '.join(path)} 没有说明"
         assert f"## {' '.join(['zdxm', *path])}\n" in reference
+
+
+def test_the_public_api_is_listed_and_resolves() -> None:
+    import zdxm_xl
+
+    for name in zdxm_xl.__all__:
+        assert getattr(zdxm_xl, name) is not None, name
+    assert callable(zdxm_xl.merge_files) and callable(zdxm_xl.make_bulletin)

@@ -18,6 +18,31 @@ from .models import Change, LedgerEntry, Project, Settings, Submission, Unit
 
 __version__ = "0.1.0"
 
+# The operations, one core function each (what `zdxm` and the ribbon call). They are
+# imported on first use, so that `zdxm --help` does not load matplotlib or docx.
+_OPERATIONS = {
+    "summarize": "summary", "refresh_summary": "summary",
+    "import_plan": "planio", "export_plan": "planio",
+    "exit_project": "plan", "promote_project": "plan", "edit_project": "plan",
+    "plan_history": "plan",
+    "make_templates": "forms", "fill_template": "fill",
+    "check_file": "checking", "validate_files": "validate",
+    "merge_files": "ledger", "submission_status": "ledger",
+    "compute_progress": "progress", "make_bulletin": "bulletin",
+    "assess": "assess",
+    "send_templates": "mail", "fetch_returns": "mail",
+    "run_demo": "demo",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _OPERATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zdxm_xl' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{module}"), name)
+
 __all__ = [
     "__version__",
     "ZdxmError",
@@ -36,4 +61,5 @@ __all__ = [
     "LedgerEntry",
     "Submission",
     "Change",
+    *_OPERATIONS,
 ]
