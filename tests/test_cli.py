@@ -91,3 +91,10 @@ def test_help_is_chinese() -> None:
     assert result.code == 0
     assert "用法：" in result.stdout and "命令：" in result.stdout
     assert "Show this message" not in result.stdout
+
+
+def test_version() -> None:
+    from zdxm_xl import __version__
+
+    result = run_zdxm("--version")
+    assert result.code == 0 and result.stdout.strip() == f"zdxm-xl {__version__}"

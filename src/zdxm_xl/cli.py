@@ -50,16 +50,20 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"zdxm-xl {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示程序内部的详细信息（供技术人员排查）")]
     = False,
-    version: Annotated[bool, typer.Option("--version", help="显示版本号")] = False,
+    version: Annotated[bool, typer.Option("--version", help="显示版本号", is_eager=True,
+                                          callback=_show_version)] = False,
 ) -> None:
     """重大项目 Excel 助手（zdxm-xl）。"""
-    if version:
-        out.print(f"zdxm-xl {__version__}")
-        raise typer.Exit()
 
 
 @app.command("init")
@@ -729,6 +733,7 @@ def demo_command(
 _CLICK_MESSAGES = (
     ("Missing argument", "缺少参数"),
     ("Missing option", "缺少选项"),
+    ("Missing command", "缺少命令"),
     ("No such option", "没有这个选项"),
     ("No such command", "没有这个命令"),
     ("Invalid value for", "取值无效："),
