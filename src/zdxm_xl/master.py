@@ -258,7 +258,7 @@ def write_master(master: Master, gateway: Gateway) -> None:
     """Write every table of ``master`` through ``gateway``, one bulk write per table.
 
     A file (``FileGateway``) also gets its layout — sheet order, the 县区 list name, the 汇总
-    placeholder and the very hidden 系统 sheet; a book open in Excel already has them.
+    table and the very hidden 系统 sheet; a book open in Excel already has them.
     """
     file = gateway if isinstance(gateway, FileGateway) else None
     _write_settings(master, gateway, file)
