@@ -89,3 +89,9 @@ def test_the_demo_is_deterministic_and_never_overwrites(demo, tmp_path: Path) ->
     folder, _ = demo
     again = run_zdxm("demo", folder)
     assert again.code == 2 and "已存在且不为空" in again.stderr
+
+
+def test_receipts_are_dated_in_the_story_not_today(demo) -> None:
+    folder, _ = demo
+    receipt = next((folder / "输出" / "校验结果" / "2022-03").glob("*_回执.txt"))
+    assert receipt.read_text(encoding="utf-8").rstrip().endswith("2022年4月6日")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,10 @@ def check_period(period: str | None) -> str | None:
 
 
 def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Path],
-                   period: str | None = None, annotate_dir: Path | None = None) -> ValidationRun:
-    """Check every file; with ``annotate_dir``, write an annotated copy and a 回执 for each."""
+                   period: str | None = None, annotate_dir: Path | None = None,
+                   today: date | None = None) -> ValidationRun:
+    """Check every file; with ``annotate_dir``, write an annotated copy and a 回执 for each
+    (dated ``today``, default the real today)."""
     period = check_period(period)
     book = master if isinstance(master, Master) else as_store(master).load()
     paths = collect_files(files)
@@ -72,5 +75,5 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
         report = check_file(book, path, period, context)
         run.reports.append(report)
         if annotate_dir is not None:
-            run.annotated.append(annotate(report, annotate_dir, book.settings.publisher))
+            run.annotated.append(annotate(report, annotate_dir, book.settings.publisher, today))
     return run
