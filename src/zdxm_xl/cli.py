@@ -171,6 +171,11 @@ def plan_export_command(
 
 
 PeriodOpt = Annotated[str, typer.Option("--period", help="报告期，如 2022-03", metavar="年-月")]
+# validate and merge take the same returned files, and the same optional period.
+ReturnsArg = Annotated[list[Path], typer.Argument(help="报送文件，或存放报送文件的文件夹",
+                                                  metavar="文件...")]
+AcceptPeriodOpt = Annotated[str | None, typer.Option(
+    "--period", help="只接受这个报告期的模板，如 2022-03", metavar="年-月")]
 
 
 @app.command("templates")
@@ -195,10 +200,8 @@ def templates_command(
 @app.command("validate")
 def validate_command(
     master: MasterArg,
-    files: Annotated[list[Path], typer.Argument(help="报送文件，或存放报送文件的文件夹",
-                                                metavar="文件...")],
-    period: Annotated[str | None, typer.Option("--period", help="只接受这个报告期的模板，如 2022-03",
-                                               metavar="年-月")] = None,
+    files: ReturnsArg,
+    period: AcceptPeriodOpt = None,
     annotate_dir: Annotated[Path | None, typer.Option(
         "--annotate", help="在此文件夹写出批注副本（…_校验结果.xlsx）和回执（…_回执.txt）",
         metavar="文件夹")] = None,
@@ -235,10 +238,8 @@ def validate_command(
 @app.command("merge")
 def merge_command(
     master: MasterArg,
-    files: Annotated[list[Path], typer.Argument(help="报送文件，或存放报送文件的文件夹",
-                                                metavar="文件...")],
-    period: Annotated[str | None, typer.Option("--period", help="只接受这个报告期的模板，如 2022-03",
-                                               metavar="年-月")] = None,
+    files: ReturnsArg,
+    period: AcceptPeriodOpt = None,
     received: Annotated[str | None, typer.Option(
         "--received", help="文件的接收日期（判断是否按时），默认为现在", metavar="年-月-日")] = None,
     as_json: JsonOpt = False,
