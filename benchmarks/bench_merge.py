@@ -18,12 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from common import raw_read
-from zdxm_xl.fill import fill_template
+from zdxm_xl.books.masterio import create_master, new_master
+from zdxm_xl.core.models import Project, Unit
+from zdxm_xl.core.registry import IMPLEMENTATION_STAGES, SECTORS
+from zdxm_xl.demo.fill import fill_template
 from zdxm_xl.forms import make_templates
-from zdxm_xl.ledger import merge_files
-from zdxm_xl.master import create_master, new_master
-from zdxm_xl.models import Project, Unit
-from zdxm_xl.registry import IMPLEMENTATION_STAGES, SECTORS
+from zdxm_xl.merge import merge_files
 
 
 def build(folder: Path, units: int, per_unit: int) -> tuple[Path, list[Path]]:

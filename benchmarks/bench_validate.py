@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 from common import raw_read
-from zdxm_xl.fill import fill_template
+from zdxm_xl.books.masterio import create_master, load_master
+from zdxm_xl.demo.fill import fill_template
+from zdxm_xl.demo.sample import build_sample
 from zdxm_xl.forms import make_templates
-from zdxm_xl.master import create_master, load_master
-from zdxm_xl.sample import build_sample
 from zdxm_xl.validate import validate_files
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from zdxm_xl.cli import main
-from zdxm_xl.master import Master, create_master, new_master
-from zdxm_xl.models import Project, Unit
+from zdxm_xl.books.masterio import Master, create_master, new_master
+from zdxm_xl.core.models import Project, Unit
+from zdxm_xl.frontends.cli import main
 
 
 @dataclass

@@ -29,16 +29,14 @@ from hypothesis import strategies as st
 from conftest import run_zdxm, small_master
 from test_checking import UNIT, build_master
 from xlremote import actions, apply_actions, book_payload, written_tables
-from zdxm_xl import addin
-from zdxm_xl.addin import BUTTONS, CALLBACK, GROUPS, NO_WORKBOOK_MESSAGE, TITLE, dispatch, ribbon_problems
-from zdxm_xl.errors import MasterBusyError
-from zdxm_xl.fill import fill_template
+from zdxm_xl.books.livebook import BookStore, excel_cell
+from zdxm_xl.books.masterio import create_master, load_master, new_master, save_master
+from zdxm_xl.core.errors import MasterBusyError
+from zdxm_xl.core.registry import LEDGER, SUBMISSIONS, SUMMARY, UNITS
+from zdxm_xl.demo.fill import fill_template
 from zdxm_xl.forms import make_templates, template_name
-from zdxm_xl.ledger import merge_files
-from zdxm_xl.master import create_master, load_master, new_master, save_master
-from zdxm_xl.registry import LEDGER, SUBMISSIONS, SUMMARY, UNITS
-from zdxm_xl.vbaproject import CLASS_BASE, ModuleKind, compress, parse_module
-from zdxm_xl.xlam import (
+from zdxm_xl.frontends.addin import handlers as addin
+from zdxm_xl.frontends.addin.build import (
     ADDIN_CONTENT_TYPE,
     PROJECT_NAME,
     UI_RELATIONSHIP,
@@ -49,7 +47,17 @@ from zdxm_xl.xlam import (
     source_dir,
     xlwings_dir,
 )
-from zdxm_xl.xlbook import BookStore, excel_cell
+from zdxm_xl.frontends.addin.handlers import (
+    BUTTONS,
+    CALLBACK,
+    GROUPS,
+    NO_WORKBOOK_MESSAGE,
+    TITLE,
+    dispatch,
+    ribbon_problems,
+)
+from zdxm_xl.frontends.addin.vba import CLASS_BASE, ModuleKind, compress, parse_module
+from zdxm_xl.merge import merge_files
 
 with warnings.catch_warnings():  # oletools calls pyparsing names that now warn on import
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -259,7 +267,8 @@ def test_the_callback_module_is_ascii_and_its_message_is_the_pythons() -> None:
     assert 'Attribute VB_Name = "ZdxmRibbon"' in text
     assert "Public Sub OnButton(control As IRibbonControl)" in text
     assert CALLBACK == "ZdxmRibbon.OnButton"
-    assert """RunPython "import zdxm_xl.addin as a; a.dispatch('" & control.Id & "')\"""" in text
+    assert ("""RunPython "import zdxm_xl.frontends.addin.handlers as a; """
+            """a.dispatch('" & control.Id & "')\"""") in text
     encoded = re.findall(r'U\(("[0-9A-F ]+"(?:\s*&\s*_\s*"[0-9A-F ]+")*)\)', text)
     decoded = ["".join(chr(int(code, 16)) for part in re.findall(r'"([0-9A-F ]+)"', group)
                        for code in part.split()) for group in encoded]
@@ -270,7 +279,8 @@ def test_the_callback_module_is_ascii_and_its_message_is_the_pythons() -> None:
 
 def test_the_committed_ribbon_is_generated_from_the_button_table() -> None:
     committed = (ROOT / "workbook" / "customUI14.xml").read_text(encoding="utf-8")
-    assert committed == addin.ribbon_xml(), "运行 python -m zdxm_xl.xlam ribbon 更新 customUI14.xml"
+    assert committed == addin.ribbon_xml(), \
+        "运行 python -m zdxm_xl.frontends.addin.build ribbon 更新 customUI14.xml"
 
 
 def test_ribbon_lint() -> None:
@@ -346,13 +356,13 @@ def test_install_on_windows_puts_the_addin_in_xlstart_and_configures_python(tmp_
 
 def test_only_the_addin_module_imports_xlwings() -> None:
     importers = []
-    for path in sorted(SRC.glob("*.py")):
+    for path in sorted(SRC.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             if any(n == "xlwings" or n.startswith("xlwings.") for n in names):
-                importers.append(path.name)
-    assert set(importers) == {"addin.py"}
+                importers.append(path.relative_to(SRC).as_posix())
+    assert set(importers) == {"frontends/addin/handlers.py"}
 
 
 def test_every_module_imports_without_xlwings() -> None:
@@ -364,9 +374,10 @@ def test_every_module_imports_without_xlwings() -> None:
         "            raise ImportError('xlwings is blocked')\n"
         "sys.meta_path.insert(0, Block())\n"
         "import zdxm_xl\n"
-        "names = [m.name for m in pkgutil.iter_modules(zdxm_xl.__path__) if m.name != '__main__']\n"
+        "names = [m.name for m in pkgutil.walk_packages(zdxm_xl.__path__, 'zdxm_xl.')\n"
+        "         if not m.name.endswith('__main__')]\n"
         "for name in names:\n"
-        "    importlib.import_module('zdxm_xl.' + name)\n"
+        "    importlib.import_module(name)\n"
         "assert 'xlwings' not in sys.modules\n"
         "print(len(names))\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

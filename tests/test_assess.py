@@ -13,9 +13,9 @@ import pytest
 
 from conftest import project, run_zdxm
 from zdxm_xl.assess import assess
-from zdxm_xl.errors import UsageError
-from zdxm_xl.master import create_master, load_master, new_master, save_master
-from zdxm_xl.models import LedgerEntry, Submission, Unit
+from zdxm_xl.books.masterio import create_master, load_master, new_master, save_master
+from zdxm_xl.core.errors import UsageError
+from zdxm_xl.core.models import LedgerEntry, Submission, Unit
 from zdxm_xl.plan import promote_project
 
 A, B, C, D_, E, F = ("市交通运输局", "市住房城乡建设局", "市教育局", "市水利局", "市林业局", "市水务局")
@@ -220,7 +220,7 @@ def test_weights_that_cannot_score(master: Path) -> None:
 
 def test_the_method_is_documented_in_chinese() -> None:
     from zdxm_xl.assess import INDICATORS
-    from zdxm_xl.registry import SETTINGS
+    from zdxm_xl.core.registry import SETTINGS
 
     page = (Path(__file__).resolve().parents[1] / "docs" / "考核办法.md").read_text(encoding="utf-8")
     headers = {c.field: c.header for c in SETTINGS}

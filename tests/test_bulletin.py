@@ -17,17 +17,17 @@ import openpyxl
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from tools.build_templates import EXCEL_TEMPLATE, WORD_TEMPLATE, build_all, template_parts
 
 from conftest import run_zdxm
+from zdxm_xl.books.masterio import Master, load_master
 from zdxm_xl.bulletin import excel_name, make_bulletin, template_fields, to_pdf, word_name
-from zdxm_xl.fill import fill_template
+from zdxm_xl.demo.fill import fill_template
+from zdxm_xl.demo.sample import build_sample
 from zdxm_xl.forms import make_templates
-from zdxm_xl.ledger import merge_files
-from zdxm_xl.master import Master, load_master
-from zdxm_xl.progress import Progress, compute_progress
-from zdxm_xl.sample import build_sample
-from zdxm_xl.templatebuild import EXCEL_TEMPLATE, WORD_TEMPLATE, build_all, template_parts
-from zdxm_xl.xltemplate import _Shift, fill_workbook, shift_formula
+from zdxm_xl.merge import merge_files
+from zdxm_xl.reports.progress import Progress, compute_progress
+from zdxm_xl.reports.xltemplate import _Shift, fill_workbook, shift_formula
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIOD = "2022-01"  # January: the benchmark is 8.3 %, few projects lag by more than 10 points
@@ -293,7 +293,7 @@ def test_a_custom_template_with_an_odd_city_name(master_path: Path, tmp_path: Pa
     """Without autoescape docxtpl would write a bare & into the XML and Word refuses it."""
     master = load_master(master_path)
     master.settings.city = "柳州&<市>"
-    from zdxm_xl.master import save_master
+    from zdxm_xl.books.masterio import save_master
 
     save_master(master, master_path)
     template = tmp_path / "我的简报.docx"
@@ -327,7 +327,7 @@ def test_committed_templates_are_what_the_builder_makes(tmp_path: Path) -> None:
         built = template_parts(tmp_path / name)
         assert committed.keys() == built.keys(), name
         changed = [part for part in built if committed[part] != built[part]]
-        assert not changed, f"运行 python -m zdxm_xl.templatebuild templates 更新 {name}：{changed}"
+        assert not changed, f"运行 python tools/build_templates.py templates 更新 {name}：{changed}"
 
 
 def test_the_installed_package_finds_its_templates() -> None:

@@ -13,13 +13,13 @@ import openpyxl
 import pytest
 
 from conftest import project, run_zdxm
-from zdxm_xl.checking import check_file
-from zdxm_xl.fill import MISTAKES, fill_template
-from zdxm_xl.findings import RULES
+from zdxm_xl.books.gateway import write_text
+from zdxm_xl.books.masterio import create_master, load_master, new_master
+from zdxm_xl.checks.returns import check_file
+from zdxm_xl.core.findings import RULES
+from zdxm_xl.core.models import LedgerEntry, Unit
+from zdxm_xl.demo.fill import MISTAKES, fill_template
 from zdxm_xl.forms import HEADER_ROW, IDENTITY_SHEET, make_templates, template_name
-from zdxm_xl.gateway import write_text
-from zdxm_xl.master import create_master, load_master, new_master
-from zdxm_xl.models import LedgerEntry, Unit
 from zdxm_xl.validate import validate_files
 
 UNIT = "市交通运输局"
@@ -181,7 +181,7 @@ def test_a_deleted_sheet_and_a_renamed_header(setup, tmp_path: Path) -> None:
 
 
 def test_every_declared_rule_has_a_test_here_or_in_vetting() -> None:
-    import zdxm_xl.checking  # noqa: F401 - declares the rules
+    import zdxm_xl.checks.returns  # noqa: F401 - declares the rules
 
     source = Path(__file__).read_text(encoding="utf-8")
     vetting = (Path(__file__).parent / "test_vetting.py").read_text(encoding="utf-8")

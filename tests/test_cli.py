@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from conftest import run_zdxm
-from zdxm_xl.master import load_master
+from zdxm_xl.books.masterio import load_master
 from zdxm_xl.summary import summarize
 
 

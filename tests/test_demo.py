@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 
 from conftest import run_zdxm
-from zdxm_xl.ledger import submission_status
-from zdxm_xl.master import load_master
-from zdxm_xl.money import to_yi
-from zdxm_xl.progress import compute_progress
+from zdxm_xl.books.masterio import load_master
+from zdxm_xl.core.money import to_yi
+from zdxm_xl.merge import submission_status
+from zdxm_xl.reports.progress import compute_progress
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from zdxm_xl.docgen import PAGES, commands
+from tools.docgen import PAGES, commands
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -14,11 +13,11 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_generated_page_is_up_to_date(name: str) -> None:
     committed = (DOCS / name).read_text(encoding="utf-8")
-    assert committed == PAGES[name](), f"运行 python -m zdxm_xl.docgen 更新 docs/{name}"
+    assert committed == PAGES[name](), f"运行 python tools/docgen.py 更新 docs/{name}"
 
 
 def test_every_command_has_help_and_is_documented() -> None:
-    from zdxm_xl.cli import help_text
+    from zdxm_xl.frontends.cli import help_text
 
     reference = (DOCS / "cli.md").read_text(encoding="utf-8")
     for path in commands():

@@ -13,10 +13,10 @@ import openpyxl
 import pytest
 
 from conftest import run_zdxm
+from zdxm_xl.books.masterio import load_master, save_master
+from zdxm_xl.core.money import from_cell
+from zdxm_xl.core.registry import FORM_IMPLEMENTATION, FORM_PREPARATORY
 from zdxm_xl.forms import HEADER_ROW, IDENTITY_SHEET, Identity, make_templates, template_name
-from zdxm_xl.master import load_master, save_master
-from zdxm_xl.money import from_cell
-from zdxm_xl.registry import FORM_IMPLEMENTATION, FORM_PREPARATORY
 
 
 def identity_of(path: Path) -> Identity:

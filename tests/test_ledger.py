@@ -18,12 +18,12 @@ import pytest
 
 from conftest import run_zdxm
 from test_checking import SHEET, UNIT, build_master, edit
-from zdxm_xl.errors import MasterBusyError
-from zdxm_xl.fill import fill_template
+from zdxm_xl.books.masterio import load_master
+from zdxm_xl.books.safety import MasterLock
+from zdxm_xl.core.errors import MasterBusyError
+from zdxm_xl.demo.fill import fill_template
 from zdxm_xl.forms import HEADER_ROW, make_templates, template_name
-from zdxm_xl.ledger import merge_files, submission_status
-from zdxm_xl.master import load_master
-from zdxm_xl.storage import MasterLock
+from zdxm_xl.merge import merge_files, submission_status
 
 
 @pytest.fixture
@@ -182,7 +182,7 @@ def test_three_months_in_turn(tmp_path: Path) -> None:
     master = build_master(tmp_path / "台账.xlsx")
     book = load_master(master)
     book.ledger = []  # start the year afresh
-    from zdxm_xl.master import save_master
+    from zdxm_xl.books.masterio import save_master
 
     save_master(book)
     for month in ("2022-01", "2022-02", "2022-03"):
@@ -229,7 +229,7 @@ def test_status_lists_missing_late_and_rejected(office, tmp_path: Path) -> None:
 
 
 def test_backups_keep_the_newest_thirty(office, tmp_path: Path) -> None:
-    from zdxm_xl.storage import backup
+    from zdxm_xl.books.safety import backup
 
     master, _ = office
     for second in range(35):

@@ -40,15 +40,15 @@ import pytest
 
 from conftest import project, run_zdxm
 from test_checking import UNIT, build_master
-from zdxm_xl import mailparts
-from zdxm_xl.checking import check_file
-from zdxm_xl.fill import fill_template
+from zdxm_xl.books.masterio import FileStore, load_master, save_master
+from zdxm_xl.checks.returns import check_file
+from zdxm_xl.core.models import Unit
+from zdxm_xl.demo.fill import fill_template
 from zdxm_xl.forms import make_templates, template_name
-from zdxm_xl.mail import fetch_returns, journal_path, send_templates
-from zdxm_xl.mailnet import KEYRING_SERVICE, PASSWORD_ENV, mailbox_name, parse_internaldate
-from zdxm_xl.mailparts import read_message, safe_file_name, unpack_zip, workbook_candidates
-from zdxm_xl.master import FileStore, load_master, save_master
-from zdxm_xl.models import Unit
+from zdxm_xl.mail import messages as mailparts
+from zdxm_xl.mail.messages import read_message, safe_file_name, unpack_zip, workbook_candidates
+from zdxm_xl.mail.servers import KEYRING_SERVICE, PASSWORD_ENV, mailbox_name, parse_internaldate
+from zdxm_xl.mail.service import fetch_returns, journal_path, send_templates
 
 DOVECOT = shutil.which("dovecot") or next(
     (p for p in ("/usr/sbin/dovecot", "/usr/local/sbin/dovecot") if os.access(p, os.X_OK)), None)

@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 
 from conftest import small_master
-from zdxm_xl.errors import MasterBusyError, MasterError
-from zdxm_xl.master import create_master, load_master, save_master
-from zdxm_xl.registry import IMPLEMENTATION, LEDGER, MASTER_TABLES, PREPARATORY
+from zdxm_xl.books.masterio import create_master, load_master, save_master
+from zdxm_xl.core.errors import MasterBusyError, MasterError
+from zdxm_xl.core.registry import IMPLEMENTATION, LEDGER, MASTER_TABLES, PREPARATORY
 
 
 def test_defusedxml_guards_openpyxl_against_xml_bombs() -> None:

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from zdxm_xl.models import Project
-from zdxm_xl.money import AmountError, format_amount, from_cell, parse_amount, to_yi, yi_to_wan
+from zdxm_xl.core.models import Project
+from zdxm_xl.core.money import AmountError, format_amount, from_cell, parse_amount, to_yi, yi_to_wan
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ import pytest
 from conftest import project, run_zdxm, small_master
 from test_forms import identity_of
 from test_planio import SINGLE_HEADER, plan_sheet, write_book
-from zdxm_xl.errors import ChangeRefused, UsageError
+from zdxm_xl.books.masterio import create_master, load_master
+from zdxm_xl.core.errors import ChangeRefused, UsageError
+from zdxm_xl.core.models import LedgerEntry
 from zdxm_xl.forms import make_templates, template_name
-from zdxm_xl.master import create_master, load_master
-from zdxm_xl.models import LedgerEntry
 from zdxm_xl.plan import edit_project, exit_project, initial_plan, plan_history, promote_project
 from zdxm_xl.summary import summarize
 

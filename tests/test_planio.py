@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from zdxm_xl.errors import InputRejected, UsageError
-from zdxm_xl.master import create_master, load_master, new_master, save_master
-from zdxm_xl.models import Project
+from zdxm_xl.books.masterio import create_master, load_master, new_master, save_master
+from zdxm_xl.core.errors import InputRejected, UsageError
+from zdxm_xl.core.models import Project
 from zdxm_xl.planio import export_plan, import_plan
 from zdxm_xl.summary import summarize
 

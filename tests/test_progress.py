@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from conftest import project
-from zdxm_xl.errors import MasterError, UsageError
-from zdxm_xl.master import Master, new_master
-from zdxm_xl.models import LedgerEntry, Submission, Unit
-from zdxm_xl.progress import (
+from zdxm_xl.books.masterio import Master, new_master
+from zdxm_xl.core.errors import MasterError, UsageError
+from zdxm_xl.core.models import LedgerEntry, Submission, Unit
+from zdxm_xl.reports.progress import (
     benchmark_percent,
     compute_progress,
     field_reference,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from zdxm_xl.master import Master, create_master, load_master
-from zdxm_xl.money import to_yi
-from zdxm_xl.sample import allocate, build_sample, solve_sums
+from zdxm_xl.books.masterio import Master, create_master, load_master
+from zdxm_xl.core.money import to_yi
+from zdxm_xl.demo.sample import allocate, build_sample, solve_sums
 from zdxm_xl.summary import summarize
 
 # The seed's 工作任务 section as printed (柳政办〔2022〕5号): 阶段 (None: 实施项目), 行业

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zdxm_xl.values import (
+from zdxm_xl.core.cells import (
     EXCEL_EPOCH,
     format_date,
     parse_date,

@@ -17,8 +17,8 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from zdxm_xl.findings import RULES, Finding, Severity
-from zdxm_xl.vetting import Vetted, safe_read_sheets, vet_workbook
+from zdxm_xl.checks.vetting import Vetted, safe_read_sheets, vet_workbook
+from zdxm_xl.core.findings import RULES, Finding, Severity
 
 FAST = 5.0  # seconds any single vetting may take
 

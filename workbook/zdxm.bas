@@ -16,7 +16,7 @@ Public Sub OnButton(control As IRibbonControl)
                vbExclamation, U("91CD 5927 9879 76EE")
         Exit Sub
     End If
-    RunPython "import zdxm_xl.addin as a; a.dispatch('" & control.Id & "')"
+    RunPython "import zdxm_xl.frontends.addin.handlers as a; a.dispatch('" & control.Id & "')"
 End Sub
 
 ' Text from space-separated hexadecimal Unicode code points.

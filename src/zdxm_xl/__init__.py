@@ -5,7 +5,8 @@ The public API is the core: every operation is one function taking paths, tables
 settings and returning a result object; the command line and the add-in only call them.
 """
 
-from .errors import (
+from .books.masterio import Master, create_master, load_master, save_master
+from .core.errors import (
     ChangeRefused,
     InputRejected,
     MasterBusyError,
@@ -13,8 +14,7 @@ from .errors import (
     UsageError,
     ZdxmError,
 )
-from .master import Master, create_master, load_master, save_master
-from .models import Change, LedgerEntry, Project, Settings, Submission, Unit
+from .core.models import Change, LedgerEntry, Project, Settings, Submission, Unit
 
 __version__ = "0.1.0"
 
@@ -25,13 +25,13 @@ _OPERATIONS = {
     "import_plan": "planio", "export_plan": "planio",
     "exit_project": "plan", "promote_project": "plan", "edit_project": "plan",
     "plan_history": "plan",
-    "make_templates": "forms", "fill_template": "fill",
-    "check_file": "checking", "validate_files": "validate",
-    "merge_files": "ledger", "submission_status": "ledger",
-    "compute_progress": "progress", "make_bulletin": "bulletin",
+    "make_templates": "forms", "fill_template": "demo.fill",
+    "check_file": "checks.returns", "validate_files": "validate",
+    "merge_files": "merge", "submission_status": "merge",
+    "compute_progress": "reports.progress", "make_bulletin": "bulletin",
     "assess": "assess",
-    "send_templates": "mail", "fetch_returns": "mail",
-    "run_demo": "demo",
+    "send_templates": "mail.service", "fetch_returns": "mail.service",
+    "run_demo": "demo.run",
 }
 
 

@@ -51,17 +51,17 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .errors import UsageError
+from .books.gateway import print_ready, write_text
+from .books.masterio import FileStore, Master, MasterStore, as_store
+from .books.safety import atomic_write, refuse_if_open_elsewhere
+from .core.cells import format_date, format_period, parse_period, period_end, period_month
+from .core.errors import UsageError
+from .core.models import LedgerEntry
+from .core.money import format_amount, round_half_up
+from .core.registry import IMPLEMENTATION_STAGES
 from .forms import reports_in
-from .gateway import print_ready, write_text
-from .ledger import submission_status
-from .master import FileStore, Master, MasterStore, as_store
-from .models import LedgerEntry
-from .money import format_amount, round_half_up
+from .merge import submission_status
 from .plan import promotion_dates
-from .registry import IMPLEMENTATION_STAGES
-from .storage import atomic_write, refuse_if_open_elsewhere
-from .values import format_date, format_period, parse_period, period_end, period_month
 
 __all__ = ["INDICATORS", "Ratio", "UnitAssessment", "Assessment", "assess", "ASSESSMENT_SHEET"]
 

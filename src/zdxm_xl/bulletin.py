@@ -27,17 +27,17 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .master import MasterStore, as_store
-from .progress import (
+from .books.masterio import MasterStore, as_store
+from .books.safety import atomic_write
+from .core.cells import parse_period
+from .core.errors import UsageError
+from .reports.progress import (
     Progress,
     compute_progress,
     field_reference,
     format_bulletin_log,
     parse_bulletin_log,
 )
-from .storage import atomic_write
-from .values import parse_period
 
 __all__ = ["WORD_TEMPLATE", "EXCEL_TEMPLATE", "BulletinResult", "make_bulletin", "template_fields",
            "word_name", "excel_name", "default_template", "to_pdf", "PDF_TIMEOUT"]
@@ -76,7 +76,7 @@ def excel_name(period: str) -> str:
 
 def template_fields() -> list[tuple[str, str, str]]:
     """Every field a template may use (path, kind, meaning), from the context model."""
-    from .charts import CHARTS
+    from .reports.charts import CHARTS
 
     rows = field_reference()
     rows += [(f"charts.{name}", "图片", meaning) for name, meaning in CHARTS.items()]
@@ -152,7 +152,7 @@ def render_word(template: bytes, label: str, progress: Progress, out: Path) -> N
     from jinja2 import StrictUndefined, TemplateError, UndefinedError
     from jinja2.sandbox import SandboxedEnvironment
 
-    from .charts import draw_charts
+    from .reports.charts import draw_charts
 
     try:
         document = DocxTemplate(io.BytesIO(template))
@@ -181,7 +181,7 @@ def render_word(template: bytes, label: str, progress: Progress, out: Path) -> N
 
 
 def render_excel(template: bytes, label: str, progress: Progress, out: Path) -> None:
-    from .xltemplate import fill_workbook
+    from .reports.xltemplate import fill_workbook
 
     with tempfile.TemporaryDirectory(prefix="zdxm-xl-") as scratch:
         source = Path(scratch) / label

@@ -28,11 +28,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .errors import UsageError
-from .gateway import NUMBER_FORMATS, print_ready, write_text
-from .master import Master, MasterStore, as_store
-from .models import LedgerEntry, Project, Unit
-from .registry import (
+from .books.gateway import NUMBER_FORMATS, print_ready, write_text
+from .books.masterio import Master, MasterStore, as_store
+from .books.safety import atomic_write
+from .core.cells import deadline, format_date, parse_period, period_end, period_month, previous_period
+from .core.errors import UsageError
+from .core.models import LedgerEntry, Project, Unit
+from .core.registry import (
     FORM_CONTACTS,
     FORM_IMPLEMENTATION,
     FORM_PREPARATORY,
@@ -40,8 +42,6 @@ from .registry import (
     Kind,
     SheetSpec,
 )
-from .storage import atomic_write
-from .values import deadline, format_date, parse_period, period_end, period_month, previous_period
 
 __all__ = [
     "TEMPLATE_VERSION",

@@ -25,13 +25,13 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from .errors import ChangeRefused, UsageError
-from .master import Master, MasterStore, as_store
-from .models import Change, Project
-from .money import AmountError, parse_amount
-from .registry import IMPLEMENTATION, IMPLEMENTATION_STAGES, PREPARATORY, Column, Kind
-from .tables import decode_value, encode_value
-from .values import format_period, parse_date, parse_month, period_month
+from .books.masterio import Master, MasterStore, as_store
+from .core.cells import format_period, parse_date, parse_month, period_month
+from .core.errors import ChangeRefused, UsageError
+from .core.models import Change, Project
+from .core.money import AmountError, parse_amount
+from .core.registry import IMPLEMENTATION, IMPLEMENTATION_STAGES, PREPARATORY, Column, Kind
+from .core.tables import decode_value, encode_value
 
 __all__ = [
     "INITIAL_BATCH",

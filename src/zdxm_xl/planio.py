@@ -30,11 +30,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 from python_calamine import CalamineWorkbook
 
-from .errors import InputRejected, UsageError
-from .gateway import NUMBER_FORMATS, print_ready, write_text
-from .master import FileStore, Master, MasterStore, as_store
-from .models import Change, Project
-from .money import (
+from .books.gateway import NUMBER_FORMATS, print_ready, write_text
+from .books.masterio import FileStore, Master, MasterStore, as_store
+from .books.safety import atomic_write, refuse_if_open_elsewhere
+from .core.cells import clean_text, parse_month, parse_year_span, split_units
+from .core.errors import InputRejected, UsageError
+from .core.models import Change, Project
+from .core.money import (
     CENT,
     AmountError,
     normalise_number_text,
@@ -43,10 +45,8 @@ from .money import (
     to_yi,
     yi_to_wan,
 )
+from .core.registry import IMPLEMENTATION, IMPLEMENTATION_STAGES, PREPARATORY, SECTORS, Kind, SheetSpec
 from .plan import INITIAL_BATCH, current_operator, plan_date
-from .registry import IMPLEMENTATION, IMPLEMENTATION_STAGES, PREPARATORY, SECTORS, Kind, SheetSpec
-from .storage import atomic_write, refuse_if_open_elsewhere
-from .values import clean_text, parse_month, parse_year_span, split_units
 
 __all__ = ["ImportResult", "import_plan", "export_plan", "PLAN_SHEETS"]
 

@@ -17,12 +17,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from .master import Master, MasterStore, as_store
-from .models import Project
-from .money import format_amount, to_yi
+from .books.masterio import Master, MasterStore, as_store
+from .core.cells import format_date
+from .core.models import Project
+from .core.money import format_amount, to_yi
+from .core.registry import IMPLEMENTATION_STAGES, SECTORS
 from .plan import INITIAL_BATCH, initial_plan, promotion_dates
-from .registry import IMPLEMENTATION_STAGES, SECTORS
-from .values import format_date
 
 __all__ = ["SummaryRow", "PlanSummary", "BatchInfo", "ExitInfo", "PromotionInfo", "summarize",
            "summary_text", "comparison_text", "summary_table", "refresh_summary"]

@@ -12,11 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .annotate import annotate
-from .checking import CheckContext, FileReport, check_file
-from .errors import UsageError
-from .master import Master, MasterStore, as_store
-from .values import parse_period
+from .books.masterio import Master, MasterStore, as_store
+from .checks.returns import CheckContext, FileReport, check_file
+from .core.cells import parse_period
+from .core.errors import UsageError
+from .reports.annotated import annotate
 
 __all__ = ["ValidationRun", "validate_files", "collect_files", "RETURN_SUFFIXES"]
 

@@ -17,11 +17,11 @@ import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from .checking import FileReport
-from .findings import Finding
-from .gateway import HEADER_FILL, HEADER_FONT, write_text
-from .storage import atomic_write
-from .values import format_date
+from ..books.gateway import HEADER_FILL, HEADER_FONT, write_text
+from ..books.safety import atomic_write
+from ..checks.returns import FileReport
+from ..core.cells import format_date
+from ..core.findings import Finding
 
 __all__ = ["RESULT_SHEET", "annotate", "receipt_text", "annotated_name", "receipt_name"]
 

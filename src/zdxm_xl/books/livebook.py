@@ -18,10 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import MasterBusyError, MasterError
+from ..core.errors import MasterBusyError, MasterError
+from ..core.registry import SUMMARY, SUMMARY_SHEET, SheetSpec
 from .gateway import NUMBER_FORMATS, Layout, TableData, table_from_grid
-from .master import Master, read_master, write_master
-from .registry import SUMMARY, SUMMARY_SHEET, SheetSpec
+from .masterio import Master, read_master, write_master
 
 __all__ = ["XlwingsGateway", "BookStore", "excel_cell", "is_master_book"]
 

@@ -17,13 +17,13 @@ from typing import Any
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .forms import HEADER_ROW, IDENTITY_KEYS, IDENTITY_SHEET
-from .gateway import write_text
-from .money import parse_amount
-from .registry import FORM_CONTACTS, FORM_IMPLEMENTATION, FORM_PREPARATORY, PERMITS
-from .storage import atomic_write
-from .tables import header_index
-from .values import clean_text, period_end, period_month
+from ..books.gateway import write_text
+from ..books.safety import atomic_write
+from ..core.cells import clean_text, period_end, period_month
+from ..core.money import parse_amount
+from ..core.registry import FORM_CONTACTS, FORM_IMPLEMENTATION, FORM_PREPARATORY, PERMITS
+from ..core.tables import header_index
+from ..forms import HEADER_ROW, IDENTITY_KEYS, IDENTITY_SHEET
 
 __all__ = ["MISTAKES", "FillResult", "fill_template"]
 

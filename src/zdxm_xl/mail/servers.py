@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from types import TracebackType
 
-from .errors import MailError
-from .mailparts import valid_address
-from .models import Settings
+from ..core.errors import MailError
+from ..core.models import Settings
+from .messages import valid_address
 
 __all__ = ["TIMEOUT", "PASSWORD_ENV", "KEYRING_SERVICE", "Server", "MailConfig", "Envelope",
            "password_for", "store_password", "ImapSession", "SmtpSession", "SendFailed",

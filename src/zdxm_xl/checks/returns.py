@@ -20,8 +20,14 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from .findings import Finding, Severity, finding, rule
-from .forms import (
+from ..books.masterio import Master
+from ..core.cells import clean_text, parse_date, parse_month, period_end
+from ..core.findings import Finding, Severity, finding, rule
+from ..core.models import LedgerEntry, Project
+from ..core.money import AmountError, parse_amount
+from ..core.registry import FORM_CONTACTS, FORM_IMPLEMENTATION, FORM_PREPARATORY, Column, Kind, SheetSpec
+from ..core.tables import header_index, is_blank_row
+from ..forms import (
     IDENTITY_SHEET,
     TEMPLATE_VERSION,
     Identity,
@@ -29,12 +35,6 @@ from .forms import (
     last_reported,
     previous_figures,
 )
-from .master import Master
-from .models import LedgerEntry, Project
-from .money import AmountError, parse_amount
-from .registry import FORM_CONTACTS, FORM_IMPLEMENTATION, FORM_PREPARATORY, Column, Kind, SheetSpec
-from .tables import header_index, is_blank_row
-from .values import clean_text, parse_date, parse_month, period_end
 from .vetting import Vetted, safe_read_sheets, vet_workbook
 
 __all__ = ["FileReport", "CheckContext", "check_file"]

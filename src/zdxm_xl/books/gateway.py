@@ -29,9 +29,9 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
-from .errors import MasterError
-from .registry import Column, Kind, SheetSpec
-from .storage import atomic_write, backup, refuse_if_open_elsewhere
+from ..core.errors import MasterError
+from ..core.registry import Column, Kind, SheetSpec
+from .safety import atomic_write, backup, refuse_if_open_elsewhere
 
 __all__ = ["TableData", "Gateway", "FileGateway", "Layout", "NUMBER_FORMATS", "write_text",
            "table_from_grid", "print_ready"]

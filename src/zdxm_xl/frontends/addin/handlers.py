@@ -1,7 +1,7 @@
 """The Excel add-in's Python side: one dispatcher, one handler per ribbon button (SPEC §6).
 
 Every button of the 重大项目 tab calls the same VBA callback, which runs
-``zdxm_xl.addin.dispatch(control.Id)`` through xlwings' ``RunPython``. ``BUTTONS`` is the
+``zdxm_xl.frontends.addin.handlers.dispatch(control.Id)`` through xlwings' ``RunPython``. ``BUTTONS`` is the
 one table of buttons: the ribbon (``workbook/customUI14.xml``) is generated from it and
 checked against it, ``dispatch`` finds handlers in it, and the help text and docs list it —
 so adding a button is one entry here plus its handler.
@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
-from .errors import MasterError, UsageError, ZdxmError
-from .master import Master
-from .xlbook import BookStore, is_master_book
+from ...books.livebook import BookStore, is_master_book
+from ...books.masterio import Master
+from ...core.errors import MasterError, UsageError, ZdxmError
 
 __all__ = ["Button", "Group", "BUTTONS", "GROUPS", "PLAN", "MONTHLY", "BULLETIN", "HELP", "CALLBACK",
            "TITLE", "NO_WORKBOOK_MESSAGE", "Ui", "ExcelUi", "Context", "dispatch", "find_master",
@@ -171,7 +171,7 @@ def _names(names: list[str]) -> str:
 
 
 def import_plan_button(ctx: Context) -> str | None:
-    from .planio import import_plan
+    from ...planio import import_plan
 
     files = ctx.ui.choose_files("选择年度计划表（附表1 实施项目、附表2 预备项目）")
     if not files:
@@ -187,7 +187,7 @@ def import_plan_button(ctx: Context) -> str | None:
 
 
 def export_plan_button(ctx: Context) -> str | None:
-    from .planio import export_plan
+    from ...planio import export_plan
 
     master = ctx.master()
     out = ctx.output() / f"{master.year}年重大项目计划附表.xlsx"
@@ -197,7 +197,7 @@ def export_plan_button(ctx: Context) -> str | None:
 
 
 def refresh_summary_button(ctx: Context) -> str | None:
-    from .summary import refresh_summary
+    from ...summary import refresh_summary
 
     ctx.progress("正在计算计划汇总……")
     summary = refresh_summary(ctx.store)
@@ -207,7 +207,7 @@ def refresh_summary_button(ctx: Context) -> str | None:
 
 
 def templates_button(ctx: Context) -> str | None:
-    from .forms import make_templates
+    from ...forms import make_templates
 
     period = ctx.period()
     out = ctx.output("模板", period)
@@ -217,7 +217,7 @@ def templates_button(ctx: Context) -> str | None:
 
 
 def validate_button(ctx: Context) -> str | None:
-    from .validate import validate_files
+    from ...validate import validate_files
 
     inbox = ctx.inbox()
     period = ctx.master().settings.current_period
@@ -234,7 +234,7 @@ def validate_button(ctx: Context) -> str | None:
 
 
 def merge_button(ctx: Context) -> str | None:
-    from .ledger import merge_files
+    from ...merge import merge_files
 
     inbox = ctx.inbox()
     period = ctx.master().settings.current_period
@@ -252,7 +252,7 @@ def merge_button(ctx: Context) -> str | None:
 
 
 def status_button(ctx: Context) -> str | None:
-    from .ledger import submission_status
+    from ...merge import submission_status
 
     period = ctx.period()
     ctx.progress(f"正在统计 {period} 报送情况……")
@@ -269,7 +269,7 @@ def status_button(ctx: Context) -> str | None:
 
 
 def send_templates_button(ctx: Context) -> str | None:
-    from .mail import send_templates
+    from ...mail.service import send_templates
 
     period = ctx.period()
     ctx.progress(f"正在给各牵头单位发送 {period} 填报模板……")
@@ -286,7 +286,7 @@ def send_templates_button(ctx: Context) -> str | None:
 
 
 def fetch_button(ctx: Context) -> str | None:
-    from .mail import fetch_returns
+    from ...mail.service import fetch_returns
 
     period = ctx.master().settings.current_period
     ctx.progress("正在收取各单位的报送邮件……")
@@ -304,7 +304,7 @@ def fetch_button(ctx: Context) -> str | None:
 
 
 def bulletin_button(ctx: Context) -> str | None:
-    from .bulletin import make_bulletin
+    from ...bulletin import make_bulletin
 
     period = ctx.period()
     out = ctx.output("简报", period)
@@ -321,7 +321,7 @@ def bulletin_button(ctx: Context) -> str | None:
 
 
 def assess_button(ctx: Context) -> str | None:
-    from .assess import assess
+    from ...assess import assess
 
     master = ctx.master()
     last = ctx.period()
@@ -481,7 +481,7 @@ def _log_failure(button_id: str) -> Path:
 def ribbon_xml() -> str:
     """customUI14.xml for ``BUTTONS``: groups without buttons yet are left out."""
     lines = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
-             "<!-- 由 python -m zdxm_xl.xlam ribbon 根据 zdxm_xl/addin.py 的按钮表生成，请勿手工修改。 -->",
+             "<!-- 由 python -m zdxm_xl.frontends.addin.build ribbon 根据按钮表生成，请勿手工修改。 -->",
              f'<customUI xmlns="{CUSTOMUI_NS}">',
              "  <ribbon>",
              "    <tabs>",

@@ -36,7 +36,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from .findings import Finding, Severity, finding, rule
+from ..core.findings import Finding, Severity, finding, rule
 
 __all__ = [
     "Vetted",

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .registry import MASTER_TABLES, SETTINGS, SUMMARY, SheetSpec
+from zdxm_xl.core.registry import MASTER_TABLES, SETTINGS, SUMMARY, SheetSpec
 
 __all__ = ["PAGES", "commands", "cli_reference", "column_reference", "rule_catalogue",
            "field_reference_page", "write_all"]
@@ -22,7 +22,7 @@ def commands() -> list[list[str]]:
     """Every command path of ``zdxm``, e.g. ``[]``, ``["plan"]``, ``["plan", "summary"]``."""
     import typer.main
 
-    from .cli import app
+    from zdxm_xl.frontends.cli import app
 
     paths: list[list[str]] = []
 
@@ -36,7 +36,7 @@ def commands() -> list[list[str]]:
 
 
 def cli_reference() -> str:
-    from .cli import help_text
+    from zdxm_xl.frontends.cli import help_text
 
     parts = [GENERATED, "# 命令行参考（zdxm）\n\n",
              "每个 Excel 按钮都有对应的 zdxm 命令，WPS 用户和计划任务使用命令行。\n",
@@ -71,7 +71,7 @@ def column_reference() -> str:
 
 
 def rule_catalogue() -> str:
-    from .findings import RULES
+    from zdxm_xl.core.findings import RULES
 
     _load_checks()
     parts = [GENERATED, "# 校验规则目录\n\n",
@@ -87,17 +87,13 @@ def _load_checks() -> None:
     # Rules are declared by the modules that check them; import each one that exists.
     import importlib
 
-    for name in ("vetting", "checking"):
-        try:
-            importlib.import_module(f"zdxm_xl.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"zdxm_xl.{name}":
-                raise
+    for name in ("checks.vetting", "checks.returns"):
+        importlib.import_module(f"zdxm_xl.{name}")
 
 
 def field_reference_page() -> str:
     """The fields a 简报/通报 template may use, from the progress context model."""
-    from .bulletin import template_fields
+    from zdxm_xl.bulletin import template_fields
 
     parts = [GENERATED, "# 简报和通报模板字段\n\n",
              "Word 简报模板写 `{{ 字段 }}`，如 `{{ total.rate }}`；列表（标“列表”的字段）用 "

@@ -35,14 +35,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from .errors import MasterError, UsageError
-from .forms import reports_in
-from .ledger import submission_status
-from .master import Master
-from .models import LedgerEntry, Project
-from .money import round_half_up, to_yi
-from .registry import IMPLEMENTATION_STAGES, PERMITS, SECTORS
-from .values import format_date, format_month, parse_period, period_end, period_month
+from ..books.masterio import Master
+from ..core.cells import format_date, format_month, parse_period, period_end, period_month
+from ..core.errors import MasterError, UsageError
+from ..core.models import LedgerEntry, Project
+from ..core.money import round_half_up, to_yi
+from ..core.registry import IMPLEMENTATION_STAGES, PERMITS, SECTORS
+from ..forms import reports_in
+from ..merge import submission_status
 
 __all__ = [
     "RATE_PLACES",

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .cells import clean_text, parse_date, parse_month, parse_period, parse_year_span, split_units
 from .money import AmountError, parse_amount
 from .registry import Column, Kind, SheetSpec
-from .values import clean_text, parse_date, parse_month, parse_period, parse_year_span, split_units
 
 __all__ = ["RowProblem", "decode_value", "encode_value", "decode_table", "encode_table",
            "header_index", "is_blank_row"]

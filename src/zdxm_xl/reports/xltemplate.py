@@ -43,8 +43,8 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .errors import UsageError
-from .gateway import write_text
+from ..books.gateway import write_text
+from ..core.errors import UsageError
 
 __all__ = ["fill_workbook", "placeholders", "shift_formula"]
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from .errors import MasterBusyError
+from ..core.errors import MasterBusyError
 
 __all__ = ["atomic_write", "refuse_if_open_elsewhere", "owner_lock_files", "backup",
            "MasterLock", "BACKUP_FOLDER", "KEEP_BACKUPS", "checkpoint"]

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from .errors import UsageError
+from ..books.masterio import create_master, load_master
+from ..core.errors import UsageError
+from ..forms import make_templates, template_name
+from ..merge import StatusReport, merge_files, submission_status
+from ..validate import ValidationRun, collect_files, validate_files
 from .fill import fill_template
-from .forms import make_templates, template_name
-from .ledger import StatusReport, merge_files, submission_status
-from .master import create_master, load_master
 from .sample import SAMPLE_YEAR, build_sample
-from .validate import ValidationRun, collect_files, validate_files
 
 __all__ = ["DemoResult", "run_demo", "MARCH_MISTAKES"]
 
@@ -171,7 +171,7 @@ def _march(result: DemoResult, progress: Progress) -> None:
 
 def _bulletin(result: DemoResult, period: str, progress: Progress) -> None:
     """The 简报 and 通报 of the month (and their PDF where LibreOffice or Word is present)."""
-    from .bulletin import make_bulletin
+    from ..bulletin import make_bulletin
 
     progress("3月：生成简报和通报", 0, 1)
     out = result.folder / "输出" / "简报" / period

@@ -36,21 +36,17 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, Literal
 
-from .annotate import annotate, receipt_text
-from .checking import CheckContext, FileReport, check_file
-from .errors import MailError, UsageError
-from .forms import expected_returns, template_name, write_template
-from .ledger import MergeResult, merge_into
-from .mailnet import (
-    Envelope,
-    ImapSession,
-    MailConfig,
-    SendFailed,
-    SmtpSession,
-    password_for,
-    store_password,
-)
-from .mailparts import (
+from ..books.masterio import Master, MasterStore, as_store
+from ..books.safety import atomic_write
+from ..checks.returns import CheckContext, FileReport, check_file
+from ..core.cells import deadline, format_date, period_month
+from ..core.errors import MailError, UsageError
+from ..core.models import MailRecord, Project, Unit
+from ..forms import expected_returns, template_name, write_template
+from ..merge import MergeResult, merge_into
+from ..reports.annotated import annotate, receipt_text
+from ..validate import check_period
+from .messages import (
     BEIJING,
     OUT_POLICY,
     Candidate,
@@ -63,11 +59,15 @@ from .mailparts import (
     split_addresses,
     workbook_candidates,
 )
-from .master import Master, MasterStore, as_store
-from .models import MailRecord, Project, Unit
-from .storage import atomic_write
-from .validate import check_period
-from .values import deadline, format_date, period_month
+from .servers import (
+    Envelope,
+    ImapSession,
+    MailConfig,
+    SendFailed,
+    SmtpSession,
+    password_for,
+    store_password,
+)
 
 __all__ = ["SentMail", "SendResult", "FetchedFile", "FetchedMail", "FetchResult", "LoginResult",
            "send_templates", "fetch_returns", "save_password", "MAX_MESSAGE", "journal_path"]

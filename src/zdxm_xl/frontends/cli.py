@@ -19,8 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
-from .errors import UsageError, ZdxmError
+from .. import __version__
+from ..core.errors import UsageError, ZdxmError
 
 __all__ = ["app", "main", "run"]
 
@@ -75,10 +75,10 @@ def init_command(
         "--sample", help="载入内置的柳州市 2022 年示例计划（668+287 个项目）")] = False,
 ) -> None:
     """创建新的台账工作簿（设置、项目表、责任单位、月报台帐等全部工作表）。"""
-    from .master import create_master
+    from ..books.masterio import create_master
 
     if sample:
-        from .sample import SAMPLE_YEAR, build_sample
+        from ..demo.sample import SAMPLE_YEAR, build_sample
 
         if year is not None and year != SAMPLE_YEAR:
             raise UsageError(f"内置示例是 {SAMPLE_YEAR} 年的计划，不能与 --year {year} 同用。")
@@ -101,8 +101,8 @@ def plan_summary_command(
     """按阶段和行业分类汇总项目数、总投资和年度计划投资（亿元），年初计划与调整后并列，列出增补和退出。"""
     from rich import box
 
-    from .master import load_master
-    from .summary import comparison_text, refresh_summary, summarize, summary_text
+    from ..books.masterio import load_master
+    from ..summary import comparison_text, refresh_summary, summarize, summary_text
 
     summary = refresh_summary(master) if write else summarize(load_master(master))
     if as_json:
@@ -146,7 +146,7 @@ def plan_import_command(
         "--operator", help="记入变更记录的操作人，默认为当前登录用户", metavar="姓名")] = None,
 ) -> None:
     """导入官方格式的年度计划表（附表1、附表2），或用 --batch 导入增补批次；任何一处不符则全部不导入。"""
-    from .planio import import_plan
+    from ..planio import import_plan
 
     result = import_plan(master, files, batch=batch, batch_date=batch_date, operator=operator)
     if result.batch_date is not None:
@@ -164,7 +164,7 @@ def plan_export_command(
                                          metavar="文件")],
 ) -> None:
     """按官方格式导出附表1（实施项目）和附表2（预备项目），可直接打印（A3 横向）。"""
-    from .planio import export_plan
+    from ..planio import export_plan
 
     written = export_plan(master, output)
     out.print(f"已导出计划附表：{written}")
@@ -187,7 +187,7 @@ def templates_command(
                                              metavar="单位")] = None,
 ) -> None:
     """为每个牵头单位生成本报告期的填报模板（.xlsx），每单位一个文件。"""
-    from .forms import make_templates
+    from ..forms import make_templates
 
     result = make_templates(master, period, output, unit=unit)
     out.print(f"已生成 {result.period} 填报模板 {len(result.files)} 个，位于：{output}")
@@ -208,7 +208,7 @@ def validate_command(
     as_json: JsonOpt = False,
 ) -> None:
     """校验各单位报送的月报（不改动台账）；有错误的文件退出码为 1。"""
-    from .validate import validate_files
+    from ..validate import validate_files
 
     run = validate_files(master, files, period, annotate_dir)
     if as_json:
@@ -245,8 +245,8 @@ def merge_command(
     as_json: JsonOpt = False,
 ) -> None:
     """校验并把通过的月报合并进月报台帐；同一单位重报时替换旧数据，同一文件不会重复合并。"""
-    from .ledger import merge_files
-    from .values import parse_date
+    from ..core.cells import parse_date
+    from ..merge import merge_files
 
     when = None
     if received is not None:
@@ -281,9 +281,9 @@ def merge_command(
 @app.command("status")
 def status_command(master: MasterArg, period: PeriodOpt, as_json: JsonOpt = False) -> None:
     """报送情况：每个牵头单位是否报送、是否按时、是否通过；列出未报送、逾期、未通过的单位。"""
-    from .ledger import submission_status
-    from .master import load_master
-    from .validate import check_period
+    from ..books.masterio import load_master
+    from ..merge import submission_status
+    from ..validate import check_period
 
     report = submission_status(load_master(master), check_period(period) or period)
     if as_json:
@@ -354,7 +354,7 @@ def plan_exit_command(
     as_json: JsonOpt = False,
 ) -> None:
     """项目退出（取消重大项目资格）：标记为已退出，记录保留；从下一个报告期起不再出现在模板中。"""
-    from .plan import exit_project
+    from ..plan import exit_project
 
     result = exit_project(master, project_id, day, reason, operator)
     _show_changes(result, as_json, "已退出")
@@ -378,7 +378,7 @@ def plan_promote_command(
     as_json: JsonOpt = False,
 ) -> None:
     """预备项目转入实施：阶段由预备改为新开工，并设定年度计划投资。"""
-    from .plan import promote_project
+    from ..plan import promote_project
 
     result = promote_project(master, project_id, day, annual_plan, operator,
                              planned_start=planned_start, reason=reason)
@@ -396,7 +396,7 @@ def plan_edit_command(
     as_json: JsonOpt = False,
 ) -> None:
     """修改项目的计划字段（年度计划投资、计划开工时间、责任单位等），每项修改记入变更记录。"""
-    from .plan import edit_project
+    from ..plan import edit_project
 
     pairs: dict[str, str] = {}
     for item in values:
@@ -416,7 +416,7 @@ def plan_history_command(
     as_json: JsonOpt = False,
 ) -> None:
     """变更记录：导入、增补、退出、阶段转换、修改，按时间先后列出。"""
-    from .plan import plan_history
+    from ..plan import plan_history
 
     history = plan_history(master, project_id)
     if as_json:
@@ -446,7 +446,7 @@ def assess_command(
     """
     from rich import box
 
-    from .assess import INDICATORS, assess
+    from ..assess import INDICATORS, assess
 
     result = assess(master, first, last, output)
     if as_json:
@@ -496,7 +496,7 @@ def bulletin_command(
     as_json: JsonOpt = False,
 ) -> None:
     """生成本报告期的重大项目建设简报（Word）和推进情况通报（Excel），期数接续“设置”中的简报期数。"""
-    from .bulletin import make_bulletin, template_fields
+    from ..bulletin import make_bulletin, template_fields
 
     if list_fields:
         fields = template_fields()
@@ -510,7 +510,7 @@ def bulletin_command(
         return
     if master is None or period is None:
         raise UsageError("请给出台账文件和报告期，如：zdxm bulletin 台账.xlsx --period 2022-03 -o 输出")
-    from .values import parse_date
+    from ..core.cells import parse_date
 
     try:
         day = parse_date(issued)
@@ -556,7 +556,7 @@ def mail_login_command(
 
     台账“设置”中须已填写邮箱账号和服务器；默认先登录服务器试一试，密码正确才保存。
     """
-    from .mail import save_password
+    from ..mail.service import save_password
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -584,7 +584,7 @@ def mail_send_command(
     """
     from rich.markup import escape
 
-    from .mail import send_templates
+    from ..mail.service import send_templates
 
     result = send_templates(master, period, dry_run=dry_run, unit=unit)
     if as_json:
@@ -631,7 +631,7 @@ def mail_fetch_command(
     """
     from rich.markup import escape
 
-    from .mail import fetch_returns
+    from ..mail.service import fetch_returns
 
     result = fetch_returns(master, period, reply=reply, merge=merge)
     if as_json:
@@ -683,7 +683,7 @@ def addin_build_command(
                                          metavar="文件夹")] = Path("."),
 ) -> None:
     """用加载项源文件和已安装的 xlwings 生成 Excel 加载项 zdxm.xlam（在任何系统上都可运行）。"""
-    from .xlam import build_addin
+    from .addin.build import build_addin
 
     result = build_addin(output)
     out.print(f"已生成加载项：{result.path}")
@@ -694,7 +694,7 @@ def addin_build_command(
 @addin_app.command("install")
 def addin_install_command() -> None:
     """在 Windows 上把加载项装入 Excel 的启动文件夹（XLSTART）并配置 Python 解释器；其他系统给出安装说明。"""
-    from .xlam import install_addin
+    from .addin.build import install_addin
 
     for line in install_addin().lines:
         out.print(line)
@@ -708,7 +708,7 @@ def demo_command(
     """用内置的柳州市2022年示例走一遍：建台账、1—2月报送、3月模板、报送（含常见错误）、校验、合并、简报。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from .demo import run_demo
+    from ..demo.run import run_demo
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=err, transient=True) as bar:

@@ -5,7 +5,7 @@ which drops the ribbon). Its sources:
 
 - ``workbook/`` (installed with the package as ``zdxm_xl/workbook``):
   ``customUI14.xml`` — the 重大项目 tab, generated from ``addin.BUTTONS``
-  (``python -m zdxm_xl.xlam ribbon`` rewrites it); ``zdxm.bas`` — the one VBA callback;
+  (``python -m zdxm_xl.frontends.addin.build ribbon`` rewrites it); ``zdxm.bas`` — the one VBA callback;
   ``ThisWorkbook.cls`` and ``Sheet1.cls`` — the document modules of the add-in's workbook
   and of its one sheet (their names are the ``codeName``s in workbook.xml).
 - the installed xlwings package, so the VBA always matches the Python side:
@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from . import __version__
-from .addin import ribbon_problems, ribbon_xml
-from .errors import UsageError
-from .storage import atomic_write
-from .vbaproject import WORKBOOK_BASE, WORKSHEET_BASE, Module, ModuleKind, parse_module, vba_project
+from ... import __version__
+from ...books.safety import atomic_write
+from ...core.errors import UsageError
+from .handlers import ribbon_problems, ribbon_xml
+from .vba import WORKBOOK_BASE, WORKSHEET_BASE, Module, ModuleKind, parse_module, vba_project
 
 __all__ = ["ADDIN_FILE", "PROJECT_NAME", "BuildResult", "InstallResult", "source_dir",
            "xlwings_dir", "addin_modules", "build_addin", "install_addin", "config_path"]
@@ -74,7 +74,7 @@ class InstallResult:
 def source_dir() -> Path:
     """``workbook/``: inside the installed package, or at the top of a source checkout."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "workbook", here.parents[1] / "workbook"):
+    for candidate in (here / "workbook", here.parents[3] / "workbook"):
         if (candidate / "zdxm.bas").is_file():
             return candidate
     raise UsageError("找不到加载项的源文件（workbook 文件夹）。请重新安装 zdxm-xl。")
@@ -286,8 +286,8 @@ def write_ribbon() -> Path:
     return path
 
 
-if __name__ == "__main__":  # python -m zdxm_xl.xlam ribbon
+if __name__ == "__main__":  # python -m zdxm_xl.frontends.addin.build ribbon
     if sys.argv[1:] == ["ribbon"]:
         print(f"已更新 {write_ribbon()}")
     else:
-        sys.exit("用法：python -m zdxm_xl.xlam ribbon")
+        sys.exit("用法：python -m zdxm_xl.frontends.addin.build ribbon")

@@ -20,10 +20,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from .master import Master, new_master
-from .models import Project, Sector, Stage, Unit
-from .money import WAN_PER_YI, to_yi
-from .registry import IMPLEMENTATION_STAGES, SECTORS
+from ..books.masterio import Master, new_master
+from ..core.models import Project, Sector, Stage, Unit
+from ..core.money import WAN_PER_YI, to_yi
+from ..core.registry import IMPLEMENTATION_STAGES, SECTORS
 
 __all__ = ["SAMPLE_SEED", "SAMPLE_YEAR", "SEED_FIGURES", "PROJECT_KINDS", "build_sample",
            "solve_sums", "allocate"]

@@ -33,7 +33,7 @@ from email.message import EmailMessage, Message
 from email.utils import format_datetime, parseaddr
 from pathlib import PurePosixPath, PureWindowsPath
 
-from .vetting import MAX_BYTES
+from ..checks.vetting import MAX_BYTES
 
 __all__ = [
     "BEIJING",

@@ -15,7 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from .errors import ZdxmError
+from ..core.errors import ZdxmError
 from .progress import Group, Progress
 
 __all__ = ["CHARTS", "cjk_font_file", "draw_charts"]

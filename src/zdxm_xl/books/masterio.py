@@ -17,10 +17,9 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import MasterError
-from .gateway import FileGateway, Gateway, Layout, write_text
-from .models import Change, LedgerEntry, MailRecord, Project, Settings, Submission, Unit
-from .registry import (
+from ..core.errors import MasterError
+from ..core.models import Change, LedgerEntry, MailRecord, Project, Settings, Submission, Unit
+from ..core.registry import (
     CHANGES,
     COUNTY_TABLE,
     IMPLEMENTATION,
@@ -38,8 +37,9 @@ from .registry import (
     UNITS,
     SheetSpec,
 )
-from .storage import MasterLock, refuse_if_open_elsewhere
-from .tables import RowProblem, decode_table, decode_value, encode_table, encode_value
+from ..core.tables import RowProblem, decode_table, decode_value, encode_table, encode_value
+from .gateway import FileGateway, Gateway, Layout, write_text
+from .safety import MasterLock, refuse_if_open_elsewhere
 
 __all__ = ["FORMAT_VERSION", "Master", "new_master", "create_master", "load_master",
            "save_master", "read_master", "write_master", "MasterStore", "FileStore", "as_store"]
@@ -277,7 +277,7 @@ def write_master(master: Master, gateway: Gateway) -> None:
     if file is not None:
         if SUMMARY_SHEET not in file.sheet_names_for_write():
             # A new (or rebuilt) file: the summary of the plan as it is being written.
-            from .summary import summarize, summary_table, summary_text
+            from ..summary import summarize, summary_table, summary_text
 
             summary = summarize(master)
             rows = summary_table(summary)

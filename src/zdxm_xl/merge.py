@@ -17,14 +17,14 @@ from datetime import time as day_time
 from pathlib import Path
 from typing import Any
 
-from .checking import CheckContext, FileReport, check_file
-from .errors import UsageError
+from .books.masterio import FileStore, Master, MasterStore, as_store
+from .books.safety import atomic_write, checkpoint
+from .checks.returns import CheckContext, FileReport, check_file
+from .core.cells import deadline
+from .core.errors import UsageError
+from .core.models import Submission
 from .forms import expected_returns
-from .master import FileStore, Master, MasterStore, as_store
-from .models import Submission
-from .storage import atomic_write, checkpoint
 from .validate import check_period, collect_files
-from .values import deadline
 
 __all__ = ["MergeResult", "merge_files", "merge_into", "archive_path", "UnitStatus", "StatusReport",
            "submission_status", "on_time"]
