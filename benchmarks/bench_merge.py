@@ -18,11 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from common import raw_read
-from zdxm_xl.books.masterio import create_master, new_master
-from zdxm_xl.core.models import Project, Unit
-from zdxm_xl.core.registry import IMPLEMENTATION_STAGES, SECTORS
-from zdxm_xl.demo.fill import fill_template
-from zdxm_xl.forms import make_templates
+from zdxm_xl.books.masterio import create_master
+from zdxm_xl.core.master import new_master
+from zdxm_xl.core.models import IMPLEMENTATION_STAGES, Project, Unit
+from zdxm_xl.core.registry import SECTORS
+from zdxm_xl.demo.fill import fill_form
+from zdxm_xl.forms import make_forms
 from zdxm_xl.merge import merge_files
 
 
@@ -42,8 +43,8 @@ def build(folder: Path, units: int, per_unit: int) -> tuple[Path, list[Path]]:
                 annual_plan=Decimal(1200 + number % 500), units=[f"单位{u:04d}"]))
     path = folder / "台账.xlsx"
     create_master(path, 2022, master)
-    templates = make_templates(path, "2022-01", folder / "模板").files
-    returns = [fill_template(t, folder / "收件" / t.name, seed=i).path
+    templates = make_forms(path, "2022-01", folder / "模板").files
+    returns = [fill_form(t, folder / "收件" / t.name, seed=i).path
                for i, t in enumerate(templates)]
     return path, returns
 

@@ -18,20 +18,20 @@ from pathlib import Path
 
 from common import raw_read
 from zdxm_xl.books.masterio import create_master, load_master
-from zdxm_xl.demo.fill import fill_template
+from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.demo.sample import build_sample
-from zdxm_xl.forms import make_templates
+from zdxm_xl.forms import make_forms
 from zdxm_xl.validate import validate_files
 
 
 def prepare(folder: Path, count: int) -> tuple[Path, list[Path]]:
     master_path = folder / "台账.xlsx"
     create_master(master_path, 2022, build_sample())
-    templates = make_templates(master_path, "2022-01", folder / "模板").files
+    templates = make_forms(master_path, "2022-01", folder / "模板").files
     files = []
     for number in range(count):
         template = templates[number % len(templates)]
-        files.append(fill_template(template, folder / "收件" / f"{number:04d}.xlsx",
+        files.append(fill_form(template, folder / "收件" / f"{number:04d}.xlsx",
                                    seed=number).path)
     return master_path, files
 

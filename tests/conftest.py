@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from zdxm_xl.books.masterio import Master, create_master, new_master
+from zdxm_xl.books.masterio import create_master
+from zdxm_xl.core.master import Master, new_master
 from zdxm_xl.core.models import Project, Unit
 from zdxm_xl.frontends.cli import main
 

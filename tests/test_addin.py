@@ -30,11 +30,12 @@ from conftest import run_zdxm, small_master
 from test_checking import UNIT, build_master
 from xlremote import actions, apply_actions, book_payload, written_tables
 from zdxm_xl.books.livebook import BookStore, excel_cell
-from zdxm_xl.books.masterio import create_master, load_master, new_master, save_master
+from zdxm_xl.books.masterio import create_master, load_master, save_master
 from zdxm_xl.core.errors import MasterBusyError
+from zdxm_xl.core.master import new_master
 from zdxm_xl.core.registry import LEDGER, SUBMISSIONS, SUMMARY, UNITS
-from zdxm_xl.demo.fill import fill_template
-from zdxm_xl.forms import make_templates, template_name
+from zdxm_xl.demo.fill import fill_form
+from zdxm_xl.forms import make_forms
 from zdxm_xl.frontends.addin import handlers as addin
 from zdxm_xl.frontends.addin.build import (
     ADDIN_CONTENT_TYPE,
@@ -47,17 +48,19 @@ from zdxm_xl.frontends.addin.build import (
     source_dir,
     xlwings_dir,
 )
-from zdxm_xl.frontends.addin.handlers import (
+from zdxm_xl.frontends.addin.handlers import dispatch
+from zdxm_xl.frontends.addin.ribbon import (
     BUTTONS,
     CALLBACK,
     GROUPS,
     NO_WORKBOOK_MESSAGE,
     TITLE,
-    dispatch,
     ribbon_problems,
+    ribbon_xml,
 )
 from zdxm_xl.frontends.addin.vba import CLASS_BASE, ModuleKind, compress, parse_module
 from zdxm_xl.merge import merge_files
+from zdxm_xl.reports.forms import form_name
 
 with warnings.catch_warnings():  # oletools calls pyparsing names that now warn on import
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -279,7 +282,7 @@ def test_the_callback_module_is_ascii_and_its_message_is_the_pythons() -> None:
 
 def test_the_committed_ribbon_is_generated_from_the_button_table() -> None:
     committed = (ROOT / "workbook" / "customUI14.xml").read_text(encoding="utf-8")
-    assert committed == addin.ribbon_xml(), \
+    assert committed == ribbon_xml(), \
         "运行 python -m zdxm_xl.frontends.addin.build ribbon 更新 customUI14.xml"
 
 
@@ -305,12 +308,12 @@ def test_ribbon_lint() -> None:
 
 
 def test_ribbon_problems_are_found() -> None:
-    bad = addin.ribbon_xml().replace(f'onAction="{CALLBACK}"', 'onAction="Other"', 1)
+    bad = ribbon_xml().replace(f'onAction="{CALLBACK}"', 'onAction="Other"', 1)
     bad = bad.replace('id="zdxmHelp" label="帮助" size', 'id="zdxmNobody" label="帮助" size')
     problems = ribbon_problems(bad)
     assert "按钮 zdxmImportPlan 的 onAction 应为 ZdxmRibbon.OnButton" in problems
-    assert "按钮 zdxmNobody 没有处理函数" in problems
-    assert "处理函数 zdxmHelp 没有按钮" in problems
+    assert "按钮 zdxmNobody 不在按钮表中" in problems
+    assert "按钮表中的 zdxmHelp 不在功能区中" in problems
     assert ribbon_problems("<customUI")[0].startswith("customUI14.xml 不是合格的 XML")
 
 
@@ -437,39 +440,52 @@ def alerts(book: Any) -> list[tuple[str, str]]:
 def with_period(path: Path, period: str | None = "2022-03") -> Path:
     master = load_master(path)
     master.settings.current_period = period
-    save_master(master)
+    save_master(master, path)
     return path
 
 
-def test_refresh_summary_writes_the_summary_table_once(xw: Any, tmp_path: Path) -> None:
+def test_refresh_summary_rewrites_a_stale_summary_once(xw: Any, tmp_path: Path) -> None:
     path = tmp_path / "台账.xlsx"
     create_master(path, 2022, small_master())
-    book = open_book(xw, path)
+    payload = book_payload(path)
+    summary = next(s for s in payload["sheets"] if s["name"] == SUMMARY.sheet)
+    summary["values"][1][2] = 99  # someone typed over the count of 实施项目合计
+    book = xw.Book(json=payload)
     message = dispatch("zdxmRefreshSummary", book)
     assert message is not None and message.startswith("已刷新“汇总”工作表：实施项目 3 项，总投资 1.58 亿元")
     header = [excel_cell(title) for title in SUMMARY.titles]
-    assert written_tables(book)[0] == header
+    assert written_tables(book) == [header]  # the 汇总 table only; its words were current
     tables = [a for a in actions(book, "setValues") if a["values"][0] == header]
     assert len(tables) == 1 and len(tables[0]["values"]) == 1 + 25
+    assert tables[0]["values"][1][2] == 3
     assert actions(book, "addTable") == []  # a new master has its 汇总 table already
     assert alerts(book) == [(message, "info")]
 
 
-def test_refreshing_a_summary_the_command_wrote_rewrites_it_in_place(xw: Any, tmp_path: Path) -> None:
+def test_a_current_summary_is_not_rewritten(xw: Any, tmp_path: Path) -> None:
     path = tmp_path / "台账.xlsx"
     create_master(path, 2022, small_master())
     assert run_zdxm("plan", "summary", path, "--write").code == 0  # table + a merged note
     book = open_book(xw, path)
     dispatch("zdxmRefreshSummary", book)
-    funcs = [a["func"] for a in actions(book)]
-    assert funcs == ["rangeUnmerge", "resizeTable", "setValues", "setValues", "alert"]
-    assert actions(book, "addTable") == []
+    assert [a["func"] for a in actions(book)] == ["alert"]
+
+
+def test_stale_summary_words_are_rewritten_in_one_unmerged_cell(xw: Any, tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, small_master())
+    payload = book_payload(path)
+    summary = next(s for s in payload["sheets"] if s["name"] == SUMMARY.sheet)
+    summary["values"][0][len(SUMMARY.columns) + 1] = "旧的说明"
+    book = xw.Book(json=payload)
+    dispatch("zdxmRefreshSummary", book)
+    assert [a["func"] for a in actions(book)] == ["rangeUnmerge", "setValues", "alert"]
 
 
 def test_merge_writes_each_changed_table_once_and_matches_the_command(xw: Any, tmp_path: Path) -> None:
     path = with_period(build_master(tmp_path / "台账.xlsx"))
-    template = make_templates(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
-    fill_template(template, tmp_path / "收件" / "2022-03" / "交通.xlsx", seed=1)
+    template = make_forms(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
+    fill_form(template, tmp_path / "收件" / "2022-03" / "交通.xlsx", seed=1)
     twin = tmp_path / "twin" / "台账.xlsx"  # the same master, merged by the command
     twin.parent.mkdir()
     shutil.copy(path, twin)
@@ -497,9 +513,9 @@ def test_merge_writes_each_changed_table_once_and_matches_the_command(xw: Any, t
 
 def test_validate_writes_annotated_copies_and_never_the_book(xw: Any, tmp_path: Path) -> None:
     path = with_period(build_master(tmp_path / "台账.xlsx"))
-    template = make_templates(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
-    fill_template(template, tmp_path / "收件" / "好.xlsx", seed=1)
-    fill_template(template, tmp_path / "收件" / "坏.xlsx", seed=2, mistakes=("negative",))
+    template = make_forms(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
+    fill_form(template, tmp_path / "收件" / "好.xlsx", seed=1)
+    fill_form(template, tmp_path / "收件" / "坏.xlsx", seed=2, mistakes=("negative",))
     book = open_book(xw, path)
     message = dispatch("zdxmValidate", book)
     assert message is not None and "共 2 个文件：通过 1 个，未通过 1 个" in message
@@ -514,7 +530,7 @@ def test_templates_for_the_current_period(xw: Any, tmp_path: Path) -> None:
     book = open_book(xw, path)
     message = dispatch("zdxmTemplates", book)
     out = tmp_path / "输出" / "模板" / "2022-03"
-    assert (out / template_name("2022-03", UNIT)).is_file()
+    assert (out / form_name("2022-03", UNIT)).is_file()
     assert message == f"已生成 2022-03 填报模板 2 个，位于：\n{out}"
     assert actions(book, "setValues") == []
 
@@ -543,7 +559,9 @@ def test_import_plan_through_the_file_dialog(xw: Any, tmp_path: Path) -> None:
     assert ui.alerts == [(message, False)]
     assert ui.statuses[-1] is None and any("正在导入" in (s or "") for s in ui.statuses)
     tables = [(a["sheet_position"], a["values"][0][0]) for a in actions(book, "setValues")]
-    assert len(tables) == len(set(tables)) == 4  # one write per changed table: 实施, 预备, 单位, 变更
+    # one write per changed table — 实施, 预备, 单位, 变更 — and the 汇总 derived from them
+    assert len(tables) == len(set(tables)) == 6
+    assert excel_cell(SUMMARY.titles[0]) in [header for _, header in tables]
     assert excel_cell(UNITS.titles[0]) in [header for _, header in tables]
     cancelled = FakeUi(files=[])
     assert dispatch("zdxmImportPlan", open_book(xw, path), cancelled) is None
@@ -580,14 +598,14 @@ def test_a_missing_period_is_explained(xw: Any, tmp_path: Path) -> None:
     path = with_period(build_master(tmp_path / "台账.xlsx"), None)
     book = open_book(xw, path)
     message = dispatch("zdxmTemplates", book)
-    assert message == "请先在“设置”工作表填写“当前报告期”（如 2022-03），再点此按钮。"
+    assert message == "还没有填写当前报告期。\n请在“设置”工作表填写“当前报告期”（如 2022-03），再点此按钮。"
     assert alerts(book) == [(message, "critical")]
     assert actions(book, "setValues") == []
 
 
 def test_a_workbook_that_is_not_a_master_is_refused(xw: Any, tmp_path: Path) -> None:
     path = build_master(tmp_path / "台账.xlsx")
-    template = make_templates(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
+    template = make_forms(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
     book = open_book(xw, template)
     message = dispatch("zdxmRefreshSummary", book)
     assert message is not None and message.startswith(f"当前工作簿“{template.name}”不是台账")
@@ -598,7 +616,7 @@ def test_a_missing_inbox_is_explained(xw: Any, tmp_path: Path) -> None:
     path = with_period(build_master(tmp_path / "台账.xlsx"))
     message = dispatch("zdxmMerge", open_book(xw, path))
     assert message == (f"收件目录“{tmp_path / '收件'}”不存在。请把各单位报送的文件放进这个文件夹，"
-                       "或在“设置”工作表修改“收件目录”。")
+                       "或在“设置”工作表修改“收件目录”。\n请检查所选文件，或“设置”工作表中的“收件目录”。")
 
 
 def test_an_unexpected_error_is_a_message_not_a_traceback(xw: Any, tmp_path: Path,
@@ -609,8 +627,7 @@ def test_an_unexpected_error_is_a_message_not_a_traceback(xw: Any, tmp_path: Pat
     def broken(ctx: addin.Context) -> str:
         raise RuntimeError("出故障了")
 
-    button = next(b for b in BUTTONS if b.id == "zdxmRefreshSummary")
-    monkeypatch.setattr(addin, "BUTTONS", (type(button)(**{**button.__dict__, "handler": broken}),))
+    monkeypatch.setitem(addin.HANDLERS, "zdxmRefreshSummary", broken)
     book = open_book(xw, path)
     message = dispatch("zdxmRefreshSummary", book)
     assert message is not None and message.startswith("程序内部错误：RuntimeError：出故障了")
@@ -670,8 +687,8 @@ def test_build_leaves_only_the_addin_in_the_folder(tmp_path: Path) -> None:
 
 def test_bulletin_writes_both_files_and_takes_the_next_issue(xw: Any, tmp_path: Path) -> None:
     path = with_period(build_master(tmp_path / "台账.xlsx"))
-    template = make_templates(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
-    merge_files(path, [fill_template(template, tmp_path / "收件" / "交通.xlsx", seed=1).path],
+    template = make_forms(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
+    merge_files(path, [fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path],
                 "2022-03")
     book = open_book(xw, path)
     message = dispatch("zdxmBulletin", book)

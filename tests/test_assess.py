@@ -13,9 +13,11 @@ import pytest
 
 from conftest import project, run_zdxm
 from zdxm_xl.assess import assess
-from zdxm_xl.books.masterio import create_master, load_master, new_master, save_master
-from zdxm_xl.core.errors import UsageError
+from zdxm_xl.books.masterio import create_master, load_master, save_master
+from zdxm_xl.core.errors import MasterError
+from zdxm_xl.core.master import new_master
 from zdxm_xl.core.models import LedgerEntry, Submission, Unit
+from zdxm_xl.core.results import to_json
 from zdxm_xl.plan import promote_project
 
 A, B, C, D_, E, F = ("市交通运输局", "市住房城乡建设局", "市教育局", "市水利局", "市林业局", "市水务局")
@@ -99,7 +101,7 @@ def test_assessment_of_the_first_quarter_matches_the_hand_computation(master: Pa
     result = run_zdxm("assess", master, "--from", "2022-01", "--to", "2022-03", "--json")
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data == assess(master, "2022-01", "2022-03").as_json()
+    assert data == to_json(assess(master, "2022-01", "2022-03"))
     assert data["weights"] == {"investment": 40, "start": 20, "completion": 20, "timeliness": 20}
     # A  投资: (300 + 900 carried from Feb + 250 + 100) / (1000 + 3000 + 500 + 1000)
     #        = 1550 / 5500 = 28.1818…% → 28.18
@@ -152,7 +154,7 @@ def test_a_promoted_project_counts_as_a_new_start_from_its_month(master: Path) -
 def test_weights_come_from_the_settings(master: Path) -> None:
     book = load_master(master)
     book.settings.weight_investment, book.settings.weight_timeliness = 100, 0
-    save_master(book)
+    save_master(book, master)
     # Only 投资 and the two rates weigh now; C has none of them and is unranked.
     # A: (100 × 1550/5500 + 20 × 1 + 20 × 0) / 140 × 100 = 48.1818… / 1.4 = 34.4155… → 34.42
     result = assess(master, "2022-01", "2022-03")
@@ -199,8 +201,8 @@ def test_assess_prints_a_ranked_table(master: Path) -> None:
 
 @pytest.mark.parametrize(("args", "words"), [
     (("--from", "2022-04", "--to", "2022-03"), "考核起始报告期 2022-04 晚于截止报告期 2022-03"),
-    (("--from", "2022-01", "--to", "2023-03"), "--to 2023-03 不在台账的计划年度 2022 年内"),
-    (("--from", "2022-1x", "--to", "2022-03"), "--from 报告期“2022-1x”无效"),
+    (("--from", "2022-01", "--to", "2023-03"), "报告期 2023-03 不在台账的计划年度 2022 年内。（--to）"),
+    (("--from", "2022-1x", "--to", "2022-03"), "报告期“2022-1x”无效，请写成 2022-03 的形式。（--from）"),
     (("--from", "2022-01", "--to", "2022-03", "-o", "考核.xls"), "应为 .xlsx 文件"),
     (("--from", "2022-01"), "缺少选项"),
 ])
@@ -213,14 +215,14 @@ def test_weights_that_cannot_score(master: Path) -> None:
     book = load_master(master)
     for name in ("weight_investment", "weight_start", "weight_completion", "weight_timeliness"):
         setattr(book.settings, name, 0)
-    save_master(book)
-    with pytest.raises(UsageError, match="四项考核权重都为 0"):
+    save_master(book, master)
+    with pytest.raises(MasterError, match="四项考核权重都为 0"):
         assess(master, "2022-01", "2022-03")
 
 
 def test_the_method_is_documented_in_chinese() -> None:
-    from zdxm_xl.assess import INDICATORS
     from zdxm_xl.core.registry import SETTINGS
+    from zdxm_xl.reports.assessment import INDICATORS
 
     page = (Path(__file__).resolve().parents[1] / "docs" / "考核办法.md").read_text(encoding="utf-8")
     headers = {c.field: c.header for c in SETTINGS}

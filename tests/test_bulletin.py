@@ -20,12 +20,15 @@ from docx.oxml.ns import qn
 from tools.build_templates import EXCEL_TEMPLATE, WORD_TEMPLATE, build_all, template_parts
 
 from conftest import run_zdxm
-from zdxm_xl.books.masterio import Master, load_master
-from zdxm_xl.bulletin import excel_name, make_bulletin, template_fields, to_pdf, word_name
-from zdxm_xl.demo.fill import fill_template
+from zdxm_xl.books.masterio import load_master
+from zdxm_xl.bulletin import make_bulletin
+from zdxm_xl.core.master import Master
+from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.demo.sample import build_sample
-from zdxm_xl.forms import make_templates
+from zdxm_xl.forms import make_forms
 from zdxm_xl.merge import merge_files
+from zdxm_xl.reports.bulletins import excel_name, template_fields, word_name
+from zdxm_xl.reports.pdf import to_pdf
 from zdxm_xl.reports.progress import Progress, compute_progress
 from zdxm_xl.reports.xltemplate import _Shift, fill_workbook, shift_formula
 
@@ -80,8 +83,8 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> MemoryStore:
     master = build_sample()
     _odd_names(master)
     store = MemoryStore(master, folder)
-    made = make_templates(store, PERIOD, folder / "模板", issued=datetime(2022, 1, 25))
-    files = [fill_template(path, folder / "收件" / path.name, seed=index).path
+    made = make_forms(store, PERIOD, folder / "模板", issued=datetime(2022, 1, 25))
+    files = [fill_form(path, folder / "收件" / path.name, seed=index).path
              for index, path in enumerate(made.files) if index % 11 != 5]
     merge_files(store, files[:-4], PERIOD, received=datetime(2022, 2, 3))
     merge_files(store, files[-4:], PERIOD, received=datetime(2022, 2, 7))
@@ -258,14 +261,14 @@ def test_the_command_writes_both_files_and_advances_the_number(master_path: Path
     assert load_master(master_path).settings.bulletin_issue == 1
 
 
-def test_default_output_folder_is_the_setting(master_path: Path) -> None:
+def test_default_output_folder_is_the_workspaces(master_path: Path) -> None:
     result = make_bulletin(master_path, "2022-01", issued=date(2022, 2, 8))
-    assert result.docx.parent == master_path.parent / "输出"
+    assert result.docx.parent == master_path.parent / "输出" / "简报" / "2022-01"
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--period", "2022-13"], "报告期"),
-    (["--period", "2023-01"], "不在台账的年度"),
+    (["--period", "2023-01"], "不在台账的计划年度 2022 年内。（--period）"),
     (["--period", "2022-03", "--word", "无此模板.docx"], "不存在"),
     (["--period", "2022-03", "--excel", "通报.docx"], ".xlsx"),
     (["--period", "2022-03", "--date", "四月八日"], "印发日期"),
@@ -397,10 +400,10 @@ def test_an_empty_list_leaves_one_row_saying_none(tmp_path: Path) -> None:
 
 def test_no_converter_gives_a_clear_message(master_path: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import zdxm_xl.bulletin as bulletin
+    import zdxm_xl.reports.pdf as pdf
 
-    monkeypatch.setattr(bulletin, "_soffice", lambda: None)
-    monkeypatch.setattr(bulletin.sys, "platform", "linux")
+    monkeypatch.setattr(pdf, "_soffice", lambda: None)
+    monkeypatch.setattr(pdf.sys, "platform", "linux")
     result = run_zdxm("bulletin", master_path, "--period", "2022-03", "-o", tmp_path, "--pdf")
     assert result.code == 1
     assert "未找到 LibreOffice" in result.stderr and "另存为 PDF" in result.stderr

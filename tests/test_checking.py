@@ -13,13 +13,18 @@ import openpyxl
 import pytest
 
 from conftest import project, run_zdxm
-from zdxm_xl.books.gateway import write_text
-from zdxm_xl.books.masterio import create_master, load_master, new_master
+from zdxm_xl.books.masterio import create_master, load_master
+from zdxm_xl.books.styles import write_text
 from zdxm_xl.checks.returns import check_file
 from zdxm_xl.core.findings import RULES
+from zdxm_xl.core.identity import IDENTITY_SHEET
+from zdxm_xl.core.master import new_master
 from zdxm_xl.core.models import LedgerEntry, Unit
-from zdxm_xl.demo.fill import MISTAKES, fill_template
-from zdxm_xl.forms import HEADER_ROW, IDENTITY_SHEET, make_templates, template_name
+from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
+from zdxm_xl.core.results import to_json
+from zdxm_xl.demo.fill import MISTAKES, fill_form
+from zdxm_xl.forms import make_forms
+from zdxm_xl.reports.forms import form_name
 from zdxm_xl.validate import validate_files
 
 UNIT = "市交通运输局"
@@ -62,8 +67,8 @@ def build_master(path: Path) -> Path:
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[Path, Path]:
     master = build_master(tmp_path / "台账.xlsx")
-    make_templates(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25, 9, 0))
-    return master, tmp_path / "模板" / template_name("2022-03", UNIT)
+    make_forms(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25, 9, 0))
+    return master, tmp_path / "模板" / form_name("2022-03", UNIT)
 
 
 def codes_of(master: Path, path: Path, period: str | None = "2022-03") -> list[str]:
@@ -85,7 +90,7 @@ def edit(path: Path, changes: dict[tuple[int, str], object], sheet: str = SHEET)
 
 def test_a_plausible_fill_passes_clean(setup, tmp_path: Path) -> None:
     master, template = setup
-    filled = fill_template(template, tmp_path / "填好.xlsx", seed=1).path
+    filled = fill_form(template, tmp_path / "填好.xlsx", seed=1).path
     report = check_file(load_master(master), filled, "2022-03")
     assert [f.message for f in report.findings] == []
     assert report.valid and report.unit == UNIT and report.period == "2022-03"
@@ -96,7 +101,7 @@ def test_a_plausible_fill_passes_clean(setup, tmp_path: Path) -> None:
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_each_mistake_a_unit_makes_is_found(setup, tmp_path: Path, mistake: str) -> None:
     master, template = setup
-    filled = fill_template(template, tmp_path / f"{mistake}.xlsx", seed=2, mistakes=(mistake,))
+    filled = fill_form(template, tmp_path / f"{mistake}.xlsx", seed=2, mistakes=(mistake,))
     assert filled.mistakes == (mistake,)
     assert MISTAKES[mistake] in codes_of(master, filled.path)
 
@@ -116,13 +121,13 @@ def test_each_mistake_a_unit_makes_is_found(setup, tmp_path: Path, mistake: str)
 )
 def test_value_rules_on_edited_cells(setup, tmp_path: Path, code: str, changes) -> None:
     master, template = setup
-    filled = fill_template(template, tmp_path / "f.xlsx", seed=3).path
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=3).path
     assert code in codes_of(master, edit(filled, changes))
 
 
 def test_a_full_width_amount_with_separators_is_read_silently(setup, tmp_path: Path) -> None:
     master, template = setup
-    filled = fill_template(template, tmp_path / "f.xlsx", seed=3).path
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=3).path
     book = openpyxl.load_workbook(filled)
     titles = [c.value for c in book[SHEET][HEADER_ROW]]
     row = HEADER_ROW + 2
@@ -154,8 +159,8 @@ def test_an_outdated_template_version(setup, tmp_path: Path) -> None:
 
 def test_last_months_template(setup, tmp_path: Path) -> None:
     master, _ = setup
-    make_templates(master, "2022-02", tmp_path / "二月", unit=UNIT)
-    february = tmp_path / "二月" / template_name("2022-02", UNIT)
+    make_forms(master, "2022-02", tmp_path / "二月", unit=UNIT)
+    february = tmp_path / "二月" / form_name("2022-02", UNIT)
     report = check_file(load_master(master), february, "2022-03")
     assert [f.code for f in report.findings] == ["F53"]
     assert "这是 2022-02 的模板" in report.findings[0].message
@@ -163,8 +168,8 @@ def test_last_months_template(setup, tmp_path: Path) -> None:
 
 def test_a_unit_no_longer_reporting(setup, tmp_path: Path) -> None:
     master, _ = setup
-    make_templates(master, "2022-03", tmp_path / "工信", unit="市工业和信息化局")
-    path = tmp_path / "工信" / template_name("2022-03", "市工业和信息化局")
+    make_forms(master, "2022-03", tmp_path / "工信", unit="市工业和信息化局")
+    path = tmp_path / "工信" / form_name("2022-03", "市工业和信息化局")
     book = load_master(master)
     book.project("ZD2022-0005").units = ["市交通运输局"]
     assert [f.code for f in check_file(book, path, "2022-03").findings] == ["F54"]
@@ -191,14 +196,14 @@ def test_every_declared_rule_has_a_test_here_or_in_vetting() -> None:
 
 def test_validate_cli_json_annotates_and_exits_1(setup, tmp_path: Path) -> None:
     master, template = setup
-    fill_template(template, tmp_path / "in" / "好.xlsx", seed=4)
-    fill_template(template, tmp_path / "in" / "坏.xlsx", seed=4,
+    fill_form(template, tmp_path / "in" / "好.xlsx", seed=4)
+    fill_form(template, tmp_path / "in" / "坏.xlsx", seed=4,
                   mistakes=("text_amount", "bad_phone"))
     result = run_zdxm("validate", master, tmp_path / "in", "--period", "2022-03",
                       "--annotate", tmp_path / "批注", "--json")
     assert result.code == 1, result.stderr
     data = json.loads(result.stdout)
-    expected = validate_files(master, [tmp_path / "in"], "2022-03").as_json()
+    expected = to_json(validate_files(master, [tmp_path / "in"], "2022-03"))
     assert data == expected
     files = {Path(f["file"]).name: f for f in data["files"]}
     assert files["好.xlsx"]["valid"] and files["好.xlsx"]["errors"] == 0
@@ -224,7 +229,7 @@ def test_validate_cli_json_annotates_and_exits_1(setup, tmp_path: Path) -> None:
 def test_validate_never_changes_the_master(setup, tmp_path: Path) -> None:
     master, template = setup
     before = master.read_bytes()
-    filled = fill_template(template, tmp_path / "f.xlsx", seed=5).path
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=5).path
     assert run_zdxm("validate", master, filled).code == 0
     assert master.read_bytes() == before
 
@@ -235,7 +240,7 @@ def test_a_return_saved_again_by_another_program_still_passes(setup, tmp_path: P
                                                              target: str) -> None:
     """A 信息员 who opens the file in WPS/LibreOffice and saves it (even as .xls)."""
     master, template = setup
-    filled = fill_template(template, tmp_path / "填好.xlsx", seed=1).path
+    filled = fill_form(template, tmp_path / "填好.xlsx", seed=1).path
     out = tmp_path / "另存"
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--headless", "--convert-to", target, "--outdir", str(out), str(filled)],

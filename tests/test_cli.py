@@ -8,7 +8,8 @@ import pytest
 
 from conftest import run_zdxm
 from zdxm_xl.books.masterio import load_master
-from zdxm_xl.summary import summarize
+from zdxm_xl.core.results import to_json
+from zdxm_xl.core.summary import summarize
 
 
 def test_init_creates_an_empty_master_for_the_year(tmp_path: Path) -> None:
@@ -23,7 +24,7 @@ def test_summary_json_is_the_library_result(master_path: Path) -> None:
     result = run_zdxm("plan", "summary", master_path, "--json")
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data == summarize(load_master(master_path)).as_json()
+    assert data == to_json(summarize(load_master(master_path)))
     rows = {(r["stage"], r["sector"]): r for r in data["rows"]}
     assert len(rows) == 25
     assert rows[(None, None)] == {"stage": None, "sector": None, "count": 3,

@@ -13,7 +13,7 @@ import pytest
 from conftest import run_zdxm
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.core.money import to_yi
-from zdxm_xl.merge import submission_status
+from zdxm_xl.core.returns import submission_status
 from zdxm_xl.reports.progress import compute_progress
 
 

@@ -14,9 +14,12 @@ import pytest
 
 from conftest import run_zdxm
 from zdxm_xl.books.masterio import load_master, save_master
+from zdxm_xl.core.identity import IDENTITY_SHEET, Identity
 from zdxm_xl.core.money import from_cell
+from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
 from zdxm_xl.core.registry import FORM_IMPLEMENTATION, FORM_PREPARATORY
-from zdxm_xl.forms import HEADER_ROW, IDENTITY_SHEET, Identity, make_templates, template_name
+from zdxm_xl.forms import make_forms
+from zdxm_xl.reports.forms import form_name
 
 
 def identity_of(path: Path) -> Identity:
@@ -30,12 +33,12 @@ def test_one_template_per_lead_unit_with_the_sheets_it_needs(master_path: Path,
     result = run_zdxm("templates", master_path, "--period", "2022-03", "-o", tmp_path / "out")
     assert result.code == 0, result.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == sorted(template_name("2022-03", u) for u in
+    assert names == sorted(form_name("2022-03", u) for u in
                            ("城中区人民政府", "市工业和信息化局", "市教育局", "市生态环境局"))
-    city = openpyxl.load_workbook(tmp_path / "out" / template_name("2022-03", "城中区人民政府"))
+    city = openpyxl.load_workbook(tmp_path / "out" / form_name("2022-03", "城中区人民政府"))
     assert city.sheetnames == ["填报说明", "实施项目月报", "系统信息"]
     assert city["系统信息"].sheet_state == "hidden"
-    ecology = openpyxl.load_workbook(tmp_path / "out" / template_name("2022-03", "市生态环境局"))
+    ecology = openpyxl.load_workbook(tmp_path / "out" / form_name("2022-03", "市生态环境局"))
     assert ecology.sheetnames == ["填报说明", "预备项目月报", "系统信息"]
 
 
@@ -43,8 +46,8 @@ def test_one_template_per_lead_unit_with_the_sheets_it_needs(master_path: Path,
 def test_headers_are_verbatim_and_contacts_sit_beside_their_labels(master_path: Path,
                                                                    tmp_path: Path, spec) -> None:
     unit = "城中区人民政府" if spec is FORM_IMPLEMENTATION else "市生态环境局"
-    make_templates(master_path, "2022-03", tmp_path, unit=unit)
-    sheet = openpyxl.load_workbook(tmp_path / template_name("2022-03", unit))[spec.sheet]
+    make_forms(master_path, "2022-03", tmp_path, unit=unit)
+    sheet = openpyxl.load_workbook(tmp_path / form_name("2022-03", unit))[spec.sheet]
     assert tuple(c.value for c in sheet[HEADER_ROW]) == spec.titles
     labels = {c.value: sheet.cell(row=c.row, column=c.column + 1).value
               for row in sheet.iter_rows(max_row=HEADER_ROW - 1) for c in row}
@@ -55,8 +58,8 @@ def test_headers_are_verbatim_and_contacts_sit_beside_their_labels(master_path: 
 
 def test_plan_cells_are_locked_inputs_open_and_validated(master_path: Path,
                                                          tmp_path: Path) -> None:
-    make_templates(master_path, "2022-03", tmp_path, unit="城中区人民政府")
-    path = tmp_path / template_name("2022-03", "城中区人民政府")
+    make_forms(master_path, "2022-03", tmp_path, unit="城中区人民政府")
+    path = tmp_path / form_name("2022-03", "城中区人民政府")
     sheet = openpyxl.load_workbook(path)["实施项目月报"]
     titles = [c.value for c in sheet[HEADER_ROW]]
     row = HEADER_ROW + 1
@@ -77,8 +80,8 @@ def test_plan_cells_are_locked_inputs_open_and_validated(master_path: Path,
 
 
 def test_january_reference_figures_come_from_the_plan(master_path: Path, tmp_path: Path) -> None:
-    make_templates(master_path, "2022-01", tmp_path, unit="市工业和信息化局")
-    sheet = openpyxl.load_workbook(tmp_path / template_name("2022-01", "市工业和信息化局"))[
+    make_forms(master_path, "2022-01", tmp_path, unit="市工业和信息化局")
+    sheet = openpyxl.load_workbook(tmp_path / form_name("2022-01", "市工业和信息化局"))[
         "实施项目月报"]
     titles = [c.value for c in sheet[HEADER_ROW]]
     row = HEADER_ROW + 1
@@ -88,8 +91,8 @@ def test_january_reference_figures_come_from_the_plan(master_path: Path, tmp_pat
 
 def test_identity_is_signed_with_the_office_key_which_is_not_in_the_file(
         master_path: Path, tmp_path: Path) -> None:
-    make_templates(master_path, "2022-03", tmp_path, unit="城中区人民政府")
-    path = tmp_path / template_name("2022-03", "城中区人民政府")
+    make_forms(master_path, "2022-03", tmp_path, unit="城中区人民政府")
+    path = tmp_path / form_name("2022-03", "城中区人民政府")
     identity = identity_of(path)
     master = load_master(master_path)
     assert identity.unit == "城中区人民政府" and identity.period == "2022-03"
@@ -104,8 +107,8 @@ def test_identity_is_signed_with_the_office_key_which_is_not_in_the_file(
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
 def test_identity_survives_a_libreoffice_round_trip(master_path: Path, tmp_path: Path) -> None:
-    make_templates(master_path, "2022-03", tmp_path / "in", unit="城中区人民政府")
-    source = tmp_path / "in" / template_name("2022-03", "城中区人民政府")
+    make_forms(master_path, "2022-03", tmp_path / "in", unit="城中区人民政府")
+    source = tmp_path / "in" / form_name("2022-03", "城中区人民政府")
     out = tmp_path / "lo"
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(source)],
@@ -119,9 +122,9 @@ def test_an_exited_project_leaves_from_the_next_period(master_path: Path, tmp_pa
     master = load_master(master_path)
     project = master.project("ZD2022-0002")
     project.status, project.exit_date = "已退出", date(2022, 5, 10)
-    save_master(master)
-    may = make_templates(master_path, "2022-05", tmp_path / "may")
-    june = make_templates(master_path, "2022-06", tmp_path / "june")
+    save_master(master, master_path)
+    may = make_forms(master_path, "2022-05", tmp_path / "may")
+    june = make_forms(master_path, "2022-06", tmp_path / "june")
     assert "市工业和信息化局" in may.units
     assert "市工业和信息化局" not in june.units
 
@@ -129,7 +132,7 @@ def test_an_exited_project_leaves_from_the_next_period(master_path: Path, tmp_pa
 @pytest.mark.parametrize(
     ("args", "message"),
     [(("--period", "2022-13"), "报告期“2022-13”无效"),
-     (("--period", "2023-01"), "不在台账的年度 2022 内"),
+     (("--period", "2023-01"), "不在台账的计划年度 2022 年内。（--period）"),
      (("--period", "2022-03", "--unit", "不存在的单位"), "没有需要报送的项目")],
 )
 def test_template_arguments_are_checked(master_path: Path, tmp_path: Path, args, message) -> None:
@@ -139,8 +142,8 @@ def test_template_arguments_are_checked(master_path: Path, tmp_path: Path, args,
 
 
 def test_money_in_templates_reads_back_exactly(master_path: Path, tmp_path: Path) -> None:
-    make_templates(master_path, "2022-03", tmp_path, unit="城中区人民政府")
-    sheet = openpyxl.load_workbook(tmp_path / template_name("2022-03", "城中区人民政府"))[
+    make_forms(master_path, "2022-03", tmp_path, unit="城中区人民政府")
+    sheet = openpyxl.load_workbook(tmp_path / form_name("2022-03", "城中区人民政府"))[
         "实施项目月报"]
     titles = [c.value for c in sheet[HEADER_ROW]]
     cell = sheet.cell(row=HEADER_ROW + 1, column=titles.index("总投资（万元）") + 1)

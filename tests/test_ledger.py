@@ -21,16 +21,20 @@ from test_checking import SHEET, UNIT, build_master, edit
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.books.safety import MasterLock
 from zdxm_xl.core.errors import MasterBusyError
-from zdxm_xl.demo.fill import fill_template
-from zdxm_xl.forms import HEADER_ROW, make_templates, template_name
-from zdxm_xl.merge import merge_files, submission_status
+from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
+from zdxm_xl.core.results import to_json
+from zdxm_xl.core.returns import submission_status
+from zdxm_xl.demo.fill import fill_form
+from zdxm_xl.forms import make_forms
+from zdxm_xl.merge import merge_files
+from zdxm_xl.reports.forms import form_name
 
 
 @pytest.fixture
 def office(tmp_path: Path) -> tuple[Path, Path]:
     master = build_master(tmp_path / "台账.xlsx")
-    make_templates(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
-    return master, tmp_path / "模板" / template_name("2022-03", UNIT)
+    make_forms(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
+    return master, tmp_path / "模板" / form_name("2022-03", UNIT)
 
 
 def rows_for(master: Path, period: str) -> dict[str, object]:
@@ -39,7 +43,7 @@ def rows_for(master: Path, period: str) -> dict[str, object]:
 
 def test_a_valid_file_is_archived_merged_and_logged(office, tmp_path: Path) -> None:
     master, template = office
-    filled = fill_template(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    filled = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
     result = run_zdxm("merge", master, filled, "--period", "2022-03", "--received", "2022-04-03",
                       "--json")
     assert result.code == 0, result.stderr
@@ -59,11 +63,11 @@ def test_a_valid_file_is_archived_merged_and_logged(office, tmp_path: Path) -> N
 
 def test_a_resubmission_replaces_the_units_rows(office, tmp_path: Path) -> None:
     master, template = office
-    first = fill_template(template, tmp_path / "第一次.xlsx", seed=1).path
-    second = fill_template(template, tmp_path / "第二次.xlsx", seed=9).path
+    first = fill_form(template, tmp_path / "第一次.xlsx", seed=1).path
+    second = fill_form(template, tmp_path / "第二次.xlsx", seed=9).path
     merge_files(master, [first], "2022-03")
     result = merge_files(master, [second], "2022-03")
-    assert [r["file"] for r in result.replaced] == ["第一次.xlsx"]
+    assert [r.file for r in result.replaced] == ["第一次.xlsx"]
     book = load_master(master)
     assert [(s.file_name, s.result) for s in book.submissions] == [
         ("第一次.xlsx", "被替换"), ("第二次.xlsx", "已合并")]
@@ -74,7 +78,7 @@ def test_a_resubmission_replaces_the_units_rows(office, tmp_path: Path) -> None:
 
 def test_the_same_file_twice_changes_nothing(office, tmp_path: Path) -> None:
     master, template = office
-    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=1).path
     merge_files(master, [filled], "2022-03")
     before = master.read_bytes()
     result = run_zdxm("merge", master, filled, "--json")
@@ -86,7 +90,7 @@ def test_the_same_file_twice_changes_nothing(office, tmp_path: Path) -> None:
 
 def test_a_file_with_errors_is_logged_and_not_merged(office, tmp_path: Path) -> None:
     master, template = office
-    bad = fill_template(template, tmp_path / "坏.xlsx", seed=1, mistakes=("text_amount",)).path
+    bad = fill_form(template, tmp_path / "坏.xlsx", seed=1, mistakes=("text_amount",)).path
     result = run_zdxm("merge", master, bad, "--json")
     assert result.code == 1
     assert json.loads(result.stdout)["rejected"] == [
@@ -98,7 +102,7 @@ def test_a_file_with_errors_is_logged_and_not_merged(office, tmp_path: Path) -> 
 
 def test_late_returns_are_marked(office, tmp_path: Path) -> None:
     master, template = office
-    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=1).path
     merge_files(master, [filled], "2022-03", received=datetime(2022, 4, 6, 8, 0))
     status = submission_status(load_master(master), "2022-03")
     assert status.late == [UNIT]
@@ -107,7 +111,7 @@ def test_late_returns_are_marked(office, tmp_path: Path) -> None:
 
 def test_text_from_units_never_becomes_a_formula(office, tmp_path: Path) -> None:
     master, template = office
-    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=1).path
     edit(filled, {(1, "存在问题"): '=HYPERLINK("http://example.com","点此")',
                   (1, "需协调事项"): "+1", (2, "存在问题"): "@SUM(A1)"})
     assert merge_files(master, [filled], "2022-03").ok
@@ -121,7 +125,7 @@ def test_text_from_units_never_becomes_a_formula(office, tmp_path: Path) -> None
 
 def test_a_second_merge_waits_then_says_who_holds_the_master(office, tmp_path: Path) -> None:
     master, template = office
-    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=1).path
     with MasterLock(master), pytest.raises(MasterBusyError, match="正被 .* 使用"):
         merge_files(master, [filled], lock_wait=0.3)
     assert merge_files(master, [filled]).ok  # the lock is gone
@@ -129,7 +133,7 @@ def test_a_second_merge_waits_then_says_who_holds_the_master(office, tmp_path: P
 
 def test_a_master_open_in_excel_is_not_written(office, tmp_path: Path) -> None:
     master, template = office
-    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=1).path
     (master.parent / f"~${master.name}").write_text("owner")
     before = master.read_bytes()
     result = run_zdxm("merge", master, filled)
@@ -150,7 +154,7 @@ def zdxm_process(*args: object, crash_at: str | None = None) -> subprocess.Popen
 def test_a_merge_killed_at_any_step_leaves_the_master_whole(office, tmp_path: Path,
                                                              point: str) -> None:
     master, template = office
-    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=1).path
     before = master.read_bytes()
     process = zdxm_process("merge", master, filled, crash_at=point)
     assert process.wait(timeout=120) == 137
@@ -163,7 +167,7 @@ def test_a_merge_killed_at_any_step_leaves_the_master_whole(office, tmp_path: Pa
 
 def test_kill_9_during_a_merge_leaves_old_or_new(office, tmp_path: Path) -> None:
     master, template = office
-    files = [fill_template(template, tmp_path / f"f{i}.xlsx", seed=i).path for i in range(6)]
+    files = [fill_form(template, tmp_path / f"f{i}.xlsx", seed=i).path for i in range(6)]
     for delay in (0.3, 0.8, 1.5):
         process = zdxm_process("merge", master, *files)
         time.sleep(delay)
@@ -184,11 +188,11 @@ def test_three_months_in_turn(tmp_path: Path) -> None:
     book.ledger = []  # start the year afresh
     from zdxm_xl.books.masterio import save_master
 
-    save_master(book)
+    save_master(book, master)
     for month in ("2022-01", "2022-02", "2022-03"):
-        make_templates(master, month, tmp_path / month, unit=UNIT)
-        template = tmp_path / month / template_name(month, UNIT)
-        filled = fill_template(template, tmp_path / "收件" / f"{month}.xlsx", seed=7).path
+        make_forms(master, month, tmp_path / month, unit=UNIT)
+        template = tmp_path / month / form_name(month, UNIT)
+        filled = fill_form(template, tmp_path / "收件" / f"{month}.xlsx", seed=7).path
         result = merge_files(master, [filled], month)
         assert result.ok, [f.message for r in result.reports for f in r.findings]
     ledger = load_master(master).ledger
@@ -200,8 +204,8 @@ def test_three_months_in_turn(tmp_path: Path) -> None:
             assert cur.total_completed == prev.total_completed + cur.month_completed
     assert by[("2022-01", "ZD2022-0002")].total_completed == \
         Decimal(30000) + by[("2022-01", "ZD2022-0002")].month_completed
-    make_templates(master, "2022-04", tmp_path / "四月", unit=UNIT)
-    sheet = openpyxl.load_workbook(tmp_path / "四月" / template_name("2022-04", UNIT))[SHEET]
+    make_forms(master, "2022-04", tmp_path / "四月", unit=UNIT)
+    sheet = openpyxl.load_workbook(tmp_path / "四月" / form_name("2022-04", UNIT))[SHEET]
     titles = [c.value for c in sheet[HEADER_ROW]]
     ids = [sheet.cell(row=r, column=1).value for r in range(HEADER_ROW + 1, HEADER_ROW + 4)]
     row = HEADER_ROW + 1 + ids.index("ZD2022-0002")
@@ -211,7 +215,7 @@ def test_three_months_in_turn(tmp_path: Path) -> None:
 
 def test_status_lists_missing_late_and_rejected(office, tmp_path: Path) -> None:
     master, template = office
-    bad = fill_template(template, tmp_path / "坏.xlsx", seed=1, mistakes=("negative",)).path
+    bad = fill_form(template, tmp_path / "坏.xlsx", seed=1, mistakes=("negative",)).path
     merge_files(master, [bad], "2022-03", received=datetime(2022, 4, 7))
     result = run_zdxm("status", master, "--period", "2022-03", "--json")
     assert result.code == 0, result.stderr
@@ -223,7 +227,7 @@ def test_status_lists_missing_late_and_rejected(office, tmp_path: Path) -> None:
     unit = next(u for u in data["units"] if u["unit"] == UNIT)
     assert {k: unit[k] for k in ("submitted", "on_time", "valid", "file")} == {
         "submitted": True, "on_time": False, "valid": False, "file": "坏.xlsx"}
-    assert data == submission_status(load_master(master), "2022-03").as_json()
+    assert data == to_json(submission_status(load_master(master), "2022-03"))
     text = run_zdxm("status", master, "--period", "2022-03")
     assert "未报送（1）：市工业和信息化局" in text.stdout
 
@@ -243,7 +247,7 @@ def test_a_temp_file_left_by_a_dead_writer_is_swept(office, tmp_path: Path) -> N
     master, template = office
     stale = master.parent / ".~zdxm-台账-abc123.xlsx"
     stale.write_bytes(b"half a master")
-    filled = fill_template(template, tmp_path / "f.xlsx", seed=1).path
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=1).path
     assert merge_files(master, [filled]).ok
     assert not stale.exists()
 

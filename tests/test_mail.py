@@ -41,14 +41,18 @@ import pytest
 from conftest import project, run_zdxm
 from test_checking import UNIT, build_master
 from zdxm_xl.books.masterio import FileStore, load_master, save_master
+from zdxm_xl.checks.attachments import safe_file_name, unpack_zip
+from zdxm_xl.checks.limits import ATTACHMENT
 from zdxm_xl.checks.returns import check_file
 from zdxm_xl.core.models import Unit
-from zdxm_xl.demo.fill import fill_template
-from zdxm_xl.forms import make_templates, template_name
+from zdxm_xl.core.results import to_json
+from zdxm_xl.demo.fill import fill_form
+from zdxm_xl.forms import make_forms
 from zdxm_xl.mail import messages as mailparts
-from zdxm_xl.mail.messages import read_message, safe_file_name, unpack_zip, workbook_candidates
+from zdxm_xl.mail.messages import read_message, workbook_candidates
 from zdxm_xl.mail.servers import KEYRING_SERVICE, PASSWORD_ENV, mailbox_name, parse_internaldate
-from zdxm_xl.mail.service import fetch_returns, journal_path, send_templates
+from zdxm_xl.mail.service import fetch_returns, journal_path, send_forms
+from zdxm_xl.reports.forms import form_name
 
 DOVECOT = shutil.which("dovecot") or next(
     (p for p in ("/usr/sbin/dovecot", "/usr/local/sbin/dovecot") if os.access(p, os.X_OK)), None)
@@ -268,7 +272,7 @@ def mail_master(tmp_path: Path, imap_port: int = 1, smtp_port: int = 1, **settin
     values.update(settings)
     for name, value in values.items():
         setattr(master.settings, name, value)
-    save_master(master)
+    save_master(master, path)
     return path
 
 
@@ -282,10 +286,10 @@ def office(tmp_path: Path, imap_box: ImapBox, smtp_box: SmtpBox,
 def returned(master: Path, tmp_path: Path, unit: str, seed: int) -> Path:
     """A unit's March template, filled in plausibly."""
     folder = tmp_path / "下发"
-    if not (folder / template_name("2022-03", unit)).exists():
-        make_templates(master, "2022-03", folder, issued=datetime(2022, 3, 25, 9, 0))
+    if not (folder / form_name("2022-03", unit)).exists():
+        make_forms(master, "2022-03", folder, issued=datetime(2022, 3, 25, 9, 0))
     safe = unit.replace("/", "_")
-    return fill_template(folder / template_name("2022-03", unit), tmp_path / "填好" / f"{safe}{seed}.xlsx",
+    return fill_form(folder / form_name("2022-03", unit), tmp_path / "填好" / f"{safe}{seed}.xlsx",
                          seed=seed).path
 
 
@@ -332,16 +336,16 @@ def test_send_templates_delivers_one_message_per_unit(office, tmp_path: Path) ->
     folder = tmp_path / "输出" / "模板" / "2022-03"
     for captured, unit in ((transport, UNIT), (by_to[GXJ], INDUSTRY)):
         (attachment,) = list(captured.message.iter_attachments())
-        assert attachment.get_filename() == template_name("2022-03", unit)
+        assert attachment.get_filename() == form_name("2022-03", unit)
         assert attachment.get_content_type() == mailparts.XLSX_TYPE
-        assert attachment.get_content() == (folder / template_name("2022-03", unit)).read_bytes()
+        assert attachment.get_content() == (folder / form_name("2022-03", unit)).read_bytes()
     # the Chinese name both ways: RFC 2231 for today's clients, RFC 2047 for older ones
     assert b"filename*0*=UTF-8''2022-03_" in transport.content
     assert b'name="=?UTF-8?B?' in transport.content
     # the attached template is a real one: filled in, it passes checking
     attached = tmp_path / "附件.xlsx"
     attached.write_bytes(list(transport.message.iter_attachments())[0].get_content())
-    filled = fill_template(attached, tmp_path / "填好.xlsx", seed=1).path
+    filled = fill_form(attached, tmp_path / "填好.xlsx", seed=1).path
     report = check_file(load_master(master), filled, "2022-03")
     assert (report.valid, report.unit) == (True, UNIT)
     log = load_master(master).mail_log
@@ -358,7 +362,7 @@ def test_dry_run_writes_eml_files_and_sends_nothing(office, tmp_path: Path) -> N
                       "--json")
     assert result.code == 1
     data = json.loads(result.stdout)
-    library = send_templates(master, "2022-03", dry_run=True).as_json()
+    library = to_json(send_forms(master, "2022-03", dry_run=True))
     for mail in (*data["mails"], *library["mails"]):
         mail.pop("message_id")
     assert data == library
@@ -391,9 +395,9 @@ def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office, tmp_
     transport = returned(master, tmp_path, UNIT, seed=1)
     industry = returned(master, tmp_path, INDUSTRY, seed=1)
     # 23:30 on the 截止日 is on time; 00:10 the next day is late (in UTC both are the 5th)
-    imap.append(message(INFORMANT, "回复：3月月报", [(template_name("2022-03", UNIT),
+    imap.append(message(INFORMANT, "回复：3月月报", [(form_name("2022-03", UNIT),
                                                  transport.read_bytes())]), at(5, 23, 30))
-    imap.append(message(GXJ, "工信局3月月报", [(template_name("2022-03", INDUSTRY),
+    imap.append(message(GXJ, "工信局3月月报", [(form_name("2022-03", INDUSTRY),
                                             industry.read_bytes())]), at(6, 0, 10))
     result = run_zdxm("mail", "fetch", master, "--period", "2022-03", "--reply", "--merge",
                       "--json")
@@ -403,7 +407,7 @@ def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office, tmp_
     assert [[(f["result"], f["unit"], f["valid"]) for f in m["files"]] for m in data["mails"]] == [
         [("已保存", UNIT, True)], [("已保存", INDUSTRY, True)]]
     assert [m["reply"] for m in data["mails"]] == ["已回复", "已回复"]
-    saved = tmp_path / "收件" / "2022-03" / template_name("2022-03", UNIT)
+    saved = tmp_path / "收件" / "2022-03" / form_name("2022-03", UNIT)
     assert saved.read_bytes() == transport.read_bytes()
     assert len(data["merge"]["merged"]) == 2
     book = load_master(master)
@@ -414,7 +418,7 @@ def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office, tmp_
     assert [(r.address, r.result, r.time) for r in received] == [
         (INFORMANT, "已保存", datetime(2022, 4, 5, 23, 30)),
         (GXJ, "已保存", datetime(2022, 4, 6, 0, 10))]
-    assert received[0].saved_as == f"2022-03/{template_name('2022-03', UNIT)}"
+    assert received[0].saved_as == f"2022-03/{form_name('2022-03', UNIT)}"
     # the answers: to each sender, in the thread, with the annotated copy
     assert sorted(m.rcpt_tos[0] for m in smtp.messages) == sorted([INFORMANT, GXJ])
     answer = next(m for m in smtp.messages if m.rcpt_tos == [INFORMANT]).message
@@ -493,7 +497,7 @@ def test_odd_and_hostile_mail_is_handled_without_crashing(office, tmp_path: Path
             "交通.xlsx": transport.read_bytes(), "工信.xlsx": industry.read_bytes(),
             "说明.txt": b"hello"}))]),
         "forwarded": _forwarded(message(GXJ, "工信局月报",
-                                        [(template_name("2022-03", INDUSTRY), forwarded.read_bytes())])),
+                                        [(form_name("2022-03", INDUSTRY), forwarded.read_bytes())])),
         "several": message(LIAISON, "月报和照片", [("照片.jpg", b"\xff\xd8\xff\xe0" + b"\0" * 100),
                                               ("说明.docx", b"PK\x03\x04junk"),
                                               ("交通三月.xlsx", corrected.read_bytes())]),
@@ -535,7 +539,7 @@ def test_odd_and_hostile_mail_is_handled_without_crashing(office, tmp_path: Path
                          == mails["no attachment, registered"]["message_id"])
     assert "没有找到 Excel 填报文件" in no_attachment.message.get_body(("plain",)).get_content()
     saved = sorted(p.name for p in (tmp_path / "收件" / "2022-03").glob("*.xlsx"))
-    assert saved == sorted(["交通.xlsx", "工信.xlsx", template_name("2022-03", INDUSTRY),
+    assert saved == sorted(["交通.xlsx", "工信.xlsx", form_name("2022-03", INDUSTRY),
                             "交通三月.xlsx"])
     assert not (tmp_path / "收件" / "未识别").exists()
     # and again: every message, odd or not, was processed exactly once
@@ -693,7 +697,7 @@ def test_zip_members_named_in_gbk_and_hostile_zips() -> None:
     bomb = _zip({"炸弹.xlsx": b"\0" * (8 * 2**20)})
     (refused,) = unpack_zip(mailparts.Candidate("b.zip", "zip", bomb))
     assert refused.action == "reject" and "压缩炸弹" in refused.reason
-    many = _zip({f"{i}.xlsx": b"x" for i in range(mailparts.MAX_ZIP_ENTRIES + 1)})
+    many = _zip({f"{i}.xlsx": b"x" for i in range(ATTACHMENT.zip_entries + 1)})
     assert unpack_zip(mailparts.Candidate("c.zip", "zip", many))[0].action == "reject"
     broken = mailparts.Candidate("d.zip", "zip", b"PK\x03\x04 not really")
     assert unpack_zip(broken)[0].action == "reject"
@@ -715,7 +719,7 @@ def test_a_master_from_before_mail_gets_the_sheet_when_saved(tmp_path: Path) -> 
     book.save(path)
     old = load_master(path)
     assert old.mail_log == []
-    save_master(old)
+    save_master(old, path)
     names = openpyxl.load_workbook(path).sheetnames
     assert names.index("邮件记录") == names.index("汇总") - 1
 

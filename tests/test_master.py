@@ -85,7 +85,7 @@ def test_blank_ids_are_assigned_and_kept_after_saving(master_path: Path) -> None
     assert master.ids_assigned
     assigned = master.implementation[1].id
     assert assigned == "ZD2022-0005"
-    save_master(master)
+    save_master(master, master_path)
     assert load_master(master_path).implementation[1].id == assigned
 
 
@@ -130,7 +130,7 @@ def test_a_master_open_in_excel_or_libreoffice_is_not_written(master_path: Path,
     (master_path.parent / marker.format(name=master_path.name)).write_text("someone")
     before = master_path.read_bytes()
     with pytest.raises(MasterBusyError, match="正在 Excel、WPS 或 LibreOffice 中打开"):
-        save_master(load_master(master_path))
+        save_master(load_master(master_path), master_path)
     assert master_path.read_bytes() == before
 
 
@@ -146,7 +146,7 @@ def test_a_failed_write_leaves_the_old_master_and_no_temp_file(master_path: Path
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
     with pytest.raises(OSError):
-        save_master(master)
+        save_master(master, master_path)
     assert master_path.read_bytes() == before
     assert sorted(os.listdir(master_path.parent)) == [master_path.name, "备份"]
     assert not any(name.startswith(".~zdxm") for name in os.listdir(master_path.parent / "备份"))
@@ -164,7 +164,7 @@ def test_a_sheet_the_office_added_survives_a_write(master_path: Path) -> None:
     book.save(master_path)
     master = load_master(master_path)
     master.projects.pop()
-    save_master(master)
+    save_master(master, master_path)
     again = openpyxl.load_workbook(master_path)
     assert again["领导批示"]["A1"].value == "请各单位抓紧推进"
     assert len(load_master(master_path).projects) == 3
@@ -173,6 +173,6 @@ def test_a_sheet_the_office_added_survives_a_write(master_path: Path) -> None:
 def test_a_rewritten_master_has_a_current_summary(master_path: Path) -> None:
     master = load_master(master_path)
     master.projects.pop(0)
-    save_master(master)
+    save_master(master, master_path)
     sheet = openpyxl.load_workbook(master_path)["汇总"]
     assert [c.value for c in sheet[2]][:3] == ["实施项目合计", "合计", 2]

@@ -14,11 +14,14 @@ from conftest import project, run_zdxm, small_master
 from test_forms import identity_of
 from test_planio import SINGLE_HEADER, plan_sheet, write_book
 from zdxm_xl.books.masterio import create_master, load_master
-from zdxm_xl.core.errors import ChangeRefused, UsageError
+from zdxm_xl.core.changelog import initial_plan
+from zdxm_xl.core.errors import ChangeRefused, Field, Remedy, UsageError
 from zdxm_xl.core.models import LedgerEntry
-from zdxm_xl.forms import make_templates, template_name
-from zdxm_xl.plan import edit_project, exit_project, initial_plan, plan_history, promote_project
-from zdxm_xl.summary import summarize
+from zdxm_xl.core.results import to_json
+from zdxm_xl.core.summary import summarize
+from zdxm_xl.forms import make_forms
+from zdxm_xl.plan import edit_project, exit_project, plan_history, promote_project
+from zdxm_xl.reports.forms import form_name
 
 CULTURE = "市文化广电旅游局"
 
@@ -91,11 +94,11 @@ def test_a_batch_project_reports_from_the_month_of_its_batch(master_path: Path,
     plan = batch_file(tmp_path, [library_row(1, "辛馆", CULTURE)])
     assert run_zdxm("plan", "import", master_path, plan, "--batch", "第一批增补",
                     "--date", "2022-06-15").code == 0
-    may = make_templates(master_path, "2022-05", tmp_path / "五月")
-    june = make_templates(master_path, "2022-06", tmp_path / "六月")
+    may = make_forms(master_path, "2022-05", tmp_path / "五月")
+    june = make_forms(master_path, "2022-06", tmp_path / "六月")
     assert CULTURE not in may.units
     assert CULTURE in june.units
-    assert identity_of(tmp_path / "六月" / template_name("2022-06", CULTURE)).projects == (
+    assert identity_of(tmp_path / "六月" / form_name("2022-06", CULTURE)).projects == (
         "ZD2022-0005",)
 
 
@@ -148,13 +151,13 @@ def test_a_project_exited_mid_month_leaves_the_next_months_templates(
         two_project_master: Path, tmp_path: Path) -> None:
     path = two_project_master
     exit_project(path, "ZD2022-0005", "2022-05-20", "无法实施", operator="王五")
-    make_templates(path, "2022-05", tmp_path / "五月", unit=TWO)
-    make_templates(path, "2022-06", tmp_path / "六月", unit=TWO)
-    assert identity_of(tmp_path / "五月" / template_name("2022-05", TWO)).projects == (
+    make_forms(path, "2022-05", tmp_path / "五月", unit=TWO)
+    make_forms(path, "2022-06", tmp_path / "六月", unit=TWO)
+    assert identity_of(tmp_path / "五月" / form_name("2022-05", TWO)).projects == (
         "ZD2022-0001", "ZD2022-0005")
-    assert identity_of(tmp_path / "六月" / template_name("2022-06", TWO)).projects == (
+    assert identity_of(tmp_path / "六月" / form_name("2022-06", TWO)).projects == (
         "ZD2022-0001",)
-    sheet = openpyxl.load_workbook(tmp_path / "六月" / template_name("2022-06", TWO))["实施项目月报"]
+    sheet = openpyxl.load_workbook(tmp_path / "六月" / form_name("2022-06", TWO))["实施项目月报"]
     assert "ZD2022-0005" not in [c.value for c in sheet["A"]]
 
 
@@ -273,7 +276,7 @@ def test_an_edit_that_changes_nothing_writes_nothing(master_path: Path) -> None:
 
 @pytest.mark.parametrize(("assignment", "words"), [
     ("规模=大", "没有名为“规模”的计划字段"),
-    ("状态=已退出", "退出请用 zdxm plan exit"),
+    ("状态=已退出", "项目退出另有操作。（--set）项目退出：zdxm plan exit。"),
     ("项目编号=ZD2022-0100", "该字段由系统维护"),
     ("项目名称=", "“项目名称”不能为空"),
     ("总投资=很多", "“总投资”的值“很多”无效：不是数字"),
@@ -289,8 +292,9 @@ def test_edit_refusals(master_path: Path, assignment: str, words: str) -> None:
 
 def test_a_preparatory_project_has_no_annual_plan_to_edit(master_path: Path) -> None:
     with pytest.raises(UsageError,
-                       match="预备项目没有“年度计划投资”；预备项目转入实施请用 zdxm plan promote"):
+                       match="预备项目没有“年度计划投资”：预备项目转入实施另有操作") as caught:
         edit_project(master_path, "ZD2022-0004", {"年度计划投资": "100"})
+    assert caught.value.remedy is Remedy.PROMOTE_PROJECT and caught.value.field is Field.VALUES
 
 
 # ---- 变更记录 --------------------------------------------------------------------------------
@@ -310,7 +314,7 @@ def test_history_prints_every_change_and_json_is_the_library_result(master_path:
                         "生效 2022-06-10  原因：预备项目转入实施  批次：年初  操作人：赵六")
     one = run_zdxm("plan", "history", master_path, "ZD2022-0004", "--json")
     data = json.loads(one.stdout)
-    assert data == plan_history(master_path, "ZD2022-0004").as_json()
+    assert data == to_json(plan_history(master_path, "ZD2022-0004"))
     assert data["project_id"] == "ZD2022-0004"
     assert [c["field"] for c in data["changes"]] == ["阶段", "年度计划投资", "计划开工时间"]
     assert data["changes"][0]["effective"] == "2022-06-10"
@@ -342,9 +346,9 @@ def test_summary_sets_the_initial_plan_beside_the_adjusted_one(master_path: Path
     result = run_zdxm("plan", "summary", master_path, "--json")
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data == summarize(load_master(master_path)).as_json()
+    assert data == to_json(summarize(load_master(master_path)))
     # 年初计划 is the plan as imported at the start of the year: the small master untouched.
-    assert data["initial"] == summarize(small_master(), small_master().projects).as_json()["rows"]
+    assert data["initial"] == to_json(summarize(small_master(), small_master().projects))["rows"]
     assert data["adjusted"] == data["rows"]
     adjusted = {(r["stage"], r["sector"]): r for r in data["adjusted"]}
     # 实施 now: #1 10000.50/2000.25, #2 5000/1200 (edited), #4 12345.67/3000 (promoted),

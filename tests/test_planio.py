@@ -12,11 +12,14 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from zdxm_xl.books.masterio import create_master, load_master, new_master, save_master
+from conftest import run_zdxm
+from zdxm_xl.books.masterio import create_master, load_master, save_master
 from zdxm_xl.core.errors import InputRejected, UsageError
+from zdxm_xl.core.master import new_master
 from zdxm_xl.core.models import Project
-from zdxm_xl.planio import export_plan, import_plan
-from zdxm_xl.summary import summarize
+from zdxm_xl.core.results import to_json
+from zdxm_xl.core.summary import summarize
+from zdxm_xl.plan import export_plan, import_plan
 
 TITLE_IMPL = "柳州市2022年市级层面统筹推进重大项目计划表（实施项目）"
 TITLE_PREP = "柳州市2022年市级层面统筹推进重大项目计划表（预备项目）"
@@ -465,8 +468,9 @@ def _not_a_plan(tmp_path: Path, case: str) -> Path:
 
 
 @pytest.mark.parametrize(("case", "words"), [
-    ("text file", "不是有效的 .xlsx"), ("wps", "另存为 .xlsx"), ("missing", "找不到"),
-    ("zip", "无法读取"), ("old xls", "无法读取"), ("no table", "没有找到计划表"),
+    ("text file", "文件内容不是 Excel 工作簿，而是文本文件"), ("wps", "另存为 .xlsx"),
+    ("missing", "找不到"), ("zip", "而是普通压缩包（zip）"), ("old xls", "不是 Excel 工作簿"),
+    ("no table", "没有找到计划表"),
 ])
 def test_files_that_are_not_plan_tables(tmp_path, master_path, case, words):
     message = rejected(tmp_path, master_path, files=[_not_a_plan(tmp_path, case)])
@@ -483,7 +487,10 @@ def test_no_files_is_a_usage_error(master_path):
 def test_second_import_needs_a_batch(tmp_path, master_path):
     import_body(tmp_path, master_path)
     message = rejected(tmp_path, master_path)
-    assert "年初计划已导入 3 个项目" in message and "--batch" in message
+    assert "年初计划已导入 3 个项目" in message and "增补请给出批次名" in message
+    again = write_book(tmp_path / "计划表.xlsx", {"附表1": plan_sheet(body=IMPL_BODY)})
+    command = run_zdxm("plan", "import", master_path, again)
+    assert command.code == 1 and "增补请加 --batch 批次名" in command.stderr, command.stderr
 
 
 def test_batch_adds_projects_and_refuses_existing_ones(tmp_path, master_path):
@@ -494,7 +501,7 @@ def test_batch_adds_projects_and_refuses_existing_ones(tmp_path, master_path):
                            batch_date="2022-06-15")
     assert result.project_ids == ["ZD2022-0004", "ZD2022-0005"]
     assert (result.batch, result.batch_date) == ("第一批增补", date(2022, 6, 15))
-    assert result.as_json()["batch_date"] == "2022-06-15"
+    assert to_json(result)["batch_date"] == "2022-06-15"
     master = load_master(master_path)
     assert {(p.batch, p.batch_date) for p in master.projects[3:]} == {("第一批增补", date(2022, 6, 15))}
     assert {(p.batch, p.batch_date) for p in master.projects[:3]} == {("年初", None)}
@@ -514,7 +521,7 @@ def test_batch_adds_projects_and_refuses_existing_ones(tmp_path, master_path):
 @pytest.mark.parametrize(("kwargs", "words"), [
     ({"batch": "年初"}, "留给年初计划"),
     ({"batch": " "}, "批次名不能为空"),
-    ({"batch_date": "2022-06-15"}, "请同时指定 --batch"),
+    ({"batch_date": "2022-06-15"}, "请同时指定增补批次名"),
     ({"batch": "增补一", "batch_date": "2023-01-10"}, "不在台账的计划年度 2022 年内"),
     ({"batch": "增补一", "batch_date": "6月15日"}, "批次日期“6月15日”无效"),
 ])
@@ -533,7 +540,7 @@ def test_a_batch_needs_a_date_when_today_is_outside_the_plan_year(tmp_path, mast
     import_body(tmp_path, master_path)
     plan = write_book(tmp_path / "增补.xlsx", {"附表1": plan_sheet(SINGLE_HEADER, single_body(),
                                                                     unit_line=None, notes=[])})
-    with pytest.raises(UsageError, match="请用 --date 指定增补批次“增补一”的日期"):
+    with pytest.raises(UsageError, match="请指定增补批次“增补一”的日期"):
         import_plan(master_path, [plan], batch="增补一")
 
 
@@ -568,7 +575,7 @@ def test_project_id_in_the_file_must_be_free(tmp_path, master_path):
     master.projects.append(Project(id="ZD2022-0101", name="旧项目", stage="续建", sector="基础设施",
                                    total_investment=D(1), annual_plan=D(1), units=["市交通局"]))
     master.ensure_units(["市交通局"])
-    save_master(master)
+    save_master(master, master_path)
     before = master_path.read_bytes()
     with pytest.raises(InputRejected, match="ZD2022-0101"):
         import_single(tmp_path, master_path, batch="增补一")
@@ -636,7 +643,7 @@ def test_export_then_import_gives_the_same_plan(tmp_path):
     assert plan(again) == plan(original)
     # The export holds the projects 在库: the same 调整后 summary. (The original's 年初计划
     # also counts its project exited since, which the export rightly leaves out.)
-    assert summarize(again).as_json()["rows"] == summarize(original).as_json()["rows"]
+    assert to_json(summarize(again))["rows"] == to_json(summarize(original))["rows"]
 
 
 def test_export_is_print_ready(tmp_path):

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from conftest import project
-from zdxm_xl.books.masterio import Master, new_master
-from zdxm_xl.core.errors import MasterError, UsageError
+from zdxm_xl.core.errors import Field, MasterError, UsageError
+from zdxm_xl.core.master import Master, new_master
 from zdxm_xl.core.models import LedgerEntry, Submission, Unit
 from zdxm_xl.reports.progress import (
     benchmark_percent,
@@ -205,8 +205,9 @@ def test_issues_preparatory_and_returns() -> None:
 
 
 def test_a_period_outside_the_year_is_refused() -> None:
-    with pytest.raises(UsageError, match="不在台账的年度"):
+    with pytest.raises(UsageError, match="不在台账的计划年度 2022 年内") as caught:
         compute_progress(office(), "2023-01")
+    assert caught.value.field is Field.PERIOD
 
 
 def test_bulletin_log_round_trip() -> None:

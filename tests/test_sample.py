@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from zdxm_xl.books.masterio import Master, create_master, load_master
+from zdxm_xl.books.masterio import create_master, load_master
+from zdxm_xl.core.master import Master
 from zdxm_xl.core.money import to_yi
+from zdxm_xl.core.results import to_json
+from zdxm_xl.core.summary import summarize
 from zdxm_xl.demo.sample import allocate, build_sample, solve_sums
-from zdxm_xl.summary import summarize
 
 # The seed's 工作任务 section as printed (柳政办〔2022〕5号): 阶段 (None: 实施项目), 行业
 # (None: the stage's total), 项目数, 总投资 and 年度计划投资 in 亿元.
@@ -54,7 +56,7 @@ def sample() -> Master:
 @pytest.fixture(scope="module")
 def rows(sample: Master) -> dict[tuple[str | None, str | None], dict[str, object]]:
     """The sample's summary rows by (阶段, 行业), as ``zdxm plan summary --json`` gives them."""
-    table = summarize(sample).as_json()["rows"]
+    table = to_json(summarize(sample))["rows"]
     assert isinstance(table, list)
     return {(row["stage"], row["sector"]): row for row in table}
 
@@ -203,6 +205,6 @@ def test_round_trip_through_the_master_file(tmp_path: Path, sample: Master) -> N
     path = tmp_path / "台账.xlsx"
     create_master(path, 2022, build_sample())
     again = load_master(path)
-    assert summarize(again).as_json() == summarize(sample).as_json()
+    assert to_json(summarize(again)) == to_json(summarize(sample))
     assert [p.model_dump() for p in again.projects] == [p.model_dump() for p in sample.projects]
     assert [u.model_dump() for u in again.units] == [u.model_dump() for u in sample.units]

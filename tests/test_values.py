@@ -6,14 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zdxm_xl.core.cells import (
-    EXCEL_EPOCH,
-    format_date,
-    parse_date,
-    parse_period,
-    parse_year_span,
-    split_units,
-)
+from zdxm_xl.core.cells import EXCEL_EPOCH, format_date, parse_date, parse_year_span, split_units
+from zdxm_xl.core.periods import parse_period
 
 
 @pytest.mark.parametrize(

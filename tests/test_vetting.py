@@ -11,12 +11,14 @@ import subprocess
 import time
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
+from zdxm_xl.checks.limits import RETURN, Limits
 from zdxm_xl.checks.vetting import Vetted, safe_read_sheets, vet_workbook
 from zdxm_xl.core.findings import RULES, Finding, Severity
 
@@ -128,7 +130,7 @@ def zeros_entry(path: Path, name: str, megabytes: int, level: int) -> Path:
     return path
 
 
-def vet(path: Path, **options: int) -> Vetted:
+def vet(path: Path, **options: Limits) -> Vetted:
     started = time.monotonic()
     vetted = vet_workbook(path, **options)
     assert time.monotonic() - started < FAST
@@ -479,7 +481,7 @@ def test_refused_files_are_never_read(tmp_path: Path, good: Path) -> None:
 
 
 def test_oversize_file(good: Path) -> None:
-    vetted = vet(good, max_bytes=1000)
+    vetted = vet(good, limits=replace(RETURN, max_bytes=1000))
     assert codes(vetted) == ["F02"]
     assert "文件过大" in vetted.findings[0].message
 

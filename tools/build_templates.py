@@ -42,7 +42,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from zdxm_xl.bulletin import EXCEL_TEMPLATE, WORD_TEMPLATE
+from zdxm_xl.reports.bulletins import EXCEL_TEMPLATE, WORD_TEMPLATE
 
 __all__ = ["WORD_TEMPLATE", "EXCEL_TEMPLATE", "build_word_template", "build_excel_template",
            "build_all", "template_parts"]

@@ -93,7 +93,7 @@ def _load_checks() -> None:
 
 def field_reference_page() -> str:
     """The fields a 简报/通报 template may use, from the progress context model."""
-    from zdxm_xl.bulletin import template_fields
+    from zdxm_xl.reports.bulletins import template_fields
 
     parts = [GENERATED, "# 简报和通报模板字段\n\n",
              "Word 简报模板写 `{{ 字段 }}`，如 `{{ total.rate }}`；列表（标“列表”的字段）用 "

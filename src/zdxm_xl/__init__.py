@@ -1,65 +1,52 @@
 """zdxm-xl（重大项目 Excel 助手）: the major-projects office's plan, monthly returns, ledger and
 bulletins, from Excel's ribbon or the ``zdxm`` command.
 
-The public API is the core: every operation is one function taking paths, tables and
-settings and returning a result object; the command line and the add-in only call them.
+The public API is the operations: each is one function taking a master store (or the path
+of a master file) and plain inputs and returning a typed result; the command line and the
+add-in only call them. Everything is imported on first use, so that ``zdxm --version``
+loads nothing and ``zdxm --help`` does not load openpyxl, matplotlib or docx.
+
+The package is layered (docs/架构.md): ``core`` (records, rules, money, periods — no file
+formats), ``books`` (the gateway to workbooks), ``checks`` (the one gate for files from
+outside), ``reports`` (computed views and the writers of documents), ``mail``, the
+operation modules (``plan``, ``forms``, ``validate``, ``merge``, ``status``, ``summary``,
+``bulletin``, ``assess``), and the front ends (``frontends.cli``, ``frontends.addin``).
 """
 
-from .books.masterio import Master, create_master, load_master, save_master
-from .core.errors import (
-    ChangeRefused,
-    InputRejected,
-    MasterBusyError,
-    MasterError,
-    UsageError,
-    ZdxmError,
-)
-from .core.models import Change, LedgerEntry, Project, Settings, Submission, Unit
+from __future__ import annotations
 
 __version__ = "0.1.0"
 
-# The operations, one core function each (what `zdxm` and the ribbon call). They are
-# imported on first use, so that `zdxm --help` does not load matplotlib or docx.
-_OPERATIONS = {
-    "summarize": "summary", "refresh_summary": "summary",
-    "import_plan": "planio", "export_plan": "planio",
-    "exit_project": "plan", "promote_project": "plan", "edit_project": "plan",
-    "plan_history": "plan",
-    "make_templates": "forms", "fill_template": "demo.fill",
-    "check_file": "checks.returns", "validate_files": "validate",
-    "merge_files": "merge", "submission_status": "merge",
-    "compute_progress": "reports.progress", "make_bulletin": "bulletin",
-    "assess": "assess",
-    "send_templates": "mail.service", "fetch_returns": "mail.service",
-    "run_demo": "demo.run",
+# Public name → the module that defines it.
+_EXPORTS = {
+    "ZdxmError": "core.errors", "UsageError": "core.errors", "MasterError": "core.errors",
+    "MasterBusyError": "core.errors", "MailError": "core.errors", "InputRejected": "core.errors",
+    "ChangeRefused": "core.errors",
+    "Master": "core.master", "MasterStore": "core.master", "MemoryStore": "core.master",
+    "Project": "core.models", "Unit": "core.models", "Settings": "core.models",
+    "LedgerEntry": "core.models", "Submission": "core.models", "Change": "core.models",
+    "Workspace": "core.workspace", "to_json": "core.results",
+    "create_master": "books.masterio", "load_master": "books.masterio",
+    "save_master": "books.masterio", "FileStore": "books.masterio", "open_store": "books.masterio",
+    # the operations (what `zdxm` and the ribbon call)
+    "summarize": "core.summary", "plan_summary": "summary", "refresh_summary": "summary",
+    "import_plan": "plan", "export_plan": "plan", "exit_project": "plan",
+    "promote_project": "plan", "edit_project": "plan", "plan_history": "plan",
+    "make_forms": "forms", "validate_files": "validate", "check_file": "checks.returns",
+    "merge_files": "merge", "report_status": "status", "compute_progress": "reports.progress",
+    "make_bulletin": "bulletin", "assess": "assess",
+    "send_forms": "mail.service", "fetch_returns": "mail.service",
+    "fill_form": "demo.fill", "run_demo": "demo.run",
 }
 
 
 def __getattr__(name: str) -> object:
-    module = _OPERATIONS.get(name)
+    module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'zdxm_xl' has no attribute {name!r}")
     from importlib import import_module
 
     return getattr(import_module(f"{__name__}.{module}"), name)
 
-__all__ = [
-    "__version__",
-    "ZdxmError",
-    "UsageError",
-    "MasterError",
-    "MasterBusyError",
-    "InputRejected",
-    "ChangeRefused",
-    "Master",
-    "create_master",
-    "load_master",
-    "save_master",
-    "Project",
-    "Unit",
-    "Settings",
-    "LedgerEntry",
-    "Submission",
-    "Change",
-    *_OPERATIONS,
-]
+
+__all__ = ["__version__", *_EXPORTS]

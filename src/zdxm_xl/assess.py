@@ -1,198 +1,38 @@
-"""考核: assessing each 牵头单位 over a range of 报告期 (SPEC §4.5; seed 工作措施（五）).
-
-For a 牵头单位 U and the 报告期 F…T (``--from`` … ``--to``) of the plan year:
-
-**Which projects count.** U is assessed at T on the projects it leads that are in the plan
-in T — exactly those a template for T would list (``forms.reports_in``): a 增补 project from
-the 报告期 of its 批次日期 on; an exited (已退出) project up to and including the 报告期 of
-its 退出日期, and not at all when T is later (neither its 年度计划 nor its completions count:
-U is assessed against the adjusted plan). A 预备 project promoted to 新开工 (转入实施)
-counts as 新开工 when T is the 报告期 of its promotion or later, and as 预备 before. The
-figures of the plan (年度计划投资, 计划开工/竣工时间) are those in the master now.
-
-**Reported figures.** For each project, its latest 月报台帐 row of the year up to T (a month
-it was not reported carries the last reported figures forward; no row at all: nothing
-completed, not started, not finished).
-
-**The four indicators** (each a ratio; an indicator whose denominator is 0 does not apply
-to U and is shown as —):
-
-* 投资完成率 = Σ 本年累计完成投资 ÷ Σ 年度计划投资, over U's 实施 projects (新开工, 续建,
-  竣工) that count at T.
-* 开工率 = started ÷ due: due are U's 新开工 projects counting at T whose 计划开工时间 is T
-  or earlier (none given: December); started are those of them reported 是否开工 = 是.
-* 竣工率 = finished ÷ due, likewise for U's 竣工 projects, 计划竣工时间 and 是否竣工 = 是.
-* 报送及时率 = on-time returns ÷ expected returns: each 报告期 P of F…T in which U has a
-  project to report (``forms.expected_returns``) is one expected return; it is on time when a
-  file of U for P passed the checks and the first file that passed arrived by P's 截止日
-  (``ledger.submission_status``: a later correction does not make it late).
-
-**Score and rank.** 得分 = 100 × Σ wᵢ·min(rᵢ, 1) ÷ Σ wᵢ over the indicators that apply to
-U, with the weights wᵢ of 设置 (考核权重：投资完成率 / 开工率 / 竣工率 / 报送及时率): a rate
-above 100 % scores as 100 %, and an indicator that does not apply leaves its weight out
-rather than scoring 0. 排名: by 得分 (to 0.01), highest first; equal scores share a rank
-(1, 2, 2, 4) and keep the order of the 责任单位 sheet; a unit no indicator applies to has
-neither and comes last.
-
-Every ratio is an exact ``Decimal``; each figure shown (a percentage or a score) is rounded
-once, half-up, to 0.01 — no float takes part.
-"""
+"""考核 (SPEC §4.5) as an operation: assess every 牵头单位 over a range of 报告期, and
+write the print-ready 考核结果 workbook. The method is ``reports.assessment``'s."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from .books.masterio import FileStore, open_store
+from .core.errors import Field, UsageError
+from .core.master import MasterStore
+from .core.periods import plan_period
+from .reports.assessment import INDICATORS, Assessment, assess_units, weights_of, write_assessment
 
-from .books.gateway import print_ready, write_text
-from .books.masterio import FileStore, Master, MasterStore, as_store
-from .books.safety import atomic_write, refuse_if_open_elsewhere
-from .core.cells import format_date, format_period, parse_period, period_end, period_month
-from .core.errors import UsageError
-from .core.models import LedgerEntry
-from .core.money import format_amount, round_half_up
-from .core.registry import IMPLEMENTATION_STAGES
-from .forms import reports_in
-from .merge import submission_status
-from .plan import promotion_dates
-
-__all__ = ["INDICATORS", "Ratio", "UnitAssessment", "Assessment", "assess", "ASSESSMENT_SHEET"]
-
-# (key, Chinese name, the 设置 field holding its weight)
-INDICATORS = (
-    ("investment", "投资完成率", "weight_investment"),
-    ("start", "开工率", "weight_start"),
-    ("completion", "竣工率", "weight_completion"),
-    ("timeliness", "报送及时率", "weight_timeliness"),
-)
-ASSESSMENT_SHEET = "考核结果"
-_HUNDRED = Decimal(100)
-_ONE = Decimal(1)
-
-
-@dataclass(frozen=True)
-class Ratio:
-    """An indicator: ``done`` of ``due`` (money in 万元, or counts)."""
-
-    done: Decimal
-    due: Decimal
-
-    @property
-    def applies(self) -> bool:
-        return self.due != 0
-
-    @property
-    def rate(self) -> Decimal | None:
-        """The exact ratio (not rounded), ``None`` when the indicator does not apply."""
-        return self.done / self.due if self.due else None
-
-    @property
-    def percent(self) -> Decimal | None:
-        """The ratio in per cent, rounded once, half-up, to 0.01."""
-        rate = self.rate
-        return None if rate is None else round_half_up(rate * _HUNDRED, 2)
-
-    def percent_text(self) -> str | None:
-        percent = self.percent
-        return None if percent is None else f"{percent:f}"
-
-
-@dataclass
-class UnitAssessment:
-    """One 牵头单位's indicators, score and rank."""
-
-    unit: str
-    projects: int  # 实施 projects assessed at --to
-    investment: Ratio  # 本年累计完成投资 / 年度计划投资 (万元)
-    start: Ratio  # started / due to start
-    completion: Ratio  # finished / due to finish
-    timeliness: Ratio  # on-time returns / expected returns
-    score: Decimal | None = None  # 0–100, rounded to 0.01
-    rank: int | None = None
-
-    def indicator(self, key: str) -> Ratio:
-        ratio: Ratio = getattr(self, key)
-        return ratio
-
-    def as_json(self) -> dict[str, Any]:
-        def count(value: Decimal) -> int:
-            return int(value)
-
-        return {
-            "rank": self.rank, "unit": self.unit,
-            "score": None if self.score is None else f"{self.score:f}",
-            "projects": self.projects,
-            "investment": {"percent": self.investment.percent_text(),
-                           "completed": format_amount(self.investment.done),
-                           "plan": format_amount(self.investment.due)},
-            "start": {"percent": self.start.percent_text(), "started": count(self.start.done),
-                      "due": count(self.start.due)},
-            "completion": {"percent": self.completion.percent_text(),
-                           "completed": count(self.completion.done),
-                           "due": count(self.completion.due)},
-            "timeliness": {"percent": self.timeliness.percent_text(),
-                           "on_time": count(self.timeliness.done),
-                           "expected": count(self.timeliness.due)},
-        }
-
-
-@dataclass
-class Assessment:
-    """The assessment of every 牵头单位 over ``first``…``last``, ranked."""
-
-    year: int
-    city: str
-    first: str  # 报告期 --from
-    last: str  # 报告期 --to
-    weights: dict[str, int]
-    units: list[UnitAssessment] = field(default_factory=list)
-    output: Path | None = None
-
-    def unit(self, name: str) -> UnitAssessment:
-        for unit in self.units:
-            if unit.unit == name:
-                return unit
-        raise KeyError(name)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"year": self.year, "from": self.first, "to": self.last,
-                "weights": dict(self.weights), "units": [u.as_json() for u in self.units]}
+__all__ = ["INDICATORS", "Assessment", "assess"]
 
 
 def assess(master_store: MasterStore | Path | str, first: str, last: str,
            output: Path | str | None = None) -> Assessment:
-    """Assess every 牵头单位 over the 报告期 ``first``…``last`` (see the module's formulas);
-    with ``output`` also write the print-ready workbook (.xlsx) there."""
-    store = as_store(master_store)
-    start, end = _period(first, "--from"), _period(last, "--to")
+    """Assess every 牵头单位 over the 报告期 ``first``…``last``; with ``output`` also write
+    the print-ready workbook (.xlsx) there."""
+    store = open_store(master_store)
     out = _output_path(store, output)
     master = store.load()
-    for period, option in ((start, "--from"), (end, "--to")):
-        if int(period[:4]) != master.year:
-            raise UsageError(f"{option} {period} 不在台账的计划年度 {master.year} 年内。")
+    start = plan_period(first, master.year, Field.FIRST_PERIOD)
+    end = plan_period(last, master.year, Field.LAST_PERIOD)
     if start > end:
-        raise UsageError(f"考核起始报告期 {start} 晚于截止报告期 {end}。")
-    weights = _weights(master)
+        raise UsageError(f"考核起始报告期 {start} 晚于截止报告期 {end}。", field=Field.FIRST_PERIOD,
+                         value=first)
+    weights = weights_of(master)
     result = Assessment(master.year, master.settings.city, start, end, weights)
-    result.units = _assess_units(master, start, end, weights)
+    result.units = assess_units(master, start, end, weights)
     if out is not None:
-        _write_workbook(result, out)
+        write_assessment(result, out)
         result.output = out
     return result
-
-
-def _period(value: str, option: str) -> str:
-    try:
-        return parse_period(value)
-    except ValueError:
-        raise UsageError(f"{option} 报告期“{value}”无效，请写成 2022-06 的形式。") from None
 
 
 def _output_path(store: MasterStore, output: Path | str | None) -> Path | None:
@@ -200,266 +40,12 @@ def _output_path(store: MasterStore, output: Path | str | None) -> Path | None:
         return None
     out = Path(output)
     if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"考核表“{out.name}”应为 .xlsx 文件，如 考核结果.xlsx。")
+        raise UsageError(f"考核表“{out.name}”应为 .xlsx 文件，如 考核结果.xlsx。", field=Field.OUTPUT,
+                         value=str(out))
     if not out.parent.exists():
-        raise UsageError(f"文件夹“{out.parent}”不存在。")
+        raise UsageError(f"文件夹“{out.parent}”不存在。", field=Field.OUTPUT, value=str(out))
     if isinstance(store, FileStore) and out.exists() and store.path.exists() \
             and out.samefile(store.path):
-        raise UsageError("考核表不能与台账是同一个文件，请换一个文件名。")
+        raise UsageError("考核表不能与台账是同一个文件，请换一个文件名。", field=Field.OUTPUT,
+                         value=str(out))
     return out
-
-
-def _weights(master: Master) -> dict[str, int]:
-    weights = {key: int(getattr(master.settings, setting)) for key, _, setting in INDICATORS}
-    names = {key: name for key, name, _ in INDICATORS}
-    negative = [names[k] for k, w in weights.items() if w < 0]
-    if negative:
-        raise UsageError(f"“设置”中的考核权重不能为负数（{'、'.join(negative)}）。")
-    if not any(weights.values()):
-        raise UsageError("“设置”中的四项考核权重都为 0，无法计算得分。请在台账“设置”工作表中填写权重。")
-    return weights
-
-
-def _months(start: str, end: str) -> list[str]:
-    first, last = period_month(start), period_month(end)
-    return [format_period(date(first.year, m, 1)) for m in range(first.month, last.month + 1)]
-
-
-def _latest_rows(master: Master, end: str) -> dict[str, LedgerEntry]:
-    """项目编号 → its latest 月报台帐 row of the year up to ``end``."""
-    latest: dict[str, LedgerEntry] = {}
-    for entry in master.ledger:
-        if entry.period[:4] != end[:4] or entry.period > end:
-            continue
-        seen = latest.get(entry.project_id)
-        if seen is None or entry.period > seen.period:
-            latest[entry.project_id] = entry
-    return latest
-
-
-@dataclass
-class _Tally:
-    order: int
-    projects: int = 0
-    completed: Decimal = Decimal(0)
-    plan: Decimal = Decimal(0)
-    started: int = 0
-    start_due: int = 0
-    finished: int = 0
-    finish_due: int = 0
-    on_time: int = 0
-    expected: int = 0
-
-
-def _assess_units(master: Master, start: str, end: str,
-                  weights: dict[str, int]) -> list[UnitAssessment]:
-    # Equal ranks and unranked units keep the order of the 责任单位 sheet.
-    order: dict[str, int] = {}
-    for name in [u.name for u in master.units] + [p.lead_unit for p in master.projects]:
-        order.setdefault(name, len(order))
-    tallies: dict[str, _Tally] = {}
-
-    def tally(unit: str) -> _Tally:
-        if unit not in tallies:
-            tallies[unit] = _Tally(order.get(unit, len(order)))
-        return tallies[unit]
-
-    for period in _months(start, end):
-        for status in submission_status(master, period).units:
-            counts = tally(status.unit)
-            counts.expected += 1
-            if status.on_time and status.valid:
-                counts.on_time += 1
-
-    promoted = promotion_dates(master)
-    latest = _latest_rows(master, end)
-    end_month, end_day = period_month(end), period_end(end)
-    december = date(master.year, 12, 1)
-    for project in master.projects:
-        if not reports_in(project, end):
-            continue
-        stage = project.stage
-        if project.id in promoted and promoted[project.id] > end_day:
-            stage = "预备"  # promoted after --to: still preparatory then
-        if stage not in IMPLEMENTATION_STAGES:
-            continue
-        counts = tally(project.lead_unit)
-        row = latest.get(project.id)
-        counts.projects += 1
-        counts.plan += project.annual_plan or Decimal(0)
-        if row is not None and row.year_completed is not None:
-            counts.completed += row.year_completed
-        if stage == "新开工" and (project.planned_start or december) <= end_month:
-            counts.start_due += 1
-            if row is not None and row.started == "是":
-                counts.started += 1
-        if stage == "竣工" and (project.planned_end or december) <= end_month:
-            counts.finish_due += 1
-            if row is not None and row.completed == "是":
-                counts.finished += 1
-
-    units = [UnitAssessment(unit, t.projects, Ratio(t.completed, t.plan),
-                            Ratio(Decimal(t.started), Decimal(t.start_due)),
-                            Ratio(Decimal(t.finished), Decimal(t.finish_due)),
-                            Ratio(Decimal(t.on_time), Decimal(t.expected)))
-             for unit, t in tallies.items()]
-    for unit in units:
-        unit.score = _score(unit, weights)
-    _rank(units)
-    units.sort(key=lambda u: (u.rank is None, u.rank or 0, tallies[u.unit].order))
-    return units
-
-
-def _score(unit: UnitAssessment, weights: dict[str, int]) -> Decimal | None:
-    total, weight_sum = Decimal(0), 0
-    for key, _, _ in INDICATORS:
-        rate = unit.indicator(key).rate
-        if rate is None or weights[key] == 0:
-            continue
-        total += weights[key] * min(rate, _ONE)
-        weight_sum += weights[key]
-    if weight_sum == 0:
-        return None
-    return round_half_up(total * _HUNDRED / weight_sum, 2)
-
-
-def _rank(units: list[UnitAssessment]) -> None:
-    scored = sorted((u for u in units if u.score is not None),
-                    key=lambda u: u.score or Decimal(0), reverse=True)
-    for position, unit in enumerate(scored, start=1):
-        before = scored[position - 2] if position > 1 else None
-        unit.rank = before.rank if before is not None and before.score == unit.score else position
-
-
-# ---- the print-ready workbook -----------------------------------------------------------------
-
-_TITLE_ROW, _NOTE_ROW, _HEADER_ROW = 1, 2, 3
-_SIDE = Side(style="thin", color="000000")
-_BORDER = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
-_TITLE_FONT = Font(name="宋体", size=16, bold=True)
-_HEADER_FONT = Font(name="黑体", size=10)
-_BODY_FONT = Font(name="宋体", size=10)
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-_RIGHT = Alignment(horizontal="right", vertical="center")
-PERCENT_FORMAT = "0.00%"
-_MONEY_FORMAT = "#,##0.00"
-# (header, width, number format); the values come from ``_values`` in this order
-_COLUMNS: tuple[tuple[str, float, str | None], ...] = (
-    ("排名", 6, "0"),
-    ("牵头单位", 26, None),
-    ("年度计划投资（万元）", 14, _MONEY_FORMAT),
-    ("本年累计完成投资（万元）", 14, _MONEY_FORMAT),
-    ("投资完成率", 10, PERCENT_FORMAT),
-    ("计划开工（项）", 8, "0"),
-    ("已开工（项）", 8, "0"),
-    ("开工率", 9, PERCENT_FORMAT),
-    ("计划竣工（项）", 8, "0"),
-    ("已竣工（项）", 8, "0"),
-    ("竣工率", 9, PERCENT_FORMAT),
-    ("应报送（次）", 8, "0"),
-    ("按时报送（次）", 8, "0"),
-    ("报送及时率", 10, PERCENT_FORMAT),
-    ("得分", 8, "0.00"),
-)
-
-
-def _fraction(ratio: Ratio) -> Decimal | None:
-    """The rounded percentage as the fraction Excel formats with 0.00%."""
-    percent = ratio.percent
-    return None if percent is None else percent / _HUNDRED
-
-
-def _values(unit: UnitAssessment) -> list[object]:
-    return [unit.rank, unit.unit, unit.investment.due, unit.investment.done,
-            _fraction(unit.investment), int(unit.start.due), int(unit.start.done),
-            _fraction(unit.start), int(unit.completion.due), int(unit.completion.done),
-            _fraction(unit.completion), int(unit.timeliness.due), int(unit.timeliness.done),
-            _fraction(unit.timeliness), unit.score]
-
-
-def _period_words(period: str) -> str:
-    month = period_month(period)
-    return f"{month.year}年{month.month}月"
-
-
-def _write_workbook(result: Assessment, path: Path) -> None:
-    book = Workbook()
-    ws = book.active
-    assert ws is not None
-    ws.title = ASSESSMENT_SHEET
-    last_column = len(_COLUMNS)
-    title = f"{result.city}{result.year}年重大项目责任单位考核结果"
-    write_text(ws.cell(row=_TITLE_ROW, column=1), title)
-    ws.cell(row=_TITLE_ROW, column=1).font = _TITLE_FONT
-    ws.cell(row=_TITLE_ROW, column=1).alignment = _CENTER
-    ws.merge_cells(start_row=_TITLE_ROW, start_column=1, end_row=_TITLE_ROW, end_column=last_column)
-    ws.row_dimensions[_TITLE_ROW].height = 32
-    names = {key: name for key, name, _ in INDICATORS}
-    weights = "、".join(f"{names[k]}{w}" for k, w in result.weights.items())
-    note = (f"考核期：{_period_words(result.first)}至{_period_words(result.last)}"
-            f"（数据截至{format_date(period_end(result.last))}）；权重：{weights}；满分100分")
-    write_text(ws.cell(row=_NOTE_ROW, column=1), note)
-    ws.cell(row=_NOTE_ROW, column=1).font = _BODY_FONT
-    ws.cell(row=_NOTE_ROW, column=1).alignment = _LEFT
-    ws.merge_cells(start_row=_NOTE_ROW, start_column=1, end_row=_NOTE_ROW, end_column=last_column)
-    for index, (header, width, _) in enumerate(_COLUMNS, start=1):
-        cell = ws.cell(row=_HEADER_ROW, column=index)
-        write_text(cell, header)
-        cell.font, cell.alignment, cell.border = _HEADER_FONT, _CENTER, _BORDER
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.row_dimensions[_HEADER_ROW].height = 42
-    row = _HEADER_ROW + 1
-    for unit in result.units:
-        for index, value in enumerate(_values(unit), start=1):
-            _body_cell(ws.cell(row=row, column=index), value, _COLUMNS[index - 1][2])
-        row += 1
-    _write_notes(ws, row + 1, last_column)
-    ws.freeze_panes = ws.cell(row=_HEADER_ROW + 1, column=3)
-    _print_setup(ws, row + 1, last_column)
-    refuse_if_open_elsewhere(path)
-    atomic_write(path, lambda temp: book.save(temp))
-
-
-def _body_cell(cell: Any, value: object, number_format: str | None) -> None:
-    cell.border, cell.font = _BORDER, _BODY_FONT
-    if value is None:
-        write_text(cell, "—")
-        cell.alignment = _CENTER
-        return
-    if isinstance(value, str):
-        write_text(cell, value)
-        cell.alignment = _LEFT
-        return
-    cell.value = value
-    cell.alignment = _CENTER if number_format == "0" else _RIGHT  # ranks and counts centred
-    if number_format is not None:
-        cell.number_format = number_format
-
-
-_NOTES = (
-    "说明：1. 投资完成率＝本年累计完成投资÷年度计划投资（该单位牵头的实施项目）。",
-    "2. 开工率＝已开工项目数÷计划在考核期末前开工的新开工项目数；竣工率＝已竣工项目数÷计划在考核期末前"
-    "竣工的竣工项目数（未填计划时间的按12月计）。",
-    "3. 报送及时率＝按时报送且通过校验的次数÷应报送次数（考核期内每个有项目需报送的报告期计一次）。",
-    "4. 得分＝100×Σ（权重×指标）÷适用指标的权重之和；指标超过100%的按100%计；分母为0的指标不适用，"
-    "显示“—”，不计入得分。",
-    "5. 退出项目只计至退出日期所在的报告期，增补项目自批次日期所在的报告期起计；"
-    "预备项目自转入实施日期所在的报告期起按新开工项目计。",
-)
-
-
-def _write_notes(ws: Worksheet, row: int, last_column: int) -> None:
-    for offset, text in enumerate(_NOTES):
-        cell = ws.cell(row=row + offset, column=1)
-        write_text(cell, text)
-        cell.font, cell.alignment = _BODY_FONT, _LEFT
-        ws.merge_cells(start_row=row + offset, start_column=1, end_row=row + offset,
-                       end_column=last_column)
-        ws.row_dimensions[row + offset].height = 28
-
-
-def _print_setup(ws: Worksheet, notes_row: int, last_column: int) -> None:
-    last_row = notes_row + len(_NOTES) - 1
-    print_ready(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{_HEADER_ROW}:{_HEADER_ROW}",
-                area=f"A1:{get_column_letter(last_column)}{last_row}")

@@ -1,65 +1,73 @@
-"""Dynamic management of the plan (SPEC §1 增补/退出; seed 工作措施（七）强化动态管理).
+"""The year's plan: importing and exporting the official plan tables, and its dynamic
+management (SPEC §1 增补/退出; seed 工作措施（七）强化动态管理).
 
-During the year the plan changes: projects are added in named batches (增补, see
-``planio.import_plan``), removed (退出: 取消重大项目资格 — never deleted, the ledger keeps
-their history), 预备 projects move into implementation (转入实施: 阶段转换 预备 → 新开工), and
-plan fields are corrected (修改). Each operation here is one function that loads the master
-once, changes it, writes one 变更记录 row per changed field (when, who, what, old → new,
-reason, batch, and the date it takes effect) and saves once.
-
-Values in 变更记录 are written as text in the registry's own forms (amounts in 万元 as
-``3000.50``, dates ``2022-05-20``, months ``2022-03``, units joined by 、), so the log can be
-read back: ``initial_plan`` undoes the logged 修改 and 阶段转换 to give the plan as it was at
-the start of the year (年初计划).
+During the year the plan changes: projects are added in named batches (增补,
+``import_plan`` with a batch), removed (退出: 取消重大项目资格 — never deleted, the ledger
+keeps their history), 预备 projects move into implementation (转入实施: 阶段转换 预备 →
+新开工), and plan fields are corrected (修改). Each operation here is one function that
+loads the master once, changes it, writes one 变更记录 row per changed field (when, who,
+what, old → new, reason, batch, and the date it takes effect) and saves once — the save
+rewrites the derived 汇总 too. ``core.changelog`` reads the log back.
 """
 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
 
 from pydantic import ValidationError
+from pydantic.dataclasses import dataclass
 
-from .books.masterio import Master, MasterStore, as_store
-from .core.cells import format_period, parse_date, parse_month, period_month
-from .core.errors import ChangeRefused, UsageError
-from .core.models import Change, Project
+from .books.masterio import FileStore, open_store
+from .checks.plantables import (
+    HEADER_NAMES,
+    PlanRow,
+    Problems,
+    check_duplicates,
+    describe_problems,
+    read_plan_tables,
+    unique_paths,
+)
+from .core.cells import parse_date, parse_month
+from .core.changelog import EDITABLE, INITIAL_BATCH, PLAN_COLUMNS, change_text, from_text, plan_column
+from .core.errors import ChangeRefused, Field, InputRejected, Remedy, UsageError
+from .core.master import Master, MasterStore
+from .core.models import (
+    IMPLEMENTATION_STAGES,
+    Change,
+    ChangeKind,
+    Project,
+    ProjectStatus,
+    Stage,
+)
 from .core.money import AmountError, parse_amount
-from .core.registry import IMPLEMENTATION, IMPLEMENTATION_STAGES, PREPARATORY, Column, Kind
-from .core.tables import decode_value, encode_value
+from .core.periods import format_period, period_month
+from .core.registry import PREPARATORY, Column, Kind
+from .core.results import RESULT
+from .reports.plantables import write_plan_tables
 
 __all__ = [
-    "INITIAL_BATCH",
+    "ImportResult",
     "ChangeResult",
     "History",
     "current_operator",
+    "import_plan",
+    "export_plan",
     "exit_project",
     "promote_project",
     "edit_project",
     "plan_history",
-    "initial_plan",
-    "promotion_dates",
-    "change_text",
     "plan_date",
 ]
 
-INITIAL_BATCH = "年初"
-# Fields ``edit_project`` may change; 项目编号, 批次 and 状态/退出 have their own operations.
-EDITABLE = ("code", "name", "stage", "sector", "county", "content", "years", "total_investment",
-            "prior_completed", "annual_plan", "annual_content", "planned_start", "planned_end",
-            "units", "owner", "agent")
-_COLUMNS = {column.field: column for column in IMPLEMENTATION.columns}
-_BY_HEADER = {column.header: column for column in IMPLEMENTATION.columns}
 _REQUIRED = ("name", "sector", "total_investment", "units")
-ChangeKind = Literal["年初导入", "增补", "退出", "阶段转换", "修改"]
 
 
-@dataclass
+@dataclass(config=RESULT)
 class ChangeResult:
     """What a plan operation changed: the project and the 变更记录 rows written."""
 
@@ -68,22 +76,13 @@ class ChangeResult:
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # things the office should know (Chinese)
 
-    def as_json(self) -> dict[str, Any]:
-        return {"project_id": self.project_id, "project_name": self.project_name,
-                "changes": [c.model_dump(mode="json") for c in self.changes],
-                "notes": list(self.notes)}
 
-
-@dataclass
+@dataclass(config=RESULT)
 class History:
     """变更记录, all of it or one project's, oldest first."""
 
     project_id: str | None
     changes: list[Change]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"project_id": self.project_id,
-                "changes": [c.model_dump(mode="json") for c in self.changes]}
 
 
 def current_operator() -> str | None:
@@ -92,39 +91,6 @@ def current_operator() -> str | None:
         return getpass.getuser() or None
     except (OSError, KeyError, ImportError):  # no user name in this environment
         return None
-
-
-# ---- values as the log writes them ----------------------------------------------------------
-
-def _column(name: str) -> Column | None:
-    """A plan column by field name or Chinese header (``年度计划投资``, ``年度计划投资（万元）``)."""
-    name = name.strip()
-    if name in _COLUMNS:
-        return _COLUMNS[name]
-    bare = name.replace("(", "（").split("（")[0].strip()
-    return _BY_HEADER.get(bare)
-
-
-def change_text(column: Column, value: object) -> str | None:
-    """A plan value as 变更记录 writes it (and ``_from_text`` reads it back)."""
-    if value is None:
-        return None
-    if column.kind is Kind.MONEY and isinstance(value, Decimal):
-        return f"{value:f}"
-    if column.kind is Kind.MONTH and isinstance(value, date):
-        return format_period(value)
-    if column.kind is Kind.DATE and isinstance(value, date):
-        return value.isoformat()
-    encoded = encode_value(column, value)
-    return None if encoded is None else str(encoded)
-
-
-def _from_text(column: Column, text: str | None) -> object:
-    if text is None or text == "":
-        return None
-    if column.field == "stage":  # the column's choices are the 实施 stages; the log also has 预备
-        return text.strip()
-    return decode_value(column, text)
 
 
 # ---- shared checks --------------------------------------------------------------------------
@@ -138,10 +104,11 @@ def _project(master: Master, project_id: str) -> Project:
                          "工作表中核对项目编号（如 ZD2022-0001）。") from None
 
 
-def plan_date(master: Master, value: date | str | None, label: str) -> date:
-    """A date of the plan year; ``UsageError`` in Chinese otherwise."""
+def plan_date(master: Master, value: date | str | None, label: str,
+              field: Field = Field.DATE) -> date:
+    """A date of the plan year; ``UsageError`` naming ``field`` otherwise."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise UsageError(f"请指定{label}（--date），如 {master.year}-05-20。")
+        raise UsageError(f"请指定{label}，如 {master.year}-05-20。", field=field)
     if isinstance(value, date):
         day = value
     else:
@@ -150,10 +117,12 @@ def plan_date(master: Master, value: date | str | None, label: str) -> date:
         except ValueError:
             parsed = None
         if parsed is None:
-            raise UsageError(f"{label}“{value}”无效，请写成 {master.year}-05-20 的形式。")
+            raise UsageError(f"{label}“{value}”无效，请写成 {master.year}-05-20 的形式。",
+                             field=field, value=value)
         day = parsed
     if day.year != master.year:
-        raise UsageError(f"{label} {day.isoformat()} 不在台账的计划年度 {master.year} 年内。")
+        raise UsageError(f"{label} {day.isoformat()} 不在台账的计划年度 {master.year} 年内。",
+                         field=field, value=value)
     return day
 
 
@@ -192,12 +161,13 @@ def exit_project(master_store: MasterStore | Path | str, project_id: str, day: d
     ``UsageError``), a project already exited (``ChangeRefused``).
     """
     reason = (reason or "").strip()
-    store = as_store(master_store)
+    store = open_store(master_store)
     with store.session():
         master = store.load()
         project = _project(master, project_id)
         if not reason:
-            raise UsageError("请写明退出原因（--reason），如“受产业政策调整影响，项目无法实施”。")
+            raise UsageError("请写明退出原因，如“受产业政策调整影响，项目无法实施”。",
+                             field=Field.REASON)
         when = plan_date(master, day, "退出日期")
         if not project.active:
             since = f"已于 {project.exit_date.isoformat()} " if project.exit_date else "已"
@@ -206,9 +176,10 @@ def exit_project(master_store: MasterStore | Path | str, project_id: str, day: d
         _not_before_batch(project, when, "退出日期")
         operator = operator or current_operator()
         result = ChangeResult(project.id, project.name)
-        _record(master, result, project, "退出", _COLUMNS["status"], "在库", "已退出",
+        _record(master, result, project, ChangeKind.EXIT, PLAN_COLUMNS["status"],
+                ProjectStatus.ACTIVE, ProjectStatus.EXITED,
                 when=_now(now), operator=operator, reason=reason, effective=when)
-        project.status = "已退出"
+        project.status = ProjectStatus.EXITED
         project.exit_date = when
         project.exit_reason = reason
         later = sorted({e.period for e in master.ledger
@@ -233,7 +204,7 @@ def promote_project(master_store: MasterStore | Path | str, project_id: str, day
     计划开工时间 when it changes: ``planned_start`` if given, else the project's own when it
     lies in the plan year, else the month of ``day`` — a 新开工 project starts this year.
     """
-    store = as_store(master_store)
+    store = open_store(master_store)
     with store.session():
         master = store.load()
         project = _project(master, project_id)
@@ -253,15 +224,17 @@ def promote_project(master_store: MasterStore | Path | str, project_id: str, day
         reason = (reason or "").strip() or "预备项目转入实施"
         result = ChangeResult(project.id, project.name)
         stamp = _now(now)
-        _record(master, result, project, "阶段转换", _COLUMNS["stage"], "预备", "新开工",
+        _record(master, result, project, ChangeKind.PROMOTION, PLAN_COLUMNS["stage"],
+                Stage.PREPARATORY, Stage.NEW,
                 when=stamp, operator=operator, reason=reason, effective=when)
-        _record(master, result, project, "阶段转换", _COLUMNS["annual_plan"], project.annual_plan,
+        _record(master, result, project, ChangeKind.PROMOTION, PLAN_COLUMNS["annual_plan"],
+                project.annual_plan,
                 amount, when=stamp, operator=operator, reason=reason, effective=when)
         if start != project.planned_start:
-            _record(master, result, project, "阶段转换", _COLUMNS["planned_start"],
+            _record(master, result, project, ChangeKind.PROMOTION, PLAN_COLUMNS["planned_start"],
                     project.planned_start, start, when=stamp, operator=operator, reason=reason,
                     effective=when)
-        project.stage = "新开工"
+        project.stage = Stage.NEW
         project.annual_plan = amount
         project.planned_start = start
         store.save(master)
@@ -270,16 +243,17 @@ def promote_project(master_store: MasterStore | Path | str, project_id: str, day
 
 def _annual_amount(value: Decimal | int | str | None) -> Decimal:
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise UsageError("请指定年度计划投资（--annual-plan，单位万元），如 3000。")
+        raise UsageError("请指定年度计划投资（单位万元），如 3000。", field=Field.ANNUAL_PLAN)
     try:
         amount = parse_amount(value)
     except AmountError as exc:
         raise UsageError(f"年度计划投资“{value}”无效：{exc.reason}。"
                          "请写万元金额，如 3000 或 3000.50。") from None
     if amount is None:
-        raise UsageError("请指定年度计划投资（--annual-plan，单位万元），如 3000。")
+        raise UsageError("请指定年度计划投资（单位万元），如 3000。", field=Field.ANNUAL_PLAN)
     if amount < 0:
-        raise UsageError(f"年度计划投资不能为负数（现为 {amount:f}）。")
+        raise UsageError(f"年度计划投资不能为负数（现为 {amount:f}）。", field=Field.ANNUAL_PLAN,
+                         value=value)
     return amount
 
 
@@ -292,7 +266,8 @@ def _start_month(master: Master, project: Project, when: date,
         except ValueError:
             month = None
         if month is None:
-            raise UsageError(f"计划开工时间“{planned_start}”无效，请写成 {master.year}-07 的形式。")
+            raise UsageError(f"计划开工时间“{planned_start}”无效，请写成 {master.year}-07 的形式。",
+                             field=Field.PLANNED_START, value=planned_start)
         if month.year != master.year:
             raise UsageError(f"新开工项目应在本年度开工：计划开工时间 {format_period(month)} "
                              f"不在 {master.year} 年内。")
@@ -316,8 +291,8 @@ def edit_project(master_store: MasterStore | Path | str, project_id: str,
     only through ``promote_project``. Nothing is saved unless every value is acceptable.
     """
     if not values:
-        raise UsageError("请指定要修改的字段，如 --set 年度计划投资=3000。")
-    store = as_store(master_store)
+        raise UsageError("请指定要修改的字段和新值，如 年度计划投资=3000。", field=Field.VALUES)
+    store = open_store(master_store)
     with store.session():
         master = store.load()
         project = _project(master, project_id)
@@ -350,7 +325,7 @@ def edit_project(master_store: MasterStore | Path | str, project_id: str,
         stamp = _now(now)
         text = (reason or "").strip() or "修改计划"
         for column, old, new in changed:
-            _record(master, result, updated, "修改", column, old, new, when=stamp,
+            _record(master, result, updated, ChangeKind.EDIT, column, old, new, when=stamp,
                     operator=operator, reason=text)
         master.projects[master.projects.index(project)] = updated
         master.ensure_units(updated.units)
@@ -360,25 +335,28 @@ def edit_project(master_store: MasterStore | Path | str, project_id: str,
 
 
 def _editable_column(project: Project, name: str) -> Column:
-    column = _column(str(name))
+    column = plan_column(str(name))
     if column is None:
         raise UsageError(f"没有名为“{name}”的计划字段。可修改：" + "、".join(
-            _COLUMNS[f].header for f in EDITABLE) + "。")
+            PLAN_COLUMNS[f].header for f in EDITABLE) + "。", field=Field.VALUES, value=name)
     if column.field not in EDITABLE:
-        hint = {"status": "退出请用 zdxm plan exit", "exit_date": "退出请用 zdxm plan exit",
-                "exit_reason": "退出请用 zdxm plan exit"}.get(column.field, "该字段由系统维护")
-        raise UsageError(f"“{column.header}”不能直接修改：{hint}。")
+        if column.field in ("status", "exit_date", "exit_reason"):
+            raise UsageError(f"“{column.header}”不能直接修改：项目退出另有操作。",
+                             field=Field.VALUES, value=name, remedy=Remedy.EXIT_PROJECT)
+        raise UsageError(f"“{column.header}”不能直接修改：该字段由系统维护。", field=Field.VALUES,
+                         value=name)
     if project.is_preparatory and column.field not in PREPARATORY.fields:
-        hint = "；预备项目转入实施请用 zdxm plan promote" if column.field in (
-            "stage", "annual_plan") else ""
-        raise UsageError(f"预备项目没有“{column.header}”{hint}。")
+        if column.field in ("stage", "annual_plan"):
+            raise UsageError(f"预备项目没有“{column.header}”：预备项目转入实施另有操作。",
+                             field=Field.VALUES, value=name, remedy=Remedy.PROMOTE_PROJECT)
+        raise UsageError(f"预备项目没有“{column.header}”。", field=Field.VALUES, value=name)
     return column
 
 
 def _edit_value(column: Column, raw: object) -> object:
     if isinstance(raw, str):
         try:
-            return _from_text(column, raw)
+            return from_text(column, raw)
         except ValueError as exc:
             raise UsageError(f"“{column.header}”的值“{raw}”无效：{exc}。") from None
     if column.kind is Kind.MONEY and raw is not None:
@@ -394,7 +372,7 @@ def _edit_value(column: Column, raw: object) -> object:
 def plan_history(master_store: MasterStore | Path | str,
                  project_id: str | None = None) -> History:
     """变更记录 of the whole plan, or of one project (which must exist), oldest first."""
-    master = as_store(master_store).load()
+    master = open_store(master_store).load()
     if project_id is None:
         return History(None, list(master.changes))
     wanted = project_id.strip()
@@ -404,39 +382,150 @@ def plan_history(master_store: MasterStore | Path | str,
     return History(wanted, changes)
 
 
-# ---- the plan as it was ---------------------------------------------------------------------
+# ---- importing and exporting the plan tables -------------------------------------------
 
-def initial_plan(master: Master) -> list[Project]:
-    """年初计划: the projects of batch 年初 as they were at the start of the year.
+@dataclass(config=RESULT)
+class ImportResult:
+    """What ``import_plan`` added to the master."""
 
-    Projects later exited are included (as 在库); the 修改 and 阶段转换 logged in 变更记录 are
-    undone, newest first, so a 预备 project promoted in June is 预备 again, without its
-    年度计划投资. Edits made in Excel by hand, outside zdxm, are not in the log and stay.
-    A logged value that can no longer be read is left as it is.
+    implementation: int  # 实施 projects added
+    preparatory: int  # 预备 projects added
+    new_units: list[str]  # 责任单位 names added to the 责任单位 sheet
+    files: list[Path]
+    batch: str = INITIAL_BATCH
+    project_ids: list[str] = field(default_factory=list)
+    batch_date: date | None = None  # 批次日期 of a 增补 batch; None for 年初
+
+
+def import_plan(master_store: MasterStore | Path | str, files: Sequence[Path], *,
+                batch: str | None = None, operator: str | None = None,
+                batch_date: date | str | None = None) -> ImportResult:
+    """Add the projects of the plan tables in ``files`` to the master.
+
+    Without ``batch`` this is the year's opening import (批次 年初) and the master must hold
+    no project yet; with ``batch`` the projects are a 增补 batch of that name, dated
+    ``batch_date`` (default today, which must then lie in the plan year): each project gets
+    批次 and 批次日期, and 变更记录 one 增补 row per project with the date as 生效日期. A
+    project already in the plan — same 项目代码, or same 项目名称 and 牵头单位 — is refused.
+    Any problem — an unreadable row, a declared count or subtotal the rows do not add up to,
+    a duplicate — raises ``InputRejected`` listing the problems, and the master is not
+    touched. 操作人 is ``operator``, by default the user running zdxm.
     """
-    projects = {p.id: p.model_copy(deep=True) for p in master.projects
-                if p.batch == INITIAL_BATCH}
-    for change in reversed(master.changes):
-        if change.kind not in ("修改", "阶段转换") or change.project_id not in projects:
-            continue
-        column = _column(change.field or "")
-        if column is None or column.field not in EDITABLE:
-            continue
-        project = projects[change.project_id]
+    if not files:
+        raise UsageError("请指定要导入的计划表文件（附表1 实施项目、附表2 预备项目）。",
+                         field=Field.FILES)
+    if batch is not None and not batch.strip():
+        raise UsageError("增补批次名不能为空，如“第一批增补”。", field=Field.BATCH, value=batch)
+    batch = batch.strip() if batch else None
+    if batch == INITIAL_BATCH:
+        raise UsageError(f"批次名“{INITIAL_BATCH}”留给年初计划，增补请另起批次名，如“第一批增补”。",
+                         field=Field.BATCH, value=batch)
+    if batch is None and batch_date is not None:
+        raise UsageError("批次日期只用于增补批次，请同时指定增补批次名。", field=Field.BATCH)
+    store = open_store(master_store)
+    with store.session():
+        return _import(store, files, batch, operator or current_operator(), batch_date)
+
+
+def _batch_day(master: Master, batch: str, value: date | str | None) -> date:
+    if value is None:
+        today = date.today()
+        if today.year != master.year:
+            raise UsageError(f"请指定增补批次“{batch}”的日期（今天 {today.isoformat()} "
+                             f"不在台账的计划年度 {master.year} 年内）。", field=Field.DATE)
+        value = today
+    day = plan_date(master, value, "批次日期")
+    earlier = [p for p in master.projects if p.batch == batch]
+    if earlier and earlier[0].batch_date != day:
+        when = earlier[0].batch_date.isoformat() if earlier[0].batch_date else "未记录日期"
+        raise UsageError(f"批次“{batch}”已有 {len(earlier)} 个项目（批次日期 {when}），本次日期为 "
+                         f"{day.isoformat()}。同一批次的附表请用同一日期；如是另一批增补，请换一个批次名。",
+                         field=Field.DATE, value=value)
+    return day
+
+
+def _import(store: MasterStore, files: Sequence[Path], batch: str | None,
+            operator: str | None, batch_date: date | str | None) -> ImportResult:
+    master = store.load()
+    day = _batch_day(master, batch, batch_date) if batch is not None else None
+    if batch is None and master.projects:
+        raise InputRejected(
+            f"年初计划已导入 {len(master.projects)} 个项目，不能再次按年初计划导入；增补请给出批次名"
+            "（如“第一批增补”）。", field=Field.BATCH, remedy=Remedy.IMPORT_BATCH)
+    paths = unique_paths(files)
+    problems = Problems()
+    rows = read_plan_tables(paths, master.year, problems)
+    if not problems and not rows:
+        problems.append("计划表中没有找到任何项目行。")
+    if not problems:
+        check_duplicates(rows, master, batch is not None, problems)
+    if problems:
+        raise InputRejected(describe_problems(problems), field=Field.FILES)
+
+    projects = _build_projects(rows, master, batch or INITIAL_BATCH, day, problems)
+    if problems:
+        raise InputRejected(describe_problems(problems), field=Field.FILES)
+    names = [name for project in projects for name in project.units]
+    new_units = master.ensure_units(names)
+    now = datetime.now().replace(microsecond=0)
+    for project in projects:
+        master.changes.append(Change(
+            time=now, effective=day, operator=operator,
+            kind=ChangeKind.ADDITION if batch else ChangeKind.INITIAL,
+            project_id=project.id, project_name=project.name, batch=project.batch,
+            reason="导入计划表" if batch is None else f"导入增补计划表（{batch}）",
+        ))
+    store.save(master)
+    return ImportResult(
+        implementation=sum(1 for p in projects if not p.is_preparatory),
+        preparatory=sum(1 for p in projects if p.is_preparatory),
+        new_units=new_units, files=list(paths), batch=batch or INITIAL_BATCH,
+        project_ids=[p.id for p in projects], batch_date=day,
+    )
+
+
+def _build_projects(rows: list[PlanRow], master: Master, batch: str, batch_date: date | None,
+                    problems: Problems) -> list[Project]:
+    built: list[Project] = []
+    for row in rows:
+        data = {k: v for k, v in row.data.items() if v is not None and k != "seq"}
+        data.setdefault("id", "")
+        data["batch"] = batch
+        data["batch_date"] = batch_date
+        data["status"] = ProjectStatus.ACTIVE
         try:
-            setattr(project, column.field, _from_text(column, change.old))
-        except (ValueError, ValidationError):
-            continue
-    for project in projects.values():
-        project.status, project.exit_date, project.exit_reason = "在库", None, None
-    return list(projects.values())
+            built.append(Project.model_validate(data))
+        except ValidationError as exc:
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else ""
+                problems.add(row.where, f"“{HEADER_NAMES.get(name, name)}”取值无效"
+                             f"（现为“{data.get(name, '')}”）")
+    if problems:
+        return []
+    # Numbers are handed out after the 项目编号 the file carries, so none is taken twice.
+    existing = list(master.projects)
+    master.projects = existing + [p for p in built if p.id]
+    for project in built:
+        if not project.id:
+            project.id = master.next_project_id()
+            master.projects.append(project)
+    master.projects = existing + built
+    return built
 
 
-def promotion_dates(master: Master) -> dict[str, date]:
-    """项目编号 → the date each promoted project became 新开工 (转入实施), from 变更记录."""
-    dates: dict[str, date] = {}
-    for change in master.changes:
-        if change.kind == "阶段转换" and change.field == _COLUMNS["stage"].header \
-                and change.old == "预备" and change.project_id:
-            dates[change.project_id] = change.effective or change.time.date()
-    return dates
+
+def export_plan(master_store: MasterStore | Path | str, out_path: Path) -> Path:
+    """Write 附表1 (实施项目) and 附表2 (预备项目) of the active projects, in the official
+    print-ready layout (A3 landscape, header rows repeated on every page)."""
+    store, out_path = open_store(master_store), Path(out_path)
+    if out_path.suffix.lower() != ".xlsx":
+        raise UsageError(f"导出文件“{out_path.name}”应为 .xlsx 文件，如 计划附表.xlsx。",
+                         field=Field.OUTPUT, value=str(out_path))
+    if not out_path.parent.exists():
+        raise UsageError(f"文件夹“{out_path.parent}”不存在。", field=Field.OUTPUT,
+                         value=str(out_path))
+    if isinstance(store, FileStore) and out_path.exists() and store.path.exists() \
+            and out_path.samefile(store.path):
+        raise UsageError("导出文件不能与台账是同一个文件，请换一个文件名。", field=Field.OUTPUT,
+                         value=str(out_path))
+    return write_plan_tables(store.load(), out_path)

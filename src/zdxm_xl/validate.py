@@ -1,79 +1,69 @@
 """Validating returned files: check each against the master, annotate, report.
 
-The one core operation behind ``zdxm validate`` and the ribbon's 校验 button. It reads the
+The office's operation behind ``zdxm validate`` and the ribbon's 校验报表. It reads the
 master once and never writes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from .books.masterio import Master, MasterStore, as_store
-from .checks.returns import CheckContext, FileReport, check_file
-from .core.cells import parse_period
-from .core.errors import UsageError
+from pydantic.dataclasses import dataclass
+
+from .books.masterio import open_store
+from .checks.returns import CheckContext, FileReport, check_file, collect_files
+from .core.errors import Field, UsageError
+from .core.master import Master, MasterStore
+from .core.periods import plan_period
+from .core.results import RESULT, Hidden
+from .core.workspace import Workspace
 from .reports.annotated import annotate
 
-__all__ = ["ValidationRun", "validate_files", "collect_files", "RETURN_SUFFIXES"]
-
-RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xlsb", ".csv")
+__all__ = ["ValidationRun", "validate_files"]
 
 
-@dataclass
+@dataclass(config=RESULT)
 class ValidationRun:
-    reports: list[FileReport] = field(default_factory=list)
-    annotated: list[tuple[Path, Path]] = field(default_factory=list)
+    files: list[FileReport] = field(default_factory=list)
+    annotated: Hidden[list[tuple[Path, Path]]] = field(default_factory=list)
+
+    @property
+    def reports(self) -> list[FileReport]:
+        return self.files
 
     @property
     def ok(self) -> bool:
-        return all(r.valid for r in self.reports)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"files": [r.as_json() for r in self.reports]}
-
-
-def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; a folder stands for the workbook-like files in it (not below it)."""
-    files: list[Path] = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.is_file()
-                            and p.suffix.lower() in RETURN_SUFFIXES
-                            and not p.name.startswith(("~$", ".~lock")))
-        else:
-            files.append(path)
-    return files
-
-
-def check_period(period: str | None) -> str | None:
-    if period is None:
-        return None
-    try:
-        return parse_period(period)
-    except ValueError as exc:
-        raise UsageError(f"报告期“{period}”无效，请写成 2022-03 的形式。") from exc
+        return all(r.valid for r in self.files)
 
 
 def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Path],
-                   period: str | None = None, annotate_dir: Path | None = None,
-                   today: date | None = None) -> ValidationRun:
-    """Check every file; with ``annotate_dir``, write an annotated copy and a 回执 for each
-    (dated ``today``, default the real today)."""
-    period = check_period(period)
-    book = master if isinstance(master, Master) else as_store(master).load()
+                   period: str | None = None, annotate_dir: Path | None = None, *,
+                   annotate_copies: bool = False, today: date | None = None) -> ValidationRun:
+    """Check every file; write an annotated copy and a 回执 for each into ``annotate_dir``,
+    or — with ``annotate_copies`` — into the workspace's 输出/校验结果/报告期 (dated
+    ``today``, default the real today)."""
+    if isinstance(master, Master):
+        book, folder = master, None
+    else:
+        store = open_store(master)
+        book, folder = store.load(), store.folder
+    if period is not None:
+        period = plan_period(period, book.year)
     paths = collect_files(files)
     if not paths:
-        raise UsageError("没有找到要校验的文件。")
+        raise UsageError("没有找到要校验的文件。", field=Field.FILES)
+    if annotate_dir is None and annotate_copies:
+        if folder is None:
+            raise UsageError("没有台账所在文件夹，无法确定批注副本的位置。", field=Field.OUTPUT)
+        annotate_dir = Workspace(folder, book.settings).annotated(period)
     run = ValidationRun()
     context = CheckContext(book)
     for path in paths:
         report = check_file(book, path, period, context)
-        run.reports.append(report)
+        run.files.append(report)
         if annotate_dir is not None:
             run.annotated.append(annotate(report, annotate_dir, book.settings.publisher, today))
     return run

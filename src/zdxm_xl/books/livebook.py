@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import MasterBusyError, MasterError
+from ..core.master import Master
 from ..core.registry import SUMMARY, SUMMARY_SHEET, SheetSpec
-from .gateway import NUMBER_FORMATS, Layout, TableData, table_from_grid
-from .masterio import Master, read_master, write_master
+from .gateway import Layout, TableData, table_from_grid
+from .masterio import read_master, write_master
+from .styles import NUMBER_FORMATS
 
 __all__ = ["XlwingsGateway", "BookStore", "excel_cell", "is_master_book"]
 
@@ -114,7 +116,10 @@ class XlwingsGateway:
         one call; cells the table (or the data read) used to cover below or beside the new
         extent are cleared in the same call."""
         plain = [list(row) for row in rows]
-        if self.unchanged.get(spec.table) == plain:
+        if spec.table in self.unchanged:
+            if self.unchanged[spec.table] == plain:
+                return
+        elif self._holds(spec, plain, layout):
             return
         sheet = self._sheet(spec.sheet)
         col0, width = layout.first_column, len(spec.columns)
@@ -142,9 +147,56 @@ class XlwingsGateway:
         self._values.pop(spec.sheet, None)
         self.written.append(spec.table)
 
-    def write_note(self, sheet: str, column: int, text: str) -> None:
-        """A block of text in row 1 of ``column`` (the 汇总 sheet's explanation)."""
-        self._sheet(sheet).range((1, column)).value = excel_cell(text)
+    def _holds(self, spec: SheetSpec, rows: list[list[Cell]], layout: Layout) -> bool:
+        """Whether the sheet already shows exactly ``rows`` under the table's header (for
+        a table not read as a record table, such as the derived 汇总)."""
+        if spec.sheet not in self.sheet_names():
+            return False
+        current = self.read_table(spec.sheet, layout.first_column)
+        wanted = [[excel_cell(v) for v in row] for row in rows]
+        shown = [[excel_cell(v) for v in row] + [None] * (len(spec.columns) - len(row))
+                 for row in current.rows]
+        return [excel_cell(c.title) for c in spec.columns] == list(current.header) \
+            and wanted == shown
+
+    def write_note(self, sheet: str, column: int, text: str, rows: int = 1) -> None:
+        """A block of text in row 1 of ``column`` (the 汇总 sheet's explanation), unless it
+        is there already. The book keeps it in one cell: a file written by ``FileGateway``
+        merges it down the column, and those cells are unmerged first, since a table cannot
+        overlap merged cells."""
+        if sheet in self.sheet_names():
+            values = self._sheet_values(sheet)
+            if values and len(values[0]) >= column \
+                    and str(values[0][column - 1] or "").removeprefix("'") == text:
+                return
+        target = self._sheet(sheet)
+        target.range((1, column), (max(rows, 1), column)).unmerge()
+        target.range((1, column)).value = excel_cell(text)
+        self._values.pop(sheet, None)
+
+    def define_list(self, name: str, sheet: str, column: int, rows: int) -> None:
+        """Point the book's name at the list (it moves when the list grows or shrinks)."""
+        letter = _column_letter(column)
+        refers_to = f"='{sheet}'!${letter}$2:${letter}${max(rows + 1, 2)}"
+
+        def bare(text: str) -> str:
+            return text.replace(" ", "").replace("'", "").lstrip("=")
+
+        for existing in self.book.names:
+            if existing.name == name:
+                if bare(str(existing.refers_to)) == bare(refers_to):
+                    return
+                existing.delete()
+                break
+        self.book.names.add(name, refers_to)
+
+    def write_system(self, sheet: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """A book open in Excel was read as a master, so it holds its 系统 sheet, and the key
+        never changes once made: nothing to write."""
+
+    def arrange(self, order: Sequence[str]) -> None:
+        """The office arranges the sheets of its open book as it likes: nothing to do
+        (new sheets are added before 汇总, see ``_sheet``)."""
 
 
 class _Recorder:
@@ -162,6 +214,18 @@ class _Recorder:
     def write_table(self, spec: SheetSpec, rows: Sequence[Sequence[Cell]],
                     layout: Layout = _PLAIN) -> None:
         self.tables[spec.table] = [list(row) for row in rows]
+
+    def write_note(self, sheet: str, column: int, text: str, rows: int = 1) -> None:
+        pass
+
+    def define_list(self, name: str, sheet: str, column: int, rows: int) -> None:
+        pass
+
+    def write_system(self, sheet: str, pairs: Sequence[tuple[str, str]]) -> None:
+        pass
+
+    def arrange(self, order: Sequence[str]) -> None:
+        pass
 
 
 class BookStore:
@@ -209,15 +273,6 @@ class BookStore:
         self._read = _rows_of(master)
         master.ids_assigned = False
 
-    def write_summary(self, rows: list[list[object]], text: str) -> None:
-        gateway = self._gateway()
-        if SUMMARY.sheet in gateway.sheet_names():
-            # The file gateway merges its note down a column; a table cannot overlap merged
-            # cells, and the table may now be wider than when the note was written.
-            self.book.sheets[SUMMARY.sheet].used_range.unmerge()
-        gateway.write_table(SUMMARY, rows)
-        gateway.write_note(SUMMARY.sheet, len(SUMMARY.columns) + 2, text)
-
     def session(self) -> contextlib.AbstractContextManager[object]:
         """Nothing to lock (Excel owns the book), but a read-only book cannot be written."""
         if _read_only(self.book):
@@ -227,9 +282,20 @@ class BookStore:
 
 
 def _rows_of(master: Master) -> dict[str, list[list[Cell]]]:
+    """The rows ``write_master`` would write, by table — but the 汇总: it is derived, not
+    read, so it is always written (the office may have typed over it in the book)."""
     recorder = _Recorder()
     write_master(master, recorder)
+    recorder.tables.pop(SUMMARY.table, None)
     return recorder.tables
+
+
+def _column_letter(column: int) -> str:
+    letters = ""
+    while column:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def _read_only(book: Any) -> bool:

@@ -1,23 +1,25 @@
-"""The master workbook (台账): one reader and one writer used by every command.
+"""The master workbook (台账) as tables: one reader and one writer, for both stores.
 
-``load_master`` reads every table once through a gateway and returns a ``Master``;
-``save_master`` writes every table once and replaces the file atomically. The office's
-secret key (for template fingerprints) lives on a very hidden sheet and never leaves the
-master: nothing else this program writes contains it.
+``read_master`` reads every table once through a gateway and returns a ``Master``;
+``write_master`` writes every table once — and the derived 汇总 (``core.summary``), so no
+path can save a master with a stale summary. ``FileStore`` keeps the master in a .xlsx
+file (the command line): it is locked while written, backed up and replaced atomically;
+``livebook.BookStore`` keeps it in the book open in Excel (the add-in). The office's secret
+key (for form fingerprints) lives on a very hidden sheet and never leaves the master.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..core.errors import MasterError
+from ..core.errors import Field, MasterError, Remedy
+from ..core.master import Master, MasterStore, new_master
 from ..core.models import Change, LedgerEntry, MailRecord, Project, Settings, Submission, Unit
 from ..core.registry import (
     CHANGES,
@@ -37,84 +39,26 @@ from ..core.registry import (
     UNITS,
     SheetSpec,
 )
+from ..core.summary import summary_sheet
 from ..core.tables import RowProblem, decode_table, decode_value, encode_table, encode_value
-from .gateway import FileGateway, Gateway, Layout, write_text
+from .filebook import FileGateway
+from .gateway import Gateway, Layout
 from .safety import MasterLock, refuse_if_open_elsewhere
 
-__all__ = ["FORMAT_VERSION", "Master", "new_master", "create_master", "load_master",
-           "save_master", "read_master", "write_master", "MasterStore", "FileStore", "as_store"]
+__all__ = ["FORMAT_VERSION", "SHEET_ORDER", "read_master", "write_master", "load_master",
+           "save_master", "create_master", "FileStore", "open_store"]
 
 FORMAT_VERSION = 1
 COUNTY_COLUMN = 5  # the 县区 list sits in column E of 设置, beside the settings table
 COUNTY_LIST_NAME = "CountyList"
-_ID_PATTERN = re.compile(r"^ZD(\d{4})-(\d{4,})$")
 R = TypeVar("R", bound=BaseModel)
 _SYSTEM_KEYS = {"format": "格式版本", "secret": "办公室密钥"}
+_SYSTEM_NOTE = "此工作表由 zdxm 使用，请勿修改或删除；密钥只保存在台账中，不会写入任何模板或报表。"
 _MAX_LISTED_PROBLEMS = 10
-
-
-@dataclass
-class Master:
-    """Everything in the master workbook, as records."""
-
-    settings: Settings
-    secret: str  # hex key for template fingerprints; never written outside the master
-    projects: list[Project] = field(default_factory=list)
-    units: list[Unit] = field(default_factory=list)
-    ledger: list[LedgerEntry] = field(default_factory=list)
-    submissions: list[Submission] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-    mail_log: list[MailRecord] = field(default_factory=list)  # 邮件记录
-    path: Path | None = None
-    ids_assigned: bool = False  # 项目编号 were generated while reading: save to keep them
-
-    @property
-    def year(self) -> int:
-        return self.settings.year
-
-    @property
-    def implementation(self) -> list[Project]:
-        """实施项目 (新开工, 续建, 竣工), in the order of the workbook."""
-        return [p for p in self.projects if not p.is_preparatory]
-
-    @property
-    def preparatory(self) -> list[Project]:
-        """预备项目."""
-        return [p for p in self.projects if p.is_preparatory]
-
-    def project(self, project_id: str) -> Project:
-        for project in self.projects:
-            if project.id == project_id:
-                return project
-        raise KeyError(project_id)
-
-    def unit(self, name: str) -> Unit | None:
-        return next((u for u in self.units if u.name == name), None)
-
-    def next_project_id(self) -> str:
-        """The next free 项目编号, ``ZD{年度}-{序号}``; numbers are never reused."""
-        highest = 0
-        for project in self.projects:
-            match = _ID_PATTERN.match(project.id)
-            if match and int(match.group(1)) == self.year:
-                highest = max(highest, int(match.group(2)))
-        return f"ZD{self.year}-{highest + 1:04d}"
-
-    def ensure_units(self, names: list[str]) -> list[str]:
-        """Add the units not yet in 责任单位 (by exact name); return the added names."""
-        known = {u.name for u in self.units}
-        added = [n for n in names if n not in known]
-        for name in added:
-            self.units.append(Unit(name=name))
-            known.add(name)
-        return added
-
-
-def new_master(year: int) -> Master:
-    """An empty master for ``year`` with a fresh secret key."""
-    if not 2000 <= year <= 2100:
-        raise MasterError(f"年度“{year}”不合理，请写四位年份，如 2022。")
-    return Master(settings=Settings(year=year), secret=secrets.token_hex(32))
+# Our sheets, in the order a master shows them; sheets the office adds go before 汇总.
+SHEET_ORDER = (SETTINGS_SHEET, *(spec.sheet for spec in MASTER_TABLES), SUMMARY_SHEET,
+               SYSTEM_SHEET)
+OUR_SHEETS = frozenset(SHEET_ORDER)
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -125,8 +69,8 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
     missing = [s for s in (SETTINGS_SHEET, SYSTEM_SHEET, IMPLEMENTATION.sheet, PREPARATORY.sheet)
                if s not in sheets]
     if missing:
-        raise MasterError(f"“{name}”不是 zdxm 台账（缺少工作表“{missing[0]}”）。"
-                          "请打开正确的台账，或先用 zdxm init 创建。")
+        raise MasterError(f"“{name}”不是 zdxm 台账（缺少工作表“{missing[0]}”）。请打开正确的台账。",
+                          remedy=Remedy.CREATE_MASTER)
     problems: list[RowProblem] = []
     system = _read_pairs(gateway, SYSTEM_SHEET)
     secret = system.get(_SYSTEM_KEYS["secret"], "")
@@ -162,14 +106,6 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
     master.projects = [row.to_project() for row in implementation]
     master.projects += [row.to_project() for row in preparatory]
     _check_ids(master, name)
-    return master
-
-
-def load_master(path: Path | str) -> Master:
-    """Read the master workbook file at ``path``."""
-    path = Path(path)
-    master = read_master(FileGateway(path), path.name)
-    master.path = path
     return master
 
 
@@ -255,13 +191,15 @@ class _PreparatoryRow(_PlanRow):
 # ---- writing ------------------------------------------------------------------------------
 
 def write_master(master: Master, gateway: Gateway) -> None:
-    """Write every table of ``master`` through ``gateway``, one bulk write per table.
-
-    A file (``FileGateway``) also gets its layout — sheet order, the 县区 list name, the 汇总
-    table and the very hidden 系统 sheet; a book open in Excel already has them.
-    """
-    file = gateway if isinstance(gateway, FileGateway) else None
-    _write_settings(master, gateway, file)
+    """Write every table of ``master`` through ``gateway``, one bulk write per table, then
+    the 汇总 derived from it and the 系统 sheet, and put the sheets in their order."""
+    values = master.settings.model_dump()
+    gateway.write_table(SETTINGS_TABLE, [
+        [column.header, encode_value(column, values.get(column.field)), column.help]
+        for column in SETTINGS])
+    counties = master.settings.counties
+    gateway.write_table(COUNTY_TABLE, [[c] for c in counties], Layout(first_column=COUNTY_COLUMN))
+    gateway.define_list(COUNTY_LIST_NAME, SETTINGS_SHEET, COUNTY_COLUMN, len(counties))
     lists = Layout(list_names={"县区": COUNTY_LIST_NAME})
     gateway.write_table(IMPLEMENTATION, encode_table(IMPLEMENTATION, master.implementation), lists)
     gateway.write_table(PREPARATORY, encode_table(PREPARATORY, master.preparatory), lists)
@@ -269,33 +207,29 @@ def write_master(master: Master, gateway: Gateway) -> None:
     gateway.write_table(LEDGER, encode_table(LEDGER, master.ledger))
     gateway.write_table(SUBMISSIONS, encode_table(SUBMISSIONS, master.submissions))
     gateway.write_table(CHANGES, encode_table(CHANGES, master.changes))
-    if file is not None:
-        names = file.sheet_names_for_write()
-        if MAIL_LOG.sheet not in names and SUMMARY_SHEET in names:
-            file.fresh_sheet(MAIL_LOG.sheet, names.index(SUMMARY_SHEET))  # keep 汇总, 系统 last
     gateway.write_table(MAIL_LOG, encode_table(MAIL_LOG, master.mail_log))
-    if file is not None:
-        if SUMMARY_SHEET not in file.sheet_names_for_write():
-            # A new (or rebuilt) file: the summary of the plan as it is being written.
-            from ..summary import summarize, summary_table, summary_text
-
-            summary = summarize(master)
-            rows = summary_table(summary)
-            file.write_table(SUMMARY, rows)
-            file.write_note(SUMMARY_SHEET, len(SUMMARY.columns) + 2, summary_text(summary),
-                            len(rows) + 1)
-        _write_system(master, file)
+    rows, text = summary_sheet(master)
+    gateway.write_table(SUMMARY, rows)
+    gateway.write_note(SUMMARY_SHEET, len(SUMMARY.columns) + 2, text, len(rows) + 1)
+    gateway.write_system(SYSTEM_SHEET, [("项目", "值"), (_SYSTEM_KEYS["format"], str(FORMAT_VERSION)),
+                                        (_SYSTEM_KEYS["secret"], master.secret),
+                                        ("说明", _SYSTEM_NOTE)])
+    gateway.arrange(SHEET_ORDER)
 
 
-def save_master(master: Master, path: Path | str | None = None) -> Path:
-    """Write ``master`` to ``path`` (default: where it was read from), atomically.
+def load_master(path: Path | str) -> Master:
+    """Read the master workbook file at ``path``."""
+    path = Path(path)
+    return read_master(FileGateway(path), path.name)
+
+
+def save_master(master: Master, path: Path | str) -> Path:
+    """Write ``master`` to the file ``path``, atomically.
 
     A dated copy of the old file goes to 备份/ first (see ``FileGateway.commit``); the new
     file is read back and compared before it replaces the old one.
     """
-    target = Path(path) if path is not None else master.path
-    if target is None:
-        raise MasterError("没有指定台账文件的保存位置。")
+    target = Path(path)
     refuse_if_open_elsewhere(target)
     # A master holding only our sheets is written afresh: every one of them is rebuilt from
     # the records anyway, and not parsing the old file with openpyxl saves most of the time
@@ -312,15 +246,13 @@ def save_master(master: Master, path: Path | str | None = None) -> Path:
             raise MasterError("写入台账后复核不一致，已放弃本次写入，原台账未改动。")
 
     gateway.commit(verify)
-    master.path = target
     master.ids_assigned = False
     return target
 
 
 def _only_our_sheets(path: Path) -> bool:
-    ours = {spec.sheet for spec in MASTER_TABLES} | {SETTINGS_SHEET, SUMMARY_SHEET, SYSTEM_SHEET}
     try:
-        return set(FileGateway(path).sheet_names()) <= ours
+        return set(FileGateway(path).sheet_names()) <= OUR_SHEETS
     except MasterError:
         return False  # let the full load say what is wrong
 
@@ -329,77 +261,22 @@ def create_master(path: Path | str, year: int, master: Master | None = None) -> 
     """A new master file at ``path``; refuses to overwrite an existing file."""
     path = Path(path)
     if path.exists():
-        raise MasterError(f"“{path}”已存在，未覆盖。请换一个文件名，或先移走原文件。")
+        raise MasterError(f"“{path}”已存在，未覆盖。请换一个文件名，或先移走原文件。",
+                          field=Field.OUTPUT, value=str(path))
     if path.suffix.lower() != ".xlsx":
-        raise MasterError("台账应保存为 .xlsx 文件，如 重大项目台账.xlsx。")
+        raise MasterError("台账应保存为 .xlsx 文件，如 重大项目台账.xlsx。", field=Field.OUTPUT,
+                          value=str(path))
     if not path.parent.exists():
-        raise MasterError(f"文件夹“{path.parent}”不存在。")
+        raise MasterError(f"文件夹“{path.parent}”不存在。", field=Field.OUTPUT, value=str(path))
     master = master or new_master(year)
     save_master(master, path)
     return master
 
 
-def _write_settings(master: Master, gateway: Gateway, file: FileGateway | None) -> None:
-    values = master.settings.model_dump()
-    rows = []
-    for column in SETTINGS:
-        rows.append([column.header, encode_value(column, values.get(column.field)), column.help])
-    if file is not None:
-        if SETTINGS_SHEET in file.sheet_names_for_write():
-            file.fresh_sheet(SETTINGS_SHEET)
-        else:
-            file.fresh_sheet(SETTINGS_SHEET, 0)
-    gateway.write_table(SETTINGS_TABLE, rows)
-    gateway.write_table(COUNTY_TABLE, [[c] for c in master.settings.counties],
-                        Layout(first_column=COUNTY_COLUMN))
-    if file is not None:
-        ws = file.sheet(SETTINGS_SHEET)
-        ws.freeze_panes = "A2"
-        file.define_list(COUNTY_LIST_NAME, SETTINGS_SHEET, COUNTY_COLUMN,
-                         len(master.settings.counties))
-
-
-def _write_system(master: Master, gateway: FileGateway) -> None:
-    ws = gateway.fresh_sheet(SYSTEM_SHEET)
-    rows = [("项目", "值"), (_SYSTEM_KEYS["format"], str(FORMAT_VERSION)),
-            (_SYSTEM_KEYS["secret"], master.secret),
-            ("说明", "此工作表由 zdxm 使用，请勿修改或删除；密钥只保存在台账中，不会写入任何模板或报表。")]
-    for r, (key, value) in enumerate(rows, start=1):
-        write_text(ws.cell(row=r, column=1), key)
-        write_text(ws.cell(row=r, column=2), value)
-    ws.sheet_state = "veryHidden"
-
-
-# ---- where a master lives: a file (CLI) or a live Excel book (add-in) ----------------------
-
-class MasterStore(Protocol):
-    """Where the master is kept. Core operations take a store (or a path, for a file) and
-    call ``load`` once and ``save`` at most once, inside ``session`` when they write."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def folder(self) -> Path:
-        """The folder that relative directories in 设置 (收件, 归档, 输出) are relative to."""
-        ...
-
-    def load(self) -> Master: ...
-
-    def save(self, master: Master) -> None: ...
-
-    def write_summary(self, rows: list[list[object]], text: str) -> None:
-        """Rewrite only the 汇总 sheet."""
-        ...
-
-    def session(self) -> AbstractContextManager[object]:
-        """Exclusive use for a command that writes (lock, not open elsewhere)."""
-        ...
-
-
 @dataclass
 class FileStore:
-    """The master as a .xlsx file: locked while written, replaced atomically, backed up."""
+    """The master as a .xlsx file (``MasterStore``): locked while written, replaced
+    atomically, backed up."""
 
     path: Path
     lock_wait: float = 10.0
@@ -418,17 +295,11 @@ class FileStore:
     def save(self, master: Master) -> None:
         save_master(master, self.path)
 
-    def write_summary(self, rows: list[list[object]], text: str) -> None:
-        gateway = FileGateway(self.path)
-        gateway.write_table(SUMMARY, rows)
-        gateway.write_note(SUMMARY.sheet, len(SUMMARY.columns) + 2, text, len(rows) + 1)
-        gateway.commit()
-
     def session(self) -> AbstractContextManager[object]:
         refuse_if_open_elsewhere(self.path)
         return MasterLock(self.path, wait=self.lock_wait)
 
 
-def as_store(master: MasterStore | Path | str) -> MasterStore:
+def open_store(master: MasterStore | Path | str) -> MasterStore:
     """A path means the file store; a store is used as it is."""
     return FileStore(Path(master)) if isinstance(master, str | Path) else master

@@ -11,36 +11,41 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from openpyxl.utils import get_column_letter
+from pydantic import Field, computed_field
+from pydantic.dataclasses import dataclass as result
 
-from ..books.masterio import Master
-from ..core.cells import clean_text, parse_date, parse_month, period_end
+from ..core.cells import clean_text, parse_date, parse_month
 from ..core.findings import Finding, Severity, finding, rule
+from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
+from ..core.master import Master
 from ..core.models import LedgerEntry, Project
 from ..core.money import AmountError, parse_amount
-from ..core.registry import FORM_CONTACTS, FORM_IMPLEMENTATION, FORM_PREPARATORY, Column, Kind, SheetSpec
-from ..core.tables import header_index, is_blank_row
-from ..forms import (
-    IDENTITY_SHEET,
-    TEMPLATE_VERSION,
-    Identity,
-    expected_returns,
-    last_reported,
-    previous_figures,
+from ..core.periods import period_end
+from ..core.registry import (
+    FORM_CONTACTS,
+    FORM_IMPLEMENTATION,
+    FORM_PREPARATORY,
+    Column,
+    Kind,
+    SheetSpec,
 )
+from ..core.results import RESULT, Hidden
+from ..core.returns import expected_returns, last_reported, previous_figures
+from ..core.tables import header_index, is_blank_row
 from .vetting import Vetted, safe_read_sheets, vet_workbook
 
-__all__ = ["FileReport", "CheckContext", "check_file"]
+__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "RETURN_SUFFIXES"]
 
 E, W = Severity.ERROR, Severity.WARNING
-SUPPORTED_VERSIONS = {TEMPLATE_VERSION}
+SUPPORTED_VERSIONS = {FORM_VERSION}
+RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xlsb", ".csv")
 _HEADER_SCAN_ROWS = 15
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -123,41 +128,47 @@ rule("V23", W, "含不可见字符（已清除）",
      "“{column}”中含有不可见的控制字符，已自动清除。")
 
 
-@dataclass
+@result(config=RESULT)
 class FileReport:
     """What checking one file found, and the rows it read."""
 
-    path: Path
-    sha256: str
+    path: Annotated[Path, Field(serialization_alias="file")]
+    sha256: Hidden[str]
     unit: str | None = None
     period: str | None = None
     findings: list[Finding] = field(default_factory=list)
-    entries: list[LedgerEntry] = field(default_factory=list)
-    contacts: dict[str, str] = field(default_factory=dict)
-    vetted: Vetted | None = None
+    entries: Hidden[list[LedgerEntry]] = field(default_factory=list)
+    contacts: Hidden[dict[str, str]] = field(default_factory=dict)
+    vetted: Hidden[Vetted | None] = None
 
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.is_error)
-
-    @property
-    def warnings(self) -> int:
-        return len(self.findings) - self.errors
-
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def valid(self) -> bool:
         return self.unit is not None and self.errors == 0
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "file": str(self.path),
-            "unit": self.unit,
-            "period": self.period,
-            "valid": self.valid,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "findings": [f.as_json() for f in self.findings],
-        }
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.is_error)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def warnings(self) -> int:
+        return len(self.findings) - self.errors
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; a folder stands for the workbook-like files in it (not below it)."""
+    files: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.is_file()
+                            and p.suffix.lower() in RETURN_SUFFIXES
+                            and not p.name.startswith(("~$", ".~lock")))
+        else:
+            files.append(path)
+    return files
 
 
 def file_sha256(path: Path) -> str:
@@ -274,7 +285,12 @@ def _identity(master: Master, sheets: dict[str, list[list[Any]]], period: str | 
 
 
 def _cell(row: int, column: int) -> str:
-    return f"{get_column_letter(column + 1)}{row}"
+    """``A1`` reference of a 1-based ``row`` and 0-based ``column``."""
+    letters, number = "", column + 1
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return f"{letters}{row}"
 
 
 class _Checker:

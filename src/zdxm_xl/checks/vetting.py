@@ -19,7 +19,6 @@ entry over 4 MiB unpacking more than 200:1, sheets within 10 000 rows × 200 col
 
 from __future__ import annotations
 
-import codecs
 import io
 import pickle
 import posixpath
@@ -31,48 +30,32 @@ import sys
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from ..core.findings import Finding, Severity, finding, rule
+from .limits import RETURN, Limits
+from .sniff import OLE_MAGIC, ZIP_MAGICS, describe
 
 __all__ = [
     "Vetted",
     "vet_workbook",
     "safe_read_sheets",
     "MAX_BYTES",
-    "MAX_UNPACKED",
-    "MAX_ENTRIES",
-    "MAX_RATIO",
-    "MAX_ROWS",
-    "MAX_COLS",
     "EXCEL_TEXT_LIMIT",
 ]
 
-MAX_BYTES = 20 * 2**20  # a unit's return is well under 1 MiB
-MAX_UNPACKED = 200 * 2**20  # total declared uncompressed size; reads are capped at twice this
-MAX_ENTRIES = 10_000
-MAX_DIRECTORY = 8 * 2**20  # zip central directory: ~10 000 entries need < 1 MiB
-MAX_RATIO = 200  # compression ratio allowed ...
-RATIO_FROM = 4 * 2**20  # ... for entries declaring more than this many bytes
-MAX_NAME = 512
-MAX_DEPTH = 12
-MAX_ROWS = 10_000
-MAX_COLS = 200
-MAX_CELLS = MAX_ROWS * MAX_COLS
-MAX_STRINGS = MAX_CELLS  # shared strings declared or present
-MAX_ELEMENTS = 8_000_000  # XML elements in all parts of one file
+# The bounds of this vetting (``limits.RETURN`` unless the caller says otherwise).
+_LIMITS: ContextVar[Limits] = ContextVar("vetting_limits", default=RETURN)
+MAX_BYTES = RETURN.max_bytes
 EXCEL_TEXT_LIMIT = 32_767  # characters in one cell
 PROLOG_SCAN = 64 * 1024  # bytes of each XML part searched for DTD/ENTITY
 MAX_CELL_FINDINGS = 20  # per rule and file; the rest are summed up in one finding
-READ_TIMEOUT = 30.0  # seconds for the child reader
-READ_MEMORY = 2 * 2**30  # address-space limit of the child reader
 
 _CHUNK = 64 * 1024
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _RESAVE = "用 Excel 或 WPS 打开后另存为 .xlsx（Excel 工作簿）再报送"
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -135,6 +118,7 @@ class Vetted:
     findings: list[Finding] = field(default_factory=list)
     sheets: list[str] = field(default_factory=list)
     has_macros: bool = False
+    limits: Limits = RETURN
 
     @property
     def ok(self) -> bool:
@@ -154,17 +138,21 @@ def _stop(code: str, **params: Any) -> _Stop:
     return _Stop(finding(code, **params))
 
 
-def vet_workbook(path: Path | str, *, max_bytes: int = MAX_BYTES) -> Vetted:
-    """Decide whether a returned file is safe to read and what it is; never raises."""
+def vet_workbook(path: Path | str, *, limits: Limits = RETURN) -> Vetted:
+    """Decide whether a file from outside is safe to read and what it is, within
+    ``limits``; never raises."""
     path = Path(path)
-    vetted = Vetted(path)
+    vetted = Vetted(path, limits=limits)
+    token = _LIMITS.set(limits)
     try:
-        _vet(path, vetted, max_bytes)
+        _vet(path, vetted, limits.max_bytes)
     except _Stop as stop:
         vetted.findings.append(stop.finding)
     except Exception as exc:  # whatever else goes wrong, the file is unreadable, not us
         vetted.findings.append(finding("F04", detail="无法解析文件结构",
                                        value=type(exc).__name__))
+    finally:
+        _LIMITS.reset(token)
     return vetted
 
 
@@ -189,9 +177,9 @@ def _vet(path: Path, vetted: Vetted, max_bytes: int) -> None:
             head = fh.read(4096)
     except OSError:
         raise _stop("F01", detail="文件无法打开（可能正被其他程序占用）", value=path.name) from None
-    if head.startswith(_OLE_MAGIC):
+    if head.startswith(OLE_MAGIC):
         _vet_ole(path, size, vetted)
-    elif head.startswith(_ZIP_MAGICS):
+    elif head.startswith(ZIP_MAGICS):
         _vet_zip(path, size, vetted)
     else:
         _not_a_workbook(head)
@@ -199,9 +187,6 @@ def _vet(path: Path, vetted: Vetted, max_bytes: int) -> None:
 
 # ---------------------------------------------------------------------------------------
 # Not a container: say what it looks like, so the 信息员 understands what happened
-
-
-_TEXT_CODECS = ("utf-8", "gb18030")
 
 
 def _not_a_workbook(head: bytes) -> None:
@@ -213,45 +198,8 @@ def _not_a_workbook(head: bytes) -> None:
         raise _stop("F06", detail="Excel 4.0 或更早版本的工作表", value="BIFF")
     if lowered.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in text:
         raise _stop("F06", detail="XML 表格（Excel 2003 XML）", value="SpreadsheetML")
-    described = _describe(head, lowered)
+    described = describe(head)
     raise _stop("F03", detail=described, value=described)
-
-
-def _describe(head: bytes, lowered: bytes) -> str:
-    signatures = (
-        (b"%PDF", "PDF 文件"),
-        (b"{\\rtf", "RTF 文档"),
-        (b"\x89PNG", "图片（PNG）"),
-        (b"\xff\xd8\xff", "图片（JPEG）"),
-        (b"GIF8", "图片（GIF）"),
-        (b"Rar!", "RAR 压缩包"),
-        (b"7z\xbc\xaf\x27\x1c", "7z 压缩包"),
-        (b"\x1f\x8b", "gzip 压缩包"),
-    )
-    for magic, name in signatures:
-        if head.startswith(magic):
-            return name
-    if lowered.startswith((b"<!doctype html", b"<html")) or b"<table" in lowered:
-        return "网页（HTML）"
-    if b"mime-version" in lowered[:200]:
-        return "网页存档（MHT）"
-    if lowered.startswith(b"<?xml") or lowered.startswith(b"<"):
-        return "XML 文本"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _is_text(head):
-        return "文本文件（如 CSV、TXT）"
-    return "无法识别的内容"
-
-
-def _is_text(head: bytes) -> bool:
-    if b"\x00" in head:
-        return False
-    for name in _TEXT_CODECS:
-        try:
-            codecs.getincrementaldecoder(name)().decode(head, final=False)
-        except UnicodeDecodeError:
-            continue
-        return True
-    return False
 
 
 # ---------------------------------------------------------------------------------------
@@ -344,7 +292,7 @@ class _Budget:
 
     def __init__(self, limit: int) -> None:
         self.left = limit
-        self.elements = MAX_ELEMENTS
+        self.elements = _LIMITS.get().max_elements
         # Small parts are read whole by the prolog scan; keep them, so that parsing them
         # afterwards costs no second decompression (a return's parts are a few KB each).
         self.kept: dict[str, bytes] = {}
@@ -387,9 +335,10 @@ def _check_directory_record(path: Path, size: int) -> None:
                     record = fh.read(56)
                     if record[:4] == b"PK\x06\x06":
                         entries, directory = struct.unpack_from("<QQ", record, 32)
-    if entries > MAX_ENTRIES:
-        raise _stop("F07", detail=f"包含 {entries} 个部件，超过上限 {MAX_ENTRIES}", value=entries)
-    if directory > MAX_DIRECTORY:
+    if entries > _LIMITS.get().max_entries:
+        raise _stop("F07", detail=f"包含 {entries} 个部件，超过上限 {_LIMITS.get().max_entries}",
+                    value=entries)
+    if directory > _LIMITS.get().max_directory:
         raise _stop("F07", detail="压缩包目录过大", value=directory)
     if directory > size:
         raise _stop("F04", detail="压缩包目录长度不对", value=directory)
@@ -406,7 +355,7 @@ def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted) -> None:
 
     # each part is read at most twice (its prolog, then in full) and only up to its declared
     # size, whose total _check_entries capped
-    budget = _Budget(2 * MAX_UNPACKED)
+    budget = _Budget(2 * _LIMITS.get().max_unpacked)
     _identify(archive, parts, part, budget)
     if part("[Content_Types].xml") is None:
         raise _stop("F08", detail="[Content_Types].xml", value="[Content_Types].xml")
@@ -509,8 +458,8 @@ def _workbook_part(links: _Links, part: Callable[[str], zipfile.ZipInfo | None])
 
 
 def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
-    if len(infos) > MAX_ENTRIES:
-        raise _stop("F07", detail=f"包含 {len(infos)} 个部件，超过上限 {MAX_ENTRIES}",
+    if len(infos) > _LIMITS.get().max_entries:
+        raise _stop("F07", detail=f"包含 {len(infos)} 个部件，超过上限 {_LIMITS.get().max_entries}",
                     value=len(infos))
     seen: set[str] = set()
     total = 0
@@ -527,17 +476,19 @@ def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _stop("F04", detail="使用了 Excel 不用的压缩方式", value=info.compress_type)
         total += info.file_size
-        if total > MAX_UNPACKED:
-            raise _stop("F07", detail=f"解压后超过 {MAX_UNPACKED // 2**20} MB，疑似压缩炸弹",
+        if total > _LIMITS.get().max_unpacked:
+            raise _stop("F07", detail=f"解压后超过 {_LIMITS.get().max_unpacked // 2**20} MB，疑似压缩炸弹",
                         value=total)
-        if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        limits = _LIMITS.get()
+        if info.file_size > limits.ratio_from \
+                and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
             raise _stop("F07", detail=f"部件 {name} 的压缩比达 {ratio}:1，疑似压缩炸弹",
                         value=name)
 
 
 def _bad_name(name: str) -> str | None:
-    if not name or len(name) > MAX_NAME:
+    if not name or len(name) > _LIMITS.get().max_name:
         return "为空或过长"
     if "\x00" in name or "\\" in name:
         return "含非法字符"
@@ -546,7 +497,7 @@ def _bad_name(name: str) -> str | None:
     steps = name.rstrip("/").split("/")
     if ".." in steps or "." in steps:
         return "含上级目录（..）"
-    if len(steps) > MAX_DEPTH:
+    if len(steps) > _LIMITS.get().max_depth:
         return "目录层级过深"
     return None
 
@@ -602,7 +553,7 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget
         if whole:
             budget.kept[info.filename] = b"".join(pieces)
         if limit is None and got < info.file_size:
-            raise _stop("F07", detail=f"解压后超过 {MAX_UNPACKED // 2**20} MB，疑似压缩炸弹",
+            raise _stop("F07", detail=f"解压后超过 {_LIMITS.get().max_unpacked // 2**20} MB，疑似压缩炸弹",
                         value=info.filename)
 
 
@@ -696,7 +647,7 @@ def _parse_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, handler:
         nonlocal remaining
         remaining -= 1
         if remaining < 0:
-            raise _stop("F07", detail=f"XML 元素超过 {MAX_ELEMENTS} 个", value=info.filename)
+            raise _stop("F07", detail=f"XML 元素超过 {_LIMITS.get().max_elements} 个", value=info.filename)
         on_start(local(name), attrs)
 
     expat.StartElementHandler = start
@@ -737,7 +688,7 @@ class _Relationships(_Handler):
         self.items: list[tuple[str, str, str]] = []  # (Id, Type, Target)
 
     def start(self, local: str, attrs: list[str]) -> None:
-        if local == "Relationship" and len(self.items) < MAX_ENTRIES:
+        if local == "Relationship" and len(self.items) < _LIMITS.get().max_entries:
             self.items.append((_attr(attrs, "Id") or "", _attr(attrs, "Type") or "",
                                _attr(attrs, "Target") or ""))
 
@@ -747,7 +698,7 @@ class _Workbook(_Handler):
         self.sheets: list[tuple[str, str]] = []  # (name, r:id)
 
     def start(self, local: str, attrs: list[str]) -> None:
-        if local == "sheet" and len(self.sheets) < MAX_ENTRIES:
+        if local == "sheet" and len(self.sheets) < _LIMITS.get().max_entries:
             self.sheets.append((_attr(attrs, "name") or "", _attr(attrs, "id") or ""))
 
 
@@ -796,7 +747,7 @@ class _SharedStrings(_Handler):
         if local == "sst":
             declared = _attr(attrs, "uniqueCount") or ""
             # calamine reserves memory for uniqueCount strings up front
-            if declared.isdigit() and (len(declared) > 9 or int(declared) > MAX_STRINGS):
+            if declared.isdigit() and (len(declared) > 9 or int(declared) > _LIMITS.get().max_strings):
                 raise _stop("F07", detail=f"共享字符串表声明了 {declared} 个字符串",
                             value=declared[:20])
         elif local == "si":
@@ -812,13 +763,13 @@ class _SharedStrings(_Handler):
         elif local == "rPh":
             self.phonetic = False
         elif local == "si" and self.text is not None:
-            if self.text.length > EXCEL_TEXT_LIMIT and len(self.bad.long) < MAX_ENTRIES:
+            if self.text.length > EXCEL_TEXT_LIMIT and len(self.bad.long) < _LIMITS.get().max_entries:
                 self.bad.long[self.index] = self.text.length
-            if self.text.control and len(self.bad.control) < MAX_ENTRIES:
+            if self.text.control and len(self.bad.control) < _LIMITS.get().max_entries:
                 self.bad.control.add(self.index)
             self.text = None
             self.index += 1
-            if self.index > MAX_STRINGS:
+            if self.index > _LIMITS.get().max_strings:
                 raise _stop("F07", detail="共享字符串过多", value=self.index)
 
     def data(self, text: str) -> None:
@@ -874,11 +825,11 @@ def _plain_sheet(data: bytes) -> bool:
     if _RAW_CONTROL.search(data) or _ESCAPED_CONTROL.search(data) or _LONG_TEXT.search(data):
         return False
     cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
-    if cells != data.count(b'<c r="') or cells > MAX_CELLS or _FAR_REF.search(data):
+    if cells != data.count(b'<c r="') or cells > _LIMITS.get().max_cells or _FAR_REF.search(data):
         return False
     for ref in _DIMENSION.findall(data):
         far = _position(ref.decode("ascii", "replace").split(":")[-1])
-        if far is None or far[0] > MAX_ROWS or far[1] > MAX_COLS:
+        if far is None or far[0] > _LIMITS.get().max_rows or far[1] > _LIMITS.get().max_cols:
             return False
     # Well-formed? expat with no handlers runs entirely in C; with no "<!DOCTYPE" in the
     # bytes there is no DTD, so no entity can be declared or expanded.
@@ -954,7 +905,7 @@ class _Sheet(_Handler):
 
     def _too_big(self, detail: str, cell: str | None, value: str) -> _Stop:
         return _stop("F10", sheet=self.sheet, cell=cell, value=value, sheet_name=self.sheet,
-                     detail=detail, max_rows=MAX_ROWS, max_cols=MAX_COLS)
+                     detail=detail, max_rows=_LIMITS.get().max_rows, max_cols=_LIMITS.get().max_cols)
 
     def start(self, local: str, attrs: list[str]) -> None:
         if local == "c":
@@ -971,7 +922,7 @@ class _Sheet(_Handler):
             if local == "dimension":
                 ref = _attr(attrs, "ref") or ""
                 far = _position(ref.split(":")[-1]) if ref else None
-                if far is not None and (far[0] > MAX_ROWS or far[1] > MAX_COLS):
+                if far is not None and (far[0] > _LIMITS.get().max_rows or far[1] > _LIMITS.get().max_cols):
                     raise self._too_big(f"声明的使用范围为 {ref[:40]}", None, ref[:40])
         elif local == "f":
             self.formula = self.sink = _Text()
@@ -985,8 +936,8 @@ class _Sheet(_Handler):
 
     def _start_cell(self, attrs: list[str]) -> None:
         self.cells += 1
-        if self.cells > MAX_CELLS:
-            raise self._too_big(f"有超过 {MAX_CELLS} 个单元格", None, str(self.cells))
+        if self.cells > _LIMITS.get().max_cells:
+            raise self._too_big(f"有超过 {_LIMITS.get().max_cells} 个单元格", None, str(self.cells))
         named = dict(zip(attrs[::2], attrs[1::2], strict=True)) if attrs else {}
         ref = named.get("r")
         where = _position(ref) if ref else None
@@ -994,7 +945,7 @@ class _Sheet(_Handler):
             where = (self.row, self.col + 1)
             ref = None
         self.row, self.col = where
-        if where[0] > MAX_ROWS or where[1] > MAX_COLS:
+        if where[0] > _LIMITS.get().max_rows or where[1] > _LIMITS.get().max_cols:
             shown = (ref or _a1(*where))[:20]
             raise self._too_big(f"在 {shown} 处还有单元格", shown, shown)
         self.in_cell = True
@@ -1051,8 +1002,8 @@ class _Sheet(_Handler):
 
 
 def safe_read_sheets(vetted: Vetted, *, isolate: bool | None = None,
-                     timeout: float = READ_TIMEOUT,
-                     memory_limit: int = READ_MEMORY) -> dict[str, list[list[Any]]] | Finding:
+                     timeout: float | None = None,
+                     memory_limit: int | None = None) -> dict[str, list[list[Any]]] | Finding:
     """Every worksheet's values (``values[r-1][c-1]``, anchored at A1) of a vetted file,
     or an F16 finding (not an exception) when reading fails.
 
@@ -1067,7 +1018,8 @@ def safe_read_sheets(vetted: Vetted, *, isolate: bool | None = None,
     if isolate is None:
         isolate = vetted.kind != "xlsx" or bool(vetted.findings)
     if isolate:
-        return _read_in_child(vetted.path, timeout, memory_limit)
+        return _read_in_child(vetted.path, timeout or vetted.limits.read_timeout,
+                              memory_limit or vetted.limits.read_memory)
     from ._sheetreader import read_values
 
     try:

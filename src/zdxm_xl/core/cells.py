@@ -1,8 +1,8 @@
-"""Reading the values people type: dates, months, yes/no, lists of units, plain text.
+"""Reading the values people type: dates, months, lists of units, plain text.
 
 Each parser takes what a cell reader hands over (``datetime``, number, text) and returns a
-plain Python value, or raises ``ValueError`` with a short Chinese reason. Money lives in
-``money``.
+plain Python value, or raises ``ValueError`` with a short Chinese reason. ``parse_date`` is
+the one date parser; money lives in ``money``, 报告期 in ``periods``.
 """
 
 from __future__ import annotations
@@ -16,16 +16,10 @@ __all__ = [
     "clean_text",
     "format_date",
     "format_month",
-    "format_period",
     "parse_date",
     "parse_month",
-    "parse_period",
     "parse_year_span",
     "split_units",
-    "period_month",
-    "period_end",
-    "previous_period",
-    "deadline",
 ]
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's 1900 leap-year bug
@@ -106,18 +100,6 @@ def parse_month(value: object) -> date | None:
     return parsed.replace(day=1) if parsed else None
 
 
-def parse_period(value: object) -> str:
-    """A 报告期 ``2022-03`` (also ``2022年3月``, ``2022/3``) → ``'2022-03'``."""
-    month = parse_month(value)
-    if month is None:
-        raise ValueError("报告期为空")
-    return format_period(month)
-
-
-def format_period(month: date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
 def format_date(value: date | None) -> str:
     """``date(2022, 3, 31)`` → ``'2022年3月31日'``, as 公文 write dates."""
     return f"{value.year}年{value.month}月{value.day}日" if value else ""
@@ -150,26 +132,3 @@ def split_units(value: object) -> list[str]:
         if name and name not in seen:
             seen.append(name)
     return seen
-
-
-def period_month(period: str) -> date:
-    """``'2022-03'`` → ``date(2022, 3, 1)``."""
-    return date(int(period[:4]), int(period[5:7]), 1)
-
-
-def period_end(period: str) -> date:
-    """The last day of the 报告期: the data are as of this day."""
-    month = period_month(period)
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return following - timedelta(days=1)
-
-
-def previous_period(period: str) -> str | None:
-    """The 报告期 before, within the same year (January has none: the year starts afresh)."""
-    month = period_month(period)
-    return None if month.month == 1 else format_period(month.replace(month=month.month - 1))
-
-
-def deadline(period: str, day: int) -> date:
-    """截止日: the ``day``-th of the month after the 报告期 (the office's rule in 设置)."""
-    return period_end(period) + timedelta(days=day)

@@ -11,12 +11,52 @@ office staff; the CLI prints it on one line, the add-in shows it in a message bo
     ├── MailError             邮箱设置不全、连不上邮件服务器、登录失败（2）
     └── InputRejected         输入文件（如计划表）被拒绝，台账未改动（1）
         └── ChangeRefused     计划变更不符合规则（如项目已退出），台账未改动（1）
+
+The message says what is wrong in words that suit every front end. Where the user must
+give or fix an input, ``field`` names it (``Field``), and where another action helps,
+``remedy`` names that (``Remedy``); each front end words those its own way — the command
+line names its option (``--period``), the add-in the place in 设置 or the button — so no
+option name reaches a message box and no button name reaches the command line.
 """
 
 from __future__ import annotations
 
-__all__ = ["ZdxmError", "UsageError", "MasterError", "MasterBusyError", "MailError", "InputRejected",
-           "ChangeRefused"]
+from enum import StrEnum
+
+__all__ = ["Field", "Remedy", "ZdxmError", "UsageError", "MasterError", "MasterBusyError",
+           "MailError", "InputRejected", "ChangeRefused"]
+
+
+class Field(StrEnum):
+    """An input an operation takes, whatever front end supplies it."""
+
+    PERIOD = "period"  # 报告期
+    FIRST_PERIOD = "first_period"  # 考核起始报告期
+    LAST_PERIOD = "last_period"  # 考核截止报告期
+    DATE = "date"  # 生效日期 / 批次日期 / 印发日期
+    RECEIVED = "received"  # 接收日期
+    REASON = "reason"  # 退出原因
+    ANNUAL_PLAN = "annual_plan"  # 年度计划投资
+    PLANNED_START = "planned_start"  # 计划开工时间
+    BATCH = "batch"  # 增补批次名
+    VALUES = "values"  # 要修改的字段
+    PROJECT = "project"  # 项目编号
+    UNIT = "unit"  # 单位
+    FILES = "files"  # 报送文件或计划表
+    OUTPUT = "output"  # 输出文件或文件夹
+    TEMPLATE = "template"  # 简报/通报模板
+    YEAR = "year"  # 计划年度
+
+
+class Remedy(StrEnum):
+    """Something the user can do that helps, named by the front end in its own terms."""
+
+    CREATE_MASTER = "create_master"  # 新建台账
+    MAIL_LOGIN = "mail_login"  # 保存邮箱密码
+    EXIT_PROJECT = "exit_project"  # 项目退出
+    PROMOTE_PROJECT = "promote_project"  # 预备项目转入实施
+    LIST_FIELDS = "list_fields"  # 查看模板字段
+    IMPORT_BATCH = "import_batch"  # 以增补批次导入
 
 
 class ZdxmError(Exception):
@@ -24,16 +64,21 @@ class ZdxmError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: Field | None = None, value: object = None,
+                 remedy: Remedy | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
+        self.value = value
+        self.remedy = remedy
 
     def __str__(self) -> str:
         return self.message
 
 
 class UsageError(ZdxmError):
-    """The command was called with arguments that cannot work."""
+    """The operation was asked for something that cannot work (a bad period, a missing
+    reason); ``field`` names the input at fault."""
 
 
 class MasterError(ZdxmError):

@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from pydantic import computed_field
+from pydantic.dataclasses import dataclass as result
+
+from .results import RESULT, Hidden
+
 __all__ = ["Severity", "Rule", "Finding", "RULES", "rule", "finding"]
 
 
@@ -49,19 +54,21 @@ def rule(code: str, severity: Severity, title: str, template: str) -> Rule:
     return RULES[code]
 
 
-@dataclass(frozen=True)
+@result(frozen=True, config=RESULT)
 class Finding:
-    rule: Rule
+    rule: Hidden[Rule]
     message: str
     sheet: str | None = None
     cell: str | None = None  # A1 reference
     project_id: str | None = None
     value: str | None = None  # the value seen, as text
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def code(self) -> str:
         return self.rule.code
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def severity(self) -> Severity:
         return self.rule.severity
@@ -69,17 +76,6 @@ class Finding:
     @property
     def is_error(self) -> bool:
         return self.rule.severity is Severity.ERROR
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "severity": self.severity.value,
-            "sheet": self.sheet,
-            "cell": self.cell,
-            "project_id": self.project_id,
-            "value": self.value,
-            "message": self.message,
-        }
 
 
 def finding(code: str, *, sheet: str | None = None, cell: str | None = None,

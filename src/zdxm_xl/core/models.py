@@ -3,22 +3,35 @@
 Field names are English; each model's fields map one-to-one to the registry's columns
 (``registry``), which give the Chinese headers. Money fields are ``Money``: a ``Decimal``
 that refuses floats, so a float can never slip into money arithmetic.
+
+The values a field allows are enums here, each member spelt once in Chinese (the value the
+office reads and types); the registry's dropdowns are derived from them.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-
-from .registry import DEFAULT_COUNTIES
 
 __all__ = [
     "Money",
     "Stage",
+    "IMPLEMENTATION_STAGES",
     "Sector",
+    "PermitStatus",
+    "YesNo",
+    "ProjectStatus",
+    "SubmissionResult",
+    "ChangeKind",
+    "MailDirection",
+    "MailResult",
+    "Security",
+    "BenchmarkMethod",
+    "DEFAULT_COUNTIES",
     "Project",
     "Unit",
     "Settings",
@@ -36,10 +49,111 @@ def _no_float(value: object) -> object:
 
 
 Money = Annotated[Decimal, BeforeValidator(_no_float)]
-Stage = Literal["新开工", "续建", "竣工", "预备"]
-Sector = Literal["基础设施", "产业发展", "民生保障", "生态环保"]
-PermitStatus = Literal["未启动", "办理中", "已办结", "不涉及"]
-YesNo = Literal["是", "否"]
+
+
+class Stage(StrEnum):
+    """阶段: 实施项目 are 新开工, 续建 or 竣工; 预备项目 are 预备."""
+
+    NEW = "新开工"  # starts this year
+    CONTINUING = "续建"  # started in an earlier year
+    COMPLETING = "竣工"  # to be finished this year
+    PREPARATORY = "预备"  # 前期工作 only
+
+
+IMPLEMENTATION_STAGES = (Stage.NEW, Stage.CONTINUING, Stage.COMPLETING)
+
+
+class Sector(StrEnum):
+    """行业分类: exactly these four."""
+
+    INFRASTRUCTURE = "基础设施"
+    INDUSTRY = "产业发展"
+    LIVELIHOOD = "民生保障"
+    ECOLOGY = "生态环保"
+
+
+class PermitStatus(StrEnum):
+    """The state of one of the six 前期工作 permits."""
+
+    NOT_STARTED = "未启动"
+    IN_PROGRESS = "办理中"
+    DONE = "已办结"
+    NOT_NEEDED = "不涉及"
+
+
+class YesNo(StrEnum):
+    YES = "是"
+    NO = "否"
+
+
+class ProjectStatus(StrEnum):
+    """状态: a project is never deleted; 退出 marks it."""
+
+    ACTIVE = "在库"
+    EXITED = "已退出"
+
+
+class SubmissionResult(StrEnum):
+    """结果 of a received file in 报送记录."""
+
+    MERGED = "已合并"
+    REPLACED = "被替换"  # merged once, then replaced by the unit's later file
+    REFUSED = "未通过"
+    DUPLICATE = "重复"
+
+
+class ChangeKind(StrEnum):
+    """变更类型 in 变更记录."""
+
+    INITIAL = "年初导入"
+    ADDITION = "增补"
+    EXIT = "退出"
+    PROMOTION = "阶段转换"  # 预备 → 新开工
+    EDIT = "修改"
+
+
+class MailDirection(StrEnum):
+    SENT = "发送"  # a form to a unit
+    RECEIVED = "接收"  # a unit's mail
+    REPLY = "回复"  # the 回执
+
+
+class MailResult(StrEnum):
+    """What became of a mail: 已发送/发送失败 a form; 已保存 … 无附件 a received attachment
+    (or a message without one); 已回复/回复失败 the answer with the 回执."""
+
+    SENT = "已发送"
+    SEND_FAILED = "发送失败"
+    SAVED = "已保存"
+    DUPLICATE = "重复"
+    REFUSED = "已拒收"
+    IGNORED = "已忽略"
+    NO_ATTACHMENT = "无附件"
+    REPLIED = "已回复"
+    REPLY_FAILED = "回复失败"
+
+
+class Security(StrEnum):
+    """How a mail server connection is encrypted."""
+
+    SSL = "SSL"
+    STARTTLS = "STARTTLS"
+    NONE = "无"  # loopback only
+
+
+class BenchmarkMethod(StrEnum):
+    """时序进度: how the share of the year due by a month is worked out."""
+
+    MONTHS = "月数/12"
+    TEN_PERCENT = "月数×10%"
+    TARGETS = "按月目标"
+
+
+# Liuzhou's 县区, written into a new master's 设置 sheet; the office keeps the list there.
+DEFAULT_COUNTIES = (
+    "城中区", "鱼峰区", "柳南区", "柳北区", "柳江区", "柳城县", "鹿寨县", "融安县",
+    "融水苗族自治县", "三江侗族自治县", "柳东新区", "阳和工业新区（北部生态新区）",
+)
 
 
 class _Record(BaseModel):
@@ -68,7 +182,7 @@ class Project(_Record):
     agent: str | None = None  # 代建单位
     batch: str = "年初"  # 批次
     batch_date: date | None = None  # 批次日期: when a 增补 batch joined the plan
-    status: Literal["在库", "已退出"] = "在库"  # 状态
+    status: ProjectStatus = ProjectStatus.ACTIVE  # 状态
     exit_date: date | None = None  # 退出日期
     exit_reason: str | None = None  # 退出原因
 
@@ -79,11 +193,11 @@ class Project(_Record):
 
     @property
     def is_preparatory(self) -> bool:
-        return self.stage == "预备"
+        return self.stage is Stage.PREPARATORY
 
     @property
     def active(self) -> bool:
-        return self.status == "在库"
+        return self.status is ProjectStatus.ACTIVE
 
 
 class Unit(_Record):
@@ -117,7 +231,7 @@ class Settings(_Record):
     bulletin_issue: int = 0
     bulletin_log: str | None = None  # 已出简报: 2022-01=1,2022-02=2
     publisher: str = "市重大项目建设推进办公室"
-    benchmark_method: Literal["月数/12", "月数×10%", "按月目标"] = "月数/12"
+    benchmark_method: BenchmarkMethod = BenchmarkMethod.MONTHS
     monthly_targets: str | None = None
     yellow_margin: int = Field(default=10, ge=0)
     red_margin: int = Field(default=30, ge=0)
@@ -127,10 +241,10 @@ class Settings(_Record):
     weight_timeliness: int = 20
     mail_imap_host: str = ""  # 收件服务器（IMAP）
     mail_imap_port: int | None = Field(default=None, ge=1, le=65535)
-    mail_imap_security: Literal["SSL", "STARTTLS", "无"] = "SSL"
+    mail_imap_security: Security = Security.SSL
     mail_smtp_host: str = ""  # 发件服务器（SMTP）
     mail_smtp_port: int | None = Field(default=None, ge=1, le=65535)
-    mail_smtp_security: Literal["SSL", "STARTTLS", "无"] = "SSL"
+    mail_smtp_security: Security = Security.SSL
     mail_account: str = ""  # 邮箱账号 (the password lives in the keyring, never here)
     mail_address: str = ""  # 发件地址; "" = the account
     mail_sender_name: str = ""  # 发件人名称; "" = 编印单位
@@ -177,7 +291,7 @@ class Submission(_Record):
     sha256: str
     received_at: datetime
     processed_at: datetime
-    result: Literal["已合并", "被替换", "未通过", "重复"]
+    result: SubmissionResult
     errors: int = 0
     warnings: int = 0
     on_time: YesNo | None = None
@@ -189,7 +303,7 @@ class Change(_Record):
     time: datetime  # when the change was recorded
     effective: date | None = None  # 生效日期: 增补 batch date, 退出 date, 转入实施 date
     operator: str | None = None
-    kind: Literal["年初导入", "增补", "退出", "阶段转换", "修改"]
+    kind: ChangeKind
     project_id: str | None = None
     project_name: str | None = None
     field: str | None = None
@@ -204,7 +318,7 @@ class MailRecord(_Record):
     one), or a 回执 sent back."""
 
     time: datetime  # received (the server's INTERNALDATE) or sent; 北京时间
-    direction: Literal["发送", "接收", "回复"]
+    direction: MailDirection
     period: str | None = None
     unit: str | None = None
     address: str | None = None  # the other side: sender (接收) or recipients (发送, 回复)
@@ -214,7 +328,6 @@ class MailRecord(_Record):
     attachment: str | None = None
     sha256: str | None = None
     saved_as: str | None = None  # relative to 收件目录
-    result: Literal["已发送", "发送失败", "已保存", "重复", "已拒收", "已忽略", "无附件", "已回复",
-                    "回复失败"]
+    result: MailResult
     note: str | None = None
     processed_at: datetime | None = None

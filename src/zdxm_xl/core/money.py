@@ -20,6 +20,7 @@ __all__ = [
     "to_yi",
     "yi_to_wan",
     "format_amount",
+    "tidy_amount",
     "normalise_number_text",
 ]
 
@@ -55,6 +56,13 @@ def to_yi(amount_wan: Decimal) -> Decimal:
 def yi_to_wan(amount_yi: Decimal) -> Decimal:
     """亿元 → 万元, exactly (no rounding: the result keeps every digit given)."""
     return (amount_yi * WAN_PER_YI).normalize() if amount_yi else Decimal(0)
+
+
+def tidy_amount(amount: Decimal) -> Decimal:
+    """Whole amounts without decimals, others with two: never an exponent form."""
+    if amount == amount.to_integral_value():
+        return amount.quantize(Decimal(1))
+    return amount.quantize(CENT)
 
 
 def format_amount(value: Decimal) -> str:

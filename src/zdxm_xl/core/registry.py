@@ -11,6 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .models import (
+    DEFAULT_COUNTIES,
+    IMPLEMENTATION_STAGES,
+    BenchmarkMethod,
+    ChangeKind,
+    MailDirection,
+    MailResult,
+    PermitStatus,
+    ProjectStatus,
+    Sector,
+    Security,
+    Stage,
+    SubmissionResult,
+    YesNo,
+)
+
 __all__ = [
     "STAGES",
     "IMPLEMENTATION_STAGES",
@@ -41,32 +57,25 @@ __all__ = [
     "FORM_PREPARATORY",
     "FORMS",
     "FORM_CONTACTS",
+    "FORM_HEADER_ROW",
     "MAIL_DIRECTIONS",
     "MAIL_RESULTS",
     "MAIL_SECURITY",
     "MAIL_LOG",
 ]
 
-IMPLEMENTATION_STAGES = ("新开工", "续建", "竣工")
-STAGES = (*IMPLEMENTATION_STAGES, "预备")
-SECTORS = ("基础设施", "产业发展", "民生保障", "生态环保")
-STATUSES = ("在库", "已退出")
-PERMIT_STATUSES = ("未启动", "办理中", "已办结", "不涉及")
-YES_NO = ("是", "否")
-SUBMISSION_RESULTS = ("已合并", "被替换", "未通过", "重复")
-CHANGE_KINDS = ("年初导入", "增补", "退出", "阶段转换", "修改")
-MAIL_DIRECTIONS = ("发送", "接收", "回复")
-# 已发送/发送失败: a template mail; 已保存 … 无附件: what became of a received attachment (or of a
-# message without one); 已回复/回复失败: the answer with the 回执.
-MAIL_RESULTS = ("已发送", "发送失败", "已保存", "重复", "已拒收", "已忽略", "无附件", "已回复",
-                "回复失败")
-MAIL_SECURITY = ("SSL", "STARTTLS", "无")
-
-# Liuzhou's 县区, written into a new master's 设置 sheet; the office keeps the list there.
-DEFAULT_COUNTIES = (
-    "城中区", "鱼峰区", "柳南区", "柳北区", "柳江区", "柳城县", "鹿寨县", "融安县",
-    "融水苗族自治县", "三江侗族自治县", "柳东新区", "阳和工业新区（北部生态新区）",
-)
+# Dropdown values, derived from the enums of ``models``: each value is spelt in one place.
+STAGES = tuple(Stage)
+SECTORS = tuple(Sector)
+STATUSES = tuple(ProjectStatus)
+PERMIT_STATUSES = tuple(PermitStatus)
+YES_NO = tuple(YesNo)
+SUBMISSION_RESULTS = tuple(SubmissionResult)
+CHANGE_KINDS = tuple(ChangeKind)
+MAIL_DIRECTIONS = tuple(MailDirection)
+MAIL_RESULTS = tuple(MailResult)
+MAIL_SECURITY = tuple(Security)
+BENCHMARK_METHODS = tuple(BenchmarkMethod)
 
 
 class Kind(StrEnum):
@@ -278,6 +287,7 @@ FORM_PREPARATORY = SheetSpec(
             "coordination"),
 )
 FORMS = (FORM_IMPLEMENTATION, FORM_PREPARATORY)
+FORM_HEADER_ROW = 4  # on each return sheet: title, unit line, contacts, then the header
 # Labels on each return sheet with the person's value in the cell to the right.
 FORM_CONTACTS = (
     ("informant_name", "填报人（信息员）"),
@@ -384,7 +394,7 @@ SETTINGS = (
            "重出同一报告期的简报沿用原期数。由程序维护"),
     Column("publisher", "编印单位", help="简报落款的编印单位，如 柳州市重大项目建设推进办公室"),
     Column("benchmark_method", "时序进度方法", Kind.CHOICE,
-           choices=("月数/12", "月数×10%", "按月目标"),
+           choices=BENCHMARK_METHODS,
            help="时序进度的算法：月数/12（默认）、月数×10%，或按“各月目标”"),
     Column("monthly_targets", "各月目标（%）", help="按月目标时，1—12 月的累计目标，用逗号分隔"),
     Column("yellow_margin", "黄色预警差距（百分点）", Kind.INT,

@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .cells import clean_text, parse_date, parse_month, parse_period, parse_year_span, split_units
+from .cells import clean_text, parse_date, parse_month, parse_year_span, split_units
 from .money import AmountError, parse_amount
+from .periods import parse_period
 from .registry import Column, Kind, SheetSpec
 
 __all__ = ["RowProblem", "decode_value", "encode_value", "decode_table", "encode_table",

@@ -1,6 +1,6 @@
 """Filling a template as a unit's 信息员 would — plausibly, or with chosen mistakes.
 
-The demo and the tests need realistic returns. ``fill_template`` reads only what the
+The demo and the tests need realistic returns. ``fill_form`` reads only what the
 template itself shows (plan, last month's figures), like a real 信息员, and writes the
 inputs with openpyxl, keeping the template's identity, protection and dropdowns.
 """
@@ -17,15 +17,17 @@ from typing import Any
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..books.gateway import write_text
 from ..books.safety import atomic_write
-from ..core.cells import clean_text, period_end, period_month
+from ..books.styles import write_text
+from ..core.cells import clean_text
+from ..core.identity import IDENTITY_KEYS, IDENTITY_SHEET
 from ..core.money import parse_amount
+from ..core.periods import period_end, period_month
 from ..core.registry import FORM_CONTACTS, FORM_IMPLEMENTATION, FORM_PREPARATORY, PERMITS
+from ..core.registry import FORM_HEADER_ROW as HEADER_ROW
 from ..core.tables import header_index
-from ..forms import HEADER_ROW, IDENTITY_KEYS, IDENTITY_SHEET
 
-__all__ = ["MISTAKES", "FillResult", "fill_template"]
+__all__ = ["MISTAKES", "FillResult", "fill_form"]
 
 # Each mistake a 信息员 really makes, and the rule code the checker answers with.
 MISTAKES = {
@@ -70,7 +72,7 @@ class FillResult:
     mistakes: tuple[str, ...]
 
 
-def fill_template(template: Path, out: Path, *, seed: int = 0,
+def fill_form(template: Path, out: Path, *, seed: int = 0,
                   mistakes: tuple[str, ...] = ()) -> FillResult:
     """Fill ``template`` plausibly into ``out``; each name in ``mistakes`` (see ``MISTAKES``)
     is made once, on the first row it fits."""

@@ -17,12 +17,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from ..books.masterio import create_master, load_master
-from ..core.errors import UsageError
-from ..forms import make_templates, template_name
-from ..merge import StatusReport, merge_files, submission_status
-from ..validate import ValidationRun, collect_files, validate_files
-from .fill import fill_template
+from ..books.masterio import FileStore, create_master
+from ..checks.returns import collect_files
+from ..core.errors import Field, UsageError
+from ..core.returns import StatusReport
+from ..core.workspace import Workspace
+from ..forms import make_forms
+from ..merge import merge_files
+from ..reports.forms import form_name
+from ..status import report_status
+from ..validate import ValidationRun, validate_files
+from .fill import fill_form
 from .sample import SAMPLE_YEAR, build_sample
 
 __all__ = ["DemoResult", "run_demo", "MARCH_MISTAKES"]
@@ -45,6 +50,7 @@ Progress = Callable[[str, int, int], None]
 class DemoResult:
     folder: Path
     master: Path
+    workspace: Workspace  # where the office's folders are: the demo uses them as the office does
     steps: list[tuple[str, str, Path]] = field(default_factory=list)  # 步骤, 结果, 位置
     validation: ValidationRun | None = None
     status: StatusReport | None = None
@@ -59,12 +65,13 @@ def run_demo(folder: Path | str, progress: Progress = _quiet) -> DemoResult:
     """Build the demo workspace in ``folder`` (new or empty) and run January to March."""
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
-        raise UsageError(f"文件夹“{folder}”已存在且不为空。请指定一个新的文件夹，以免覆盖其中的文件。")
+        raise UsageError(f"文件夹“{folder}”已存在且不为空。请指定一个新的文件夹，以免覆盖其中的文件。",
+                         field=Field.OUTPUT, value=str(folder))
     folder.mkdir(parents=True, exist_ok=True)
     master_path = folder / MASTER_NAME
     progress("建立台账（内置柳州市2022年计划）", 0, 1)
-    create_master(master_path, SAMPLE_YEAR, build_sample())
-    result = DemoResult(folder, master_path)
+    master = create_master(master_path, SAMPLE_YEAR, build_sample())
+    result = DemoResult(folder, master_path, Workspace(folder, master.settings))
     result.steps.append(("建立台账", "实施项目 668 个、预备项目 287 个、责任单位 56 个", master_path))
     for month, label in (("2022-01", "1月"), ("2022-02", "2月")):
         _ordinary_month(result, month, label, progress)
@@ -73,14 +80,13 @@ def run_demo(folder: Path | str, progress: Progress = _quiet) -> DemoResult:
 
 
 def _templates(result: DemoResult, period: str) -> list[Path]:
-    out = result.folder / "输出" / "模板" / period
-    return make_templates(result.master, period, out, issued=datetime(int(period[:4]),
-                                                                      int(period[5:]), 25)).files
+    return make_forms(result.master, period, issued=datetime(int(period[:4]),
+                                                             int(period[5:]), 25)).files
 
 
 def _ordinary_month(result: DemoResult, period: str, label: str, progress: Progress) -> None:
     templates = _templates(result, period)
-    inbox = result.folder / "收件" / period
+    inbox = result.workspace.inbox_for(period)
     _fill_all([(template, inbox / template.name, hash_seed(period, number), ())
                for number, template in enumerate(templates)], f"{label}：各单位填报", progress)
     progress(f"{label}：校验并合并", 0, 1)
@@ -96,7 +102,7 @@ _Job = tuple[Path, Path, int, tuple[str, ...]]  # template, return, seed, mistak
 
 def _fill_one(job: _Job) -> Path:
     template, target, seed, mistakes = job
-    return fill_template(template, target, seed=seed, mistakes=mistakes).path
+    return fill_form(template, target, seed=seed, mistakes=mistakes).path
 
 
 def _fill_all(jobs: list[_Job], label: str, progress: Progress) -> None:
@@ -125,9 +131,9 @@ def _march(result: DemoResult, progress: Progress) -> None:
     templates = _templates(result, period)
     result.steps.append(("3月模板", f"为 {len(templates)} 个牵头单位生成填报模板",
                          templates[0].parent))
-    inbox = result.folder / "收件" / period
-    late_inbox = result.folder / "收件" / f"{period}（逾期）"
-    february = result.folder / "输出" / "模板" / "2022-02"
+    inbox = result.workspace.inbox_for(period)
+    late_inbox = result.workspace.inbox / f"{period}（逾期）"
+    february = result.workspace.forms("2022-02")
     jobs: list[_Job] = []
     for number, template in enumerate(templates):
         if number == SILENT_UNIT:
@@ -137,22 +143,22 @@ def _march(result: DemoResult, progress: Progress) -> None:
         seed = hash_seed(period, number)
         if mistake == "last_month":
             unit = template.name.split("_")[1]
-            jobs.append((february / template_name("2022-02", unit), target, seed, ()))
+            jobs.append((february / form_name("2022-02", unit), target, seed, ()))
         else:
             jobs.append((template, target, seed, (mistake,) if mistake else ()))
     _fill_all(jobs, f"{label}：各单位填报", progress)
     progress(f"{label}：校验", 0, 1)
-    annotated = result.folder / "输出" / "校验结果" / period
-    result.validation = validate_files(result.master, [inbox, late_inbox], period, annotated,
-                                       today=date(2022, 4, 6))
+    annotated = result.workspace.annotated(period)
+    result.validation = validate_files(result.master, [inbox, late_inbox], period,
+                                       annotate_copies=True, today=date(2022, 4, 6))
     failed = [r for r in result.validation.reports if not r.valid]
     result.steps.append(("3月校验", f"收到 {len(result.validation.reports)} 份，"
                                    f"{len(failed)} 份有错误，已写出批注副本和回执", annotated))
     progress(f"{label}：合并", 0, 1)
     # The unit whose 本年累计 did not add up reads its 回执 and sends a corrected file.
     corrected_unit = templates[0]
-    corrected = fill_template(corrected_unit, result.folder / "收件" / f"{period}（更正）"
-                              / corrected_unit.name, seed=hash_seed(period, 0)).path
+    corrected = fill_form(corrected_unit, result.workspace.inbox / f"{period}（更正）"
+                          / corrected_unit.name, seed=hash_seed(period, 0)).path
     files = collect_files([inbox]) + [corrected] + collect_files([late_inbox])
     arrived = {path: datetime(2022, 4, 3, 16, 30) for path in files}
     arrived[corrected] = datetime(2022, 4, 5, 11, 0)
@@ -162,7 +168,7 @@ def _march(result: DemoResult, progress: Progress) -> None:
     result.steps.append(("3月合并", f"合并 {len(merged.merged)} 份（含 1 份更正重报、1 份逾期），"
                                    f"{len(merged.rejected)} 份未通过未合并", result.master))
     _bulletin(result, period, progress)
-    result.status = submission_status(load_master(result.master), period)
+    result.status = report_status(FileStore(result.master), period)
     status = result.status
     result.steps.append(("3月报送情况", f"应报 {len(status.units)} 个单位；未报送 {len(status.missing)}、"
                                      f"逾期 {len(status.late)}、未通过 {len(status.rejected)}",
@@ -174,8 +180,8 @@ def _bulletin(result: DemoResult, period: str, progress: Progress) -> None:
     from ..bulletin import make_bulletin
 
     progress("3月：生成简报和通报", 0, 1)
-    out = result.folder / "输出" / "简报" / period
-    made = make_bulletin(result.master, period, out, pdf=True, issued=date(2022, 4, 8))
+    made = make_bulletin(result.master, period, pdf=True, issued=date(2022, 4, 8))
+    out = made.docx.parent
     result.outputs.update({"简报": made.docx, "通报": made.xlsx})
     note = f"第 {made.issue} 期简报和通报"
     if made.pdf is not None:

@@ -17,10 +17,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .. import __version__
-from ..core.errors import UsageError, ZdxmError
+from ..core.errors import Field, Remedy, UsageError, ZdxmError
 
 __all__ = ["app", "main", "run"]
 
@@ -47,6 +48,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出结果，�
 
 
 def _print_json(data: Any) -> None:
+    """A result as JSON (``core.results.to_json``, the one serialiser); plain data as is."""
+    from ..core.results import to_json
+
+    if not isinstance(data, dict | list):
+        data = to_json(data)
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -101,12 +107,12 @@ def plan_summary_command(
     """按阶段和行业分类汇总项目数、总投资和年度计划投资（亿元），年初计划与调整后并列，列出增补和退出。"""
     from rich import box
 
-    from ..books.masterio import load_master
-    from ..summary import comparison_text, refresh_summary, summarize, summary_text
+    from ..core.summary import comparison_text, summary_text
+    from ..summary import plan_summary, refresh_summary
 
-    summary = refresh_summary(master) if write else summarize(load_master(master))
+    summary = refresh_summary(master) if write else plan_summary(master)
     if as_json:
-        _print_json(summary.as_json())
+        _print_json(summary)
         return
     out.print(summary_text(summary))
     out.print()
@@ -146,7 +152,7 @@ def plan_import_command(
         "--operator", help="记入变更记录的操作人，默认为当前登录用户", metavar="姓名")] = None,
 ) -> None:
     """导入官方格式的年度计划表（附表1、附表2），或用 --batch 导入增补批次；任何一处不符则全部不导入。"""
-    from ..planio import import_plan
+    from ..plan import import_plan
 
     result = import_plan(master, files, batch=batch, batch_date=batch_date, operator=operator)
     if result.batch_date is not None:
@@ -164,7 +170,7 @@ def plan_export_command(
                                          metavar="文件")],
 ) -> None:
     """按官方格式导出附表1（实施项目）和附表2（预备项目），可直接打印（A3 横向）。"""
-    from ..planio import export_plan
+    from ..plan import export_plan
 
     written = export_plan(master, output)
     out.print(f"已导出计划附表：{written}")
@@ -187,9 +193,9 @@ def templates_command(
                                              metavar="单位")] = None,
 ) -> None:
     """为每个牵头单位生成本报告期的填报模板（.xlsx），每单位一个文件。"""
-    from ..forms import make_templates
+    from ..forms import make_forms
 
-    result = make_templates(master, period, output, unit=unit)
+    result = make_forms(master, period, output, unit=unit)
     out.print(f"已生成 {result.period} 填报模板 {len(result.files)} 个，位于：{output}")
     for path in result.files[:5]:
         out.print(f"  {path.name}")
@@ -212,7 +218,7 @@ def validate_command(
 
     run = validate_files(master, files, period, annotate_dir)
     if as_json:
-        _print_json(run.as_json())
+        _print_json(run)
     else:
         for report in run.reports:
             who = f"{report.unit} {report.period}" if report.unit else "身份无法确认"
@@ -255,21 +261,22 @@ def merge_command(
         except ValueError:
             day = None
         if day is None:
-            raise UsageError(f"接收日期“{received}”无效，请写成 2022-04-05 的形式。")
+            raise UsageError(f"接收日期“{received}”无效，请写成 2022-04-05 的形式。",
+                             field=Field.RECEIVED, value=received)
         when = datetime.combine(day, datetime.min.time())
     result = merge_files(master, files, period, received=when)
     if as_json:
-        _print_json(result.as_json())
+        _print_json(result)
     else:
-        for item in result.merged:
-            out.print(f"[green]已合并[/green] {Path(item['file']).name}：{item['unit']} "
-                      f"{item['period']}，{item['rows']} 个项目")
-        for item in result.replaced:
-            out.print(f"  替换了 {item['unit']} 先前报送的《{item['file']}》")
-        for item in result.duplicates:
-            out.print(f"重复     {Path(item['file']).name}：与已合并的文件内容相同，未再合并")
-        for item in result.rejected:
-            out.print(f"[red]未通过[/red] {Path(item['file']).name}：错误 {item['errors']} 处，未合并"
+        for merged in result.merged:
+            out.print(f"[green]已合并[/green] {Path(merged.file).name}：{merged.unit} "
+                      f"{merged.period}，{merged.rows} 个项目")
+        for replaced in result.replaced:
+            out.print(f"  替换了 {replaced.unit} 先前报送的《{replaced.file}》")
+        for duplicate in result.duplicates:
+            out.print(f"重复     {Path(duplicate.file).name}：与已合并的文件内容相同，未再合并")
+        for rejected in result.rejected:
+            out.print(f"[red]未通过[/red] {Path(rejected.file).name}：错误 {rejected.errors} 处，未合并"
                       "（用 zdxm validate --annotate 生成批注副本和回执）")
         out.print(f"合并 {len(result.merged)} 个，重复 {len(result.duplicates)} 个，"
                   f"未通过 {len(result.rejected)} 个。" + ("台账已更新。" if result.written else
@@ -281,13 +288,11 @@ def merge_command(
 @app.command("status")
 def status_command(master: MasterArg, period: PeriodOpt, as_json: JsonOpt = False) -> None:
     """报送情况：每个牵头单位是否报送、是否按时、是否通过；列出未报送、逾期、未通过的单位。"""
-    from ..books.masterio import load_master
-    from ..merge import submission_status
-    from ..validate import check_period
+    from ..status import report_status
 
-    report = submission_status(load_master(master), check_period(period) or period)
+    report = report_status(master, period)
     if as_json:
-        _print_json(report.as_json())
+        _print_json(report)
         return
     table = Table(title=f"{report.period} 报送情况（截止 {report.deadline.isoformat()}）")
     for header in ("牵头单位", "项目数", "是否报送", "是否按时", "是否通过", "文件"):
@@ -328,7 +333,7 @@ def _change_line(change: Any) -> str:
 
 def _show_changes(result: Any, as_json: bool, done: str) -> None:
     if as_json:
-        _print_json(result.as_json())
+        _print_json(result)
         return
     if result.changes:
         out.print(f"{done}：{result.project_id} {result.project_name}", markup=False)
@@ -402,7 +407,8 @@ def plan_edit_command(
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"“{item}”应写成 字段=值 的形式，如 年度计划投资=3000。")
+            raise UsageError(f"“{item}”应写成 字段=值 的形式，如 年度计划投资=3000。",
+                             field=Field.VALUES, value=item)
         pairs[name.strip()] = value.strip()
     result = edit_project(master, project_id, pairs, reason, operator)
     _show_changes(result, as_json, "已修改")
@@ -420,7 +426,7 @@ def plan_history_command(
 
     history = plan_history(master, project_id)
     if as_json:
-        _print_json(history.as_json())
+        _print_json(history)
         return
     scope = f"项目 {history.project_id} 的" if history.project_id else ""
     if not history.changes:
@@ -450,7 +456,7 @@ def assess_command(
 
     result = assess(master, first, last, output)
     if as_json:
-        _print_json(result.as_json())
+        _print_json(result)
         return
 
     def shown(ratio: Any, counts: bool = True) -> str:
@@ -517,11 +523,12 @@ def bulletin_command(
     except ValueError:
         day = None
     if issued is not None and day is None:
-        raise UsageError(f"印发日期“{issued}”无效，请写成 2022-04-08 的形式。")
+        raise UsageError(f"印发日期“{issued}”无效，请写成 2022-04-08 的形式。", field=Field.DATE,
+                         value=issued)
     result = make_bulletin(master, period, output, word_template=word, excel_template=excel,
                            pdf=pdf, issued=day)
     if as_json:
-        _print_json(result.as_json())
+        _print_json(result)
     else:
         issue = (f"第{result.issue}期（简报期数已记入台账“设置”）" if result.new_issue
                  else f"第{result.issue}期（该报告期已出过简报，沿用原期数）")
@@ -584,11 +591,11 @@ def mail_send_command(
     """
     from rich.markup import escape
 
-    from ..mail.service import send_templates
+    from ..mail.service import send_forms
 
-    result = send_templates(master, period, dry_run=dry_run, unit=unit)
+    result = send_forms(master, period, dry_run=dry_run, unit=unit)
     if as_json:
-        _print_json(result.as_json())
+        _print_json(result)
     else:
         for mail in result.mails:
             if mail.eml is not None:
@@ -635,7 +642,7 @@ def mail_fetch_command(
 
     result = fetch_returns(master, period, reply=reply, merge=merge)
     if as_json:
-        _print_json(result.as_json())
+        _print_json(result)
     else:
         for mail in result.mails:
             out.print(f"{mail.received:%Y-%m-%d %H:%M}  {escape(mail.sender or '（无发件人）')}"
@@ -729,6 +736,39 @@ def demo_command(
     out.print("下一步：打开“输出/校验结果/2022-03”里的批注副本和回执，看看各单位的错误是怎样标出的。")
 
 
+# ---- errors, worded for the command line ---------------------------------------------------
+
+# The option (or argument) that gives each input an operation may refuse.
+_OPTIONS = {
+    Field.PERIOD: "--period", Field.FIRST_PERIOD: "--from", Field.LAST_PERIOD: "--to",
+    Field.DATE: "--date", Field.RECEIVED: "--received", Field.REASON: "--reason",
+    Field.ANNUAL_PLAN: "--annual-plan", Field.PLANNED_START: "--planned-start",
+    Field.BATCH: "--batch", Field.VALUES: "--set", Field.PROJECT: "项目编号", Field.UNIT: "--unit",
+    Field.FILES: "文件参数", Field.OUTPUT: "-o/--output", Field.TEMPLATE: "--word/--excel",
+    Field.YEAR: "--year",
+}
+_REMEDIES = {
+    Remedy.CREATE_MASTER: "新建台账：zdxm init 台账.xlsx --year 年度。",
+    Remedy.MAIL_LOGIN: "保存邮箱密码：zdxm mail login 台账.xlsx。",
+    Remedy.EXIT_PROJECT: "项目退出：zdxm plan exit。",
+    Remedy.PROMOTE_PROJECT: "预备项目转入实施：zdxm plan promote。",
+    Remedy.LIST_FIELDS: "可用字段：zdxm bulletin --list-fields。",
+    Remedy.IMPORT_BATCH: "增补请加 --batch 批次名，如 --batch 第一批增补。",
+}
+
+
+def describe(error: ZdxmError) -> str:
+    """An error as the command line shows it: the message, the option to fix, the command
+    that helps."""
+    text = error.message
+    option = _OPTIONS.get(error.field) if error.field is not None else None
+    if option is not None:
+        text += f"（{option}）"
+    if error.remedy is not None:
+        text += _REMEDIES[error.remedy]
+    return text
+
+
 # ---- running ------------------------------------------------------------------------------
 
 _CLICK_MESSAGES = (
@@ -811,7 +851,7 @@ def main(argv: list[str] | None = None) -> int:
     except ZdxmError as exc:
         if debug:
             raise
-        err.print(f"[red]{exc.message}[/red]")
+        err.print(f"[red]{escape(describe(exc))}[/red]")
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("[red]已中断。[/red]")

@@ -19,21 +19,28 @@ import binascii
 import email
 import email.policy
 import hashlib
-import io
 import quopri
 import re
-import unicodedata
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.header import decode_header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, parseaddr
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath
 
-from ..checks.vetting import MAX_BYTES
+from ..checks.attachments import (
+    OTHER_ARCHIVES,
+    WORKBOOK_SUFFIXES,
+    Candidate,
+    inspect_attachment,
+    iter_files,
+    printable,
+    safe_file_name,
+    too_big,
+    unpack_zip,
+)
+from ..checks.limits import ATTACHMENT
 
 __all__ = [
     "BEIJING",
@@ -58,18 +65,13 @@ __all__ = [
 # clock the 截止日 is set by, whatever zone the computer running zdxm is in.
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_ATTACHMENT = MAX_BYTES  # the same limit the checker applies to a returned file
-MAX_ZIP_ENTRIES = 200
-MAX_ZIP_WORKBOOKS = 100
-MAX_ZIP_TOTAL = 100 * 2**20  # unpacked bytes taken from one zip
-MAX_ZIP_RATIO = 100  # compression ratio allowed for entries over 1 MiB
+MAX_ATTACHMENT = ATTACHMENT.max_bytes  # the same limit the checker applies to a returned file
 MAX_DEPTH = 5  # forwarded messages inside forwarded messages
 MAX_PARTS = 500  # MIME parts looked at in one message
 # Generated headers are folded by the modern policy; the attachment part's own headers
 # are written here by hand and kept as written (``refold_source="none"``).
 OUT_POLICY = email.policy.SMTP.clone(refold_source="none")
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".ett", ".xlt", ".xltx", ".ods", ".xlsb")
 WORKBOOK_TYPES = frozenset({
     XLSX_TYPE,
     "application/vnd.ms-excel",
@@ -84,14 +86,8 @@ WORKBOOK_TYPES = frozenset({
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
 GENERIC_TYPES = frozenset({"application/octet-stream", "application/binary",
                            "application/x-download", "application/force-download", ""})
-OTHER_ARCHIVES = (".rar", ".7z", ".gz", ".tar", ".tgz", ".bz2", ".xz", ".cab", ".arj")
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _SEPARATORS = re.compile(r"[\s,;，；、]+")
-_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
-_MAX_NAME = 120  # characters of a saved file name
 
 
 # ---- addresses ------------------------------------------------------------------------------
@@ -191,14 +187,14 @@ def decode_words(value: object) -> str:
     try:
         parts = decode_header(text)
     except Exception:
-        return _printable(text)
+        return printable(text)
     out = []
     for chunk, charset in parts:
         if isinstance(chunk, str):
             out.append(chunk)
             continue
         out.append(_decode_bytes(chunk, charset))
-    return _printable("".join(out))
+    return printable("".join(out))
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:
@@ -211,10 +207,6 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
         except (LookupError, UnicodeDecodeError):
             continue
     return data.decode("utf-8", errors="replace")
-
-
-def _printable(text: str) -> str:
-    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf") or c == " ")
 
 
 @dataclass
@@ -248,18 +240,6 @@ def read_message(raw: bytes) -> Received:
     references = " ".join(str(message.get("References", "") or "").split())
     return Received(message, message_id, sender, name, decode_words(message.get("Subject", "")),
                     references, automatic)
-
-
-@dataclass
-class Candidate:
-    """One attachment (or one file inside a zip attachment) and what to do with it."""
-
-    name: str  # as the sender named it, decoded; ``压缩包.zip/月报.xlsx`` for a zip member
-    action: str  # "save", "reject" (looked like a workbook, refused), "ignore", or "zip"
-    #              (a zip of files, which ``iter_files`` replaces by its members)
-    data: bytes = b""
-    reason: str = ""  # Chinese, for reject and ignore
-    suffix: str = ".xlsx"  # what to save it as
 
 
 @dataclass
@@ -338,7 +318,7 @@ def _file_name(part: Message) -> str:
         return decode_words(text)
     if any("\udc80" <= c <= "\udcff" for c in text):  # 8-bit bytes in the header
         return _decode_bytes(text.encode("utf-8", "surrogateescape"), "gb18030")
-    return _printable(text)
+    return printable(text)
 
 
 def _classify(part: Message) -> Candidate | None:
@@ -362,7 +342,7 @@ def _classify(part: Message) -> Candidate | None:
         return Candidate(shown, "ignore", reason="不是 Excel 工作簿，未处理")
     encoded = part.get_payload()
     if isinstance(encoded, str) and len(encoded) > MAX_ATTACHMENT * 4 // 3 + 2**16:
-        return Candidate(shown, "reject", reason=_too_big(len(encoded) * 3 // 4))
+        return Candidate(shown, "reject", reason=too_big(len(encoded) * 3 // 4))
     try:
         data = part.get_payload(decode=True)
     except Exception:
@@ -370,157 +350,5 @@ def _classify(part: Message) -> Candidate | None:
     if not isinstance(data, bytes) or not data:
         return Candidate(shown, "reject", reason="附件是空的或已损坏，请重新发送")
     if len(data) > MAX_ATTACHMENT:
-        return Candidate(shown, "reject", reason=_too_big(len(data)))
-    kind = _magic(data)
-    if is_zip and kind == "zip-archive":
-        return Candidate(shown, "zip", data=data)
-    if kind is None or kind == "zip-archive":
-        if ctype in GENERIC_TYPES and not suffix:
-            return Candidate(shown, "ignore", reason="不是 Excel 工作簿，未处理")
-        return Candidate(shown, "reject", reason=f"名为 Excel 文件，内容却是{_describe(data)}，可能"
-                                                 "只是改了扩展名；请用 Excel 或 WPS 另存为 .xlsx 后重新发送")
-    return Candidate(shown, "save", data=data, suffix=_suffix_for(suffix, kind))
-
-
-def _too_big(size: int) -> str:
-    return (f"附件过大（约 {size / 2**20:.1f} MB，上限 {MAX_ATTACHMENT // 2**20} MB），未接收；"
-            "填报文件通常不足 1 MB，请删除多余内容后另存为 .xlsx 重新发送")
-
-
-def _magic(data: bytes) -> str | None:
-    """"ole" (.xls/.et, or an encrypted workbook), "ooxml" (a zip with the parts of an Office
-    file), "zip-archive" (any other zip) or None."""
-    if data.startswith(_OLE):
-        return "ole"
-    if data.startswith(_ZIP):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = {n.lower() for n in archive.namelist()[:MAX_ZIP_ENTRIES + 1]}
-        except Exception:
-            return "ooxml"  # a broken workbook: saved, the checker says what is wrong with it
-        if "[content_types].xml" in names or "mimetype" in names:
-            return "ooxml"
-        return "zip-archive"
-    return None
-
-
-def _describe(data: bytes) -> str:
-    for magic, label in ((b"PK", "普通压缩包（zip）"), (b"%PDF", "PDF 文件"), (b"MZ", "Windows 程序"),
-                         (b"\x89PNG", "图片"),
-                         (b"\xff\xd8\xff", "图片"), (b"GIF8", "图片"), (b"Rar!", "RAR 压缩包"),
-                         (b"7z\xbc\xaf", "7z 压缩包"), (b"{\\rtf", "RTF 文档"),
-                         (b"\x7fELF", "程序")):
-        if data.startswith(magic):
-            return label
-    head = data[:512].lstrip().lower()
-    if head.startswith((b"<html", b"<!doctype", b"<table")) or b"<table" in head:
-        return "网页（HTML）"
-    if b"\x00" not in data[:4096]:
-        return "文本（如 CSV）"
-    return "无法识别的内容"
-
-
-def _suffix_for(suffix: str, kind: str) -> str:
-    if suffix in WORKBOOK_SUFFIXES:
-        return suffix
-    return ".xls" if kind == "ole" else ".xlsx"
-
-
-def unpack_zip(candidate: Candidate) -> list[Candidate]:
-    """The workbooks inside a zip attachment, read with the checker's caution: limits on
-    entries, sizes, ratios and names; nested zips are not opened."""
-    found: list[Candidate] = []
-    outer = candidate.name
-
-    def refuse(reason: str) -> list[Candidate]:
-        return [Candidate(outer, "reject", reason=reason)]
-
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(candidate.data))
-    except Exception:
-        return refuse("压缩包已损坏，无法打开；请重新压缩后发送，或直接附上 .xlsx 文件")
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > MAX_ZIP_ENTRIES:
-            return refuse(f"压缩包内文件过多（{len(infos)} 个，上限 {MAX_ZIP_ENTRIES}），未解压")
-        total = 0
-        for info in infos:
-            if info.is_dir():
-                continue
-            name = _member_name(info)
-            shown = f"{outer}/{name}"
-            suffix = PurePosixPath(name.lower()).suffix
-            if name.startswith("._") or "__MACOSX" in info.filename:
-                continue
-            if suffix not in WORKBOOK_SUFFIXES:
-                nested = suffix in (".zip", *OTHER_ARCHIVES)
-                why = "压缩包内的压缩包不解压" if nested else "不是 Excel 工作簿，未处理"
-                found.append(Candidate(shown, "ignore", reason=why))
-                continue
-            if len([c for c in found if c.action == "save"]) >= MAX_ZIP_WORKBOOKS:
-                found.append(Candidate(shown, "reject", reason="压缩包内工作簿过多，其余未解压"))
-                continue
-            if info.flag_bits & 0x1:
-                found.append(Candidate(shown, "reject", reason="压缩包设有密码，无法解压，请去掉密码"))
-                continue
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                found.append(Candidate(shown, "reject", reason="压缩方式不支持，请用常见的 zip 格式压缩"))
-                continue
-            if info.file_size > MAX_ATTACHMENT:
-                found.append(Candidate(shown, "reject", reason=_too_big(info.file_size)))
-                continue
-            if info.file_size > 2**20 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
-                found.append(Candidate(shown, "reject", reason="压缩比异常（疑似压缩炸弹），未解压"))
-                continue
-            if total + info.file_size > MAX_ZIP_TOTAL:
-                found.append(Candidate(shown, "reject", reason="压缩包解压后总量过大，其余未解压"))
-                continue
-            try:
-                with archive.open(info) as stream:
-                    data = stream.read(MAX_ATTACHMENT + 1)
-            except Exception:
-                found.append(Candidate(shown, "reject", reason="压缩包内的文件已损坏，无法解压"))
-                continue
-            total += len(data)
-            if len(data) > MAX_ATTACHMENT or len(data) != info.file_size:
-                found.append(Candidate(shown, "reject", reason="压缩包内文件的大小与声明不符，未接收"))
-                continue
-            kind = _magic(data)
-            if kind not in ("ole", "ooxml"):
-                found.append(Candidate(shown, "reject", reason=f"名为 Excel 文件，内容却是{_describe(data)}"))
-                continue
-            found.append(Candidate(shown, "save", data=data, suffix=_suffix_for(suffix, kind)))
-    if not found:
-        return [Candidate(outer, "ignore", reason="压缩包内没有 Excel 工作簿")]
-    return found
-
-
-def _member_name(info: zipfile.ZipInfo) -> str:
-    name = info.filename
-    if not info.flag_bits & 0x800:  # not marked UTF-8: Chinese Windows writes GBK names
-        try:
-            name = name.encode("cp437").decode("gb18030")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
-    return PureWindowsPath(name.replace("/", "\\")).name or "未命名"
-
-
-def iter_files(candidates: list[Candidate]) -> Iterator[Candidate]:
-    """Candidates with zips replaced by what is inside them."""
-    for candidate in candidates:
-        if candidate.action == "zip":
-            yield from unpack_zip(candidate)
-        else:
-            yield candidate
-
-
-def safe_file_name(name: str, suffix: str) -> str:
-    """A sender's file name made safe to save on Windows and Linux: no folders, no
-    reserved or control characters, not too long, ending in ``suffix``."""
-    base = PureWindowsPath(name.replace("/", "\\")).name
-    base = _UNSAFE_NAME.sub("_", _printable(unicodedata.normalize("NFC", base))).strip(" .")
-    stem = base[:-len(suffix)] if base.lower().endswith(suffix) else PurePosixPath(base).stem
-    stem = stem.strip(" .") or "附件"
-    if _RESERVED.match(stem):
-        stem = f"_{stem}"
-    return stem[:_MAX_NAME] + suffix
+        return Candidate(shown, "reject", reason=too_big(len(data)))
+    return inspect_attachment(shown, data, suffix, is_zip=is_zip, generic=ctype in GENERIC_TYPES)

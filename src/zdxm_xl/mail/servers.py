@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from types import TracebackType
 
-from ..core.errors import MailError
+from ..core.errors import MailError, Remedy
 from ..core.models import Settings
 from .messages import valid_address
 
@@ -153,8 +153,8 @@ def store_password(account: str, password: str) -> None:
 
 def _need_password(config: MailConfig, password: str | None) -> str:
     if not password:
-        raise MailError(f"没有邮箱“{config.account}”的密码。请先运行 zdxm mail login 台账.xlsx 保存密码，"
-                        f"或设置环境变量 {PASSWORD_ENV}。")
+        raise MailError(f"没有邮箱“{config.account}”的密码。请先保存邮箱密码，"
+                        f"或设置环境变量 {PASSWORD_ENV}。", remedy=Remedy.MAIL_LOGIN)
     return password
 
 
@@ -260,7 +260,8 @@ class ImapSession:
         except imaplib.IMAP4.error as exc:
             self.close()
             raise MailError(f"登录{server.label}失败：账号或密码不正确，或邮箱未开启 IMAP 服务"
-                            f"（服务器答复：{_text(exc)}）。请用 zdxm mail login 重新保存密码。") from exc
+                            f"（服务器答复：{_text(exc)}）。请重新保存邮箱密码。",
+                            remedy=Remedy.MAIL_LOGIN) from exc
         except OSError as exc:
             self.close()
             raise _unreachable(server, exc) from exc
@@ -458,8 +459,8 @@ class SmtpSession:
         if conn.has_extn("auth"):
             if not self.password:
                 self.close()
-                raise MailError(f"{server.label} 要求登录，但没有邮箱密码。请先运行 zdxm mail login "
-                                f"台账.xlsx，或设置环境变量 {PASSWORD_ENV}。")
+                raise MailError(f"{server.label} 要求登录，但没有邮箱密码。请先保存邮箱密码，"
+                                f"或设置环境变量 {PASSWORD_ENV}。", remedy=Remedy.MAIL_LOGIN)
             try:
                 conn.login(self.account, self.password)
             except smtplib.SMTPAuthenticationError as exc:

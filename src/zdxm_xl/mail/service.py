@@ -1,11 +1,11 @@
-"""Email (issue 9): send each unit its template, collect the returns, answer with the 回执.
+"""Email: send each unit its form (填报模板), collect the returns, answer with the 回执.
 
 Three core operations, called alike by ``zdxm mail …`` and the ribbon (发送模板, 收取报送):
 
 - ``save_password(master, password)`` — checks the password against the servers in 设置
   and keeps it in the system keyring (``zdxm mail login``); it never enters the workbook.
-- ``send_templates(master, period)`` — one message per 牵头单位: to its 信息员, 联络员 in
-  copy, its template attached; ``dry_run`` writes ``.eml`` files instead of sending.
+- ``send_forms(master, period)`` — one message per 牵头单位: to its 信息员, 联络员 in
+  copy, its form attached; ``dry_run`` writes ``.eml`` files instead of sending.
 - ``fetch_returns(master, period)`` — reads new messages from the mailbox folder in 设置,
   saves every workbook attachment into 收件目录/报告期, logs sender, Message-ID and the
   server's received time (INTERNALDATE, which decides 按时/逾期), optionally answers each
@@ -30,22 +30,28 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, Literal
 
-from ..books.masterio import Master, MasterStore, as_store
+from pydantic.dataclasses import dataclass
+
+from ..books.masterio import open_store
 from ..books.safety import atomic_write
 from ..checks.returns import CheckContext, FileReport, check_file
-from ..core.cells import deadline, format_date, period_month
-from ..core.errors import MailError, UsageError
-from ..core.models import MailRecord, Project, Unit
-from ..forms import expected_returns, template_name, write_template
+from ..core.cells import format_date
+from ..core.errors import Field, MailError, UsageError
+from ..core.master import Master, MasterStore
+from ..core.models import MailDirection, MailRecord, MailResult, Project, Unit
+from ..core.periods import deadline, period_month, plan_period
+from ..core.results import RESULT, Hidden
+from ..core.returns import expected_returns
+from ..core.workspace import Workspace
 from ..merge import MergeResult, merge_into
 from ..reports.annotated import annotate, receipt_text
-from ..validate import check_period
+from ..reports.forms import form_name, write_form
 from .messages import (
     BEIJING,
     OUT_POLICY,
@@ -70,14 +76,9 @@ from .servers import (
 )
 
 __all__ = ["SentMail", "SendResult", "FetchedFile", "FetchedMail", "FetchResult", "LoginResult",
-           "send_templates", "fetch_returns", "save_password", "MAX_MESSAGE", "journal_path"]
+           "send_forms", "fetch_returns", "save_password", "MAX_MESSAGE", "journal_path"]
 
 MAX_MESSAGE = 60 * 2**20  # a bigger message is not downloaded (attachments are ≤ 20 MiB)
-TEMPLATES_FOLDER = "模板"  # 输出目录/模板/报告期: the templates that were mailed
-EML_FOLDER = "邮件预览"  # 输出目录/邮件预览/报告期: ``--dry-run``
-UNIDENTIFIED = "未识别"  # 收件目录/未识别: workbooks that are not one of our templates
-ANNOTATED = "校验结果"  # 收件目录/报告期/校验结果: the annotated copies sent back
-_STAGING = ".收取中"
 Progress = Callable[[str], None]
 FileResult = Literal["已保存", "重复", "已拒收", "已忽略"]
 
@@ -93,11 +94,6 @@ def _now() -> datetime:
 
 def _writer(data: bytes) -> Callable[[Path], object]:
     return lambda temp: temp.write_bytes(data)
-
-
-def _folder(master: Master, base: Path, setting: str) -> Path:
-    folder = Path(setting)
-    return folder if folder.is_absolute() else base / folder
 
 
 # ---- the journal --------------------------------------------------------------------------
@@ -149,7 +145,7 @@ def _row_key(row: MailRecord) -> tuple[object, ...]:
 
 # ---- zdxm mail login ----------------------------------------------------------------------
 
-@dataclass
+@dataclass(config=RESULT)
 class LoginResult:
     account: str
     checked: list[str] = field(default_factory=list)  # servers the password was tried on
@@ -159,7 +155,7 @@ def save_password(master: MasterStore | Path | str, password: str, *,
                   check: bool = True) -> LoginResult:
     """Try ``password`` on the servers in 设置 (unless ``check`` is False), then keep it in
     the system keyring under the 邮箱账号."""
-    book = as_store(master).load()
+    book = open_store(master).load()
     config = MailConfig.from_settings(book.settings)
     if not config.account:
         raise MailError("“设置”中没有填写邮箱账号，请先填写再保存密码。")
@@ -179,7 +175,7 @@ def save_password(master: MasterStore | Path | str, password: str, *,
 
 # ---- zdxm mail send-templates ---------------------------------------------------------------
 
-@dataclass
+@dataclass(config=RESULT)
 class SentMail:
     """One template mail: sent, written as .eml, or failed (``error``)."""
 
@@ -193,14 +189,8 @@ class SentMail:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
-        return {"unit": self.unit, "to": self.to, "cc": self.cc, "subject": self.subject,
-                "message_id": self.message_id, "template": str(self.template),
-                "eml": str(self.eml) if self.eml else None, "error": self.error,
-                "notes": self.notes}
 
-
-@dataclass
+@dataclass(config=RESULT)
 class SendResult:
     period: str
     deadline: date
@@ -214,22 +204,8 @@ class SendResult:
     def ok(self) -> bool:
         return not self.failed and not self.no_address
 
-    def as_json(self) -> dict[str, Any]:
-        return {"period": self.period, "deadline": self.deadline.isoformat(),
-                "dry_run": self.dry_run, "templates": str(self.templates),
-                "mails": [m.as_json() for m in self.mails],
-                "failed": [m.as_json() for m in self.failed], "no_address": self.no_address}
 
-
-def _parse_period(period: str, master: Master) -> str:
-    checked = check_period(period)
-    assert checked is not None
-    if int(checked[:4]) != master.year:
-        raise UsageError(f"报告期 {checked} 不在台账的年度 {master.year} 内。")
-    return checked
-
-
-def template_mail_text(master: Master, unit: Unit, period: str,
+def form_mail_text(master: Master, unit: Unit, period: str,
                        projects: list[Project], today: date) -> tuple[str, str]:
     """The subject and body of a template mail, in the office's words."""
     settings = master.settings
@@ -263,7 +239,7 @@ def template_mail_text(master: Master, unit: Unit, period: str,
     return subject, body
 
 
-def send_templates(master: MasterStore | Path | str, period: str, *, dry_run: bool = False,
+def send_forms(master: MasterStore | Path | str, period: str, *, dry_run: bool = False,
                    unit: str | None = None, now: datetime | None = None,
                    progress: Progress | None = None) -> SendResult:
     """Email each 牵头单位 its template for ``period`` (or only ``unit``); log every message.
@@ -271,10 +247,10 @@ def send_templates(master: MasterStore | Path | str, period: str, *, dry_run: bo
     Units without a usable address are reported in ``no_address``, not a reason to stop.
     """
     say = progress or _quiet
-    store = as_store(master)
+    store = open_store(master)
     with contextlib.nullcontext() if dry_run else store.session():
         book = store.load()
-        period = _parse_period(period, book)
+        period = plan_period(period, book.year)
         config = MailConfig.from_settings(book.settings)
         journal = _Journal(store)
         if not dry_run:
@@ -283,11 +259,12 @@ def send_templates(master: MasterStore | Path | str, period: str, *, dry_run: bo
         expected = expected_returns(book, period)
         if unit is not None:
             if unit not in expected:
-                raise UsageError(f"“{unit}”在 {period} 没有需要报送的项目（不是任何在库项目的牵头单位）。")
+                raise UsageError(f"“{unit}”在 {period} 没有需要报送的项目（不是任何在库项目的牵头单位）。",
+                                 field=Field.UNIT, value=unit)
             expected = {unit: expected[unit]}
-        output = _folder(book, store.folder, book.settings.output_dir)
+        workspace = Workspace(store.folder, book.settings)
         result = SendResult(period, deadline(period, book.settings.deadline_day), dry_run,
-                            output / TEMPLATES_FOLDER / period)
+                            workspace.forms(period))
         issued = now or _now()
         sender = config.address or "office@zdxm.invalid"
         domain = sender.split("@", 1)[1]
@@ -307,10 +284,10 @@ def send_templates(master: MasterStore | Path | str, period: str, *, dry_run: bo
                     result.no_address[name] = notes or ["信息员、联络员都没有登记邮箱"]
                     continue
                 result.templates.mkdir(parents=True, exist_ok=True)
-                path = result.templates / template_name(period, name)
-                write_template(book, name, projects, period, path, issued)
+                path = result.templates / form_name(period, name)
+                write_form(book, name, projects, period, path, issued)
                 data = path.read_bytes()
-                subject, body = template_mail_text(book, record, period, projects, issued.date())
+                subject, body = form_mail_text(book, record, period, projects, issued.date())
                 sent = SentMail(name, to, cc, subject, make_msgid(domain=domain), path, notes=notes)
                 message = compose(sender=sender, sender_name=config.sender_name, to=to, cc=cc,
                                   subject=subject, body=body,
@@ -318,7 +295,7 @@ def send_templates(master: MasterStore | Path | str, period: str, *, dry_run: bo
                                   message_id=sent.message_id, date=issued.replace(tzinfo=BEIJING))
                 raw = message.as_bytes(policy=OUT_POLICY)
                 if dry_run:
-                    folder = output / EML_FOLDER / period
+                    folder = workspace.mail_previews(period)
                     folder.mkdir(parents=True, exist_ok=True)
                     sent.eml = folder / f"{path.stem}.eml"
                     atomic_write(sent.eml, _writer(raw))
@@ -336,11 +313,11 @@ def send_templates(master: MasterStore | Path | str, period: str, *, dry_run: bo
                     if refused:
                         sent.notes.append("被拒收的地址：" + "、".join(refused))
                     result.mails.append(sent)
-                row = MailRecord(time=_now(), direction="发送", period=period, unit=name,
+                row = MailRecord(time=_now(), direction=MailDirection.SENT, period=period, unit=name,
                                  address="，".join(to), cc="，".join(cc) or None,
                                  subject=subject, message_id=sent.message_id,
                                  attachment=path.name, sha256=hashlib.sha256(data).hexdigest(),
-                                 result="发送失败" if sent.error else "已发送",
+                                 result=MailResult.SEND_FAILED if sent.error else MailResult.SENT,
                                  note="；".join([*sent.notes, *([sent.error] if sent.error else [])])
                                  or None, processed_at=_now())
                 book.mail_log.append(row)
@@ -361,7 +338,7 @@ def send_templates(master: MasterStore | Path | str, period: str, *, dry_run: bo
 
 # ---- zdxm mail fetch ------------------------------------------------------------------------
 
-@dataclass
+@dataclass(config=RESULT)
 class FetchedFile:
     """One attachment (or file from a zip attachment) and what became of it."""
 
@@ -376,17 +353,10 @@ class FetchedFile:
     errors: int = 0
     warnings: int = 0
     annotated: Path | None = None
-    report: FileReport | None = field(default=None, repr=False)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "result": self.result, "reason": self.reason,
-                "sha256": self.sha256, "saved": str(self.saved) if self.saved else None,
-                "unit": self.unit, "period": self.period, "valid": self.valid,
-                "errors": self.errors, "warnings": self.warnings,
-                "annotated": str(self.annotated) if self.annotated else None}
+    report: Hidden[FileReport | None] = field(default=None, repr=False)
 
 
-@dataclass
+@dataclass(config=RESULT)
 class FetchedMail:
     """One new message and what was done with it."""
 
@@ -398,13 +368,8 @@ class FetchedMail:
     warnings: list[str] = field(default_factory=list)
     reply: str | None = None  # 已回复, 回复失败：…, or None when not answered
 
-    def as_json(self) -> dict[str, Any]:
-        return {"message_id": self.message_id, "sender": self.sender, "subject": self.subject,
-                "received": self.received.isoformat(), "files": [f.as_json() for f in self.files],
-                "warnings": self.warnings, "reply": self.reply}
 
-
-@dataclass
+@dataclass(config=RESULT)
 class FetchResult:
     mails: list[FetchedMail] = field(default_factory=list)  # new this run
     already: int = 0  # messages in the folder processed by an earlier run
@@ -422,11 +387,6 @@ class FetchResult:
         return (all(f.result != "已拒收" and f.valid is not False for f in self.files)
                 and (self.merge is None or self.merge.ok))
 
-    def as_json(self) -> dict[str, Any]:
-        return {"mails": [m.as_json() for m in self.mails], "already": self.already,
-                "moved": self.moved, "notes": self.notes,
-                "merge": self.merge.as_json() if self.merge is not None else None}
-
 
 class _Fetch:
     """One run of ``fetch_returns`` over a loaded master."""
@@ -435,8 +395,9 @@ class _Fetch:
                  journal: _Journal, say: Progress) -> None:
         self.store, self.book, self.config, self.period = store, book, config, period
         self.journal, self.say = journal, say
-        self.inbox = _folder(book, store.folder, book.settings.inbox_dir)
-        self.staging = self.inbox / _STAGING
+        self.workspace = Workspace(store.folder, book.settings)
+        self.inbox = self.workspace.inbox
+        self.staging = self.workspace.staging
         self.context = CheckContext(book)
         self.known = {r.message_id for r in book.mail_log}
         self.seen: dict[str, str] = {}  # sha256 → when it was first received (for the reply)
@@ -484,7 +445,7 @@ class _Fetch:
         staged = self.staging / f"{sha}{candidate.suffix}"
         staged.write_bytes(candidate.data)
         report = check_file(self.book, staged, self.period, self.context)
-        folder = self.inbox / (report.period or UNIDENTIFIED)
+        folder = self.workspace.inbox_for(report.period)
         folder.mkdir(parents=True, exist_ok=True)
         target = _unique(folder / safe_file_name(candidate.name.rsplit("/", 1)[-1],
                                                  candidate.suffix))
@@ -499,7 +460,8 @@ class _Fetch:
         return item
 
     def _log(self, mail: FetchedMail, received: Received) -> None:
-        base: dict[str, Any] = dict(time=mail.received, direction="接收", address=received.sender or None,
+        base: dict[str, Any] = dict(time=mail.received, direction=MailDirection.RECEIVED,
+                    address=received.sender or None,
                     subject=mail.subject[:500] or None, message_id=mail.message_id,
                     processed_at=_now())
         sender_note = "；".join(w for w in mail.warnings if w.startswith("发件人"))
@@ -512,12 +474,12 @@ class _Fetch:
                 note = item.reason
             rows.append(MailRecord(
                 **base, period=item.period, unit=item.unit, attachment=item.name[:250],
-                sha256=item.sha256, result=item.result, note=note or None,
+                sha256=item.sha256, result=MailResult(item.result), note=note or None,
                 saved_as=item.saved.relative_to(self.inbox).as_posix() if item.saved else None))
         if not any(f.result in ("已保存", "重复", "已拒收") for f in mail.files):
             ignored = "、".join(f.name for f in mail.files)
             note = "；".join(mail.warnings + ([f"其他附件未处理：{ignored}"] if ignored else []))
-            rows.insert(0, MailRecord(**base, result="无附件", note=note or None))
+            rows.insert(0, MailRecord(**base, result=MailResult.NO_ATTACHMENT, note=note or None))
         self.book.mail_log.extend(rows)
         self.journal.add(rows)
         self.known.add(mail.message_id)
@@ -534,7 +496,8 @@ class _Fetch:
         mail = FetchedMail(message_id, "", "", when)
         mail.files.append(FetchedFile("（整封邮件）", "已拒收",
                                       f"邮件无法处理（{type(exc).__name__}），请查看邮箱中的原邮件"))
-        row = MailRecord(time=when, direction="接收", message_id=message_id, result="已拒收",
+        row = MailRecord(time=when, direction=MailDirection.RECEIVED, message_id=message_id,
+                         result=MailResult.REFUSED,
                          note=mail.files[0].reason, processed_at=_now())
         self.book.mail_log.append(row)
         self.journal.add([row])
@@ -557,7 +520,7 @@ class _Fetch:
         attachments = []
         for item in mail.files:
             if item.report is not None and item.saved is not None:
-                copy, _receipt = annotate(item.report, item.saved.parent / ANNOTATED,
+                copy, _receipt = annotate(item.report, self.workspace.annotated(item.period),
                                           settings.publisher)
                 item.annotated = copy
                 attachments.append(OutgoingAttachment(copy.name, copy.read_bytes()))
@@ -579,12 +542,12 @@ class _Fetch:
             except SendFailed as exc:
                 error = str(exc)
         mail.reply = "已回复" if error is None else f"回复失败：{error}"
-        row = MailRecord(time=_now(), direction="回复", period=next(
+        row = MailRecord(time=_now(), direction=MailDirection.REPLY, period=next(
             (f.period for f in mail.files if f.period), None), unit=next(
             (f.unit for f in mail.files if f.unit), None), address=received.sender,
             subject=subject[:500], message_id=message_id,
             attachment="、".join(a.name for a in attachments) or None,
-            result="已回复" if error is None else "回复失败",
+            result=MailResult.REPLIED if error is None else MailResult.REPLY_FAILED,
             note=f"回复 {mail.message_id}" + (f"；{error}" if error else ""), processed_at=_now())
         self.book.mail_log.append(row)
         self.journal.add([row])
@@ -651,10 +614,10 @@ def fetch_returns(master: MasterStore | Path | str, period: str | None = None, *
     received time. Messages are never deleted; with 已处理文件夹 set they are moved there.
     """
     say = progress or _quiet
-    store = as_store(master)
+    store = open_store(master)
     with store.session():
         book = store.load()
-        period = _parse_period(period, book) if period is not None else None
+        period = plan_period(period, book.year) if period is not None else None
         config = MailConfig.from_settings(book.settings)
         if reply:
             config.need_smtp()
@@ -727,7 +690,7 @@ def fetch_returns(master: MasterStore | Path | str, period: str | None = None, *
             files = run.pending()
             if files:
                 result.merge = MergeResult()
-                changed = merge_into(book, store.folder, list(files), period, files,
+                changed = merge_into(book, run.workspace, list(files), period, files,
                                      result=result.merge) or changed
         if changed:
             store.save(book)

@@ -17,8 +17,8 @@ import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from ..books.gateway import HEADER_FILL, HEADER_FONT, write_text
 from ..books.safety import atomic_write
+from ..books.styles import HEADER_FILL, HEADER_FONT, write_text
 from ..checks.returns import FileReport
 from ..core.cells import format_date
 from ..core.findings import Finding

@@ -35,14 +35,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from ..books.masterio import Master
-from ..core.cells import format_date, format_month, parse_period, period_end, period_month
-from ..core.errors import MasterError, UsageError
+from ..core.cells import format_date, format_month
+from ..core.errors import MasterError
+from ..core.master import Master
 from ..core.models import LedgerEntry, Project
 from ..core.money import round_half_up, to_yi
+from ..core.periods import period_end, period_month, plan_period
 from ..core.registry import IMPLEMENTATION_STAGES, PERMITS, SECTORS
-from ..forms import reports_in
-from ..merge import submission_status
+from ..core.returns import reports_in, submission_status
 
 __all__ = [
     "RATE_PLACES",
@@ -521,12 +521,7 @@ def _returns(master: Master, period: str) -> Returns:
 def compute_progress(master: Master, period: str, issue: int = 0,
                      issued: date | None = None) -> Progress:
     """The progress of ``period`` from the master's plan, 月报台帐 and 报送记录."""
-    try:
-        period = parse_period(period)
-    except ValueError as exc:
-        raise UsageError(f"报告期“{period}”无效，请写成 2022-03 的形式。") from exc
-    if int(period[:4]) != master.year:
-        raise UsageError(f"报告期 {period} 不在台账的年度 {master.year} 内。")
+    period = plan_period(period, master.year)
     settings = master.settings
     month = int(period[5:7])
     exact_benchmark = benchmark_percent(settings.benchmark_method, month, settings.monthly_targets)

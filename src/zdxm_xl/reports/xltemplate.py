@@ -43,7 +43,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..books.gateway import write_text
+from ..books.styles import write_text
 from ..core.errors import UsageError
 
 __all__ = ["fill_workbook", "placeholders", "shift_formula"]

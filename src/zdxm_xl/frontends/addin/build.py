@@ -4,7 +4,7 @@ The add-in is made from text, never edited in Excel (and never re-saved with ope
 which drops the ribbon). Its sources:
 
 - ``workbook/`` (installed with the package as ``zdxm_xl/workbook``):
-  ``customUI14.xml`` — the 重大项目 tab, generated from ``addin.BUTTONS``
+  ``customUI14.xml`` — the 重大项目 tab, generated from ``ribbon.BUTTONS``
   (``python -m zdxm_xl.frontends.addin.build ribbon`` rewrites it); ``zdxm.bas`` — the one VBA callback;
   ``ThisWorkbook.cls`` and ``Sheet1.cls`` — the document modules of the add-in's workbook
   and of its one sheet (their names are the ``codeName``s in workbook.xml).
@@ -14,7 +14,7 @@ which drops the ribbon). Its sources:
   ``addin/Dictionary.cls`` (used by that module on macOS).
 
 The package is a plain Office Open XML zip: the workbook part typed as a macro-enabled
-add-in, ``xl/vbaProject.bin`` (see ``vbaproject``), and the ribbon part
+add-in, ``xl/vbaProject.bin`` (see ``vba``), and the ribbon part
 ``customUI/customUI14.xml`` related from ``_rels/.rels``. Its bytes depend only on the sources.
 """
 
@@ -33,7 +33,7 @@ from xml.sax.saxutils import escape
 from ... import __version__
 from ...books.safety import atomic_write
 from ...core.errors import UsageError
-from .handlers import ribbon_problems, ribbon_xml
+from .ribbon import ribbon_problems, ribbon_xml
 from .vba import WORKBOOK_BASE, WORKSHEET_BASE, Module, ModuleKind, parse_module, vba_project
 
 __all__ = ["ADDIN_FILE", "PROJECT_NAME", "BuildResult", "InstallResult", "source_dir",

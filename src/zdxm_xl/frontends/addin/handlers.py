@@ -1,16 +1,15 @@
 """The Excel add-in's Python side: one dispatcher, one handler per ribbon button (SPEC §6).
 
-Every button of the 重大项目 tab calls the same VBA callback, which runs
-``zdxm_xl.frontends.addin.handlers.dispatch(control.Id)`` through xlwings' ``RunPython``. ``BUTTONS`` is the
-one table of buttons: the ribbon (``workbook/customUI14.xml``) is generated from it and
-checked against it, ``dispatch`` finds handlers in it, and the help text and docs list it —
-so adding a button is one entry here plus its handler.
+Every button of the 重大项目 tab (``ribbon.BUTTONS``) calls the same VBA callback, which
+runs ``zdxm_xl.frontends.addin.handlers.dispatch(control.Id)`` through xlwings'
+``RunPython``; ``HANDLERS`` maps each button to its handler.
 
 A handler finds the master among the open workbooks (an add-in's own book is never one),
-calls the same core function as the matching ``zdxm`` command with a ``BookStore`` — which
+calls the same operation as the matching ``zdxm`` command with a ``BookStore`` — which
 reads each table of the open book in one call and writes each changed table back in one
 call — shows what it is doing in Excel's status bar, and returns the Chinese message the
-office sees. Every failure becomes a message box too, never a traceback.
+office sees. Every failure becomes a message box too, never a traceback; an error's field
+and remedy are worded for Excel (the place in 设置, the button), not for the command line.
 
 This is the only module that imports xlwings, and only when a button runs.
 """
@@ -24,21 +23,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
-from xml.sax.saxutils import quoteattr
 
 from ...books.livebook import BookStore, is_master_book
-from ...books.masterio import Master
-from ...core.errors import MasterError, UsageError, ZdxmError
+from ...core.errors import Field, MasterError, Remedy, UsageError, ZdxmError
+from ...core.master import Master
+from ...core.workspace import Workspace
+from .ribbon import BUTTONS, TITLE, button
 
-__all__ = ["Button", "Group", "BUTTONS", "GROUPS", "PLAN", "MONTHLY", "BULLETIN", "HELP", "CALLBACK",
-           "TITLE", "NO_WORKBOOK_MESSAGE", "Ui", "ExcelUi", "Context", "dispatch", "find_master",
-           "ribbon_xml", "ribbon_problems"]
+__all__ = ["Ui", "ExcelUi", "Context", "HANDLERS", "dispatch", "find_master", "describe"]
 
-TITLE = "重大项目"
-CALLBACK = "ZdxmRibbon.OnButton"  # the one VBA callback (workbook/zdxm.bas)
-CUSTOMUI_NS = "http://schemas.microsoft.com/office/2009/07/customui"
-# Shown by the VBA callback itself when no workbook is open (Python needs one to start).
-NO_WORKBOOK_MESSAGE = "请先打开台账工作簿，再点击“重大项目”选项卡上的按钮。"
 SAVE_REMINDER = "台账已更新，请记得保存（Ctrl+S）。"
 LOG_FILE = Path(tempfile.gettempdir()) / "zdxm-addin.log"
 _MAX_LISTED = 15
@@ -103,64 +96,63 @@ class Context:
     def progress(self, text: str) -> None:
         self.ui.status(f"重大项目：{text}")
 
-    def directory(self, value: str) -> Path:
-        """A folder from 设置: relative to the master's folder unless absolute."""
-        path = Path(value)
-        return path if path.is_absolute() else self.store.folder / path
+    def workspace(self) -> Workspace:
+        """The office's folders, as 设置 names them, relative to the master's folder."""
+        return Workspace(self.store.folder, self.master().settings)
 
     def period(self) -> str:
         """设置 → 当前报告期, required by the monthly buttons."""
         period = self.master().settings.current_period
         if not period:
-            raise UsageError("请先在“设置”工作表填写“当前报告期”（如 2022-03），再点此按钮。")
+            raise UsageError("还没有填写当前报告期。", field=Field.PERIOD)
         return period
 
     def inbox(self) -> Path:
         """收件目录, or its subfolder for the current 报告期 when there is one."""
-        inbox = self.directory(self.master().settings.inbox_dir)
+        workspace = self.workspace()
+        inbox = workspace.inbox
         period = self.master().settings.current_period
-        if period and (inbox / period).is_dir():
-            inbox = inbox / period
+        if period and workspace.inbox_for(period).is_dir():
+            inbox = workspace.inbox_for(period)
         if not inbox.is_dir():
             raise UsageError(f"收件目录“{inbox}”不存在。请把各单位报送的文件放进这个文件夹，"
-                             "或在“设置”工作表修改“收件目录”。")
+                             "或在“设置”工作表修改“收件目录”。", field=Field.FILES)
         return inbox
 
-    def output(self, *parts: str) -> Path:
-        folder = self.directory(self.master().settings.output_dir).joinpath(*parts)
+    def output(self) -> Path:
+        folder = self.workspace().output
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
 
 Handler = Callable[[Context], str | None]
 
-
-@dataclass(frozen=True)
-class Group:
-    """A group of the ribbon tab. Ribbon ids are unique across tab, groups and buttons."""
-
-    id: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Button:
-    """One ribbon button: what the office sees, and what runs."""
-
-    id: str
-    label: str
-    screentip: str
-    supertip: str  # what it does, in a sentence (also the help text and the docs)
-    image: str  # a built-in Office icon (imageMso)
-    group: Group
-    handler: Handler
-    command: str  # the zdxm command that does the same, for WPS users
-    needs_master: bool = True
+# Where the add-in takes each input from, to point the office at it when it is wrong.
+_PLACES = {
+    Field.PERIOD: "请在“设置”工作表填写“当前报告期”（如 2022-03），再点此按钮。",
+    Field.FIRST_PERIOD: "考核从本年 1 月起算；请在“设置”工作表检查“当前报告期”。",
+    Field.LAST_PERIOD: "请在“设置”工作表填写“当前报告期”（如 2022-03），再点此按钮。",
+    Field.FILES: "请检查所选文件，或“设置”工作表中的“收件目录”。",
+    Field.OUTPUT: "请在“设置”工作表检查“输出目录”。",
+}
+_REMEDIES = {
+    Remedy.CREATE_MASTER: "请打开台账工作簿后再点按钮。",
+    Remedy.MAIL_LOGIN: "邮箱密码须在命令行保存一次：zdxm mail login 台账.xlsx（加载项不保存密码）。",
+    Remedy.EXIT_PROJECT: "项目退出请用命令 zdxm plan exit。",
+    Remedy.PROMOTE_PROJECT: "转入实施请用命令 zdxm plan promote。",
+    Remedy.LIST_FIELDS: "模板可用的字段见 zdxm-xl 文档 docs/fields.md。",
+    Remedy.IMPORT_BATCH: "增补批次请用命令 zdxm plan import 台账.xlsx 增补表.xlsx --batch 批次名。",
+}
 
 
-PLAN, MONTHLY, BULLETIN, HELP = (Group("zdxmPlanGroup", "计划"), Group("zdxmMonthlyGroup", "月报"),
-                                 Group("zdxmBulletinGroup", "简报"), Group("zdxmHelpGroup", "帮助"))
-GROUPS = (PLAN, MONTHLY, BULLETIN, HELP)  # a group shows once it has a button
+def describe(error: ZdxmError) -> str:
+    """An error as the message box shows it: the message, then where to fix it in Excel."""
+    lines = [error.message]
+    if error.field is not None and error.field in _PLACES:
+        lines.append(_PLACES[error.field])
+    if error.remedy is not None:
+        lines.append(_REMEDIES[error.remedy])
+    return "\n".join(lines)
 
 
 # ---- handlers ---------------------------------------------------------------------------------
@@ -171,7 +163,7 @@ def _names(names: list[str]) -> str:
 
 
 def import_plan_button(ctx: Context) -> str | None:
-    from ...planio import import_plan
+    from ...plan import import_plan
 
     files = ctx.ui.choose_files("选择年度计划表（附表1 实施项目、附表2 预备项目）")
     if not files:
@@ -187,7 +179,7 @@ def import_plan_button(ctx: Context) -> str | None:
 
 
 def export_plan_button(ctx: Context) -> str | None:
-    from ...planio import export_plan
+    from ...plan import export_plan
 
     master = ctx.master()
     out = ctx.output() / f"{master.year}年重大项目计划附表.xlsx"
@@ -207,12 +199,12 @@ def refresh_summary_button(ctx: Context) -> str | None:
 
 
 def templates_button(ctx: Context) -> str | None:
-    from ...forms import make_templates
+    from ...forms import make_forms
 
     period = ctx.period()
-    out = ctx.output("模板", period)
+    out = ctx.workspace().forms(period)
     ctx.progress(f"正在生成 {period} 填报模板……")
-    result = make_templates(ctx.store, period, out)
+    result = make_forms(ctx.store, period, out)
     return f"已生成 {result.period} 填报模板 {len(result.files)} 个，位于：\n{out}"
 
 
@@ -221,7 +213,7 @@ def validate_button(ctx: Context) -> str | None:
 
     inbox = ctx.inbox()
     period = ctx.master().settings.current_period
-    annotated = ctx.output("校验结果", period or "未指定报告期")
+    annotated = ctx.workspace().annotated(period)
     ctx.progress(f"正在校验“{inbox.name}”中的报送文件……")
     run = validate_files(ctx.store, [inbox], period, annotated)
     failed = [r for r in run.reports if not r.valid]
@@ -243,20 +235,20 @@ def merge_button(ctx: Context) -> str | None:
     lines = [f"合并 {len(result.merged)} 个，重复 {len(result.duplicates)} 个，"
              f"未通过 {len(result.rejected)} 个。"]
     if result.merged:
-        lines.append("已合并：" + _names([f"{m['unit']}（{m['rows']} 个项目）" for m in result.merged]))
+        lines.append("已合并：" + _names([f"{m.unit}（{m.rows} 个项目）" for m in result.merged]))
     if result.rejected:
         lines.append("未通过（未合并，可点“校验报表”生成批注副本）："
-                     + _names([Path(r["file"]).name for r in result.rejected]))
+                     + _names([Path(r.file).name for r in result.rejected]))
     lines.append(SAVE_REMINDER if result.written else "台账未改动。")
     return "\n".join(lines)
 
 
 def status_button(ctx: Context) -> str | None:
-    from ...merge import submission_status
+    from ...status import report_status
 
     period = ctx.period()
     ctx.progress(f"正在统计 {period} 报送情况……")
-    report = submission_status(ctx.master(), period)
+    report = report_status(ctx.store, period)
     on_time = sum(1 for u in report.units if u.on_time)
     submitted = sum(1 for u in report.units if u.submitted)
     return "\n".join([
@@ -269,11 +261,11 @@ def status_button(ctx: Context) -> str | None:
 
 
 def send_templates_button(ctx: Context) -> str | None:
-    from ...mail.service import send_templates
+    from ...mail.service import send_forms
 
     period = ctx.period()
     ctx.progress(f"正在给各牵头单位发送 {period} 填报模板……")
-    result = send_templates(ctx.store, period, progress=ctx.progress)
+    result = send_forms(ctx.store, period, progress=ctx.progress)
     lines = [f"已发送 {result.period} 填报模板 {len(result.mails)} 封"
              f"（截止 {result.deadline.isoformat()}）。"]
     if result.failed:
@@ -307,7 +299,7 @@ def bulletin_button(ctx: Context) -> str | None:
     from ...bulletin import make_bulletin
 
     period = ctx.period()
-    out = ctx.output("简报", period)
+    out = ctx.workspace().bulletins(period)
     ctx.progress(f"正在生成 {period} 简报和通报……")
     result = make_bulletin(ctx.store, period, out, pdf=True)
     lines = [f"已生成第 {result.issue} 期简报和 {period} 通报：", str(result.docx), str(result.xlsx)]
@@ -326,7 +318,9 @@ def assess_button(ctx: Context) -> str | None:
     master = ctx.master()
     last = ctx.period()
     first = f"{master.year}-01"
-    out = ctx.output("考核") / f"{master.year}年重大项目考核_{first}至{last}.xlsx"
+    folder = ctx.workspace().assessments()
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{master.year}年重大项目考核_{first}至{last}.xlsx"
     ctx.progress(f"正在计算 {first} 至 {last} 的单位考核……")
     result = assess(ctx.store, first, last, out)
     top = [f"{u.unit}" for u in result.units[:5]]
@@ -336,13 +330,14 @@ def assess_button(ctx: Context) -> str | None:
 
 def settings_button(ctx: Context) -> str | None:
     settings = ctx.master().settings
+    workspace = ctx.workspace()
     ctx.book.sheets["设置"].activate()
     return "\n".join([
         "已打开“设置”工作表，按钮按这里的设置工作：",
         f"当前报告期：{settings.current_period or '（未填写）'}",
-        f"收件目录：{ctx.directory(settings.inbox_dir)}",
-        f"输出目录：{ctx.directory(settings.output_dir)}",
-        f"归档目录：{ctx.directory(settings.archive_dir)}",
+        f"收件目录：{workspace.inbox}",
+        f"输出目录：{workspace.output}",
+        f"归档目录：{workspace.archive}",
         "相对路径以台账所在文件夹为准。修改后保存台账即可生效。",
     ])
 
@@ -354,54 +349,21 @@ def help_button(ctx: Context) -> str | None:
     return "\n".join(lines)
 
 
-BUTTONS: tuple[Button, ...] = (
-    Button("zdxmImportPlan", "导入计划表", "导入年度计划表",
-           "选择官方格式的附表1、附表2，把年度计划导入台账；任何一处项数或小计不符都不导入。",
-           "ImportExcel", PLAN, import_plan_button, "zdxm plan import 台账.xlsx 计划表.xlsx"),
-    Button("zdxmExportPlan", "导出附表", "导出计划附表",
-           "按官方版式把在库项目导出为附表1、附表2（A3 横向），保存到输出目录。",
-           "ExportExcel", PLAN, export_plan_button, "zdxm plan export 台账.xlsx -o 附表.xlsx"),
-    Button("zdxmRefreshSummary", "刷新汇总", "刷新计划汇总",
-           "按阶段和行业重新计算项目数、总投资和年度计划投资，写入“汇总”工作表。",
-           "RefreshAll", PLAN, refresh_summary_button, "zdxm plan summary 台账.xlsx --write"),
-    Button("zdxmTemplates", "生成模板", "生成填报模板",
-           "为当前报告期的每个牵头单位生成一份填报模板，保存到输出目录的“模板”文件夹。",
-           "FileNew", MONTHLY, templates_button,
-           "zdxm templates 台账.xlsx --period 年-月 -o 文件夹"),
-    Button("zdxmSendTemplates", "发送模板", "邮件发送填报模板",
-           "生成当前报告期的填报模板，并用邮件发给各牵头单位的信息员（抄送联络员）。",
-           "FileSendAsAttachment", MONTHLY, send_templates_button,
-           "zdxm mail send-templates 台账.xlsx --period 年-月"),
-    Button("zdxmFetch", "收取报送", "从邮箱收取报送",
-           "从设置中的邮箱收取各单位报送的月报附件，按报告期存入收件目录，记下收到时间。",
-           "GetExternalDataFromText", MONTHLY, fetch_button,
-           "zdxm mail fetch 台账.xlsx --period 年-月"),
-    Button("zdxmValidate", "校验报表", "校验收到的月报",
-           "校验收件目录中各单位报送的文件，写出批注副本和回执；不改动台账。",
-           "AcceptInvitation", MONTHLY, validate_button,
-           "zdxm validate 台账.xlsx 收件目录 --annotate 文件夹"),
-    Button("zdxmMerge", "合并入台帐", "合并月报入台帐",
-           "校验收件目录中的文件，把通过的月报合并进“月报台帐”，并记入“报送记录”。",
-           "TableInsert", MONTHLY, merge_button, "zdxm merge 台账.xlsx 收件目录"),
-    Button("zdxmStatus", "报送情况", "查看报送情况",
-           "列出当前报告期未报送、逾期和未通过的牵头单位。",
-           "ReviewTrackChanges", MONTHLY, status_button,
-           "zdxm status 台账.xlsx --period 年-月"),
-    Button("zdxmBulletin", "生成简报", "生成简报和通报",
-           "按当前报告期的台帐数据生成 Word 简报和 Excel 通报（有 Word 或 LibreOffice 时另出 PDF）。",
-           "FileSaveAsPdfOrXps", BULLETIN, bulletin_button,
-           "zdxm bulletin 台账.xlsx --period 年-月 -o 文件夹 --pdf"),
-    Button("zdxmAssess", "单位考核", "责任单位考核",
-           "计算各牵头单位自 1 月至当前报告期的投资完成率、开工率、竣工率、报送及时率和加权得分。",
-           "ChartTypeBarInsertGallery", BULLETIN, assess_button,
-           "zdxm assess 台账.xlsx --from 年-01 --to 年-月 -o 考核.xlsx"),
-    Button("zdxmSettings", "设置", "查看和修改设置",
-           "打开“设置”工作表，显示当前报告期和收件、输出、归档目录。",
-           "ControlProperties", HELP, settings_button, "在台账的“设置”工作表中修改"),
-    Button("zdxmHelp", "帮助", "按钮说明",
-           "列出每个按钮的作用和对应的 zdxm 命令。",
-           "Help", HELP, help_button, "zdxm --help", needs_master=False),
-)
+HANDLERS: dict[str, Handler] = {
+    "zdxmImportPlan": import_plan_button,
+    "zdxmExportPlan": export_plan_button,
+    "zdxmRefreshSummary": refresh_summary_button,
+    "zdxmTemplates": templates_button,
+    "zdxmSendTemplates": send_templates_button,
+    "zdxmFetch": fetch_button,
+    "zdxmValidate": validate_button,
+    "zdxmMerge": merge_button,
+    "zdxmStatus": status_button,
+    "zdxmBulletin": bulletin_button,
+    "zdxmAssess": assess_button,
+    "zdxmSettings": settings_button,
+    "zdxmHelp": help_button,
+}
 
 
 # ---- dispatch ---------------------------------------------------------------------------------
@@ -443,18 +405,19 @@ def dispatch(button_id: str, book: Any = None, ui: Ui | None = None) -> str | No
     except Exception as exc:  # no Excel to talk to: nothing can be shown
         raise SystemExit(f"无法连接 Excel：{exc}") from exc
     try:
-        button = next((b for b in BUTTONS if b.id == button_id), None)
-        if button is None:
+        pressed = button(button_id)
+        handler = HANDLERS.get(button_id)
+        if pressed is None or handler is None:
             raise UsageError(f"未知的按钮“{button_id}”：加载项与已安装的 zdxm 版本不一致，"
                              "请运行 zdxm addin install 重新安装加载项。")
-        master_book = find_master(book) if button.needs_master else book
+        master_book = find_master(book) if pressed.needs_master else book
         context = Context(master_book, BookStore(master_book), ui)
-        message = button.handler(context)
+        message = handler(context)
         ui.status(None)
         if message:
             ui.alert(message)
     except ZdxmError as exc:
-        message = exc.message
+        message = describe(exc)
         ui.status(None)
         ui.alert(message, error=True)
     except Exception as exc:  # the last guard: no traceback reaches the office
@@ -474,54 +437,3 @@ def _log_failure(button_id: str) -> Path:
     except OSError:
         pass
     return LOG_FILE
-
-
-# ---- the ribbon -------------------------------------------------------------------------------
-
-def ribbon_xml() -> str:
-    """customUI14.xml for ``BUTTONS``: groups without buttons yet are left out."""
-    lines = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
-             "<!-- 由 python -m zdxm_xl.frontends.addin.build ribbon 根据按钮表生成，请勿手工修改。 -->",
-             f'<customUI xmlns="{CUSTOMUI_NS}">',
-             "  <ribbon>",
-             "    <tabs>",
-             f'      <tab id="zdxmTab" label={quoteattr(TITLE)}>']
-    for group in GROUPS:
-        members = [b for b in BUTTONS if b.group == group]
-        if not members:
-            continue
-        lines.append(f"        <group id={quoteattr(group.id)} label={quoteattr(group.label)}>")
-        for b in members:
-            lines.append(
-                f"          <button id={quoteattr(b.id)} label={quoteattr(b.label)} size=\"large\""
-                f" imageMso={quoteattr(b.image)} screentip={quoteattr(b.screentip)}"
-                f" supertip={quoteattr(b.supertip)} onAction={quoteattr(CALLBACK)}/>")
-        lines.append("        </group>")
-    lines += ["      </tab>", "    </tabs>", "  </ribbon>", "</customUI>", ""]
-    return "\n".join(lines)
-
-
-def ribbon_problems(xml: str) -> list[str]:
-    """What is wrong with a ribbon XML: not well-formed, a button whose onAction is not the
-    generic callback, a button without a handler, a handler without a button."""
-    from xml.etree import ElementTree
-
-    try:
-        root = ElementTree.fromstring(xml.encode("utf-8"))
-    except ElementTree.ParseError as exc:
-        return [f"customUI14.xml 不是合格的 XML：{exc}"]
-    problems = []
-    if root.tag != f"{{{CUSTOMUI_NS}}}customUI":
-        problems.append(f"根元素应为 {CUSTOMUI_NS} 的 customUI")
-    buttons = root.findall(f".//{{{CUSTOMUI_NS}}}button")
-    handlers = {b.id for b in BUTTONS}
-    seen = set()
-    for element in buttons:
-        button_id = element.get("id", "")
-        seen.add(button_id)
-        if element.get("onAction") != CALLBACK:
-            problems.append(f"按钮 {button_id} 的 onAction 应为 {CALLBACK}")
-        if button_id not in handlers:
-            problems.append(f"按钮 {button_id} 没有处理函数")
-    problems += [f"处理函数 {h} 没有按钮" for h in sorted(handlers - seen)]
-    return problems

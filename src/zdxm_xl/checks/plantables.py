@@ -1,68 +1,56 @@
-"""The official plan tables (附表1 实施项目, 附表2 预备项目): importing and exporting them.
+"""Reading the official plan tables (附表1 实施项目, 附表2 预备项目) a plan file holds.
 
-``import_plan`` reads the tables as offices publish them — title rows, a one- or two-row
-header with merged cells, a 单位 line (万元 or 亿元), a 总计 row, category rows
+The tables are read as offices publish them — title rows, a one- or two-row header with
+merged cells, a 单位 line (万元 or 亿元), a 总计 row, category rows
 (``一、新开工项目（183项）``, ``（一）基础设施项目（40项）``) that give 阶段 and 行业分类 to the
-rows beneath, notes at the end — and adds the projects to the master. Every count and
-subtotal the table declares is checked against its rows; one problem anywhere and nothing
-is imported.
-
-``export_plan`` writes the same tables back in the official, print-ready layout; exporting
-and importing again gives back the same plan.
+rows beneath, notes at the end. Every count and subtotal the table declares is checked
+against its rows. A plan file comes from outside the office like any return: it passes
+vetting (``vetting``, with the wider ``limits.PLAN``) and its values are read by
+``safe_read_sheets``, so a file built to crash the reader is refused with a finding.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-from pydantic import ValidationError
-from python_calamine import CalamineWorkbook
-
-from .books.gateway import NUMBER_FORMATS, print_ready, write_text
-from .books.masterio import FileStore, Master, MasterStore, as_store
-from .books.safety import atomic_write, refuse_if_open_elsewhere
-from .core.cells import clean_text, parse_month, parse_year_span, split_units
-from .core.errors import InputRejected, UsageError
-from .core.models import Change, Project
-from .core.money import (
+from ..core.cells import clean_text, parse_month, parse_year_span, split_units
+from ..core.findings import Finding
+from ..core.master import Master
+from ..core.models import IMPLEMENTATION_STAGES
+from ..core.money import (
     CENT,
     AmountError,
     normalise_number_text,
     parse_amount,
     round_half_up,
+    tidy_amount,
     to_yi,
     yi_to_wan,
 )
-from .core.registry import IMPLEMENTATION, IMPLEMENTATION_STAGES, PREPARATORY, SECTORS, Kind, SheetSpec
-from .plan import INITIAL_BATCH, current_operator, plan_date
+from ..core.registry import IMPLEMENTATION, PREPARATORY, SECTORS
+from .limits import PLAN
+from .vetting import safe_read_sheets, vet_workbook
 
-__all__ = ["ImportResult", "import_plan", "export_plan", "PLAN_SHEETS"]
+__all__ = ["IMPLEMENTATION_KIND", "PREPARATORY_KIND", "PLAN_SHEETS", "SPECS", "NOUNS", "WAN", "YI",
+           "HEADER_NAMES", "MONEY_FIELDS", "PlanRow", "Problems", "read_plan_tables",
+           "check_duplicates", "describe_problems", "unique_paths"]
 
 IMPLEMENTATION_KIND = "实施"
 PREPARATORY_KIND = "预备"
 PLAN_SHEETS = {IMPLEMENTATION_KIND: "附表1", PREPARATORY_KIND: "附表2"}
-_SPECS = {IMPLEMENTATION_KIND: IMPLEMENTATION, PREPARATORY_KIND: PREPARATORY}
-_NOUNS = {IMPLEMENTATION_KIND: "实施项目", PREPARATORY_KIND: "预备项目"}
-
+SPECS = {IMPLEMENTATION_KIND: IMPLEMENTATION, PREPARATORY_KIND: PREPARATORY}
+NOUNS = {IMPLEMENTATION_KIND: "实施项目", PREPARATORY_KIND: "预备项目"}
 WAN = "万元"
 YI = "亿元"
 _MAX_LISTED_PROBLEMS = 10
 _HEADER_SCAN_ROWS = 30  # the header is looked for among this many rows at the top
-_MAX_UNPACKED_BYTES = 300 * 1024 * 1024  # an .xlsx unpacking to more than this is refused
-_READABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-
 # ---- header text → field ------------------------------------------------------------------
 # Header cells are compared after NFKC (full-width brackets become ASCII), with whitespace and
 # a unit in brackets removed; each pattern must match the whole text.
@@ -96,10 +84,10 @@ _HEADER_RES = tuple((name, tuple(re.compile(p) for p in pats)) for name, pats in
 _UNIT_IN_BRACKETS = re.compile(r"\((?:单位[:：]?)?(万元|亿元)\)")
 _UNIT_LINE = re.compile(r"单位[:：]?(万元|亿元)")
 _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})年")
-_MONEY_FIELDS = ("total_investment", "prior_completed", "annual_plan")
+MONEY_FIELDS = ("total_investment", "prior_completed", "annual_plan")
 _TEXT_FIELDS = ("id", "code", "county", "content", "annual_content", "owner", "agent")
-_HEADER_NAMES = {column.field: column.header for column in IMPLEMENTATION.columns}
-_HEADER_NAMES["seq"] = "序号"
+HEADER_NAMES = {column.field: column.header for column in IMPLEMENTATION.columns}
+HEADER_NAMES["seq"] = "序号"
 
 # ---- row labels -----------------------------------------------------------------------------
 _NUMERAL = r"[一二三四五六七八九十]+"
@@ -116,30 +104,9 @@ _NOT_A_DATE = {"已开工", "已竣工", "已开工建设"}
 _SUFFIXES = ("类项目", "建设项目", "项目", "类")
 
 
-# ---- import ---------------------------------------------------------------------------------
 
 @dataclass
-class ImportResult:
-    """What ``import_plan`` added to the master."""
-
-    implementation: int  # 实施 projects added
-    preparatory: int  # 预备 projects added
-    new_units: list[str]  # 责任单位 names added to the 责任单位 sheet
-    files: list[Path]
-    batch: str = "年初"
-    project_ids: list[str] = field(default_factory=list)
-    batch_date: date | None = None  # 批次日期 of a 增补 batch; None for 年初
-
-    def as_json(self) -> dict[str, object]:
-        return {"implementation": self.implementation, "preparatory": self.preparatory,
-                "new_units": list(self.new_units), "files": [str(f) for f in self.files],
-                "batch": self.batch,
-                "batch_date": self.batch_date.isoformat() if self.batch_date else None,
-                "project_ids": list(self.project_ids)}
-
-
-@dataclass
-class _Row:
+class PlanRow:
     """One project row as read: its fields (``None`` where unreadable) and where it was."""
 
     where: str
@@ -162,13 +129,13 @@ class _Group:
     label: str
     count: int | None
     amounts: dict[str, tuple[Decimal, str]]  # field → (declared figure, its unit)
-    members: list[_Row] = field(default_factory=list)
+    members: list[PlanRow] = field(default_factory=list)
 
 
 @dataclass
 class _Table:
     kind: str  # 实施 / 预备
-    rows: list[_Row]
+    rows: list[PlanRow]
 
 
 @dataclass
@@ -179,99 +146,14 @@ class _Column:
     unit: str
 
 
-class _Problems(list[str]):
+class Problems(list[str]):
+    """What is wrong with the plan files, one Chinese line each, with where it is."""
+
     def add(self, where: str, message: str) -> None:
         self.append(f"{where}：{message}")
 
 
-def import_plan(master_store: MasterStore | Path | str, files: Sequence[Path], *,
-                batch: str | None = None, operator: str | None = None,
-                batch_date: date | str | None = None) -> ImportResult:
-    """Add the projects of the plan tables in ``files`` to the master.
-
-    Without ``batch`` this is the year's opening import (批次 年初) and the master must hold
-    no project yet; with ``batch`` the projects are a 增补 batch of that name, dated
-    ``batch_date`` (default today, which must then lie in the plan year): each project gets
-    批次 and 批次日期, and 变更记录 one 增补 row per project with the date as 生效日期. A
-    project already in the plan — same 项目代码, or same 项目名称 and 牵头单位 — is refused.
-    Any problem — an unreadable row, a declared count or subtotal the rows do not add up to,
-    a duplicate — raises ``InputRejected`` listing the problems, and the master is not
-    touched. 操作人 is ``operator``, by default the user running zdxm.
-    """
-    if not files:
-        raise UsageError("请指定要导入的计划表文件（附表1 实施项目、附表2 预备项目）。")
-    if batch is not None and not batch.strip():
-        raise UsageError("增补批次名不能为空，如 --batch 第一批增补。")
-    batch = batch.strip() if batch else None
-    if batch == INITIAL_BATCH:
-        raise UsageError(f"批次名“{INITIAL_BATCH}”留给年初计划，增补请另起批次名，如“第一批增补”。")
-    if batch is None and batch_date is not None:
-        raise UsageError("批次日期（--date）只用于增补批次，请同时指定 --batch 批次名。")
-    store = as_store(master_store)
-    with store.session():
-        return _import(store, files, batch, operator or current_operator(), batch_date)
-
-
-def _batch_day(master: Master, batch: str, value: date | str | None) -> date:
-    if value is None:
-        today = date.today()
-        if today.year != master.year:
-            raise UsageError(f"请用 --date 指定增补批次“{batch}”的日期（今天 {today.isoformat()} "
-                             f"不在台账的计划年度 {master.year} 年内）。")
-        value = today
-    day = plan_date(master, value, "批次日期")
-    earlier = [p for p in master.projects if p.batch == batch]
-    if earlier and earlier[0].batch_date != day:
-        when = earlier[0].batch_date.isoformat() if earlier[0].batch_date else "未记录日期"
-        raise UsageError(f"批次“{batch}”已有 {len(earlier)} 个项目（批次日期 {when}），本次日期为 "
-                         f"{day.isoformat()}。同一批次的附表请用同一日期；如是另一批增补，请换一个批次名。")
-    return day
-
-
-def _import(store: MasterStore, files: Sequence[Path], batch: str | None,
-            operator: str | None, batch_date: date | str | None) -> ImportResult:
-    master = store.load()
-    day = _batch_day(master, batch, batch_date) if batch is not None else None
-    if batch is None and master.projects:
-        raise InputRejected(
-            f"年初计划已导入 {len(master.projects)} 个项目，不能再次按年初计划导入。"
-            "增补请用 --batch 批次名（如 --batch 第一批增补）。"
-        )
-    paths = _unique_paths(files)
-    problems = _Problems()
-    tables: list[_Table] = []
-    for path in paths:
-        tables.extend(_read_file(path, master.year, problems))
-    rows = [row for table in tables for row in table.rows]
-    if not problems and not rows:
-        problems.append("计划表中没有找到任何项目行。")
-    if not problems:
-        _check_duplicates(rows, master, batch is not None, problems)
-    if problems:
-        raise InputRejected(_describe(problems))
-
-    projects = _build_projects(rows, master, batch or INITIAL_BATCH, day, problems)
-    if problems:
-        raise InputRejected(_describe(problems))
-    names = [name for project in projects for name in project.units]
-    new_units = master.ensure_units(names)
-    now = datetime.now().replace(microsecond=0)
-    for project in projects:
-        master.changes.append(Change(
-            time=now, effective=day, operator=operator, kind="增补" if batch else "年初导入",
-            project_id=project.id, project_name=project.name, batch=project.batch,
-            reason="导入计划表" if batch is None else f"导入增补计划表（{batch}）",
-        ))
-    store.save(master)
-    return ImportResult(
-        implementation=sum(1 for p in projects if not p.is_preparatory),
-        preparatory=sum(1 for p in projects if p.is_preparatory),
-        new_units=new_units, files=list(paths), batch=batch or INITIAL_BATCH,
-        project_ids=[p.id for p in projects], batch_date=day,
-    )
-
-
-def _unique_paths(files: Sequence[Path]) -> list[Path]:
+def unique_paths(files: Sequence[Path]) -> list[Path]:
     seen: set[Path] = set()
     paths: list[Path] = []
     for file in files:
@@ -283,7 +165,7 @@ def _unique_paths(files: Sequence[Path]) -> list[Path]:
     return paths
 
 
-def _describe(problems: list[str]) -> str:
+def describe_problems(problems: list[str]) -> str:
     lines = [f"计划表未导入（台账未改动），发现 {len(problems)} 处问题，请改正后重新导入："]
     lines += [f"  {p}" for p in problems[:_MAX_LISTED_PROBLEMS]]
     if len(problems) > _MAX_LISTED_PROBLEMS:
@@ -291,7 +173,18 @@ def _describe(problems: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _open_workbook(path: Path, problems: _Problems) -> CalamineWorkbook | None:
+def read_plan_tables(paths: Sequence[Path], year: int, problems: Problems) -> list[PlanRow]:
+    """The project rows of every plan table in ``paths``; what is wrong goes to
+    ``problems`` (a file that fails vetting, a count or subtotal that does not add up)."""
+    rows: list[PlanRow] = []
+    for path in paths:
+        for table in _read_file(path, year, problems):
+            rows.extend(table.rows)
+    return rows
+
+
+def _open_workbook(path: Path, problems: Problems) -> dict[str, list[list[Any]]] | None:
+    """The values of every worksheet of a plan file, read through the gate."""
     name = f"文件“{path.name}”"
     if not path.exists():
         problems.append(f"找不到{name}（{path}）。")
@@ -299,42 +192,30 @@ def _open_workbook(path: Path, problems: _Problems) -> CalamineWorkbook | None:
     if not path.is_file():
         problems.append(f"{name}不是文件。")
         return None
-    suffix = path.suffix.lower()
-    if suffix not in _READABLE_SUFFIXES:
-        problems.append(f"{name}不是 Excel 工作簿（.xlsx 或 .xls），无法读取；"
-                        "请在 Excel 或 WPS 中另存为 .xlsx 后再导入。")
+    vetted = vet_workbook(path, limits=PLAN)
+    refused = [f for f in vetted.findings if f.is_error]
+    if refused:
+        problems.append(f"{name}不能导入：{_for_import(refused[0])}")
         return None
-    if suffix != ".xls":
-        if not zipfile.is_zipfile(path):
-            problems.append(f"{name}不是有效的 .xlsx 工作簿（文件已损坏、加密或扩展名不对），"
-                            "请在 Excel 或 WPS 中另存为 .xlsx 后再导入。")
-            return None
-        try:
-            with zipfile.ZipFile(path) as archive:
-                unpacked = sum(info.file_size for info in archive.infolist())
-        except (zipfile.BadZipFile, OSError):
-            unpacked = 0
-        if unpacked > _MAX_UNPACKED_BYTES:
-            problems.append(f"{name}解压后过大（{unpacked // 1024 // 1024} MB），不像计划表，已拒绝。")
-            return None
-    try:
-        return CalamineWorkbook.from_path(str(path))
-    except Exception:  # calamine raises several private error types
-        problems.append(f"无法读取{name}：文件已损坏、加密或不是 Excel 工作簿。"
-                        "请在 Excel 或 WPS 中打开并另存为 .xlsx 后再导入。")
+    sheets = safe_read_sheets(vetted)
+    if isinstance(sheets, Finding):
+        problems.append(f"{name}不能导入：{_for_import(sheets)}")
         return None
+    return sheets
 
 
-def _read_file(path: Path, year: int, problems: _Problems) -> list[_Table]:
-    book = _open_workbook(path, problems)
-    if book is None:
+def _for_import(found: Finding) -> str:
+    """A vetting finding is worded for a unit sending a return; here the office imports."""
+    return found.message.replace("后再报送", "后再导入").replace("再报送", "再导入") \
+        .replace("重新报送", "重新导入")
+
+
+def _read_file(path: Path, year: int, problems: Problems) -> list[_Table]:
+    sheets = _open_workbook(path, problems)
+    if sheets is None:
         return []
     tables: list[_Table] = []
-    for sheet in book.sheet_names:
-        try:
-            values = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        except Exception:  # a sheet calamine cannot read (chart sheet, damaged part)
-            continue
+    for sheet, values in sheets.items():
         table = _read_sheet(path, sheet, values, year, problems)
         if table is not None:
             tables.append(table)
@@ -421,7 +302,7 @@ def _read_header(values: list[list[Any]], at: int, table_unit: str | None
 
 
 def _read_sheet(path: Path, sheet: str, values: list[list[Any]], year: int,
-                problems: _Problems) -> _Table | None:
+                problems: Problems) -> _Table | None:
     at = _find_header(values)
     if at is None:
         return None
@@ -450,11 +331,11 @@ def _read_sheet(path: Path, sheet: str, values: list[list[Any]], year: int,
     required = ["name", "units", "total_investment"]
     if kind == IMPLEMENTATION_KIND:
         required.append("annual_plan")
-    missing = [_HEADER_NAMES[f] for f in required if f not in by_field]
+    missing = [HEADER_NAMES[f] for f in required if f not in by_field]
     if missing:
         problems.add(f"{place}第{at + 1}行（表头）", "缺少“" + "”“".join(missing) + "”列")
         return _Table(kind, [])
-    allowed = set(_SPECS[kind].fields) | {"seq"}
+    allowed = set(SPECS[kind].fields) | {"seq"}
     columns = [c for c in columns if c.field in allowed or c.field in ("stage", "sector")]
     return _read_rows(place, kind, values, first, columns, labels, problems)
 
@@ -473,7 +354,7 @@ def _is_column_numbers(row: Sequence[Any]) -> bool:
 
 
 def _read_rows(place: str, kind: str, values: list[list[Any]], first: int,
-               columns: list[_Column], labels: list[str], problems: _Problems) -> _Table:
+               columns: list[_Column], labels: list[str], problems: Problems) -> _Table:
     by_field = {c.field: c for c in columns}
     groups: list[_Group] = []
     totals: list[_Group] = []
@@ -481,7 +362,7 @@ def _read_rows(place: str, kind: str, values: list[list[Any]], first: int,
     outer: _Group | None = None
     inner: _Group | None = None
     current: dict[str, str | None] = {"stage": None, "sector": None}
-    rows: list[_Row] = []
+    rows: list[PlanRow] = []
     notes_from: int | None = None
     for offset, row in enumerate(values[first:]):
         number = first + offset + 1  # the Excel row number
@@ -589,13 +470,6 @@ def _parse_yi(value: Any) -> Decimal:
         raise ValueError("不是数字") from exc
 
 
-def _tidy(amount: Decimal) -> Decimal:
-    """Whole amounts without decimals, others with two: never an exponent form."""
-    if amount == amount.to_integral_value():
-        return amount.quantize(Decimal(1))
-    return amount.quantize(CENT)
-
-
 def _money(value: Any, unit: str) -> Decimal | None:
     """A money cell in ``unit`` → exact 万元 (``None`` for blank, —, /, 无)."""
     if _is_none(value):
@@ -613,15 +487,15 @@ def _money(value: Any, unit: str) -> Decimal | None:
             raise ValueError("以亿元填写，换算为万元后小数超过两位")
     if amount < 0:
         raise ValueError("金额不能为负数")
-    return _tidy(amount)
+    return tidy_amount(amount)
 
 
 def _declared_amounts(row: Sequence[Any], columns: list[_Column], where: str,
-                      problems: _Problems) -> dict[str, tuple[Decimal, str]]:
+                      problems: Problems) -> dict[str, tuple[Decimal, str]]:
     """The subtotals a 总计/category row declares, in the figures and unit it shows."""
     amounts: dict[str, tuple[Decimal, str]] = {}
     for column in columns:
-        if column.field not in _MONEY_FIELDS or column.position >= len(row):
+        if column.field not in MONEY_FIELDS or column.position >= len(row):
             continue
         raw = row[column.position]
         if _is_none(raw):
@@ -641,7 +515,7 @@ def _declared_amounts(row: Sequence[Any], columns: list[_Column], where: str,
 
 
 def _check_group(place: str, group: _Group, by_field: dict[str, _Column],
-                 problems: _Problems) -> None:
+                 problems: Problems) -> None:
     where = f"{place}第{group.number}行"
     found = len(group.members)
     if group.count is not None and group.count != found:
@@ -696,9 +570,9 @@ def _stage_word(text: str) -> str:
 
 
 def _read_project(where: str, number: int, row: Sequence[Any], columns: list[_Column],
-                  kind: str, problems: _Problems) -> _Row:
+                  kind: str, problems: Problems) -> PlanRow:
     data: dict[str, Any] = {}
-    project = _Row(where, number, data)
+    project = PlanRow(where, number, data)
 
     def fail(column: _Column, raw: Any, reason: str) -> None:
         shown = clean_text(raw)
@@ -711,7 +585,7 @@ def _read_project(where: str, number: int, row: Sequence[Any], columns: list[_Co
         try:
             if name == "seq":
                 continue
-            if name in _MONEY_FIELDS:
+            if name in MONEY_FIELDS:
                 data[name] = _money(raw, column.unit)
             elif name == "name":
                 data[name] = clean_text(raw) or None
@@ -748,7 +622,7 @@ def _read_project(where: str, number: int, row: Sequence[Any], columns: list[_Co
     return project
 
 
-def _settle_categories(project: _Row, kind: str, problems: _Problems) -> None:
+def _settle_categories(project: PlanRow, kind: str, problems: Problems) -> None:
     """阶段 and 行业分类 from the row's own columns or else from the category rows above."""
     if kind == PREPARATORY_KIND:
         project.data["stage"] = "预备"
@@ -774,8 +648,8 @@ def _key_code(code: str | None) -> str | None:
     return unicodedata.normalize("NFKC", code).strip().upper() if code else None
 
 
-def _check_duplicates(rows: list[_Row], master: Master, with_batch: bool,
-                      problems: _Problems) -> None:
+def check_duplicates(rows: list[PlanRow], master: Master, with_batch: bool,
+                      problems: Problems) -> None:
     by_code: dict[str, str] = {}
     by_name: dict[tuple[str, str], str] = {}
     by_id: dict[str, str] = {}
@@ -815,221 +689,3 @@ def _check_duplicates(rows: list[_Row], master: Master, with_batch: bool,
             by_name.setdefault(key, row.where)
 
 
-def _build_projects(rows: list[_Row], master: Master, batch: str, batch_date: date | None,
-                    problems: _Problems) -> list[Project]:
-    built: list[Project] = []
-    for row in rows:
-        data = {k: v for k, v in row.data.items() if v is not None and k != "seq"}
-        data.setdefault("id", "")
-        data["batch"] = batch
-        data["batch_date"] = batch_date
-        data["status"] = "在库"
-        try:
-            built.append(Project.model_validate(data))
-        except ValidationError as exc:
-            for error in exc.errors():
-                name = str(error["loc"][0]) if error["loc"] else ""
-                problems.add(row.where, f"“{_HEADER_NAMES.get(name, name)}”取值无效"
-                             f"（现为“{data.get(name, '')}”）")
-    if problems:
-        return []
-    # Numbers are handed out after the 项目编号 the file carries, so none is taken twice.
-    existing = list(master.projects)
-    master.projects = existing + [p for p in built if p.id]
-    for project in built:
-        if not project.id:
-            project.id = master.next_project_id()
-            master.projects.append(project)
-    master.projects = existing + built
-    return built
-
-
-# ---- export ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _ExportColumn:
-    field: str  # a Project field, or "seq"
-    header: str
-    width: float
-    kind: Kind
-    group: str | None = None  # a header merged over several columns (投资情况)
-
-
-def _export_columns(spec: SheetSpec) -> tuple[_ExportColumn, ...]:
-    """The official column order; headers, kinds and widths come from the registry."""
-    order = ("id", "code", "name", "content", "years", "total_investment", "prior_completed",
-             "annual_plan", "annual_content", "planned_start", "planned_end", "county", "units",
-             "owner", "agent")
-    money = [f for f in _MONEY_FIELDS if f in spec.fields]
-    columns = [_ExportColumn("seq", "序号", 6, Kind.INT)]
-    for name in order:
-        if name not in spec.fields:
-            continue
-        column = spec.column(name)
-        group = "投资情况" if name in money and len(money) > 1 else None
-        width = min(column.width, 36) if column.kind is not Kind.MONEY else 15
-        columns.append(_ExportColumn(name, column.header, width, column.kind, group))
-    return tuple(columns)
-
-
-_EXPORT_COLUMNS = {kind: _export_columns(spec) for kind, spec in _SPECS.items()}
-_HEADER_TOP = 4  # rows: 1 附表N, 2 title, 3 单位, 4-5 header
-_BODY_FONT = Font(name="宋体", size=10)
-_BOLD_FONT = Font(name="宋体", size=10, bold=True)
-_HEADER_FONT = Font(name="黑体", size=10)
-_TITLE_FONT = Font(name="宋体", size=18, bold=True)
-_SIDE = Side(style="thin", color="000000")
-_BORDER = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-_RIGHT = Alignment(horizontal="right", vertical="center", wrap_text=True)
-_STAGE_NUMERALS = "一二三四五六七八九十"
-
-
-def export_plan(master_store: MasterStore | Path | str, out_path: Path) -> Path:
-    """Write 附表1 (实施项目) and 附表2 (预备项目) of the active projects, in the official
-    print-ready layout (A3 landscape, header rows repeated on every page)."""
-    store, out_path = as_store(master_store), Path(out_path)
-    if out_path.suffix.lower() != ".xlsx":
-        raise UsageError(f"导出文件“{out_path.name}”应为 .xlsx 文件，如 计划附表.xlsx。")
-    if not out_path.parent.exists():
-        raise UsageError(f"文件夹“{out_path.parent}”不存在。")
-    if isinstance(store, FileStore) and out_path.exists() and store.path.exists() \
-            and out_path.samefile(store.path):
-        raise UsageError("导出文件不能与台账是同一个文件，请换一个文件名。")
-    master = store.load()
-    book = Workbook()
-    book.remove(book.active)
-    active = [p for p in master.projects if p.active]
-    for kind in (IMPLEMENTATION_KIND, PREPARATORY_KIND):
-        projects = [p for p in active if p.is_preparatory == (kind == PREPARATORY_KIND)]
-        _write_plan_sheet(book.create_sheet(PLAN_SHEETS[kind]), kind, projects, master)
-    refuse_if_open_elsewhere(out_path)
-    atomic_write(out_path, lambda temp: book.save(temp))
-    return out_path
-
-
-def _write_plan_sheet(ws: Worksheet, kind: str, projects: list[Project], master: Master) -> None:
-    columns = _EXPORT_COLUMNS[kind]
-    last = len(columns)
-    name_at = next(i for i, c in enumerate(columns, start=1) if c.field == "name")
-    write_text(ws.cell(row=1, column=1), PLAN_SHEETS[kind])
-    ws.cell(row=1, column=1).font = Font(name="黑体", size=12)
-    title = f"{master.settings.city}{master.year}年重大项目计划表（{_NOUNS[kind]}）"
-    write_text(ws.cell(row=2, column=1), title)
-    ws.cell(row=2, column=1).font = _TITLE_FONT
-    ws.cell(row=2, column=1).alignment = _CENTER
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
-    ws.row_dimensions[2].height = 36
-    write_text(ws.cell(row=3, column=last - 1), "单位：万元")
-    ws.cell(row=3, column=last - 1).alignment = _RIGHT
-    ws.cell(row=3, column=last - 1).font = _BODY_FONT
-    ws.merge_cells(start_row=3, start_column=last - 1, end_row=3, end_column=last)
-    _write_header(ws, columns)
-    row = _HEADER_TOP + 2
-    row = _write_group(ws, row, columns, name_at, f"总计（{len(projects)}项）", projects)
-    if kind == IMPLEMENTATION_KIND:
-        stages = [(s, [p for p in projects if p.stage == s]) for s in IMPLEMENTATION_STAGES]
-        stages = [(s, members) for s, members in stages if members]
-        for numeral, (stage, members) in zip(_STAGE_NUMERALS, stages, strict=False):
-            label = f"{numeral}、{stage}项目（{len(members)}项）"
-            row = _write_group(ws, row, columns, name_at, label, members)
-            row = _write_sectors(ws, row, columns, name_at, members, nested=True)
-    else:
-        row = _write_sectors(ws, row, columns, name_at, projects, nested=False)
-    for index, column in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.freeze_panes = ws.cell(row=_HEADER_TOP + 2, column=name_at + 1)
-    _print_setup(ws, row - 1)
-
-
-def _write_header(ws: Worksheet, columns: tuple[_ExportColumn, ...]) -> None:
-    top, sub = _HEADER_TOP, _HEADER_TOP + 1
-    index = 1
-    while index <= len(columns):
-        column = columns[index - 1]
-        if column.group is None:
-            write_text(ws.cell(row=top, column=index), column.header)
-            ws.merge_cells(start_row=top, start_column=index, end_row=sub, end_column=index)
-            index += 1
-            continue
-        span = [c for c in columns[index - 1:] if c.group == column.group]
-        write_text(ws.cell(row=top, column=index), column.group)
-        ws.merge_cells(start_row=top, start_column=index, end_row=top,
-                       end_column=index + len(span) - 1)
-        for offset, member in enumerate(span):
-            write_text(ws.cell(row=sub, column=index + offset), member.header)
-        index += len(span)
-    for r in (top, sub):
-        ws.row_dimensions[r].height = 30 if r == top else 42
-        for c in range(1, len(columns) + 1):
-            cell = ws.cell(row=r, column=c)
-            cell.font, cell.alignment, cell.border = _HEADER_FONT, _CENTER, _BORDER
-
-
-def _write_sectors(ws: Worksheet, row: int, columns: tuple[_ExportColumn, ...], name_at: int,
-                   projects: list[Project], *, nested: bool) -> int:
-    groups = [(s, [p for p in projects if p.sector == s]) for s in SECTORS]
-    groups = [(s, members) for s, members in groups if members]
-    for numeral, (sector, members) in zip(_STAGE_NUMERALS, groups, strict=False):
-        mark = f"（{numeral}）" if nested else f"{numeral}、"
-        row = _write_group(ws, row, columns, name_at, f"{mark}{sector}项目（{len(members)}项）",
-                           members)
-        for seq, project in enumerate(members, start=1):
-            _write_project(ws, row, columns, seq, project)
-            row += 1
-    return row
-
-
-def _write_group(ws: Worksheet, row: int, columns: tuple[_ExportColumn, ...], name_at: int,
-                 label: str, members: list[Project]) -> int:
-    """A 总计 or category row: the label over 序号…项目名称, subtotals in the money columns."""
-    for index, column in enumerate(columns, start=1):
-        cell = ws.cell(row=row, column=index)
-        cell.border, cell.font = _BORDER, _BOLD_FONT
-        cell.alignment = _LEFT
-        if column.field in _MONEY_FIELDS:
-            figures = [getattr(p, column.field) for p in members]
-            present = [f for f in figures if f is not None]
-            if present:
-                cell.value = _tidy(sum(present, Decimal(0)))
-            cell.number_format = NUMBER_FORMATS[Kind.MONEY]
-            cell.alignment = _RIGHT
-    write_text(ws.cell(row=row, column=1), label)
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=name_at)
-    return row + 1
-
-
-def _write_project(ws: Worksheet, row: int, columns: tuple[_ExportColumn, ...], seq: int,
-                   project: Project) -> None:
-    for index, column in enumerate(columns, start=1):
-        cell = ws.cell(row=row, column=index)
-        cell.border, cell.font, cell.alignment = _BORDER, _BODY_FONT, _LEFT
-        if column.field == "seq":
-            cell.value = seq
-            cell.alignment = _CENTER
-            continue
-        value = getattr(project, column.field)
-        if value is None:
-            continue
-        if column.kind is Kind.MONEY:
-            cell.value = _tidy(value)
-            cell.number_format = NUMBER_FORMATS[Kind.MONEY]
-            cell.alignment = _RIGHT
-        elif column.kind is Kind.MONTH:
-            cell.value = value
-            cell.number_format = NUMBER_FORMATS[Kind.MONTH]
-            cell.alignment = _CENTER
-        elif column.kind is Kind.YEARS:
-            start, end = value
-            write_text(cell, f"{start}-{end}" if end != start else str(start))
-            cell.alignment = _CENTER
-        elif column.kind is Kind.UNIT_LIST:
-            write_text(cell, "、".join(value))
-        else:
-            write_text(cell, str(value))
-
-
-def _print_setup(ws: Worksheet, last_row: int) -> None:
-    print_ready(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{_HEADER_TOP}:{_HEADER_TOP + 1}",
-                area=f"A1:{get_column_letter(ws.max_column)}{max(last_row, _HEADER_TOP + 2)}")

@@ -1,0 +1,220 @@
+"""The master as a .xlsx file: python-calamine reads (fast, values only), openpyxl writes
+(formats, tables, dropdowns), and ``safety.atomic_write`` puts the result in place after a
+dated backup — the file is never left half-written."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Sequence
+from copy import copy
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+from python_calamine import CalamineWorkbook
+
+from ..core.errors import MasterError, Remedy
+from ..core.registry import Column, Kind, SheetSpec
+from .gateway import PLAIN, Cell, Layout, TableData, table_from_grid
+from .safety import atomic_write, backup, refuse_if_open_elsewhere
+from .styles import HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, write_text
+
+__all__ = ["FileGateway", "LAST_ROW"]
+
+LAST_ROW = 1048576
+
+
+class FileGateway:
+    """A master workbook file: calamine reads, openpyxl writes, atomic replace commits."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = Path(path)
+        self._reader: CalamineWorkbook | None = None
+        self._book: openpyxl.Workbook | None = None
+        if create:
+            self._book = openpyxl.Workbook()
+            self._book.remove(self._book.active)
+
+    # ---- reading ----------------------------------------------------------------------
+    def _open_reader(self) -> CalamineWorkbook:
+        if self._reader is None:
+            if not self.path.exists():
+                raise MasterError(f"找不到台账文件“{self.path}”。请检查路径。",
+                                  remedy=Remedy.CREATE_MASTER)
+            if not zipfile.is_zipfile(self.path):
+                raise MasterError(f"“{self.path.name}”不是 Excel 工作簿（.xlsx），无法作为台账打开。")
+            try:
+                self._reader = CalamineWorkbook.from_path(str(self.path))
+            except Exception as exc:  # calamine raises several private error types
+                raise MasterError(f"无法读取台账“{self.path.name}”：文件已损坏或不是 .xlsx 工作簿。") from exc
+        return self._reader
+
+    def sheet_names(self) -> list[str]:
+        return list(self._open_reader().sheet_names)
+
+    def read_table(self, sheet: str, first_column: int = 1) -> TableData:
+        """The header row and rows under it, starting at ``first_column``; the table ends at
+        the first empty header cell, so rows typed below an Excel table are not missed."""
+        reader = self._open_reader()
+        if sheet not in reader.sheet_names:
+            raise MasterError(f"台账“{self.path.name}”中没有工作表“{sheet}”。")
+        return table_from_grid(reader.get_sheet_by_name(sheet).to_python(skip_empty_area=False),
+                               first_column)
+
+    # ---- writing ----------------------------------------------------------------------
+    def _open_writer(self) -> openpyxl.Workbook:
+        if self._book is None:
+            try:
+                self._book = openpyxl.load_workbook(self.path)
+            except Exception as exc:
+                raise MasterError(f"无法打开台账“{self.path.name}”进行写入：{exc}") from exc
+        return self._book
+
+    def sheet_names_for_write(self) -> list[str]:
+        return list(self._open_writer().sheetnames)
+
+    def fresh_sheet(self, name: str, index: int | None = None) -> Worksheet:
+        """An empty sheet called ``name`` in place of any old one (same position)."""
+        book = self._open_writer()
+        if name in book.sheetnames:
+            old = book[name]
+            position = book.sheetnames.index(name)
+            book.remove(old)
+            return book.create_sheet(name, position)
+        return book.create_sheet(name, index)
+
+    def sheet(self, name: str) -> Worksheet:
+        book = self._open_writer()
+        return book[name] if name in book.sheetnames else book.create_sheet(name)
+
+    def write_table(self, spec: SheetSpec, rows: Sequence[Sequence[Cell]],
+                    layout: Layout = PLAIN) -> None:
+        """Lay ``rows`` out as an Excel table with formats, widths and dropdowns.
+
+        A sheet holding only this table is rebuilt from scratch; a table sharing its sheet
+        (设置) is written in place.
+        """
+        if layout.first_column == 1:
+            ws = self.fresh_sheet(spec.sheet)
+        else:
+            ws = self.sheet(spec.sheet)
+        for name in list(ws.tables):
+            if name == spec.table:
+                del ws.tables[name]
+        col0 = layout.first_column
+        for offset, column in enumerate(spec.columns):
+            cell = ws.cell(row=1, column=col0 + offset)
+            write_text(cell, column.title)
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            ws.column_dimensions[get_column_letter(col0 + offset)].width = column.width
+        formats = [NUMBER_FORMATS[column.kind] for column in spec.columns]
+        styles: list[Any] = []  # each column's style, set once and copied (see forms)
+        for r, row in enumerate(rows, start=2):
+            for offset, value in enumerate(row):
+                cell = ws.cell(row=r, column=col0 + offset)
+                write_text(cell, _plain(value))
+                if r == 2:
+                    cell.number_format = formats[offset]
+                    styles.append(cell._style)
+                else:
+                    cell._style = copy(styles[offset])
+        last_row = max(len(rows) + 1, 2)  # an Excel table needs one body row, even empty
+        first = get_column_letter(col0)
+        last = get_column_letter(col0 + len(spec.columns) - 1)
+        table = Table(displayName=spec.table, ref=f"{first}1:{last}{last_row}")
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+        ws.add_table(table)
+        if col0 == 1:
+            ws.freeze_panes = "B2" if len(spec.columns) > 4 else "A2"
+            ws.row_dimensions[1].height = 30
+        self._add_validations(ws, spec, layout)
+
+    def _add_validations(self, ws: Worksheet, spec: SheetSpec, layout: Layout) -> None:
+        for offset, column in enumerate(spec.columns):
+            letter = get_column_letter(layout.first_column + offset)
+            sqref = f"{letter}2:{letter}{LAST_ROW}"
+            validation = _validation_for(column, layout)
+            if validation is not None:
+                validation.add(sqref)
+                ws.add_data_validation(validation)
+
+    def write_note(self, sheet: str, column: int, text: str, rows: int = 1) -> None:
+        """A block of wrapped text at row 1 of ``column``, merged down ``rows`` rows."""
+        ws = self.sheet(sheet)
+        cell = ws.cell(row=1, column=column)
+        write_text(cell, text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(column)].width = 90
+        if rows > 1:
+            ws.merge_cells(start_row=1, start_column=column, end_row=rows, end_column=column)
+
+    def write_system(self, sheet: str, pairs: Sequence[tuple[str, str]]) -> None:
+        ws = self.fresh_sheet(sheet)
+        for r, (key, value) in enumerate(pairs, start=1):
+            write_text(ws.cell(row=r, column=1), key)
+            write_text(ws.cell(row=r, column=2), value)
+        ws.sheet_state = "veryHidden"
+
+    def arrange(self, order: Sequence[str]) -> None:
+        book = self._open_writer()
+        position = {name: i for i, name in enumerate(order)}
+        ours = sorted((ws for ws in book.worksheets if ws.title in position),
+                      key=lambda ws: position[ws.title])
+        theirs = [ws for ws in book.worksheets if ws.title not in position]
+        book._sheets = ours[:-2] + theirs + ours[-2:] if len(ours) > 2 else ours + theirs
+        book.active = 0
+
+    def define_list(self, name: str, sheet: str, column: int, rows: int) -> None:
+        """A workbook-level name for a list kept on a sheet (e.g. 县区 for the dropdowns)."""
+        book = self._open_writer()
+        letter = get_column_letter(column)
+        ref = f"'{sheet}'!${letter}$2:${letter}${max(rows + 1, 2)}"
+        if name in book.defined_names:
+            del book.defined_names[name]
+        book.defined_names[name] = DefinedName(name, attr_text=ref)
+
+    def commit(self, verify: Callable[[Path], None] | None = None) -> None:
+        """Save atomically over ``path`` (refusing if the file is open in Excel/WPS), after a
+        dated backup of the old file in 备份/ (the newest 30 are kept)."""
+        if self._book is None:
+            return
+        refuse_if_open_elsewhere(self.path)
+        backup(self.path)
+        book = self._book
+        atomic_write(self.path, lambda temp: book.save(temp), verify)
+        self._reader = None
+
+
+def _plain(value: Cell) -> Cell:
+    # openpyxl writes Decimal exactly (as its decimal text); dates stay dates.
+    if isinstance(value, Decimal | int | str | date | datetime) or value is None:
+        return value
+    return str(value)
+
+
+def _validation_for(column: Column, layout: Layout) -> DataValidation | None:
+    if column.kind is Kind.CHOICE and column.choices:
+        formula = '"' + ",".join(column.choices) + '"'
+    elif column.choices_from and layout.list_names and column.choices_from in layout.list_names:
+        formula = layout.list_names[column.choices_from]
+    elif column.kind is Kind.MONEY:
+        return DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
+                              allow_blank=True, showErrorMessage=True, errorTitle="金额有误",
+                              error=f"{column.title}应填写不小于 0 的数字，单位万元。",
+                              promptTitle=column.header, prompt=column.help[:250] or None,
+                              showInputMessage=bool(column.help))
+    else:
+        return None
+    return DataValidation(type="list", formula1=formula, allow_blank=True,
+                          showErrorMessage=True, errorTitle="请从下拉列表选择",
+                          error=f"{column.title}请从下拉列表中选择。")

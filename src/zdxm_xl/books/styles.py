@@ -1,0 +1,67 @@
+"""How our workbooks look: number formats, header styles and page setup, shared by every
+sheet zdxm writes (the master, forms, annotated copies, plan tables, 通报, 考核)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Border, Font, PatternFill, Side
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..core.registry import Kind
+
+__all__ = ["NUMBER_FORMATS", "HEADER_FILL", "HEADER_FONT", "THIN", "BORDER", "print_ready",
+           "write_text"]
+
+NUMBER_FORMATS = {
+    Kind.MONEY: "#,##0.00",
+    Kind.INT: "0",
+    Kind.DATE: "yyyy-mm-dd",
+    Kind.MONTH: 'yyyy"年"m"月"',
+    Kind.DATETIME: "yyyy-mm-dd hh:mm:ss",
+    Kind.PERIOD: "@",
+    Kind.TEXT: "@",
+    Kind.UNIT_LIST: "@",
+    Kind.CHOICE: "@",
+    Kind.YEARS: "@",
+}
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+HEADER_FONT = Font(name="等线", bold=True, color="FFFFFF")
+THIN = Side(style="thin", color="BFBFBF")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+
+def print_ready(ws: Worksheet, *, paper: int, title_rows: str, area: str | None = None,
+                landscape: bool = True) -> None:
+    """Page setup shared by every printable sheet we write: fit to one page wide, header
+    rows repeated, centred, narrow margins, "第 N 页，共 M 页" in the footer."""
+    ws.page_setup.paperSize = paper
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = title_rows
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    if area is not None:
+        ws.print_area = area
+
+
+def write_text(cell: Any, value: Any) -> None:
+    """Put a value in an openpyxl cell; text is always text, never a formula.
+
+    openpyxl turns any string starting with ``=`` into a formula, so text from outside the
+    office (``=HYPERLINK(...)``) would become live in the office's Excel; forcing the string
+    type prevents it. Characters XML cannot hold are dropped.
+    """
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.data_type = "s"
+    else:
+        cell.value = value

@@ -1,0 +1,150 @@
+"""What is expected of the units each 报告期, and what they reported before.
+
+The facts every operation shares about returns: which projects a 牵头单位 reports for a
+报告期 (``expected_returns``), the figures of the month before that a form shows and the
+checker compares with (``previous_figures``, ``last_reported``), and the one rule of being
+on time (``on_time``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from datetime import time as day_time
+from decimal import Decimal
+
+from pydantic import computed_field
+from pydantic.dataclasses import dataclass
+
+from .master import Master
+from .models import LedgerEntry, Project, SubmissionResult
+from .periods import deadline, period_end, period_month, previous_period
+from .results import RESULT
+
+__all__ = ["reports_in", "expected_returns", "previous_figures", "last_reported", "on_time",
+           "due_date", "COUNTED", "UnitStatus", "StatusReport", "submission_status"]
+
+# A file that is in the ledger, now or before a later one replaced it.
+COUNTED = (SubmissionResult.MERGED, SubmissionResult.REPLACED)
+
+
+def reports_in(project: Project, period: str) -> bool:
+    """Whether a project is reported for ``period``: in the plan by the period's end (a 增补
+    project reports from the period of its 批次日期 on), and not exited before the period
+    began (a project exited in May still reports May, and leaves from June on)."""
+    if project.batch_date is not None and project.batch_date > period_end(period):
+        return False
+    if project.exit_date is None:
+        return project.active
+    return project.exit_date >= period_month(period)
+
+
+def expected_returns(master: Master, period: str) -> dict[str, list[Project]]:
+    """牵头单位 → the projects it reports for ``period``, in the master's order."""
+    by_unit: dict[str, list[Project]] = {}
+    for project in master.projects:
+        if reports_in(project, period):
+            by_unit.setdefault(project.lead_unit, []).append(project)
+    return by_unit
+
+
+def previous_figures(master: Master, period: str) -> dict[str, tuple[Decimal, Decimal]]:
+    """项目编号 → (上月本年累计, 上月开工以来累计) for ``period``.
+
+    January: 0 and 截至上年底累计. Later months: the ledger's previous 报告期; a project not
+    reported then falls back to the latest earlier month of the year, else to January's."""
+    before = previous_period(period)
+    latest: dict[str, LedgerEntry] = {}
+    if before is not None:
+        for entry in master.ledger:
+            if entry.period <= before and entry.period[:4] == period[:4]:
+                seen = latest.get(entry.project_id)
+                if seen is None or entry.period > seen.period:
+                    latest[entry.project_id] = entry
+    figures: dict[str, tuple[Decimal, Decimal]] = {}
+    for project in master.projects:
+        prior = project.prior_completed or Decimal(0)
+        last = latest.get(project.id)
+        if last is None:
+            figures[project.id] = (Decimal(0), prior)
+        else:
+            figures[project.id] = (last.year_completed or Decimal(0),
+                                   last.total_completed if last.total_completed is not None
+                                   else prior)
+    return figures
+
+
+def last_reported(master: Master, period: str) -> dict[str, LedgerEntry]:
+    """项目编号 → its row in the previous 报告期, to pre-fill statuses that rarely change."""
+    before = previous_period(period)
+    return {e.project_id: e for e in master.ledger if before is not None and e.period == before}
+
+
+def due_date(master: Master, period: str) -> date:
+    """截止日 of ``period`` under the master's 设置."""
+    return deadline(period, master.settings.deadline_day)
+
+
+def on_time(received: datetime, period: str, deadline_day: int) -> bool:
+    """Received by the end of the 截止日 (the whole day counts)."""
+    return received <= datetime.combine(deadline(period, deadline_day), day_time.max)
+
+
+# ---- 报送情况 ------------------------------------------------------------------------------
+
+@dataclass(config=RESULT)
+class UnitStatus:
+    unit: str
+    submitted: bool
+    on_time: bool | None  # of the first file that passed, else of the first file received
+    valid: bool
+    file: str | None
+    received_at: datetime | None
+    projects: int
+
+
+@dataclass(config=RESULT)
+class StatusReport:
+    period: str
+    deadline: date
+    units: list[UnitStatus]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def missing(self) -> list[str]:
+        return [u.unit for u in self.units if not u.submitted]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def late(self) -> list[str]:
+        return [u.unit for u in self.units if u.submitted and u.on_time is False]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rejected(self) -> list[str]:
+        return [u.unit for u in self.units if u.submitted and not u.valid]
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Share of expected units whose return arrived on time (a ratio, not money)."""
+        if not self.units:
+            return None
+        return sum(1 for u in self.units if u.on_time) / len(self.units)
+
+
+def submission_status(master: Master, period: str) -> StatusReport:
+    """For each 牵头单位 expected to report ``period``: submitted, on time, passed, which file."""
+    expected = expected_returns(master, period)
+    rows = [s for s in master.submissions if s.period == period]
+    units = []
+    for unit, projects in expected.items():
+        mine = sorted((s for s in rows if s.unit == unit), key=lambda s: s.received_at)
+        merged = next((s for s in reversed(mine) if s.result is SubmissionResult.MERGED), None)
+        shown = merged or (mine[-1] if mine else None)
+        # A correction sent after the deadline does not make an on-time return late.
+        passed = [s for s in mine if s.result in COUNTED]
+        decisive = passed[0] if passed else (mine[0] if mine else None)
+        timely = None if decisive is None else decisive.on_time == "是"
+        units.append(UnitStatus(unit, bool(mine), timely, merged is not None,
+                                shown.file_name if shown else None,
+                                shown.received_at if shown else None, len(projects)))
+    return StatusReport(period, deadline(period, master.settings.deadline_day), units)

@@ -1,0 +1,119 @@
+"""PDF of a Word document, through Microsoft Word (Windows, macOS) or LibreOffice.
+
+Where the 公文 fonts are missing (a Linux server, CI), LibreOffice is given fontconfig
+aliases to the free Noto CJK fonts; installed fonts always win.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..books.safety import atomic_write
+
+__all__ = ["PDF_TIMEOUT", "FONT_STAND_INS", "to_pdf"]
+
+PDF_TIMEOUT = 180  # seconds: a first LibreOffice start with a fresh profile takes ~10 s
+
+
+def _soffice() -> str | None:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found:
+        return found
+    candidates = [Path(os.environ.get(v, "")) / "LibreOffice" / "program" / "soffice.exe"
+                  for v in ("ProgramFiles", "ProgramFiles(x86)") if os.environ.get(v)]
+    candidates.append(Path("/Applications/LibreOffice.app/Contents/MacOS/soffice"))
+    return next((str(c) for c in candidates if c.is_file()), None)
+
+
+# Where the 公文 fonts are missing (a Linux server, CI), LibreOffice would set every Chinese
+# character in one sans font; the free Noto CJK fonts stand in, serif for 仿宋/楷体/宋体/小标宋.
+# Installed fonts always win: these are fontconfig aliases, consulted only for missing ones.
+FONT_STAND_INS = {"仿宋": "Noto Serif CJK SC", "仿宋_GB2312": "Noto Serif CJK SC",
+                  "楷体": "Noto Serif CJK SC", "楷体_GB2312": "Noto Serif CJK SC",
+                  "宋体": "Noto Serif CJK SC", "方正小标宋简体": "Noto Serif CJK SC",
+                  "黑体": "Noto Sans CJK SC"}
+
+
+def _font_config(folder: Path) -> dict[str, str]:
+    """Environment for LibreOffice on Linux: the system's fontconfig plus the stand-ins."""
+    if not sys.platform.startswith("linux"):
+        return {}
+    base = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
+    aliases = "".join(f"<alias binding=\"same\"><family>{font}</family><prefer><family>{stand_in}"
+                      "</family></prefer></alias>" for font, stand_in in FONT_STAND_INS.items())
+    config = folder / "fonts.conf"
+    config.write_text(f'<?xml version="1.0"?>\n<fontconfig><include ignore_missing="yes">{base}'
+                      f"</include>{aliases}</fontconfig>\n", encoding="utf-8")
+    return {"FONTCONFIG_FILE": str(config)}
+
+
+def _with_libreoffice(soffice: str, docx: Path, target: Path, timeout: int) -> str | None:
+    """Convert with a private profile folder (a running LibreOffice, or another conversion,
+    cannot block this one); the process group is killed on timeout."""
+    with tempfile.TemporaryDirectory(prefix="zdxm-lo-") as scratch:
+        profile = Path(scratch) / "profile"
+        outdir = Path(scratch) / "out"
+        command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                   "--norestore", "--nologo", "--convert-to", "pdf", "--outdir", str(outdir),
+                   str(docx)]
+        kwargs: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE,
+                                  "env": {**os.environ, **_font_config(Path(scratch))}}
+        if sys.platform != "win32":
+            kwargs["start_new_session"] = True
+        process = subprocess.Popen(command, **kwargs)
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            if sys.platform != "win32":
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+            process.communicate()
+            return f"LibreOffice 转换超过 {timeout} 秒未完成，已中止"
+        produced = outdir / f"{docx.stem}.pdf"
+        if process.returncode != 0 or not produced.is_file():
+            detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+            return f"LibreOffice 转换失败（退出码 {process.returncode}）{detail[0]}"
+        atomic_write(target, lambda temp: shutil.copyfile(produced, temp))
+    return None
+
+
+def _with_word(docx: Path, target: Path) -> str | None:
+    try:
+        from docx2pdf import convert  # Windows and macOS, through Microsoft Word
+    except ImportError:
+        return "未安装 docx2pdf"
+    try:
+        convert(str(docx), str(target))
+    except Exception as exc:  # Word automation fails in many ways (not installed, dialogs)
+        return f"Word 转换失败（{type(exc).__name__}）"
+    return None if target.is_file() else "Word 未生成 PDF"
+
+
+def to_pdf(docx: Path, timeout: int = PDF_TIMEOUT) -> tuple[Path | None, str | None]:
+    """``docx`` → a PDF beside it, through Word (Windows/macOS) or LibreOffice.
+    Returns (pdf, None), or (None, why not) in Chinese."""
+    target = docx.with_suffix(".pdf")
+    problems = []
+    if sys.platform in ("win32", "darwin"):
+        problem = _with_word(docx, target)
+        if problem is None:
+            return target, None
+        problems.append(problem)
+    soffice = _soffice()
+    if soffice is not None:
+        problem = _with_libreoffice(soffice, docx, target, timeout)
+        if problem is None:
+            return target, None
+        problems.append(problem)
+    else:
+        problems.append("未找到 LibreOffice")
+    return None, ("未能生成 PDF：" + "；".join(problems) + "。请安装 LibreOffice（免费）或在装有 "
+                  "Microsoft Word 的电脑上运行，也可以用 Word/WPS 打开简报后“另存为 PDF”。")
