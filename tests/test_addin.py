@@ -317,6 +317,20 @@ def test_ribbon_problems_are_found() -> None:
     assert ribbon_problems("<customUI")[0].startswith("customUI14.xml 不是合格的 XML")
 
 
+def excel_control_ids() -> set[str]:
+    text = (ROOT / "workbook" / "excel-control-ids.txt").read_text(encoding="utf-8")
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+
+
+def test_every_icon_is_an_excel_control() -> None:
+    known = excel_control_ids()
+    assert len(known) > 1500 and {"FileSaveAsPdfOrXps", "RefreshAll", "DataValidation"} <= known
+    assert [b.image for b in BUTTONS if b.image not in known] == []
+    # ids of other Office programs that once stood here are not Excel's
+    assert not {"ImportExcel", "ExportExcel", "AcceptInvitation", "TableInsert",
+                "ReviewTrackChanges"} & known
+
+
 def test_the_docs_describe_every_button() -> None:
     page = (ROOT / "docs" / "addin.md").read_text(encoding="utf-8")
     for button in BUTTONS:
@@ -717,3 +731,45 @@ def test_sending_without_a_mail_server_is_explained(xw: Any, tmp_path: Path) -> 
     assert message is not None
     assert alerts(book) == [(message, "critical")]
     assert "邮" in message and "Traceback" not in message
+
+
+def test_the_summary_in_the_book_matches_the_file_after_the_same_change(xw: Any,
+                                                                        tmp_path: Path) -> None:
+    """The same plan change, saved through the open book or through the file, leaves the
+    same 汇总: table and words."""
+    from zdxm_xl.books.gateway import table_from_grid
+    from zdxm_xl.plan import exit_project
+
+    path, twin = tmp_path / "台账.xlsx", tmp_path / "twin" / "台账.xlsx"
+    create_master(path, 2022, small_master())
+    twin.parent.mkdir()
+    shutil.copy(path, twin)
+    payload = book_payload(path)
+    book = xw.Book(json=payload)
+    exit_project(BookStore(book), "ZD2022-0002", "2022-05-20", "产业政策调整")
+    exit_project(twin, "ZD2022-0002", "2022-05-20", "产业政策调整")
+    after = xw.Book(json=apply_actions(payload, actions(book)))
+    grid = after.sheets[SUMMARY.sheet].used_range.value
+    shown = table_from_grid(grid)
+    note_column = len(SUMMARY.columns) + 1
+    ws = openpyxl.load_workbook(twin)[SUMMARY.sheet]
+    filed = [[c.value for c in row][:len(SUMMARY.columns)] for row in ws.iter_rows(min_row=2)
+             if any(c.value is not None for c in row[:len(SUMMARY.columns)])]
+    assert [[None if v == "" else v for v in row] for row in shown.rows] == filed
+    assert grid[0][note_column] == ws.cell(1, note_column + 1).value
+    assert "ZD2022-0002" in grid[0][note_column]
+
+
+def test_an_error_names_the_place_in_excel_and_the_option_on_the_command_line(
+        xw: Any, tmp_path: Path) -> None:
+    """The same error, worded by each front end: the add-in points at 设置, the command line
+    at its option; neither uses the other's words."""
+    path = with_period(build_master(tmp_path / "台账.xlsx"), "2023-03")
+    message = dispatch("zdxmStatus", open_book(xw, path))
+    assert message == ("报告期 2023-03 不在台账的计划年度 2022 年内。\n"
+                       "请在“设置”工作表填写“当前报告期”（如 2022-03），再点此按钮。")
+    assert "--" not in message
+    command = run_zdxm("status", path, "--period", "2023-03")
+    assert command.code == 2
+    assert command.stderr.strip() == "报告期 2023-03 不在台账的计划年度 2022 年内。（--period）"
+    assert "设置" not in command.stderr and "按钮" not in command.stderr

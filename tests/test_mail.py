@@ -429,6 +429,9 @@ def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office, tmp_
     assert copy.get_filename().endswith("_校验结果.xlsx")
     book_copy = openpyxl.load_workbook(io.BytesIO(copy.get_content()))
     assert book_copy.sheetnames[0] == "校验结果"
+    # the copy is kept where the 校验报表 button and zdxm demo keep theirs (one Workspace)
+    kept = tmp_path / "输出" / "校验结果" / "2022-03" / copy.get_filename()
+    assert kept.read_bytes() == copy.get_content()
 
     # again: nothing new, nothing answered twice, the master untouched
     before = master.read_bytes()

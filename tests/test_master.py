@@ -11,7 +11,8 @@ import pytest
 from conftest import small_master
 from zdxm_xl.books.masterio import create_master, load_master, save_master
 from zdxm_xl.core.errors import MasterBusyError, MasterError
-from zdxm_xl.core.registry import IMPLEMENTATION, LEDGER, MASTER_TABLES, PREPARATORY
+from zdxm_xl.core.registry import IMPLEMENTATION, LEDGER, MASTER_TABLES, PREPARATORY, SUMMARY
+from zdxm_xl.plan import exit_project
 
 
 def test_defusedxml_guards_openpyxl_against_xml_bombs() -> None:
@@ -176,3 +177,36 @@ def test_a_rewritten_master_has_a_current_summary(master_path: Path) -> None:
     save_master(master, master_path)
     sheet = openpyxl.load_workbook(master_path)["汇总"]
     assert [c.value for c in sheet[2]][:3] == ["实施项目合计", "合计", 2]
+
+
+def summary_sheet_of(path: Path) -> tuple[list[list[object]], str]:
+    """The 汇总 table's rows and the words beside them, as a reader of the file sees them."""
+    ws = openpyxl.load_workbook(path)["汇总"]
+    rows = [[c.value for c in row][:len(SUMMARY.columns)] for row in ws.iter_rows(min_row=2)]
+    return [r for r in rows if any(v is not None for v in r)], ws.cell(1, len(SUMMARY.columns) + 2).value
+
+
+def test_the_summary_is_the_same_through_any_path(tmp_path: Path) -> None:
+    """汇总 is derived in one place: a plan change saved through a plain file, a file with a
+    sheet the office added, or an operation, gives the same table and words, with the
+    年初/调整后 comparison."""
+    plain, theirs = tmp_path / "甲" / "台账.xlsx", tmp_path / "乙" / "台账.xlsx"
+    for path in (plain, theirs):
+        path.parent.mkdir()
+        create_master(path, 2022, small_master())
+    book = openpyxl.load_workbook(theirs)
+    book.create_sheet("办公室备注")["A1"] = "我们自己的表"
+    book.save(theirs)
+    for path in (plain, theirs):
+        exit_project(path, "ZD2022-0002", "2022-05-20", "产业政策调整")
+    by_hand = tmp_path / "丙" / "台账.xlsx"
+    by_hand.parent.mkdir()
+    create_master(by_hand, 2022, small_master())
+    master = load_master(plain)
+    save_master(master, by_hand)  # a save of the same master, not through the operation
+    expected = summary_sheet_of(plain)
+    assert summary_sheet_of(theirs) == expected == summary_sheet_of(by_hand)
+    rows, words = expected
+    assert rows[0][:3] == ["实施项目合计", "合计", 2] and rows[0][5] == 3  # 调整后 2, 年初 3
+    assert "年初计划与调整后对比" in words and "ZD2022-0002" in words
+    assert openpyxl.load_workbook(theirs).sheetnames[-3:] == ["办公室备注", "汇总", "系统"]

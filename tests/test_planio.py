@@ -676,3 +676,23 @@ def test_export_needs_xlsx(tmp_path):
     sample_master(tmp_path / "台账.xlsx")
     with pytest.raises(UsageError):
         export_plan(tmp_path / "台账.xlsx", tmp_path / "附表.xls")
+
+
+def test_a_plan_file_built_to_crash_the_reader_is_a_finding(tmp_path, master_path):
+    """A cell at XFD1048576 makes python-calamine abort the process; the plan reader now
+    goes through the gate (vetting, then the child reader) like any return."""
+    good = write_book(tmp_path / "计划表.xlsx", {"附表1": plan_sheet()})
+    far = tmp_path / "远端单元格.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(far, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576">'
+                                                     b"<v>1</v></c></row></sheetData>")
+            zout.writestr(info, data)
+    before = master_path.read_bytes()
+    result = run_zdxm("plan", "import", master_path, far)
+    assert result.code == 1, result.stderr
+    assert "文件“远端单元格.xlsx”不能导入：工作表范围异常" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout and "再导入" in result.stderr
+    assert master_path.read_bytes() == before

@@ -1,6 +1,6 @@
 """Generated references in ``docs/``: they come from the code, so they cannot drift.
 
-``python -m zdxm_xl.docgen`` rewrites them; a test fails when a committed page differs
+``python tools/docgen.py`` rewrites them; a test fails when a committed page differs
 from what the code would generate now.
 """
 
@@ -15,7 +15,7 @@ from zdxm_xl.core.registry import MASTER_TABLES, SETTINGS, SUMMARY, SheetSpec
 __all__ = ["PAGES", "commands", "cli_reference", "column_reference", "rule_catalogue",
            "field_reference_page", "write_all"]
 
-GENERATED = "<!-- 本页由 python -m zdxm_xl.docgen 根据代码生成，请勿手工修改。 -->\n\n"
+GENERATED = "<!-- 本页由 python tools/docgen.py 根据代码生成，请勿手工修改。 -->\n\n"
 
 
 def commands() -> list[list[str]]:

@@ -46,24 +46,24 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
     or — with ``annotate_copies`` — into the workspace's 输出/校验结果/报告期 (dated
     ``today``, default the real today)."""
     if isinstance(master, Master):
-        book, folder = master, None
+        loaded, folder = master, None
     else:
         store = open_store(master)
-        book, folder = store.load(), store.folder
+        loaded, folder = store.load(), store.folder
     if period is not None:
-        period = plan_period(period, book.year)
+        period = plan_period(period, loaded.year)
     paths = collect_files(files)
     if not paths:
         raise UsageError("没有找到要校验的文件。", field=Field.FILES)
     if annotate_dir is None and annotate_copies:
         if folder is None:
             raise UsageError("没有台账所在文件夹，无法确定批注副本的位置。", field=Field.OUTPUT)
-        annotate_dir = Workspace(folder, book.settings).annotated(period)
+        annotate_dir = Workspace(folder, loaded.settings).annotated(period)
     run = ValidationRun()
-    context = CheckContext(book)
+    context = CheckContext(loaded)
     for path in paths:
-        report = check_file(book, path, period, context)
+        report = check_file(loaded, path, period, context)
         run.files.append(report)
         if annotate_dir is not None:
-            run.annotated.append(annotate(report, annotate_dir, book.settings.publisher, today))
+            run.annotated.append(annotate(report, annotate_dir, loaded.settings.publisher, today))
     return run

@@ -9,6 +9,7 @@ ready for the merge.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import openpyxl
+from openpyxl import Workbook
 from pydantic import Field, computed_field
 from pydantic.dataclasses import dataclass as result
 
@@ -41,7 +44,8 @@ from ..core.returns import expected_returns, last_reported, previous_figures
 from ..core.tables import header_index, is_blank_row
 from .vetting import Vetted, safe_read_sheets, vet_workbook
 
-__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "RETURN_SUFFIXES"]
+__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "open_copy",
+           "RETURN_SUFFIXES"]
 
 E, W = Severity.ERROR, Severity.WARNING
 SUPPORTED_VERSIONS = {FORM_VERSION}
@@ -155,6 +159,18 @@ class FileReport:
     @property
     def warnings(self) -> int:
         return len(self.findings) - self.errors
+
+
+def open_copy(report: FileReport) -> Workbook:
+    """The returned file as a workbook to annotate, opened only when vetting found it a safe
+    .xlsx; otherwise an empty workbook (the copy then lists the findings only)."""
+    vetted = report.vetted
+    if vetted is not None and vetted.ok and vetted.kind == "xlsx":
+        with contextlib.suppress(Exception):  # unreadable for openpyxl: list findings only
+            return openpyxl.load_workbook(report.path)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    return book
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:

@@ -151,12 +151,12 @@ class LoginResult:
     checked: list[str] = field(default_factory=list)  # servers the password was tried on
 
 
-def save_password(master: MasterStore | Path | str, password: str, *,
+def save_password(master_store: MasterStore | Path | str, password: str, *,
                   check: bool = True) -> LoginResult:
     """Try ``password`` on the servers in 设置 (unless ``check`` is False), then keep it in
     the system keyring under the 邮箱账号."""
-    book = open_store(master).load()
-    config = MailConfig.from_settings(book.settings)
+    master = open_store(master_store).load()
+    config = MailConfig.from_settings(master.settings)
     if not config.account:
         raise MailError("“设置”中没有填写邮箱账号，请先填写再保存密码。")
     if not password:
@@ -239,7 +239,7 @@ def form_mail_text(master: Master, unit: Unit, period: str,
     return subject, body
 
 
-def send_forms(master: MasterStore | Path | str, period: str, *, dry_run: bool = False,
+def send_forms(master_store: MasterStore | Path | str, period: str, *, dry_run: bool = False,
                    unit: str | None = None, now: datetime | None = None,
                    progress: Progress | None = None) -> SendResult:
     """Email each 牵头单位 its template for ``period`` (or only ``unit``); log every message.
@@ -247,23 +247,23 @@ def send_forms(master: MasterStore | Path | str, period: str, *, dry_run: bool =
     Units without a usable address are reported in ``no_address``, not a reason to stop.
     """
     say = progress or _quiet
-    store = open_store(master)
+    store = open_store(master_store)
     with contextlib.nullcontext() if dry_run else store.session():
-        book = store.load()
-        period = plan_period(period, book.year)
-        config = MailConfig.from_settings(book.settings)
+        master = store.load()
+        period = plan_period(period, master.year)
+        config = MailConfig.from_settings(master.settings)
         journal = _Journal(store)
         if not dry_run:
             config.need_smtp()
-            journal.recover(book)
-        expected = expected_returns(book, period)
+            journal.recover(master)
+        expected = expected_returns(master, period)
         if unit is not None:
             if unit not in expected:
                 raise UsageError(f"“{unit}”在 {period} 没有需要报送的项目（不是任何在库项目的牵头单位）。",
                                  field=Field.UNIT, value=unit)
             expected = {unit: expected[unit]}
-        workspace = Workspace(store.folder, book.settings)
-        result = SendResult(period, deadline(period, book.settings.deadline_day), dry_run,
+        workspace = Workspace(store.folder, master.settings)
+        result = SendResult(period, deadline(period, master.settings.deadline_day), dry_run,
                             workspace.forms(period))
         issued = now or _now()
         sender = config.address or "office@zdxm.invalid"
@@ -271,7 +271,7 @@ def send_forms(master: MasterStore | Path | str, period: str, *, dry_run: bool =
         smtp: SmtpSession | None = None
         try:
             for name, projects in expected.items():
-                record = book.unit(name) or Unit(name=name)
+                record = master.unit(name) or Unit(name=name)
                 to, bad_to = split_addresses(record.informant_email)
                 cc, bad_cc = split_addresses(record.liaison_email)
                 notes = [f"信息员邮箱“{a}”无效" for a in bad_to]
@@ -285,9 +285,9 @@ def send_forms(master: MasterStore | Path | str, period: str, *, dry_run: bool =
                     continue
                 result.templates.mkdir(parents=True, exist_ok=True)
                 path = result.templates / form_name(period, name)
-                write_form(book, name, projects, period, path, issued)
+                write_form(master, name, projects, period, path, issued)
                 data = path.read_bytes()
-                subject, body = form_mail_text(book, record, period, projects, issued.date())
+                subject, body = form_mail_text(master, record, period, projects, issued.date())
                 sent = SentMail(name, to, cc, subject, make_msgid(domain=domain), path, notes=notes)
                 message = compose(sender=sender, sender_name=config.sender_name, to=to, cc=cc,
                                   subject=subject, body=body,
@@ -320,18 +320,18 @@ def send_forms(master: MasterStore | Path | str, period: str, *, dry_run: bool =
                                  result=MailResult.SEND_FAILED if sent.error else MailResult.SENT,
                                  note="；".join([*sent.notes, *([sent.error] if sent.error else [])])
                                  or None, processed_at=_now())
-                book.mail_log.append(row)
+                master.mail_log.append(row)
                 journal.add([row])
                 say(f"{'发送失败' if sent.error else '已发送'} {name}")
         finally:
             if smtp is not None:
                 smtp.close()
         if dry_run:
-            if book.ids_assigned:  # the templates carry ids the master must keep
+            if master.ids_assigned:  # the templates carry ids the master must keep
                 with store.session():
-                    store.save(book)
-        elif result.mails or result.failed or book.ids_assigned:
-            store.save(book)
+                    store.save(master)
+        elif result.mails or result.failed or master.ids_assigned:
+            store.save(master)
             journal.clear()
         return result
 
@@ -391,23 +391,23 @@ class FetchResult:
 class _Fetch:
     """One run of ``fetch_returns`` over a loaded master."""
 
-    def __init__(self, store: MasterStore, book: Master, config: MailConfig, period: str | None,
+    def __init__(self, store: MasterStore, master: Master, config: MailConfig, period: str | None,
                  journal: _Journal, say: Progress) -> None:
-        self.store, self.book, self.config, self.period = store, book, config, period
+        self.store, self.master, self.config, self.period = store, master, config, period
         self.journal, self.say = journal, say
-        self.workspace = Workspace(store.folder, book.settings)
+        self.workspace = Workspace(store.folder, master.settings)
         self.inbox = self.workspace.inbox
         self.staging = self.workspace.staging
-        self.context = CheckContext(book)
-        self.known = {r.message_id for r in book.mail_log}
+        self.context = CheckContext(master)
+        self.known = {r.message_id for r in master.mail_log}
         self.seen: dict[str, str] = {}  # sha256 → when it was first received (for the reply)
-        for row in book.mail_log:
+        for row in master.mail_log:
             if row.direction == "接收" and row.result == "已保存" and row.sha256:
                 self.seen.setdefault(row.sha256, row.time.strftime("%Y-%m-%d %H:%M"))
-        for sub in book.submissions:
+        for sub in master.submissions:
             self.seen.setdefault(sub.sha256, sub.received_at.strftime("%Y-%m-%d %H:%M"))
         self.contacts: dict[str, set[str]] = {}
-        for unit in book.units:
+        for unit in master.units:
             addresses = split_addresses(unit.informant_email)[0]
             addresses += split_addresses(unit.liaison_email)[0]
             self.contacts[unit.name] = {a.lower() for a in addresses}
@@ -444,7 +444,7 @@ class _Fetch:
         self.staging.mkdir(parents=True, exist_ok=True)
         staged = self.staging / f"{sha}{candidate.suffix}"
         staged.write_bytes(candidate.data)
-        report = check_file(self.book, staged, self.period, self.context)
+        report = check_file(self.master, staged, self.period, self.context)
         folder = self.workspace.inbox_for(report.period)
         folder.mkdir(parents=True, exist_ok=True)
         target = _unique(folder / safe_file_name(candidate.name.rsplit("/", 1)[-1],
@@ -480,7 +480,7 @@ class _Fetch:
             ignored = "、".join(f.name for f in mail.files)
             note = "；".join(mail.warnings + ([f"其他附件未处理：{ignored}"] if ignored else []))
             rows.insert(0, MailRecord(**base, result=MailResult.NO_ATTACHMENT, note=note or None))
-        self.book.mail_log.extend(rows)
+        self.master.mail_log.extend(rows)
         self.journal.add(rows)
         self.known.add(mail.message_id)
 
@@ -499,7 +499,7 @@ class _Fetch:
         row = MailRecord(time=when, direction=MailDirection.RECEIVED, message_id=message_id,
                          result=MailResult.REFUSED,
                          note=mail.files[0].reason, processed_at=_now())
-        self.book.mail_log.append(row)
+        self.master.mail_log.append(row)
         self.journal.add([row])
         self.known.add(message_id)
         return mail
@@ -516,7 +516,7 @@ class _Fetch:
 
     def answer(self, mail: FetchedMail, received: Received, smtp: SmtpSession | None,
                smtp_error: str | None) -> None:
-        settings = self.book.settings
+        settings = self.master.settings
         attachments = []
         for item in mail.files:
             if item.report is not None and item.saved is not None:
@@ -530,7 +530,7 @@ class _Fetch:
         references = " ".join([*received.references.split()[-10:], mail.message_id])
         message = compose(sender=sender, sender_name=self.config.sender_name,
                           to=[received.sender], cc=[], subject=subject,
-                          body=reply_text(self.book, mail, self.config.contact),
+                          body=reply_text(self.master, mail, self.config.contact),
                           attachments=attachments, message_id=message_id,
                           date=_now().replace(tzinfo=BEIJING),
                           headers={"In-Reply-To": mail.message_id, "References": references,
@@ -549,16 +549,16 @@ class _Fetch:
             attachment="、".join(a.name for a in attachments) or None,
             result=MailResult.REPLIED if error is None else MailResult.REPLY_FAILED,
             note=f"回复 {mail.message_id}" + (f"；{error}" if error else ""), processed_at=_now())
-        self.book.mail_log.append(row)
+        self.master.mail_log.append(row)
         self.journal.add([row])
 
     # -- merging ------------------------------------------------------------------------
     def pending(self) -> dict[Path, datetime]:
         """Saved attachments of identified units not yet in 报送记录 (this run's, and those
         an earlier ``fetch`` without ``--merge`` saved), with their received times."""
-        submitted = {s.sha256 for s in self.book.submissions}
+        submitted = {s.sha256 for s in self.master.submissions}
         files: dict[Path, datetime] = {}
-        for row in self.book.mail_log:
+        for row in self.master.mail_log:
             if (row.direction == "接收" and row.result == "已保存" and row.unit and row.saved_as
                     and row.sha256 not in submitted
                     and (self.period is None or row.period == self.period)):
@@ -602,7 +602,7 @@ def reply_text(master: Master, mail: FetchedMail, contact: str) -> str:
     return "\n".join(lines)
 
 
-def fetch_returns(master: MasterStore | Path | str, period: str | None = None, *,
+def fetch_returns(master_store: MasterStore | Path | str, period: str | None = None, *,
                   reply: bool = False, merge: bool = False,
                   progress: Progress | None = None) -> FetchResult:
     """Read new messages from the mailbox folder in 设置 and take in their workbooks.
@@ -614,16 +614,16 @@ def fetch_returns(master: MasterStore | Path | str, period: str | None = None, *
     received time. Messages are never deleted; with 已处理文件夹 set they are moved there.
     """
     say = progress or _quiet
-    store = open_store(master)
+    store = open_store(master_store)
     with store.session():
-        book = store.load()
-        period = plan_period(period, book.year) if period is not None else None
-        config = MailConfig.from_settings(book.settings)
+        master = store.load()
+        period = plan_period(period, master.year) if period is not None else None
+        config = MailConfig.from_settings(master.settings)
         if reply:
             config.need_smtp()
         journal = _Journal(store)
-        recovered = journal.recover(book)
-        run = _Fetch(store, book, config, period, journal, say)
+        recovered = journal.recover(master)
+        run = _Fetch(store, master, config, period, journal, say)
         result = FetchResult()
         if recovered:
             result.notes.append(f"已补记上次中断时的 {recovered} 条邮件记录")
@@ -690,9 +690,9 @@ def fetch_returns(master: MasterStore | Path | str, period: str | None = None, *
             files = run.pending()
             if files:
                 result.merge = MergeResult()
-                changed = merge_into(book, run.workspace, list(files), period, files,
+                changed = merge_into(master, run.workspace, list(files), period, files,
                                      result=result.merge) or changed
         if changed:
-            store.save(book)
+            store.save(master)
         journal.clear()
         return result

@@ -8,7 +8,6 @@ the copy is always a plain .xlsx.
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -19,7 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from ..books.safety import atomic_write
 from ..books.styles import HEADER_FILL, HEADER_FONT, write_text
-from ..checks.returns import FileReport
+from ..checks.returns import FileReport, open_copy
 from ..core.cells import format_date
 from ..core.findings import Finding
 
@@ -46,23 +45,13 @@ def annotate(report: FileReport, out_dir: Path, publisher: str = "市重点办",
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     copy = out_dir / annotated_name(report.path)
-    book = _open_copy(report)
+    book = open_copy(report)
     _mark_cells(book, report.findings)
     _result_sheet(book, report)
     atomic_write(copy, lambda temp: book.save(temp))
     receipt = out_dir / receipt_name(report.path)
     receipt.write_text(receipt_text(report, publisher, today), encoding="utf-8")
     return copy, receipt
-
-
-def _open_copy(report: FileReport) -> openpyxl.Workbook:
-    vetted = report.vetted
-    if vetted is not None and vetted.ok and vetted.kind == "xlsx":
-        with contextlib.suppress(Exception):  # unreadable for openpyxl: list findings only
-            return openpyxl.load_workbook(report.path)
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    return book
 
 
 def _mark_cells(book: openpyxl.Workbook, findings: list[Finding]) -> None:
