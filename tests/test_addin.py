@@ -185,7 +185,7 @@ def test_building_twice_gives_the_same_bytes(built: Path, tmp_path: Path) -> Non
     assert build_addin(tmp_path).path.read_bytes() == built.read_bytes()
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+@pytest.mark.soffice
 def test_libreoffice_sees_the_basic_modules(built: Path, tmp_path: Path) -> None:
     profile = tmp_path / "profile"
     result = subprocess.run(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import subprocess
 import zipfile
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +20,7 @@ from tools.build_templates import EXCEL_TEMPLATE, WORD_TEMPLATE, build_all, temp
 from conftest import run_zdxm
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.bulletin import make_bulletin
-from zdxm_xl.core.master import Master
+from zdxm_xl.core.master import Master, MemoryStore
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.demo.sample import build_sample
 from zdxm_xl.forms import make_forms
@@ -36,31 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PERIOD = "2022-01"  # January: the benchmark is 8.3 %, few projects lag by more than 10 points
 ODD_UNIT = "市交通&<运输>局"  # what autoescape must carry through
 ODD_PROJECT = "A&B<C>大道（一期）"
-
-
-@dataclass
-class MemoryStore:
-    """A master kept in memory: the sample's ledger is built without rewriting a workbook
-    for every merge."""
-
-    master: Master
-    folder: Path
-    saves: int = 0
-    name: str = "内存台账"
-    log: list[str] = field(default_factory=list)
-
-    def load(self) -> Master:
-        return self.master
-
-    def save(self, master: Master) -> None:
-        self.master = master
-        self.saves += 1
-
-    def write_summary(self, rows: list[list[object]], text: str) -> None:
-        raise AssertionError("not used")
-
-    def session(self) -> contextlib.AbstractContextManager[object]:
-        return contextlib.nullcontext()
 
 
 def _odd_names(master: Master) -> None:
@@ -228,21 +201,17 @@ def test_the_excel_notice_grows_with_the_data(rendered: tuple[Progress, Path, Pa
 
 def test_issue_numbers_continue_and_reruns_reuse_them(sample: MemoryStore, tmp_path: Path) -> None:
     store = MemoryStore(sample.master, tmp_path)
+    store.master.settings.bulletin_issue, store.master.settings.bulletin_log = 6, None
+    before = store.saves
+    first = make_bulletin(store, "2022-02", tmp_path, issued=date(2022, 3, 8))
+    assert (first.issue, first.new_issue, store.saves - before) == (7, True, 1)
     settings = store.master.settings
-    saved = (settings.bulletin_issue, settings.bulletin_log)
-    try:
-        settings.bulletin_issue, settings.bulletin_log = 6, None
-        before = store.saves
-        first = make_bulletin(store, "2022-02", tmp_path, issued=date(2022, 3, 8))
-        assert (first.issue, first.new_issue, store.saves - before) == (7, True, 1)
-        assert (settings.bulletin_issue, settings.bulletin_log) == (7, "2022-02=7")
-        again = make_bulletin(store, "2022-02", tmp_path, issued=date(2022, 3, 9))
-        assert (again.issue, again.new_issue, store.saves - before) == (7, False, 1)
-        assert again.docx == first.docx == tmp_path / word_name(2022, 7)
-        earlier = make_bulletin(store, "2022-01", tmp_path, issued=date(2022, 2, 8))
-        assert (earlier.issue, settings.bulletin_log) == (8, "2022-01=8,2022-02=7")
-    finally:
-        settings.bulletin_issue, settings.bulletin_log = saved
+    assert (settings.bulletin_issue, settings.bulletin_log) == (7, "2022-02=7")
+    again = make_bulletin(store, "2022-02", tmp_path, issued=date(2022, 3, 9))
+    assert (again.issue, again.new_issue, store.saves - before) == (7, False, 1)
+    assert again.docx == first.docx == tmp_path / word_name(2022, 7)
+    earlier = make_bulletin(store, "2022-01", tmp_path, issued=date(2022, 2, 8))
+    assert (earlier.issue, store.master.settings.bulletin_log) == (8, "2022-01=8,2022-02=7")
 
 
 def test_the_command_writes_both_files_and_advances_the_number(master_path: Path,
@@ -410,8 +379,7 @@ def test_no_converter_gives_a_clear_message(master_path: Path, tmp_path: Path,
     assert (tmp_path / word_name(2022, 1)).is_file()
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
-                    reason="需要 LibreOffice 和 poppler-utils")
+@pytest.mark.soffice
 def test_the_pdf_carries_the_key_figures(rendered: tuple[Progress, Path, Path],
                                          tmp_path: Path) -> None:
     progress, docx, _ = rendered

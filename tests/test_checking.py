@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from datetime import date, datetime
 from decimal import Decimal
@@ -234,7 +233,7 @@ def test_validate_never_changes_the_master(setup, tmp_path: Path) -> None:
     assert master.read_bytes() == before
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+@pytest.mark.soffice
 @pytest.mark.parametrize("target", ["xls", "xlsx"])
 def test_a_return_saved_again_by_another_program_still_passes(setup, tmp_path: Path,
                                                              target: str) -> None:

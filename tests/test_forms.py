@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zipfile
 from datetime import date
@@ -105,7 +104,7 @@ def test_identity_is_signed_with_the_office_key_which_is_not_in_the_file(
         assert not any(master.secret.encode() in archive.read(n) for n in archive.namelist())
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
+@pytest.mark.soffice
 def test_identity_survives_a_libreoffice_round_trip(master_path: Path, tmp_path: Path) -> None:
     make_forms(master_path, "2022-03", tmp_path / "in", unit="城中区人民政府")
     source = tmp_path / "in" / form_name("2022-03", "城中区人民政府")

@@ -123,6 +123,7 @@ def test_text_from_units_never_becomes_a_formula(office, tmp_path: Path) -> None
     assert march["ZD2022-0002"].coordination == "+1"
 
 
+@pytest.mark.slow
 def test_a_second_merge_waits_then_says_who_holds_the_master(office, tmp_path: Path) -> None:
     master, template = office
     filled = fill_form(template, tmp_path / "f.xlsx", seed=1).path
@@ -149,6 +150,7 @@ def zdxm_process(*args: object, crash_at: str | None = None) -> subprocess.Popen
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["after-archive", "before-master-write",
                                    "after-temp-write:台账.xlsx", "before-replace:台账.xlsx"])
 def test_a_merge_killed_at_any_step_leaves_the_master_whole(office, tmp_path: Path,
@@ -165,6 +167,7 @@ def test_a_merge_killed_at_any_step_leaves_the_master_whole(office, tmp_path: Pa
     assert merge_files(master, [filled]).duplicates
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_merge_leaves_old_or_new(office, tmp_path: Path) -> None:
     master, template = office
     files = [fill_form(template, tmp_path / f"f{i}.xlsx", seed=i).path for i in range(6)]

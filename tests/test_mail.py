@@ -38,7 +38,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import project, run_zdxm
+from conftest import DOVECOT, project, run_zdxm
 from test_checking import UNIT, build_master
 from zdxm_xl.books.masterio import FileStore, load_master, save_master
 from zdxm_xl.checks.attachments import safe_file_name, unpack_zip
@@ -54,10 +54,7 @@ from zdxm_xl.mail.servers import KEYRING_SERVICE, PASSWORD_ENV, mailbox_name, pa
 from zdxm_xl.mail.service import fetch_returns, journal_path, send_forms
 from zdxm_xl.reports.forms import form_name
 
-DOVECOT = shutil.which("dovecot") or next(
-    (p for p in ("/usr/sbin/dovecot", "/usr/local/sbin/dovecot") if os.access(p, os.X_OK)), None)
-needs_servers = pytest.mark.skipif(
-    DOVECOT is None, reason="Dovecot 未安装（Debian 软件包 dovecot-imapd，CI 由 .ci/run 安装）")
+needs_servers = pytest.mark.dovecot
 BEIJING = timezone(timedelta(hours=8))
 ACCOUNT = "zdb@zdb.example.cn"
 PASSWORD = "Mail-Pass-2022"
@@ -626,6 +623,7 @@ def keyring_memory(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[tuple[str, 
 
 
 @needs_servers
+@pytest.mark.slow
 def test_login_keeps_the_password_in_the_keyring_not_the_workbook(
         tmp_path: Path, imap_box: ImapBox, smtp_box: SmtpBox, keyring_memory,
         monkeypatch: pytest.MonkeyPatch) -> None:

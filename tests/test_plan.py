@@ -16,6 +16,7 @@ from test_planio import SINGLE_HEADER, plan_sheet, write_book
 from zdxm_xl.books.masterio import create_master, load_master
 from zdxm_xl.core.changelog import initial_plan
 from zdxm_xl.core.errors import ChangeRefused, Field, Remedy, UsageError
+from zdxm_xl.core.master import Master, MemoryStore
 from zdxm_xl.core.models import LedgerEntry
 from zdxm_xl.core.results import to_json
 from zdxm_xl.core.summary import summarize
@@ -107,8 +108,7 @@ def test_a_batch_project_reports_from_the_month_of_its_batch(master_path: Path,
 TWO = "城中区人民政府"
 
 
-@pytest.fixture
-def two_project_master(tmp_path: Path) -> Path:
+def with_two_projects() -> Master:
     """城中区人民政府 leads two projects, with January–May reported for the second."""
     master = small_master()
     master.projects.append(project(5, "续建", "基础设施", "6000", "1200", (TWO,),
@@ -120,9 +120,19 @@ def two_project_master(tmp_path: Path) -> Path:
                     completed="否")
         for m in range(1, 6)
     ]
+    return master
+
+
+@pytest.fixture
+def two_project_master(tmp_path: Path) -> Path:
     path = tmp_path / "台账.xlsx"
-    create_master(path, 2022, master)
+    create_master(path, 2022, with_two_projects())
     return path
+
+
+@pytest.fixture
+def two_projects(tmp_path: Path) -> MemoryStore:
+    return MemoryStore(with_two_projects(), tmp_path)
 
 
 def test_exit_keeps_the_project_and_its_ledger(two_project_master: Path) -> None:
@@ -148,11 +158,10 @@ def test_exit_keeps_the_project_and_its_ledger(two_project_master: Path) -> None
 
 
 def test_a_project_exited_mid_month_leaves_the_next_months_templates(
-        two_project_master: Path, tmp_path: Path) -> None:
-    path = two_project_master
-    exit_project(path, "ZD2022-0005", "2022-05-20", "无法实施", operator="王五")
-    make_forms(path, "2022-05", tmp_path / "五月", unit=TWO)
-    make_forms(path, "2022-06", tmp_path / "六月", unit=TWO)
+        two_projects: MemoryStore, tmp_path: Path) -> None:
+    exit_project(two_projects, "ZD2022-0005", "2022-05-20", "无法实施", operator="王五")
+    make_forms(two_projects, "2022-05", tmp_path / "五月", unit=TWO)
+    make_forms(two_projects, "2022-06", tmp_path / "六月", unit=TWO)
     assert identity_of(tmp_path / "五月" / form_name("2022-05", TWO)).projects == (
         "ZD2022-0001", "ZD2022-0005")
     assert identity_of(tmp_path / "六月" / form_name("2022-06", TWO)).projects == (
@@ -161,9 +170,10 @@ def test_a_project_exited_mid_month_leaves_the_next_months_templates(
     assert "ZD2022-0005" not in [c.value for c in sheet["A"]]
 
 
-def test_an_exit_dated_before_reported_months_says_so(two_project_master: Path) -> None:
-    result = exit_project(two_project_master, "ZD2022-0005", date(2022, 3, 31), "无法实施")
+def test_an_exit_dated_before_reported_months_says_so(two_projects: MemoryStore) -> None:
+    result = exit_project(two_projects, "ZD2022-0005", date(2022, 3, 31), "无法实施")
     assert result.notes and "2022-04、2022-05" in result.notes[0]
+    assert two_projects.master.project("ZD2022-0005").exit_date == date(2022, 3, 31)
 
 
 @pytest.mark.parametrize(("args", "code", "words"), [
@@ -213,9 +223,9 @@ def test_promote_makes_a_preparatory_project_a_new_start(master_path: Path) -> N
     assert rows[("预备", None)]["count"] == 0
 
 
-def test_promote_keeps_a_planned_start_of_this_year(master_path: Path) -> None:
-    promote_project(master_path, "ZD2022-0004", "2022-06-10", "3000", planned_start="2022-08")
-    assert load_master(master_path).project("ZD2022-0004").planned_start == date(2022, 8, 1)
+def test_promote_keeps_a_planned_start_of_this_year(store: MemoryStore) -> None:
+    promote_project(store, "ZD2022-0004", "2022-06-10", "3000", planned_start="2022-08")
+    assert store.master.project("ZD2022-0004").planned_start == date(2022, 8, 1)
 
 
 @pytest.mark.parametrize(("args", "code", "words"), [
@@ -235,11 +245,13 @@ def test_promote_refusals(master_path: Path, args: tuple[str, ...], code: int, w
     assert (got, words in stderr) == (code, True), stderr
 
 
-def test_promote_date_must_be_in_the_plan_year(master_path: Path) -> None:
-    with pytest.raises(UsageError, match="转入实施日期 2021-12-01 不在台账的计划年度"):
-        promote_project(master_path, "ZD2022-0004", "2021-12-01", "3000")
+def test_promote_date_must_be_in_the_plan_year(store: MemoryStore) -> None:
+    with pytest.raises(UsageError, match="转入实施日期 2021-12-01 不在台账的计划年度") as caught:
+        promote_project(store, "ZD2022-0004", "2021-12-01", "3000")
+    assert caught.value.field is Field.DATE
     with pytest.raises(ChangeRefused):
-        promote_project(master_path, "ZD2022-0002", "2022-06-01", "3000")
+        promote_project(store, "ZD2022-0002", "2022-06-01", "3000")
+    assert store.saves == 0
 
 
 # ---- 修改 ------------------------------------------------------------------------------------
@@ -267,11 +279,10 @@ def test_edits_are_logged_field_by_field(master_path: Path) -> None:
         D(1000), None, ["市工业和信息化局"])
 
 
-def test_an_edit_that_changes_nothing_writes_nothing(master_path: Path) -> None:
-    before = master_path.read_bytes()
-    result = edit_project(master_path, "ZD2022-0002", {"annual_plan": D(1000)})
+def test_an_edit_that_changes_nothing_writes_nothing(store: MemoryStore) -> None:
+    result = edit_project(store, "ZD2022-0002", {"annual_plan": D(1000)})
     assert result.changes == [] and "未作修改" in result.notes[0]
-    assert master_path.read_bytes() == before
+    assert store.saves == 0
 
 
 @pytest.mark.parametrize(("assignment", "words"), [
@@ -290,10 +301,10 @@ def test_edit_refusals(master_path: Path, assignment: str, words: str) -> None:
     assert code == 2 and words in stderr, stderr
 
 
-def test_a_preparatory_project_has_no_annual_plan_to_edit(master_path: Path) -> None:
+def test_a_preparatory_project_has_no_annual_plan_to_edit(store: MemoryStore) -> None:
     with pytest.raises(UsageError,
                        match="预备项目没有“年度计划投资”：预备项目转入实施另有操作") as caught:
-        edit_project(master_path, "ZD2022-0004", {"年度计划投资": "100"})
+        edit_project(store, "ZD2022-0004", {"年度计划投资": "100"})
     assert caught.value.remedy is Remedy.PROMOTE_PROJECT and caught.value.field is Field.VALUES
 
 

@@ -566,8 +566,7 @@ def test_garbage_in_an_xls_container_is_a_finding_not_a_crash(tmp_path: Path,
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) 未安装")
+    assert soffice is not None, "LibreOffice 未安装（tests that use this fixture are marked soffice）"
     folder = tmp_path_factory.mktemp("libreoffice")
     source = write_good(folder / "good.xlsx")
     profile = (folder / "profile").as_uri()
@@ -581,6 +580,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
+@pytest.mark.soffice
 def test_an_ods_is_refused_with_save_as_xlsx(converted: dict[str, Path]) -> None:
     vetted = vet(converted["ods"])
     assert codes(vetted) == ["F06"]
@@ -588,6 +588,7 @@ def test_an_ods_is_refused_with_save_as_xlsx(converted: dict[str, Path]) -> None
     assert "另存为 .xlsx" in vetted.findings[0].message
 
 
+@pytest.mark.soffice
 def test_an_xls_is_accepted_and_read_in_a_child(converted: dict[str, Path]) -> None:
     vetted = vet(converted["xls"])
     assert (vetted.kind, vetted.ok, vetted.findings) == ("xls", True, [])

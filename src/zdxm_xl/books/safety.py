@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import glob
+import io
 import json
 import os
 import re
@@ -18,14 +19,17 @@ import socket
 import stat
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..core.errors import MasterBusyError
+from ..core.workspace import BACKUP_FOLDER
 
-__all__ = ["atomic_write", "refuse_if_open_elsewhere", "owner_lock_files", "backup",
-           "MasterLock", "BACKUP_FOLDER", "KEEP_BACKUPS", "checkpoint"]
+__all__ = ["atomic_write", "save_workbook", "refuse_if_open_elsewhere", "owner_lock_files",
+           "backup", "MasterLock", "BACKUP_FOLDER", "KEEP_BACKUPS", "checkpoint"]
 
 
 def owner_lock_files(path: Path) -> list[Path]:
@@ -113,7 +117,39 @@ def atomic_write(
     _fsync_dir(folder)
 
 
-BACKUP_FOLDER = "备份"
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def save_workbook(book: Any, path: Path, stamp: datetime | None = None) -> None:
+    """Save an openpyxl workbook atomically. With ``stamp`` (the time the document is of,
+    such as a form's issue time) the file's bytes depend on its content only: the document
+    properties and every zip entry carry ``stamp`` instead of the clock, so the same form
+    written twice has the same sha256."""
+    if stamp is None:
+        atomic_write(path, lambda temp: book.save(temp))
+        return
+    book.properties.created = book.properties.modified = stamp
+    book.properties.lastModifiedBy = book.properties.creator = "zdxm"
+
+    def write(temp: Path) -> None:
+        raw = io.BytesIO()
+        book.save(raw)
+        moment = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute,
+                  stamp.second)
+        with zipfile.ZipFile(raw) as source, \
+                zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                entry = zipfile.ZipInfo(info.filename, date_time=moment)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                data = source.read(info.filename)
+                if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" itself
+                    data = _MODIFIED.sub(rb"\g<1>" + stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                                         + rb"\g<2>", data)
+                target.writestr(entry, data)
+
+    atomic_write(path, write)
+
+
 KEEP_BACKUPS = 30
 
 

@@ -119,11 +119,11 @@ class MasterStore(Protocol):
 
 
 class MemoryStore:
-    """A master kept in memory (``MasterStore``): ``load`` hands out a copy, ``save`` keeps
-    one, so an operation that fails half-way leaves the kept master as it was."""
+    """A master kept in memory (``MasterStore``): ``load`` hands out a copy and ``save``
+    keeps a copy, so an operation that fails half-way leaves ``master`` as it was."""
 
     def __init__(self, master: Master, folder: Path | str = ".", name: str = "台账.xlsx") -> None:
-        self._master = copy.deepcopy(master)
+        self.master = copy.deepcopy(master)  # as last saved
         self._folder = Path(folder)
         self._name = name
         self.saves = 0
@@ -136,18 +136,12 @@ class MemoryStore:
     def folder(self) -> Path:
         return self._folder
 
-    @property
-    def master(self) -> Master:
-        """The master as last saved (a copy: changing it changes nothing kept)."""
-        return copy.deepcopy(self._master)
-
     def load(self) -> Master:
-        return copy.deepcopy(self._master)
+        return copy.deepcopy(self.master)
 
     def save(self, master: Master) -> None:
-        self._master = copy.deepcopy(master)
-        self._master.ids_assigned = False
         master.ids_assigned = False
+        self.master = copy.deepcopy(master)
         self.saves += 1
 
     def session(self) -> AbstractContextManager[object]:

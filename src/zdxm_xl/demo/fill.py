@@ -17,7 +17,7 @@ from typing import Any
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..books.safety import atomic_write
+from ..books.safety import save_workbook
 from ..books.styles import write_text
 from ..core.cells import clean_text
 from ..core.identity import IDENTITY_KEYS, IDENTITY_SHEET
@@ -98,7 +98,8 @@ def fill_form(template: Path, out: Path, *, seed: int = 0,
                 write_text(row[1], "市重点办")
         todo.remove("other_unit")
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(out, lambda temp: book.save(temp))
+    # dated as the form it was filled from: the same return every run of the demo
+    save_workbook(book, out, book.properties.created)
     return FillResult(out, identity[IDENTITY_KEYS["unit"]], period, rows,
                       tuple(m for m in mistakes if m not in todo))
 

@@ -10,6 +10,7 @@ Everything is deterministic: the same folder content every run.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -28,7 +29,7 @@ from ..reports.forms import form_name
 from ..status import report_status
 from ..validate import ValidationRun, validate_files
 from .fill import fill_form
-from .sample import SAMPLE_YEAR, build_sample
+from .sample import SAMPLE_SEED, SAMPLE_YEAR, build_sample
 
 __all__ = ["DemoResult", "run_demo", "MARCH_MISTAKES"]
 
@@ -70,7 +71,11 @@ def run_demo(folder: Path | str, progress: Progress = _quiet) -> DemoResult:
     folder.mkdir(parents=True, exist_ok=True)
     master_path = folder / MASTER_NAME
     progress("建立台账（内置柳州市2022年计划）", 0, 1)
-    master = create_master(master_path, SAMPLE_YEAR, build_sample())
+    sample = build_sample()
+    # The demo's office key is fixed, so that every run signs the same forms and gives the
+    # same files, ledger and figures. A real master gets a random key (zdxm init).
+    sample.secret = hashlib.sha256(f"zdxm-demo-{SAMPLE_SEED}".encode()).hexdigest()
+    master = create_master(master_path, SAMPLE_YEAR, sample)
     result = DemoResult(folder, master_path, Workspace(folder, master.settings))
     result.steps.append(("建立台账", "实施项目 668 个、预备项目 287 个、责任单位 56 个", master_path))
     for month, label in (("2022-01", "1月"), ("2022-02", "2月")):

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from ..books.masterio import Master, new_master
+from ..core.master import Master, new_master
 from ..core.models import Project, Sector, Stage, Unit
 from ..core.money import WAN_PER_YI, to_yi
 from ..core.registry import IMPLEMENTATION_STAGES, SECTORS
@@ -28,6 +28,7 @@ from ..core.registry import IMPLEMENTATION_STAGES, SECTORS
 __all__ = ["SAMPLE_SEED", "SAMPLE_YEAR", "SEED_FIGURES", "PROJECT_KINDS", "build_sample",
            "solve_sums", "allocate"]
 
+T = TypeVar("T")
 SAMPLE_SEED = 20220117  # the date the plan was issued (柳政办〔2022〕5号)
 SAMPLE_YEAR = 2022
 CITY = "柳州市"
@@ -524,7 +525,7 @@ def _largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
 
 # ---- small helpers over the seeded generator ----------------------------------------------
 
-def _pick(rng: random.Random, items: Sequence[Any], weights: Sequence[int]) -> Any:
+def _pick(rng: random.Random, items: Sequence[T], weights: Sequence[int]) -> T:
     """One item, chosen with integer weights (no float anywhere)."""
     point = rng.randint(1, sum(weights))
     for item, weight in zip(items, weights, strict=True):

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..books.safety import atomic_write
+from ..books.safety import save_workbook
 from ..books.styles import NUMBER_FORMATS, print_ready, write_text
 from ..core.cells import format_date
 from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
@@ -93,7 +93,7 @@ def write_form(master: Master, unit_name: str, projects: Sequence[Project], peri
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
     book.active = 1 if len(book.sheetnames) > 2 else 0
-    atomic_write(path, lambda temp: book.save(temp))
+    save_workbook(book, path, issued)  # the same form, the same bytes
     return identity
 
 

@@ -293,8 +293,9 @@ def _shift_merged(ws: Worksheet, shift: _Shift) -> None:
 def _shift_one(coord: str, shift: _Shift) -> str:
     cells = CellRange(coord)
     first, last = shift.span(cells.min_row, cells.max_row)
-    return CellRange(min_col=cells.min_col, min_row=first, max_col=cells.max_col,
-                     max_row=last).coord
+    moved: str = CellRange(min_col=cells.min_col, min_row=first, max_col=cells.max_col,
+                           max_row=last).coord
+    return moved
 
 
 def _shift_ranges(ranges: str, shift: _Shift) -> str:
