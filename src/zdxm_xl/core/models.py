@@ -25,6 +25,7 @@ __all__ = [
     "PermitStatus",
     "YesNo",
     "ProjectStatus",
+    "UnitCategory",
     "SubmissionResult",
     "ChangeKind",
     "MailDirection",
@@ -84,6 +85,14 @@ class PermitStatus(StrEnum):
 class YesNo(StrEnum):
     YES = "是"
     NO = "否"
+
+
+class UnitCategory(StrEnum):
+    """单位类别: units are ranked against their peers (考核, 通报)."""
+
+    COUNTY = "县区"  # 县区人民政府、新区管委会
+    DEPARTMENT = "市直部门"
+    ENTERPRISE = "国有企业"
 
 
 class ProjectStatus(StrEnum):
@@ -205,6 +214,7 @@ class Unit(_Record):
 
     name: str
     code: str | None = None
+    category: UnitCategory | None = None  # 单位类别
     commissioner_name: str | None = None
     commissioner_title: str | None = None
     commissioner_phone: str | None = None

@@ -24,6 +24,7 @@ from .models import (
     Security,
     Stage,
     SubmissionResult,
+    UnitCategory,
     YesNo,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "IMPLEMENTATION_STAGES",
     "SECTORS",
     "STATUSES",
+    "UNIT_CATEGORIES",
     "PERMIT_STATUSES",
     "YES_NO",
     "SUBMISSION_RESULTS",
@@ -68,6 +70,7 @@ __all__ = [
 STAGES = tuple(Stage)
 SECTORS = tuple(Sector)
 STATUSES = tuple(ProjectStatus)
+UNIT_CATEGORIES = tuple(UnitCategory)
 PERMIT_STATUSES = tuple(PermitStatus)
 YES_NO = tuple(YesNo)
 SUBMISSION_RESULTS = tuple(SubmissionResult)
@@ -207,6 +210,8 @@ UNITS = SheetSpec(
     "责任单位", "Units",
     (Column("name", "单位名称", required=True, width=30, help="与项目表“责任单位”中写法一致"),
      Column("code", "单位代码", width=10, help="单位简码，可空"),
+     Column("category", "单位类别", Kind.CHOICE, choices=UNIT_CATEGORIES, width=10,
+            help="县区、市直部门或国有企业：考核和通报在同类单位中排名"),
      *_contact("责任专员", "commissioner", email=False),
      *_contact("联络员", "liaison", email=True),
      *_contact("信息员", "informant", email=True)),

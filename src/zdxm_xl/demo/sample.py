@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from ..core.master import Master, new_master
-from ..core.models import Project, Sector, Stage, Unit
+from ..core.models import Project, Sector, Stage, Unit, UnitCategory
 from ..core.money import WAN_PER_YI, to_yi
 from ..core.registry import IMPLEMENTATION_STAGES, SECTORS
 
@@ -846,8 +846,10 @@ class _Builder:
             liaison_title = department + rng.choice(("经理", "副经理"))
             informant_title = department + "专员"
         mailbox = code.lower()
+        category = {"county": UnitCategory.COUNTY, "department": UnitCategory.DEPARTMENT,
+                    "company": UnitCategory.ENTERPRISE}[sort]
         return Unit(
-            name=name, code=code,
+            name=name, code=code, category=category,
             commissioner_name=self._person(), commissioner_title=commissioner,
             commissioner_phone=self._landline() if rng.randint(1, 10) <= 6 else self._mobile(),
             liaison_name=self._person(), liaison_title=liaison_title,
