@@ -60,6 +60,7 @@ __all__ = [
     "FORMS",
     "FORM_CONTACTS",
     "FORM_HEADER_ROW",
+    "FORM_GUIDE_SHEET",
     "MAIL_DIRECTIONS",
     "MAIL_RESULTS",
     "MAIL_SECURITY",
@@ -293,6 +294,7 @@ FORM_PREPARATORY = SheetSpec(
 )
 FORMS = (FORM_IMPLEMENTATION, FORM_PREPARATORY)
 FORM_HEADER_ROW = 4  # on each return sheet: title, unit line, contacts, then the header
+FORM_GUIDE_SHEET = "填报说明"  # the form's first sheet: deadline, contacts, rules
 # Labels on each return sheet with the person's value in the cell to the right.
 FORM_CONTACTS = (
     ("informant_name", "填报人（信息员）"),
