@@ -314,7 +314,10 @@ SUBMISSIONS = SheetSpec(
      Column("result", "结果", Kind.CHOICE, choices=SUBMISSION_RESULTS, width=8),
      Column("errors", "错误数", Kind.INT, width=7),
      Column("warnings", "警告数", Kind.INT, width=7),
-     Column("on_time", "是否按时", Kind.CHOICE, choices=YES_NO, width=8)),
+     Column("on_time", "是否按时", Kind.CHOICE, choices=YES_NO, width=8),
+     Column("note", "说明", width=36,
+            help="同一单位同一报告期只有一个文件“已合并”，即当前采用的文件；这里写明被哪个文件替换、"
+                 "何时重新采用")),
     help="每收到一个报送文件一行",
 )
 
