@@ -281,8 +281,8 @@ def merge_command(
         for duplicate in result.duplicates:
             name = Path(duplicate.file).name
             if duplicate.earlier == "未通过":
-                out.print(f"[red]重复[/red]     {name}：此前未通过，内容没有变化，未再记录"
-                          "（改正后的文件才会重新校验）")
+                out.print(f"[red]重复[/red]     {name}：与此前未通过的文件内容相同，仍未通过，未再记录"
+                          "（请单位按回执改正后重新报送）")
             elif duplicate.earlier == "被替换":
                 out.print(f"重复     {name}：此前合并过，已被同单位较新的文件替换；如要重新采用它，"
                           "请加 --reapply")
