@@ -143,12 +143,15 @@ def test_a_master_open_in_excel_is_not_written(office, tmp_path: Path) -> None:
     assert master.read_bytes() == before
 
 
-def zdxm_process(*args: object, crash_at: str | None = None) -> subprocess.Popen[bytes]:
+def zdxm_process(*args: object, crash_at: str | None = None,
+                 capture: bool = False) -> subprocess.Popen[bytes]:
+    """``zdxm ARGS`` as its own process (dying at ``crash_at``); ``capture`` keeps its output."""
     env = dict(os.environ)
     if crash_at:
         env["ZDXM_CRASH_AT"] = crash_at
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
     return subprocess.Popen([sys.executable, "-m", "zdxm_xl", *map(str, args)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=output, stderr=output)
 
 
 @pytest.mark.slow

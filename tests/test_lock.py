@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import project, run_zdxm
+from test_ledger import zdxm_process
 from zdxm_xl.books import safety
 from zdxm_xl.books.masterio import create_master, load_master
 from zdxm_xl.books.safety import MasterLock, os_lock_holders
@@ -68,11 +69,7 @@ def assert_every_batch_landed(master: Path, files: list[Path]) -> None:
 
 
 def zdxm(*args: object, crash_at: str | None = None) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    if crash_at:
-        env["ZDXM_CRASH_AT"] = crash_at
-    return subprocess.Popen([sys.executable, "-m", "zdxm_xl", *map(str, args)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return zdxm_process(*args, crash_at=crash_at, capture=True)
 
 
 def finish(processes: list[subprocess.Popen[bytes]]) -> list[tuple[int, str]]:

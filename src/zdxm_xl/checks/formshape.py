@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from openpyxl.utils import get_column_letter
+
 from ..core.findings import Finding, Severity, finding, rule
 from ..core.identity import IDENTITY_KEYS, IDENTITY_SHEET
 from ..core.registry import FORM_GUIDE_SHEET, FORM_HEADER_ROW, FORM_IMPLEMENTATION, FORM_PREPARATORY
@@ -102,13 +104,6 @@ def _far_cell(rows: Sequence[Sequence[Any]], last_row: int, last_col: int) -> st
         start = 0 if number > last_row else last_col
         for column in range(start, len(row)):
             if row[column] not in (None, ""):
-                return _a1(number, column + 1)
+                return f"{get_column_letter(column + 1)}{number}"
     return None
 
-
-def _a1(row: int, col: int) -> str:
-    letters = ""
-    while col > 0:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row}"
