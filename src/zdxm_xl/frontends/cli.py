@@ -253,8 +253,7 @@ def merge_command(
                           "重新校验后再作为当前数据")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """校验并把通过的月报合并进月报台帐；同一单位同一报告期有多个文件时，按收到时间（邮件）或
-    修改时间（文件夹）以最新的为准；同一文件不会重复合并，此前未通过的同一文件不再重复记录。"""
+    """校验并把通过的月报合并进月报台帐；同一单位有多份时以最新收到的为准，同一文件不会重复合并。"""
     from ..core.cells import parse_date
     from ..merge import merge_files
 
