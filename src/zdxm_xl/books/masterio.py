@@ -43,7 +43,7 @@ from ..core.summary import summary_sheet
 from ..core.tables import RowProblem, decode_table, decode_value, encode_table, encode_value
 from .filebook import FileGateway
 from .gateway import Gateway, Layout
-from .safety import MasterLock, refuse_if_open_elsewhere
+from .safety import LOCK_WAIT, MasterLock, refuse_if_open_elsewhere
 
 __all__ = ["FORMAT_VERSION", "SHEET_ORDER", "read_master", "write_master", "load_master",
            "save_master", "create_master", "FileStore", "open_store"]
@@ -279,7 +279,7 @@ class FileStore:
     atomically, backed up."""
 
     path: Path
-    lock_wait: float = 10.0
+    lock_wait: float = LOCK_WAIT
 
     @property
     def name(self) -> str:

@@ -9,7 +9,6 @@ ready for the merge.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -19,18 +18,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-import openpyxl
-from openpyxl import Workbook
 from pydantic import Field, computed_field
 from pydantic.dataclasses import dataclass as result
 
 from ..core.cells import clean_text, parse_date, parse_month
+from ..core.errors import UsageError
 from ..core.findings import Finding, Severity, finding, rule
 from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
 from ..core.master import Master
 from ..core.models import LedgerEntry, Project
 from ..core.money import AmountError, parse_amount
-from ..core.periods import period_end
+from ..core.periods import period_end, plan_period
 from ..core.registry import (
     FORM_CONTACTS,
     FORM_IMPLEMENTATION,
@@ -42,10 +40,10 @@ from ..core.registry import (
 from ..core.results import RESULT, Hidden
 from ..core.returns import expected_returns, last_reported, previous_figures
 from ..core.tables import header_index, is_blank_row
+from .formshape import form_extents, form_values, shape_findings
 from .vetting import Vetted, safe_read_sheets, vet_workbook
 
-__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "open_copy",
-           "RETURN_SUFFIXES"]
+__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "RETURN_SUFFIXES"]
 
 E, W = Severity.ERROR, Severity.WARNING
 SUPPORTED_VERSIONS = {FORM_VERSION}
@@ -72,6 +70,8 @@ rule("F55", E, "缺少工作表",
      "文件中没有工作表“{value}”。请不要删除或重命名模板中的工作表。")
 rule("F56", E, "缺少列",
      "工作表中找不到列“{value}”。请不要修改或删除模板的表头。")
+rule("F57", E, "不是本年度的模板",
+     "这是 {value} 的模板，不在台账的计划年度 {year} 年内。请使用市重点办本年度下发的模板填报。")
 rule("R01", E, "非本单位项目",
      "项目编号“{value}”不在本单位本期的项目清单中。请删除这一行，不要自行增加项目。")
 rule("R02", E, "项目重复",
@@ -144,6 +144,9 @@ class FileReport:
     entries: Hidden[list[LedgerEntry]] = field(default_factory=list)
     contacts: Hidden[dict[str, str]] = field(default_factory=dict)
     vetted: Hidden[Vetted | None] = None
+    # The values of our form's sheets as read through the gate, cut to the form's region:
+    # all an annotated copy is made of (``formshape.form_values``).
+    form_values: Hidden[dict[str, list[list[Any]]]] = field(default_factory=dict)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -159,18 +162,6 @@ class FileReport:
     @property
     def warnings(self) -> int:
         return len(self.findings) - self.errors
-
-
-def open_copy(report: FileReport) -> Workbook:
-    """The returned file as a workbook to annotate, opened only when vetting found it a safe
-    .xlsx; otherwise an empty workbook (the copy then lists the findings only)."""
-    vetted = report.vetted
-    if vetted is not None and vetted.ok and vetted.kind == "xlsx":
-        with contextlib.suppress(Exception):  # unreadable for openpyxl: list findings only
-            return openpyxl.load_workbook(report.path)
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    return book
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
@@ -247,6 +238,7 @@ def check_file(master: Master, path: Path, period: str | None = None,
         return report
     identity = _identity(master, sheets, period, report, context)
     if identity is None:
+        report.form_values = form_values(sheets, form_extents(), vetted.limits)
         return report
     report.unit, report.period = identity.unit, identity.period
     facts = context.facts(identity.period)
@@ -254,9 +246,12 @@ def check_file(master: Master, path: Path, period: str | None = None,
     checker = _Checker(master, identity, report, facts)
     implementation = [p for p in mine if not p.is_preparatory]
     preparatory = [p for p in mine if p.is_preparatory]
+    extents = form_extents(len(implementation), len(preparatory))
+    report.form_values = form_values(sheets, extents, vetted.limits)
+    report.findings.extend(shape_findings(sheets, vetted.hidden, extents, vetted.limits))
     for spec, group in ((FORM_IMPLEMENTATION, implementation), (FORM_PREPARATORY, preparatory)):
-        if group:
-            checker.check_sheet(spec, group, sheets.get(spec.sheet))
+        if group:  # within the form's region: what lies beyond is F59's
+            checker.check_sheet(spec, group, report.form_values.get(spec.sheet))
     return report
 
 
@@ -289,6 +284,13 @@ def _identity(master: Master, sheets: dict[str, list[list[Any]]], period: str | 
         return None
     if not identity.verify(master.secret):
         report.findings.append(finding("F51", sheet=IDENTITY_SHEET))
+        return None
+    try:  # signed with this office's key, but for another year (a master copied from last year's)
+        plan_period(identity.period, master.year)
+    except UsageError:
+        report.findings.append(finding("F57", sheet=IDENTITY_SHEET, value=identity.period,
+                                       year=master.year))
+        report.unit = identity.unit
         return None
     if period is not None and identity.period != period:
         report.findings.append(finding("F53", value=identity.period, expected=period))

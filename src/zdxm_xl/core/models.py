@@ -305,6 +305,7 @@ class Submission(_Record):
     errors: int = 0
     warnings: int = 0
     on_time: YesNo | None = None
+    note: str | None = None  # 说明: which file replaced this one, or that it was taken again
 
 
 class Change(_Record):

@@ -60,6 +60,7 @@ __all__ = [
     "FORMS",
     "FORM_CONTACTS",
     "FORM_HEADER_ROW",
+    "FORM_GUIDE_SHEET",
     "MAIL_DIRECTIONS",
     "MAIL_RESULTS",
     "MAIL_SECURITY",
@@ -293,6 +294,7 @@ FORM_PREPARATORY = SheetSpec(
 )
 FORMS = (FORM_IMPLEMENTATION, FORM_PREPARATORY)
 FORM_HEADER_ROW = 4  # on each return sheet: title, unit line, contacts, then the header
+FORM_GUIDE_SHEET = "填报说明"  # the form's first sheet: deadline, contacts, rules
 # Labels on each return sheet with the person's value in the cell to the right.
 FORM_CONTACTS = (
     ("informant_name", "填报人（信息员）"),
@@ -312,7 +314,10 @@ SUBMISSIONS = SheetSpec(
      Column("result", "结果", Kind.CHOICE, choices=SUBMISSION_RESULTS, width=8),
      Column("errors", "错误数", Kind.INT, width=7),
      Column("warnings", "警告数", Kind.INT, width=7),
-     Column("on_time", "是否按时", Kind.CHOICE, choices=YES_NO, width=8)),
+     Column("on_time", "是否按时", Kind.CHOICE, choices=YES_NO, width=8),
+     Column("note", "说明", width=36,
+            help="同一单位同一报告期只有一个文件“已合并”，即当前采用的文件；这里写明被哪个文件替换、"
+                 "何时重新采用")),
     help="每收到一个报送文件一行",
 )
 

@@ -248,9 +248,12 @@ def merge_command(
     period: AcceptPeriodOpt = None,
     received: Annotated[str | None, typer.Option(
         "--received", help="文件的接收日期（判断是否按时），默认为现在", metavar="年-月-日")] = None,
+    reapply: Annotated[bool, typer.Option(
+        "--reapply", help="重新采用给出的文件：此前合并过、后被同单位同期的文件替换的，"
+                          "重新校验后再作为当前数据")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """校验并把通过的月报合并进月报台帐；同一单位重报时替换旧数据，同一文件不会重复合并。"""
+    """校验并把通过的月报合并进月报台帐；同一单位有多份时以最新收到的为准，同一文件不会重复合并。"""
     from ..core.cells import parse_date
     from ..merge import merge_files
 
@@ -264,17 +267,26 @@ def merge_command(
             raise UsageError(f"接收日期“{received}”无效，请写成 2022-04-05 的形式。",
                              field=Field.RECEIVED, value=received)
         when = datetime.combine(day, datetime.min.time())
-    result = merge_files(master, files, period, received=when)
+    result = merge_files(master, files, period, received=when, reapply=reapply)
     if as_json:
         _print_json(result)
     else:
         for merged in result.merged:
-            out.print(f"[green]已合并[/green] {Path(merged.file).name}：{merged.unit} "
+            again = "（重新采用）" if merged.reapplied else ""
+            out.print(f"[green]已合并[/green] {Path(merged.file).name}{again}：{merged.unit} "
                       f"{merged.period}，{merged.rows} 个项目")
         for replaced in result.replaced:
             out.print(f"  替换了 {replaced.unit} 先前报送的《{replaced.file}》")
         for duplicate in result.duplicates:
-            out.print(f"重复     {Path(duplicate.file).name}：与已合并的文件内容相同，未再合并")
+            name = Path(duplicate.file).name
+            if duplicate.earlier == "未通过":
+                out.print(f"[red]重复[/red]     {name}：与此前未通过的文件内容相同，仍未通过，未再记录"
+                          "（请单位按回执改正后重新报送）")
+            elif duplicate.earlier == "被替换":
+                out.print(f"重复     {name}：此前合并过，已被同单位较新的文件替换；如要重新采用它，"
+                          "请加 --reapply")
+            else:
+                out.print(f"重复     {name}：与已合并的文件内容相同，未再合并")
         for rejected in result.rejected:
             out.print(f"[red]未通过[/red] {Path(rejected.file).name}：错误 {rejected.errors} 处，未合并"
                       "（用 zdxm validate --annotate 生成批注副本和回执）")
