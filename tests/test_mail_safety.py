@@ -799,3 +799,43 @@ def test_an_april_form_can_be_made_before_march_is_merged(tmp_path: Path) -> Non
     master = build_master(tmp_path / "台账.xlsx")
     made = make_forms(master, "2022-04", tmp_path / "四月", issued=datetime(2022, 4, 25))
     assert {p.name for p in made.files} >= {form_name("2022-04", UNIT)}
+
+
+# ---- pieces, without servers ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("header", "address"), [
+    (f"{_b64('victim@other.example')} <attacker@evil.example>", "attacker@evil.example"),
+    (f"{_b64('李明, 交通局')} <LiMing@JTJ.example.cn>", "liming@jtj.example.cn"),
+    (f'"{_b64("李明", "gb2312")}" <liming@jtj.example.cn>', "liming@jtj.example.cn"),
+    ("liming@jtj.example.cn <liming@jtj.example.cn>", "liming@jtj.example.cn"),
+    ("<liming@jtj.example.cn> (李明)", "liming@jtj.example.cn"),
+    ("victim@other.example <attacker@evil.example>", ""),
+    ("'victim@other.example' <attacker@evil.example>", ""),
+    ("a@x.cn, b@y.cn", ""),
+    ("undisclosed-recipients:;", ""),
+    ("<attacker@evil.example", ""),
+    ("李明 <李明@交通局.cn>", ""),  # not a plain ASCII address: never trusted, never answered
+])
+def test_the_sender_address_is_read_before_any_name_is_decoded(header: str, address: str) -> None:
+    from zdxm_xl.mail.messages import sender_address
+
+    assert sender_address(header)[0] == address
+
+
+def test_headers_in_any_charset_and_message_keys() -> None:
+    from zdxm_xl.mail.messages import decode_words, message_key, reply_subject
+
+    gbk = "月报喆".encode("gb18030")
+    assert decode_words(gbk.decode("ascii", "surrogateescape")) == "月报喆"
+    assert decode_words("=?utf-8?B?5pyI?= =?utf-8?B?5oql?= 附 =?iso-2022-jp?B?GyRCRnxLXDhsGyhC?=") \
+        == "月报 附 日本語"
+    half = base64.b64encode("喆".encode("gb18030")[:1]).decode()
+    rest = base64.b64encode("喆".encode("gb18030")[1:] + "报".encode("gbk")).decode()
+    assert decode_words(f"=?gbk?B?{half}?= =?gbk?B?{rest}?=") == "喆报"  # split inside 喆
+    assert decode_words("=?utf-8?B?not base64!?=") == "=?utf-8?B?not base64!?="
+    assert message_key("<a.b@x.cn>") == "<a.b@x.cn>" == message_key(" <a.b@x.cn>\r\n")
+    assert message_key("<a\x01b@x.cn>").startswith("sha256:")
+    assert message_key("<a\x01b@x.cn>") == message_key("<a\x01b@x.cn>") != message_key("<a\x02b@x.cn>")
+    assert message_key(None) == ""
+    assert [reply_subject(s) for s in ("回复：回复：RE: 月报", "Re[2]：月报", "答复: 月报", "", "月报")] \
+        == ["回复：月报"] * 3 + ["报送回执", "回复：月报"]

@@ -131,8 +131,8 @@ def held_groups(master: Master) -> list[HeldGroup]:
             continue
         key = (row.message_id, row.digest)
         current = latest.get(key)
-        if current and (current[-1].result, current[-1].ticket) == (row.result, row.ticket) \
-                and current[-1].processed_at == row.processed_at:
+        # the rows of one decision are appended together and share result and 编号
+        if current and (current[-1].result, current[-1].ticket) == (row.result, row.ticket):
             current.append(row)
         else:
             latest[key] = [row]

@@ -568,6 +568,14 @@ def _find(master: Master, ticket: int) -> HeldGroup:
     raise UsageError(f"没有编号为 {ticket} 的待确认邮件。", field=Field.MESSAGE, value=ticket)
 
 
+def _open_pending(store: MasterStore, ticket: int) -> tuple[Master, Journal, HeldGroup, Workspace]:
+    """The master (with what a dead run left in the journal) and the 待确认 message ``ticket``."""
+    master = store.load()
+    journal = Journal(store)
+    journal.recover(master)
+    return master, journal, _find(master, ticket), Workspace(store.folder, master.settings)
+
+
 def confirm_mail(master_store: MasterStore | Path | str, ticket: int, *, reply: bool = True,
                  progress: Progress | None = None) -> DecisionResult:
     """Process the 待确认 message ``ticket`` as if a registered contact had sent it: save and
@@ -576,12 +584,8 @@ def confirm_mail(master_store: MasterStore | Path | str, ticket: int, *, reply: 
     say = progress or _quiet
     store = open_store(master_store)
     with store.session():
-        master = store.load()
-        journal = Journal(store)
-        journal.recover(master)
-        group = _find(master, ticket)
+        master, journal, group, workspace = _open_pending(store, ticket)
         config = MailConfig.from_settings(master.settings)
-        workspace = Workspace(store.folder, master.settings)
         outbox = Outbox(master, workspace, journal)
         path = workspace.inbox / (group.first.saved_as or "")
         try:
@@ -611,11 +615,7 @@ def decline_mail(master_store: MasterStore | Path | str, ticket: int,
     the message is kept in 收件目录/待确认/不予受理."""
     store = open_store(master_store)
     with store.session():
-        master = store.load()
-        journal = Journal(store)
-        journal.recover(master)
-        group = _find(master, ticket)
-        workspace = Workspace(store.folder, master.settings)
+        master, journal, group, workspace = _open_pending(store, ticket)
         source = workspace.inbox / (group.first.saved_as or "")
         target = workspace.mail_pending / "不予受理" / source.name
         with contextlib.suppress(OSError):

@@ -311,8 +311,8 @@ def fetch_button(ctx: Context) -> str | None:
         lines.append(f"回执等邮件 {len(result.waiting)} 封在台账的“发件箱”中等待发送"
                      "（命令 zdxm mail fetch 台账.xlsx --reply 发出）。")
     lines += result.notes[:5]
-    if result.error:
-        lines.append(f"收取中途出错：{result.error}")
+    if result.failure is not None:
+        lines.append(f"收取中途出错：{describe(result.failure)}")
     lines.append("下一步：点“校验报表”生成批注副本和回执，点“合并入台帐”合并。")
     lines.append(SAVE_REMINDER)
     return "\n".join(lines)
