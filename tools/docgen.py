@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from zdxm_xl.core.registry import MASTER_TABLES, SETTINGS, SUMMARY, SheetSpec
+from zdxm_xl.core.registry import ALLOWED_SENDERS, MASTER_TABLES, SETTINGS, SUMMARY, SheetSpec
 
 __all__ = ["PAGES", "commands", "cli_reference", "column_reference", "rule_catalogue",
            "field_reference_page", "write_all"]
@@ -64,9 +64,10 @@ def column_reference() -> str:
              "列按标题文字识别，可以调整顺序，但请不要改标题文字。\n"]
     parts += [_table(spec) for spec in MASTER_TABLES]
     parts.append(_table(SUMMARY))
-    parts.append("\n## 设置\n\n“设置”工作表左侧为设置项（项目、值、说明），右侧为县区列表。\n\n"
-                 "| 项目 | 类型 | 说明 |\n|---|---|---|\n")
+    parts.append("\n## 设置\n\n“设置”工作表左侧为设置项（项目、值、说明），右侧为县区列表和"
+                 "允许发件人表。\n\n| 项目 | 类型 | 说明 |\n|---|---|---|\n")
     parts += [f"| {c.header} | {c.kind.value} | {c.help} |\n" for c in SETTINGS]
+    parts.append(_table(ALLOWED_SENDERS))
     return "".join(parts)
 
 
