@@ -308,16 +308,32 @@ def test_fetch_without_reply_queues_the_receipts_for_the_next_run(office, tmp_pa
     imap.append(message(INFORMANT, "3月月报", [("a.xlsx", filled.read_bytes())],
                         message_id="<queued-1@jtj.example.cn>"), at(4, 9))
     imap.append(message(LIAISON, "忘了附件", message_id="<queued-2@jtj.example.cn>"), at(4, 10))
-    text = addin.fetch_button(ribbon(master))  # the ribbon's 收取报送: no reply
-    assert text is not None and "回执等邮件 2 封在台账的“发件箱”中等待发送" in text
-    assert smtp.messages == []
-    assert [e.state for e in load_master(master).outbox] == ["待发送", "待发送"]
     plain = run_zdxm("mail", "fetch", master)
     assert plain.code == 0 and "发件箱中还有 2 封邮件未发出" in plain.stdout
+    assert smtp.messages == []
+    assert [e.state for e in load_master(master).outbox] == ["待发送", "待发送"]
     sent = run_zdxm("mail", "fetch", master, "--reply")
     assert sent.code == 0, sent.stdout + sent.stderr
     assert [len(smtp.replies_to(f"<queued-{n}@jtj.example.cn>")) for n in (1, 2)] == [1, 1]
     assert run_zdxm("mail", "fetch", master, "--reply").code == 0 and len(smtp.messages) == 2
+
+
+@needs_servers
+def test_the_ribbons_fetch_answers_each_registered_sender(office, tmp_path: Path) -> None:
+    """An office that works in Excel only gets its 回执 sent by 收取报送 itself."""
+    master, imap, smtp = office
+    filled = returned(master, tmp_path, UNIT, seed=1)
+    imap.append(message(INFORMANT, "3月月报", [("a.xlsx", filled.read_bytes())],
+                        message_id="<ribbon-1@jtj.example.cn>"), at(4, 9))
+    text = addin.fetch_button(ribbon(master))
+    assert text is not None and "收到新邮件 1 封，保存报表 1 个" in text
+    (answer,) = smtp.replies_to("<ribbon-1@jtj.example.cn>")
+    assert "校验通过" in body(answer)
+    assert load_master(master).outbox == []
+    smtp.stop()
+    imap.append(message(LIAISON, "忘了附件", message_id="<ribbon-2@jtj.example.cn>"), at(4, 10))
+    late = addin.fetch_button(ribbon(master))
+    assert late is not None and "回执等邮件 1 封未能发出" in late and "下次点“收取报送”时重发" in late
 
 
 def _zdxm(*args: object, env: dict[str, str] | None = None,

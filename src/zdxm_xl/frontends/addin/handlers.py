@@ -294,7 +294,8 @@ def fetch_button(ctx: Context) -> str | None:
 
     period = ctx.master().settings.current_period
     ctx.progress("正在收取各单位的报送邮件……")
-    result = fetch_returns(ctx.store, period, progress=ctx.progress)
+    # The office that works in Excel only has no other way to send the 回执: answer here.
+    result = fetch_returns(ctx.store, period, reply=True, progress=ctx.progress)
     saved = [f for f in result.files if f.saved is not None]
     lines = [f"收到新邮件 {len(result.mails)} 封，保存报表 {len(saved)} 个"
              f"（已处理过的邮件 {result.already} 封）。"]
@@ -308,8 +309,8 @@ def fetch_button(ctx: Context) -> str | None:
         lines.append(f"待确认的邮件 {result.pending} 封（发件人未登记等），未处理、未回复；"
                      "请点“待确认邮件”逐封确认。")
     if result.waiting:
-        lines.append(f"回执等邮件 {len(result.waiting)} 封在台账的“发件箱”中等待发送"
-                     "（命令 zdxm mail fetch 台账.xlsx --reply 发出）。")
+        lines.append(f"回执等邮件 {len(result.waiting)} 封未能发出，留在台账的“发件箱”中，"
+                     "下次点“收取报送”时重发。")
     lines += result.notes[:5]
     if result.failure is not None:
         lines.append(f"收取中途出错：{describe(result.failure)}")

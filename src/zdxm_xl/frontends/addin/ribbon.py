@@ -69,9 +69,9 @@ BUTTONS: tuple[Button, ...] = (
            "生成当前报告期的填报模板，并用邮件发给各牵头单位的信息员（抄送联络员）。",
            "FileSendAsAttachment", MONTHLY, "zdxm mail send-templates 台账.xlsx --period 年-月"),
     Button("zdxmFetch", "收取报送", "从邮箱收取报送",
-           "从设置中的邮箱收取各单位报送的月报附件，按报告期存入收件目录，记下收到时间；"
-           "登记邮箱以外发来的列为待确认，回执存入发件箱。",
-           "GetExternalDataFromText", MONTHLY, "zdxm mail fetch 台账.xlsx --period 年-月"),
+           "从设置中的邮箱收取各单位报送的月报附件，按报告期存入收件目录，记下收到时间，"
+           "并给登记的发件人回复回执；登记邮箱以外发来的列为待确认。",
+           "GetExternalDataFromText", MONTHLY, "zdxm mail fetch 台账.xlsx --period 年-月 --reply"),
     Button("zdxmMailPending", "待确认邮件", "确认或不予受理待确认的邮件",
            "逐封显示未登记发件人（或发来别的单位报表、自动发送）的待确认邮件：选“是”确认并处理"
            "（保存、校验、回复回执），选“否”不予受理，选“取消”暂不处理。",
