@@ -852,6 +852,7 @@ class _Builder:
             name=name, code=code, category=category,
             commissioner_name=self._person(), commissioner_title=commissioner,
             commissioner_phone=self._landline() if rng.randint(1, 10) <= 6 else self._mobile(),
+            commissioner_email=f"{mailbox}.zrzy@{EMAIL_DOMAIN}",
             liaison_name=self._person(), liaison_title=liaison_title,
             liaison_phone=self._mobile() if rng.randint(1, 10) <= 7 else self._landline(),
             liaison_email=f"{mailbox}.lly@{EMAIL_DOMAIN}",
