@@ -46,6 +46,7 @@ class Field(StrEnum):
     OUTPUT = "output"  # 输出文件或文件夹
     TEMPLATE = "template"  # 简报/通报模板
     YEAR = "year"  # 计划年度
+    PREVIOUS = "previous"  # 上年台账（同比）
 
 
 class Remedy(StrEnum):

@@ -14,6 +14,7 @@ from enum import StrEnum
 from .models import (
     DEFAULT_COUNTIES,
     IMPLEMENTATION_STAGES,
+    AttachmentPlacement,
     BenchmarkMethod,
     ChangeKind,
     MailDirection,
@@ -79,6 +80,7 @@ MAIL_DIRECTIONS = tuple(MailDirection)
 MAIL_RESULTS = tuple(MailResult)
 MAIL_SECURITY = tuple(Security)
 BENCHMARK_METHODS = tuple(BenchmarkMethod)
+ATTACHMENT_PLACEMENTS = tuple(AttachmentPlacement)
 
 
 class Kind(StrEnum):
@@ -398,6 +400,13 @@ SETTINGS = (
     Column("bulletin_log", "已出简报", help="已出简报的报告期及期数，如 2022-01=1,2022-02=2；"
            "重出同一报告期的简报沿用原期数。由程序维护"),
     Column("publisher", "编印单位", help="简报落款的编印单位，如 柳州市重大项目建设推进办公室"),
+    Column("bulletin_attachments", "简报附件", Kind.CHOICE, choices=ATTACHMENT_PLACEMENTS,
+           help="滞后项目名单、存在问题清单、牵头单位排名等长名单：“附在简报后”（默认，"
+                "正文之后作为附件1、附件2……，每个附件另起一页），或“只放通报”（简报正文只写"
+                "见同期通报）"),
+    Column("previous_master", "上年台账",
+           help="上一年度的台账文件（相对本台账所在目录或绝对路径）；填写后简报和通报给出"
+                "同比（与上年同期比较），留空则只有环比（与上月比较）"),
     Column("benchmark_method", "时序进度方法", Kind.CHOICE,
            choices=BENCHMARK_METHODS,
            help="时序进度的算法：月数/12（默认）、月数×10%，或按“各月目标”"),

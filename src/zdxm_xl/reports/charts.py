@@ -75,7 +75,7 @@ def _label(name: str, width: int = 4) -> str:
 
 def _counties(progress: Progress, path: Path) -> Path:
     groups: list[Group] = progress.counties
-    figure, axes = _figure(160, 64)
+    figure, axes = _figure(160, 42)
     positions = range(len(groups))
     rates = [float(g.rate) if g.rate is not None else 0.0 for g in groups]
     bars = axes.bar(positions, rates, width=0.62, color=[BAR_COLORS[g.flag] for g in groups])

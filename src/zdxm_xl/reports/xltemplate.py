@@ -45,6 +45,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..books.styles import write_text
 from ..core.errors import UsageError
+from .numbers import FILTERS
 
 __all__ = ["fill_workbook", "placeholders", "shift_formula"]
 
@@ -81,7 +82,9 @@ def _dash_for_none(value: Any) -> Any:
 
 def _environment() -> SandboxedEnvironment:
     # Cell text is not markup: no escaping. Sandboxed: a template is a file, not code.
-    return SandboxedEnvironment(autoescape=False, finalize=_dash_for_none)
+    environment = SandboxedEnvironment(autoescape=False, finalize=_dash_for_none)
+    environment.filters.update(FILTERS)
+    return environment
 
 
 def placeholders(text: str) -> list[str]:
