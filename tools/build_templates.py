@@ -22,6 +22,7 @@ import io
 import sys
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -38,11 +39,19 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import CharacterProperties, ParagraphProperties, RichTextProperties
+from openpyxl.drawing.text import Paragraph as TextParagraph
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from zdxm_xl.books.styles import print_ready
 from zdxm_xl.reports.bulletins import EXCEL_TEMPLATE, WORD_TEMPLATE
+from zdxm_xl.reports.charts import DONE_COLOR, LINE_COLOR
+from zdxm_xl.reports.progress import FLAG_COLORS
 
 __all__ = ["WORD_TEMPLATE", "EXCEL_TEMPLATE", "build_word_template", "build_excel_template",
            "build_all", "template_parts"]
@@ -616,56 +625,75 @@ def build_word_template(path: Path) -> Path:
 
 THIN = Side(style="thin", color="808080")
 GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_SHADE)  # as the 简报's table headers
+BLOCK_FILL = PatternFill("solid", fgColor="F2F2F2")
 TITLE_FONT = Font(name="黑体", size=16)
 NOTE_FONT = Font(name="仿宋", size=11)
-HEADER_FONT = Font(name="黑体", size=11)
+HEADER_FONT = Font(name="黑体", size=10)
 CELL_FONT = Font(name="仿宋", size=11)
-CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-YI, RATE, WAN = "#,##0.00", "0.0", "#,##0.00"
-FLAG_FILLS = {"红": "FFC7CE", "黄": "FFEB9C", "绿": "C6EFCE"}
+TOTAL_FONT = Font(name="黑体", size=11)
+ALIGN = {"L": Alignment(horizontal="left", vertical="center", wrap_text=True),
+         "C": Alignment(horizontal="center", vertical="center", wrap_text=True),
+         "N": Alignment(horizontal="right", vertical="center")}
+YI, RATE, WAN, SIGNED = "#,##0.00", "0.0", "#,##0.00", "+0.0;-0.0;0.0"
+FLAG_FILLS = {flag: FLAG_COLORS[flag] for flag in ("红", "黄", "绿")}  # as in the 简报
 FLAG_FONTS = {"红": "9C0006", "黄": "9C5700", "绿": "006100"}
+FOOTER = ("{{ publisher }}", "第 &P 页 共 &N 页", "{{ issued_text }}印发")
+NOTE = ("数据截至{{ period_end_text }}；时序进度{{ benchmark }}%（{{ benchmark_method }}）。预警：完成率"
+        "低于时序进度超过{{ yellow_margin }}个百分点为黄色，超过{{ red_margin }}个百分点为红色。"
+        "较上月：完成率与{{ previous_period or '上月' }}相比的变化（百分点）；名次变化：↑上升、↓下降。")
 
 
-def _sheet_table(ws: Worksheet, title: str, note: str, headers: Sequence[str],
-                 cells: Sequence[tuple[str, str | None]], widths: Sequence[float],
-                 total: Sequence[str] | None = None) -> int:
-    """Title, note, header row 3, the item row 4 (placeholders), optional total row 5.
-    Returns the item row."""
-    last = len(headers)
+@dataclass(frozen=True)
+class _Col:
+    header: str  # "\n" where the header breaks its line
+    cell: str  # the item row's placeholder (or fixed text)
+    width: float
+    kind: str = "C"  # L text left, C centred, N number right-aligned
+    number_format: str | None = None
+
+
+def _sheet(book: Workbook, name: str, title: str, note: str, columns: Sequence[_Col]
+           ) -> Worksheet:
+    """A print-ready sheet: title (row 1), note (row 2), header (row 3), A4 landscape,
+    one page wide, the header repeated on every page, 编印单位/page/印发日期 in the footer."""
+    ws = book.create_sheet(name)
+    last = len(columns)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
     ws.cell(row=1, column=1, value=title).font = TITLE_FONT
-    ws.cell(row=1, column=1).alignment = CENTER
+    ws.cell(row=1, column=1).alignment = ALIGN["C"]
     ws.row_dimensions[1].height = 30
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
     ws.cell(row=2, column=1, value=note).font = NOTE_FONT
-    ws.cell(row=2, column=1).alignment = LEFT
-    ws.row_dimensions[2].height = 30
-    for column, header in enumerate(headers, start=1):
-        cell = ws.cell(row=3, column=column, value=header)
-        cell.font, cell.fill, cell.border, cell.alignment = HEADER_FONT, HEADER_FILL, GRID, CENTER
-    ws.row_dimensions[3].height = 32
-    for column, (text, number_format) in enumerate(cells, start=1):
-        cell = ws.cell(row=4, column=column, value=text)
-        cell.font, cell.border = CELL_FONT, GRID
-        cell.alignment = LEFT if column == 2 else CENTER
-        if number_format:
-            cell.number_format = number_format
-    if total:
-        for column, text in enumerate(total, start=1):
-            cell = ws.cell(row=5, column=column, value=text or None)
-            cell.font, cell.border, cell.alignment = HEADER_FONT, GRID, CENTER
-            cell.number_format = cells[column - 1][1] or "General"
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[chr(64 + index)].width = width
-    ws.freeze_panes = "A4"
-    ws.print_title_rows = "1:3"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    return 4
+    ws.cell(row=2, column=1).alignment = ALIGN["L"]
+    for number, column in enumerate(columns, start=1):
+        cell = ws.cell(row=3, column=number, value=column.header)
+        cell.font, cell.fill, cell.border, cell.alignment = (HEADER_FONT, HEADER_FILL, GRID,
+                                                             ALIGN["C"])
+        ws.column_dimensions[get_column_letter(number)].width = column.width
+    lines = max(c.header.count("\n") + 1 for c in columns)
+    ws.row_dimensions[3].height = 14 * lines + 4
+    ws.freeze_panes = "C4"
+    print_ready(ws, paper=ws.PAPERSIZE_A4, title_rows="3:3", footer=FOOTER)
+    return ws
+
+
+def _row(ws: Worksheet, row: int, columns: Sequence[_Col], cells: Sequence[str | None],
+         font: Font = CELL_FONT, fill: PatternFill | None = None) -> None:
+    for number, (column, text) in enumerate(zip(columns, cells, strict=True), start=1):
+        cell = ws.cell(row=row, column=number, value=text or None)
+        cell.font, cell.border, cell.alignment = font, GRID, ALIGN[column.kind]
+        if column.number_format:
+            cell.number_format = column.number_format
+        if fill is not None:
+            cell.fill = fill
+
+
+def _block(ws: Worksheet, row: int, columns: Sequence[_Col], text: str) -> None:
+    """A row naming the group below it, across the table."""
+    _row(ws, row, columns, [text] + [None] * (len(columns) - 1), TOTAL_FONT, BLOCK_FILL)
+    ws.cell(row=row, column=1).alignment = ALIGN["L"]
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(columns))
 
 
 def _flag_rules(ws: Worksheet, cells: str) -> None:
@@ -677,87 +705,185 @@ def _flag_rules(ws: Worksheet, cells: str) -> None:
             font=Font(color=FLAG_FONTS[flag])))
 
 
-def _group_cells_xl(item: str, ranked: bool = True) -> list[tuple[str, str | None]]:
-    cells: list[tuple[str, str | None]] = [(f"{{{{ {item}[].rank }}}}", None)] if ranked else []
-    return cells + [(f"{{{{ {item}[].name }}}}", None), (f"{{{{ {item}[].count }}}}", "0"),
-                    (f"{{{{ {item}[].annual_plan_yi }}}}", YI),
-                    (f"{{{{ {item}[].year_completed_yi }}}}", YI),
-                    (f"{{{{ {item}[].rate }}}}", RATE), ("{{ benchmark }}", RATE),
-                    (f"{{{{ {item}[].gap }}}}", RATE), (f"{{{{ {item}[].flag }}}}", None)]
+def _group_columns(items: str, rank: str, name: str, name_width: float) -> list[_Col]:
+    return [
+        _Col(rank, f"{{{{ {items}[].rank }}}}", 6, "C", "0"),
+        _Col(name, f"{{{{ {items}[].name }}}}", name_width, "L"),
+        _Col("项目数", f"{{{{ {items}[].count }}}}", 7, "N", "0"),
+        _Col("年度计划投资\n（亿元）", f"{{{{ {items}[].annual_plan_yi }}}}", 13, "N", YI),
+        _Col("本年累计完成\n（亿元）", f"{{{{ {items}[].year_completed_yi }}}}", 13, "N", YI),
+        _Col("投资完成率\n（%）", f"{{{{ {items}[].rate }}}}", 11, "N", RATE),
+        _Col("较上月\n（百分点）", f"{{{{ {items}[].rate_change }}}}", 10, "N", SIGNED),
+        _Col("名次\n变化", f"{{{{ {items}[].rank_change_mark }}}}", 6, "C"),
+        _Col("较时序进度\n（百分点）", f"{{{{ {items}[].gap }}}}", 11, "N", SIGNED),
+        _Col("预警", f"{{{{ {items}[].flag }}}}", 6, "C"),
+    ]
 
 
-XL_GROUP_HEADERS = ("项目数", "年度计划投资（亿元）", "本年累计完成（亿元）", "投资完成率（%）",
-                    "时序进度（%）", "较时序进度（百分点）", "预警")
-NOTE = ("数据截至{{ period_end_text }}；时序进度{{ benchmark }}%（{{ benchmark_method }}）。预警：完成率"
-        "低于时序进度超过{{ yellow_margin }}个百分点为黄色，超过{{ red_margin }}个百分点为红色。")
+def _group_total(group: str, label: str) -> list[str | None]:
+    return [None, label, f"{{{{ {group}.count }}}}", f"{{{{ {group}.annual_plan_yi }}}}",
+            f"{{{{ {group}.year_completed_yi }}}}", f"{{{{ {group}.rate }}}}",
+            f"{{{{ {group}.rate_change }}}}", None, f"{{{{ {group}.gap }}}}",
+            f"{{{{ {group}.flag }}}}"]
 
 
-def build_excel_template(path: Path) -> Path:
-    """Write the 通报 template to ``path``."""
-    book = Workbook()
-    counties = book.active
-    assert counties is not None
-    counties.title = "县区排名"
-    row = _sheet_table(counties, "{{ city }}重大项目推进情况通报（{{ title_period }}·按县区）", NOTE,
-                       ("排名", "县区", *XL_GROUP_HEADERS), _group_cells_xl("counties"),
-                       (7, 30, 9, 14, 14, 12, 11, 13, 8),
-                       total=("", "合计", "{{ total.count }}", "{{ total.annual_plan_yi }}",
-                              "{{ total.year_completed_yi }}", "{{ total.rate }}",
-                              "{{ benchmark }}", "{{ total.gap }}", "{{ total.flag }}"))
-    _flag_rules(counties, f"I{row}:I{row + 1}")
+def _counties_sheet(book: Workbook) -> None:
+    columns = _group_columns("counties", "排名", "县区", 26)
+    ws = _sheet(book, "县区排名", "{{ city }}重大项目推进情况通报（{{ title_period }}·按县区）",
+                NOTE, columns)
+    ws.row_dimensions[2].height = 30
+    _row(ws, 4, columns, [c.cell for c in columns])
+    _row(ws, 5, columns, _group_total("total", "合计"), TOTAL_FONT)
+    _flag_rules(ws, "J4:J5")
+    # The chart's labels: the short names (a name in brackets would crowd the axis), in a
+    # hidden column the chart still reads.
+    ws["L3"], ws["L4"] = "简称", "{{ counties[].short_name }}"
+    ws.column_dimensions["L"].hidden = True
     chart = BarChart()
     chart.type = "col"
     chart.title = "各县区投资完成率与时序进度（%）"
     chart.y_axis.title = "%"
     chart.y_axis.majorGridlines = None
-    chart.add_data(Reference(counties, min_col=6, min_row=3, max_row=row), titles_from_data=True)
-    chart.set_categories(Reference(counties, min_col=2, min_row=row, max_row=row))
-    line = LineChart()
-    line.add_data(Reference(counties, min_col=7, min_row=3, max_row=row), titles_from_data=True)
-    line.set_categories(Reference(counties, min_col=2, min_row=row, max_row=row))
-    line.series[0].graphicalProperties.line.solidFill = "C00000"
-    line.series[0].graphicalProperties.line.width = 28575
-    line.series[0].smooth = False
-    chart += line
+    chart.y_axis.number_format = "0"
+    chart.add_data(Reference(ws, min_col=6, min_row=4, max_row=4))
+    chart.series[0].tx = SeriesLabel(v="投资完成率（%）")
+    chart.set_categories(Reference(ws, min_col=12, min_row=4, max_row=4))
+    chart.series[0].graphicalProperties.solidFill = DONE_COLOR.lstrip("#")
+    chart.series[0].graphicalProperties.line.solidFill = DONE_COLOR.lstrip("#")
+    benchmark = LineChart()
+    benchmark.add_data(Reference(ws, min_col=13, min_row=4, max_row=4))
+    benchmark.series[0].tx = SeriesLabel(v="时序进度（%）")
+    ws["M3"], ws["M4"] = "时序进度（%）", "{{ benchmark }}"
+    ws.column_dimensions["M"].hidden = True
+    benchmark.series[0].graphicalProperties.line.solidFill = LINE_COLOR.lstrip("#")
+    benchmark.series[0].graphicalProperties.line.width = 28575
+    benchmark.series[0].graphicalProperties.line.dashStyle = "dash"
+    benchmark.series[0].smooth = False
+    chart += benchmark
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl hides axes in Excel otherwise
+    chart.x_axis.txPr = _axis_text(900)
+    chart.y_axis.txPr = _axis_text(900)
     chart.legend.position = "b"
-    chart.height, chart.width = 11, 26
-    counties.add_chart(chart, f"A{row + 3}")
+    chart.visible_cells_only = False  # the labels live in a hidden column
+    chart.width = _sheet_width_cm(columns) - 0.5
+    chart.height = 7.5
+    ws.add_chart(chart, "A7")
+    # The print area reaches below the chart, so it prints on the table's page.
+    ws.print_area = f"A1:J{7 + CHART_ROWS}"
+    ws.page_setup.fitToHeight = 1
 
-    units = book.create_sheet("牵头单位排名")
-    row = _sheet_table(units, "{{ city }}重大项目推进情况通报（{{ title_period }}·按牵头单位）", NOTE,
-                       ("排名", "牵头单位", *XL_GROUP_HEADERS), _group_cells_xl("units"),
-                       (7, 34, 9, 14, 14, 12, 11, 13, 8))
-    _flag_rules(units, f"I{row}:I{row}")
 
-    lagging = book.create_sheet("滞后项目")
-    row = _sheet_table(
-        lagging, "{{ city }}重大项目滞后项目名单（{{ title_period }}）",
+CHART_ROWS = 16  # rows of 15 points the 7.5 cm chart covers, and a margin
+
+
+def _axis_text(size: int) -> RichText:
+    """Axis labels at ``size`` hundredths of a point, horizontal."""
+    return RichText(bodyPr=RichTextProperties(rot=0, vert="horz"), p=[TextParagraph(
+        pPr=ParagraphProperties(defRPr=CharacterProperties(sz=size)),
+        endParaRPr=CharacterProperties(sz=size))])
+
+
+def _sheet_width_cm(columns: Sequence[_Col]) -> float:
+    """Approximate printed width of the columns: a width unit is about 0.19 cm."""
+    return sum(c.width for c in columns) * 0.19
+
+
+def _units_sheet(book: Workbook) -> None:
+    """Rankings within each 单位类别, a 小计 under each, the 合计 at the foot."""
+    columns = _group_columns("X", "类内\n排名", "牵头单位", 32)
+    ws = _sheet(book, "牵头单位排名",
+                "{{ city }}重大项目推进情况通报（{{ title_period }}·按牵头单位）",
+                NOTE + "各类单位（县区、市直部门、国有企业）分别排名。", columns)
+    ws.row_dimensions[2].height = 30
+    row = 4
+    for number, (slot, label) in enumerate((("county", "县区"), ("department", "市直部门"),
+                                            ("enterprise", "国有企业"),
+                                            ("unclassified", "未分类")), start=1):
+        group = f"unit_ranking.{slot}"
+        _block(ws, row, columns, f"{_NUMERALS[number - 1]}、{label}（{{{{ {group}.count }}}}个单位）")
+        items = f"{group}.units"
+        _row(ws, row + 1, columns, [c.cell.replace("X[]", f"{items}[]") for c in columns])
+        _row(ws, row + 2, columns, _group_total(f"{group}.total", "小计"), TOTAL_FONT)
+        row += 3
+    _row(ws, row, columns, _group_total("total", "合计"), TOTAL_FONT)
+    _flag_rules(ws, f"J4:J{row}")
+
+
+_NUMERALS = "一二三四五六七八九十"
+
+
+def _list_sheet(book: Workbook, name: str, title: str, note: str, columns: Sequence[_Col],
+                flags: str | None = None) -> Worksheet:
+    ws = _sheet(book, name, title, note, columns)
+    _row(ws, 4, columns, [c.cell for c in columns])
+    if flags:
+        _flag_rules(ws, f"{flags}4:{flags}4")
+    return ws
+
+
+def build_excel_template(path: Path) -> Path:
+    """Write the 通报 template to ``path``."""
+    book = Workbook()
+    book.remove(book.active)
+    _counties_sheet(book)
+    _units_sheet(book)
+    _list_sheet(
+        book, "滞后项目", "{{ city }}重大项目滞后项目名单（{{ title_period }}）",
         "投资完成率落后时序进度超过{{ yellow_margin }}个百分点，或逾期未开工、逾期未竣工的项目，"
         "共{{ lagging|length }}个。金额单位：万元。",
-        ("序号", "项目名称", "牵头单位", "县区", "阶段", "年度计划投资（万元）", "本年累计完成（万元）",
-         "投资完成率（%）", "较时序进度（百分点）", "预警", "滞后原因"),
-        [("{{ loop.index }}", None), ("{{ lagging[].name }}", None), ("{{ lagging[].unit }}", None),
-         ("{{ lagging[].county }}", None), ("{{ lagging[].stage }}", None),
-         ("{{ lagging[].annual_plan_wan }}", WAN), ("{{ lagging[].year_completed_wan }}", WAN),
-         ("{{ lagging[].rate }}", RATE), ("{{ lagging[].gap }}", RATE),
-         ("{{ lagging[].flag }}", None), ("{{ lagging[].reasons_text }}", None)],
-        (6, 40, 26, 16, 8, 14, 14, 11, 13, 7, 34))
-    _flag_rules(lagging, f"J{row}:J{row}")
-
-    returns = book.create_sheet("报送情况")
-    row = _sheet_table(
-        returns, "{{ city }}重大项目信息报送情况（{{ period }}）",
+        [_Col("序号", "{{ loop.index }}", 6, "C", "0"),
+         _Col("项目名称", "{{ lagging[].name }}", 32, "L"),
+         _Col("牵头单位", "{{ lagging[].unit }}", 22, "L"),
+         _Col("县区", "{{ lagging[].county }}", 12, "L"),
+         _Col("阶段", "{{ lagging[].stage }}", 7, "C"),
+         _Col("年度计划投资\n（万元）", "{{ lagging[].annual_plan_wan }}", 13, "N", WAN),
+         _Col("本年累计完成\n（万元）", "{{ lagging[].year_completed_wan }}", 13, "N", WAN),
+         _Col("投资完成率\n（%）", "{{ lagging[].rate }}", 10, "N", RATE),
+         _Col("较时序进度\n（百分点）", "{{ lagging[].gap }}", 11, "N", SIGNED),
+         _Col("预警", "{{ lagging[].flag }}", 6, "C"),
+         _Col("滞后原因", "{{ lagging[].reasons_text }}", 30, "L")], flags="J")
+    _list_sheet(
+        book, "存在问题", "{{ city }}重大项目存在问题和需协调事项（{{ title_period }}）",
+        "本月{{ problems.projects }}个项目报送了存在问题，其中{{ problems.coordination }}个提出需"
+        "协调事项。按类型：{{ problems.by_type_text or '无' }}。",
+        [_Col("序号", "{{ loop.index }}", 6, "C", "0"),
+         _Col("项目名称", "{{ issues[].project_name }}", 30, "L"),
+         _Col("牵头单位", "{{ issues[].unit }}", 22, "L"),
+         _Col("县区", "{{ issues[].county }}", 12, "L"),
+         _Col("阶段", "{{ issues[].stage }}", 7, "C"),
+         _Col("问题类型", "{{ issues[].kind }}", 9, "C"),
+         _Col("存在问题", "{{ issues[].problems }}", 34, "L"),
+         _Col("需协调事项", "{{ issues[].coordination }}", 30, "L")])
+    milestones = [
+        _Col("类别", "", 8, "C"),
+        _Col("序号", "{{ loop.index }}", 6, "C", "0"),
+        _Col("项目名称", "X.name", 34, "L"),
+        _Col("牵头单位", "X.unit", 24, "L"),
+        _Col("县区", "X.county", 12, "L"),
+        _Col("行业分类", "X.sector", 9, "C"),
+        _Col("年度计划投资\n（万元）", "X.annual_plan_wan", 13, "N", WAN),
+        _Col("实际开工（竣工）\n时间", "X.actual_date", 16, "C")]
+    ws = _sheet(book, "本月开竣工", "{{ city }}{{ year }}年{{ month }}月新开工、竣工项目",
+                "本月新开工项目{{ month_starts|length }}个、竣工项目{{ month_completions|length }}个"
+                "（本报告期首次报送已开工、已竣工的项目）。金额单位：万元。", milestones)
+    for row, (label, items) in enumerate((("新开工", "month_starts"),
+                                          ("竣工", "month_completions")), start=4):
+        cells = [label] + [c.cell if not c.cell.startswith("X.")
+                           else f"{{{{ {items}[].{c.cell[2:]} }}}}" for c in milestones[1:]]
+        _row(ws, row, milestones, cells)
+    returns = _list_sheet(
+        book, "报送情况", "{{ city }}重大项目信息报送情况（{{ period }}）",
         "应报送{{ returns.expected }}个单位，已报送{{ returns.submitted }}个，按时报送"
         "{{ returns.on_time }}个，按时报送率{{ returns.on_time_rate }}%；截止日{{ returns.deadline }}。",
-        ("序号", "牵头单位", "应报项目数", "是否报送", "是否按时", "是否通过校验", "接收日期"),
-        [("{{ loop.index }}", None), ("{{ returns.units[].unit }}", None),
-         ("{{ returns.units[].projects }}", "0"), ("{{ returns.units[].submitted }}", None),
-         ("{{ returns.units[].on_time }}", None), ("{{ returns.units[].passed }}", None),
-         ("{{ returns.units[].received }}", None)],
-        (6, 36, 11, 10, 10, 13, 18))
-    for cells, value, flag in ((f"D{row}:D{row}", "否", "红"), (f"E{row}:E{row}", "逾期", "黄"),
-                               (f"F{row}:F{row}", "否", "红")):
+        [_Col("序号", "{{ loop.index }}", 6, "C", "0"),
+         _Col("牵头单位", "{{ returns.units[].unit }}", 36, "L"),
+         _Col("应报项目数", "{{ returns.units[].projects }}", 10, "N", "0"),
+         _Col("是否报送", "{{ returns.units[].submitted }}", 10, "C"),
+         _Col("是否按时", "{{ returns.units[].on_time }}", 10, "C"),
+         _Col("是否通过校验", "{{ returns.units[].passed }}", 13, "C"),
+         _Col("接收日期", "{{ returns.units[].received }}", 18, "C")])
+    for cells, value, flag in (("D4:D4", "否", "红"), ("E4:E4", "逾期", "黄"),
+                               ("F4:F4", "否", "红")):
         returns.conditional_formatting.add(cells, CellIsRule(
             operator="equal", formula=[f'"{value}"'],
             fill=PatternFill("solid", bgColor=FLAG_FILLS[flag]),

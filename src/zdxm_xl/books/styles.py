@@ -33,10 +33,11 @@ THIN = Side(style="thin", color="BFBFBF")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 
-def print_ready(ws: Worksheet, *, paper: int, title_rows: str, area: str | None = None,
-                landscape: bool = True) -> None:
+def print_ready(ws: Worksheet, *, paper: int, title_rows: str | None, area: str | None = None,
+                landscape: bool = True, footer: tuple[str, str, str] | None = None) -> None:
     """Page setup shared by every printable sheet we write: fit to one page wide, header
-    rows repeated, centred, narrow margins, "第 N 页，共 M 页" in the footer."""
+    rows repeated, centred, narrow margins, "第 N 页，共 M 页" in the footer (or the
+    footer's left, centre and right parts given)."""
     ws.page_setup.paperSize = paper
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
@@ -44,11 +45,18 @@ def print_ready(ws: Worksheet, *, paper: int, title_rows: str, area: str | None 
     if ws.sheet_properties.pageSetUpPr is None:
         ws.sheet_properties.pageSetUpPr = PageSetupProperties()
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = title_rows
+    if title_rows:
+        ws.print_title_rows = title_rows
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
+    ws.page_margins.footer = 0.3
+    left, center, right = footer or ("", "第 &P 页，共 &N 页", "")
+    for part, text in ((ws.oddFooter.left, left), (ws.oddFooter.center, center),
+                       (ws.oddFooter.right, right)):
+        if text:
+            part.text = text
+            part.size = 9
     if area is not None:
         ws.print_area = area
 

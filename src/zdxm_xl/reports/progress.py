@@ -305,6 +305,11 @@ class IssueItem(_Context):
     problems: str = Field(description="存在问题（未填为空）")
     coordination: str = Field(description="需协调事项（未填为空）")
 
+    @computed_field(description="问题类型：按文字中的关键词归为征地拆迁、用地、资金、审批手续、施工条件或其他")  # type: ignore[prop-decorator]
+    @property
+    def kind(self) -> str:
+        return problem_type(self.problems or self.coordination)
+
 
 class PermitCount(_Context):
     """预备项目某一项前期工作的办理情况。"""
@@ -518,7 +523,8 @@ class Progress(_Context):
         default_factory=list, description="本月新开工项目：本报告期首次报送已开工的新开工项目，"
                                           "按年度计划投资从大到小")
     month_completions: list[ProjectLine] = Field(
-        default_factory=list, description="本月竣工项目：本报告期首次报送已竣工的实施项目，按年度计划投资从大到小")
+        default_factory=list,
+        description="本月竣工项目：本报告期首次报送已竣工的实施项目，按年度计划投资从大到小")
     problems: ProblemSummary | None = Field(default=None, description="存在问题的概况（按类型）")
     next_starts: int = Field(default=0, description="计划下月开工、尚未开工的新开工项目个数")
     next_benchmark: Decimal | None = Field(default=None, description="下月时序进度（%）；12月为空")

@@ -24,7 +24,9 @@ pictures other than charts and images are not kept.
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from copy import copy
 from dataclasses import dataclass
@@ -47,7 +49,7 @@ from ..books.styles import write_text
 from ..core.errors import UsageError
 from .numbers import FILTERS
 
-__all__ = ["fill_workbook", "placeholders", "shift_formula"]
+__all__ = ["fill_workbook", "fit_row_heights", "placeholders", "shift_formula"]
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 LIST_PATH = re.compile(r"([A-Za-z_][\w.]*)\[\]")
@@ -127,6 +129,22 @@ class _Filler:
             while row <= ws.max_row:
                 row = self.fill_row(ws, row)
             self.fill_scalars(ws)
+            self.fill_header_footer(ws)
+            fit_row_heights(ws)
+
+    def fill_header_footer(self, ws: Worksheet) -> None:
+        """Placeholders in the page header and footer (编印单位, 印发日期); a value's ``&``
+        is doubled, since a single ``&`` starts a code there (``&P`` is the page)."""
+        environment = _environment()
+        environment.finalize = lambda value: str(_dash_for_none(value)).replace("&", "&&")
+        for header_footer in (ws.oddHeader, ws.oddFooter, ws.evenHeader, ws.evenFooter,
+                              ws.firstHeader, ws.firstFooter):
+            for part in (header_footer.left, header_footer.center, header_footer.right):
+                if part.text and "{{" in part.text:
+                    try:
+                        part.text = environment.from_string(part.text).render(**self.context)
+                    except TemplateError as exc:
+                        raise self.fail(ws, "页眉页脚", f"“{part.text}”无法计算（{exc}）") from exc
 
     def fill_row(self, ws: Worksheet, row: int) -> int:
         """Expand ``row`` if it is an item row; return the next row to look at."""
@@ -206,6 +224,65 @@ def fill_workbook(template: Path, context: dict[str, Any], out: Path) -> None:
                          "请确认是 .xlsx 文件。") from exc
     _Filler(book, context, template.name).fill()
     book.save(str(out))
+
+
+# ---- row heights -------------------------------------------------------------------------
+
+# Excel measures a column in widths of "0" in the default font (Calibri 11, 7 pixels); a
+# character of a font of ``size`` points takes about ``size`` × this many of those units.
+WIDE_PER_POINT, NARROW_PER_POINT = 0.19, 0.1
+LINE_HEIGHT = 1.4  # a line of CJK text in points per point of font size (Noto CJK: 1.45)
+DEFAULT_WIDTH = 8.43
+
+
+def _units(text: str, size: float) -> float:
+    return sum((WIDE_PER_POINT if unicodedata.east_asian_width(c) in ("W", "F", "A")
+                else NARROW_PER_POINT) * size for c in text)
+
+
+def fit_row_heights(ws: Worksheet, first_row: int = 2) -> None:
+    """Give every row holding wrapped text the height its lines need (LibreOffice and
+    Excel keep a row's stored height, so text that wraps in a row of default height
+    overlaps the next row). A merged cell over one row counts its columns' widths."""
+    widths = {}
+    spans: dict[tuple[int, int], int] = {}
+    skip: set[tuple[int, int]] = set()
+    for merged in ws.merged_cells.ranges:
+        if merged.min_row == merged.max_row:
+            spans[(merged.min_row, merged.min_col)] = merged.max_col
+        for row in range(merged.min_row, merged.max_row + 1):
+            for column in range(merged.min_col, merged.max_col + 1):
+                if (row, column) != (merged.min_row, merged.min_col) or merged.min_row != \
+                        merged.max_row:
+                    skip.add((row, column))
+
+    def width(column: int) -> float:
+        if column not in widths:
+            letter = get_column_letter(column)
+            dimension = ws.column_dimensions[letter] if letter in ws.column_dimensions else None
+            hidden = dimension is not None and dimension.hidden
+            value = dimension.width if dimension is not None and dimension.width else DEFAULT_WIDTH
+            widths[column] = 0.0 if hidden else float(value)
+        return widths[column]
+
+    for row in range(first_row, ws.max_row + 1):
+        needed = 0.0
+        for cell in ws[row]:
+            if not isinstance(cell.value, str) or (row, cell.column) in skip:
+                continue
+            if cell.alignment is None or not cell.alignment.wrap_text:
+                continue
+            last = spans.get((row, cell.column), cell.column)
+            room = sum(width(c) for c in range(cell.column, last + 1)) - 0.6
+            if room <= 0:
+                continue
+            size = float(cell.font.sz or 11) if cell.font is not None else 11.0
+            lines = sum(max(1, math.ceil(_units(line, size) / room))
+                        for line in cell.value.split("\n"))
+            needed = max(needed, lines * size * LINE_HEIGHT + 4)
+        if needed:
+            current = ws.row_dimensions[row].height if row in ws.row_dimensions else None
+            ws.row_dimensions[row].height = max(needed, current or 0, 15.0)
 
 
 # ---- inserting rows the way Excel does -----------------------------------------------------
