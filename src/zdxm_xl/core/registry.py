@@ -111,6 +111,8 @@ class Column:
     choices_from: str | None = None  # a list kept in the workbook, e.g. "县区"
     help: str = ""
     width: int = 12
+    derived: bool = False  # written from the plan on every save, never read back
+    technical: bool = False  # for zdxm, not for reading: grouped and collapsed in the sheet
 
     @property
     def title(self) -> str:
@@ -265,8 +267,17 @@ LEDGER = SheetSpec(
      Column("unit", "牵头单位", width=24, help="报送该行的牵头单位"),
      _MONTH, _YEAR, _SINCE_START, _STARTED, _START_DATE, _COMPLETED, _END_DATE, _PROGRESS,
      *_PERMIT_COLUMNS, _REPORTED_START, _PREPARATION, _PROBLEMS, _COORDINATION,
-     Column("source_sha256", "来源文件sha256", width=20, help="该行数据来源文件的内容指纹")),
-    help="每个报告期每个项目一行，来自各单位报送并已通过校验的月报",
+     Column("source_sha256", "来源文件sha256", width=20, help="该行数据来源文件的内容指纹",
+            technical=True),
+     # From the plan, so a PivotTable needs no lookups: rewritten on every save.
+     Column("stage", "阶段", width=8, derived=True,
+            help="项目的阶段（新开工、续建、竣工或预备），取自项目表，保存时自动填写"),
+     Column("sector", "行业分类", width=10, derived=True, help="取自项目表，保存时自动填写"),
+     Column("county", "县区", width=14, derived=True, help="取自项目表，保存时自动填写"),
+     Column("annual_plan", "年度计划投资", Kind.MONEY, unit="万元", width=14, derived=True,
+            help="项目的年度计划投资（预备项目为空），取自项目表，保存时自动填写")),
+    help="每个报告期每个项目一行，来自各单位报送并已通过校验的月报；最后几列（阶段、行业分类、"
+         "县区、年度计划投资）由程序按项目表填写，可直接用于数据透视表",
 )
 
 # ---- the unit templates (填报模板): plan and reference columns locked, inputs open ---------
@@ -308,7 +319,8 @@ SUBMISSIONS = SheetSpec(
             help="文件所属的报告期；无法识别的文件为空"),
      Column("unit", "单位", width=24, help="报送单位；无法识别的文件为空"),
      Column("file_name", "文件名", width=36),
-     Column("sha256", "sha256", width=20, help="文件内容指纹，用于识别重复报送和归档"),
+     Column("sha256", "sha256", width=20, help="文件内容指纹，用于识别重复报送和归档",
+            technical=True),
      Column("received_at", "接收时间", Kind.DATETIME, width=18),
      Column("processed_at", "处理时间", Kind.DATETIME, width=18),
      Column("result", "结果", Kind.CHOICE, choices=SUBMISSION_RESULTS, width=8),
@@ -346,10 +358,11 @@ MAIL_LOG = SheetSpec(
      Column("address", "对方地址", width=28, help="发件人（接收）或收件人（发送、回复）的邮箱"),
      Column("cc", "抄送", width=24, help="抄送的邮箱"),
      Column("subject", "主题", width=36),
-     Column("message_id", "Message-ID", required=True, width=30,
+     Column("message_id", "Message-ID", required=True, width=30, technical=True,
             help="邮件的唯一标识；同一封邮件不会被处理两次"),
      Column("attachment", "附件", width=36, help="附件文件名"),
-     Column("sha256", "sha256", width=20, help="附件内容指纹；内容相同的附件只保存一次"),
+     Column("sha256", "sha256", width=20, help="附件内容指纹；内容相同的附件只保存一次",
+            technical=True),
      Column("saved_as", "保存位置", width=36, help="附件保存在收件目录中的位置"),
      Column("result", "结果", Kind.CHOICE, required=True, choices=MAIL_RESULTS, width=8),
      Column("note", "说明", width=40, help="拒收、忽略的原因，发件人提醒等"),

@@ -217,8 +217,8 @@ class Group(_Context):
     def gap_text(self) -> str:
         return _gap_text(self.gap)
 
-    @computed_field(description="完成率较上月的变化，如“提高2.3个百分点”“下降0.5个百分点”“持平”；"
-                                "无可比数据时为空")  # type: ignore[prop-decorator]
+    @computed_field(  # type: ignore[prop-decorator]
+        description="完成率较上月的变化，如“提高2.3个百分点”“下降0.5个百分点”“持平”；无可比数据时为空")
     @property
     def rate_change_text(self) -> str:
         return _change_text(self.rate_change, "个百分点")
@@ -879,8 +879,10 @@ def _month_milestones(master: Master, period: str, rules: _Rules, built: list[_F
         if entry.completed == "是" and project.id not in completed_before:
             line = rules.line(item, [])
             completions.append(line.model_copy(update={"actual_date": format_date(entry.end_date)}))
-    order = {"key": lambda line: (-line.annual_plan_wan, line.id)}
-    return sorted(starts, **order), sorted(completions, **order)  # type: ignore[arg-type]
+    def order(line: ProjectLine) -> tuple[Decimal, str]:
+        return -line.annual_plan_wan, line.id
+
+    return sorted(starts, key=order), sorted(completions, key=order)
 
 
 def problem_type(text: str) -> str:
