@@ -510,17 +510,18 @@ def build_word_template(path: Path) -> Path:
     # 四、本月新开工和竣工项目, named.
     _add(document, "四、本月新开工和竣工项目", "一级标题")
     _add(document, "{% if month_starts %}本月新开工项目{{ month_starts|length }}个："
-                   "{{ month_starts_text }}。{% else %}本月没有新开工的项目。{% endif %}"
+                   "{{ month_starts_text }}{% if attachments.milestones %}（名单见附件"
+                   "{{ attachments.milestones }}）{% endif %}。{% else %}本月没有新开工的项目。"
+                   "{% endif %}"
                    "{{ starts.planned }}个新开工项目已开工{{ starts.done }}个，开工率"
                    "{{ starts.rate }}%；计划已到开工时间的{{ starts.due }}个中，逾期未开工"
                    "{{ starts.overdue|length }}个。", "正文")
     _add(document, "{% if month_completions %}本月竣工项目{{ month_completions|length }}个："
-                   "{{ month_completions_text }}。{% else %}本月没有竣工的项目。{% endif %}"
-                   "{{ completions.planned }}个竣工项目已竣工{{ completions.done }}个，竣工率"
-                   "{{ completions.rate }}%；计划已到竣工时间的{{ completions.due }}个中，逾期未竣工"
-                   "{{ completions.overdue|length }}个。"
-                   "{% if attachments.milestones %}名单见附件{{ attachments.milestones }}。{% endif %}",
-         "正文")
+                   "{{ month_completions_text }}{% if attachments.milestones %}（名单见附件"
+                   "{{ attachments.milestones }}）{% endif %}。{% else %}本月没有竣工的项目。"
+                   "{% endif %}{{ completions.planned }}个竣工项目已竣工{{ completions.done }}个，"
+                   "竣工率{{ completions.rate }}%；计划已到竣工时间的{{ completions.due }}个中，"
+                   "逾期未竣工{{ completions.overdue|length }}个。", "正文")
 
     # 五、存在问题, summarised by type; 滞后项目 counted, listed in the 附件.
     _add(document, "五、存在问题", "一级标题")
