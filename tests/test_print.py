@@ -15,6 +15,8 @@ import openpyxl
 import pytest
 from docx import Document
 from docx.shared import Mm
+
+from conftest import run_zdxm, small_master
 from rendering import (
     TYPE_AREA_BOTTOM_PT,
     body_pages,
@@ -25,8 +27,6 @@ from rendering import (
     words,
 )
 from scale import scaled_master
-
-from conftest import run_zdxm, small_master
 from zdxm_xl.books.masterio import create_master, load_master, save_master
 from zdxm_xl.bulletin import make_bulletin
 from zdxm_xl.core.master import MemoryStore
@@ -97,6 +97,7 @@ def test_the_closing_block_is_at_the_foot_of_the_last_page(
     assert below == []
 
 
+@pytest.mark.slow
 @pytest.mark.soffice
 def test_without_attachments_the_lists_are_left_to_the_notice(tmp_path: Path) -> None:
     master = scaled_master(projects=668, units=56)
@@ -348,3 +349,19 @@ def test_progress_is_the_same_through_the_plan_columns(master_file: Path) -> Non
     """The plan columns are written, never read: figures come from the plan itself."""
     master = load_master(master_file)
     assert compute_progress(master, "2022-01").total.count == 3
+
+
+def test_a_template_that_shows_a_chart_gets_it_drawn(tmp_path: Path) -> None:
+    import zipfile
+
+    template = tmp_path / "带图简报.docx"
+    document = Document()
+    document.add_paragraph("{{ city }}")
+    document.add_paragraph("{{ charts.counties }}")
+    document.save(str(template))
+    master = scaled_master(projects=100, units=10, months=1)
+    made = make_bulletin(MemoryStore(master, tmp_path), "2022-01", tmp_path / "out",
+                         word_template=template, issued=date(2022, 2, 8))
+    with zipfile.ZipFile(made.docx) as archive:
+        images = [n for n in archive.namelist() if n.startswith("word/media/")]
+    assert len(images) == 1  # the county chart only: the sectors' was not asked for

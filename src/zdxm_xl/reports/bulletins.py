@@ -80,7 +80,7 @@ def render_word(template: bytes, label: str, progress: Progress, out: Path) -> N
     from jinja2 import StrictUndefined, TemplateError, UndefinedError
     from jinja2.sandbox import SandboxedEnvironment
 
-    from .charts import draw_charts
+    from .charts import CHARTS, draw_charts
 
     try:
         document = DocxTemplate(io.BytesIO(template))
@@ -94,7 +94,12 @@ def render_word(template: bytes, label: str, progress: Progress, out: Path) -> N
                                        finalize=_dash_for_none)
     environment.filters.update(FILTERS)
     with tempfile.TemporaryDirectory(prefix="zdxm-charts-") as scratch:
-        charts = draw_charts(progress, Path(scratch))
+        # Only the charts the template shows are drawn (drawing takes most of a second).
+        xml = document.get_xml()
+        used = [name for name in CHARTS if f"charts.{name}" in xml]
+        if "charts" in xml.replace("charts.", "") and not used:
+            used = list(CHARTS)  # the template reaches the charts some other way
+        charts = draw_charts(progress, Path(scratch), used)
         context = progress.context()
         context["charts"] = {name: InlineImage(document, str(path), width=Mm(CHART_WIDTH_MM))
                              for name, path in charts.items()}

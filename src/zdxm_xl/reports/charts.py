@@ -11,6 +11,7 @@ Values are turned into floats only as plot coordinates; no sum or rounding happe
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -123,12 +124,17 @@ def _sectors(progress: Progress, path: Path) -> Path:
     return path
 
 
-def draw_charts(progress: Progress, folder: Path) -> dict[str, Path]:
-    """Draw every chart of ``CHARTS`` into ``folder``; name → PNG file."""
+def draw_charts(progress: Progress, folder: Path,
+                names: Iterable[str] | None = None) -> dict[str, Path]:
+    """Draw the charts ``names`` (default: every chart of ``CHARTS``) into ``folder``;
+    name → PNG file."""
     from matplotlib import rc_context
 
+    wanted = set(CHARTS if names is None else names) & set(CHARTS)
+    if not wanted:
+        return {}
     family = _font()
     folder.mkdir(parents=True, exist_ok=True)
+    drawers = {"counties": _counties, "sectors": _sectors}
     with rc_context({"font.family": family, "axes.unicode_minus": False}):
-        return {"counties": _counties(progress, folder / "counties.png"),
-                "sectors": _sectors(progress, folder / "sectors.png")}
+        return {name: drawers[name](progress, folder / f"{name}.png") for name in sorted(wanted)}

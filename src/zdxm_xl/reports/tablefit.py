@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from typing import Any
 
 from docx.oxml import OxmlElement
@@ -62,23 +61,34 @@ def text_width(text: str, size: float) -> float:
     return sum(_char_width(c) for c in text) * size
 
 
-def _size_of(paragraph: Any) -> float:
+Sizes = dict[str | None, float]  # a document's paragraph style id → its font size
+
+
+def _size_of(paragraph: Any, sizes: Sizes) -> float:
+    """The paragraph's font size: its first run's, else its style's — looked up once per
+    style (python-docx's style lookup is slow, and a table has hundreds of cells)."""
     for run in paragraph.runs:
         if run.font.size is not None:
             return float(run.font.size.pt)
-    style = paragraph.style
-    while style is not None:
-        if style.font.size is not None:
-            return float(style.font.size.pt)
-        style = style.base_style
-    return DEFAULT_SIZE
+    ppr = paragraph._p.pPr
+    style_id = ppr.pStyle.val if ppr is not None and ppr.pStyle is not None else None
+    if style_id not in sizes:
+        style = paragraph.style
+        size = DEFAULT_SIZE
+        while style is not None:
+            if style.font.size is not None:
+                size = float(style.font.size.pt)
+                break
+            style = style.base_style
+        sizes[style_id] = size
+    return sizes[style_id]
 
 
-def _cell_needs(cell: Any, header: bool, scale: float) -> tuple[float, float]:
+def _cell_needs(cell: Any, header: bool, scale: float, sizes: Sizes) -> tuple[float, float]:
     """(narrowest, widest) a cell can be, in points of text (margins excluded)."""
     narrowest = widest = 0.0
     for paragraph in cell.paragraphs:
-        size = _size_of(paragraph) * scale
+        size = _size_of(paragraph, sizes) * scale
         for line in paragraph.text.split("\n"):
             line = line.strip()
             if not line:
@@ -113,7 +123,7 @@ def _is_header(tr: Any) -> bool:
 
 
 def _widths(rows: list[list[Any]], headers: list[bool], columns: int, room: float,
-            scale: float) -> list[float] | None:
+            scale: float, sizes: Sizes) -> list[float] | None:
     """Each column's width (points, margins included), or None if the narrowest layout
     does not fit ``room``. Columns that must not wrap (numbers, short labels, headers) get
     their widest line; the others share the rest in proportion to their longer lines (the
@@ -127,7 +137,7 @@ def _widths(rows: list[list[Any]], headers: list[bool], columns: int, room: floa
         for column, span, cell in cells:
             if span != 1:
                 continue
-            low, high = _cell_needs(cell, header, scale)
+            low, high = _cell_needs(cell, header, scale, sizes)
             narrowest[column] = max(narrowest[column], low)
             widest[column] = max(widest[column], high)
             if not header:
@@ -181,9 +191,9 @@ def _percentile(values: list[float], share: float = 0.9) -> float:
     return ordered[int(share * (len(ordered) - 1))]
 
 
-def _shrink(table: Any, scale: float) -> None:
+def _shrink(table: Any, scale: float, sizes: Sizes) -> None:
     for paragraph in (p for row in table.rows for cell in row.cells for p in cell.paragraphs):
-        size = Pt(round(_size_of(paragraph) * scale * 2) / 2)
+        size = Pt(round(_size_of(paragraph, sizes) * scale * 2) / 2)
         for run in paragraph.runs:
             run.font.size = size
 
@@ -247,23 +257,25 @@ def _apply(table: Any, widths: list[float]) -> None:
 def fit_tables(document: Any) -> None:
     """Set the column widths of every table of a python-docx ``document`` from its content
     (see the module doc); the room is the type area of the document's first section."""
+    sizes: Sizes = {}
     section = document.sections[0]
     room = (section.page_width - section.left_margin - section.right_margin) / 12700  # pt
-    for table in _tables(document.tables):
+    for table in document.tables:  # a table inside a cell keeps its author's widths
         rows = _grid(table)
         headers = [_is_header(tr) for tr in table._tbl.tr_lst]
         columns = len(table._tbl.tblGrid.gridCol_lst)
         if not rows or columns == 0:
             continue
         scale = 1.0
-        widths = _widths(rows, headers, columns, room, scale)
-        while widths is None and _smallest(table) * scale > SMALLEST:
-            scale -= 0.5 / _smallest(table)
-            widths = _widths(rows, headers, columns, room, scale)
+        widths = _widths(rows, headers, columns, room, scale, sizes)
+        smallest = _smallest(table, sizes)
+        while widths is None and smallest * scale > SMALLEST:
+            scale -= 0.5 / smallest
+            widths = _widths(rows, headers, columns, room, scale, sizes)
         if widths is None:
             continue  # not even at 8 pt: leave the author's widths
         if scale < 1.0:
-            _shrink(table, scale)
+            _shrink(table, scale, sizes)
         _apply(table, widths)
         _keep(table)
 
@@ -280,14 +292,7 @@ def _keep(table: Any) -> None:
             ppr.keepNext_val = keep or None
 
 
-def _smallest(table: Any) -> float:
-    return min((_size_of(p) for row in table.rows for cell in row.cells for p in cell.paragraphs),
+def _smallest(table: Any, sizes: Sizes) -> float:
+    return min((_size_of(p, sizes) for row in table.rows for cell in row.cells
+                for p in cell.paragraphs),
                default=DEFAULT_SIZE)
-
-
-def _tables(tables: Iterable[Any]) -> Iterable[Any]:
-    for table in tables:
-        yield table
-        for row in table.rows:
-            for cell in row.cells:
-                yield from _tables(cell.tables)

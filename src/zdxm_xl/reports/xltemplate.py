@@ -105,6 +105,7 @@ class _Filler:
     def __init__(self, book: Workbook, context: dict[str, Any], name: str) -> None:
         self.book, self.context, self.name = book, context, name
         self.env = _environment()
+        self.cache: dict[tuple[str, bool], Any] = {}
 
     def fail(self, ws: Worksheet, coordinate: str, message: str) -> UsageError:
         return UsageError(f"通报模板“{self.name}”工作表“{ws.title}”单元格 {coordinate}：{message}。"
@@ -116,12 +117,18 @@ class _Filler:
         try:
             lone = PLACEHOLDER.fullmatch(text.strip())
             if lone:
-                value = self.env.compile_expression(lone.group(1), undefined_to_none=False)(
-                    **scope)
-                return _cell_value(value)
-            return self.env.from_string(text).render(**scope)
+                return _cell_value(self.compiled(lone.group(1), expression=True)(**scope))
+            return self.compiled(text, expression=False).render(**scope)
         except TemplateError as exc:
             raise self.fail(ws, coordinate, f"“{text}”无法计算（{exc}）") from exc
+
+    def compiled(self, text: str, *, expression: bool) -> Any:
+        """An expression or template compiled once: an item row repeats the same cells."""
+        key = (text, expression)
+        if key not in self.cache:
+            self.cache[key] = (self.env.compile_expression(text, undefined_to_none=False)
+                               if expression else self.env.from_string(text))
+        return self.cache[key]
 
     def fill(self) -> None:
         for ws in self.book.worksheets:
