@@ -115,7 +115,7 @@ def test_the_word_bulletin_says_what_was_computed(rendered: tuple[Progress, Path
     text = "\n".join(p.text for p in document.paragraphs)
     total = progress.total
     assert "重大项目建设简报" in text and "第1期" in text
-    assert "柳州市2022年1月\n重大项目建设推进情况" in text
+    assert "柳州市2022年1月重大项目建设推进情况" in text
     assert (f"全市{total.count}个实施项目累计完成投资{total.year_completed_yi}亿元，占年度计划投资"
             f"{total.annual_plan_yi}亿元的{total.rate}%，{total.gap_text}（时序进度8.3%）") in text
     assert f"开工率{progress.starts.rate}%" in text

@@ -77,8 +77,9 @@ BODY_SIZE = 16  # 三号
 LINE_PITCH = 28  # exact line spacing: 22 lines on the 225 mm type area
 TEXT_WIDTH = Mm(156)  # 210 − 28 − 26
 TABLE_SIZE = 10.5  # 五号
+TABLE_PITCH = 13.5  # points a line of a table
 HEADER_SHADE = "D9E1F2"  # table headers, the same in the 通报
-ROW_HEIGHT = Mm(5)  # at least: a wrapped name makes its row taller
+ROW_HEIGHT = Mm(5.2)  # at least: a wrapped name makes its row taller
 
 
 # ---- Word --------------------------------------------------------------------------------
@@ -411,14 +412,13 @@ def build_word_template(path: Path) -> Path:
                      before=4, keep_with_next=True)
     _paragraph_style(document, "表题", HEITI, 12, align=WD_ALIGN_PARAGRAPH.CENTER, exact=None,
                      before=6, after=4, keep_with_next=True)
-    _paragraph_style(document, "表头", HEITI, TABLE_SIZE, align=WD_ALIGN_PARAGRAPH.CENTER,
-                     exact=None)
-    _paragraph_style(document, "表格文字", FANGSONG, TABLE_SIZE, align=WD_ALIGN_PARAGRAPH.CENTER,
-                     exact=None)
-    _paragraph_style(document, "表格文字左", FANGSONG, TABLE_SIZE, align=WD_ALIGN_PARAGRAPH.LEFT,
-                     exact=None)
-    _paragraph_style(document, "表格数字", FANGSONG, TABLE_SIZE, align=WD_ALIGN_PARAGRAPH.RIGHT,
-                     exact=None)
+    # Table text at an exact pitch: the same row heights in Word and LibreOffice, whatever
+    # the line height of the font standing in for 仿宋.
+    for name, font, align in (("表头", HEITI, WD_ALIGN_PARAGRAPH.CENTER),
+                              ("表格文字", FANGSONG, WD_ALIGN_PARAGRAPH.CENTER),
+                              ("表格文字左", FANGSONG, WD_ALIGN_PARAGRAPH.LEFT),
+                              ("表格数字", FANGSONG, WD_ALIGN_PARAGRAPH.RIGHT)):
+        _paragraph_style(document, name, font, TABLE_SIZE, align=align, exact=TABLE_PITCH)
     _paragraph_style(document, "表注", FANGSONG, 12, align=WD_ALIGN_PARAGRAPH.RIGHT, exact=None,
                      before=2, after=2, keep_with_next=True)
     _paragraph_style(document, "表后注", FANGSONG, 12, align=WD_ALIGN_PARAGRAPH.LEFT, exact=None,
@@ -445,7 +445,7 @@ def build_word_template(path: Path) -> Path:
     rule = _add(document, "{{ publisher }}\t{{ issued_text }}", "编印单位行")
     _border(rule, "bottom", RED, size=18, space=4)
 
-    _add(document, "{{ city }}{{ title_period }}\n重大项目建设推进情况", "简报标题")
+    _add(document, "{{ city }}{{ title_period }}重大项目建设推进情况", "简报标题")
 
     # 一、总体情况: the figures, 环比 and 同比, how fresh the data are.
     _add(document, "一、总体情况", "一级标题")
@@ -473,8 +473,8 @@ def build_word_template(path: Path) -> Path:
     _table(document, ("类别", *GROUP_HEADERS), ["{{ s.name }}", *_group_cells("s")],
            "L" + GROUP_KINDS, ("s in stages", "s in sectors"), (24, *GROUP_WIDTHS),
            totals=[("合计", *_group_cells("total"))])
-    _add(document, "注：预警按完成率与时序进度之差：低于时序进度超过{{ yellow_margin }}个百分点为黄灯，"
-                   "超过{{ red_margin }}个百分点为红灯，其余为绿灯。", "表后注")
+    _add(document, "注：完成率低于时序进度超过{{ yellow_margin }}个百分点为黄灯，超过{{ red_margin }}个"
+                   "百分点为红灯。", "表后注")
 
     # 三、县区和单位: the ranking, the chart, the unit groups.
     _add(document, "三、县区和单位推进情况", "一级标题")
@@ -495,9 +495,7 @@ def build_word_template(path: Path) -> Path:
     groups.add_run("（二）各类牵头单位。", "小标题")
     groups.add_run("{% for g in unit_ranking.groups %}{{ g.name }}类{{ g.count }}个单位完成率"
                    "{{ g.total.rate }}%{% if not loop.last %}，{% endif %}{% endfor %}（见表3）。"
-                   "{% for g in unit_ranking.groups if g.red %}{% if loop.first %}亮红灯的有："
-                   "{% endif %}{{ g.red_text }}（{{ g.name }}）{% if loop.last %}。{% else %}；"
-                   "{% endif %}{% endfor %}"
+                   "{% if unit_ranking.red_text %}亮红灯的有{{ unit_ranking.red_text }}。{% endif %}"
                    "{% if attachments.units %}各单位排名见附件{{ attachments.units }}。{% endif %}")
     _caption(document, "表3  各类牵头单位投资完成情况")
     _table(document, ("单位类别", "单位数", "项目数", "年度计划\n（亿元）", "累计完成\n（亿元）",

@@ -74,7 +74,7 @@ FLAG_COLORS: dict[str, str] = {"绿": "C6EFCE", "黄": "FFEB9C", "红": "FFC7CE"
 NO_FLAG_COLOR = "FFFFFF"
 NO_COUNTY = "未填县区"
 NO_CATEGORY = "未分类"
-NAMED_IN_BODY = 5  # 简报正文点名的项目数（本月新开工、竣工）；其余见附件或通报
+NAMED_IN_BODY = 3  # 简报正文点名的项目数（本月新开工、竣工）；其余见附件或通报
 TOP_UNITS = 3  # 各类单位点名的前几名、后几名
 _TARGET_SEPARATORS = re.compile(r"[,，、;；\s]+")
 _LOG_ITEM = re.compile(r"^(\d{4}-\d{2})=(\d+)$")
@@ -422,6 +422,14 @@ class UnitRanking(_Context):
         return [g for g in (self.county, self.department, self.enterprise, self.unclassified)
                 if g.units]
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="各类中预警为红色的单位，完成率从低到高至多点名3个（多于3个时加“等N个单位”）；没有时为空")
+    @property
+    def red_text(self) -> str:
+        red = sorted((u for g in self.groups for u in g.units if u.flag == "红"),
+                     key=lambda u: (u.rate is None, u.rate or 0))
+        return _few([u.name for u in red], "单位", TOP_UNITS)
+
 
 class Tally(_Context):
     """一个类别及其个数。"""
@@ -543,7 +551,7 @@ class Progress(_Context):
     def red_counties(self) -> int:
         return sum(1 for c in self.counties if c.flag == "红")
 
-    @computed_field(description="本月新开工项目，正文点名用：至多5个项目名称，多于5个时加“等N个项目”")  # type: ignore[prop-decorator]
+    @computed_field(description="本月新开工项目，正文点名用：至多3个项目名称，多于3个时加“等N个项目”")  # type: ignore[prop-decorator]
     @property
     def month_starts_text(self) -> str:
         return _named(self.month_starts)
