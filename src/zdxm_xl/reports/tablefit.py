@@ -6,8 +6,8 @@ known only after rendering: a county called 阳和工业新区（北部生态新
 reads nonsense. ``fit_tables`` measures every cell of every table after rendering and sets
 the columns so that
 
-* a number (digits with separators, signs, %, arrows) never wraps: its column is at least
-  as wide as its widest number;
+* a number (digits with separators, signs, %, arrows) or a date never wraps: its column is
+  at least as wide as its widest number;
 * a header wraps only where the template breaks its line (``完成率`` ⏎ ``（%）``);
 * a short label (up to six characters) stays on one line; long names wrap;
 * the table spans the type area, the room left over going to the text columns.
@@ -32,6 +32,7 @@ from docx.shared import Pt, Twips
 __all__ = ["fit_tables", "text_width", "NUMBER", "KEEP_TOGETHER_ROWS"]
 
 NUMBER = re.compile(r"^[+\-−]?[\d,]*\.?\d+%?$|^[↑↓]\d+$|^—$")
+DATE = re.compile(r"^\d{4}年\d{1,2}月(\d{1,2}日)?$")  # 2022年3月15日 stays on one line
 CELL_PADDING_TWIPS = 68  # left and right inside each cell: 1.2 mm (Word's default is 1.9 mm)
 CELL_MARGIN_PT = 2 * CELL_PADDING_TWIPS / 20
 SHORT_LABEL = 6  # characters: a label this short stays on one line
@@ -56,9 +57,26 @@ def _char_width(char: str) -> float:
     return 0.47
 
 
+AUTOSPACE = 0.25  # em Word and LibreOffice put between Chinese and Latin letters or digits
+
+
 def text_width(text: str, size: float) -> float:
-    """Points ``text`` takes on one line at ``size`` pt."""
-    return sum(_char_width(c) for c in text) * size
+    """Points ``text`` takes on one line at ``size`` pt, with the quarter-em space Word and
+    LibreOffice add where Chinese meets Latin letters or digits (2022年3月 is wider than
+    its characters)."""
+    width = sum(_char_width(c) for c in text)
+    kinds = [_kind(c) for c in text]
+    width += AUTOSPACE * sum(1 for a, b in zip(kinds, kinds[1:], strict=False)
+                             if {a, b} == {"cjk", "latin"})
+    return width * size
+
+
+def _kind(char: str) -> str:
+    if char.isascii() and char.isalnum():
+        return "latin"
+    if unicodedata.east_asian_width(char) in ("W", "F") and unicodedata.category(char) == "Lo":
+        return "cjk"
+    return "other"
 
 
 Sizes = dict[str | None, float]  # a document's paragraph style id → its font size
@@ -95,7 +113,7 @@ def _cell_needs(cell: Any, header: bool, scale: float, sizes: Sizes) -> tuple[fl
                 continue
             width = text_width(line, size)
             widest = max(widest, width)
-            if header or NUMBER.match(line) or len(line) <= SHORT_LABEL:
+            if header or NUMBER.match(line) or DATE.match(line) or len(line) <= SHORT_LABEL:
                 narrowest = max(narrowest, width)
             else:
                 narrowest = max(narrowest, text_width(line[:WRAP_UNIT], size))
