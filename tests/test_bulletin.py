@@ -21,6 +21,7 @@ from conftest import run_zdxm
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.bulletin import make_bulletin
 from zdxm_xl.core.master import Master, MemoryStore
+from zdxm_xl.core.registry import SECTORS
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.demo.sample import build_sample
 from zdxm_xl.forms import make_forms
@@ -101,6 +102,12 @@ def _body(table: Any, total: bool = False) -> list[list[str]]:
     return rows[:-1] if total else rows
 
 
+def _paragraphs(document: Any) -> str:
+    """The text of every paragraph, the 版记's text box included."""
+    return "\n".join("".join(t.text or "" for t in p.iter(qn("w:t")))
+                     for p in document.element.body.iter(qn("w:p")))
+
+
 def test_the_word_bulletin_says_what_was_computed(rendered: tuple[Progress, Path, Path]) -> None:
     progress, docx, _ = rendered
     assert docx.name == "重大项目建设简报_2022年第1期.docx"
@@ -108,13 +115,13 @@ def test_the_word_bulletin_says_what_was_computed(rendered: tuple[Progress, Path
     text = "\n".join(p.text for p in document.paragraphs)
     total = progress.total
     assert "重大项目建设简报" in text and "第1期" in text
-    assert "柳州市2022年1月\n重大项目建设推进情况" in text
+    assert "柳州市2022年1月重大项目建设推进情况" in text
     assert (f"全市{total.count}个实施项目累计完成投资{total.year_completed_yi}亿元，占年度计划投资"
             f"{total.annual_plan_yi}亿元的{total.rate}%，{total.gap_text}（时序进度8.3%）") in text
     assert f"开工率{progress.starts.rate}%" in text
     assert f"按时报送率{progress.returns.on_time_rate}%" in text
     assert "柳州市重大项目建设推进办公室\t2022年2月8日" in text
-    assert "2022年2月8日印发" in text
+    assert "2022年2月8日印发" in _paragraphs(document)  # the 版记, in its box at the foot
     raw = _text(docx)
     assert "{{" not in raw and "{%" not in raw and "}}" not in raw
     assert "PAGE" in raw  # the page number field is in the footers
@@ -125,27 +132,30 @@ def test_word_tables_have_one_row_per_item(rendered: tuple[Progress, Path, Path]
     document = Document(str(docx))
     counties = _body(_table(document, "排名", "县区"))
     assert [r[1] for r in counties] == [c.name for c in progress.counties]
-    assert [r[5] for r in counties] == [str(c.rate) for c in progress.counties]
-    assert [r[7] for r in counties] == [c.flag for c in progress.counties]
-    units = _body(_table(document, "排名", "牵头单位"))
-    assert [(r[0], r[1], r[2]) for r in units] == [
-        (str(u.rank), u.name, str(u.count)) for u in progress.units]
-    stages = _body(_table(document, "阶段", "项目数"), total=True)
-    assert [r[0] for r in stages] == ["新开工", "续建", "竣工"]
-    lagging = _body(next(t for t in document.tables if t.rows[0].cells[-1].text == "滞后原因"))
+    assert [r[5] for r in counties] == [f"{c.rate:.1f}" for c in progress.counties]
+    assert [r[8] for r in counties] == [c.flag for c in progress.counties]
+    classes = _body(_table(document, "单位类别", "单位数"))
+    assert [r[0] for r in classes] == [g.name for g in progress.unit_ranking.groups]
+    units = [row for table in document.tables if table.rows[0].cells[0].text == "类内\n排名"
+             for row in _body(table, total=True)]
+    ranked = [u for g in progress.unit_ranking.groups for u in g.units]
+    assert [(r[0], r[1], r[2]) for r in units] == [(str(u.rank), u.name, str(u.count))
+                                                  for u in ranked]
+    assert sorted(u.name for u in ranked) == sorted(u.name for u in progress.units)
+    stages = _body(_table(document, "类别", "项目数"), total=True)
+    assert [r[0] for r in stages] == ["新开工", "续建", "竣工", *SECTORS]
+    lagging = _body(next(t for t in document.tables if t.rows[0].cells[-1].text == "逾期"))
     assert len(lagging) == len(progress.lagging) > 0
     assert [r[1] for r in lagging] == [g.name for g in progress.lagging]
     issues = next(t for t in document.tables if t.rows[0].cells[3].text == "存在问题")
     assert len(issues.rows) - 1 == len(progress.issues) > 0
-    permits = _body(_table(document, "前期工作", "已办结"))
-    assert [r[0] for r in permits] == [p.name for p in progress.preparatory.permits]
 
 
 def test_flags_colour_the_word_cells(rendered: tuple[Progress, Path, Path]) -> None:
     progress, docx, _ = rendered
     table = _table(Document(str(docx)), "排名", "县区")
     for row, county in zip(table.rows[1:], progress.counties, strict=True):
-        shading = row.cells[7]._tc.tcPr.find(qn("w:shd"))
+        shading = row.cells[8]._tc.tcPr.find(qn("w:shd"))
         assert shading.get(qn("w:fill")) == county.flag_color
 
 
@@ -171,32 +181,46 @@ def test_the_excel_notice_grows_with_the_data(rendered: tuple[Progress, Path, Pa
     rows = list(ws.iter_rows(min_row=4, max_row=3 + n, values_only=True))
     assert [(r[0], r[1], r[2]) for r in rows] == [(c.rank, c.name, c.count) for c in progress.counties]
     assert [Decimal(str(r[5])) for r in rows] == [c.rate for c in progress.counties]
-    assert [r[8] for r in rows] == [c.flag for c in progress.counties]
+    assert [r[9] for r in rows] == [c.flag for c in progress.counties]
     total = [c.value for c in ws[4 + n]]
     assert total[1:3] == ["合计", progress.total.count]
     assert Decimal(str(total[4])) == progress.total.year_completed_yi
     # the item row's formatting, the flags' conditional fills and the chart follow the rows
     assert {ws.cell(row=r, column=4).number_format for r in range(4, 4 + n)} == {"#,##0.00"}
-    assert [str(c.sqref) for c in ws.conditional_formatting] == [f"I4:I{4 + n}"]
+    assert [str(c.sqref) for c in ws.conditional_formatting] == [f"J4:J{4 + n}"]
     chart = ws._charts[0]
     refs = {s.val.numRef.f for part in [chart, *chart._charts] for s in part.series}
-    assert refs == {f"'县区排名'!$F$4:$F${3 + n}", f"'县区排名'!$G$4:$G${3 + n}"}
+    assert refs == {f"'县区排名'!$F$4:$F${3 + n}", f"'县区排名'!$M$4:$M${3 + n}"}
     assert chart.anchor._from.row + 1 == 7 + n - 1  # below the table, moved down with it
     assert "{{" not in "".join(str(c.value) for r in ws.iter_rows() for c in r)
     units = book["牵头单位排名"]
-    assert [r[1] for r in units.iter_rows(min_row=4, values_only=True)] == [
-        u.name for u in progress.units]
+    listed = [r[1] for r in units.iter_rows(min_row=4, values_only=True)]
+    ranking = progress.unit_ranking
+    for group in ranking.groups:  # each class ranked on its own, with its 小计
+        at = next(i for i, name in enumerate(listed) if name is None
+                  and str(units.cell(row=4 + i, column=1).value).endswith(
+                      f"{group.name}（{group.count}个单位）"))
+        assert listed[at + 1:at + 1 + group.count] == [u.name for u in group.units]
+        assert listed[at + 1 + group.count] == "小计"
+    assert listed[-1] == "合计"
     lagging = book["滞后项目"]
     assert [r[1] for r in lagging.iter_rows(min_row=4, values_only=True)] == [
         g.name for g in progress.lagging]
     assert lagging["A4"].value == 1 and lagging.cell(row=3 + len(progress.lagging), column=1).value \
         == len(progress.lagging)
+    issues = book["存在问题"]
+    assert [r[1] for r in issues.iter_rows(min_row=4, values_only=True)] == [
+        i.project_name for i in progress.issues]
     returns = book["报送情况"]
-    listed = [r for r in returns.iter_rows(min_row=4, values_only=True)]
-    assert [(r[1], r[3], r[4]) for r in listed] == [
+    listed_returns = [r for r in returns.iter_rows(min_row=4, values_only=True)]
+    assert [(r[1], r[3], r[4]) for r in listed_returns] == [
         (u.unit, u.submitted, u.on_time) for u in progress.returns.units]
     assert progress.returns.missing and progress.returns.late
     assert returns["A2"].value.startswith(f"应报送{progress.returns.expected}个单位")
+    for sheet in book.worksheets:  # every sheet prints with the office's footer
+        assert sheet.oddFooter.left.text == "柳州市重大项目建设推进办公室", sheet.title
+        assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
+        assert sheet.oddFooter.right.text == "2022年2月8日印发"
 
 
 def test_issue_numbers_continue_and_reruns_reuse_them(sample: MemoryStore, tmp_path: Path) -> None:

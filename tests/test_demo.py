@@ -118,3 +118,28 @@ def test_receipts_are_dated_in_the_story_not_today(demo) -> None:
     folder, _ = demo
     receipt = next((folder / "输出" / "校验结果" / "2022-03").glob("*_回执.txt"))
     assert receipt.read_text(encoding="utf-8").rstrip().endswith("2022年4月6日")
+
+
+@pytest.mark.soffice
+def test_the_march_bulletin_is_read_in_four_pages(demo) -> None:
+    """The sample's March 简报 (26 pages before): the body in at most four pages, then the
+    附件 from new pages, numbers whole in every table, the 版记 at the foot of the last page."""
+    from rendering import (
+        TYPE_AREA_BOTTOM_PT,
+        body_pages,
+        pages,
+        split_numbers,
+        table_numbers,
+        words,
+    )
+
+    folder, _ = demo
+    bulletins = folder / "输出" / "简报" / "2022-03"
+    pdf = bulletins / "重大项目建设简报_2022年第1期.pdf"
+    texts = pages(pdf)
+    assert body_pages(texts) <= 4
+    assert "".join(texts[body_pages(texts)].split()).startswith("附件1")
+    assert split_numbers(table_numbers(bulletins / "重大项目建设简报_2022年第1期.docx"), pdf) == []
+    closing = [w for w in words(pdf) if "印发" in w.text]
+    assert [w.page for w in closing] == [len(texts)]
+    assert closing[0].bottom > TYPE_AREA_BOTTOM_PT - 15

@@ -9,6 +9,9 @@
 number reuses it (correcting a 简报 does not burn a number); a new 报告期 takes the next
 number. The master is written once, and only when a number was newly taken — after both
 files are written.
+
+同比: last year's master (``previous``, else 设置“上年台账”) is read — never written —
+through ``books.masterio.load_master``; it must be of the year before.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from pathlib import Path
 
 from pydantic.dataclasses import dataclass
 
-from .books.masterio import open_store
+from .books.masterio import load_master, open_store
 from .books.safety import atomic_write
-from .core.master import MasterStore
+from .core.errors import Field, MasterError, UsageError
+from .core.master import Master, MasterStore
 from .core.periods import plan_period
 from .core.results import RESULT, Hidden
 from .core.workspace import Workspace
@@ -50,14 +54,17 @@ class BulletinResult:
     progress: Hidden[Progress]
     pdf: Path | None = None
     pdf_problem: str | None = None  # why no PDF was made, in Chinese
+    year_ago: str | None = None  # the file of last year's master the 同比 came from
 
 
 def make_bulletin(master_store: MasterStore | Path | str, period: str,
                   out_dir: Path | str | None = None, *, word_template: Path | str | None = None,
                   excel_template: Path | str | None = None, pdf: bool = False,
-                  issued: date | None = None) -> BulletinResult:
+                  issued: date | None = None, previous: Path | str | None = None
+                  ) -> BulletinResult:
     """Write the 简报 and 通报 of ``period`` into ``out_dir`` (default: the workspace's
-    输出/简报/报告期)."""
+    输出/简报/报告期); with last year's master (``previous``, else 设置“上年台账”) the
+    figures are compared with the same period last year."""
     word_bytes, word_label = template_bytes(word_template, WORD_TEMPLATE, ".docx")
     excel_bytes, excel_label = template_bytes(excel_template, EXCEL_TEMPLATE, ".xlsx")
     store = open_store(master_store)
@@ -67,8 +74,11 @@ def make_bulletin(master_store: MasterStore | Path | str, period: str,
         log = parse_bulletin_log(master.settings.bulletin_log)
         new_issue = period not in log
         issue = log.get(period, master.settings.bulletin_issue + 1)
-        progress = compute_progress(master, period, issue, issued)
         workspace = Workspace(store.folder, master.settings)
+        year_ago_path = Path(previous) if previous is not None else workspace.previous_master
+        year_ago = _year_ago(year_ago_path, master) if year_ago_path is not None else None
+        progress = compute_progress(master, period, issue, issued, year_ago=year_ago,
+                                    year_ago_source=year_ago_path.name if year_ago_path else "")
         folder = Path(out_dir) if out_dir is not None else workspace.bulletins(period)
         folder.mkdir(parents=True, exist_ok=True)
         docx = folder / word_name(master.year, issue)
@@ -80,7 +90,24 @@ def make_bulletin(master_store: MasterStore | Path | str, period: str,
             master.settings.bulletin_log = format_bulletin_log(log)
             master.settings.bulletin_issue = max(master.settings.bulletin_issue, issue)
             store.save(master)
-    result = BulletinResult(period, issue, new_issue, docx, xlsx, progress)
+    result = BulletinResult(period, issue, new_issue, docx, xlsx, progress,
+                            year_ago=year_ago_path.name if year_ago_path else None)
     if pdf:
         result.pdf, result.pdf_problem = to_pdf(docx)
     return result
+
+
+def _year_ago(path: Path, master: Master) -> Master:
+    """Last year's master, read only; ``UsageError`` naming the input when it is not one."""
+    if not path.is_file():
+        raise UsageError(f"上年台账“{path}”不存在，无法计算同比。", field=Field.PREVIOUS,
+                         value=str(path))
+    try:
+        previous = load_master(path)
+    except MasterError as exc:
+        raise UsageError(f"上年台账无法读取：{exc.message}", field=Field.PREVIOUS,
+                         value=str(path)) from exc
+    if previous.year != master.year - 1:
+        raise UsageError(f"“{path.name}”是 {previous.year} 年的台账，同比需要上一年度"
+                         f"（{master.year - 1} 年）的台账。", field=Field.PREVIOUS, value=str(path))
+    return previous

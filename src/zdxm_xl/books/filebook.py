@@ -22,14 +22,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 from ..core.errors import MasterError, Remedy
-from ..core.registry import Column, Kind, SheetSpec
+from ..core.registry import SUMMARY_SHEET, Column, Kind, SheetSpec
 from .gateway import PLAIN, Cell, Layout, TableData, table_from_grid
 from .safety import atomic_write, backup, refuse_if_open_elsewhere
-from .styles import HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, write_text
+from .styles import HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, print_ready, write_text
 
 __all__ = ["FileGateway", "LAST_ROW"]
 
 LAST_ROW = 1048576
+SUMMARY_NOTE_WIDTH = 90  # the 汇总's words beside its table
 
 
 class FileGateway:
@@ -135,8 +136,10 @@ class FileGateway:
         table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
         ws.add_table(table)
         if col0 == 1:
-            ws.freeze_panes = "B2" if len(spec.columns) > 4 else "A2"
+            ws.freeze_panes = _freeze_at(spec)
             ws.row_dimensions[1].height = 30
+            _group_technical(ws, spec)
+            _print_setup(ws, spec)
         self._add_validations(ws, spec, layout)
 
     def _add_validations(self, ws: Worksheet, spec: SheetSpec, layout: Layout) -> None:
@@ -154,7 +157,7 @@ class FileGateway:
         cell = ws.cell(row=1, column=column)
         write_text(cell, text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(column)].width = 90
+        ws.column_dimensions[get_column_letter(column)].width = SUMMARY_NOTE_WIDTH
         if rows > 1:
             ws.merge_cells(start_row=1, start_column=column, end_row=rows, end_column=column)
 
@@ -193,6 +196,44 @@ class FileGateway:
         book = self._book
         atomic_write(self.path, lambda temp: book.save(temp), verify)
         self._reader = None
+
+
+# The name columns kept in view when scrolling right: the frozen panes end after them.
+NAME_FIELDS = ("name", "project_name")
+A4_LANDSCAPE_WIDTH = 150  # column width units that print legibly on A4 landscape; wider: A3
+FOOTER = ("重大项目台账 · &A", "第 &P 页，共 &N 页", "打印日期 &D")
+
+
+def _freeze_at(spec: SheetSpec) -> str:
+    """The header row always; and the columns up to the project's (or unit's) name, so 项目
+    编号 and 项目名称 stay in view."""
+    fields = spec.fields[:4]
+    named = [fields.index(f) for f in NAME_FIELDS if f in fields]
+    if named:
+        return f"{get_column_letter(named[0] + 2)}2"
+    return "B2" if len(spec.columns) > 4 else "A2"
+
+
+def _group_technical(ws: Worksheet, spec: SheetSpec) -> None:
+    """Columns only zdxm reads (file fingerprints, message ids) are grouped and collapsed:
+    out of the way, out of print, one click on the outline's + away."""
+    for offset, column in enumerate(spec.columns, start=1):
+        if column.technical:
+            letter = get_column_letter(offset)
+            ws.column_dimensions.group(letter, letter, outline_level=1, hidden=True)
+
+
+def _print_setup(ws: Worksheet, spec: SheetSpec) -> None:
+    """Landscape, one page wide (A3 for the wide plan and ledger sheets), the header row on
+    every page, the sheet's name, page and date in the footer; 汇总 on one page."""
+    width = sum(c.width for c in spec.columns if not c.technical)
+    if spec.sheet == SUMMARY_SHEET:
+        width += SUMMARY_NOTE_WIDTH
+    paper = ws.PAPERSIZE_A4 if width <= A4_LANDSCAPE_WIDTH or spec.sheet == SUMMARY_SHEET \
+        else ws.PAPERSIZE_A3
+    print_ready(ws, paper=paper, title_rows="1:1", footer=FOOTER)
+    if spec.sheet == SUMMARY_SHEET:
+        ws.page_setup.fitToHeight = 1
 
 
 def _plain(value: Cell) -> Cell:

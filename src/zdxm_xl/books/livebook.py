@@ -117,7 +117,9 @@ class XlwingsGateway:
         extent are cleared in the same call."""
         plain = [list(row) for row in rows]
         if spec.table in self.unchanged:
-            if self.unchanged[spec.table] == plain:
+            # Unchanged rows are not rewritten — unless the sheet lacks columns this version
+            # writes (月报台帐's plan columns in a master made before them).
+            if self.unchanged[spec.table] == plain and self._header_shown(spec, layout):
                 return
         elif self._holds(spec, plain, layout):
             return
@@ -146,6 +148,13 @@ class XlwingsGateway:
                     .number_format = NUMBER_FORMATS[column.kind]
         self._values.pop(spec.sheet, None)
         self.written.append(spec.table)
+
+    def _header_shown(self, spec: SheetSpec, layout: Layout) -> bool:
+        """Whether the sheet's header row is the spec's, column for column."""
+        if spec.sheet not in self.sheet_names():
+            return False
+        header = self.read_table(spec.sheet, layout.first_column).header
+        return [str(v or "").removeprefix("'") for v in header] == list(spec.titles)
 
     def _holds(self, spec: SheetSpec, rows: list[list[Cell]], layout: Layout) -> bool:
         """Whether the sheet already shows exactly ``rows`` under the table's header (for

@@ -11,6 +11,7 @@ key (for form fingerprints) lives on a very hidden sheet and never leaves the ma
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,7 +233,7 @@ def write_master(master: Master, gateway: Gateway) -> None:
     gateway.write_table(IMPLEMENTATION, encode_table(IMPLEMENTATION, master.implementation), lists)
     gateway.write_table(PREPARATORY, encode_table(PREPARATORY, master.preparatory), lists)
     gateway.write_table(UNITS, encode_table(UNITS, master.units))
-    gateway.write_table(LEDGER, encode_table(LEDGER, master.ledger))
+    gateway.write_table(LEDGER, encode_table(LEDGER, master.ledger, _from_plan(master)))
     gateway.write_table(SUBMISSIONS, encode_table(SUBMISSIONS, master.submissions))
     gateway.write_table(CHANGES, encode_table(CHANGES, master.changes))
     gateway.write_table(MAIL_LOG, encode_table(MAIL_LOG, master.mail_log))
@@ -244,6 +245,21 @@ def write_master(master: Master, gateway: Gateway) -> None:
                                         (_SYSTEM_KEYS["secret"], master.secret),
                                         ("说明", _SYSTEM_NOTE)])
     gateway.arrange(SHEET_ORDER)
+
+
+def _from_plan(master: Master) -> Callable[[LedgerEntry], dict[str, object]]:
+    """A 月报台帐 row's plan columns (阶段, 行业分类, 县区, 年度计划投资), so the sheet
+    can be pivoted as it is."""
+    plan = {project.id: project for project in master.projects}
+
+    def derive(entry: LedgerEntry) -> dict[str, object]:
+        project = plan.get(entry.project_id)
+        if project is None:
+            return {}
+        return {"stage": project.stage, "sector": project.sector, "county": project.county,
+                "annual_plan": project.annual_plan}
+
+    return derive
 
 
 def load_master(path: Path | str) -> Master:

@@ -47,6 +47,7 @@ class Field(StrEnum):
     TEMPLATE = "template"  # 简报/通报模板
     YEAR = "year"  # 计划年度
     MESSAGE = "message"  # 待确认邮件的编号
+    PREVIOUS = "previous"  # 上年台账（同比）
 
 
 class Remedy(StrEnum):

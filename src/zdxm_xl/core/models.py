@@ -34,6 +34,7 @@ __all__ = [
     "OutboxState",
     "Security",
     "BenchmarkMethod",
+    "AttachmentPlacement",
     "DEFAULT_COUNTIES",
     "Project",
     "Unit",
@@ -183,6 +184,13 @@ class BenchmarkMethod(StrEnum):
     TARGETS = "按月目标"
 
 
+class AttachmentPlacement(StrEnum):
+    """简报附件: where the 简报's long lists (滞后项目, 存在问题, 牵头单位排名) go."""
+
+    BULLETIN = "附在简报后"  # 附件1, 附件2 … after the body, each on a new page
+    NOTICE_ONLY = "只放通报"  # the body says they are in the same month's 通报 (Excel)
+
+
 # Liuzhou's 县区, written into a new master's 设置 sheet; the office keeps the list there.
 DEFAULT_COUNTIES = (
     "城中区", "鱼峰区", "柳南区", "柳北区", "柳江区", "柳城县", "鹿寨县", "融安县",
@@ -276,6 +284,8 @@ class Settings(_Record):
     bulletin_issue: int = 0
     bulletin_log: str | None = None  # 已出简报: 2022-01=1,2022-02=2
     publisher: str = "市重大项目建设推进办公室"
+    bulletin_attachments: AttachmentPlacement = AttachmentPlacement.BULLETIN  # 简报附件
+    previous_master: str = ""  # 上年台账: last year's master, for 同比; "" = none
     benchmark_method: BenchmarkMethod = BenchmarkMethod.MONTHS
     monthly_targets: str | None = None
     yellow_margin: int = Field(default=10, ge=0)

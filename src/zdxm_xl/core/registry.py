@@ -14,6 +14,7 @@ from enum import StrEnum
 from .models import (
     DEFAULT_COUNTIES,
     IMPLEMENTATION_STAGES,
+    AttachmentPlacement,
     BenchmarkMethod,
     ChangeKind,
     MailDirection,
@@ -88,6 +89,7 @@ MAIL_SECURITY = tuple(Security)
 OUTBOX_KINDS = tuple(OutboxKind)
 OUTBOX_STATES = (OutboxState.QUEUED, OutboxState.FAILED)  # what the 发件箱 sheet holds
 BENCHMARK_METHODS = tuple(BenchmarkMethod)
+ATTACHMENT_PLACEMENTS = tuple(AttachmentPlacement)
 
 
 class Kind(StrEnum):
@@ -118,6 +120,8 @@ class Column:
     choices_from: str | None = None  # a list kept in the workbook, e.g. "县区"
     help: str = ""
     width: int = 12
+    derived: bool = False  # written from the plan on every save, never read back
+    technical: bool = False  # for zdxm, not for reading: grouped and collapsed in the sheet
 
     @property
     def title(self) -> str:
@@ -273,8 +277,17 @@ LEDGER = SheetSpec(
      Column("unit", "牵头单位", width=24, help="报送该行的牵头单位"),
      _MONTH, _YEAR, _SINCE_START, _STARTED, _START_DATE, _COMPLETED, _END_DATE, _PROGRESS,
      *_PERMIT_COLUMNS, _REPORTED_START, _PREPARATION, _PROBLEMS, _COORDINATION,
-     Column("source_sha256", "来源文件sha256", width=20, help="该行数据来源文件的内容指纹")),
-    help="每个报告期每个项目一行，来自各单位报送并已通过校验的月报",
+     Column("source_sha256", "来源文件sha256", width=20, help="该行数据来源文件的内容指纹",
+            technical=True),
+     # From the plan, so a PivotTable needs no lookups: rewritten on every save.
+     Column("stage", "阶段", width=8, derived=True,
+            help="项目的阶段（新开工、续建、竣工或预备），取自项目表，保存时自动填写"),
+     Column("sector", "行业分类", width=10, derived=True, help="取自项目表，保存时自动填写"),
+     Column("county", "县区", width=14, derived=True, help="取自项目表，保存时自动填写"),
+     Column("annual_plan", "年度计划投资", Kind.MONEY, unit="万元", width=14, derived=True,
+            help="项目的年度计划投资（预备项目为空），取自项目表，保存时自动填写")),
+    help="每个报告期每个项目一行，来自各单位报送并已通过校验的月报；最后几列（阶段、行业分类、"
+         "县区、年度计划投资）由程序按项目表填写，可直接用于数据透视表",
 )
 
 # ---- the unit templates (填报模板): plan and reference columns locked, inputs open ---------
@@ -317,7 +330,8 @@ SUBMISSIONS = SheetSpec(
             help="文件所属的报告期；无法识别的文件为空"),
      Column("unit", "单位", width=24, help="报送单位；无法识别的文件为空"),
      Column("file_name", "文件名", width=36),
-     Column("sha256", "sha256", width=20, help="文件内容指纹，用于识别重复报送和归档"),
+     Column("sha256", "sha256", width=20, help="文件内容指纹，用于识别重复报送和归档",
+            technical=True),
      Column("received_at", "接收时间", Kind.DATETIME, width=18),
      Column("processed_at", "处理时间", Kind.DATETIME, width=18),
      Column("result", "结果", Kind.CHOICE, choices=SUBMISSION_RESULTS, width=8),
@@ -358,15 +372,16 @@ MAIL_LOG = SheetSpec(
      Column("address", "对方地址", width=28, help="发件人（接收）或收件人（发送、回复）的邮箱"),
      Column("cc", "抄送", width=24, help="抄送的邮箱"),
      Column("subject", "主题", width=36),
-     Column("message_id", "Message-ID", required=True, width=30,
+     Column("message_id", "Message-ID", required=True, width=30, technical=True,
             help="邮件的唯一标识；同一封邮件不会被处理两次"),
      Column("attachment", "附件", width=36, help="附件文件名"),
-     Column("sha256", "sha256", width=20, help="附件内容指纹；内容相同的附件只保存一次"),
+     Column("sha256", "sha256", width=20, help="附件内容指纹；内容相同的附件只保存一次",
+            technical=True),
      Column("saved_as", "保存位置", width=36, help="附件保存在收件目录中的位置"),
      Column("result", "结果", Kind.CHOICE, required=True, choices=MAIL_RESULTS, width=8),
      Column("note", "说明", width=40, help="拒收、忽略、待确认、暂存的原因，校验结论等"),
      Column("processed_at", "处理时间", Kind.DATETIME, width=18),
-     Column("digest", "邮件指纹", width=20,
+     Column("digest", "邮件指纹", width=20, technical=True,
             help="整封邮件内容的 sha256：沿用旧 Message-ID 重发的邮件内容不同，仍会被处理"),
      Column("ticket", "编号", Kind.INT, width=6,
             help="待确认邮件的编号，用于 zdxm mail confirm / reject")),
@@ -385,9 +400,10 @@ OUTBOX = SheetSpec(
      Column("to", "收件人", required=True, width=28),
      Column("cc", "抄送", width=24),
      Column("subject", "主题", required=True, width=36),
-     Column("replying_to", "回复的邮件", width=30, help="回执所答复的来信的 Message-ID"),
+     Column("replying_to", "回复的邮件", width=30, technical=True,
+            help="回执所答复的来信的 Message-ID"),
      Column("attachment", "附件", width=30),
-     Column("sha256", "sha256", width=20, help="所附填报模板的内容指纹"),
+     Column("sha256", "sha256", width=20, help="所附填报模板的内容指纹", technical=True),
      Column("file", "邮件文件", required=True, width=30,
             help="邮件全文（.eml）在“输出目录/发件箱”中的文件名，发送成功后删除"),
      Column("state", "状态", Kind.CHOICE, required=True, choices=OUTBOX_STATES, width=8,
@@ -444,6 +460,13 @@ SETTINGS = (
     Column("bulletin_log", "已出简报", help="已出简报的报告期及期数，如 2022-01=1,2022-02=2；"
            "重出同一报告期的简报沿用原期数。由程序维护"),
     Column("publisher", "编印单位", help="简报落款的编印单位，如 柳州市重大项目建设推进办公室"),
+    Column("bulletin_attachments", "简报附件", Kind.CHOICE, choices=ATTACHMENT_PLACEMENTS,
+           help="滞后项目名单、存在问题清单、牵头单位排名等长名单：“附在简报后”（默认，"
+                "正文之后作为附件1、附件2……，每个附件另起一页），或“只放通报”（简报正文只写"
+                "见同期通报）"),
+    Column("previous_master", "上年台账",
+           help="上一年度的台账文件（相对本台账所在目录或绝对路径）；填写后简报和通报给出"
+                "同比（与上年同期比较），留空则只有环比（与上月比较）"),
     Column("benchmark_method", "时序进度方法", Kind.CHOICE,
            choices=BENCHMARK_METHODS,
            help="时序进度的算法：月数/12（默认）、月数×10%，或按“各月目标”"),

@@ -8,7 +8,7 @@ Excel book) exchange exactly these rows, so neither holds any business rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -123,6 +123,8 @@ def decode_table(
     problems: list[RowProblem] = []
     present: list[tuple[Column, int]] = []
     for column in columns:
+        if column.derived:
+            continue  # written from the plan, never read back
         if column.title in index:
             present.append((column, index[column.title]))
         elif column.required:
@@ -160,10 +162,14 @@ def decode_table(
     return records, problems
 
 
-def encode_table(spec: SheetSpec, records: Iterable[BaseModel]) -> list[list[Cell]]:
-    """Records → rows of cell values in the registry's column order (header not included)."""
+def encode_table(spec: SheetSpec, records: Iterable[R],
+                 derive: Callable[[R], dict[str, Any]] | None = None) -> list[list[Cell]]:
+    """Records → rows of cell values in the registry's column order (header not included);
+    ``derive`` gives a record's values of the spec's derived columns."""
     rows = []
     for record in records:
         values = record.model_dump()
+        if derive is not None:
+            values.update(derive(record))
         rows.append([encode_value(column, values.get(column.field)) for column in spec.columns])
     return rows

@@ -126,3 +126,9 @@ class Workspace:
     @property
     def backups(self) -> Path:
         return self.folder / BACKUP_FOLDER
+
+    @property
+    def previous_master(self) -> Path | None:
+        """上年台账 (for 同比), if 设置 names one."""
+        value = self.settings.previous_master.strip()
+        return self._setting(value) if value else None

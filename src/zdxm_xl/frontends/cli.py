@@ -511,6 +511,9 @@ def bulletin_command(
         "--list-fields", help="列出模板中可用的全部字段及含义，不生成文件")] = False,
     issued: Annotated[str | None, typer.Option(
         "--date", help="印发日期，默认今天", metavar="年-月-日")] = None,
+    previous: Annotated[Path | None, typer.Option(
+        "--previous", help="上年台账（.xlsx），用于同比；默认取台账“设置”中的“上年台账”",
+        metavar="台账")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """生成本报告期的重大项目建设简报（Word）和推进情况通报（Excel），期数接续“设置”中的简报期数。"""
@@ -538,7 +541,7 @@ def bulletin_command(
         raise UsageError(f"印发日期“{issued}”无效，请写成 2022-04-08 的形式。", field=Field.DATE,
                          value=issued)
     result = make_bulletin(master, period, output, word_template=word, excel_template=excel,
-                           pdf=pdf, issued=day)
+                           pdf=pdf, issued=day, previous=previous)
     if as_json:
         _print_json(result)
     else:
@@ -552,6 +555,9 @@ def bulletin_command(
         total = result.progress.total
         out.print(f"实施项目 {total.count} 个，本年累计完成投资 {total.year_completed_yi} 亿元，"
                   f"完成率 {total.rate}%，{total.gap_text}；滞后项目 {len(result.progress.lagging)} 个。")
+        if result.year_ago is not None:
+            out.print(f"同比：与上年台账“{result.year_ago}”的同期相比，{total.growth_text or '无可比数据'}。",
+                      markup=False)
     if result.pdf_problem:
         err.print(f"[red]{result.pdf_problem}[/red]")
         raise typer.Exit(1)
@@ -920,7 +926,7 @@ _OPTIONS = {
     Field.ANNUAL_PLAN: "--annual-plan", Field.PLANNED_START: "--planned-start",
     Field.BATCH: "--batch", Field.VALUES: "--set", Field.PROJECT: "项目编号", Field.UNIT: "--unit",
     Field.FILES: "文件参数", Field.OUTPUT: "-o/--output", Field.TEMPLATE: "--word/--excel",
-    Field.YEAR: "--year", Field.MESSAGE: "编号参数",
+    Field.YEAR: "--year", Field.MESSAGE: "编号参数", Field.PREVIOUS: "--previous",
 }
 _REMEDIES = {
     Remedy.CREATE_MASTER: "新建台账：zdxm init 台账.xlsx --year 年度。",

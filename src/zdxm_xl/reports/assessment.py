@@ -55,7 +55,7 @@ from pydantic import Field, computed_field
 from pydantic.dataclasses import dataclass
 
 from ..books.safety import atomic_write, refuse_if_open_elsewhere
-from ..books.styles import print_ready, write_text
+from ..books.styles import header_lines, header_width, print_ready, write_text
 from ..core.cells import format_date
 from ..core.changelog import promotion_dates
 from ..core.errors import MasterError
@@ -397,12 +397,16 @@ def write_assessment(result: Assessment, path: Path) -> None:
     ws.cell(row=_NOTE_ROW, column=1).font = _BODY_FONT
     ws.cell(row=_NOTE_ROW, column=1).alignment = _LEFT
     ws.merge_cells(start_row=_NOTE_ROW, start_column=1, end_row=_NOTE_ROW, end_column=last_column)
+    lines = 1
     for index, (header, width, _) in enumerate(_COLUMNS, start=1):
         cell = ws.cell(row=_HEADER_ROW, column=index)
-        write_text(cell, header)
+        text = header_lines(header, width, _HEADER_FONT.sz)  # 计划开工 ⏎ （项）, not （ ⏎ 项）
+        write_text(cell, text)
         cell.font, cell.alignment, cell.border = _HEADER_FONT, _CENTER, _BORDER
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.row_dimensions[_HEADER_ROW].height = 42
+        ws.column_dimensions[get_column_letter(index)].width = header_width(
+            text, width, _HEADER_FONT.sz)
+        lines = max(lines, text.count("\n") + 1)
+    ws.row_dimensions[_HEADER_ROW].height = 16 * lines + 10
     row = _HEADER_ROW + 1
     for unit in result.units:
         for index, value in enumerate(_values(unit), start=1):

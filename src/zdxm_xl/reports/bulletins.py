@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import Field, Remedy, UsageError
+from .numbers import FILTER_HELP, FILTERS
 from .progress import Progress, field_reference
 
 __all__ = ["WORD_TEMPLATE", "EXCEL_TEMPLATE", "TEMPLATE_PACKAGE", "word_name", "excel_name",
@@ -42,6 +43,7 @@ def template_fields() -> list[tuple[str, str, str]]:
     rows += [(f"charts.{name}", "图片", meaning) for name, meaning in CHARTS.items()]
     rows.append(("loop.index", "整数",
                  "循环中的序号（1、2、3……）：Word 的 {% for %} 和 Excel 的列表行都可用"))
+    rows += [(f"|{name}", "格式", meaning) for name, meaning in FILTER_HELP]
     return rows
 
 
@@ -71,13 +73,14 @@ def _dash_for_none(value: Any) -> Any:
 
 
 def render_word(template: bytes, label: str, progress: Progress, out: Path) -> None:
-    """Render the 简报 template with the progress context (and its charts) into ``out``."""
+    """Render the 简报 template with the progress context (and its charts) into ``out``;
+    then every table's columns are set from what went into it (``tablefit``)."""
     from docx.shared import Mm
     from docxtpl import DocxTemplate, InlineImage
     from jinja2 import StrictUndefined, TemplateError, UndefinedError
     from jinja2.sandbox import SandboxedEnvironment
 
-    from .charts import draw_charts
+    from .charts import CHARTS, draw_charts
 
     try:
         document = DocxTemplate(io.BytesIO(template))
@@ -85,10 +88,18 @@ def render_word(template: bytes, label: str, progress: Progress, out: Path) -> N
     except Exception as exc:  # python-docx raises many kinds for a file that is not a .docx
         raise UsageError(f"简报模板“{label}”无法打开（{type(exc).__name__}），请确认是 .docx 文件。",
                          field=Field.TEMPLATE, value=label) from exc
+    from .tablefit import fit_tables
+
     environment = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined,
                                        finalize=_dash_for_none)
+    environment.filters.update(FILTERS)
     with tempfile.TemporaryDirectory(prefix="zdxm-charts-") as scratch:
-        charts = draw_charts(progress, Path(scratch))
+        # Only the charts the template shows are drawn (drawing takes most of a second).
+        xml = document.get_xml()
+        used = [name for name in CHARTS if f"charts.{name}" in xml]
+        if "charts" in xml.replace("charts.", "") and not used:
+            used = list(CHARTS)  # the template reaches the charts some other way
+        charts = draw_charts(progress, Path(scratch), used)
         context = progress.context()
         context["charts"] = {name: InlineImage(document, str(path), width=Mm(CHART_WIDTH_MM))
                              for name, path in charts.items()}
@@ -103,6 +114,7 @@ def render_word(template: bytes, label: str, progress: Progress, out: Path) -> N
                              + (f"（第{line}行）" if line else "")
                              + "。请检查 {{ }}、{% %} 是否成对、是否写在同一段文字中。",
                              field=Field.TEMPLATE, value=label) from exc
+        fit_tables(document.docx)
         document.save(str(out))
 
 

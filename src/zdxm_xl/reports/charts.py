@@ -11,6 +11,7 @@ Values are turned into floats only as plot coordinates; no sum or rounding happe
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def _label(name: str, width: int = 4) -> str:
 
 def _counties(progress: Progress, path: Path) -> Path:
     groups: list[Group] = progress.counties
-    figure, axes = _figure(160, 64)
+    figure, axes = _figure(160, 42)
     positions = range(len(groups))
     rates = [float(g.rate) if g.rate is not None else 0.0 for g in groups]
     bars = axes.bar(positions, rates, width=0.62, color=[BAR_COLORS[g.flag] for g in groups])
@@ -123,12 +124,17 @@ def _sectors(progress: Progress, path: Path) -> Path:
     return path
 
 
-def draw_charts(progress: Progress, folder: Path) -> dict[str, Path]:
-    """Draw every chart of ``CHARTS`` into ``folder``; name → PNG file."""
+def draw_charts(progress: Progress, folder: Path,
+                names: Iterable[str] | None = None) -> dict[str, Path]:
+    """Draw the charts ``names`` (default: every chart of ``CHARTS``) into ``folder``;
+    name → PNG file."""
     from matplotlib import rc_context
 
+    wanted = set(CHARTS if names is None else names) & set(CHARTS)
+    if not wanted:
+        return {}
     family = _font()
     folder.mkdir(parents=True, exist_ok=True)
+    drawers = {"counties": _counties, "sectors": _sectors}
     with rc_context({"font.family": family, "axes.unicode_minus": False}):
-        return {"counties": _counties(progress, folder / "counties.png"),
-                "sectors": _sectors(progress, folder / "sectors.png")}
+        return {name: drawers[name](progress, folder / f"{name}.png") for name in sorted(wanted)}

@@ -1,7 +1,8 @@
 """PDF of a Word document, through Microsoft Word (Windows, macOS) or LibreOffice.
 
-Where the 公文 fonts are missing (a Linux server, CI), LibreOffice is given fontconfig
-aliases to the free Noto CJK fonts; installed fonts always win.
+Where the 公文 fonts are missing (a Linux server, CI), LibreOffice is given a fontconfig
+chain for each (``FONT_CHAINS``): the Windows names, then the free Noto CJK SC fonts;
+installed fonts always win.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from ..books.safety import atomic_write
 
-__all__ = ["PDF_TIMEOUT", "FONT_STAND_INS", "to_pdf"]
+__all__ = ["PDF_TIMEOUT", "FONT_CHAINS", "FONT_STAND_INS", "font_config", "to_pdf"]
 
 PDF_TIMEOUT = 180  # seconds: a first LibreOffice start with a fresh profile takes ~10 s
 
@@ -32,22 +33,34 @@ def _soffice() -> str | None:
     return next((str(c) for c in candidates if c.is_file()), None)
 
 
-# Where the 公文 fonts are missing (a Linux server, CI), LibreOffice would set every Chinese
-# character in one sans font; the free Noto CJK fonts stand in, serif for 仿宋/楷体/宋体/小标宋.
-# Installed fonts always win: these are fontconfig aliases, consulted only for missing ones.
-FONT_STAND_INS = {"仿宋": "Noto Serif CJK SC", "仿宋_GB2312": "Noto Serif CJK SC",
-                  "楷体": "Noto Serif CJK SC", "楷体_GB2312": "Noto Serif CJK SC",
-                  "宋体": "Noto Serif CJK SC", "方正小标宋简体": "Noto Serif CJK SC",
-                  "黑体": "Noto Sans CJK SC"}
+# The 公文 fonts, each with what stands in where it is missing: the other common names of
+# the same face (Windows has 仿宋 rather than 仿宋_GB2312), then the free Noto CJK fonts —
+# the Simplified Chinese faces, serif for 仿宋/楷体/宋体/小标宋 and sans for 黑体 — and
+# Liberation Serif (metric-compatible) for Times New Roman. These are fontconfig <accept>
+# aliases: the named font first, so an installed font always wins over its stand-ins.
+FONT_CHAINS: dict[str, tuple[str, ...]] = {
+    "方正小标宋简体": ("方正小标宋_GBK", "华文中宋", "宋体", "SimSun", "Noto Serif CJK SC"),
+    "方正小标宋_GBK": ("方正小标宋简体", "华文中宋", "宋体", "SimSun", "Noto Serif CJK SC"),
+    "仿宋_GB2312": ("仿宋", "FangSong", "Noto Serif CJK SC"),
+    "仿宋": ("仿宋_GB2312", "FangSong", "Noto Serif CJK SC"),
+    "楷体_GB2312": ("楷体", "KaiTi", "AR PL UKai CN", "Noto Serif CJK SC"),
+    "楷体": ("楷体_GB2312", "KaiTi", "AR PL UKai CN", "Noto Serif CJK SC"),
+    "黑体": ("SimHei", "Noto Sans CJK SC"),
+    "宋体": ("SimSun", "Noto Serif CJK SC"),
+    "Times New Roman": ("Liberation Serif",),
+}
+FONT_STAND_INS = {font: chain[-1] for font, chain in FONT_CHAINS.items()}  # the last resort
 
 
-def _font_config(folder: Path) -> dict[str, str]:
-    """Environment for LibreOffice on Linux: the system's fontconfig plus the stand-ins."""
+def font_config(folder: Path) -> dict[str, str]:
+    """Environment for LibreOffice on Linux: the system's fontconfig plus the chains."""
     if not sys.platform.startswith("linux"):
         return {}
     base = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
-    aliases = "".join(f"<alias binding=\"same\"><family>{font}</family><prefer><family>{stand_in}"
-                      "</family></prefer></alias>" for font, stand_in in FONT_STAND_INS.items())
+    aliases = "".join(
+        f'<alias binding="same"><family>{font}</family><accept>'
+        + "".join(f"<family>{name}</family>" for name in chain)
+        + "</accept></alias>" for font, chain in FONT_CHAINS.items())
     config = folder / "fonts.conf"
     config.write_text(f'<?xml version="1.0"?>\n<fontconfig><include ignore_missing="yes">{base}'
                       f"</include>{aliases}</fontconfig>\n", encoding="utf-8")
@@ -64,7 +77,7 @@ def _with_libreoffice(soffice: str, docx: Path, target: Path, timeout: int) -> s
                    "--norestore", "--nologo", "--convert-to", "pdf", "--outdir", str(outdir),
                    str(docx)]
         kwargs: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE,
-                                  "env": {**os.environ, **_font_config(Path(scratch))}}
+                                  "env": {**os.environ, **font_config(Path(scratch))}}
         if sys.platform != "win32":
             kwargs["start_new_session"] = True
         process = subprocess.Popen(command, **kwargs)

@@ -27,6 +27,7 @@ description: ``zdxm bulletin --list-fields`` and ``docs/fields.md`` are generate
 from __future__ import annotations
 
 import re
+import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -38,9 +39,9 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from ..core.cells import format_date, format_month
 from ..core.errors import MasterError
 from ..core.master import Master
-from ..core.models import LedgerEntry, Project
+from ..core.models import AttachmentPlacement, LedgerEntry, Project, UnitCategory
 from ..core.money import round_half_up, to_yi
-from ..core.periods import period_end, period_month, plan_period
+from ..core.periods import period_end, period_month, plan_period, previous_period
 from ..core.registry import IMPLEMENTATION_STAGES, PERMITS, SECTORS
 from ..core.returns import reports_in, submission_status
 
@@ -72,6 +73,9 @@ Flag = Literal["绿", "黄", "红"]
 FLAG_COLORS: dict[str, str] = {"绿": "C6EFCE", "黄": "FFEB9C", "红": "FFC7CE"}
 NO_FLAG_COLOR = "FFFFFF"
 NO_COUNTY = "未填县区"
+NO_CATEGORY = "未分类"
+NAMED_IN_BODY = 3  # 简报正文点名的项目数（本月新开工、竣工）；其余见附件或通报
+TOP_UNITS = 3  # 各类单位点名的前几名、后几名
 _TARGET_SEPARATORS = re.compile(r"[,，、;；\s]+")
 _LOG_ITEM = re.compile(r"^(\d{4}-\d{2})=(\d+)$")
 
@@ -143,6 +147,21 @@ def _share(part: int, whole: int) -> Decimal | None:
     return _percent(Decimal(part) * HUNDRED / Decimal(whole)) if whole else None
 
 
+def _change_text(change: Decimal | None, unit: str) -> str:
+    if change is None:
+        return ""
+    if change > 0:
+        return f"提高{change}{unit}"
+    if change < 0:
+        return f"下降{-change}{unit}"
+    return "持平"
+
+
+def _named(lines: Sequence[ProjectLine]) -> str:
+    names = "、".join(line.name for line in lines[:NAMED_IN_BODY])
+    return f"{names}等{len(lines)}个项目" if len(lines) > NAMED_IN_BODY else names
+
+
 def _gap_text(gap: Decimal | None) -> str:
     if gap is None:
         return "无年度计划投资"
@@ -171,6 +190,22 @@ class Group(_Context):
     rank: int | None = Field(default=None, description="按投资完成率从高到低的排名（并列同名次）；"
                                                         "合计、阶段、行业为空")
     reported: int = Field(description="本报告期已报送的项目个数")
+    # ---- 环比、同比 and 单位类别 (filled by ``compute_progress``; see ``_compare``) ----
+    previous_rate: Decimal | None = Field(
+        default=None, description="上一报告期的投资完成率（%）；1月或上月无此分组时为空")
+    rate_change: Decimal | None = Field(
+        default=None, description="完成率较上月变化（百分点，环比）：本月完成率 − 上月完成率，正数为提高")
+    previous_rank: int | None = Field(default=None, description="上一报告期的排名")
+    rank_change: int | None = Field(
+        default=None, description="名次变化（环比）：上月名次 − 本月名次，正数为上升")
+    year_ago_completed_yi: Decimal | None = Field(
+        default=None, description="上年同期累计完成投资（亿元，同比；未给出上年台账时为空）")
+    year_ago_rate: Decimal | None = Field(default=None, description="上年同期投资完成率（%）")
+    growth: Decimal | None = Field(
+        default=None, description="累计完成投资同比增长（%）：（本年累计 − 上年同期）÷ 上年同期")
+    category: str | None = Field(
+        default=None, description="单位类别（县区、市直部门、国有企业；未填为“未分类”），仅牵头单位")
+    group_rank: int | None = Field(default=None, description="在同类单位中的排名，仅牵头单位")
 
     @computed_field(description=_FLAG_COLOR_HELP)  # type: ignore[prop-decorator]
     @property
@@ -181,6 +216,33 @@ class Group(_Context):
     @property
     def gap_text(self) -> str:
         return _gap_text(self.gap)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="完成率较上月的变化，如“提高2.3个百分点”“下降0.5个百分点”“持平”；无可比数据时为空")
+    @property
+    def rate_change_text(self) -> str:
+        return _change_text(self.rate_change, "个百分点")
+
+    @computed_field(description="名次变化的简写，如“↑2”“↓1”“—”（持平或无可比）")  # type: ignore[prop-decorator]
+    @property
+    def rank_change_mark(self) -> str:
+        if not self.rank_change:
+            return "—"
+        return f"↑{self.rank_change}" if self.rank_change > 0 else f"↓{-self.rank_change}"
+
+    @computed_field(description="累计完成投资同比，如“同比增长12.3%”“同比下降4.0%”；无上年数据时为空")  # type: ignore[prop-decorator]
+    @property
+    def growth_text(self) -> str:
+        if self.growth is None:
+            return ""
+        if self.growth == 0:
+            return "与上年同期持平"
+        return f"同比增长{self.growth}%" if self.growth > 0 else f"同比下降{-self.growth}%"
+
+    @computed_field(description="简称：去掉括号中的部分（图表标签用），如“阳和工业新区”")  # type: ignore[prop-decorator]
+    @property
+    def short_name(self) -> str:
+        return re.sub(r"（[^）]*）|\([^)]*\)", "", self.name) or self.name
 
 
 class ProjectLine(_Context):
@@ -202,11 +264,18 @@ class ProjectLine(_Context):
     progress: str = Field(description="形象进度（最近一次报送）")
     reasons: list[str] = Field(description="滞后原因，如“投资完成率低于时序进度12.5个百分点”“逾期未开工”")
     reported: bool = Field(description="本报告期是否已报送（未报送时数据取本年最近一次报送）")
+    actual_date: str = Field(default="", description="实际开工（竣工）日期，如“2022年3月15日”；"
+                                                     "仅本月新开工、竣工项目")
 
     @computed_field(description="滞后原因，用“；”连接")  # type: ignore[prop-decorator]
     @property
     def reasons_text(self) -> str:
         return "；".join(self.reasons)
+
+    @computed_field(description="逾期情况：“未开工”“未竣工”，没有逾期为空（表格用）")  # type: ignore[prop-decorator]
+    @property
+    def overdue_text(self) -> str:
+        return "、".join(r.removeprefix("逾期") for r in self.reasons if r.startswith("逾期"))
 
     @computed_field(description="预警底色（十六进制 RGB）")  # type: ignore[prop-decorator]
     @property
@@ -235,6 +304,11 @@ class IssueItem(_Context):
     stage: str = Field(description="阶段（含预备）")
     problems: str = Field(description="存在问题（未填为空）")
     coordination: str = Field(description="需协调事项（未填为空）")
+
+    @computed_field(description="问题类型：按文字中的关键词归为征地拆迁、用地、资金、审批手续、施工条件或其他")  # type: ignore[prop-decorator]
+    @property
+    def kind(self) -> str:
+        return problem_type(self.problems or self.coordination)
 
 
 class PermitCount(_Context):
@@ -301,6 +375,120 @@ class Returns(_Context):
         return "、".join(self.rejected) or "无"
 
 
+class UnitGroup(_Context):
+    """一类牵头单位（县区、市直部门、国有企业或未分类）在类内的排名。"""
+
+    name: str = Field(description="单位类别：县区、市直部门、国有企业，或“未分类”（责任单位未填类别）")
+    total: Group = Field(description="该类单位牵头的全部实施项目合计")
+    units: list[Group] = Field(description="该类各牵头单位，按完成率在类内排名（rank 为类内名次，"
+                                           "rank_change 为类内名次变化）")
+    green: int = Field(description="预警为绿色的单位个数")
+    yellow: int = Field(description="预警为黄色的单位个数")
+    red: int = Field(description="预警为红色的单位个数")
+
+    @computed_field(description="单位个数")  # type: ignore[prop-decorator]
+    @property
+    def count(self) -> int:
+        return len(self.units)
+
+    @computed_field(description="类内完成率前三名，用“、”连接")  # type: ignore[prop-decorator]
+    @property
+    def top_text(self) -> str:
+        return "、".join(u.name for u in self.units[:TOP_UNITS] if u.rate is not None)
+
+    @computed_field(description="类内预警为红色或黄色、完成率最低的至多三个单位，用“、”连接；没有时为空")  # type: ignore[prop-decorator]
+    @property
+    def bottom_text(self) -> str:
+        flagged = [u for u in self.units if u.flag in ("红", "黄")]
+        return "、".join(u.name for u in flagged[-TOP_UNITS:])
+
+    @computed_field(description="预警为红色的单位，至多点名5个（多于5个时加“等N个单位”）；没有时为空")  # type: ignore[prop-decorator]
+    @property
+    def red_text(self) -> str:
+        return _few([u.name for u in self.units if u.flag == "红"], "单位", 5)
+
+
+class UnitRanking(_Context):
+    """牵头单位按单位类别分组排名（通报的“牵头单位排名”按此分三类排名）。"""
+
+    county: UnitGroup = Field(description="县区（县区人民政府、新区管委会）")
+    department: UnitGroup = Field(description="市直部门")
+    enterprise: UnitGroup = Field(description="国有企业")
+    unclassified: UnitGroup = Field(description="未分类：“责任单位”中未填单位类别的牵头单位")
+
+    @computed_field(description="有单位的各类（依次为县区、市直部门、国有企业、未分类）")  # type: ignore[prop-decorator]
+    @property
+    def groups(self) -> list[UnitGroup]:
+        return [g for g in (self.county, self.department, self.enterprise, self.unclassified)
+                if g.units]
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="各类中预警为红色的单位，完成率从低到高至多点名3个（多于3个时加“等N个单位”）；没有时为空")
+    @property
+    def red_text(self) -> str:
+        red = sorted((u for g in self.groups for u in g.units if u.flag == "红"),
+                     key=lambda u: (u.rate is None, u.rate or 0))
+        return _few([u.name for u in red], "单位", TOP_UNITS)
+
+
+class Tally(_Context):
+    """一个类别及其个数。"""
+
+    name: str = Field(description="类别名称")
+    count: int = Field(description="个数")
+
+
+class ProblemSummary(_Context):
+    """本报告期报送的存在问题的概况（按问题类型归类）。"""
+
+    projects: int = Field(description="报送了存在问题或需协调事项的项目个数")
+    coordination: int = Field(description="其中提出需协调事项的项目个数")
+    by_type: list[Tally] = Field(description="按问题类型的项目个数，从多到少；类型按问题文字中的关键词"
+                                             "归类（征地拆迁、用地、资金、审批手续、施工条件、其他）")
+
+    @computed_field(description="按类型的概况，如“征地拆迁5个、资金4个”；没有时为空")  # type: ignore[prop-decorator]
+    @property
+    def by_type_text(self) -> str:
+        return "、".join(f"{t.name}{t.count}个" for t in self.by_type)
+
+
+class YearAgo(_Context):
+    """同比的比较对象：上年台账的同一报告期。"""
+
+    period: str = Field(description="上年同期报告期，如 2021-03")
+    title_period: str = Field(description="上年同期统计区间，如“2021年1—3月”")
+    source: str = Field(description="上年台账的文件名")
+
+
+class Attachment(_Context):
+    """简报的一个附件。"""
+
+    number: int = Field(description="附件序号（附件1、附件2……）")
+    key: str = Field(description="附件内容：lagging（滞后项目）、issues（存在问题）、units（牵头单位排名）"
+                                 "或 milestones（本月新开工、竣工项目）")
+    title: str = Field(description="附件名称，如“滞后项目名单”")
+
+
+class Attachments(_Context):
+    """长名单的去处（设置“简报附件”）：附在简报正文之后，或只放通报。"""
+
+    in_bulletin: bool = Field(description="长名单是否作为附件附在简报后（否则只放通报）")
+    items: list[Attachment] = Field(description="简报的附件，依次编号；名单为空的不作附件")
+    lagging: int | None = Field(description="滞后项目名单的附件序号；不作附件时为空")
+    issues: int | None = Field(description="存在问题和需协调事项清单的附件序号；不作附件时为空")
+    units: int | None = Field(description="牵头单位排名的附件序号；不作附件时为空")
+    milestones: int | None = Field(description="本月新开工、竣工项目名单的附件序号（正文点名不下时才有）；"
+                                               "不作附件时为空")
+
+
+class NextStep(_Context):
+    """下步工作的一项。"""
+
+    number: str = Field(description="序号，如“（一）”")
+    title: str = Field(description="小标题，如“加快逾期未开工项目建设”")
+    text: str = Field(description="具体内容（由本月情况生成）")
+
+
 class Progress(_Context):
     """一个报告期的重大项目推进情况：简报（Word）和通报（Excel）模板可用的全部字段。"""
 
@@ -333,6 +521,25 @@ class Progress(_Context):
     preparatory: Preparatory = Field(description="预备项目前期工作进展")
     returns: Returns = Field(description="报送情况")
     unreported: int = Field(description="本报告期未报送数据的项目个数（其数据取本年最近一次报送）")
+    # ---- the briefing: comparisons, groups, this month's facts (see ``_briefing``) ----
+    previous_period: str | None = Field(default=None,
+                                        description="环比的比较对象：上一报告期，如 2022-02；1月为空")
+    year_ago: YearAgo | None = Field(default=None,
+                                     description="同比的比较对象（给出上年台账时）；否则为空")
+    unit_ranking: UnitRanking | None = Field(default=None, description="牵头单位按单位类别分组排名")
+    month_starts: list[ProjectLine] = Field(
+        default_factory=list, description="本月新开工项目：本报告期首次报送已开工的新开工项目，"
+                                          "按年度计划投资从大到小")
+    month_completions: list[ProjectLine] = Field(
+        default_factory=list,
+        description="本月竣工项目：本报告期首次报送已竣工的实施项目，按年度计划投资从大到小")
+    problems: ProblemSummary | None = Field(default=None, description="存在问题的概况（按类型）")
+    next_starts: int = Field(default=0, description="计划下月开工、尚未开工的新开工项目个数")
+    next_benchmark: Decimal | None = Field(default=None, description="下月时序进度（%）；12月为空")
+    next_steps: list[NextStep] = Field(
+        default_factory=list, description="下步工作：由本月情况（逾期未开工、红黄灯县区和单位、"
+                                          "存在问题、报送情况、下月开工）生成的工作安排，每项一段，已编（一）（二）……")
+    attachments: Attachments | None = Field(default=None, description="简报附件（长名单的去处）")
 
     @computed_field(description="标题用的统计区间，如“2022年1—3月”")  # type: ignore[prop-decorator]
     @property
@@ -343,6 +550,16 @@ class Progress(_Context):
     @property
     def red_counties(self) -> int:
         return sum(1 for c in self.counties if c.flag == "红")
+
+    @computed_field(description="本月新开工项目，正文点名用：至多3个项目名称，多于3个时加“等N个项目”")  # type: ignore[prop-decorator]
+    @property
+    def month_starts_text(self) -> str:
+        return _named(self.month_starts)
+
+    @computed_field(description="本月竣工项目，正文点名用（同上）")  # type: ignore[prop-decorator]
+    @property
+    def month_completions_text(self) -> str:
+        return _named(self.month_completions)
 
     def context(self) -> dict[str, Any]:
         """The top-level names a template sees (the model's fields and computed fields)."""
@@ -519,8 +736,11 @@ def _returns(master: Master, period: str) -> Returns:
 
 
 def compute_progress(master: Master, period: str, issue: int = 0,
-                     issued: date | None = None) -> Progress:
-    """The progress of ``period`` from the master's plan, 月报台帐 and 报送记录."""
+                     issued: date | None = None, *, year_ago: Master | None = None,
+                     year_ago_source: str = "", compare: bool = True) -> Progress:
+    """The progress of ``period`` from the master's plan, 月报台帐 and 报送记录; with
+    ``compare``, 环比 against the 报告期 before and, given last year's master ``year_ago``,
+    同比 against the same 报告期 of last year."""
     period = plan_period(period, master.year)
     settings = master.settings
     month = int(period[5:7])
@@ -563,7 +783,7 @@ def compute_progress(master: Master, period: str, issue: int = 0,
                                 stage=project.stage, problems=entry.problems or "",
                                 coordination=entry.coordination or ""))
     issued_on = issued or date.today()
-    return Progress(
+    progress = Progress(
         city=settings.city, year=master.year, period=period, month=month,
         period_label=f"1—{month}月" if month > 1 else "1月", period_end=period_end(period),
         period_end_text=format_date(period_end(period)), issue=issue, issued=issued_on,
@@ -579,6 +799,299 @@ def compute_progress(master: Master, period: str, issue: int = 0,
         preparatory=_preparatory([p for p in active if p.is_preparatory], rows, period),
         returns=_returns(master, period),
         unreported=sum(1 for p in active if not figures(p).reported))
+    return _briefing(progress, master, rules, built, compare, year_ago, year_ago_source)
+
+
+# ---- the briefing: unit groups, this month's facts, comparisons, 下步工作, 附件 ------------
+
+# 存在问题 are free text: a type is the first whose keywords the text contains (SPEC §4.6's
+# 问题台帐 will carry a type chosen by the office; until then the words decide).
+PROBLEM_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("征地拆迁", ("征地", "拆迁", "征收", "搬迁", "补偿", "清表", "青苗")),
+    ("用地", ("用地", "土地", "林地", "供地", "指标", "规划调整", "红线")),
+    ("资金", ("资金", "资本金", "融资", "贷款", "拨付", "专项债", "债券", "投资")),
+    ("审批手续", ("审批", "审查", "手续", "许可", "批复", "环评", "立项", "核准", "备案",
+                "图审", "施工图", "报建")),
+    ("施工条件", ("管线", "迁改", "施工", "电力", "水电", "交通", "材料", "天气", "雨")),
+)
+OTHER_PROBLEMS = "其他"
+_NUMERALS = "一二三四五六七八九十"
+
+
+def _briefing(progress: Progress, master: Master, rules: _Rules, built: list[_Figures],
+              compare: bool, year_ago: Master | None, year_ago_source: str) -> Progress:
+    """The fields the 简报 reads beyond the figures: unit groups, this month's new starts and
+    completions, the problems by type, 环比 and 同比, 下步工作 and the 附件."""
+    period = progress.period
+    categories = {unit.name: unit.category.value for unit in master.units if unit.category}
+    ranking = _unit_ranking(rules, built, categories)
+    overall = {g.name: g for g in progress.units}
+    units = [overall[g.name].model_copy(update={"category": group.name, "group_rank": g.rank})
+             for group in ranking.groups for g in group.units]
+    units.sort(key=lambda g: (g.rank is None, g.rank or 0, progress.units.index(overall[g.name])))
+    starts, completions = _month_milestones(master, period, rules, built)
+    month = progress.month
+    next_month = period_month(period).replace(month=month + 1) if month < 12 else None
+    settings = master.settings
+    update: dict[str, Any] = {
+        "units": units, "unit_ranking": ranking, "month_starts": starts,
+        "month_completions": completions, "problems": _problem_summary(progress.issues),
+        "next_starts": sum(1 for f in built if f.project.stage == "新开工" and not f.started
+                           and f.project.planned_start == next_month),
+        "next_benchmark": None if next_month is None else round_half_up(
+            benchmark_percent(settings.benchmark_method, month + 1, settings.monthly_targets),
+            RATE_PLACES)}
+    result = progress.model_copy(update=update)
+    if compare:
+        result = _compare(result, master, year_ago, year_ago_source)
+    return result.model_copy(update={
+        "next_steps": _next_steps(result, settings.deadline_day),
+        "attachments": _attachments(result, settings.bulletin_attachments)})
+
+
+def _unit_ranking(rules: _Rules, built: list[_Figures], categories: dict[str, str]
+                  ) -> UnitRanking:
+    slots = {"county": UnitCategory.COUNTY.value, "department": UnitCategory.DEPARTMENT.value,
+             "enterprise": UnitCategory.ENTERPRISE.value, "unclassified": NO_CATEGORY}
+    groups = {}
+    for slot, category in slots.items():
+        members = [f for f in built if categories.get(f.project.lead_unit, NO_CATEGORY) == category]
+        names = list(dict.fromkeys(f.project.lead_unit for f in members))
+        ranked = [g.model_copy(update={"category": category, "group_rank": g.rank})
+                  for g in rules.ranked([(u, [f for f in members if f.project.lead_unit == u])
+                                         for u in names])]
+        groups[slot] = UnitGroup(
+            name=category, total=rules.group(category, members)[0], units=ranked,
+            green=sum(1 for g in ranked if g.flag == "绿"),
+            yellow=sum(1 for g in ranked if g.flag == "黄"),
+            red=sum(1 for g in ranked if g.flag == "红"))
+    return UnitRanking(**groups)
+
+
+def _month_milestones(master: Master, period: str, rules: _Rules, built: list[_Figures]
+                      ) -> tuple[list[ProjectLine], list[ProjectLine]]:
+    """Projects first reported started (新开工) or completed (any stage) in ``period``."""
+    earlier = [e for e in master.ledger if e.period[:4] == period[:4] and e.period < period]
+    started_before = {e.project_id for e in earlier if e.started == "是"}
+    completed_before = {e.project_id for e in earlier if e.completed == "是"}
+    starts, completions = [], []
+    for item in built:
+        entry = item.entry
+        if not item.reported or entry is None:
+            continue
+        project = item.project
+        if project.stage == "新开工" and entry.started == "是" \
+                and project.id not in started_before:
+            line = rules.line(item, [])
+            starts.append(line.model_copy(update={"actual_date": format_date(entry.start_date)}))
+        if entry.completed == "是" and project.id not in completed_before:
+            line = rules.line(item, [])
+            completions.append(line.model_copy(update={"actual_date": format_date(entry.end_date)}))
+    def order(line: ProjectLine) -> tuple[Decimal, str]:
+        return -line.annual_plan_wan, line.id
+
+    return sorted(starts, key=order), sorted(completions, key=order)
+
+
+def problem_type(text: str) -> str:
+    """The type of a 存在问题 by its words (``PROBLEM_TYPES``), else 其他."""
+    for name, words in PROBLEM_TYPES:
+        if any(word in text for word in words):
+            return name
+    return OTHER_PROBLEMS
+
+
+def _problem_summary(issues: Sequence[IssueItem]) -> ProblemSummary:
+    counts: dict[str, int] = {}
+    for item in issues:
+        kind = problem_type(item.problems or item.coordination)
+        counts[kind] = counts.get(kind, 0) + 1
+    names = [name for name, _ in PROBLEM_TYPES] + [OTHER_PROBLEMS]
+    by_type = sorted((Tally(name=n, count=c) for n, c in counts.items()),
+                     key=lambda t: (-t.count, names.index(t.name)))
+    return ProblemSummary(projects=len(issues),
+                          coordination=sum(1 for i in issues if i.coordination),
+                          by_type=by_type)
+
+
+# ---- 环比 and 同比 --------------------------------------------------------------------------
+
+_Sums = dict[tuple[str, str], tuple[Decimal, Decimal]]  # (kind, name) → (本年累计, 年度计划)
+
+
+def _exact_sums(master: Master, period: str) -> _Sums:
+    """本年累计 and 年度计划 (万元, exact) of the 实施项目 reporting in ``period``, by the same
+    groups as ``compute_progress`` (rows carried over from earlier months as there)."""
+    rows = _latest_rows(master, period)
+    categories = {unit.name: unit.category.value for unit in master.units if unit.category}
+    sums: dict[tuple[str, str], list[Decimal]] = {}
+    for project in master.projects:
+        if project.is_preparatory or not reports_in(project, period):
+            continue
+        entry = rows.get(project.id)
+        done = (entry.year_completed if entry else None) or Decimal(0)
+        annual = project.annual_plan or Decimal(0)
+        unit = project.lead_unit
+        for key in (("total", "合计"), ("stage", project.stage), ("sector", project.sector),
+                    ("county", project.county or NO_COUNTY), ("unit", unit),
+                    ("category", categories.get(unit, NO_CATEGORY))):
+            pair = sums.setdefault(key, [Decimal(0), Decimal(0)])
+            pair[0] += done
+            pair[1] += annual
+    return {key: (pair[0], pair[1]) for key, pair in sums.items()}
+
+
+def _compare(progress: Progress, master: Master, year_ago: Master | None, source: str
+             ) -> Progress:
+    """环比 (rate change and rank change since the 报告期 before) and, with last year's
+    master, 同比 (the same 报告期 last year) on every group; changes are exact differences
+    of exact rates, rounded once."""
+    before_period = previous_period(progress.period)
+    now = _exact_sums(master, progress.period)
+    before: Progress | None = None
+    before_sums: _Sums = {}
+    if before_period is not None:
+        before = compute_progress(master, before_period, compare=False)
+        before_sums = _exact_sums(master, before_period)
+    ago_period = f"{progress.year - 1}{progress.period[4:]}"
+    ago_sums = _exact_sums(year_ago, ago_period) if year_ago is not None else {}
+
+    def ranks(groups: Sequence[Group] | None) -> dict[str, int | None]:
+        return {g.name: g.rank for g in groups or ()}
+
+    def compared(kind: str, group: Group, previous_ranks: dict[str, int | None]) -> Group:
+        key = (kind, group.name)
+        update: dict[str, Any] = {}
+        exact = _exact_rate(now.get(key))
+        if key in before_sums:
+            previous = _exact_rate(before_sums[key])
+            update["previous_rate"] = _percent(previous)
+            if exact is not None and previous is not None:
+                update["rate_change"] = _percent(exact - previous)
+        rank, previous_rank = group.rank, previous_ranks.get(group.name)
+        update["previous_rank"] = previous_rank
+        if rank is not None and previous_rank is not None:
+            update["rank_change"] = previous_rank - rank
+        if key in ago_sums:
+            done, _ = now.get(key, (Decimal(0), Decimal(0)))
+            ago_done = ago_sums[key][0]
+            update["year_ago_completed_yi"] = to_yi(ago_done)
+            update["year_ago_rate"] = _percent(_exact_rate(ago_sums[key]))
+            update["growth"] = _percent((done - ago_done) * HUNDRED / ago_done) \
+                if ago_done else None
+        return group.model_copy(update=update)
+
+    def each(kind: str, groups: Sequence[Group], previous: Sequence[Group] | None) -> list[Group]:
+        previous_ranks = ranks(previous)
+        return [compared(kind, g, previous_ranks) for g in groups]
+
+    def in_group(group: UnitGroup, previous: UnitGroup | None) -> UnitGroup:
+        return group.model_copy(update={
+            "total": compared("category", group.total, {}),
+            "units": each("unit", group.units, previous.units if previous else None)})
+
+    ranking = progress.unit_ranking
+    assert ranking is not None
+    was = before.unit_ranking if before else None
+    update: dict[str, Any] = {
+        "previous_period": before_period,
+        "total": compared("total", progress.total, {}),
+        "stages": each("stage", progress.stages, None),
+        "sectors": each("sector", progress.sectors, None),
+        "counties": each("county", progress.counties, before.counties if before else None),
+        "units": each("unit", progress.units, before.units if before else None),
+        "unit_ranking": UnitRanking(**{
+            slot: in_group(getattr(ranking, slot), getattr(was, slot) if was else None)
+            for slot in ("county", "department", "enterprise", "unclassified")})}
+    if year_ago is not None:
+        update["year_ago"] = YearAgo(period=ago_period, source=source,
+                                     title_period=f"{progress.year - 1}年{progress.period_label}")
+    return progress.model_copy(update=update)
+
+
+def _exact_rate(pair: tuple[Decimal, Decimal] | None) -> Decimal | None:
+    return None if pair is None else _rate(pair[0], pair[1])
+
+
+# ---- 下步工作 and 附件 ----------------------------------------------------------------------
+
+def _few(names: Sequence[str], what: str, limit: int = 3) -> str:
+    """``A、B、C等5个单位``: at most ``limit`` names, then how many in all."""
+    shown = "、".join(names[:limit])
+    return f"{shown}等{len(names)}个{what}" if len(names) > limit else shown
+
+
+def _next_steps(p: Progress, deadline_day: int) -> list[NextStep]:
+    """下步工作 drawn from the month's facts, most pressing first; the last one always looks
+    at next month (its 时序进度 and planned starts)."""
+    steps: list[tuple[str, str]] = []
+    late_starts, late_ends = p.starts.overdue, p.completions.overdue
+    if late_starts or late_ends:
+        words = "、".join(word for lines, word in ((late_starts, "未开工"), (late_ends, "未竣工"))
+                         if lines)
+        leads = list(dict.fromkeys(o.unit for o in [*late_starts, *late_ends]))
+        steps.append(("加快项目开工竣工", f"请{_few(leads, '单位', 2)}对逾期{words}的项目逐个"
+                                          "分析原因，明确时间节点，力促尽快开工、竣工。"))
+    for flag, word in (("红", "红灯"), ("黄", "黄灯")):
+        counties = [c.name for c in p.counties if c.flag == flag]
+        units = [u.name for u in p.units if u.flag == flag]
+        if counties or units:
+            named = [_few(names, what, 2) for names, what in ((counties, "县区"), (units, "单位"))
+                     if names]
+            steps.append((f"加强{word}县区和单位督导",
+                          f"亮{word}的{'和'.join(named)}要分析滞后原因，制定赶超措施；"
+                          "市重点办将跟踪调度，对进度仍无起色的开展专项督导。"))
+            break
+    problems = p.problems
+    if problems is not None and problems.projects:
+        main = "、".join(t.name for t in problems.by_type[:3])
+        text = f"本月{problems.projects}个项目报送问题，主要涉及{main}"
+        if problems.coordination:
+            text += f"，{problems.coordination}个项目需市级协调"
+        steps.append(("协调解决项目建设问题",
+                      text + "；市重点办将逐项明确协调责任单位和办理时限，跟踪督办。"))
+    r = p.returns
+    facts = [f"{len(names)}个单位{word}" for names, word in
+             ((r.missing, "未报送"), (r.late, "逾期报送"), (r.rejected, "报送未通过校验")) if names]
+    if facts:
+        steps.append(("规范项目信息报送", f"本月{'、'.join(facts)}，请各单位于每月{deadline_day}日前"
+                                          "按时、准确报送。"))
+    if p.next_benchmark is not None:
+        text = f"下月时序进度为{p.next_benchmark}%"
+        if p.next_starts:
+            text += f"，{p.next_starts}个项目计划下月开工"
+        steps.append(("抓好下月投资进度", text + "，请各县区和单位倒排节点，确保投资进度不低于"
+                                               "时序进度。"))
+    else:
+        steps.append(("做好年度总结", "请各县区和单位全面总结全年重大项目建设情况，谋划储备下一年度项目。"))
+    return [NextStep(number=f"（{_chinese_number(n)}）", title=title, text=text)
+            for n, (title, text) in enumerate(steps, start=1)]
+
+
+def _chinese_number(n: int) -> str:
+    if n <= 10:
+        return _NUMERALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return (_NUMERALS[tens - 1] if tens > 1 else "") + "十" + (_NUMERALS[ones - 1] if ones else "")
+
+
+def _attachments(p: Progress, placement: AttachmentPlacement) -> Attachments:
+    """The 附件, numbered in this order, of the lists that have items (设置“简报附件”)."""
+    if placement is not AttachmentPlacement.BULLETIN:
+        return Attachments(in_bulletin=False, items=[], lagging=None, issues=None, units=None,
+                           milestones=None)
+    long_milestones = len(p.month_starts) > NAMED_IN_BODY \
+        or len(p.month_completions) > NAMED_IN_BODY
+    wanted = [("lagging", "滞后项目名单", bool(p.lagging)),
+              ("issues", "存在问题和需协调事项清单", bool(p.issues)),
+              ("units", "各牵头单位投资完成情况排名", bool(p.units)),
+              ("milestones", "本月新开工、竣工项目名单", long_milestones)]
+    items = [Attachment(number=n, key=key, title=title) for n, (key, title) in
+             enumerate([(k, t) for k, t, present in wanted if present], start=1)]
+    numbers = {item.key: item.number for item in items}
+    return Attachments(in_bulletin=True, items=items, lagging=numbers.get("lagging"),
+                       issues=numbers.get("issues"), units=numbers.get("units"),
+                       milestones=numbers.get("milestones"))
 
 
 # ---- the field reference -----------------------------------------------------------------
@@ -604,6 +1117,9 @@ def field_reference(model: type[BaseModel] = Progress, prefix: str = "") -> list
 
 
 def _nested_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    optional = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
+    if isinstance(annotation, types.UnionType) and len(optional) == 1:
+        annotation = optional[0]  # ``YearAgo | None`` documents YearAgo's fields
     origin = getattr(annotation, "__origin__", None)
     if origin is list:
         inner = annotation.__args__[0]

@@ -24,7 +24,9 @@ pictures other than charts and images are not kept.
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from copy import copy
 from dataclasses import dataclass
@@ -45,8 +47,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..books.styles import write_text
 from ..core.errors import UsageError
+from .numbers import FILTERS
 
-__all__ = ["fill_workbook", "placeholders", "shift_formula"]
+__all__ = ["fill_workbook", "fit_row_heights", "placeholders", "shift_formula"]
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 LIST_PATH = re.compile(r"([A-Za-z_][\w.]*)\[\]")
@@ -81,7 +84,9 @@ def _dash_for_none(value: Any) -> Any:
 
 def _environment() -> SandboxedEnvironment:
     # Cell text is not markup: no escaping. Sandboxed: a template is a file, not code.
-    return SandboxedEnvironment(autoescape=False, finalize=_dash_for_none)
+    environment = SandboxedEnvironment(autoescape=False, finalize=_dash_for_none)
+    environment.filters.update(FILTERS)
+    return environment
 
 
 def placeholders(text: str) -> list[str]:
@@ -100,6 +105,7 @@ class _Filler:
     def __init__(self, book: Workbook, context: dict[str, Any], name: str) -> None:
         self.book, self.context, self.name = book, context, name
         self.env = _environment()
+        self.cache: dict[tuple[str, bool], Any] = {}
 
     def fail(self, ws: Worksheet, coordinate: str, message: str) -> UsageError:
         return UsageError(f"通报模板“{self.name}”工作表“{ws.title}”单元格 {coordinate}：{message}。"
@@ -111,12 +117,18 @@ class _Filler:
         try:
             lone = PLACEHOLDER.fullmatch(text.strip())
             if lone:
-                value = self.env.compile_expression(lone.group(1), undefined_to_none=False)(
-                    **scope)
-                return _cell_value(value)
-            return self.env.from_string(text).render(**scope)
+                return _cell_value(self.compiled(lone.group(1), expression=True)(**scope))
+            return self.compiled(text, expression=False).render(**scope)
         except TemplateError as exc:
             raise self.fail(ws, coordinate, f"“{text}”无法计算（{exc}）") from exc
+
+    def compiled(self, text: str, *, expression: bool) -> Any:
+        """An expression or template compiled once: an item row repeats the same cells."""
+        key = (text, expression)
+        if key not in self.cache:
+            self.cache[key] = (self.env.compile_expression(text, undefined_to_none=False)
+                               if expression else self.env.from_string(text))
+        return self.cache[key]
 
     def fill(self) -> None:
         for ws in self.book.worksheets:
@@ -124,6 +136,22 @@ class _Filler:
             while row <= ws.max_row:
                 row = self.fill_row(ws, row)
             self.fill_scalars(ws)
+            self.fill_header_footer(ws)
+            fit_row_heights(ws)
+
+    def fill_header_footer(self, ws: Worksheet) -> None:
+        """Placeholders in the page header and footer (编印单位, 印发日期); a value's ``&``
+        is doubled, since a single ``&`` starts a code there (``&P`` is the page)."""
+        environment = _environment()
+        environment.finalize = lambda value: str(_dash_for_none(value)).replace("&", "&&")
+        for header_footer in (ws.oddHeader, ws.oddFooter, ws.evenHeader, ws.evenFooter,
+                              ws.firstHeader, ws.firstFooter):
+            for part in (header_footer.left, header_footer.center, header_footer.right):
+                if part.text and "{{" in part.text:
+                    try:
+                        part.text = environment.from_string(part.text).render(**self.context)
+                    except TemplateError as exc:
+                        raise self.fail(ws, "页眉页脚", f"“{part.text}”无法计算（{exc}）") from exc
 
     def fill_row(self, ws: Worksheet, row: int) -> int:
         """Expand ``row`` if it is an item row; return the next row to look at."""
@@ -203,6 +231,65 @@ def fill_workbook(template: Path, context: dict[str, Any], out: Path) -> None:
                          "请确认是 .xlsx 文件。") from exc
     _Filler(book, context, template.name).fill()
     book.save(str(out))
+
+
+# ---- row heights -------------------------------------------------------------------------
+
+# Excel measures a column in widths of "0" in the default font (Calibri 11, 7 pixels); a
+# character of a font of ``size`` points takes about ``size`` × this many of those units.
+WIDE_PER_POINT, NARROW_PER_POINT = 0.19, 0.1
+LINE_HEIGHT = 1.4  # a line of CJK text in points per point of font size (Noto CJK: 1.45)
+DEFAULT_WIDTH = 8.43
+
+
+def _units(text: str, size: float) -> float:
+    return sum((WIDE_PER_POINT if unicodedata.east_asian_width(c) in ("W", "F", "A")
+                else NARROW_PER_POINT) * size for c in text)
+
+
+def fit_row_heights(ws: Worksheet, first_row: int = 2) -> None:
+    """Give every row holding wrapped text the height its lines need (LibreOffice and
+    Excel keep a row's stored height, so text that wraps in a row of default height
+    overlaps the next row). A merged cell over one row counts its columns' widths."""
+    widths = {}
+    spans: dict[tuple[int, int], int] = {}
+    skip: set[tuple[int, int]] = set()
+    for merged in ws.merged_cells.ranges:
+        if merged.min_row == merged.max_row:
+            spans[(merged.min_row, merged.min_col)] = merged.max_col
+        for row in range(merged.min_row, merged.max_row + 1):
+            for column in range(merged.min_col, merged.max_col + 1):
+                if (row, column) != (merged.min_row, merged.min_col) or merged.min_row != \
+                        merged.max_row:
+                    skip.add((row, column))
+
+    def width(column: int) -> float:
+        if column not in widths:
+            letter = get_column_letter(column)
+            dimension = ws.column_dimensions[letter] if letter in ws.column_dimensions else None
+            hidden = dimension is not None and dimension.hidden
+            value = dimension.width if dimension is not None and dimension.width else DEFAULT_WIDTH
+            widths[column] = 0.0 if hidden else float(value)
+        return widths[column]
+
+    for row in range(first_row, ws.max_row + 1):
+        needed = 0.0
+        for cell in ws[row]:
+            if not isinstance(cell.value, str) or (row, cell.column) in skip:
+                continue
+            if cell.alignment is None or not cell.alignment.wrap_text:
+                continue
+            last = spans.get((row, cell.column), cell.column)
+            room = sum(width(c) for c in range(cell.column, last + 1)) - 0.6
+            if room <= 0:
+                continue
+            size = float(cell.font.sz or 11) if cell.font is not None else 11.0
+            lines = sum(max(1, math.ceil(_units(line, size) / room))
+                        for line in cell.value.split("\n"))
+            needed = max(needed, lines * size * LINE_HEIGHT + 4)
+        if needed:
+            current = ws.row_dimensions[row].height if row in ws.row_dimensions else None
+            ws.row_dimensions[row].height = max(needed, current or 0, 15.0)
 
 
 # ---- inserting rows the way Excel does -----------------------------------------------------

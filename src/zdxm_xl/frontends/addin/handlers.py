@@ -146,6 +146,7 @@ _PLACES = {
     Field.FILES: "请检查所选文件，或“设置”工作表中的“收件目录”。",
     Field.OUTPUT: "请在“设置”工作表检查“输出目录”。",
     Field.MESSAGE: "请再点“待确认邮件”，按显示的邮件逐封选择。",
+    Field.PREVIOUS: "请在“设置”工作表检查“上年台账”（上一年度台账文件的位置），或清空它。",
 }
 _REMEDIES = {
     Remedy.CREATE_MASTER: "请打开台账工作簿后再点按钮。",
