@@ -124,12 +124,15 @@ def test_word_tables_have_one_row_per_item(rendered: tuple[Progress, Path, Path]
     progress, docx, _ = rendered
     document = Document(str(docx))
     counties = _body(_table(document, "排名", "县区"))
-    assert [r[1] for r in counties] == [c.name for c in progress.counties]
+    # a county whose figures are partly carried over says so beside its name
+    assert [r[1] for r in counties] == [
+        c.name + (f"（{c.data_note}）" if c.data_note else "") for c in progress.counties]
     assert [r[5] for r in counties] == [str(c.rate) for c in progress.counties]
     assert [r[7] for r in counties] == [c.flag for c in progress.counties]
     units = _body(_table(document, "排名", "牵头单位"))
     assert [(r[0], r[1], r[2]) for r in units] == [
-        (str(u.rank), u.name, str(u.count)) for u in progress.units]
+        (str(u.rank), u.name + (f"（{u.data_note}）" if u.data_note else ""), str(u.count))
+        for u in progress.units]
     stages = _body(_table(document, "阶段", "项目数"), total=True)
     assert [r[0] for r in stages] == ["新开工", "续建", "竣工"]
     lagging = _body(next(t for t in document.tables if t.rows[0].cells[-1].text == "滞后原因"))

@@ -10,7 +10,7 @@ import pytest
 from conftest import project
 from zdxm_xl.core.errors import Field, MasterError, UsageError
 from zdxm_xl.core.master import Master, new_master
-from zdxm_xl.core.models import LedgerEntry, Submission, Unit
+from zdxm_xl.core.models import FlagMethod, LedgerEntry, Submission, Unit
 from zdxm_xl.reports.progress import (
     benchmark_percent,
     compute_progress,
@@ -41,6 +41,7 @@ def office() -> Master:
     """
     master = new_master(2022)
     master.settings.city = "柳州市"
+    master.settings.flag_method = FlagMethod.POINTS  # worked with the 10/30-point bands
     master.projects = [
         project(1, "新开工", "基础设施", "5000", "400", (ROAD,), county="城中区",
                 planned_start=date(2022, 1, 1)),

@@ -237,7 +237,10 @@ def _flag(item: str) -> str:
 
 def _group_cells(item: str, with_rank: bool = True) -> list[str]:
     cells = [f"{{{{ {item}.rank }}}}"] if with_rank else []
-    return cells + [f"{{{{ {item}.name }}}}", f"{{{{ {item}.count }}}}",
+    # A ranked group whose figures are partly carried over says so beside its name.
+    name = f"{{{{ {item}.name }}}}" + (
+        f"{{% if {item}.data_note %}}（{{{{ {item}.data_note }}}}）{{% endif %}}" if with_rank else "")
+    return cells + [name, f"{{{{ {item}.count }}}}",
                     f"{{{{ {item}.annual_plan_yi }}}}", f"{{{{ {item}.year_completed_yi }}}}",
                     f"{{{{ {item}.rate }}}}", f"{{{{ {item}.gap }}}}", _flag(item)]
 
@@ -308,7 +311,7 @@ def build_word_template(path: Path) -> Path:
                    "新开工项目{{ starts.planned }}个，已开工{{ starts.done }}个，开工率{{ starts.rate }}%；"
                    "竣工项目{{ completions.planned }}个，已竣工{{ completions.done }}个，"
                    "竣工率{{ completions.rate }}%。预备项目{{ preparatory.count }}个，"
-                   "前期手续办结率{{ preparatory.permit_rate }}%。", "正文")
+                   "前期手续办结率{{ preparatory.permit_rate }}%。{{ freshness.text }}", "正文")
     _add(document, "{{ charts.counties }}", "图片")
     _add(document, "图1  各县区投资完成率与时序进度", "图题")
 
@@ -341,9 +344,8 @@ def build_word_template(path: Path) -> Path:
     _add(document, "图2  分行业年度计划投资与累计完成投资", "图题")
 
     _add(document, "四、分县区推进情况", "一级标题")
-    _add(document, "按投资完成率排名如下。预警规则：完成率低于时序进度不超过{{ yellow_margin }}个百分点"
-                   "为绿色，超过{{ yellow_margin }}个百分点为黄色，超过{{ red_margin }}个百分点为红色。",
-                   "正文")
+    _add(document, "按投资完成率排名如下。预警规则：{{ flag_rule_text }}；逾期未开工、逾期未竣工的"
+                   "项目至少为黄色。", "正文")
     _table(document, ("排名", "县区", *GROUP_HEADERS), _group_cells("c"), "c in counties",
            (11, 37, 13, 20, 20, 16, 18, 11), left=(1,))
 
@@ -351,6 +353,10 @@ def build_word_template(path: Path) -> Path:
     _add(document, "各牵头单位负责项目的投资完成率排名如下。", "正文")
     _table(document, ("排名", "牵头单位", *GROUP_HEADERS), _group_cells("u"), "u in units",
            (11, 43, 13, 18, 18, 15, 17, 11), left=(1,))
+    _add(document, "{%p if freshness.carried_projects %}", "正文")
+    _add(document, "注：名称后括号内为本月未报送或未通过校验、数据沿用以前月份的项目，"
+                   "其完成率按最近一次报送的数据计算。", "表注")
+    _add(document, "{%p endif %}", "正文")
 
     _add(document, "六、开工和竣工情况", "一级标题")
     _add(document, "新开工项目{{ starts.planned }}个，截至{{ period_end_text }}已开工"
@@ -374,7 +380,7 @@ def build_word_template(path: Path) -> Path:
     _add(document, "{%p endif %}", "正文")
 
     _add(document, "七、滞后项目", "一级标题")
-    _add(document, "投资完成率落后时序进度超过{{ yellow_margin }}个百分点或逾期未开工、未竣工的项目共"
+    _add(document, "投资完成率为黄色、红色预警或逾期未开工、未竣工的项目共"
                    "{{ lagging|length }}个，名单如下（金额单位：万元）。", "正文")
     _table(document, ("序号", "项目名称", "牵头单位", "县区", "年度计划", "累计完成", "完成率（%）",
                       "滞后原因"),
@@ -503,13 +509,14 @@ def _group_cells_xl(item: str, ranked: bool = True) -> list[tuple[str, str | Non
                     (f"{{{{ {item}[].annual_plan_yi }}}}", YI),
                     (f"{{{{ {item}[].year_completed_yi }}}}", YI),
                     (f"{{{{ {item}[].rate }}}}", RATE), ("{{ benchmark }}", RATE),
-                    (f"{{{{ {item}[].gap }}}}", RATE), (f"{{{{ {item}[].flag }}}}", None)]
+                    (f"{{{{ {item}[].gap }}}}", RATE), (f"{{{{ {item}[].flag }}}}", None),
+                    (f"{{{{ {item}[].data_note }}}}", None)]
 
 
 XL_GROUP_HEADERS = ("项目数", "年度计划投资（亿元）", "本年累计完成（亿元）", "投资完成率（%）",
-                    "时序进度（%）", "较时序进度（百分点）", "预警")
-NOTE = ("数据截至{{ period_end_text }}；时序进度{{ benchmark }}%（{{ benchmark_method }}）。预警：完成率"
-        "低于时序进度超过{{ yellow_margin }}个百分点为黄色，超过{{ red_margin }}个百分点为红色。")
+                    "时序进度（%）", "较时序进度（百分点）", "预警", "数据说明")
+NOTE = ("数据截至{{ period_end_text }}；时序进度{{ benchmark }}%（{{ benchmark_method }}）。"
+        "预警：{{ flag_rule_text }}。{{ freshness.text }}")
 
 
 def build_excel_template(path: Path) -> Path:
@@ -520,10 +527,11 @@ def build_excel_template(path: Path) -> Path:
     counties.title = "县区排名"
     row = _sheet_table(counties, "{{ city }}重大项目推进情况通报（{{ title_period }}·按县区）", NOTE,
                        ("排名", "县区", *XL_GROUP_HEADERS), _group_cells_xl("counties"),
-                       (7, 30, 9, 14, 14, 12, 11, 13, 8),
+                       (7, 30, 9, 14, 14, 12, 11, 13, 8, 22),
                        total=("", "合计", "{{ total.count }}", "{{ total.annual_plan_yi }}",
                               "{{ total.year_completed_yi }}", "{{ total.rate }}",
-                              "{{ benchmark }}", "{{ total.gap }}", "{{ total.flag }}"))
+                              "{{ benchmark }}", "{{ total.gap }}", "{{ total.flag }}",
+                              "{{ total.data_note }}"))
     _flag_rules(counties, f"I{row}:I{row + 1}")
     chart = BarChart()
     chart.type = "col"
@@ -547,22 +555,23 @@ def build_excel_template(path: Path) -> Path:
     units = book.create_sheet("牵头单位排名")
     row = _sheet_table(units, "{{ city }}重大项目推进情况通报（{{ title_period }}·按牵头单位）", NOTE,
                        ("排名", "牵头单位", *XL_GROUP_HEADERS), _group_cells_xl("units"),
-                       (7, 34, 9, 14, 14, 12, 11, 13, 8))
+                       (7, 34, 9, 14, 14, 12, 11, 13, 8, 22))
     _flag_rules(units, f"I{row}:I{row}")
 
     lagging = book.create_sheet("滞后项目")
     row = _sheet_table(
         lagging, "{{ city }}重大项目滞后项目名单（{{ title_period }}）",
-        "投资完成率落后时序进度超过{{ yellow_margin }}个百分点，或逾期未开工、逾期未竣工的项目，"
+        "投资完成率为黄色、红色预警，或逾期未开工、逾期未竣工的项目，"
         "共{{ lagging|length }}个。金额单位：万元。",
         ("序号", "项目名称", "牵头单位", "县区", "阶段", "年度计划投资（万元）", "本年累计完成（万元）",
-         "投资完成率（%）", "较时序进度（百分点）", "预警", "滞后原因"),
+         "投资完成率（%）", "较时序进度（百分点）", "预警", "滞后原因", "数据说明"),
         [("{{ loop.index }}", None), ("{{ lagging[].name }}", None), ("{{ lagging[].unit }}", None),
          ("{{ lagging[].county }}", None), ("{{ lagging[].stage }}", None),
          ("{{ lagging[].annual_plan_wan }}", WAN), ("{{ lagging[].year_completed_wan }}", WAN),
          ("{{ lagging[].rate }}", RATE), ("{{ lagging[].gap }}", RATE),
-         ("{{ lagging[].flag }}", None), ("{{ lagging[].reasons_text }}", None)],
-        (6, 40, 26, 16, 8, 14, 14, 11, 13, 7, 34))
+         ("{{ lagging[].flag }}", None), ("{{ lagging[].reasons_text }}", None),
+         ("{{ lagging[].data_note }}", None)],
+        (6, 40, 26, 16, 8, 14, 14, 11, 13, 7, 34, 14))
     _flag_rules(lagging, f"J{row}:J{row}")
 
     returns = book.create_sheet("报送情况")
@@ -570,14 +579,16 @@ def build_excel_template(path: Path) -> Path:
         returns, "{{ city }}重大项目信息报送情况（{{ period }}）",
         "应报送{{ returns.expected }}个单位，已报送{{ returns.submitted }}个，按时报送"
         "{{ returns.on_time }}个，按时报送率{{ returns.on_time_rate }}%；截止日{{ returns.deadline }}。",
-        ("序号", "牵头单位", "应报项目数", "是否报送", "是否按时", "是否通过校验", "接收日期"),
+        ("序号", "牵头单位", "应报项目数", "是否报送", "是否按时", "是否通过校验", "接收日期",
+         "报送状态"),
         [("{{ loop.index }}", None), ("{{ returns.units[].unit }}", None),
          ("{{ returns.units[].projects }}", "0"), ("{{ returns.units[].submitted }}", None),
          ("{{ returns.units[].on_time }}", None), ("{{ returns.units[].passed }}", None),
-         ("{{ returns.units[].received }}", None)],
-        (6, 36, 11, 10, 10, 13, 18))
+         ("{{ returns.units[].received }}", None), ("{{ returns.units[].status }}", None)],
+        (6, 36, 11, 10, 10, 13, 18, 10))
     for cells, value, flag in ((f"D{row}:D{row}", "否", "红"), (f"E{row}:E{row}", "逾期", "黄"),
-                               (f"F{row}:F{row}", "否", "红")):
+                               (f"F{row}:F{row}", "否", "红"), (f"H{row}:H{row}", "逾期", "黄"),
+                               (f"H{row}:H{row}", "未通过", "红"), (f"H{row}:H{row}", "未报送", "红")):
         returns.conditional_formatting.add(cells, CellIsRule(
             operator="equal", formula=[f'"{value}"'],
             fill=PatternFill("solid", bgColor=FLAG_FILLS[flag]),

@@ -143,7 +143,9 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
         # month is this month's (failed) return.
         logged = period or report.period
         timely = on_time(arrived, logged, master.settings.deadline_day) if logged else None
-        row = Submission(period=logged, unit=report.unit,
+        # A file whose identity failed is logged under the unit it seems to come from (file
+        # name, sender), so 报送情况 says 未通过 rather than 未报送; it is never merged.
+        row = Submission(period=logged, unit=report.unit or report.named_unit,
                          file_name=path.name, sha256=report.sha256, received_at=arrived,
                          processed_at=processed, result=SubmissionResult.REFUSED,
                          errors=report.errors, warnings=report.warnings,
