@@ -9,7 +9,8 @@ the copy is always a plain .xlsx.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -19,16 +20,42 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from ..books.safety import atomic_write
 from ..books.styles import HEADER_FILL, HEADER_FONT, write_text
 from ..checks.returns import FileReport, open_copy
-from ..core.cells import format_date
+from ..core.cells import format_date, format_month
 from ..core.findings import Finding
+from ..core.identity import IDENTITY_SHEET
+from ..core.master import Master
+from ..core.periods import deadline as deadline_of
+from ..core.periods import period_month
 
-__all__ = ["RESULT_SHEET", "annotate", "receipt_text", "annotated_name", "receipt_name"]
+__all__ = ["RESULT_SHEET", "Office", "office_of", "annotate", "receipt_text", "annotated_name",
+           "receipt_name"]
 
 RESULT_SHEET = "校验结果"
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
-_HEADERS = ("序号", "级别", "规则", "工作表", "单元格", "项目编号", "所填内容", "说明（请按此修改）")
-_WIDTHS = (6, 6, 6, 14, 8, 13, 18, 90)
+_HEADERS = ("序号", "级别", "规则", "工作表", "单元格", "项目编号", "项目名称", "所填内容",
+            "说明（请按此修改）")
+_WIDTHS = (6, 6, 6, 14, 8, 13, 28, 18, 80)
+_LISTED = 30  # findings listed in a 回执; the rest are in the annotated copy
+
+
+@dataclass(frozen=True)
+class Office:
+    """What a 回执 says besides the findings: who answers, whom to call, by when."""
+
+    publisher: str = "市重点办"
+    contact: str = ""  # 设置 联系人及电话
+    period: str | None = None  # the 报告期 being collected
+    deadline: date | None = None  # its 截止日
+    resubmit_days: int = 3  # after the 截止日: days to send a correction
+
+
+def office_of(master: Master, period: str | None) -> Office:
+    """The office's side of a 回执 for ``period`` (the 报告期 collected), from 设置."""
+    settings = master.settings
+    return Office(settings.publisher, settings.mail_contact, period,
+                  deadline_of(period, settings.deadline_day) if period else None,
+                  settings.resubmit_days)
 
 
 def annotated_name(path: Path) -> str:
@@ -40,7 +67,8 @@ def receipt_name(path: Path) -> str:
 
 
 def annotate(report: FileReport, out_dir: Path, publisher: str = "市重点办",
-             today: date | None = None) -> tuple[Path, Path]:
+             today: date | None = None, *, office: Office | None = None,
+             received: datetime | None = None) -> tuple[Path, Path]:
     """Write the annotated copy and the 回执 for ``report`` into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -50,7 +78,8 @@ def annotate(report: FileReport, out_dir: Path, publisher: str = "市重点办",
     _result_sheet(book, report)
     atomic_write(copy, lambda temp: book.save(temp))
     receipt = out_dir / receipt_name(report.path)
-    receipt.write_text(receipt_text(report, publisher, today), encoding="utf-8")
+    receipt.write_text(receipt_text(report, publisher, today, office=office, received=received),
+                       encoding="utf-8")
     return copy, receipt
 
 
@@ -75,8 +104,15 @@ def _result_sheet(book: openpyxl.Workbook, report: FileReport) -> None:
     verdict = "通过" if report.valid else "未通过"
     write_text(ws["A1"], f"校验结果：{verdict}（错误 {report.errors} 处，警告 {report.warnings} 处）")
     ws["A1"].font = Font(name="黑体", size=14, bold=True, color="C00000" if report.errors else "375623")
-    write_text(ws["A2"], "错误必须改正后重新报送；警告请核实。红色单元格为错误，黄色为警告，"
-                         "鼠标移到单元格上可看到说明。请在原文件中修改后重新发送。")
+    if not report.findings:
+        advice = "没有发现问题，不需要修改。"
+    elif report.valid:
+        advice = ("下列警告不影响本次报送，请核实；黄色单元格为警告，鼠标移到单元格上可看到说明。"
+                  "如有填错，请在原文件中修改后重新发送。")
+    else:
+        advice = ("错误必须改正后重新报送；警告请核实。红色单元格为错误，黄色为警告，"
+                  "鼠标移到单元格上可看到说明。请在原文件中修改后重新发送。")
+    write_text(ws["A2"], advice)
     for column, (title, width) in enumerate(zip(_HEADERS, _WIDTHS, strict=True), start=1):
         cell = ws.cell(row=4, column=column)
         write_text(cell, title)
@@ -84,11 +120,12 @@ def _result_sheet(book: openpyxl.Workbook, report: FileReport) -> None:
         ws.column_dimensions[openpyxl.utils.get_column_letter(column)].width = width
     for number, item in enumerate(report.findings, start=1):
         row = 4 + number
-        values = (number, item.severity.label, item.code, item.sheet or "", item.cell or "",
-                  item.project_id or "", item.value or "", item.message)
+        values = (number, item.severity.label, item.code, _shown_sheet(item), item.cell or "",
+                  item.project_id or "", item.project_name or "", item.value or "", item.message)
         for column, value in enumerate(values, start=1):
             write_text(ws.cell(row=row, column=column), value)
-        ws.cell(row=row, column=8).alignment = Alignment(wrap_text=True, vertical="top")
+        for column in (7, 9):
+            ws.cell(row=row, column=column).alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(row=row, column=2).fill = ERROR_FILL if item.is_error else WARNING_FILL
     ws.freeze_panes = "A5"
     book.active = 0
@@ -96,25 +133,71 @@ def _result_sheet(book: openpyxl.Workbook, report: FileReport) -> None:
         sheet.sheet_view.tabSelected = sheet is ws
 
 
-def receipt_text(report: FileReport, publisher: str = "市重点办", today: date | None = None) -> str:
-    """A short reply a staff member can paste into the answering email."""
-    unit = report.unit or "报送单位"
-    period = f"（报告期 {report.period}）" if report.period else ""
-    lines = [f"{unit}：", ""]
+def _shown_sheet(item: Finding) -> str:
+    """The sheet a 信息员 can see: the form's hidden identity sheet is never named."""
+    return "" if item.sheet in (None, IDENTITY_SHEET) else item.sheet or ""
+
+
+def _when(moment: datetime) -> str:
+    return f"{format_date(moment.date())} {moment:%H:%M}"
+
+
+def receipt_text(report: FileReport, publisher: str = "市重点办", today: date | None = None, *,
+                 office: Office | None = None, received: datetime | None = None,
+                 unit: str | None = None) -> str:
+    """A short reply a staff member can paste into the answering email.
+
+    ``office`` adds the 截止日, the contact and the resubmission date (``office_of``);
+    ``received`` (when the file arrived) lets it say 逾期; ``unit`` names the addressee
+    when the file cannot (a tampered or foreign file: the sender's unit)."""
+    office = office or Office(publisher)
+    day = today or date.today()
+    addressee = report.unit or unit or report.named_unit
+    period = office.period or report.period  # the month collected (a file may be another's)
+    month = f"（{format_month(period_month(period))}月报）" if period else ""
+    arrived = f"于 {_when(received)} " if received is not None else ""
+    lines = [f"{addressee or '报送单位'}：", ""]
+    late = (received is not None and period is not None and office.deadline is not None
+            and received.date() > office.deadline)
+    copy_name = annotated_name(report.path)
     if report.valid:
-        lines.append(f"您单位报送的《{report.path.name}》{period}已收到，校验通过，将汇入月报台帐。")
+        lines.append(f"您单位报送的《{report.path.name}》{month}已{arrived}收到，校验通过，"
+                     "将汇入月报台帐。")
+        if late:
+            lines.append(f"本期报送截止日为{format_date(office.deadline)}，本次报送晚于截止日，"
+                         "按逾期报送统计（截止日前已有报表通过校验的除外）。")
         if report.warnings:
-            lines.append(f"另有 {report.warnings} 处提醒请核实（不影响本次报送）：")
+            lines.append(f"另有 {report.warnings} 处提醒请核实（不影响本次报送），位置见附件"
+                         f"“{copy_name}”的“{RESULT_SHEET}”工作表：")
     else:
-        lines.append(f"您单位报送的《{report.path.name}》{period}已收到，校验未通过"
-                     f"（错误 {report.errors} 处，警告 {report.warnings} 处），本次未汇入台帐。")
+        lines.append(f"您单位报送的《{report.path.name}》{month}已{arrived}收到，校验未通过"
+                     f"（错误 {report.errors} 处，警告 {report.warnings} 处），本次未汇入月报台帐。")
+        if late:
+            lines.append(f"本期报送截止日为{format_date(office.deadline)}，本次报送时已逾期。")
         lines.append("请按以下提示在原文件中修改后重新报送：")
-    for number, item in enumerate(report.findings[:30], start=1):
-        where = "".join(f"{part} " for part in (item.sheet, item.cell) if part)
-        project = f"（项目 {item.project_id}）" if item.project_id else ""
-        lines.append(f"{number}. 【{item.severity.label}】{where}{project}{item.message}")
-    if len(report.findings) > 30:
-        lines.append(f"……其余 {len(report.findings) - 30} 处见附件“{annotated_name(report.path)}”。")
-    lines += ["", "详细位置见附件中的“校验结果”工作表。", "",
-              f"{publisher}", format_date(today or date.today())]
+    for number, item in enumerate(report.findings[:_LISTED], start=1):
+        where = " ".join(part for part in (_shown_sheet(item), item.cell) if part)
+        project = item.project_name or item.project_id
+        named = f"（{project}）" if project else ""
+        lead = f"{where}{named}：" if where or named else ""
+        lines.append(f"{number}. 【{item.severity.label}】{lead}{item.message}")
+    if len(report.findings) > _LISTED:
+        lines.append(f"……其余 {len(report.findings) - _LISTED} 处见附件“{copy_name}”。")
+    if not report.valid:
+        lines += ["", f"每一处问题的位置见附件“{copy_name}”：首页“{RESULT_SHEET}”逐条列出，"
+                      "红色单元格为错误，黄色为警告。"]
+        lines.append(_resubmit(office, day))
+    lines += ["", f"如有疑问，请联系：{office.contact or office.publisher}。", office.publisher,
+              format_date(day)]
     return "\n".join(lines) + "\n"
+
+
+def _resubmit(office: Office, today: date) -> str:
+    """By when to send the corrected file: the 截止日 while it lies ahead, else a few days."""
+    if office.deadline is None:
+        return "请尽快改正后重新报送。"
+    if today <= office.deadline:
+        return f"请于{format_date(office.deadline)}（报送截止日）前改正后重新报送。"
+    by = today + timedelta(days=office.resubmit_days)
+    return (f"报送截止日{format_date(office.deadline)}已过，请于{format_date(by)}前改正后重新报送，"
+            "届时计为逾期报送。")
