@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from conftest import project, run_zdxm
-from zdxm_xl.books.masterio import create_master, load_master
+from zdxm_xl.books.masterio import create_master, load_master, save_master
 from zdxm_xl.books.styles import write_text
 from zdxm_xl.checks.returns import check_file
 from zdxm_xl.core.findings import RULES
@@ -470,3 +470,52 @@ def test_a_form_filled_in_libreoffice_computes_its_own_totals(setup, tmp_path: P
     assert figures["ZD2022-0001"] == (Decimal(800), Decimal(800))
     assert figures["ZD2022-0002"] == (Decimal(3500), Decimal(33500))
     assert figures["ZD2022-0003"] == (Decimal(1000), Decimal(9000))
+
+
+# ---- 回执 a unit can act on ----------------------------------------------------------------
+
+def receipt_of(master: Path, path: Path, folder: Path, **options) -> str:
+    validate_files(master, [path], "2022-03", folder, **options)
+    return (folder / f"{path.stem}_回执.txt").read_text(encoding="utf-8")
+
+
+def test_a_clean_receipt_says_so_and_points_to_nothing(setup, tmp_path: Path) -> None:
+    master, template = setup
+    book = load_master(master)
+    book.settings.mail_contact = "项目科 王五 0772-2809000"
+    save_master(book, master)
+    filled = fill_form(template, tmp_path / "in" / "好.xlsx", seed=1).path
+    text = receipt_of(master, filled, tmp_path / "out", today=date(2022, 4, 4),
+                      received=datetime(2022, 4, 3, 16, 30))
+    assert text.startswith(f"{UNIT}：")
+    assert "（2022年3月月报）已于 2022年4月3日 16:30 收到，校验通过" in text
+    assert "校验结果" not in text and "逾期" not in text and "重新报送" not in text
+    assert text.rstrip().splitlines()[-3:] == [
+        "如有疑问，请联系：项目科 王五 0772-2809000。", book.settings.publisher, "2022年4月4日"]
+
+
+def test_a_tampered_file_gets_a_plain_receipt_addressed_to_its_unit(setup, tmp_path: Path
+                                                                  ) -> None:
+    master, template = setup
+    filled = fill_form(template, tmp_path / "in" / template.name, seed=1,
+                       mistakes=("other_unit",)).path
+    text = receipt_of(master, filled, tmp_path / "out", today=date(2022, 4, 4))
+    assert text.startswith(f"{UNIT}：")  # from the file name: the file's own claim is forged
+    assert "这份文件不是我办发出的原模板，或被改动过，请用我办发送的模板重新填写。" in text
+    for jargon in ("系统信息", "校验码", "隐藏"):
+        assert jargon not in text
+    assert "请于2022年4月5日（报送截止日）前改正后重新报送。" in text
+    assert "如有疑问，请联系：" in text
+
+
+def test_a_late_receipt_says_it_and_gives_a_new_date(setup, tmp_path: Path) -> None:
+    master, template = setup
+    filled = fill_form(template, tmp_path / "in" / "晚.xlsx", seed=1,
+                       mistakes=("text_amount",)).path
+    text = receipt_of(master, filled, tmp_path / "out", today=date(2022, 4, 8),
+                      received=datetime(2022, 4, 7, 9, 15))
+    assert "已于 2022年4月7日 09:15 收到，校验未通过" in text
+    assert "本期报送截止日为2022年4月5日，本次报送时已逾期。" in text
+    # 更正期限 (设置, default 3 days) from the day of the 回执
+    assert "报送截止日2022年4月5日已过，请于2022年4月11日前改正后重新报送，届时计为逾期报送。" in text
+    assert "（测试项目1）" in text  # the project by name, not only its number

@@ -556,8 +556,8 @@ def _check_group(place: str, group: _Group, by_field: dict[str, _Column],
         tolerance = half * found
         difference = abs(declared - exact)
         if difference <= tolerance:
-            problems.warn(where, f"{stated}，相差{_tidy_text(difference)}万元，不超过各项目末位"
-                          f"四舍五入的误差（{found}个项目×{_tidy_text(half)}万元），已按各项目的数导入")
+            problems.warn(where, f"{stated}，相差{difference.normalize():f}万元，不超过各项目末位"
+                          f"四舍五入的误差（{found}个项目×{half.normalize():f}万元），已按各项目的数导入")
         else:
             problems.add(where, stated)
 

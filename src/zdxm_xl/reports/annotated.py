@@ -18,7 +18,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from ..books.safety import atomic_write
-from ..books.styles import HEADER_FILL, HEADER_FONT, write_text
+from ..books.styles import HEADER_FILL, HEADER_FONT, print_ready, write_text
 from ..checks.returns import FileReport, open_copy
 from ..core.cells import format_date, format_month
 from ..core.findings import Finding
@@ -124,10 +124,13 @@ def _result_sheet(book: openpyxl.Workbook, report: FileReport) -> None:
                   item.project_id or "", item.project_name or "", item.value or "", item.message)
         for column, value in enumerate(values, start=1):
             write_text(ws.cell(row=row, column=column), value)
-        for column in (7, 9):
-            ws.cell(row=row, column=column).alignment = Alignment(wrap_text=True, vertical="top")
+            ws.cell(row=row, column=column).alignment = Alignment(wrap_text=column in (7, 9),
+                                                                  vertical="top")
         ws.cell(row=row, column=2).fill = ERROR_FILL if item.is_error else WARNING_FILL
+        # rows sized to the wrapped message (about 38 characters a line in its column)
+        ws.row_dimensions[row].height = 15 * max(-(-len(item.message) // 38), 1) + 3
     ws.freeze_panes = "A5"
+    print_ready(ws, paper=ws.PAPERSIZE_A4, title_rows="4:4")
     book.active = 0
     for sheet in book.worksheets:
         sheet.sheet_view.tabSelected = sheet is ws

@@ -67,6 +67,7 @@ from typing import Annotated, Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import Field, computed_field
 from pydantic.dataclasses import dataclass
@@ -453,8 +454,8 @@ _MONEY_FORMAT = "#,##0.00"
 _NUMERALS = "一二三四五六七八九十"
 # (header, width, number format); the values come from ``_values`` in this order
 _COLUMNS: tuple[tuple[str, float, str | None], ...] = (
-    ("组内排名", 6, "0"),
-    ("牵头单位", 24, None),
+    ("组内排名", 7, "0"),
+    ("牵头单位", 28, None),
     ("年度计划投资（万元）", 13, _MONEY_FORMAT),
     ("本年累计完成投资（万元）", 13, _MONEY_FORMAT),
     ("投资完成率", 9, PERCENT_FORMAT),
@@ -469,7 +470,7 @@ _COLUMNS: tuple[tuple[str, float, str | None], ...] = (
     ("按时报送（次）", 7, "0"),
     ("报送及时率", 9, PERCENT_FORMAT),
     ("得分", 8, "0.00"),
-    ("备注", 18, None),
+    ("备注", 24, None),
 )
 
 
@@ -525,6 +526,8 @@ def write_assessment(result: Assessment, path: Path) -> None:
     row = _HEADER_ROW + 1
     shown = [g for g in GROUPS if result.group(g)]
     for number, group in enumerate(shown):
+        if number:  # each group starts a page: it is read, and handed on, on its own
+            ws.row_breaks.append(Break(id=row - 1))
         units = result.group(group)
         rated = sum(1 for u in units if u.rated)
         label = f"{_NUMERALS[number]}、{group}（{len(units)}个单位，参评{rated}个）"
@@ -533,8 +536,10 @@ def write_assessment(result: Assessment, path: Path) -> None:
         _banner(ws, row, label, _GROUP_FONT, _LEFT, last_column, 20, fill=True)
         row += 1
         for unit in units:
-            for index, value in enumerate(_values(unit), start=1):
+            values = _values(unit)
+            for index, value in enumerate(values, start=1):
                 _body_cell(ws.cell(row=row, column=index), value, _COLUMNS[index - 1][2])
+            ws.row_dimensions[row].height = 14 * _lines(values) + 4
             row += 1
     notes = _notes(result)
     _write_notes(ws, row + 1, last_column, notes)
@@ -543,6 +548,17 @@ def write_assessment(result: Assessment, path: Path) -> None:
                 area=f"A1:{get_column_letter(last_column)}{row + len(notes)}")
     refuse_if_open_elsewhere(path)
     atomic_write(path, lambda temp: book.save(temp))
+
+
+def _lines(values: list[object]) -> int:
+    """Lines a row needs: its texts wrapped in their columns (a CJK character is about two
+    width units; no reader of the file works row heights out for us)."""
+    lines = 1
+    for value, (_, width, _) in zip(values, _COLUMNS, strict=True):
+        if isinstance(value, str) and value:
+            per_line = max(int(width // 2) - 1, 1)
+            lines = max(lines, -(-len(value) // per_line))
+    return lines
 
 
 def _banner(ws: Worksheet, row: int, text: str, font: Font, alignment: Alignment,

@@ -148,8 +148,11 @@ def _write_guide(ws: Worksheet, master: Master, unit: Unit, period: str,
     for number, text in enumerate(rules, start=1):
         row += 1
         write_text(ws.cell(row=row, column=1), f"{number}.")
+        ws.cell(row=row, column=1).alignment = Alignment(vertical="top")
         write_text(ws.cell(row=row, column=2), text)
         ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+        # No program sizes rows to wrapped text for us: about 42 characters a line in B.
+        ws.row_dimensions[row].height = 16 * -(-len(text) // 42) + 2
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 90
     # The guide fits one A4 page wide (it was split across pages before).

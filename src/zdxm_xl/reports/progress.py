@@ -355,8 +355,8 @@ class Returns(_Context):
         return "、".join(self.rejected) or "无"
 
 
-_FRESHNESS_HELP = ("沿用数据的说明，如“3月有5个牵头单位的78个项目未报送本月数据（含未通过校验），"
-                   "本简报中这些项目沿用2月数据。”；全部为本月数据时说明这一点")
+_FRESHNESS_HELP = ("沿用数据的说明，如“3月有5个牵头单位的78个项目（实施项目60个、预备项目18个）未报送"
+                   "本月数据（含未通过校验），这些项目沿用2月数据。”；全部为本月数据时说明这一点")
 
 
 class Freshness(_Context):
@@ -367,6 +367,7 @@ class Freshness(_Context):
     carried_projects: int = Field(description="数据沿用以前月份（本月未报送或未通过校验）"
                                               "或本年尚无数据的项目个数")
     never_reported: int = Field(description="其中本年尚无任何报送数据的项目个数（按未完成计）")
+    carried_implementation: int = Field(default=0, description="其中实施项目的个数（计入投资完成率的）")
     carried_units: list[str] = Field(description="有项目数据沿用以前月份的牵头单位")
     from_months: list[str] = Field(description="沿用的数据所属月份，如“2月”，近的在前")
 
@@ -380,8 +381,12 @@ class Freshness(_Context):
     def text(self) -> str:
         if not self.carried_projects:
             return f"全部项目数据均为{self.month}月报送。"
+        kinds = ""
+        preparatory = self.carried_projects - self.carried_implementation
+        if self.carried_implementation and preparatory:
+            kinds = f"（实施项目{self.carried_implementation}个、预备项目{preparatory}个）"
         sentence = (f"{self.month}月有{len(self.carried_units)}个牵头单位的{self.carried_projects}个项目"
-                    f"未报送本月数据（含未通过校验），本简报中")
+                    f"{kinds}未报送本月数据（含未通过校验），")
         dated = self.carried_projects - self.never_reported
         if dated and self.never_reported:
             sentence += (f"其中{dated}个项目沿用{'、'.join(self.from_months)}数据，"
@@ -724,6 +729,7 @@ def _freshness(everything: Sequence[_Figures], month: int) -> Freshness:
     return Freshness(
         month=month, current=len(everything) - len(carried), carried_projects=len(carried),
         never_reported=sum(1 for f in carried if f.entry is None),
+        carried_implementation=sum(1 for f in carried if not f.project.is_preparatory),
         carried_units=list(dict.fromkeys(f.project.lead_unit for f in carried)),
         from_months=[f"{int(p[5:7])}月" for p in periods])
 
