@@ -199,7 +199,7 @@ def test_month_fields_accept_what_people_type(master_path: Path, tmp_path: Path)
     # not a date-only rule: text such as 2023-03 (kept as text by some programs) or 2023年3月
     assert planned.type == "custom"
     assert 'DATEVALUE(' in planned.formula1 and '&"-01"' in planned.formula1
-    assert 'FIND("年"' in planned.formula1
+    assert 'SUBSTITUTE(' in planned.formula1 and '"年"' in planned.formula1
     assert "2023-07 或 2023年7月" in planned.prompt and "2023-07 或 2023年7月" in planned.error
 
 
@@ -220,3 +220,34 @@ def test_the_guide_points_to_the_real_cells(master_path: Path, tmp_path: Path) -
         assert sheet[cell].offset(column=-1).value == label
         assert sheet[cell].number_format == "@"
     assert "2022-07-15" in guide
+
+
+@pytest.mark.soffice
+def test_the_date_rules_accept_dates_and_date_text_in_libreoffice(master_path: Path,
+                                                                  tmp_path: Path) -> None:
+    """Whatever a program makes of what is typed — a date, or text it did not recognise —
+    the validation formulas of the form accept it; nonsense they refuse. LibreOffice
+    computes each rule over such values."""
+    book = _form(master_path, tmp_path)
+    start = next(v for v in book["实施项目月报"].data_validations.dataValidation
+                 if v.promptTitle == "实际开工时间")
+    prep = _form(master_path, tmp_path, unit="市生态环境局")
+    month = next(v for v in prep["预备项目月报"].data_validations.dataValidation
+                 if v.promptTitle == "计划开工时间")
+    cases = [(start, date(2022, 7, 15), True), (start, "2022-07-15", True),
+             (start, "2022年7月15日", True), (start, "七月中旬", False), (start, 5, False),
+             (month, date(2023, 7, 1), True), (month, "2023-07", True), (month, "2023年7月", True),
+             (month, "明年", False)]
+    sheet = openpyxl.Workbook()
+    ws = sheet.active
+    for row, (rule, value, _) in enumerate(cases, start=1):
+        ws.cell(row, 1).value = value
+        first = str(rule.sqref).split(":")[0]
+        ws.cell(row, 2).value = "=" + rule.formula1.replace(first, f"A{row}")
+    sheet.save(tmp_path / "rules.xlsx")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"),
+                    str(tmp_path / "rules.xlsx")], check=True, capture_output=True, timeout=180)
+    computed = openpyxl.load_workbook(tmp_path / "out" / "rules.xlsx", data_only=True).active
+    assert [bool(computed.cell(r, 2).value) for r in range(1, len(cases) + 1)] == \
+        [ok for _, _, ok in cases]

@@ -225,7 +225,8 @@ def validate_command(
         _print_json(run)
     else:
         for report in run.reports:
-            who = f"{report.unit} {report.period}" if report.unit else "身份无法确认"
+            who = f"{report.unit} {report.period}" if report.unit else "身份无法确认" + (
+                f"，文件名或发件人显示为{report.named_unit}" if report.named_unit else "")
             if report.valid:
                 out.print(f"[green]通过[/green]  {report.path.name}（{who}）"
                           + (f"，警告 {report.warnings} 处" if report.warnings else ""))
@@ -234,7 +235,10 @@ def validate_command(
                           f"警告 {report.warnings} 处")
             for item in report.findings[:20]:
                 where = " ".join(p for p in (item.sheet, item.cell) if p)
-                out.print(f"    {item.severity.label} {item.code} {where}：{item.message}")
+                if item.project_name:
+                    where += f"（{item.project_name}）"
+                out.print(f"    {item.severity.label} {item.code} {where}：{item.message}",
+                          markup=False)
             if len(report.findings) > 20:
                 out.print(f"    ……另有 {len(report.findings) - 20} 处，见批注副本")
         passed = sum(1 for r in run.reports if r.valid)

@@ -150,9 +150,12 @@ def receipt_text(report: FileReport, publisher: str = "市重点办", today: dat
                  unit: str | None = None) -> str:
     """A short reply a staff member can paste into the answering email.
 
-    ``office`` adds the 截止日, the contact and the resubmission date (``office_of``);
+    ``office`` (``office_of``) adds the 截止日, the resubmission date and the contact line;
     ``received`` (when the file arrived) lets it say 逾期; ``unit`` names the addressee
     when the file cannot (a tampered or foreign file: the sender's unit)."""
+    # Without ``office`` (a caller that adds its own contact line, as the mail reply does)
+    # the 回执 ends with the office's name and the date.
+    told = office is not None
     office = office or Office(publisher)
     day = today or date.today()
     addressee = report.unit or unit or report.named_unit
@@ -190,8 +193,10 @@ def receipt_text(report: FileReport, publisher: str = "市重点办", today: dat
         lines += ["", f"每一处问题的位置见附件“{copy_name}”：首页“{RESULT_SHEET}”逐条列出，"
                       "红色单元格为错误，黄色为警告。"]
         lines.append(_resubmit(office, day))
-    lines += ["", f"如有疑问，请联系：{office.contact or office.publisher}。", office.publisher,
-              format_date(day)]
+    lines.append("")
+    if told:
+        lines.append(f"如有疑问，请联系：{office.contact or office.publisher}。")
+    lines += [office.publisher, format_date(day)]
     return "\n".join(lines) + "\n"
 
 

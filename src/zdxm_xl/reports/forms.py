@@ -390,11 +390,14 @@ def _input_validation(column: Column, period: str, first: str) -> DataValidation
     if column.kind in (Kind.DATE, Kind.MONTH):
         # Excel and WPS turn 2022-03-15 or 2023-03 into dates as they are typed; other
         # programs and locales may keep 2023-03 or 2022年3月15日 as text. Both are fine (the
-        # checker reads them), so the rule accepts a date in range, a 年 written out, or
-        # text a date can be made of — and never propagates an error from the test itself.
-        suffix = '&"-01"' if column.kind is Kind.MONTH else ""
+        # checker reads them), so the rule accepts a date in range, or text that reads as
+        # one once 年/月/日 are written as dashes — and never fails on the test itself.
+        after_month = '""' if column.kind is Kind.MONTH else '"-"'
+        dashed = f'SUBSTITUTE(SUBSTITUTE({first},"年","-"),"月",{after_month})'
+        text = (f'DATEVALUE({dashed}&"-01")' if column.kind is Kind.MONTH
+                else f'DATEVALUE(SUBSTITUTE({dashed},"日",""))')
         formula = (f"OR(AND(ISNUMBER({first}),{first}>={_FIRST_SERIAL},{first}<={_LAST_SERIAL}),"
-                   f'ISNUMBER(FIND("年",{first})),ISNUMBER(DATEVALUE({first}{suffix})))')
+                   f"ISNUMBER({text}))")
         return DataValidation(type="custom", formula1=formula, errorTitle="日期有误",
                               error=_error(column, period), **common)
     return None
