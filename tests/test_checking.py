@@ -20,6 +20,7 @@ from zdxm_xl.core.identity import IDENTITY_SHEET
 from zdxm_xl.core.master import new_master
 from zdxm_xl.core.models import LedgerEntry, Unit
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
+from zdxm_xl.core.registry import RULE_COLUMN
 from zdxm_xl.core.results import to_json
 from zdxm_xl.demo.fill import MISTAKES, fill_form
 from zdxm_xl.forms import make_forms
@@ -402,11 +403,13 @@ def test_a_landline_that_lost_its_zero_is_explained(setup, tmp_path: Path) -> No
 def test_the_office_sets_how_each_rule_applies(setup, tmp_path: Path) -> None:
     master, template = setup
     sheet = openpyxl.load_workbook(master)["设置"]
-    rules = {sheet.cell(r, 7).value: r for r in range(2, sheet.max_row + 1)
-             if sheet.cell(r, 7).value}
-    assert [sheet.cell(1, c).value for c in range(7, 12)] == ["规则代码", "校验规则", "处理", "默认",
-                                                            "说明"]
-    assert sheet.cell(rules["V21"], 9).value == "错误" and sheet.cell(rules["V09"], 9).value == "错误"
+    code, level = RULE_COLUMN, RULE_COLUMN + 2
+    rules = {sheet.cell(r, code).value: r for r in range(2, sheet.max_row + 1)
+             if sheet.cell(r, code).value}
+    assert [sheet.cell(1, c).value for c in range(code, code + 5)] == [
+        "规则代码", "校验规则", "处理", "默认", "说明"]
+    assert sheet.cell(rules["V21"], level).value == "错误"
+    assert sheet.cell(rules["V09"], level).value == "错误"
     assert "V01" not in rules and "F51" not in rules  # unreadable values, identity: always errors
     filled = fill_form(template, tmp_path / "f.xlsx", seed=3, mistakes=("over_plan",)).path
     edit(filled, {(0, "形象进度"): None})
@@ -414,8 +417,8 @@ def test_the_office_sets_how_each_rule_applies(setup, tmp_path: Path) -> None:
         "V09": "error", "V20": "error"}
     # In Excel: 处理 of V09 → 警告, of V20 → 不检查.
     book = openpyxl.load_workbook(master)
-    book["设置"].cell(rules["V09"], 9).value = "警告"
-    book["设置"].cell(rules["V20"], 9).value = "不检查"
+    book["设置"].cell(rules["V09"], level).value = "警告"
+    book["设置"].cell(rules["V20"], level).value = "不检查"
     book.save(master)
     again = load_master(master)
     assert again.settings.rule_levels == {"V09": "警告", "V20": "不检查"}
@@ -429,7 +432,7 @@ def test_a_master_from_before_the_rule_table_keeps_the_defaults(setup, tmp_path:
     book = openpyxl.load_workbook(master)
     sheet = book["设置"]
     del sheet.tables["CheckRules"]
-    sheet.delete_cols(7, 5)
+    sheet.delete_cols(RULE_COLUMN, 5)
     book.save(master)
     assert load_master(master).settings.rule_levels == {}
     result = run_zdxm("status", master, "--period", "2022-03")
@@ -440,7 +443,7 @@ def test_a_level_the_office_mistyped_is_named(setup) -> None:
     master, _ = setup
     book = openpyxl.load_workbook(master)
     sheet = book["设置"]
-    sheet.cell(2, 9).value = "严重"
+    sheet.cell(2, RULE_COLUMN + 2).value = "严重"
     book.save(master)
     result = run_zdxm("status", master, "--period", "2022-03")
     assert result.code == 2 and "处理" in result.stderr and "错误、警告、不检查" in result.stderr

@@ -10,7 +10,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from zdxm_xl.core.registry import MASTER_TABLES, RULE_TABLE, SETTINGS, SUMMARY, SheetSpec
+from zdxm_xl.core.registry import (
+    MASTER_TABLES,
+    RULE_COLUMN,
+    RULE_TABLE,
+    SETTINGS,
+    SUMMARY,
+    SheetSpec,
+)
 
 __all__ = ["PAGES", "commands", "cli_reference", "column_reference", "rule_catalogue",
            "field_reference_page", "write_all"]
@@ -67,7 +74,8 @@ def column_reference() -> str:
     parts.append("\n## 设置\n\n“设置”工作表左侧为设置项（项目、值、说明），右侧为县区列表。\n\n"
                  "| 项目 | 类型 | 说明 |\n|---|---|---|\n")
     parts += [f"| {c.header} | {c.kind.value} | {c.help} |\n" for c in SETTINGS]
-    parts.append(f"\n### 校验规则（设置工作表 G 列起，表名 {RULE_TABLE.table}）\n\n{RULE_TABLE.help}。"
+    letter = chr(64 + RULE_COLUMN)
+    parts.append(f"\n### 校验规则（设置工作表 {letter} 列起，表名 {RULE_TABLE.table}）\n\n{RULE_TABLE.help}。"
                  "每条可调整的规则一行，新建台账时按默认值生成；旧台账没有此表时全部按默认值。"
                  "规则目录见 [校验规则目录](rules.md)。\n\n"
                  "| 列标题 | 类型 | 可选值 | 说明 |\n|---|---|---|---|\n")

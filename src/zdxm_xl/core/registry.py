@@ -457,7 +457,9 @@ SETTINGS_TABLE = SheetSpec(
      Column("value", "值", width=36),
      Column("help", "说明", width=60)),
 )
-RULE_COLUMN = 7  # the 校验规则 table sits in column G of 设置, right of the 县区 list
+# The 校验规则 table sits in column K of 设置: A–C hold the settings, E the 县区 list, G–I
+# the mail's 允许发件人 (issue 14); a blank column stands between tables.
+RULE_COLUMN = 11
 RULE_TABLE = SheetSpec(
     SETTINGS_SHEET, "CheckRules",
     (Column("code", "规则代码", required=True, width=9, help="校验规则的代码，见 docs/rules.md"),
