@@ -62,7 +62,7 @@ def main() -> None:
         started = time.perf_counter()
         result = merge_files(master, returns, "2022-01")
         total = time.perf_counter() - started
-        rows = sum(item["rows"] for item in result.merged)
+        rows = sum(item.rows for item in result.merged)
         print(f"合并 {len(result.merged)} 份、{rows} 行，未通过 {len(result.rejected)} 份")
         print(f"基线 python-calamine 原始读取全部报表：{baseline:7.2f} s")
         print(f"zdxm merge 合计：                     {total:7.2f} s")

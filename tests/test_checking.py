@@ -24,6 +24,7 @@ from zdxm_xl.core.registry import RULE_COLUMN
 from zdxm_xl.core.results import to_json
 from zdxm_xl.demo.fill import MISTAKES, fill_form
 from zdxm_xl.forms import make_forms
+from zdxm_xl.merge import merge_files
 from zdxm_xl.reports.forms import form_name
 from zdxm_xl.validate import validate_files
 
@@ -254,6 +255,105 @@ def test_a_return_saved_again_by_another_program_still_passes(setup, tmp_path: P
                   for e in again.entries) == \
         sorted((e.project_id, e.year_completed, e.total_completed, e.started)
                for e in original.entries)
+
+
+# ---- the file keeps to our form: its year, its sheets, its region ------------------------
+
+def resign(path: Path, master: Path, **changes: str) -> Path:
+    """Change the form's identity and sign it again with the office's own key, as a form
+    made by the same office (a master copied from last year's) would be."""
+    from zdxm_xl.core.identity import IDENTITY_KEYS, Identity
+
+    book = openpyxl.load_workbook(path)
+    sheet = book[IDENTITY_SHEET]
+    pairs = {row[0].value: row[1] for row in sheet.iter_rows(max_col=2)}
+    identity = Identity.from_pairs({k: v.value for k, v in pairs.items()})
+    fields = {name: getattr(identity, name) for name in ("version", "unit", "period",
+                                                         "projects", "issued")}
+    signed = Identity(**{**fields, **changes}).signed(load_master(master).secret)
+    for key, value in signed.rows():
+        pairs[key].value = value
+    assert set(pairs) == set(IDENTITY_KEYS.values())
+    book.save(path)
+    return path
+
+
+def test_a_form_of_another_year_signed_with_the_same_key(setup, tmp_path: Path) -> None:
+    master, template = setup
+    old = resign(fill_form(template, tmp_path / "去年.xlsx", seed=1).path, master,
+                 period="2021-12")
+    for period in (None, "2022-03"):  # with or without the period of this collection
+        report = check_file(load_master(master), old, period)
+        assert [f.code for f in report.findings] == ["F57"]
+        assert "这是2021年12月的模板，不在台账的计划年度 2022 年内" in report.findings[0].message
+        assert (report.unit, report.period, report.valid) == (UNIT, None, False)
+    result = run_zdxm("merge", master, old, "--json")
+    assert result.code == 1
+    assert json.loads(result.stdout)["rejected"] == [
+        {"file": str(old), "unit": UNIT, "period": None, "errors": 1}]
+    assert [e for e in load_master(master).ledger if e.period != "2022-02"] == []
+
+
+def test_a_hidden_sheet_of_the_units_own_is_refused(setup, tmp_path: Path) -> None:
+    master, template = setup
+    filled = fill_form(template, tmp_path / "藏表.xlsx", seed=1).path
+    book = openpyxl.load_workbook(filled)
+    extra = book.create_sheet("Sheet9")
+    extra["A1"] = "另一套数字"
+    extra.sheet_state = "hidden"
+    book.create_sheet("草稿")["A1"] = "自己算的"
+    book.save(filled)
+    report = check_file(load_master(master), filled, "2022-03")
+    assert [(f.code, f.sheet) for f in report.findings] == [("F58", "Sheet9"), ("F60", "草稿")]
+    assert not report.valid
+    assert "隐藏工作表「Sheet9」" in report.findings[0].message
+    assert report.findings[1].severity == "warning"
+
+
+def test_content_far_outside_the_form_is_refused(setup, tmp_path: Path) -> None:
+    master, template = setup
+    filled = fill_form(template, tmp_path / "远处.xlsx", seed=1).path
+    book = openpyxl.load_workbook(filled)
+    book[SHEET]["B2000"] = "藏在下面的数字"
+    book.save(filled)
+    report = check_file(load_master(master), filled, "2022-03")
+    assert [(f.code, f.sheet, f.cell) for f in report.findings] == [("F59", SHEET, "B2000")]
+    assert "远在填报表格之外（表格只到第 7 行、第 25 列）" in report.findings[0].message
+    # a note or a sum beside the table is the unit's to write
+    book[SHEET]["B2000"] = None
+    book[SHEET]["Z5"] = "备注：本月停工三天"
+    book[SHEET]["AF6"] = 123
+    book.save(filled)
+    assert codes_of(master, filled) == []
+
+
+def test_a_workbook_is_read_by_what_it_is_not_by_its_name(setup, tmp_path: Path) -> None:
+    master, template = setup
+    filled = fill_form(template, tmp_path / "填好.xlsx", seed=1).path
+    renamed = tmp_path / "收件" / "填好.xls"
+    renamed.parent.mkdir()
+    renamed.write_bytes(filled.read_bytes())
+    report = check_file(load_master(master), renamed, "2022-03")
+    assert (report.vetted.kind, report.valid, report.findings) == ("xlsx", True, [])
+    result = merge_files(master, [renamed], "2022-03")
+    assert result.ok and result.merged
+    archived = master.parent / "归档" / "2022-03" / UNIT / f"{report.sha256}.xlsx"
+    assert archived.read_bytes() == filled.read_bytes()
+
+
+@pytest.mark.soffice
+def test_an_xls_named_xlsx_is_read_as_the_xls_it_is(setup, tmp_path: Path) -> None:
+    master, template = setup
+    filled = fill_form(template, tmp_path / "填好.xlsx", seed=1).path
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--convert-to", "xls", "--outdir", str(tmp_path / "xls"),
+                    str(filled)], check=True, capture_output=True, timeout=180)
+    disguised = tmp_path / "填好（另存）.xlsx"
+    (tmp_path / "xls" / "填好.xls").rename(disguised)
+    report = check_file(load_master(master), disguised, "2022-03")
+    assert report.vetted.kind == "xls"
+    assert [f.message for f in report.findings if f.is_error] == []
+    assert len(report.entries) == 4
 
 
 # ---- money that cannot be true, or is unlikely: one finding each, “是否误填为元？” ------------

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import run_zdxm
 from test_checking import SHEET, UNIT, build_master, edit
-from zdxm_xl.books.masterio import load_master
+from zdxm_xl.books.masterio import load_master, save_master
 from zdxm_xl.books.safety import MasterLock
 from zdxm_xl.core.errors import MasterBusyError
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
@@ -48,7 +48,8 @@ def test_a_valid_file_is_archived_merged_and_logged(office, tmp_path: Path) -> N
                       "--json")
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["merged"] == [{"file": str(filled), "unit": UNIT, "period": "2022-03", "rows": 4}]
+    assert data["merged"] == [{"file": str(filled), "unit": UNIT, "period": "2022-03", "rows": 4,
+                               "reapplied": False}]
     assert data["rejected"] == data["duplicates"] == data["replaced"] == []
     book = load_master(master)
     march = rows_for(master, "2022-03")
@@ -84,7 +85,7 @@ def test_the_same_file_twice_changes_nothing(office, tmp_path: Path) -> None:
     result = run_zdxm("merge", master, filled, "--json")
     assert result.code == 0
     assert json.loads(result.stdout)["duplicates"] == [
-        {"file": str(filled), "unit": UNIT, "period": "2022-03"}]
+        {"file": str(filled), "unit": UNIT, "period": "2022-03", "earlier": "已合并"}]
     assert master.read_bytes() == before
 
 
@@ -142,12 +143,15 @@ def test_a_master_open_in_excel_is_not_written(office, tmp_path: Path) -> None:
     assert master.read_bytes() == before
 
 
-def zdxm_process(*args: object, crash_at: str | None = None) -> subprocess.Popen[bytes]:
+def zdxm_process(*args: object, crash_at: str | None = None,
+                 capture: bool = False) -> subprocess.Popen[bytes]:
+    """``zdxm ARGS`` as its own process (dying at ``crash_at``); ``capture`` keeps its output."""
     env = dict(os.environ)
     if crash_at:
         env["ZDXM_CRASH_AT"] = crash_at
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
     return subprocess.Popen([sys.executable, "-m", "zdxm_xl", *map(str, args)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=output, stderr=output)
 
 
 @pytest.mark.slow
@@ -176,7 +180,7 @@ def test_kill_9_during_a_merge_leaves_old_or_new(office, tmp_path: Path) -> None
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
-        (master.parent / f".{master.name}.zdxm-lock").unlink(missing_ok=True)
+        # the lock file it leaves is free: the OS let go of the lock with the process
         book = load_master(master)  # openable, whichever state it is in
         assert len([e for e in book.ledger if e.period == "2022-03"]) in (0, 4)
     merge_files(master, files)
@@ -189,8 +193,6 @@ def test_three_months_in_turn(tmp_path: Path) -> None:
     master = build_master(tmp_path / "台账.xlsx")
     book = load_master(master)
     book.ledger = []  # start the year afresh
-    from zdxm_xl.books.masterio import save_master
-
     save_master(book, master)
     for month in ("2022-01", "2022-02", "2022-03"):
         make_forms(master, month, tmp_path / month, unit=UNIT)
@@ -249,11 +251,14 @@ def test_backups_keep_the_newest_thirty(office, tmp_path: Path) -> None:
 
 def test_a_temp_file_left_by_a_dead_writer_is_swept(office, tmp_path: Path) -> None:
     master, template = office
-    stale = master.parent / ".~zdxm-台账-abc123.xlsx"
+    stale = master.parent / ".~zdxm-台账-k3j_x9q2.xlsx"  # mkstemp's eight characters
     stale.write_bytes(b"half a master")
+    neighbour = master.parent / ".~zdxm-台账-2023-k3j_x9q2.xlsx"  # of 台账-2023.xlsx, being written
+    neighbour.write_bytes(b"another master")
     filled = fill_form(template, tmp_path / "f.xlsx", seed=1).path
     assert merge_files(master, [filled]).ok
     assert not stale.exists()
+    assert neighbour.exists()
 
 
 def test_hostile_files_in_the_inbox_are_reported_not_fatal(office, tmp_path: Path) -> None:
@@ -275,3 +280,153 @@ def test_hostile_files_in_the_inbox_are_reported_not_fatal(office, tmp_path: Pat
     assert merged.code == 1
     assert len(json.loads(merged.stdout)["rejected"]) == 4
     assert len(load_master(master).ledger) == 3  # February's rows only
+
+
+# ---- newest wins, by time ------------------------------------------------------------------
+
+def two_versions(template: Path, inbox: Path, older: str, newer: str) -> tuple[Path, Path]:
+    """A unit's first return and its correction, saved under ``older`` and ``newer`` names
+    with modification times an hour apart."""
+    first = fill_form(template, inbox / older, seed=1).path
+    second = fill_form(template, inbox / newer, seed=9).path
+    os.utime(first, (time.time(), datetime(2022, 4, 3, 9, 0).timestamp()))
+    os.utime(second, (time.time(), datetime(2022, 4, 3, 10, 0).timestamp()))
+    return first, second
+
+
+def current_sha(master: Path) -> set[str]:
+    return {e.source_sha256 for e in load_master(master).ledger if e.period == "2022-03"}
+
+
+@pytest.mark.parametrize(("older", "newer"), [("交通月报 (1).xlsx", "交通月报.xlsx"),
+                                              ("交通月报.xlsx", "交通月报 (1).xlsx")])
+def test_a_units_newest_file_wins_whatever_its_name(office, tmp_path: Path, older: str,
+                                                    newer: str) -> None:
+    master, template = office
+    first, second = two_versions(template, tmp_path / "收件", older, newer)
+    result = run_zdxm("merge", master, tmp_path / "收件", "--json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [Path(m["file"]).name for m in data["merged"]] == [older, newer]
+    assert data["replaced"] == [{"file": older, "unit": UNIT, "period": "2022-03",
+                                 "by": str(second)}]
+    book = load_master(master)
+    assert [(s.file_name, s.result, s.note) for s in book.submissions] == [
+        (older, "被替换", f"由《{newer}》替换"), (newer, "已合并", None)]
+    assert current_sha(master) == {book.submissions[-1].sha256}
+    before = master.read_bytes()
+    again = run_zdxm("merge", master, tmp_path / "收件", "--json")
+    assert again.code == 0
+    assert [d["earlier"] for d in json.loads(again.stdout)["duplicates"]] == ["被替换", "已合并"]
+    assert master.read_bytes() == before  # nothing new: no write, no backup
+
+
+def test_mail_arrival_decides_over_the_files_times(office, tmp_path: Path) -> None:
+    master, template = office
+    first, second = two_versions(template, tmp_path / "收件", "a.xlsx", "b.xlsx")
+    # the mail with b came first: its file was only saved later
+    arrived = {second: datetime(2022, 4, 2, 8, 0), first: datetime(2022, 4, 2, 9, 30)}
+    merge_files(master, [first, second], "2022-03", received=arrived)
+    book = load_master(master)
+    assert [(s.file_name, s.result, s.received_at) for s in book.submissions] == [
+        ("b.xlsx", "被替换", datetime(2022, 4, 2, 8, 0)),
+        ("a.xlsx", "已合并", datetime(2022, 4, 2, 9, 30))]
+
+
+def test_a_replaced_file_is_taken_back_on_purpose(office, tmp_path: Path) -> None:
+    master, template = office
+    first, second = two_versions(template, tmp_path / "收件", "第一次.xlsx", "第二次.xlsx")
+    merge_files(master, [first, second], "2022-03")
+    plain = run_zdxm("merge", master, first)
+    assert plain.code == 0 and "已被同单位较新的文件替换" in plain.stdout and "--reapply" in plain.stdout
+    assert "台账未改动" in plain.stdout
+    result = run_zdxm("merge", master, "--reapply", first, "--json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["merged"] == [{"file": str(first), "unit": UNIT, "period": "2022-03", "rows": 4,
+                               "reapplied": True}]
+    assert data["replaced"] == [{"file": "第二次.xlsx", "unit": UNIT, "period": "2022-03",
+                                 "by": str(first)}]
+    book = load_master(master)
+    rows = [(s.file_name, s.result, s.note) for s in book.submissions]
+    assert len(rows) == 2  # one row per file received, whatever became of it since
+    assert rows[0][:2] == ("第一次.xlsx", "已合并") and rows[0][2].endswith("重新采用")
+    assert rows[1] == ("第二次.xlsx", "被替换", "由《第一次.xlsx》替换")
+    assert current_sha(master) == {book.submissions[0].sha256}
+    status = submission_status(book, "2022-03")
+    assert next(u for u in status.units if u.unit == UNIT).file == "第一次.xlsx"
+    text = run_zdxm("merge", master, "--reapply", first)  # it is current already
+    assert text.code == 0 and "与已合并的文件内容相同" in text.stdout
+
+
+def test_months_apply_in_order_whatever_the_files_times(office, tmp_path: Path) -> None:
+    """April's return compares with March's: in one run March is merged first even when
+    April's file is older, and April is checked again against the March just merged."""
+    master, template = office
+    march = fill_form(template, tmp_path / "收件" / "三月.xlsx", seed=3).path
+    rehearsal = tmp_path / "预演" / "台账.xlsx"  # April's form needs March in the ledger
+    rehearsal.parent.mkdir()
+    rehearsal.write_bytes(master.read_bytes())
+    assert merge_files(rehearsal, [march], "2022-03").ok
+    make_forms(rehearsal, "2022-04", tmp_path / "四月", unit=UNIT)
+    april = fill_form(tmp_path / "四月" / form_name("2022-04", UNIT),
+                      tmp_path / "收件" / "四月.xlsx", seed=4).path
+    os.utime(april, (time.time(), datetime(2022, 4, 1).timestamp()))
+    os.utime(march, (time.time(), datetime(2022, 5, 2).timestamp()))
+    result = merge_files(master, [tmp_path / "收件"])
+    assert result.ok, [f.message for r in result.reports for f in r.findings]
+    assert [(m.period, Path(m.file).name) for m in result.merged] == [("2022-03", "三月.xlsx"),
+                                                                      ("2022-04", "四月.xlsx")]
+    assert all(r.valid for r in result.reports)
+
+
+# ---- a refused file, sent again unchanged ----------------------------------------------------
+
+def test_a_refused_file_sent_again_is_recognised_not_logged_again(office, tmp_path: Path) -> None:
+    master, template = office
+    bad = fill_form(template, tmp_path / "坏.xlsx", seed=1, mistakes=("text_amount",)).path
+    assert run_zdxm("merge", master, bad).code == 1
+    before = master.read_bytes()
+    backups = sorted((master.parent / "备份").iterdir())
+    for _ in range(3):
+        again = run_zdxm("merge", master, bad, "--json")
+        assert again.code == 1  # still refused
+        assert json.loads(again.stdout)["duplicates"] == [
+            {"file": str(bad), "unit": UNIT, "period": "2022-03", "earlier": "未通过"}]
+    text = run_zdxm("merge", master, bad)
+    assert "重复" in text.stdout and "此前未通过" in text.stdout
+    assert master.read_bytes() == before
+    assert sorted((master.parent / "备份").iterdir()) == backups
+    assert [s.result for s in load_master(master).submissions] == ["未通过"]
+
+
+def test_a_refused_file_that_passes_now_is_merged_on_its_own_row(office, tmp_path: Path) -> None:
+    """Refused because February's figure in the ledger was wrong; the office corrects
+    February, and the same file, merged again, passes."""
+    master, template = office
+    filled = fill_form(template, tmp_path / "三月.xlsx", seed=1).path
+    book = load_master(master)
+    wrong = next(e for e in book.ledger if e.project_id == "ZD2022-0002")
+    wrong.total_completed = Decimal("99999")  # makes March's 开工以来累计 smaller (V07)
+    save_master(book, master)
+    first = merge_files(master, [filled], "2022-03")
+    assert [f.code for f in first.reports[0].findings if f.is_error] == ["V07"]
+    book = load_master(master)
+    next(e for e in book.ledger if e.project_id == "ZD2022-0002").total_completed = \
+        Decimal("32500")
+    save_master(book, master)
+    second = merge_files(master, [filled], "2022-03")
+    assert second.ok and second.merged and not second.duplicates
+    rows = load_master(master).submissions
+    assert [(s.file_name, s.result, s.errors) for s in rows] == [("三月.xlsx", "已合并", 0)]
+    assert rows[0].note.endswith("重新校验后通过")
+    assert len(rows_for(master, "2022-03")) == 4
+
+
+def test_a_file_refused_for_another_period_is_checked_again(office, tmp_path: Path) -> None:
+    master, template = office
+    filled = fill_form(template, tmp_path / "三月.xlsx", seed=1).path
+    assert not merge_files(master, [filled], "2022-04").ok  # F53: not April's form
+    assert merge_files(master, [filled], "2022-03").merged
+    assert [(s.period, s.result) for s in load_master(master).submissions] == [
+        ("2022-04", "未通过"), ("2022-03", "已合并")]

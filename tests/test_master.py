@@ -25,14 +25,14 @@ def test_defusedxml_guards_openpyxl_against_xml_bombs() -> None:
 def test_init_creates_every_sheet_as_a_real_table(master_path: Path) -> None:
     book = openpyxl.load_workbook(master_path)
     assert book.sheetnames == ["设置", "实施项目", "预备项目", "责任单位", "月报台帐", "报送记录",
-                               "变更记录", "邮件记录", "汇总", "系统"]
+                               "变更记录", "邮件记录", "发件箱", "汇总", "系统"]
     for spec in MASTER_TABLES:
         sheet = book[spec.sheet]
         assert spec.table in sheet.tables, spec.sheet
         assert [c.value for c in sheet[1]][: len(spec.columns)] == list(spec.titles)
         assert sheet.freeze_panes in ("A2", "B2")
     assert book["系统"].sheet_state == "veryHidden"
-    assert set(book["设置"].tables) == {"Settings", "Counties", "CheckRules"}
+    assert set(book["设置"].tables) == {"Settings", "Counties", "AllowedSenders", "CheckRules"}
 
 
 def test_money_columns_are_formatted_and_dropdowns_present(master_path: Path) -> None:

@@ -416,6 +416,24 @@ def _inline_control(tmp: Path, good: Path) -> Path:
     return rewrite(good, tmp / "内联.xlsx", edit={SHEET: sheet})
 
 
+def sheet_xml(rows: int, cols: int, seed: int = 0) -> bytes:
+    """A worksheet part of ``rows`` × ``cols`` numbers (varied, so it does not look like a
+    zip bomb)."""
+    numbers = random.Random(seed)
+    letters = [openpyxl.utils.get_column_letter(c) for c in range(1, cols + 1)]
+    body = "".join(f'<row r="{r}">' + "".join(f'<c r="{letter}{r}"><v>{numbers.randrange(10**6)}</v></c>'
+                                              for letter in letters) + "</row>"
+                   for r in range(1, rows + 1))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}"><sheetData>'
+            f"{body}</sheetData></worksheet>").encode()
+
+
+def _big_hidden_sheet(tmp: Path, good: Path) -> Path:
+    """The good file's hidden sheet grown to 12 000 cells (a form's own holds 12)."""
+    return rewrite(good, tmp / "隐藏大表.xlsx", edit={"xl/worksheets/sheet2.xml":
+                                                      lambda _data: sheet_xml(60, 200)})
+
+
 def _bad_xml(tmp: Path, good: Path) -> Path:
     return rewrite(good, tmp / "坏XML.xlsx", edit={SHEET: lambda data: data[: len(data) // 2]})
 
@@ -459,6 +477,7 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("long-and-control-text", _long_and_control, ["F14", "F15", "F15"], "xlsx"),
     ("inline-control-text", _inline_control, ["F15"], "xlsx"),
     ("malformed-xml", _bad_xml, ["F04"], "xlsx"),
+    ("hidden-sheet-12000-cells", _big_hidden_sheet, ["F17"], "xlsx"),
 ]
 
 
@@ -500,6 +519,55 @@ def test_findings_say_where(tmp_path: Path, good: Path) -> None:
     assert "文件设置了打开密码" in encrypted.message and "取消密码后重新报送" in encrypted.message
     assert "另存为 .xlsx" in vet(_et_ole(tmp_path, good)).findings[0].message
     assert "不安全" in vet(_billion_laughs(tmp_path, good)).findings[0].message
+
+
+def test_hidden_sheets_are_known_and_a_big_one_is_refused(tmp_path: Path, good: Path) -> None:
+    assert vet(good).hidden == ["元数据"]
+    [big] = vet(_big_hidden_sheet(tmp_path, good)).findings
+    assert (big.code, big.sheet) == ("F17", "元数据")
+    assert "隐藏的工作表「元数据」中的单元格超过 10000 个" in big.message
+    assert "取消隐藏" in big.message
+
+
+@pytest.mark.slow
+def test_a_hidden_sheet_of_millions_of_cells_is_refused_at_once(tmp_path: Path,
+                                                                 good: Path) -> None:
+    """The red team's file: two million cells in a hidden sheet, well under every other
+    limit. Vetting stops at the first cell over the hidden sheets' limit."""
+    path = tmp_path / "百万.xlsx"
+    letters = [openpyxl.utils.get_column_letter(c) for c in range(1, 201)]
+    numbers = random.Random(1)
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED,
+                                                          compresslevel=1) as target:
+        for info in source.infolist():
+            if info.filename != "xl/worksheets/sheet2.xml":
+                target.writestr(info.filename, source.read(info.filename))
+        with target.open("xl/worksheets/sheet2.xml", "w", force_zip64=True) as part:
+            part.write(f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}">'
+                       "<sheetData>".encode())
+            for row in range(1, 10_001):  # 10 000 rows × 200 columns: two million cells
+                part.write((f'<row r="{row}">' + "".join(
+                    f'<c r="{letter}{row}"><v>{numbers.randrange(10**6)}</v></c>'
+                    for letter in letters) + "</row>").encode())
+            part.write(b"</sheetData></worksheet>")
+    assert path.stat().st_size < RETURN.max_bytes
+    vetted = vet(path)
+    assert codes(vetted) == ["F17"]
+    assert safe_read_sheets(vetted) == {}
+
+
+def test_all_sheets_together_hold_no_more_than_one_sheet_may(tmp_path: Path,
+                                                             good: Path) -> None:
+    small = replace(RETURN, max_rows=100, max_cols=10)  # 1000 cells in all
+    three = rewrite(good, tmp_path / "三张表.xlsx", edit={
+        SHEET: lambda _data: sheet_xml(60, 10), "xl/worksheets/sheet2.xml":
+        lambda _data: sheet_xml(5, 2)}, add={})
+    assert codes(vet(three, limits=small)) == []
+    four = rewrite(three, tmp_path / "再多一张.xlsx", edit={
+        "xl/worksheets/sheet2.xml": lambda _data: sheet_xml(50, 10)})
+    assert codes(vet(four, limits=replace(small, max_hidden_cells=1000))) == ["F18"]
+    assert "文件中的单元格超过 1000 个" in vet(four, limits=replace(
+        small, max_hidden_cells=1000)).findings[0].message
 
 
 def test_macros_are_a_warning_and_flagged(tmp_path: Path, good: Path) -> None:
@@ -586,6 +654,23 @@ def test_an_ods_is_refused_with_save_as_xlsx(converted: dict[str, Path]) -> None
     assert codes(vetted) == ["F06"]
     assert "OpenDocument" in vetted.findings[0].message
     assert "另存为 .xlsx" in vetted.findings[0].message
+
+
+@pytest.mark.soffice
+def test_a_big_hidden_sheet_in_an_xls_is_refused_once_read(tmp_path: Path) -> None:
+    source = write_good(tmp_path / "hidden.xlsx")
+    book = openpyxl.load_workbook(source)
+    for row in range(1, 61):
+        for column in range(1, 201):
+            book["元数据"].cell(row, column, row * column)
+    book.save(source)
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--headless", "--convert-to", "xls", "--outdir", str(tmp_path / "xls"),
+                    str(source)], check=True, capture_output=True, timeout=180)
+    vetted = vet(tmp_path / "xls" / "hidden.xls")
+    assert (vetted.kind, vetted.hidden, vetted.ok) == ("xls", ["元数据"], True)  # size only
+    result = safe_read_sheets(vetted)
+    assert isinstance(result, Finding) and result.code == "F17" and result.sheet == "元数据"
 
 
 @pytest.mark.soffice

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from zdxm_xl.core.registry import (
+    ALLOWED_SENDERS,
     MASTER_TABLES,
     RULE_COLUMN,
     RULE_TABLE,
@@ -71,9 +72,10 @@ def column_reference() -> str:
              "列按标题文字识别，可以调整顺序，但请不要改标题文字。\n"]
     parts += [_table(spec) for spec in MASTER_TABLES]
     parts.append(_table(SUMMARY))
-    parts.append("\n## 设置\n\n“设置”工作表左侧为设置项（项目、值、说明），右侧为县区列表。\n\n"
-                 "| 项目 | 类型 | 说明 |\n|---|---|---|\n")
+    parts.append("\n## 设置\n\n“设置”工作表左侧为设置项（项目、值、说明），右侧为县区列表和"
+                 "允许发件人表。\n\n| 项目 | 类型 | 说明 |\n|---|---|---|\n")
     parts += [f"| {c.header} | {c.kind.value} | {c.help} |\n" for c in SETTINGS]
+    parts.append(_table(ALLOWED_SENDERS))
     letter = chr(64 + RULE_COLUMN)
     parts.append(f"\n### 校验规则（设置工作表 {letter} 列起，表名 {RULE_TABLE.table}）\n\n{RULE_TABLE.help}。"
                  "每条可调整的规则一行，新建台账时按默认值生成；旧台账没有此表时全部按默认值。"

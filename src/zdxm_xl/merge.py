@@ -3,7 +3,14 @@
 ``merge_files`` checks every file exactly as ``zdxm validate`` does, archives the files
 that passed by content hash, replaces each unit's rows for the 报告期, logs every file in
 报送记录 and writes the master once — atomically, after a dated backup, under a lock, and
-never underneath an Excel that has it open. Run again, it merges nothing twice.
+never underneath an Excel that has it open. Run again, it merges nothing twice, and a file
+refused before with the same content is recognised and logged no second time.
+
+Newest wins, by time: a unit's files for a 报告期 apply in the order their versions came
+in — the time the mail arrived, or the file's modification time for a file from a folder —
+never by name, so the last one is the unit's current return (已合并 in 报送记录; the ones
+before it 被替换, saying by which). A later run's file is newer than an earlier run's.
+``reapply`` takes a file that was replaced back on purpose.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from pathlib import Path
 from pydantic.dataclasses import dataclass
 
 from .books.masterio import FileStore, open_store
-from .books.safety import atomic_write, checkpoint
+from .books.safety import LOCK_WAIT, atomic_write, checkpoint
 from .checks.returns import CheckContext, FileReport, check_file, collect_files
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
@@ -38,6 +45,7 @@ class MergedFile:
     unit: str
     period: str
     rows: int
+    reapplied: bool = False  # a file merged before (then replaced), taken back on purpose
 
 
 @dataclass(config=RESULT)
@@ -52,11 +60,13 @@ class ReplacedFile:
 
 @dataclass(config=RESULT)
 class DuplicateFile:
-    """A file whose content was merged before (its first merge's unit and period)."""
+    """A file whose content was received before: ``earlier`` is what became of it then
+    (已合并, 被替换, or 未通过 — refused again, it is not logged a second time)."""
 
     file: str
     unit: str | None
     period: str | None
+    earlier: SubmissionResult = SubmissionResult.MERGED
 
 
 @dataclass(config=RESULT)
@@ -81,17 +91,20 @@ class MergeResult:
 
     @property
     def ok(self) -> bool:
-        return not self.rejected
+        return not self.rejected and all(d.earlier is not SubmissionResult.REFUSED
+                                         for d in self.duplicates)
 
 
 def merge_files(master_store: MasterStore | Path | str, files: list[Path],
                 period: str | None = None,
                 received: datetime | Mapping[Path, datetime] | None = None,
-                now: datetime | None = None, lock_wait: float = 10.0) -> MergeResult:
+                now: datetime | None = None, lock_wait: float = LOCK_WAIT, *,
+                reapply: bool = False) -> MergeResult:
     """Check and merge ``files`` into the master's ledger; one atomic write at the end.
 
     ``received`` is when the files arrived (it decides 按时/逾期): one time for all, or per
-    file (``zdxm mail fetch`` knows each message's own); missing means now."""
+    file (``zdxm mail fetch`` knows each message's own); missing means now. ``reapply``
+    takes files that were merged and then replaced back as their unit's current return."""
     store = open_store(master_store)
     if isinstance(store, FileStore):
         store.lock_wait = lock_wait
@@ -107,7 +120,7 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
         result.seconds["read"] = time.perf_counter() - clock
         clock = time.perf_counter()
         changed = merge_into(master, Workspace(store.folder, master.settings), paths, period,
-                             received, now, result)
+                             received, now, result, reapply=reapply)
         result.seconds["check"] = time.perf_counter() - clock
         clock = time.perf_counter()
         if changed:
@@ -118,61 +131,156 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
         return result
 
 
+def version_time(path: Path, received: datetime | Mapping[Path, datetime] | None) -> datetime:
+    """When this version of a file came in: its mail's arrival where known, else the time
+    the file was last modified."""
+    if isinstance(received, Mapping) and path in received:
+        return received[path]
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime)
+    except OSError:
+        return datetime.min
+
+
 def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
                period: str | None = None,
                received: datetime | Mapping[Path, datetime] | None = None,
-               now: datetime | None = None, result: MergeResult | None = None) -> bool:
+               now: datetime | None = None, result: MergeResult | None = None, *,
+               reapply: bool = False) -> bool:
     """The merge on a master already loaded (the caller holds the session and saves it):
     fills ``result``; returns whether the master changed."""
     result = result if result is not None else MergeResult()
     processed = (now or datetime.now()).replace(microsecond=0)
-    seen = {s.sha256: s for s in master.submissions if s.result in COUNTED}
-    changed = False
     context = CheckContext(master)
-    for path in paths:
+    checked = [(path, check_file(master, path, period, context)) for path in paths]
+    start = len(result.reports)
+    result.reports.extend(report for _path, report in checked)
+    log = _Log(master)
+    changed_periods: set[str] = set()
+    changed = False
+    for position in _apply_order(checked, received):
+        path, report = checked[position]
+        if report.period is not None and any(p < report.period for p in changed_periods):
+            # an earlier month changed in this run: check against it as it is now
+            report = check_file(master, path, period, context)
+            result.reports[start + position] = report
         when = received.get(path) if isinstance(received, Mapping) else received
         arrived = (when or processed).replace(microsecond=0)
-        report = check_file(master, path, period, context)
-        result.reports.append(report)
-        if report.sha256 in seen:
-            first = seen[report.sha256]
-            result.duplicates.append(DuplicateFile(str(path), first.unit, first.period))
-            continue
-        changed = True
-        # Logged under the period being collected: last month's template sent for this
-        # month is this month's (failed) return.
         logged = period or report.period
-        timely = on_time(arrived, logged, master.settings.deadline_day) if logged else None
-        # A file whose identity failed is logged under the unit it seems to come from (file
-        # name, sender), so 报送情况 says 未通过 rather than 未报送; it is never merged.
-        row = Submission(period=logged, unit=report.unit or report.named_unit,
-                         file_name=path.name, sha256=report.sha256, received_at=arrived,
-                         processed_at=processed, result=SubmissionResult.REFUSED,
-                         errors=report.errors, warnings=report.warnings,
-                         on_time=None if timely is None else (YesNo.YES if timely else YesNo.NO))
+        earlier = log.find(report.sha256, logged)
+        if earlier is not None:
+            taken_back = reapply and earlier.result is SubmissionResult.REPLACED
+            passes_now = earlier.result is SubmissionResult.REFUSED and report.valid
+            if taken_back and not report.valid:  # asked for, but it no longer passes
+                result.rejected.append(RejectedFile(str(path), report.unit, report.period,
+                                                    report.errors))
+                continue
+            if not (taken_back or passes_now):  # nothing new: no row, no write, no backup
+                result.duplicates.append(DuplicateFile(str(path), earlier.unit, earlier.period,
+                                                       earlier.result))
+                continue
+        changed = True
         if not report.valid or report.period is None or report.unit is None:
-            master.submissions.append(row)
+            timely = on_time(arrived, logged, master.settings.deadline_day) if logged else None
+            # A file whose identity failed is logged under the unit it seems to come from
+            # (file name, sender), so 报送情况 says 未通过 rather than 未报送; never merged.
+            log.add(Submission(period=logged, unit=report.unit or report.named_unit,
+                               file_name=path.name,
+                               sha256=report.sha256, received_at=arrived, processed_at=processed,
+                               result=SubmissionResult.REFUSED, errors=report.errors,
+                               warnings=report.warnings,
+                               on_time=None if timely is None else _yes_no(timely)))
             result.rejected.append(RejectedFile(str(path), report.unit, report.period,
                                                 report.errors))
             continue
         _archive(workspace, report)
-        replaced = _replace_rows(master, report)
-        context.ledger_changed(report.period)
+        if earlier is None:  # a new file
+            timely = on_time(arrived, report.period, master.settings.deadline_day)
+            row = log.add(Submission(period=logged, unit=report.unit, file_name=path.name,
+                                     sha256=report.sha256, received_at=arrived,
+                                     processed_at=processed, result=SubmissionResult.MERGED,
+                                     errors=report.errors, warnings=report.warnings,
+                                     on_time=_yes_no(timely)))
+        else:  # the same file as before: taken back on purpose, or passing where it failed
+            row = earlier
+            row.note = f"{processed:%Y-%m-%d %H:%M} " + (
+                "重新采用" if earlier.result is SubmissionResult.REPLACED else "重新校验后通过")
+            row.unit, row.period = report.unit, logged
+            row.processed_at, row.errors, row.warnings = processed, report.errors, report.warnings
+        replaced = _replace_rows(master, report, row)
+        reapplied = row.result is SubmissionResult.REPLACED
         row.result = SubmissionResult.MERGED
-        master.submissions.append(row)
-        seen[report.sha256] = row
+        log.merged(row)
+        context.ledger_changed(report.period)
+        changed_periods.add(report.period)
         result.merged.append(MergedFile(str(path), report.unit, report.period,
-                                        len(report.entries)))
-        for earlier in replaced:
-            result.replaced.append(ReplacedFile(earlier.file_name, earlier.unit, earlier.period,
+                                        len(report.entries), reapplied=reapplied))
+        for other in replaced:
+            result.replaced.append(ReplacedFile(other.file_name, other.unit, other.period,
                                                 str(path)))
     return changed
 
 
+def _apply_order(checked: Sequence[tuple[Path, FileReport]],
+                 received: datetime | Mapping[Path, datetime] | None) -> list[int]:
+    """The order to apply checked files in: 报告期 by 报告期 (a month's checks compare with
+    the month before), and within one, the files as given — except that each unit's files
+    for the period take their places oldest version first, so its newest is applied last
+    and stays. Files of different units keep their order, so a run's result does not
+    depend on when each file happened to be saved."""
+    order = list(range(len(checked)))
+    groups: dict[tuple[str, str], list[int]] = {}
+    for position, (_path, report) in enumerate(checked):
+        if report.period is not None and report.unit is not None:
+            groups.setdefault((report.period, report.unit), []).append(position)
+    for places in groups.values():
+        by_time = sorted(places, key=lambda i: version_time(checked[i][0], received))
+        for place, position in zip(places, by_time, strict=True):
+            order[place] = position
+    return sorted(order, key=lambda i: checked[i][1].period or "")
+
+
+def _yes_no(value: bool) -> YesNo:
+    return YesNo.YES if value else YesNo.NO
+
+
+class _Log:
+    """报送记录 as the merge looks things up in it: by content, the row that counts."""
+
+    def __init__(self, master: Master) -> None:
+        self.master = master
+        self.counted: dict[str, Submission] = {}
+        self.refused: dict[tuple[str, str | None], Submission] = {}
+        for row in master.submissions:
+            self._index(row)
+
+    def _index(self, row: Submission) -> None:
+        if row.result in COUNTED:
+            self.counted.setdefault(row.sha256, row)
+        elif row.result is SubmissionResult.REFUSED:
+            self.refused.setdefault((row.sha256, row.period), row)
+
+    def find(self, sha256: str, period: str | None) -> Submission | None:
+        """This content's row: merged (or replaced) in any period, else refused for this
+        one — refused for another 报告期 it is checked as new (it may be that month's)."""
+        return self.counted.get(sha256) or self.refused.get((sha256, period))
+
+    def add(self, row: Submission) -> Submission:
+        self.master.submissions.append(row)
+        self._index(row)
+        return row
+
+    def merged(self, row: Submission) -> None:
+        self.refused.pop((row.sha256, row.period), None)
+        self.counted.setdefault(row.sha256, row)
+
+
 def _archive(workspace: Workspace, report: FileReport) -> Path:
     assert report.period is not None and report.unit is not None
+    # Named by what the file is, not what it was called: a .xls sent as “….xlsx” is a .xls.
+    kind = report.vetted.kind if report.vetted is not None else None
     target = workspace.archived(report.period, report.unit, report.sha256,
-                                report.path.suffix or ".xlsx")
+                                f".{kind}" if kind else report.path.suffix or ".xlsx")
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, lambda temp: shutil.copyfile(report.path, temp))
@@ -180,9 +288,9 @@ def _archive(workspace: Workspace, report: FileReport) -> Path:
     return target
 
 
-def _replace_rows(master: Master, report: FileReport) -> list[Submission]:
+def _replace_rows(master: Master, report: FileReport, current: Submission) -> list[Submission]:
     """Drop the unit's earlier rows for the period (and any rows of the same projects),
-    mark its earlier merged submission 被替换, add the new rows."""
+    mark its other merged file 被替换 (saying by which), add the new rows."""
     period, unit = report.period, report.unit
     projects = {e.project_id for e in report.entries}
     master.ledger = [e for e in master.ledger
@@ -190,8 +298,9 @@ def _replace_rows(master: Master, report: FileReport) -> list[Submission]:
     master.ledger.extend(report.entries)
     replaced = []
     for earlier in master.submissions:
-        if earlier.period == period and earlier.unit == unit \
+        if earlier is not current and earlier.period == period and earlier.unit == unit \
                 and earlier.result is SubmissionResult.MERGED:
             earlier.result = SubmissionResult.REPLACED
+            earlier.note = f"由《{current.file_name}》替换"
             replaced.append(earlier)
     return replaced

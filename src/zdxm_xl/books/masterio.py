@@ -21,9 +21,11 @@ from pydantic import BaseModel, ValidationError
 from ..core.errors import Field, MasterError, Remedy
 from ..core.master import Master, MasterStore, new_master
 from ..core.models import (
+    AllowedSender,
     Change,
     LedgerEntry,
     MailRecord,
+    OutboxEntry,
     Project,
     RuleLevel,
     Settings,
@@ -31,12 +33,14 @@ from ..core.models import (
     Unit,
 )
 from ..core.registry import (
+    ALLOWED_SENDERS,
     CHANGES,
     COUNTY_TABLE,
     IMPLEMENTATION,
     LEDGER,
     MAIL_LOG,
     MASTER_TABLES,
+    OUTBOX,
     PREPARATORY,
     RULE_COLUMN,
     RULE_TABLE,
@@ -55,13 +59,14 @@ from ..core.summary import summary_sheet
 from ..core.tables import RowProblem, decode_table, decode_value, encode_table, encode_value
 from .filebook import FileGateway
 from .gateway import Gateway, Layout
-from .safety import MasterLock, refuse_if_open_elsewhere
+from .safety import LOCK_WAIT, MasterLock, refuse_if_open_elsewhere
 
 __all__ = ["FORMAT_VERSION", "SHEET_ORDER", "read_master", "write_master", "load_master",
            "save_master", "create_master", "FileStore", "open_store"]
 
 FORMAT_VERSION = 1
 COUNTY_COLUMN = 5  # the 县区 list sits in column E of 设置, beside the settings table
+ALLOWED_COLUMN = 7  # the 允许发件人 table in columns G–I, right of the 县区
 COUNTY_LIST_NAME = "CountyList"
 R = TypeVar("R", bound=BaseModel)
 _SYSTEM_KEYS = {"format": "格式版本", "secret": "办公室密钥"}
@@ -111,10 +116,13 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
     changes = table(CHANGES, Change)
     # 邮件记录 came with the mail feature: a master made before it gets the sheet when saved.
     mail_log = table(MAIL_LOG, MailRecord) if MAIL_LOG.sheet in sheets else []
+    outbox = table(OUTBOX, OutboxEntry) if OUTBOX.sheet in sheets else []  # likewise
+    if settings is not None:
+        settings.mail_allowed = _read_allowed(gateway, problems)
     if problems or settings is None:
         raise MasterError(_describe_problems(name, problems))
     master = Master(settings=settings, secret=secret, units=units, ledger=ledger,
-                    submissions=submissions, changes=changes, mail_log=mail_log)
+                    submissions=submissions, changes=changes, mail_log=mail_log, outbox=outbox)
     master.projects = [row.to_project() for row in implementation]
     master.projects += [row.to_project() for row in preparatory]
     _check_ids(master, name)
@@ -210,6 +218,16 @@ def _rule_rows(settings: Settings) -> list[list[object]]:
     return rows
 
 
+def _read_allowed(gateway: Gateway, problems: list[RowProblem]) -> list[AllowedSender]:
+    """The 允许发件人 table of 设置 (absent in a master made before it: none)."""
+    data = gateway.read_table(SETTINGS_SHEET, first_column=ALLOWED_COLUMN)
+    if not data.header or ALLOWED_SENDERS.columns[0].title not in [str(h) for h in data.header]:
+        return []
+    records, found = decode_table(ALLOWED_SENDERS, AllowedSender, data.header, data.rows)
+    problems.extend(found)
+    return records
+
+
 def _check_ids(master: Master, name: str) -> None:
     seen: set[str] = set()
     for project in master.projects:
@@ -252,6 +270,10 @@ def write_master(master: Master, gateway: Gateway) -> None:
     gateway.write_table(COUNTY_TABLE, [[c] for c in counties], Layout(first_column=COUNTY_COLUMN))
     gateway.define_list(COUNTY_LIST_NAME, SETTINGS_SHEET, COUNTY_COLUMN, len(counties))
     gateway.write_table(RULE_TABLE, _rule_rows(master.settings), Layout(first_column=RULE_COLUMN))
+
+
+    gateway.write_table(ALLOWED_SENDERS, encode_table(ALLOWED_SENDERS, master.settings.mail_allowed),
+                        Layout(first_column=ALLOWED_COLUMN))
     lists = Layout(list_names={"县区": COUNTY_LIST_NAME})
     gateway.write_table(IMPLEMENTATION, encode_table(IMPLEMENTATION, master.implementation), lists)
     gateway.write_table(PREPARATORY, encode_table(PREPARATORY, master.preparatory), lists)
@@ -260,6 +282,7 @@ def write_master(master: Master, gateway: Gateway) -> None:
     gateway.write_table(SUBMISSIONS, encode_table(SUBMISSIONS, master.submissions))
     gateway.write_table(CHANGES, encode_table(CHANGES, master.changes))
     gateway.write_table(MAIL_LOG, encode_table(MAIL_LOG, master.mail_log))
+    gateway.write_table(OUTBOX, encode_table(OUTBOX, master.outbox))
     rows, text = summary_sheet(master)
     gateway.write_table(SUMMARY, rows)
     gateway.write_note(SUMMARY_SHEET, len(SUMMARY.columns) + 2, text, len(rows) + 1)
@@ -292,9 +315,10 @@ def save_master(master: Master, path: Path | str) -> Path:
     def verify(temp: Path) -> None:
         again = read_master(FileGateway(temp), target.name)
         if (len(again.projects), len(again.units), len(again.ledger), len(again.submissions),
-                len(again.changes), len(again.mail_log)) != (
+                len(again.changes), len(again.mail_log), len(again.outbox)) != (
                 len(master.projects), len(master.units), len(master.ledger),
-                len(master.submissions), len(master.changes), len(master.mail_log)):
+                len(master.submissions), len(master.changes), len(master.mail_log),
+                len(master.outbox)):
             raise MasterError("写入台账后复核不一致，已放弃本次写入，原台账未改动。")
 
     gateway.commit(verify)
@@ -331,7 +355,7 @@ class FileStore:
     atomically, backed up."""
 
     path: Path
-    lock_wait: float = 10.0
+    lock_wait: float = LOCK_WAIT
 
     @property
     def name(self) -> str:

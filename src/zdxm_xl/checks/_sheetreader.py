@@ -16,10 +16,14 @@ __all__ = ["read_values", "limit_resources", "main"]
 
 def read_values(path: str) -> dict[str, list[list[Any]]]:
     """Every worksheet's values, row by row, anchored at A1 (``values[r-1][c-1]`` is the
-    cell in row r, column c); hidden sheets included, chart sheets left out."""
+    cell in row r, column c); hidden sheets included, chart sheets left out.
+
+    The reader is chosen by the bytes, not by the name: a .xls saved as “….xlsx” (or the
+    reverse) is read as what it is (``from_path`` would go by the extension)."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-    workbook = CalamineWorkbook.from_path(path)
+    with open(path, "rb") as handle:
+        workbook = CalamineWorkbook.from_filelike(handle)
     try:
         sheets: dict[str, list[list[Any]]] = {}
         for meta in workbook.sheets_metadata:

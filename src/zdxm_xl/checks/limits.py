@@ -29,6 +29,14 @@ class Limits:
     max_rows: int = 10_000
     max_cols: int = 200
     max_elements: int = 8_000_000  # XML elements in all parts of one file
+    max_hidden_cells: int = 10_000  # cells of one hidden sheet (a form's own holds 12)
+    # Rows and columns around what our form holds that a unit may still use (notes, a sum);
+    # anything further out is refused, and nothing beyond it is ever copied back.
+    form_margin_rows: int = 50
+    form_margin_cols: int = 10
+    # The most of a file's sheet ever copied into an annotated copy, whatever it claims.
+    copy_rows: int = 2_000
+    copy_cols: int = 60
     read_timeout: float = 30.0  # seconds for the child reader
     read_memory: int = 2 * 2**30  # address-space limit of the child reader
     # a zip attachment of workbooks (mail)
@@ -42,6 +50,11 @@ class Limits:
         return self.max_rows * self.max_cols
 
     @property
+    def max_total_cells(self) -> int:
+        """Cells in all sheets together: as many as one sheet may hold."""
+        return self.max_cells
+
+    @property
     def max_strings(self) -> int:
         """Shared strings declared or present."""
         return self.max_cells
@@ -50,5 +63,5 @@ class Limits:
 RETURN = Limits()
 PLAN = replace(RETURN, max_bytes=60 * MIB, max_unpacked=600 * MIB, max_rows=200_000,
                max_cols=200, max_elements=60_000_000, read_timeout=180.0,
-               read_memory=6 * 2**30)
+               read_memory=6 * 2**30, max_hidden_cells=200_000)
 ATTACHMENT = RETURN  # a mail attachment is a return until it is read

@@ -32,18 +32,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-import openpyxl
-from openpyxl import Workbook
 from pydantic import Field, computed_field
 from pydantic.dataclasses import dataclass as result
 
 from ..core.cells import clean_text, format_month, parse_date, parse_month
+from ..core.errors import UsageError
 from ..core.findings import Finding, Severity, finding, with_level
 from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
 from ..core.master import Master
 from ..core.models import LedgerEntry, Project, RuleLevel, Stage
 from ..core.money import WAN_PER_YI, AmountError, parse_amount, round_half_up, tidy_amount
-from ..core.periods import period_end, period_month
+from ..core.periods import period_end, period_month, plan_period
 from ..core.registry import (
     FORM_CONTACTS,
     FORM_IMPLEMENTATION,
@@ -56,10 +55,11 @@ from ..core.results import RESULT, Hidden
 from ..core.returnrules import level_of, severity_for
 from ..core.returns import expected_returns, last_reported, previous_figures
 from ..core.tables import header_index, is_blank_row
+from .formshape import form_extents, form_values, shape_findings
 from .vetting import Vetted, safe_read_sheets, vet_workbook
 
-__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "open_copy",
-           "RETURN_SUFFIXES", "unit_in_name", "SPIKE_TIMES", "SPIKE_SHARE"]
+__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "RETURN_SUFFIXES",
+           "unit_in_name", "SPIKE_TIMES", "SPIKE_SHARE"]
 
 E, W = Severity.ERROR, Severity.WARNING
 SUPPORTED_VERSIONS = {FORM_VERSION}
@@ -77,6 +77,7 @@ SPIKE_SHARE = Decimal("0.2")
 # What a spreadsheet shows in a cell whose formula failed (a 本年累计 formula over “约500”).
 _EXCEL_ERRORS = {"#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#N/A", "#NUM!", "#NULL!"}
 
+
 @result(config=RESULT)
 class FileReport:
     """What checking one file found, and the rows it read."""
@@ -93,6 +94,9 @@ class FileReport:
     entries: Hidden[list[LedgerEntry]] = field(default_factory=list)
     contacts: Hidden[dict[str, str]] = field(default_factory=dict)
     vetted: Hidden[Vetted | None] = None
+    # The values of our form's sheets as read through the gate, cut to the form's region:
+    # all an annotated copy is made of (``formshape.form_values``).
+    form_values: Hidden[dict[str, list[list[Any]]]] = field(default_factory=dict)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -108,18 +112,6 @@ class FileReport:
     @property
     def warnings(self) -> int:
         return len(self.findings) - self.errors
-
-
-def open_copy(report: FileReport) -> Workbook:
-    """The returned file as a workbook to annotate, opened only when vetting found it a safe
-    .xlsx; otherwise an empty workbook (the copy then lists the findings only)."""
-    vetted = report.vetted
-    if vetted is not None and vetted.ok and vetted.kind == "xlsx":
-        with contextlib.suppress(Exception):  # unreadable for openpyxl: list findings only
-            return openpyxl.load_workbook(report.path)
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    return book
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
@@ -213,6 +205,7 @@ def _check(master: Master, path: Path, period: str | None, context: CheckContext
         return
     identity = _identity(master, sheets, period, report, context)
     if identity is None:
+        report.form_values = form_values(sheets, form_extents(), vetted.limits)
         return
     report.unit, report.period = identity.unit, identity.period
     facts = context.facts(identity.period)
@@ -220,9 +213,12 @@ def _check(master: Master, path: Path, period: str | None, context: CheckContext
     checker = _Checker(master, identity, report, facts)
     implementation = [p for p in mine if not p.is_preparatory]
     preparatory = [p for p in mine if p.is_preparatory]
+    extents = form_extents(len(implementation), len(preparatory))
+    report.form_values = form_values(sheets, extents, vetted.limits)
+    report.findings.extend(shape_findings(sheets, vetted.hidden, extents, vetted.limits))
     for spec, group in ((FORM_IMPLEMENTATION, implementation), (FORM_PREPARATORY, preparatory)):
-        if group:
-            checker.check_sheet(spec, group, sheets.get(spec.sheet))
+        if group:  # within the form's region: what lies beyond is F59's
+            checker.check_sheet(spec, group, report.form_values.get(spec.sheet))
 
 
 _OUR_FORMULA = re.compile(r'^=IF\([A-Z]+\d+="","",[A-Z]+\d+\+[A-Z]+\d+\)$')
@@ -307,6 +303,13 @@ def _identity(master: Master, sheets: dict[str, list[list[Any]]], period: str | 
         return None
     if not identity.verify(master.secret):
         report.findings.append(finding("F51"))
+        return None
+    try:  # signed with this office's key, but for another year (a master copied from last year's)
+        plan_period(identity.period, master.year)
+    except UsageError:
+        report.findings.append(finding("F57", value=identity.period,
+                                       month=_month_words(identity.period), year=master.year))
+        report.unit = identity.unit
         return None
     if period is not None and identity.period != period:
         report.findings.append(finding("F53", value=identity.period,
@@ -616,7 +619,9 @@ class _Checker:
     def _month_plausibility(self, project: Project, money: _Money, explanation: str,
                             where: dict[str, Any]) -> None:
         """本月完成: impossible beyond what remains of the 总投资 (V25); unlikely above the
-        year's plan (V09) or many times the usual month (V26) unless explained."""
+        year's plan (V09) or many times the usual month (V26) unless explained. When the
+        figures before already reach the 总投资, the month is not to blame: 开工以来累计
+        beyond it says so (V08)."""
         month = money.month
         if month is None or month <= 0:
             return
@@ -625,7 +630,7 @@ class _Checker:
         annual = project.annual_plan or Decimal(0)
         fits = min(remaining, annual) if annual else remaining
         hint = _yuan_hint(month, fits)
-        if month > remaining:
+        if remaining > 0 and month > remaining:
             self.add("V25", **where, value=month, remaining=remaining, total=total,
                      done=money.previous_since, hint=hint)
         elif annual and month > annual:

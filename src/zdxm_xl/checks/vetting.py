@@ -3,7 +3,7 @@
 Every file that comes back by email is untrusted. ``vet_workbook`` decides, without
 handing the file to any spreadsheet library, whether it is safe to read and what it is:
 a ``.xlsx`` (zip of XML parts, checked part by part) or a ``.xls`` (BIFF in an OLE
-container, checked for size, encryption and macros only). Problems are findings ``F01``–``F16``
+container, checked for size, encryption and macros only). Problems are findings ``F01``–``F18``
 (see ``RULES``); vetting never raises for anything in the file, never runs or copies
 macros, and reads a bounded number of bytes whatever the file declares.
 
@@ -13,8 +13,10 @@ billions of entries, so such files must be refused here. ``safe_read_sheets`` th
 vetted file's values, in a child process with memory and time limits unless vetting found
 nothing at all.
 
-Limits (module constants): file ≤ 20 MiB, ≤ 10 000 zip entries, ≤ 200 MiB unpacked, no
-entry over 4 MiB unpacking more than 200:1, sheets within 10 000 rows × 200 columns.
+Limits (``limits.RETURN`` for returns): file ≤ 20 MiB, ≤ 10 000 zip entries, ≤ 200 MiB
+unpacked, no entry over 4 MiB unpacking more than 200:1, sheets within 10 000 rows × 200
+columns, all sheets together no more cells than one such sheet, a hidden sheet ≤ 10 000
+cells (a .xls is measured after it is read, in the child process).
 """
 
 from __future__ import annotations
@@ -100,6 +102,13 @@ rule("F15", W, "含不可见的控制字符",
      "异常。请检查该单元格，删除后重新输入")
 rule("F16", E, "工作表读取失败",
      "读取工作表内容失败：{detail}。请" + _RESAVE + "；如仍失败请联系市重点办")
+rule("F17", E, "隐藏的工作表过大",
+     "隐藏的工作表「{sheet_name}」中的单元格超过 {limit} 个。填报文件不需要隐藏的大表，它可能来自"
+     "别的文件，也可能是被恶意构造的。请取消隐藏（右键工作表标签 → 取消隐藏）后删除该工作表，"
+     "另存为 .xlsx 后再报送")
+rule("F18", E, "单元格过多",
+     "文件中的单元格超过 {limit} 个（填报文件通常只有几千个）。请删除多余的工作表和空白行列，"
+     "另存为 .xlsx 后再报送")
 del E, W
 
 
@@ -109,8 +118,9 @@ class Vetted:
 
     ``kind`` is what the file really is (by content, not by extension) when it is a
     workbook container we can read; ``sheets`` are its worksheet names in workbook order
-    (hidden ones included); ``has_macros`` says VBA or Excel 4.0 macro sheets are present
-    (they are never run or copied).
+    (hidden ones included), ``hidden`` those of them that are hidden or very hidden;
+    ``has_macros`` says VBA or Excel 4.0 macro sheets are present (they are never run or
+    copied).
     """
 
     path: Path
@@ -119,6 +129,7 @@ class Vetted:
     sheets: list[str] = field(default_factory=list)
     has_macros: bool = False
     limits: Limits = RETURN
+    hidden: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -230,9 +241,10 @@ def _vet_ole(path: Path, size: int, vetted: Vetted) -> None:
         if _msoffcrypto_says_encrypted(path):
             raise _stop("F05", value="FilePass")
         names: list[str] = []
+        hidden: list[str] = []
         if stream == "Workbook":
             data = ole.openstream(stream).read(size)
-            names, encrypted, macro_sheets = _biff8_globals(data)
+            names, encrypted, macro_sheets, hidden = _biff8_globals(data)
             if encrypted:
                 raise _stop("F05", value="FilePass")
             vetted.has_macros = macro_sheets
@@ -240,6 +252,7 @@ def _vet_ole(path: Path, size: int, vetted: Vetted) -> None:
             vetted.has_macros = True
     vetted.kind = "xls"
     vetted.sheets = names
+    vetted.hidden = hidden
     if vetted.has_macros:
         vetted.findings.append(finding("F11", value="VBA"))
 
@@ -254,12 +267,14 @@ def _msoffcrypto_says_encrypted(path: Path) -> bool:
         return False
 
 
-def _biff8_globals(data: bytes) -> tuple[list[str], bool, bool]:
-    """Worksheet names, FilePass (encrypted) and macro sheets from the BIFF8 globals.
+def _biff8_globals(data: bytes) -> tuple[list[str], bool, bool, list[str]]:
+    """Worksheet names, FilePass (encrypted), macro sheets and the hidden worksheets' names
+    from the BIFF8 globals.
 
     Walks record headers only up to the globals' EOF; anything malformed just ends the
     walk (calamine decides later whether the file is readable)."""
     names: list[str] = []
+    hidden: list[str] = []
     encrypted = macro_sheets = False
     pos, end = 0, len(data)
     while pos + 4 <= end:
@@ -272,14 +287,16 @@ def _biff8_globals(data: bytes) -> tuple[list[str], bool, bool]:
             encrypted = True
             break
         if kind == 0x0085 and len(body) >= 8:  # BoundSheet8
-            sheet_type, count, flags = body[5], body[6], body[7]
+            state, sheet_type, count, flags = body[4] & 0x03, body[5], body[6], body[7]
             raw = body[8:8 + count * (2 if flags & 1 else 1)]
             name = raw.decode("utf-16-le" if flags & 1 else "latin-1", errors="replace")
             if sheet_type == 0:
                 names.append(name)
+                if state:  # 1 hidden, 2 very hidden
+                    hidden.append(name)
             elif sheet_type == 1:
                 macro_sheets = True
-    return names, encrypted, macro_sheets
+    return names, encrypted, macro_sheets, hidden
 
 
 # ---------------------------------------------------------------------------------------
@@ -293,6 +310,7 @@ class _Budget:
     def __init__(self, limit: int) -> None:
         self.left = limit
         self.elements = _LIMITS.get().max_elements
+        self.cells = _LIMITS.get().max_total_cells  # in all sheets together
         # Small parts are read whole by the prolog scan; keep them, so that parsing them
         # afterwards costs no second decompression (a return's parts are a few KB each).
         self.kept: dict[str, bytes] = {}
@@ -378,8 +396,9 @@ def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted) -> None:
     _external_links(parts, links, vetted)
 
     found = _Found(vetted)
-    named = _workbook_sheets(archive, part, workbook, links, budget)
+    named, hidden = _workbook_sheets(archive, part, workbook, links, budget)
     vetted.sheets = list(named.values())
+    vetted.hidden = [name for name in vetted.sheets if name in hidden]
     strings = _BadStrings()
     for info in _targets(links, "/sharedStrings", part, extra=(
             "xl/sharedStrings.xml", posixpath.join(posixpath.dirname(workbook),
@@ -394,8 +413,27 @@ def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted) -> None:
                and info not in sheets]
     for info in sheets:
         label = named.get(info.filename, info.filename)
-        _scan_sheet(archive, info, label, strings, budget, found)
+        _scan_sheet(archive, info, label, label in vetted.hidden, strings, budget, found)
     found.close()
+
+
+def _cell_counts(hidden: list[str], counts: dict[str, int], limits: Limits) -> list[Finding]:
+    """Hidden sheets stay small, and all sheets together within one sheet's worth: a file
+    padded with millions of cells costs every reader time and memory for nothing."""
+    found = [_too_many_hidden(name, counts[name], limits)
+             for name in hidden if counts.get(name, 0) > limits.max_hidden_cells]
+    total = sum(counts.values())
+    if total > limits.max_total_cells:
+        found.append(_too_many(total, limits))
+    return found
+
+
+def _too_many_hidden(sheet: str, cells: int, limits: Limits) -> Finding:
+    return finding("F17", sheet=sheet, value=cells, sheet_name=sheet, limit=limits.max_hidden_cells)
+
+
+def _too_many(cells: int, limits: Limits) -> Finding:
+    return finding("F18", value=cells, limit=limits.max_total_cells)
 
 
 _Links = dict[str, list[tuple[str, str, str]]]  # source part → [(Id, Type, Target)]
@@ -580,13 +618,15 @@ def _external_links(parts: dict[str, zipfile.ZipInfo], links: _Links, vetted: Ve
 
 
 def _workbook_sheets(archive: zipfile.ZipFile, part: Callable[[str], zipfile.ZipInfo | None],
-                     workbook: str, links: _Links, budget: _Budget) -> dict[str, str]:
-    """Worksheet names listed in the workbook part, by the part holding each sheet."""
+                     workbook: str, links: _Links,
+                     budget: _Budget) -> tuple[dict[str, str], set[str]]:
+    """Worksheet names listed in the workbook part, by the part holding each sheet; and the
+    names of the hidden (or very hidden) ones."""
     listed = _Workbook()
     _parse_part(archive, part(workbook), listed, budget)
     targets = {rid: (rel_type, target) for rid, rel_type, target in links.get(workbook, [])}
     sheets: dict[str, str] = {}
-    for name, rid in listed.sheets:
+    for name, rid, _state in listed.sheets:
         if rid not in targets:
             raise _stop("F08", detail=f"工作表「{name}」的关系记录", value=rid)
         rel_type, target = targets[rid]
@@ -599,7 +639,7 @@ def _workbook_sheets(archive: zipfile.ZipFile, part: Callable[[str], zipfile.Zip
         sheets[info.filename] = name
     if not sheets:
         raise _stop("F08", detail="工作表", value=workbook)
-    return sheets
+    return sheets, {name for name, _rid, state in listed.sheets if state in ("hidden", "veryHidden")}
 
 
 # ---------------------------------------------------------------------------------------
@@ -695,11 +735,12 @@ class _Relationships(_Handler):
 
 class _Workbook(_Handler):
     def __init__(self) -> None:
-        self.sheets: list[tuple[str, str]] = []  # (name, r:id)
+        self.sheets: list[tuple[str, str, str]] = []  # (name, r:id, state)
 
     def start(self, local: str, attrs: list[str]) -> None:
         if local == "sheet" and len(self.sheets) < _LIMITS.get().max_entries:
-            self.sheets.append((_attr(attrs, "name") or "", _attr(attrs, "id") or ""))
+            self.sheets.append((_attr(attrs, "name") or "", _attr(attrs, "id") or "",
+                                _attr(attrs, "state") or "visible"))
 
 
 class _Text:
@@ -811,26 +852,27 @@ _ESCAPED_CONTROL = re.compile(rb"_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
 _LONG_TEXT = re.compile(rb">[^<]{" + str(EXCEL_TEXT_LIMIT).encode() + rb",}<")
 
 
-def _plain_sheet(data: bytes) -> bool:
-    """True when the bytes show a sheet that cannot give any finding (see above)."""
+def _plain_sheet(data: bytes) -> int | None:
+    """The number of cells when the bytes show a sheet that cannot give any finding (see
+    above); ``None`` when the sheet needs the full parse."""
     if len(data) > _FAST_LIMIT or not data.lstrip().startswith(b"<"):
-        return False
+        return None
     head = data[:200].lower()
     if b"encoding" in head and b"utf-8" not in head:
-        return False
+        return None
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data or _PREFIXED_CELL.search(data):
-        return False
+        return None
     if b"<f>" in data or b"<f " in data or b"<f/>" in data:  # formulas: cached values?
-        return False
+        return None
     if _RAW_CONTROL.search(data) or _ESCAPED_CONTROL.search(data) or _LONG_TEXT.search(data):
-        return False
+        return None
     cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
     if cells != data.count(b'<c r="') or cells > _LIMITS.get().max_cells or _FAR_REF.search(data):
-        return False
+        return None
     for ref in _DIMENSION.findall(data):
         far = _position(ref.decode("ascii", "replace").split(":")[-1])
         if far is None or far[0] > _LIMITS.get().max_rows or far[1] > _LIMITS.get().max_cols:
-            return False
+            return None
     # Well-formed? expat with no handlers runs entirely in C; with no "<!DOCTYPE" in the
     # bytes there is no DTD, so no entity can be declared or expanded.
     from xml.parsers import expat
@@ -838,17 +880,28 @@ def _plain_sheet(data: bytes) -> bool:
     try:
         expat.ParserCreate().Parse(data, True)
     except expat.ExpatError:
-        return False
-    return True
+        return None
+    return cells
 
 
-def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str,
+def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, hidden: bool,
                 strings: _BadStrings, budget: _Budget, found: _Found) -> None:
+    """Vet one worksheet part. Its cells count against the file's budget, and a hidden
+    sheet's against the (small) limit of hidden sheets: vetting stops at the first cell
+    too many, however many more the sheet holds."""
     if strings.empty and info.file_size <= _FAST_LIMIT:
-        if _plain_sheet(b"".join(_read_entry(archive, info, budget))):
+        cells = _plain_sheet(b"".join(_read_entry(archive, info, budget)))
+        if cells is not None:
+            limits = _LIMITS.get()
+            if hidden and cells > limits.max_hidden_cells:
+                raise _Stop(_too_many_hidden(sheet, cells, limits))
+            budget.cells -= cells
+            if budget.cells < 0:
+                raise _Stop(_too_many(limits.max_total_cells - budget.cells, limits))
             return
+    handler = _Sheet(sheet, strings, found, hidden, budget)
     try:
-        _parse_part(archive, info, _Sheet(sheet, strings, found), budget)
+        _parse_part(archive, info, handler, budget)
     except _Stop as stop:
         if stop.finding.code != "F10":
             raise
@@ -891,8 +944,14 @@ class _Sheet(_Handler):
     Called once per XML element of what may be a large sheet, so it does as little as it
     can for a plain number: position check only."""
 
-    def __init__(self, sheet: str, strings: _BadStrings, found: _Found) -> None:
-        self.sheet, self.strings, self.found = sheet, strings, found
+    def __init__(self, sheet: str, strings: _BadStrings, found: _Found, hidden: bool,
+                 budget: _Budget) -> None:
+        self.sheet, self.strings, self.found, self.budget = sheet, strings, found, budget
+        limits = _LIMITS.get()
+        # the cell count at which to stop: one past the sheet's or the file's allowance
+        self.stop_at = min(limits.max_cells, limits.max_hidden_cells if hidden else limits.max_cells,
+                           budget.cells) + 1
+        self.hidden = hidden
         self.row = self.col = self.cells = 0
         self.in_cell = self.in_inline = self.phonetic = False
         self.sink: _Text | None = None
@@ -936,8 +995,8 @@ class _Sheet(_Handler):
 
     def _start_cell(self, attrs: list[str]) -> None:
         self.cells += 1
-        if self.cells > _LIMITS.get().max_cells:
-            raise self._too_big(f"有超过 {_LIMITS.get().max_cells} 个单元格", None, str(self.cells))
+        if self.cells >= self.stop_at:
+            self._too_many()
         named = dict(zip(attrs[::2], attrs[1::2], strict=True)) if attrs else {}
         ref = named.get("r")
         where = _position(ref) if ref else None
@@ -954,7 +1013,19 @@ class _Sheet(_Handler):
         self.formula = self.value = self.inline = None
         self.has_value = False
 
+    def _too_many(self) -> None:
+        limits = _LIMITS.get()
+        if self.hidden and self.cells > limits.max_hidden_cells:
+            raise _Stop(_too_many_hidden(self.sheet, self.cells, limits))
+        if self.cells > self.budget.cells:
+            raise _Stop(_too_many(limits.max_total_cells - self.budget.cells + self.cells, limits))
+        raise self._too_big(f"有超过 {limits.max_cells} 个单元格", None, str(self.cells))
+
     def end(self, local: str) -> None:
+        if local == "sheetData" or local == "worksheet":
+            self.budget.cells -= self.cells
+            self.cells = 0  # counted once
+            return
         if local == "c":
             if self.in_cell:
                 self.in_cell = False
@@ -1018,14 +1089,22 @@ def safe_read_sheets(vetted: Vetted, *, isolate: bool | None = None,
     if isolate is None:
         isolate = vetted.kind != "xlsx" or bool(vetted.findings)
     if isolate:
-        return _read_in_child(vetted.path, timeout or vetted.limits.read_timeout,
-                              memory_limit or vetted.limits.read_memory)
-    from ._sheetreader import read_values
+        values = _read_in_child(vetted.path, timeout or vetted.limits.read_timeout,
+                                memory_limit or vetted.limits.read_memory)
+    else:
+        from ._sheetreader import read_values
 
-    try:
-        return read_values(str(vetted.path))
-    except Exception as exc:
-        return finding("F16", detail="文件内容无法解析", value=f"{type(exc).__name__}: {exc}")
+        try:
+            values = read_values(str(vetted.path))
+        except Exception as exc:
+            return finding("F16", detail="文件内容无法解析", value=f"{type(exc).__name__}: {exc}")
+    if isinstance(values, Finding) or vetted.kind != "xls":
+        return values
+    # A .xls is vetted for size only: its sheets are measured now, as read under the limits.
+    counts = {name: sum(1 for row in rows for value in row if value not in (None, ""))
+              for name, rows in values.items()}
+    too_many = _cell_counts(vetted.hidden, counts, vetted.limits)
+    return too_many[0] if too_many else values
 
 
 def _read_in_child(path: Path, timeout: float,

@@ -46,6 +46,7 @@ class Field(StrEnum):
     OUTPUT = "output"  # 输出文件或文件夹
     TEMPLATE = "template"  # 简报/通报模板
     YEAR = "year"  # 计划年度
+    MESSAGE = "message"  # 待确认邮件的编号
 
 
 class Remedy(StrEnum):

@@ -21,7 +21,16 @@ from pathlib import Path
 from typing import Protocol
 
 from .errors import Field, MasterError
-from .models import Change, LedgerEntry, MailRecord, Project, Settings, Submission, Unit
+from .models import (
+    Change,
+    LedgerEntry,
+    MailRecord,
+    OutboxEntry,
+    Project,
+    Settings,
+    Submission,
+    Unit,
+)
 
 __all__ = ["Master", "new_master", "MasterStore", "MemoryStore", "PROJECT_ID"]
 
@@ -40,6 +49,7 @@ class Master:
     submissions: list[Submission] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     mail_log: list[MailRecord] = field(default_factory=list)  # 邮件记录
+    outbox: list[OutboxEntry] = field(default_factory=list)  # 发件箱: mail not yet sent
     ids_assigned: bool = False  # 项目编号 were generated while reading: save to keep them
 
     @property

@@ -30,6 +30,8 @@ __all__ = [
     "ChangeKind",
     "MailDirection",
     "MailResult",
+    "OutboxKind",
+    "OutboxState",
     "Security",
     "BenchmarkMethod",
     "FlagMethod",
@@ -43,6 +45,8 @@ __all__ = [
     "Submission",
     "Change",
     "MailRecord",
+    "OutboxEntry",
+    "AllowedSender",
 ]
 
 
@@ -143,6 +147,27 @@ class MailResult(StrEnum):
     NO_ATTACHMENT = "无附件"
     REPLIED = "已回复"
     REPLY_FAILED = "回复失败"
+    # A received message not processed automatically (docs/邮件.md, 发件人规则):
+    PENDING = "待确认"  # its sender is not registered for the unit: waits for the office
+    DECLINED = "不予受理"  # the office declined a 待确认 message
+    HELD = "暂存"  # a return for a later 报告期, kept until that period is collected
+
+
+class OutboxKind(StrEnum):
+    """What a message waiting in the outbox (发件箱) is."""
+
+    FORM = "填报模板"
+    RECEIPT = "回执"
+
+
+class OutboxState(StrEnum):
+    """A message of the outbox: waiting, or tried and failed (tried again on every run).
+    Sent and cancelled messages leave the outbox; 邮件记录 keeps the sent ones."""
+
+    QUEUED = "待发送"
+    FAILED = "发送失败"
+    SENT = "已发送"
+    CANCELLED = "已取消"
 
 
 class Security(StrEnum):
@@ -245,6 +270,7 @@ class Unit(_Record):
     commissioner_name: str | None = None
     commissioner_title: str | None = None
     commissioner_phone: str | None = None
+    commissioner_email: str | None = None
     liaison_name: str | None = None
     liaison_title: str | None = None
     liaison_phone: str | None = None
@@ -253,6 +279,15 @@ class Unit(_Record):
     informant_title: str | None = None
     informant_phone: str | None = None
     informant_email: str | None = None
+
+
+class AllowedSender(_Record):
+    """One row of the 允许发件人 table on 设置: an address the office trusts to send returns
+    for ``units`` (all units when empty), e.g. a 县区重点办 that forwards its units' forms."""
+
+    address: str
+    units: list[str] = Field(default_factory=list)
+    note: str | None = None
 
 
 class Settings(_Record):
@@ -294,6 +329,9 @@ class Settings(_Record):
     mail_folder: str = "INBOX"  # 收件文件夹
     mail_done_folder: str = ""  # 已处理文件夹; "" = leave processed mail where it is
     mail_contact: str = ""  # 联系人及电话
+    # 允许发件人: addresses besides the units' own contacts whose mail is processed without
+    # the office confirming it (kept in a table on 设置, beside the 县区)
+    mail_allowed: list[AllowedSender] = Field(default_factory=list)
     counties: list[str] = Field(default_factory=lambda: list(DEFAULT_COUNTIES))
     # 校验规则: code → how the office applies it; a code not listed keeps its default.
     rule_levels: dict[str, RuleLevel] = Field(default_factory=dict)
@@ -341,6 +379,7 @@ class Submission(_Record):
     errors: int = 0
     warnings: int = 0
     on_time: YesNo | None = None
+    note: str | None = None  # 说明: which file replaced this one, or that it was taken again
 
 
 class Change(_Record):
@@ -377,3 +416,29 @@ class MailRecord(_Record):
     result: MailResult
     note: str | None = None
     processed_at: datetime | None = None
+    digest: str | None = None  # 邮件指纹: sha256 of the whole received message
+    ticket: int | None = None  # 编号 of a 待确认 message (zdxm mail confirm/reject 编号)
+
+
+class OutboxEntry(_Record):
+    """One row of 发件箱: a message composed and kept (as an .eml file in the outbox folder)
+    until it is sent. Composing it and recording it come before the mail it answers counts
+    as processed, so no receipt is lost whatever stops a run."""
+
+    message_id: str  # the outgoing message's Message-ID: the entry's key
+    kind: OutboxKind
+    created: datetime
+    period: str | None = None
+    unit: str | None = None
+    to: str
+    cc: str | None = None
+    subject: str
+    replying_to: str | None = None  # Message-ID of the received mail a 回执 answers
+    attachment: str | None = None
+    sha256: str | None = None  # of the attached template (填报模板)
+    file: str  # the .eml in the outbox folder
+    state: OutboxState = OutboxState.QUEUED
+    attempts: int = 0
+    last_attempt: datetime | None = None
+    error: str | None = None
+    note: str | None = None

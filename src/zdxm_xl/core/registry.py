@@ -19,6 +19,8 @@ from .models import (
     FlagMethod,
     MailDirection,
     MailResult,
+    OutboxKind,
+    OutboxState,
     PermitStatus,
     ProjectStatus,
     RuleLevel,
@@ -62,10 +64,15 @@ __all__ = [
     "FORMS",
     "FORM_CONTACTS",
     "FORM_HEADER_ROW",
+    "FORM_GUIDE_SHEET",
     "MAIL_DIRECTIONS",
     "MAIL_RESULTS",
     "MAIL_SECURITY",
     "MAIL_LOG",
+    "OUTBOX",
+    "OUTBOX_KINDS",
+    "OUTBOX_STATES",
+    "ALLOWED_SENDERS",
 ]
 
 # Dropdown values, derived from the enums of ``models``: each value is spelt in one place.
@@ -80,6 +87,8 @@ CHANGE_KINDS = tuple(ChangeKind)
 MAIL_DIRECTIONS = tuple(MailDirection)
 MAIL_RESULTS = tuple(MailResult)
 MAIL_SECURITY = tuple(Security)
+OUTBOX_KINDS = tuple(OutboxKind)
+OUTBOX_STATES = (OutboxState.QUEUED, OutboxState.FAILED)  # what the 发件箱 sheet holds
 BENCHMARK_METHODS = tuple(BenchmarkMethod)
 FLAG_METHODS = tuple(FlagMethod)
 RULE_LEVELS = tuple(RuleLevel)
@@ -217,10 +226,11 @@ UNITS = SheetSpec(
      Column("code", "单位代码", width=10, help="单位简码，可空"),
      Column("category", "单位类别", Kind.CHOICE, choices=UNIT_CATEGORIES, width=10,
             help="县区、市直部门或国有企业：考核和通报在同类单位中排名"),
-     *_contact("责任专员", "commissioner", email=False),
+     *_contact("责任专员", "commissioner", email=True),
      *_contact("联络员", "liaison", email=True),
      *_contact("信息员", "informant", email=True)),
-    help="每个责任单位一行：责任专员、联络员、信息员的联系方式",
+    help="每个责任单位一行：责任专员、联络员、信息员的联系方式；只有这里登记的邮箱（和“设置”中的"
+         "允许发件人）发来的报送会自动处理，其他发件人的邮件待办公室确认",
 )
 
 PERMITS = (
@@ -301,6 +311,7 @@ FORM_PREPARATORY = SheetSpec(
 )
 FORMS = (FORM_IMPLEMENTATION, FORM_PREPARATORY)
 FORM_HEADER_ROW = 4  # on each return sheet: title, unit line, contacts, then the header
+FORM_GUIDE_SHEET = "填报说明"  # the form's first sheet: deadline, contacts, rules
 # Labels on each return sheet with the person's value in the cell to the right.
 FORM_CONTACTS = (
     ("informant_name", "填报人（信息员）"),
@@ -320,7 +331,10 @@ SUBMISSIONS = SheetSpec(
      Column("result", "结果", Kind.CHOICE, choices=SUBMISSION_RESULTS, width=8),
      Column("errors", "错误数", Kind.INT, width=7),
      Column("warnings", "警告数", Kind.INT, width=7),
-     Column("on_time", "是否按时", Kind.CHOICE, choices=YES_NO, width=8)),
+     Column("on_time", "是否按时", Kind.CHOICE, choices=YES_NO, width=8),
+     Column("note", "说明", width=36,
+            help="同一单位同一报告期只有一个文件“已合并”，即当前采用的文件；这里写明被哪个文件替换、"
+                 "何时重新采用")),
     help="每收到一个报送文件一行",
 )
 
@@ -358,9 +372,40 @@ MAIL_LOG = SheetSpec(
      Column("sha256", "sha256", width=20, help="附件内容指纹；内容相同的附件只保存一次"),
      Column("saved_as", "保存位置", width=36, help="附件保存在收件目录中的位置"),
      Column("result", "结果", Kind.CHOICE, required=True, choices=MAIL_RESULTS, width=8),
-     Column("note", "说明", width=40, help="拒收、忽略的原因，发件人提醒等"),
-     Column("processed_at", "处理时间", Kind.DATETIME, width=18)),
+     Column("note", "说明", width=40, help="拒收、忽略、待确认、暂存的原因，校验结论等"),
+     Column("processed_at", "处理时间", Kind.DATETIME, width=18),
+     Column("digest", "邮件指纹", width=20,
+            help="整封邮件内容的 sha256：沿用旧 Message-ID 重发的邮件内容不同，仍会被处理"),
+     Column("ticket", "编号", Kind.INT, width=6,
+            help="待确认邮件的编号，用于 zdxm mail confirm / reject")),
     help="每封发出的模板邮件、每个收到的附件（或没有附件的邮件）、每封回执一行；邮件密码不记录",
+)
+
+OUTBOX = SheetSpec(
+    "发件箱", "Outbox",
+    (Column("message_id", "Message-ID", required=True, width=30,
+            help="这封待发邮件的 Message-ID；重试时不变，对方邮箱据此认出是同一封"),
+     Column("kind", "类别", Kind.CHOICE, required=True, choices=OUTBOX_KINDS, width=8,
+            help="填报模板或回执"),
+     Column("created", "生成时间", Kind.DATETIME, required=True, width=18),
+     Column("period", "报告期", Kind.PERIOD, width=9),
+     Column("unit", "单位", width=24),
+     Column("to", "收件人", required=True, width=28),
+     Column("cc", "抄送", width=24),
+     Column("subject", "主题", required=True, width=36),
+     Column("replying_to", "回复的邮件", width=30, help="回执所答复的来信的 Message-ID"),
+     Column("attachment", "附件", width=30),
+     Column("sha256", "sha256", width=20, help="所附填报模板的内容指纹"),
+     Column("file", "邮件文件", required=True, width=30,
+            help="邮件全文（.eml）在“输出目录/发件箱”中的文件名，发送成功后删除"),
+     Column("state", "状态", Kind.CHOICE, required=True, choices=OUTBOX_STATES, width=8,
+            help="待发送，或发送失败（每次收发时自动重试）"),
+     Column("attempts", "尝试次数", Kind.INT, width=8),
+     Column("last_attempt", "最近尝试", Kind.DATETIME, width=18),
+     Column("error", "失败原因", width=40),
+     Column("note", "说明", width=30)),
+    help="已生成、尚未发出的邮件（回执和填报模板）：先记在这里再发送，发出后移入“邮件记录”；"
+         "发送失败的每次收发时自动重试，zdxm mail status 列出",
 )
 
 SUMMARY_SHEET = "汇总"
@@ -390,7 +435,8 @@ COUNTY_TABLE = SheetSpec(
 )
 
 # Sheets whose whole content is one table, in the order they appear in the workbook.
-MASTER_TABLES = (IMPLEMENTATION, PREPARATORY, UNITS, LEDGER, SUBMISSIONS, CHANGES, MAIL_LOG)
+MASTER_TABLES = (IMPLEMENTATION, PREPARATORY, UNITS, LEDGER, SUBMISSIONS, CHANGES, MAIL_LOG,
+                 OUTBOX)
 
 # ---- 设置: one row per setting (项目 | 值 | 说明); defaults live on ``models.Settings`` ----
 SETTINGS = (
@@ -450,6 +496,16 @@ SETTINGS = (
     Column("mail_done_folder", "已处理文件夹",
            help="处理过的邮件移到此文件夹（不存在时自动创建）；留空则留在原处。邮件从不删除"),
     Column("mail_contact", "联系人及电话", help="写进邮件正文的联系方式，如 王五 0772-1234567"),
+)
+# 允许发件人: a table on 设置, right of the 县区 list (docs/邮件.md, 发件人规则).
+ALLOWED_SENDERS = SheetSpec(
+    SETTINGS_SHEET, "AllowedSenders",
+    (Column("address", "允许发件人邮箱", required=True, width=28,
+            help="除各单位登记的信息员、联络员、责任专员以外，可以自动处理其报送的邮箱"),
+     Column("units", "可报送单位", Kind.UNIT_LIST, width=30,
+            help="这个邮箱可以代为报送的单位，用“、”分隔；留空表示全部单位"),
+     Column("note", "说明", width=24, help="这是谁，为什么允许，如“城中区重点办汇总转发”")),
+    help="办公室认可的其他发件人",
 )
 SETTINGS_TABLE = SheetSpec(
     SETTINGS_SHEET, "Settings",

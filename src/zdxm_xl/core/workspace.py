@@ -7,11 +7,14 @@ directories in 设置 (收件目录, 输出目录, 归档目录) are relative to
     台账所在文件夹/
       收件/2022-03/…            各单位报送的原文件（邮件附件也存这里）
       收件/未识别/…             认不出是哪份模板的工作簿
+      收件/待确认/…             未登记发件人的邮件（.eml），等办公室确认或不予受理
+      收件/暂存/…               以后报告期的报送邮件（.eml），收取该期时处理
       输出/模板/2022-03/…       填报模板
       输出/校验结果/2022-03/…   批注副本和回执
       输出/简报/2022-03/…       简报、通报和 PDF
       输出/考核/…               考核表
-      输出/邮件预览/2022-03/…   试发（--dry-run）时写出的邮件
+      输出/邮件预览/2022-03/…   试发（--dry-run）时写出的邮件和模板
+      输出/发件箱/…             已生成、尚未发出的邮件（.eml），发出后删除
       归档/2022-03/单位/sha256.xlsx   已处理文件，按内容指纹归档
       备份/…                    每次写台账前的自动备份
 """
@@ -32,6 +35,9 @@ BULLETINS = "简报"
 ASSESSMENTS = "考核"
 NOTICES = "督办通知"
 MAIL_PREVIEWS = "邮件预览"
+OUTBOX = "发件箱"
+MAIL_PENDING = "待确认"
+MAIL_HELD = "暂存"
 UNIDENTIFIED = "未识别"
 NO_PERIOD = "未指定报告期"
 _STAGING = ".收取中"
@@ -90,7 +96,23 @@ class Workspace:
         return self.output / NOTICES / period
 
     def mail_previews(self, period: str) -> Path:
+        """What ``send-templates --dry-run`` writes: never the forms of ``forms``."""
         return self.output / MAIL_PREVIEWS / period
+
+    @property
+    def outbox(self) -> Path:
+        """The .eml files of the 发件箱: composed, not yet sent."""
+        return self.output / OUTBOX
+
+    @property
+    def mail_pending(self) -> Path:
+        """Messages of unregistered senders (.eml), until the office decides (待确认)."""
+        return self.inbox / MAIL_PENDING
+
+    @property
+    def mail_held(self) -> Path:
+        """Messages carrying a later 报告期's return (.eml), until it is collected (暂存)."""
+        return self.inbox / MAIL_HELD
 
     @property
     def archive(self) -> Path:

@@ -256,9 +256,12 @@ def merge_command(
     period: AcceptPeriodOpt = None,
     received: Annotated[str | None, typer.Option(
         "--received", help="文件的接收日期（判断是否按时），默认为现在", metavar="年-月-日")] = None,
+    reapply: Annotated[bool, typer.Option(
+        "--reapply", help="重新采用给出的文件：此前合并过、后被同单位同期的文件替换的，"
+                          "重新校验后再作为当前数据")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """校验并把通过的月报合并进月报台帐；同一单位重报时替换旧数据，同一文件不会重复合并。"""
+    """校验并把通过的月报合并进月报台帐；同一单位有多份时以最新收到的为准，同一文件不会重复合并。"""
     from ..core.cells import parse_date
     from ..merge import merge_files
 
@@ -272,17 +275,26 @@ def merge_command(
             raise UsageError(f"接收日期“{received}”无效，请写成 2022-04-05 的形式。",
                              field=Field.RECEIVED, value=received)
         when = datetime.combine(day, datetime.min.time())
-    result = merge_files(master, files, period, received=when)
+    result = merge_files(master, files, period, received=when, reapply=reapply)
     if as_json:
         _print_json(result)
     else:
         for merged in result.merged:
-            out.print(f"[green]已合并[/green] {Path(merged.file).name}：{merged.unit} "
+            again = "（重新采用）" if merged.reapplied else ""
+            out.print(f"[green]已合并[/green] {Path(merged.file).name}{again}：{merged.unit} "
                       f"{merged.period}，{merged.rows} 个项目")
         for replaced in result.replaced:
             out.print(f"  替换了 {replaced.unit} 先前报送的《{replaced.file}》")
         for duplicate in result.duplicates:
-            out.print(f"重复     {Path(duplicate.file).name}：与已合并的文件内容相同，未再合并")
+            name = Path(duplicate.file).name
+            if duplicate.earlier == "未通过":
+                out.print(f"[red]重复[/red]     {name}：与此前未通过的文件内容相同，仍未通过，未再记录"
+                          "（请单位按回执改正后重新报送）")
+            elif duplicate.earlier == "被替换":
+                out.print(f"重复     {name}：此前合并过，已被同单位较新的文件替换；如要重新采用它，"
+                          "请加 --reapply")
+            else:
+                out.print(f"重复     {name}：与已合并的文件内容相同，未再合并")
         for rejected in result.rejected:
             out.print(f"[red]未通过[/red] {Path(rejected.file).name}：错误 {rejected.errors} 处，未合并"
                       "（用 zdxm validate --annotate 生成批注副本和回执）")
@@ -595,106 +607,269 @@ def mail_login_command(
     out.print(f"已把邮箱“{result.account}”的密码保存到系统密码库。")
 
 
+def _progress(text: str) -> None:
+    """A progress line of a long mail run, on stderr (stdout stays the result)."""
+    err.print(f"[dim]{escape(text)}[/dim]")
+
+
 @mail_app.command("send-templates")
 def mail_send_command(
     master: MasterArg,
     period: PeriodOpt,
     dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="不发送，在 输出目录/邮件预览/报告期 中写出 .eml 文件供查看")] = False,
-    unit: Annotated[str | None, typer.Option("--unit", help="只发给这一个牵头单位",
+        "--dry-run", help="不发送，在 输出目录/邮件预览/报告期 中写出模板和 .eml 文件供查看")] = False,
+    unit: Annotated[str | None, typer.Option("--unit", help="只发给这一个牵头单位（已发过的不重发）",
                                              metavar="单位")] = None,
+    resend: Annotated[list[str] | None, typer.Option(
+        "--resend", help="给这个单位重新发送（即使本期已发过）；可写多次", metavar="单位")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """给每个牵头单位的信息员发送本期填报模板（抄送联络员）。
+    """给每个牵头单位的信息员发送本期填报模板（抄送联络员），每个单位每期只发一次。
 
-    每封邮件记入台账的“邮件记录”；有单位没有登记邮箱或发送失败时退出码为 1。
+    邮件先存入台账的“发件箱”再发送，发出后记入“邮件记录”；发送失败的留在发件箱，下次收发时
+    自动重试。本期已发过的单位不再发送（要重发用 --resend）。有单位没有登记邮箱或发送失败时
+    退出码为 1。
     """
-    from rich.markup import escape
-
     from ..mail.service import send_forms
 
-    result = send_forms(master, period, dry_run=dry_run, unit=unit)
+    result = send_forms(master, period, dry_run=dry_run, unit=unit, resend=resend or [],
+                        progress=None if as_json else _progress)
     if as_json:
         _print_json(result)
     else:
         for mail in result.mails:
             if mail.eml is not None:
                 out.print(f"[green]已写出[/green] {escape(mail.eml.name)}")
-            else:
+            elif mail.state == "已发送":
                 copy = f"（抄送 {'，'.join(mail.cc)}）" if mail.cc else ""
                 out.print(f"[green]已发送[/green] {escape(mail.unit)}：{'，'.join(mail.to)}{copy}")
+            elif mail.state == "发送失败":
+                out.print(f"[red]发送失败[/red] {escape(mail.unit)}：{escape(mail.error or '')}"
+                          "（已留在发件箱，下次自动重试）")
             for note in mail.notes:
                 out.print(f"    {escape(note)}")
-        for mail in result.failed:
-            out.print(f"[red]发送失败[/red] {escape(mail.unit)}：{escape(mail.error or '')}")
+        for name, when in result.already.items():
+            out.print(f"已发送过 {escape(name)}（{when:%Y-%m-%d %H:%M}），未重发；"
+                      f"如需重发：--resend {escape(name)}")
         for name, why in result.no_address.items():
             out.print(f"[red]未发送[/red] {escape(name)}：{escape('；'.join(why))}"
                       "（请在“责任单位”表中登记信息员或联络员邮箱）")
+        _print_outbox(result.outbox, {m.message_id for m in result.mails})
         done = "写出邮件" if result.dry_run else "发送"
-        out.print(f"{result.period} 填报模板：{done} {len(result.mails)} 封，失败 {len(result.failed)} 封，"
-                  f"无邮箱 {len(result.no_address)} 个单位；截止日 {result.deadline.isoformat()}。")
+        sent = [m for m in result.mails if m.state in ("已发送", "已写出")]
+        out.print(f"{result.period} 填报模板：{done} {len(sent)} 封，失败 {len(result.failed)} 封，"
+                  f"已发送过 {len(result.already)} 个单位，无邮箱 {len(result.no_address)} 个单位；"
+                  f"截止日 {result.deadline.isoformat()}。")
         if result.dry_run and result.mails and result.mails[0].eml is not None:
             out.print(f"邮件预览位于：{result.mails[0].eml.parent}")
     if not result.ok:
         raise typer.Exit(1)
 
 
+def _print_outbox(drained: Any, shown: set[str]) -> None:
+    """Mail of the outbox sent or failed by this run, besides what the command listed."""
+    if drained is None:
+        return
+    for mail in drained.sent:
+        if mail.message_id not in shown:
+            out.print(f"[green]已发送[/green] 发件箱中的{mail.kind} {escape(mail.unit or '')}"
+                      f"（{escape(mail.to)}）")
+    for mail in drained.failed:
+        if mail.message_id not in shown:
+            out.print(f"[red]发送失败[/red] 发件箱中的{mail.kind} {escape(mail.unit or '')}"
+                      f"（{escape(mail.to)}）：{escape(mail.error or '')}")
+
+
 @mail_app.command("fetch")
 def mail_fetch_command(
     master: MasterArg,
     period: Annotated[str | None, typer.Option(
-        "--period", help="只读本月以来的邮件，只接受这个报告期的模板，如 2022-03",
+        "--period", help="只读本月以来的邮件；以后报告期的报送暂存到收取该期时处理，如 2022-03",
         metavar="年-月")] = None,
     reply: Annotated[bool, typer.Option(
-        "--reply", help="给每位发件人回复回执，附批注副本")] = False,
+        "--reply", help="发出回执（附批注副本）和发件箱中其他待发的邮件")] = False,
     merge: Annotated[bool, typer.Option(
         "--merge", help="把收到的报送合并进月报台帐（按邮件收到的时间判断是否按时）")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """收取邮箱中的新邮件，把 Excel 附件按报告期保存到收件目录。
+    """收取邮箱中的新邮件，把 Excel 附件按报告期保存到收件目录，为每封邮件生成回执。
 
-    发件人、Message-ID、收到时间记入台账的“邮件记录”；同一封邮件、同一个附件不会处理两次，
-    邮件从不删除。有附件被拒收或未通过校验时退出码为 1。
+    只有各单位登记的信息员、联络员、责任专员邮箱（和“设置”中的允许发件人）发来的本单位报表
+    会自动处理；其他邮件列为“待确认”（zdxm mail pending），不合并、不回复。回执先存入台账的
+    “发件箱”，加 --reply 时发出（不加则留到下次加 --reply 时发）。同一封邮件、同一个附件不会
+    处理两次，邮件从不删除。有附件被拒收、未通过校验或有邮件发送失败时退出码为 1，邮件服务器
+    中途出错时为 2（已处理的邮件都已记录）。
     """
-    from rich.markup import escape
-
     from ..mail.service import fetch_returns
 
-    result = fetch_returns(master, period, reply=reply, merge=merge)
+    result = fetch_returns(master, period, reply=reply, merge=merge,
+                           progress=None if as_json else _progress)
     if as_json:
         _print_json(result)
     else:
-        for mail in result.mails:
-            out.print(f"{mail.received:%Y-%m-%d %H:%M}  {escape(mail.sender or '（无发件人）')}"
-                      f"《{escape(mail.subject)}》")
-            for item in mail.files:
-                if item.result == "已保存" and item.saved is not None:
-                    verdict = ("[green]通过[/green]" if item.valid else
-                               f"[red]未通过[/red]（错误 {item.errors} 处）")
-                    who = f"{item.unit} {item.period}" if item.unit else "身份无法确认"
-                    out.print(f"    已保存 {escape(item.saved.name)}（{escape(who)}）{verdict}")
-                else:
-                    out.print(f"    {item.result} {escape(item.name)}：{escape(item.reason)}")
-            if not mail.files:
-                out.print("    无附件")
-            for warning in mail.warnings:
-                out.print(f"    [yellow]提醒[/yellow] {escape(warning)}")
-            if mail.reply:
-                out.print(f"    {escape(mail.reply)}")
-        if result.merge is not None:
-            out.print(f"合并 {len(result.merge.merged)} 个，重复 {len(result.merge.duplicates)} 个，"
-                      f"未通过 {len(result.merge.rejected)} 个。")
-        for note in result.notes:
-            out.print(f"[yellow]{escape(note)}[/yellow]")
-        files = result.files
-        saved = [f for f in files if f.result == "已保存"]
-        out.print(f"新邮件 {len(result.mails)} 封：保存附件 {len(saved)} 个"
-                  f"（通过 {sum(1 for f in saved if f.valid)} 个），"
-                  f"重复 {sum(1 for f in files if f.result == '重复')} 个，"
-                  f"拒收 {sum(1 for f in files if f.result == '已拒收')} 个；"
-                  f"此前已处理 {result.already} 封。")
+        _print_fetch(result)
+    if result.failure is not None:
+        err.print(f"[red]{escape(describe(result.failure))}[/red]")
+        raise typer.Exit(2)
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _print_fetch(result: Any) -> None:
+    for mail in result.mails:
+        out.print(f"{mail.received:%Y-%m-%d %H:%M}  {escape(mail.sender or '（无发件人）')}"
+                  f"《{escape(mail.subject)}》" + ("（此前暂存）" if mail.released else ""))
+        if mail.state == "待确认":
+            out.print(f"    [yellow]待确认 #{mail.ticket}[/yellow]：{escape(mail.reason)}；未处理、未回复。"
+                      f"确认：zdxm mail confirm 台账 {mail.ticket}")
+            continue
+        if mail.state == "暂存":
+            out.print(f"    [yellow]暂存[/yellow]：{escape(mail.reason)}")
+            continue
+        for item in mail.files:
+            if item.result == "已保存" and item.saved is not None:
+                verdict = ("[green]通过[/green]" if item.valid else
+                           f"[red]未通过[/red]（错误 {item.errors} 处）")
+                who = f"{item.unit} {item.period}" if item.unit else "身份无法确认"
+                late = "，逾期" if item.late else ""
+                out.print(f"    已保存 {escape(item.saved.name)}（{escape(who)}{late}）{verdict}")
+            else:
+                out.print(f"    {item.result} {escape(item.name)}：{escape(item.reason)}")
+        if not mail.files:
+            out.print("    无附件")
+        for warning in mail.warnings:
+            out.print(f"    [yellow]提醒[/yellow] {escape(warning)}")
+        if mail.reply:
+            out.print(f"    {escape(mail.reply)}")
+    if result.merge is not None:
+        out.print(f"合并 {len(result.merge.merged)} 个，重复 {len(result.merge.duplicates)} 个，"
+                  f"未通过 {len(result.merge.rejected)} 个。")
+    _print_outbox(result.outbox, {m.reply_id for m in result.mails if m.reply_id})
+    for note in result.notes:
+        out.print(f"[yellow]{escape(note)}[/yellow]")
+    files = result.files
+    saved = [f for f in files if f.result == "已保存"]
+    out.print(f"新邮件 {len(result.mails)} 封：保存附件 {len(saved)} 个"
+              f"（通过 {sum(1 for f in saved if f.valid)} 个），"
+              f"重复 {sum(1 for f in files if f.result == '重复')} 个，"
+              f"拒收 {sum(1 for f in files if f.result == '已拒收')} 个；"
+              f"此前已处理 {result.already} 封。")
+    if result.waiting:
+        failed = len(result.failed)
+        out.print(("[red]" if failed else "") + f"发件箱中还有 {len(result.waiting)} 封邮件未发出"
+                  + (f"（发送失败 {failed} 封）" if failed else "")
+                  + "：加 --reply 收取时发送，zdxm mail status 查看。" + ("[/red]" if failed else ""))
+    if result.pending:
+        out.print(f"[yellow]有 {result.pending} 封邮件待确认：zdxm mail pending 查看，"
+                  "zdxm mail confirm / reject 处理。[/yellow]")
+
+
+@mail_app.command("status")
+def mail_status_command(master: MasterArg, as_json: JsonOpt = False) -> None:
+    """列出尚未发出的邮件（发件箱，含发送失败的）、待确认和暂存的邮件。
+
+    发件箱中有发送失败的邮件时退出码为 1。
+    """
+    from ..mail.service import mail_status
+
+    status = mail_status(master)
+    if as_json:
+        _print_json(status)
+    else:
+        out.print(f"发件箱：{len(status.outbox)} 封未发出（发送失败 {len(status.failed)} 封）")
+        for mail in status.outbox:
+            tried = f"，已尝试 {mail.attempts} 次" if mail.attempts else ""
+            line = f"  {mail.state} {mail.kind} {escape(mail.unit or '')} → {escape(mail.to)}{tried}"
+            out.print(("[red]" if mail.error else "") + line + ("[/red]" if mail.error else ""))
+            if mail.error:
+                out.print(f"      {escape(mail.error)}")
+        out.print(f"待确认：{len(status.pending)} 封")
+        for pending in status.pending:
+            out.print(f"  #{pending.ticket} {pending.received:%Y-%m-%d %H:%M} "
+                      f"{escape(pending.sender or '（发件人不明）')}：{escape(pending.reason)}")
+        out.print(f"暂存：{len(status.held)} 封")
+        for held in status.held:
+            out.print(f"  {held.received:%Y-%m-%d %H:%M} {escape(held.sender or '')}："
+                      f"{held.period} 报告期，收取该期时处理")
+    if not status.ok:
+        raise typer.Exit(1)
+
+
+@mail_app.command("pending")
+def mail_pending_command(master: MasterArg, as_json: JsonOpt = False) -> None:
+    """列出待确认的邮件：发件人未登记、发来的是别的单位的报表、或自动发送的邮件。
+
+    这些邮件没有处理、没有合并、没有回复。确认后处理：zdxm mail confirm 台账 编号；
+    不予受理：zdxm mail reject 台账 编号。原邮件（.eml）在 收件目录/待确认 中，可双击查看。
+    """
+    from ..mail.service import pending_mail
+
+    listed = pending_mail(master)
+    if as_json:
+        _print_json(listed)
+        return
+    if not listed.mails:
+        out.print("没有待确认的邮件。")
+    for mail in listed.mails:
+        out.print(f"#{mail.ticket}  {mail.received:%Y-%m-%d %H:%M}  {escape(mail.sender or '（发件人不明）')}"
+                  f"《{escape(mail.subject or '')}》")
+        out.print(f"    原因：{escape(mail.reason)}")
+        for name in mail.files:
+            out.print(f"    附件：{escape(name)}")
+        out.print(f"    原邮件：{mail.eml}")
+
+
+TicketArg = Annotated[int, typer.Argument(help="待确认邮件的编号（zdxm mail pending 列出）",
+                                          metavar="编号")]
+
+
+@mail_app.command("confirm")
+def mail_confirm_command(
+    master: MasterArg,
+    ticket: TicketArg,
+    reply: Annotated[bool, typer.Option(
+        "--reply/--no-reply", help="处理后发出回执（默认发出）")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """确认一封待确认的邮件：像登记的联系人发来的一样保存、校验它的报表，并回复回执。
+
+    合并与其他报送相同（zdxm mail fetch --merge 或 zdxm merge）。
+    """
+    from ..mail.service import confirm_mail
+
+    result = confirm_mail(master, ticket, reply=reply, progress=None if as_json else _progress)
+    if as_json:
+        _print_json(result)
+    else:
+        mail = result.mail
+        assert mail is not None
+        out.print(f"已确认 #{ticket}：{escape(mail.sender or '')}《{escape(mail.subject)}》")
+        for item in mail.files:
+            if item.result == "已保存" and item.saved is not None:
+                verdict = "通过" if item.valid else f"未通过（错误 {item.errors} 处）"
+                out.print(f"    已保存 {escape(item.saved.name)}（{escape(str(item.unit))} "
+                          f"{item.period}）{verdict}")
+            else:
+                out.print(f"    {item.result} {escape(item.name)}：{escape(item.reason)}")
+        _print_outbox(result.outbox, set())
+        if result.waiting:
+            out.print(f"发件箱中还有 {len(result.waiting)} 封邮件未发出：zdxm mail status 查看。")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@mail_app.command("reject")
+def mail_reject_command(
+    master: MasterArg,
+    ticket: TicketArg,
+    reason: Annotated[str | None, typer.Option("--reason", help="不予受理的原因，记入邮件记录",
+                                               metavar="原因")] = None,
+) -> None:
+    """不予受理一封待确认的邮件：记入邮件记录，不处理、不回复；原邮件移到 收件目录/待确认/不予受理。"""
+    from ..mail.service import decline_mail
+
+    decline_mail(master, ticket, reason)
+    out.print(f"已不予受理 #{ticket}。")
 
 
 # ---- Excel add-in ---------------------------------------------------------------------------
@@ -765,7 +940,7 @@ _OPTIONS = {
     Field.ANNUAL_PLAN: "--annual-plan", Field.PLANNED_START: "--planned-start",
     Field.BATCH: "--batch", Field.VALUES: "--set", Field.PROJECT: "项目编号", Field.UNIT: "--unit",
     Field.FILES: "文件参数", Field.OUTPUT: "-o/--output", Field.TEMPLATE: "--word/--excel",
-    Field.YEAR: "--year",
+    Field.YEAR: "--year", Field.MESSAGE: "编号参数",
 }
 _REMEDIES = {
     Remedy.CREATE_MASTER: "新建台账：zdxm init 台账.xlsx --year 年度。",

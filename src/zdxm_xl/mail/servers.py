@@ -2,9 +2,14 @@
 
 The password is never written into the workbook: it comes from the environment variable
 ``ZDXM_MAIL_PASSWORD`` (scheduled runs) or the system keyring (Windows 凭据管理器, macOS
-钥匙串, Secret Service), where ``zdxm mail login`` puts it. Connections verify the server's
-certificate; an unencrypted connection ("无") is allowed only to this computer, so a
-password never crosses a network in clear. Every network wait is bounded by ``TIMEOUT``.
+钥匙串, Secret Service, KWallet), where ``zdxm mail login`` puts it. Only those keyrings are
+used: a backend that keeps passwords in a file (keyrings.alt's plaintext or "encrypted"
+files, and any other backend zdxm does not know) is refused with a message, since it would
+leave the password on disk while the office believes it is in the system keyring.
+
+Connections verify the server's certificate; an unencrypted connection ("无") is allowed
+only to this computer, so a password never crosses a network in clear. Every network wait
+is bounded by ``TIMEOUT``.
 
 IMAP is used read-mostly: messages are fetched with ``BODY.PEEK`` (their 已读 state is
 left alone), never deleted, and moved only when 设置 names a folder for processed mail —
@@ -30,13 +35,17 @@ from ..core.errors import MailError, Remedy
 from ..core.models import Settings
 from .messages import valid_address
 
-__all__ = ["TIMEOUT", "PASSWORD_ENV", "KEYRING_SERVICE", "Server", "MailConfig", "Envelope",
-           "password_for", "store_password", "ImapSession", "SmtpSession", "SendFailed",
-           "mailbox_name", "parse_internaldate"]
+__all__ = ["TIMEOUT", "PASSWORD_ENV", "KEYRING_SERVICE", "TRUSTED_KEYRINGS", "Server",
+           "MailConfig", "Envelope", "password_for", "store_password", "keyring_problem",
+           "ImapSession", "SmtpSession", "SendFailed", "mailbox_name", "parse_internaldate"]
 
 TIMEOUT = 30.0  # seconds for any one network wait
 PASSWORD_ENV = "ZDXM_MAIL_PASSWORD"
 KEYRING_SERVICE = "zdxm-xl 邮箱"
+# The keyring backends that keep a password in the operating system's own protected store.
+TRUSTED_KEYRINGS = ("keyring.backends.Windows", "keyring.backends.macOS",
+                    "keyring.backends.SecretService", "keyring.backends.libsecret",
+                    "keyring.backends.kwallet")
 _FETCH_BATCH = 200
 _HEADER_BYTES = 16384  # of the few header fields read before a message is downloaded
 _DEFAULT_PORTS = {("imap", "SSL"): 993, ("imap", "STARTTLS"): 143, ("imap", "无"): 143,
@@ -125,12 +134,40 @@ def _loopback(host: str) -> bool:
 
 # ---- the password ---------------------------------------------------------------------------
 
+def _backends(backend: object) -> list[object]:
+    inner = getattr(backend, "backends", None)  # keyring's chainer: every backend it tries
+    return [b for part in inner for b in _backends(part)] if isinstance(inner, list | tuple) \
+        else [backend]
+
+
+def keyring_problem() -> str | None:
+    """Why the keyring of this computer cannot keep the password (Chinese), or None."""
+    try:
+        import keyring
+
+        backends = _backends(keyring.get_keyring())
+    except Exception as exc:
+        return f"本机没有可用的系统密码库（{type(exc).__name__}）"
+    names = [type(b).__module__ for b in backends]
+    usable = [n for n in names if not n.startswith(("keyring.backends.fail", "keyring.backends.null"))]
+    if not usable:
+        return "本机没有可用的系统密码库"
+    unsafe = [n for n in usable if not n.startswith(TRUSTED_KEYRINGS)]
+    if unsafe:
+        shown = "、".join(f"{type(b).__module__}.{type(b).__name__}" for b in backends
+                         if type(b).__module__ in unsafe)
+        return (f"本机的密码库（{shown}）会把密码以明文或可还原的形式存成磁盘上的文件，"
+                "不是系统密码库，zdxm 不把邮箱密码存进去，也不从中读取")
+    return None
+
+
 def password_for(account: str) -> str | None:
-    """``ZDXM_MAIL_PASSWORD`` if set, else the keyring's entry for ``account``, else None."""
+    """``ZDXM_MAIL_PASSWORD`` if set, else the system keyring's entry for ``account`` (never a
+    keyring that keeps passwords in files), else None."""
     from_env = os.environ.get(PASSWORD_ENV)
     if from_env:
         return from_env
-    if not account:
+    if not account or keyring_problem() is not None:
         return None
     try:
         import keyring
@@ -141,7 +178,12 @@ def password_for(account: str) -> str | None:
 
 
 def store_password(account: str, password: str) -> None:
-    """Put the password in the system keyring (never in the workbook)."""
+    """Put the password in the system keyring (never in the workbook, never in a file)."""
+    problem = keyring_problem()
+    if problem is not None:
+        raise MailError(f"{problem}。密码未保存。请在运行 zdxm 前设置环境变量 {PASSWORD_ENV}"
+                        "（计划任务也用它），或在有系统密码库（Windows 凭据管理器、macOS 钥匙串、"
+                        "Linux 的 Secret Service）的电脑上保存。")
     try:
         import keyring
 
@@ -153,6 +195,10 @@ def store_password(account: str, password: str) -> None:
 
 def _need_password(config: MailConfig, password: str | None) -> str:
     if not password:
+        problem = keyring_problem()
+        if problem is not None:
+            raise MailError(f"没有邮箱“{config.account}”的密码：{problem}。请设置环境变量 "
+                            f"{PASSWORD_ENV}，或在有系统密码库的电脑上保存邮箱密码。")
         raise MailError(f"没有邮箱“{config.account}”的密码。请先保存邮箱密码，"
                         f"或设置环境变量 {PASSWORD_ENV}。", remedy=Remedy.MAIL_LOGIN)
     return password
@@ -322,6 +368,14 @@ class ImapSession:
         found = re.search(rb'\) "(.)"', data[0]) if kind == "OK" and data and isinstance(
             data[0], bytes) else None
         return found.group(1).decode("ascii") if found else "/"
+
+    def alive(self) -> bool:
+        """Whether the connection still answers (after one command failed)."""
+        try:
+            kind, _data = self.conn.noop()
+        except (OSError, imaplib.IMAP4.error, MailError):
+            return False
+        return kind == "OK"
 
     def name(self, folder: str) -> str:
         """A folder of 设置 as the server names it: subfolders are written with "/" there."""

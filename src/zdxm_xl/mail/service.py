@@ -1,146 +1,81 @@
 """Email: send each unit its form (填报模板), collect the returns, answer with the 回执.
 
-Three core operations, called alike by ``zdxm mail …`` and the ribbon (发送模板, 收取报送):
+The operations, called alike by ``zdxm mail …`` and the ribbon (发送模板, 收取报送, 待确认邮件):
 
 - ``save_password(master, password)`` — checks the password against the servers in 设置
   and keeps it in the system keyring (``zdxm mail login``); it never enters the workbook.
-- ``send_forms(master, period)`` — one message per 牵头单位: to its 信息员, 联络员 in
-  copy, its form attached; ``dry_run`` writes ``.eml`` files instead of sending.
+- ``send_forms(master, period)`` — one message per 牵头单位: to its 信息员, 联络员 in copy,
+  its form attached; each unit's form once per 报告期 (``resend`` on purpose); ``dry_run``
+  writes previews into 输出/邮件预览 and touches nothing else.
 - ``fetch_returns(master, period)`` — reads new messages from the mailbox folder in 设置,
-  saves every workbook attachment into 收件目录/报告期, logs sender, Message-ID and the
-  server's received time (INTERNALDATE, which decides 按时/逾期), optionally answers each
-  sender with the 回执 and the annotated copy, and merges.
+  takes each in (``intake.Intake``: sender policy, saving, checking, the 回执 composed into
+  the outbox), optionally sends the outbox (``reply``) and merges (``merge``).
+- ``pending_mail``, ``confirm_mail``, ``decline_mail`` — the 待确认 messages of senders the
+  sender policy does not trust, and the office's decision on each.
+- ``mail_status`` — what waits: the outbox (unsent and failed mail), 待确认 and 暂存 messages.
 
-Where the record lives — the master's sheet 邮件记录 (``registry.MAIL_LOG``), not a state
-file: the master is the office's record, it is backed up and written atomically with
-everything else, and "this message was already processed" must travel with it (a copy of
-the master on another computer must not fetch the same mail again). A message is known by
-its Message-ID, an attachment by its sha256; both are looked up in 邮件记录 (and 报送记录).
-
-Crash safety: the master is written once, at the end. Until then every row is also
-appended (and fsynced) to a journal beside the master, ``.{台账名}.zdxm-mail.jsonl``; the
-next run folds a journal left by a run that died into the master first, so a message that
-was processed, or a template that was sent, is never processed or sent unrecorded.
+Where the record lives — the master's sheets 邮件记录 (``registry.MAIL_LOG``) and 发件箱
+(``registry.OUTBOX``), not a state file: the master is the office's record, it is backed up
+and written atomically with everything else, and "this message was already processed" must
+travel with it. Between the start of a run and its one save, the journal (``outbox.Journal``)
+keeps every step, so a run that dies loses nothing and repeats nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import field
 from datetime import date, datetime
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic.dataclasses import dataclass
 
 from ..books.masterio import open_store
-from ..books.safety import atomic_write
-from ..checks.returns import CheckContext, FileReport, check_file
+from ..books.safety import atomic_write, checkpoint
 from ..core.cells import format_date
 from ..core.errors import Field, MailError, UsageError
 from ..core.master import Master, MasterStore
-from ..core.models import MailDirection, MailRecord, MailResult, Project, Unit
+from ..core.models import (
+    MailDirection,
+    MailResult,
+    OutboxEntry,
+    OutboxKind,
+    OutboxState,
+    Project,
+    Unit,
+)
 from ..core.periods import deadline, period_month, plan_period
 from ..core.results import RESULT, Hidden
 from ..core.returns import expected_returns
 from ..core.workspace import Workspace
 from ..merge import MergeResult, merge_into
-from ..reports.annotated import annotate, receipt_text
 from ..reports.forms import form_name, write_form
-from .messages import (
-    BEIJING,
-    OUT_POLICY,
-    Candidate,
-    OutgoingAttachment,
-    Received,
-    compose,
-    iter_files,
-    read_message,
-    safe_file_name,
-    split_addresses,
-    workbook_candidates,
-)
-from .servers import (
-    Envelope,
-    ImapSession,
-    MailConfig,
-    SendFailed,
-    SmtpSession,
-    password_for,
-    store_password,
-)
+from .intake import FetchedFile, FetchedMail, HeldGroup, Intake, held_groups
+from .messages import BEIJING, OutgoingAttachment, compose, read_message, split_addresses
+from .outbox import DrainResult, Journal, Outbox, OutboxMail, eml_name, journal_path, raw_bytes
+from .outbox import now as _now
+from .servers import ImapSession, MailConfig, SmtpSession, password_for, store_password
 
 __all__ = ["SentMail", "SendResult", "FetchedFile", "FetchedMail", "FetchResult", "LoginResult",
-           "send_forms", "fetch_returns", "save_password", "MAX_MESSAGE", "journal_path"]
+           "PendingMail", "PendingList", "MailStatus", "DecisionResult", "DrainResult",
+           "OutboxMail", "send_forms", "fetch_returns", "save_password", "pending_mail",
+           "confirm_mail", "decline_mail", "mail_status", "MAX_MESSAGE", "journal_path"]
 
 MAX_MESSAGE = 60 * 2**20  # a bigger message is not downloaded (attachments are ≤ 20 MiB)
 Progress = Callable[[str], None]
-FileResult = Literal["已保存", "重复", "已拒收", "已忽略"]
 
 
 def _quiet(_text: str) -> None:
     pass
 
 
-def _now() -> datetime:
-    """北京时间, without a zone, as the master keeps times."""
-    return datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)
-
-
 def _writer(data: bytes) -> Callable[[Path], object]:
     return lambda temp: temp.write_bytes(data)
-
-
-# ---- the journal --------------------------------------------------------------------------
-
-def journal_path(store: MasterStore) -> Path:
-    return store.folder / f".{store.name}.zdxm-mail.jsonl"
-
-
-class _Journal:
-    """邮件记录 rows not yet saved in the master (see the module docstring)."""
-
-    def __init__(self, store: MasterStore) -> None:
-        self.path = journal_path(store)
-
-    def recover(self, master: Master) -> int:
-        """Fold rows a run that died left behind into ``master``; how many were added."""
-        if not self.path.exists():
-            return 0
-        present = {_row_key(r) for r in master.mail_log}
-        added = 0
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                row = MailRecord.model_validate_json(line)
-            except ValueError:  # the line being written when it died
-                continue
-            if _row_key(row) not in present:
-                master.mail_log.append(row)
-                present.add(_row_key(row))
-                added += 1
-        return added
-
-    def add(self, rows: list[MailRecord]) -> None:
-        if not rows:
-            return
-        with open(self.path, "a", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(row.model_dump_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    def clear(self) -> None:
-        with contextlib.suppress(OSError):
-            self.path.unlink()
-
-
-def _row_key(row: MailRecord) -> tuple[object, ...]:
-    return (row.direction, row.message_id, row.attachment, row.sha256, row.result)
 
 
 # ---- zdxm mail login ----------------------------------------------------------------------
@@ -154,7 +89,7 @@ class LoginResult:
 def save_password(master_store: MasterStore | Path | str, password: str, *,
                   check: bool = True) -> LoginResult:
     """Try ``password`` on the servers in 设置 (unless ``check`` is False), then keep it in
-    the system keyring under the 邮箱账号."""
+    the system keyring under the 邮箱账号 (never in a keyring that writes it to a file)."""
     master = open_store(master_store).load()
     config = MailConfig.from_settings(master.settings)
     if not config.account:
@@ -175,9 +110,12 @@ def save_password(master_store: MasterStore | Path | str, password: str, *,
 
 # ---- zdxm mail send-templates ---------------------------------------------------------------
 
+SendState = Literal["已发送", "待发送", "发送失败", "已写出"]
+
+
 @dataclass(config=RESULT)
 class SentMail:
-    """One template mail: sent, written as .eml, or failed (``error``)."""
+    """One template mail: sent, waiting in the outbox, failed (``error``), or a preview."""
 
     unit: str
     to: list[str]
@@ -185,6 +123,7 @@ class SentMail:
     subject: str
     message_id: str
     template: Path
+    state: SendState = "待发送"
     eml: Path | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -196,17 +135,20 @@ class SendResult:
     deadline: date
     dry_run: bool
     templates: Path  # where the attached templates were written
-    mails: list[SentMail] = field(default_factory=list)  # sent, or written as .eml
-    failed: list[SentMail] = field(default_factory=list)
+    mails: list[SentMail] = field(default_factory=list)  # composed this run
+    failed: list[SentMail] = field(default_factory=list)  # composed this run, not sent
+    already: dict[str, datetime] = field(default_factory=dict)  # unit → when its form went out
     no_address: dict[str, list[str]] = field(default_factory=dict)  # unit → why
+    outbox: DrainResult | None = None  # everything the outbox sent or failed this run
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.no_address
+        return (not self.failed and not self.no_address
+                and (self.outbox is None or self.outbox.ok))
 
 
 def form_mail_text(master: Master, unit: Unit, period: str,
-                       projects: list[Project], today: date) -> tuple[str, str]:
+                   projects: list[Project], today: date) -> tuple[str, str]:
     """The subject and body of a template mail, in the office's words."""
     settings = master.settings
     due = format_date(deadline(period, settings.deadline_day))
@@ -222,7 +164,8 @@ def form_mail_text(master: Master, unit: Unit, period: str,
         f"{unit.name}。本期贵单位作为牵头单位需报送实施项目 {implementation} 个、"
         f"预备项目 {preparatory} 个。",
         "",
-        f"请于{due}前填报完毕，把填好的模板作为附件回复本邮件（直接点“回复”即可）。",
+        f"请于{due}前填报完毕，把填好的模板作为附件回复本邮件（直接点“回复”即可）。"
+        "请从本单位登记的信息员、联络员或责任专员邮箱发送，其他邮箱发来的报表须经办公室确认后才处理。",
         "",
         "填报要点：",
         "1. 请直接在附件模板中填写，不要修改其中的单位、报告期和项目，也不要复制到其他文件；",
@@ -239,12 +182,24 @@ def form_mail_text(master: Master, unit: Unit, period: str,
     return subject, body
 
 
-def send_forms(master_store: MasterStore | Path | str, period: str, *, dry_run: bool = False,
-                   unit: str | None = None, now: datetime | None = None,
-                   progress: Progress | None = None) -> SendResult:
-    """Email each 牵头单位 its template for ``period`` (or only ``unit``); log every message.
+def sent_forms(master: Master, period: str) -> dict[str, datetime]:
+    """Unit → when its form for ``period`` went out (the first time)."""
+    sent: dict[str, datetime] = {}
+    for row in master.mail_log:
+        if (row.direction is MailDirection.SENT and row.result is MailResult.SENT
+                and row.period == period and row.unit):
+            sent.setdefault(row.unit, row.time)
+    return sent
 
-    Units without a usable address are reported in ``no_address``, not a reason to stop.
+
+def send_forms(master_store: MasterStore | Path | str, period: str, *, dry_run: bool = False,
+               unit: str | None = None, resend: Sequence[str] = (), now: datetime | None = None,
+               progress: Progress | None = None) -> SendResult:
+    """Email each 牵头单位 its template for ``period`` — once: a unit whose form went out (or
+    waits in the outbox) is skipped unless named in ``resend``. ``unit`` sends to that unit
+    only. Each message is composed into the outbox, then the outbox is sent (with anything
+    an earlier run left in it). Units without a usable address are reported in
+    ``no_address``, not a reason to stop.
     """
     say = progress or _quiet
     store = open_store(master_store)
@@ -252,354 +207,130 @@ def send_forms(master_store: MasterStore | Path | str, period: str, *, dry_run: 
         master = store.load()
         period = plan_period(period, master.year)
         config = MailConfig.from_settings(master.settings)
-        journal = _Journal(store)
+        journal = Journal(store)
         if not dry_run:
             config.need_smtp()
             journal.recover(master)
         expected = expected_returns(master, period)
-        if unit is not None:
-            if unit not in expected:
-                raise UsageError(f"“{unit}”在 {period} 没有需要报送的项目（不是任何在库项目的牵头单位）。",
-                                 field=Field.UNIT, value=unit)
-            expected = {unit: expected[unit]}
+        wanted = [unit] if unit is not None else []
+        wanted += [name for name in resend if name not in wanted]
+        for name in wanted:
+            if name not in expected:
+                raise UsageError(f"“{name}”在 {period} 没有需要报送的项目（不是任何在库项目的牵头单位）。",
+                                 field=Field.UNIT, value=name)
+        if wanted:
+            expected = {name: expected[name] for name in wanted}
         workspace = Workspace(store.folder, master.settings)
-        result = SendResult(period, deadline(period, master.settings.deadline_day), dry_run,
-                            workspace.forms(period))
+        outbox = Outbox(master, workspace, journal)
+        folder = workspace.mail_previews(period) if dry_run else workspace.forms(period)
+        result = SendResult(period, deadline(period, master.settings.deadline_day), dry_run, folder)
         issued = now or _now()
         sender = config.address or "office@zdxm.invalid"
         domain = sender.split("@", 1)[1]
-        smtp: SmtpSession | None = None
-        try:
-            for name, projects in expected.items():
-                record = master.unit(name) or Unit(name=name)
-                to, bad_to = split_addresses(record.informant_email)
-                cc, bad_cc = split_addresses(record.liaison_email)
-                notes = [f"信息员邮箱“{a}”无效" for a in bad_to]
-                notes += [f"联络员邮箱“{a}”无效" for a in bad_cc]
-                if not to and cc:
-                    to, cc = cc, []
-                    notes.append("信息员没有有效邮箱，已发给联络员")
-                cc = [a for a in cc if a not in to]
-                if not to:
-                    result.no_address[name] = notes or ["信息员、联络员都没有登记邮箱"]
-                    continue
-                result.templates.mkdir(parents=True, exist_ok=True)
-                path = result.templates / form_name(period, name)
-                write_form(master, name, projects, period, path, issued)
-                data = path.read_bytes()
-                subject, body = form_mail_text(master, record, period, projects, issued.date())
-                sent = SentMail(name, to, cc, subject, make_msgid(domain=domain), path, notes=notes)
-                message = compose(sender=sender, sender_name=config.sender_name, to=to, cc=cc,
-                                  subject=subject, body=body,
-                                  attachments=[OutgoingAttachment(path.name, data)],
-                                  message_id=sent.message_id, date=issued.replace(tzinfo=BEIJING))
-                raw = message.as_bytes(policy=OUT_POLICY)
-                if dry_run:
-                    folder = workspace.mail_previews(period)
-                    folder.mkdir(parents=True, exist_ok=True)
-                    sent.eml = folder / f"{path.stem}.eml"
-                    atomic_write(sent.eml, _writer(raw))
-                    result.mails.append(sent)
-                    say(f"已写出 {sent.eml.name}")
-                    continue
-                if smtp is None:
-                    smtp = SmtpSession(config, password_for(config.account)).__enter__()
-                try:
-                    refused = smtp.send(sender, to + cc, raw)
-                except SendFailed as exc:
-                    sent.error = str(exc)
-                    result.failed.append(sent)
-                else:
-                    if refused:
-                        sent.notes.append("被拒收的地址：" + "、".join(refused))
-                    result.mails.append(sent)
-                row = MailRecord(time=_now(), direction=MailDirection.SENT, period=period, unit=name,
-                                 address="，".join(to), cc="，".join(cc) or None,
-                                 subject=subject, message_id=sent.message_id,
-                                 attachment=path.name, sha256=hashlib.sha256(data).hexdigest(),
-                                 result=MailResult.SEND_FAILED if sent.error else MailResult.SENT,
-                                 note="；".join([*sent.notes, *([sent.error] if sent.error else [])])
-                                 or None, processed_at=_now())
-                master.mail_log.append(row)
-                journal.add([row])
-                say(f"{'发送失败' if sent.error else '已发送'} {name}")
-        finally:
-            if smtp is not None:
-                smtp.close()
+        already = sent_forms(master, period)
+        waiting = {e.unit: e for e in outbox.waiting(OutboxKind.FORM) if e.period == period}
+        for name, projects in expected.items():
+            again = name in resend
+            if not again and name in already:
+                result.already[name] = already[name]
+                continue
+            if not again and name in waiting:
+                continue  # composed by an earlier run: the outbox below sends it
+            record = master.unit(name) or Unit(name=name)
+            to, bad_to = split_addresses(record.informant_email)
+            cc, bad_cc = split_addresses(record.liaison_email)
+            notes = [f"信息员邮箱“{a}”无效" for a in bad_to]
+            notes += [f"联络员邮箱“{a}”无效" for a in bad_cc]
+            if not to and cc:
+                to, cc = cc, []
+                notes.append("信息员没有有效邮箱，已发给联络员")
+            cc = [a for a in cc if a not in to]
+            if not to:
+                result.no_address[name] = notes or ["信息员、联络员都没有登记邮箱"]
+                continue
+            if again and name in waiting and not dry_run:
+                outbox.cancel(waiting[name], "已按要求重新生成")
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / form_name(period, name)
+            write_form(master, name, projects, period, path, issued)
+            data = path.read_bytes()
+            subject, body = form_mail_text(master, record, period, projects, issued.date())
+            sent = SentMail(name, to, cc, subject, make_msgid(domain=domain), path, notes=notes)
+            message = compose(sender=sender, sender_name=config.sender_name, to=to, cc=cc,
+                              subject=subject, body=body,
+                              attachments=[OutgoingAttachment(path.name, data)],
+                              message_id=sent.message_id, date=issued.replace(tzinfo=BEIJING))
+            raw = raw_bytes(message)
+            if dry_run:
+                sent.eml = folder / f"{path.stem}.eml"
+                atomic_write(sent.eml, _writer(raw))
+                sent.state = "已写出"
+                result.mails.append(sent)
+                say(f"已写出 {sent.eml.name}")
+                continue
+            outbox.queue(OutboxEntry(
+                message_id=sent.message_id, kind=OutboxKind.FORM, created=_now(), period=period,
+                unit=name, to="，".join(to), cc="，".join(cc) or None, subject=subject,
+                attachment=path.name, sha256=hashlib.sha256(data).hexdigest(),
+                file=eml_name(sent.message_id), note="；".join(notes) or None), raw)
+            result.mails.append(sent)
+            say(f"已生成 {name} 的模板邮件")
         if dry_run:
             if master.ids_assigned:  # the templates carry ids the master must keep
                 with store.session():
                     store.save(master)
-        elif result.mails or result.failed or master.ids_assigned:
+            return result
+        result.outbox = outbox.drain(config, password_for(config.account), say)
+        states = {m.message_id: m for m in (*result.outbox.sent, *result.outbox.failed)}
+        for sent in result.mails:
+            done = states.get(sent.message_id)
+            if done is not None and done.state is OutboxState.SENT:
+                sent.state = "已发送"
+            elif done is not None:
+                sent.state, sent.error = "发送失败", done.error
+                result.failed.append(sent)
+        if journal.changed or master.ids_assigned:
             store.save(master)
-            journal.clear()
+        journal.clear()
         return result
 
 
 # ---- zdxm mail fetch ------------------------------------------------------------------------
 
 @dataclass(config=RESULT)
-class FetchedFile:
-    """One attachment (or file from a zip attachment) and what became of it."""
-
-    name: str
-    result: FileResult
-    reason: str = ""
-    sha256: str | None = None
-    saved: Path | None = None
-    unit: str | None = None
-    period: str | None = None
-    valid: bool | None = None  # checking passed (for 已保存)
-    errors: int = 0
-    warnings: int = 0
-    annotated: Path | None = None
-    report: Hidden[FileReport | None] = field(default=None, repr=False)
-
-
-@dataclass(config=RESULT)
-class FetchedMail:
-    """One new message and what was done with it."""
-
-    message_id: str
-    sender: str
-    subject: str
-    received: datetime  # INTERNALDATE, 北京时间
-    files: list[FetchedFile] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    reply: str | None = None  # 已回复, 回复失败：…, or None when not answered
-
-
-@dataclass(config=RESULT)
 class FetchResult:
-    mails: list[FetchedMail] = field(default_factory=list)  # new this run
+    mails: list[FetchedMail] = field(default_factory=list)  # new this run (and released)
     already: int = 0  # messages in the folder processed by an earlier run
     moved: int = 0
     notes: list[str] = field(default_factory=list)
     merge: MergeResult | None = None
+    outbox: DrainResult | None = None  # what was sent (with ``reply``)
+    waiting: list[OutboxMail] = field(default_factory=list)  # still in the outbox after the run
+    pending: int = 0  # 待确认 messages waiting for the office (all of them)
+    error: str | None = None  # the server failed part-way: what was done is recorded
+    failure: Hidden[MailError | None] = None
 
     @property
     def files(self) -> list[FetchedFile]:
         return [f for m in self.mails for f in m.files]
 
     @property
+    def failed(self) -> list[OutboxMail]:
+        """Mail of the outbox whose sending failed and has not succeeded since."""
+        return [m for m in self.waiting if m.state is OutboxState.FAILED]
+
+    @property
     def ok(self) -> bool:
-        """No attachment refused and every saved file passed checking (and merging)."""
+        """No attachment refused, every saved file passed checking (and merging), no mail
+        of the outbox failed, the server answered throughout."""
         return (all(f.result != "已拒收" and f.valid is not False for f in self.files)
-                and (self.merge is None or self.merge.ok))
+                and (self.merge is None or self.merge.ok) and not self.failed
+                and self.error is None)
 
 
-class _Fetch:
-    """One run of ``fetch_returns`` over a loaded master."""
-
-    def __init__(self, store: MasterStore, master: Master, config: MailConfig, period: str | None,
-                 journal: _Journal, say: Progress) -> None:
-        self.store, self.master, self.config, self.period = store, master, config, period
-        self.journal, self.say = journal, say
-        self.workspace = Workspace(store.folder, master.settings)
-        self.inbox = self.workspace.inbox
-        self.staging = self.workspace.staging
-        self.context = CheckContext(master)
-        self.known = {r.message_id for r in master.mail_log}
-        self.seen: dict[str, str] = {}  # sha256 → when it was first received (for the reply)
-        for row in master.mail_log:
-            if row.direction == "接收" and row.result == "已保存" and row.sha256:
-                self.seen.setdefault(row.sha256, row.time.strftime("%Y-%m-%d %H:%M"))
-        for sub in master.submissions:
-            self.seen.setdefault(sub.sha256, sub.received_at.strftime("%Y-%m-%d %H:%M"))
-        self.contacts: dict[str, set[str]] = {}
-        for unit in master.units:
-            addresses = split_addresses(unit.informant_email)[0]
-            addresses += split_addresses(unit.liaison_email)[0]
-            self.contacts[unit.name] = {a.lower() for a in addresses}
-        self.registered = set().union(*self.contacts.values()) if self.contacts else set()
-
-    # -- one message --------------------------------------------------------------------
-    def take(self, received: Received, when: datetime) -> FetchedMail:
-        mail = FetchedMail(received.message_id, received.sender, received.subject, when)
-        candidates, notes = workbook_candidates(received.message)
-        mail.warnings += notes
-        for candidate in iter_files(candidates):
-            if candidate.action == "save":
-                mail.files.append(self._save(candidate, received, when))
-            else:
-                mail.files.append(FetchedFile(candidate.name, "已拒收" if candidate.action == "reject"
-                                              else "已忽略", candidate.reason))
-        for item in mail.files:
-            if item.unit and received.sender and received.sender not in self.contacts.get(
-                    item.unit, set()):
-                warning = (f"发件人 {received.sender} 不是{item.unit}登记的信息员或联络员邮箱"
-                           "（单位以模板为准）")
-                if warning not in mail.warnings:
-                    mail.warnings.append(warning)
-        self._log(mail, received)
-        return mail
-
-    def _save(self, candidate: Candidate, received: Received, when: datetime) -> FetchedFile:
-        sha = hashlib.sha256(candidate.data).hexdigest()
-        item = FetchedFile(candidate.name, "已保存", sha256=sha)
-        if sha in self.seen:
-            item.result = "重复"
-            item.reason = f"与 {self.seen[sha]} 已收到的文件内容相同，不再重复处理"
-            return item
-        self.staging.mkdir(parents=True, exist_ok=True)
-        staged = self.staging / f"{sha}{candidate.suffix}"
-        staged.write_bytes(candidate.data)
-        report = check_file(self.master, staged, self.period, self.context)
-        folder = self.workspace.inbox_for(report.period)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = _unique(folder / safe_file_name(candidate.name.rsplit("/", 1)[-1],
-                                                 candidate.suffix))
-        os.replace(staged, target)
-        report.path = target
-        if report.vetted is not None:
-            report.vetted.path = target
-        self.seen[sha] = when.strftime("%Y-%m-%d %H:%M")
-        item.saved, item.report = target, report
-        item.unit, item.period = report.unit, report.period
-        item.valid, item.errors, item.warnings = report.valid, report.errors, report.warnings
-        return item
-
-    def _log(self, mail: FetchedMail, received: Received) -> None:
-        base: dict[str, Any] = dict(time=mail.received, direction=MailDirection.RECEIVED,
-                    address=received.sender or None,
-                    subject=mail.subject[:500] or None, message_id=mail.message_id,
-                    processed_at=_now())
-        sender_note = "；".join(w for w in mail.warnings if w.startswith("发件人"))
-        rows = []
-        for item in mail.files:
-            if item.result == "已保存":
-                verdict = "校验通过" if item.valid else f"校验未通过（错误 {item.errors} 处）"
-                note = "；".join(p for p in (verdict, sender_note) if p)
-            else:
-                note = item.reason
-            rows.append(MailRecord(
-                **base, period=item.period, unit=item.unit, attachment=item.name[:250],
-                sha256=item.sha256, result=MailResult(item.result), note=note or None,
-                saved_as=item.saved.relative_to(self.inbox).as_posix() if item.saved else None))
-        if not any(f.result in ("已保存", "重复", "已拒收") for f in mail.files):
-            ignored = "、".join(f.name for f in mail.files)
-            note = "；".join(mail.warnings + ([f"其他附件未处理：{ignored}"] if ignored else []))
-            rows.insert(0, MailRecord(**base, result=MailResult.NO_ATTACHMENT, note=note or None))
-        self.master.mail_log.extend(rows)
-        self.journal.add(rows)
-        self.known.add(mail.message_id)
-
-    def oversize(self, envelope: Envelope, received: Received, when: datetime) -> FetchedMail:
-        mail = FetchedMail(received.message_id, received.sender, received.subject, when)
-        mail.files.append(FetchedFile("（整封邮件）", "已拒收",
-                                      f"邮件过大（约 {envelope.size / 2**20:.0f} MB，上限 "
-                                      f"{MAX_MESSAGE // 2**20} MB），未下载；请把附件压缩或分开发送"))
-        self._log(mail, received)
-        return mail
-
-    def broken(self, message_id: str, when: datetime, exc: Exception) -> FetchedMail:
-        mail = FetchedMail(message_id, "", "", when)
-        mail.files.append(FetchedFile("（整封邮件）", "已拒收",
-                                      f"邮件无法处理（{type(exc).__name__}），请查看邮箱中的原邮件"))
-        row = MailRecord(time=when, direction=MailDirection.RECEIVED, message_id=message_id,
-                         result=MailResult.REFUSED,
-                         note=mail.files[0].reason, processed_at=_now())
-        self.master.mail_log.append(row)
-        self.journal.add([row])
-        self.known.add(message_id)
-        return mail
-
-    # -- answering ----------------------------------------------------------------------
-    def should_answer(self, mail: FetchedMail, received: Received) -> bool:
-        if received.automatic or not received.sender:
-            return False
-        if received.sender == self.config.address.lower():
-            return False
-        if any(f.result in ("已保存", "重复", "已拒收") for f in mail.files):
-            return True
-        return received.sender in self.registered  # tell a known contact it had no workbook
-
-    def answer(self, mail: FetchedMail, received: Received, smtp: SmtpSession | None,
-               smtp_error: str | None) -> None:
-        settings = self.master.settings
-        attachments = []
-        for item in mail.files:
-            if item.report is not None and item.saved is not None:
-                copy, _receipt = annotate(item.report, self.workspace.annotated(item.period),
-                                          settings.publisher)
-                item.annotated = copy
-                attachments.append(OutgoingAttachment(copy.name, copy.read_bytes()))
-        subject = f"回复：{mail.subject[:200]}" if mail.subject else "报送回执"
-        sender = self.config.address
-        message_id = make_msgid(domain=sender.split("@", 1)[1])
-        references = " ".join([*received.references.split()[-10:], mail.message_id])
-        message = compose(sender=sender, sender_name=self.config.sender_name,
-                          to=[received.sender], cc=[], subject=subject,
-                          body=reply_text(self.master, mail, self.config.contact),
-                          attachments=attachments, message_id=message_id,
-                          date=_now().replace(tzinfo=BEIJING),
-                          headers={"In-Reply-To": mail.message_id, "References": references,
-                                   "Auto-Submitted": "auto-replied"})
-        error = smtp_error
-        if smtp is not None:
-            try:
-                smtp.send(sender, [received.sender], message.as_bytes(policy=OUT_POLICY))
-            except SendFailed as exc:
-                error = str(exc)
-        mail.reply = "已回复" if error is None else f"回复失败：{error}"
-        row = MailRecord(time=_now(), direction=MailDirection.REPLY, period=next(
-            (f.period for f in mail.files if f.period), None), unit=next(
-            (f.unit for f in mail.files if f.unit), None), address=received.sender,
-            subject=subject[:500], message_id=message_id,
-            attachment="、".join(a.name for a in attachments) or None,
-            result=MailResult.REPLIED if error is None else MailResult.REPLY_FAILED,
-            note=f"回复 {mail.message_id}" + (f"；{error}" if error else ""), processed_at=_now())
-        self.master.mail_log.append(row)
-        self.journal.add([row])
-
-    # -- merging ------------------------------------------------------------------------
-    def pending(self) -> dict[Path, datetime]:
-        """Saved attachments of identified units not yet in 报送记录 (this run's, and those
-        an earlier ``fetch`` without ``--merge`` saved), with their received times."""
-        submitted = {s.sha256 for s in self.master.submissions}
-        files: dict[Path, datetime] = {}
-        for row in self.master.mail_log:
-            if (row.direction == "接收" and row.result == "已保存" and row.unit and row.saved_as
-                    and row.sha256 not in submitted
-                    and (self.period is None or row.period == self.period)):
-                path = self.inbox / row.saved_as
-                if path.is_file() and path not in files:
-                    files[path] = row.time
-        return files
-
-
-def _unique(path: Path) -> Path:
-    if not path.exists():
-        return path
-    for number in range(2, 10_000):
-        candidate = path.with_name(f"{path.stem}_{number}{path.suffix}")
-        if not candidate.exists():
-            return candidate
-    raise MailError(f"收件目录中同名文件过多：{path.name}")
-
-
-def reply_text(master: Master, mail: FetchedMail, contact: str) -> str:
-    """The answer to one message: a 回执 per workbook, what was refused, what was ignored."""
-    publisher = master.settings.publisher
-    lines = ["您好！", "",
-             f"{publisher}已收到您于 {mail.received:%Y-%m-%d %H:%M} 发来的邮件"
-             + (f"《{mail.subject}》" if mail.subject else "") + "。"]
-    workbooks = [f for f in mail.files if f.result != "已忽略"]
-    if not workbooks:
-        lines += ["", "邮件中没有找到 Excel 填报文件。请把填好的模板（.xlsx）作为附件重新发送。"]
-    for number, item in enumerate(workbooks, start=1):
-        lines += ["", f"【附件{number}】{item.name}"]
-        if item.report is not None:
-            lines.append(receipt_text(item.report, publisher).rstrip())
-        elif item.result == "重复":
-            lines.append(f"{item.reason}。")
-        else:
-            lines.append(f"未接收：{item.reason}。")
-    ignored = [f.name for f in mail.files if f.result == "已忽略"]
-    if ignored:
-        lines += ["", "以下附件不是 Excel 填报文件，未处理：" + "、".join(ignored)]
-    lines += ["", f"如有疑问，请联系：{contact or publisher}。本邮件由系统自动发送。", ""]
-    return "\n".join(lines)
+def _received_time(envelope_time: datetime | None) -> datetime:
+    return (envelope_time.astimezone(BEIJING).replace(tzinfo=None) if envelope_time
+            else _now())
 
 
 def fetch_returns(master_store: MasterStore | Path | str, period: str | None = None, *,
@@ -607,11 +338,14 @@ def fetch_returns(master_store: MasterStore | Path | str, period: str | None = N
                   progress: Progress | None = None) -> FetchResult:
     """Read new messages from the mailbox folder in 设置 and take in their workbooks.
 
-    With ``period`` only messages received since that month began are read and files of
-    other periods are reported (F53). ``reply`` answers each sender with the 回执 and the
-    annotated copy; ``merge`` merges the saved files of identified units (those that pass
-    checking go into the ledger, the others are logged as 未通过), each with its message's
-    received time. Messages are never deleted; with 已处理文件夹 set they are moved there.
+    With ``period`` only messages received since that month began are read; a return for a
+    later 报告期 is kept (暂存) until that period is collected, one for an earlier period is
+    taken for its own period. Every message is recorded, and its 回执 composed into the
+    outbox, before it counts as done — with or without ``reply``, which then sends the
+    outbox (this run's receipts and whatever earlier runs left). ``merge`` merges the saved
+    files of identified units (those that pass checking go into the ledger, the others are
+    logged as 未通过), each with its message's received time. Messages are never deleted;
+    with 已处理文件夹 set they are moved there.
     """
     say = progress or _quiet
     store = open_store(master_store)
@@ -621,78 +355,310 @@ def fetch_returns(master_store: MasterStore | Path | str, period: str | None = N
         config = MailConfig.from_settings(master.settings)
         if reply:
             config.need_smtp()
-        journal = _Journal(store)
+        journal = Journal(store)
         recovered = journal.recover(master)
-        run = _Fetch(store, master, config, period, journal, say)
+        workspace = Workspace(store.folder, master.settings)
+        outbox = Outbox(master, workspace, journal)
+        intake = Intake(store, master, config, period, journal, outbox, say)
         result = FetchResult()
         if recovered:
             result.notes.append(f"已补记上次中断时的 {recovered} 条邮件记录")
+        if not intake.can_answer:
+            result.notes.append("“设置”中没有发件服务器或发件地址，本次没有生成回执")
         password = password_for(config.account)
-        smtp: SmtpSession | None = None
-        smtp_error: str | None = None
+        failure: MailError | None = None
         try:
-            with ImapSession(config, password) as imap:
-                imap.select(config.folder, readonly=not config.done_folder)
-                uids = imap.search(period_month(period) if period else None)
-                say(f"文件夹“{config.folder}”中有 {len(uids)} 封邮件")
-                done: list[str] = []
-                for envelope in imap.envelopes(uids):
-                    head = read_message(envelope.header)
-                    has_id = bool(head.message.get("Message-ID"))
-                    if has_id and head.message_id in run.known:
-                        result.already += 1
-                        done.append(envelope.uid)
-                        continue
-                    when = (envelope.received.astimezone(BEIJING).replace(tzinfo=None)
-                            if envelope.received else _now())
-                    if envelope.size > MAX_MESSAGE:
-                        mail = run.oversize(envelope, head, when)
-                        received = head
-                    else:
-                        raw = imap.fetch(envelope.uid)
-                        try:
-                            received = read_message(raw)
-                            if received.message_id in run.known:  # no Message-ID, seen before
-                                result.already += 1
-                                done.append(envelope.uid)
-                                continue
-                            mail = run.take(received, when)
-                        except (MailError, OSError):
-                            raise
-                        except Exception as exc:  # whatever a message does, the run goes on
-                            mail = run.broken(head.message_id, when, exc)
-                            received = head
-                    done.append(envelope.uid)
-                    result.mails.append(mail)
-                    say(f"已处理 {mail.sender or '（无发件人）'}：{mail.subject[:40]}")
-                    if reply and run.should_answer(mail, received):
-                        if smtp is None and smtp_error is None:
-                            try:
-                                smtp = SmtpSession(config, password).__enter__()
-                            except MailError as exc:
-                                smtp_error = exc.message
-                        run.answer(mail, received, smtp, smtp_error)
-                if config.done_folder and done:
-                    try:
-                        note = imap.move(done, config.done_folder)
-                    except MailError as exc:
-                        note = exc.message
-                    if note:
-                        result.notes.append(note)
-                    else:
-                        result.moved = len(done)
+            result.mails += _release(intake, period, say)
+            _read_mailbox(intake, config, password, period, result, say)
+        except MailError as exc:  # the server failed: keep what was done, send what is owed
+            failure = exc
+            result.error, result.failure = exc.message, exc
         finally:
-            if smtp is not None:
-                smtp.close()
-            shutil.rmtree(run.staging, ignore_errors=True)
-        changed = bool(result.mails) or recovered > 0
+            shutil.rmtree(intake.staging, ignore_errors=True)
+        if failure is not None and not journal.changed and not master.outbox:
+            raise failure  # nothing was done: the run simply could not start
+        if reply:
+            result.outbox = outbox.drain(config, password, say)
+            _replies(result)
+        changed = journal.changed or master.ids_assigned
         if merge:
-            files = run.pending()
+            files = _unmerged(master, workspace, period)
             if files:
                 result.merge = MergeResult()
-                changed = merge_into(master, run.workspace, list(files), period, files,
+                changed = merge_into(master, workspace, list(files), period, files,
                                      result=result.merge) or changed
+        result.waiting = [OutboxMail.of(e) for e in master.outbox]
+        result.pending = sum(1 for g in held_groups(master) if g.result is MailResult.PENDING)
         if changed:
+            say("正在写入台账……")
+            checkpoint("before-master-write")
             store.save(master)
         journal.clear()
         return result
+
+
+def _release(intake: Intake, period: str | None, say: Progress) -> list[FetchedMail]:
+    """Messages held (暂存) for ``period`` (every period when None), taken in now."""
+    released = []
+    for group in held_groups(intake.master):
+        row = group.first
+        if row.result is not MailResult.HELD or (period is not None and (row.period or "") > period):
+            continue
+        path = intake.inbox / (row.saved_as or "")
+        try:
+            received = read_message(path.read_bytes())
+        except OSError:
+            continue  # the file was moved away: the 邮件记录 row still tells the office
+        say(f"正在处理暂存的邮件：{received.sender or '（无发件人）'}《{received.subject[:40]}》")
+        released.append(intake.take(received, row.time, "released"))
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return released
+
+
+def _read_mailbox(intake: Intake, config: MailConfig, password: str | None,
+                  period: str | None, result: FetchResult, say: Progress) -> None:
+    say("正在连接收件服务器……")
+    with ImapSession(config, password) as imap:
+        imap.select(config.folder, readonly=not config.done_folder)
+        uids = imap.search(period_month(period) if period else None)
+        envelopes = imap.envelopes(uids)
+        done: list[str] = []
+        fresh = []
+        for envelope in envelopes:
+            head = read_message(envelope.header, header_only=True)
+            if intake.known_header(head.message_id, _received_time(envelope.received)):
+                result.already += 1
+                done.append(envelope.uid)
+            else:
+                fresh.append((envelope, head))
+        say(f"文件夹“{config.folder}”中有 {len(envelopes)} 封邮件，需要处理 {len(fresh)} 封")
+        try:
+            for number, (envelope, head) in enumerate(fresh, start=1):
+                when = _received_time(envelope.received)
+                say(f"正在处理第 {number}/{len(fresh)} 封：{head.sender or '（无发件人）'}"
+                    f"《{head.subject[:40]}》")
+                if envelope.size > MAX_MESSAGE:
+                    result.mails.append(intake.oversize(envelope, head, when))
+                    done.append(envelope.uid)
+                    continue
+                try:
+                    raw = imap.fetch(envelope.uid)
+                except MailError as exc:
+                    if not imap.alive():
+                        raise
+                    result.notes.append(f"第 {number} 封邮件下载失败（{exc.message}），下次收取时再试")
+                    continue
+                try:
+                    received = read_message(raw)
+                    if intake.known(received):
+                        result.already += 1
+                        done.append(envelope.uid)
+                        continue
+                    mail = intake.take(received, when)
+                except MailError:
+                    raise
+                except Exception as exc:  # whatever one message does, the run goes on
+                    mail = intake.broken(head, when, exc)
+                done.append(envelope.uid)
+                result.mails.append(mail)
+        finally:
+            if config.done_folder and done:
+                try:
+                    note = imap.move(done, config.done_folder)
+                except MailError as exc:
+                    note = exc.message
+                if note:
+                    result.notes.append(note)
+                else:
+                    result.moved = len(done)
+
+
+def _replies(result: FetchResult) -> None:
+    """Each answered mail's state after the outbox was sent."""
+    assert result.outbox is not None
+    outcome = {m.message_id: m for m in (*result.outbox.sent, *result.outbox.failed)}
+    for mail in result.mails:
+        sent = outcome.get(mail.reply_id or "")
+        if sent is not None:
+            mail.reply = ("已回复" if sent.state is OutboxState.SENT
+                          else f"回复失败：{sent.error}（已留在发件箱，下次自动重试）")
+
+
+def _unmerged(master: Master, workspace: Workspace, period: str | None) -> dict[Path, datetime]:
+    """Saved attachments of identified units not yet in 报送记录 (this run's, and those an
+    earlier run saved), with their received times."""
+    submitted = {s.sha256 for s in master.submissions}
+    files: dict[Path, datetime] = {}
+    for row in master.mail_log:
+        if (row.direction is MailDirection.RECEIVED and row.result is MailResult.SAVED
+                and row.unit and row.saved_as and row.sha256 not in submitted
+                and (period is None or row.period == period)):
+            path = workspace.inbox / row.saved_as
+            if path.is_file() and path not in files:
+                files[path] = row.time
+    return files
+
+
+# ---- 待确认: zdxm mail pending / confirm / reject -------------------------------------------
+
+@dataclass(config=RESULT)
+class PendingMail:
+    """A message held for the office: 待确认 (``ticket``) or 暂存 (for ``period``)."""
+
+    ticket: int | None
+    received: datetime
+    sender: str | None
+    subject: str | None
+    reason: str
+    files: list[str]  # attachment (and what it claims to be)
+    eml: Path  # the whole message, to open in a mail program
+    period: str | None = None
+
+
+@dataclass(config=RESULT)
+class PendingList:
+    mails: list[PendingMail] = field(default_factory=list)
+
+
+def _pending(group: HeldGroup, workspace: Workspace) -> PendingMail:
+    row = group.first
+    files = []
+    for r in group.rows:
+        if r.attachment:
+            files.append(r.attachment + (f"（{r.unit} {r.period}）" if r.unit else ""))
+    reason = (row.note or "").split("；", 1)[0]
+    return PendingMail(row.ticket, row.time, row.address, row.subject, reason, files,
+                       workspace.inbox / (row.saved_as or ""), row.period)
+
+
+def pending_mail(master_store: MasterStore | Path | str) -> PendingList:
+    """The 待确认 messages, oldest first."""
+    store = open_store(master_store)
+    master = store.load()
+    Journal(store).recover(master)  # what a dead run recorded counts too (not saved here)
+    workspace = Workspace(store.folder, master.settings)
+    return PendingList([_pending(g, workspace) for g in held_groups(master)
+                        if g.result is MailResult.PENDING])
+
+
+@dataclass(config=RESULT)
+class DecisionResult:
+    """The office's decision on one 待确认 message."""
+
+    ticket: int
+    decision: Literal["确认", "不予受理"]
+    mail: FetchedMail | None = None  # confirmed: what was taken in
+    outbox: DrainResult | None = None
+    waiting: list[OutboxMail] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.outbox is None or self.outbox.ok
+
+
+def _find(master: Master, ticket: int) -> HeldGroup:
+    for group in held_groups(master):
+        if group.result is MailResult.PENDING and group.first.ticket == ticket:
+            return group
+    decided = [r for r in master.mail_log if r.ticket == ticket]
+    if decided:
+        raise UsageError(f"编号 {ticket} 的邮件已处理过（{decided[-1].result}），不是待确认邮件。",
+                         field=Field.MESSAGE, value=ticket)
+    raise UsageError(f"没有编号为 {ticket} 的待确认邮件。", field=Field.MESSAGE, value=ticket)
+
+
+def _open_pending(store: MasterStore, ticket: int) -> tuple[Master, Journal, HeldGroup, Workspace]:
+    """The master (with what a dead run left in the journal) and the 待确认 message ``ticket``."""
+    master = store.load()
+    journal = Journal(store)
+    journal.recover(master)
+    return master, journal, _find(master, ticket), Workspace(store.folder, master.settings)
+
+
+def confirm_mail(master_store: MasterStore | Path | str, ticket: int, *, reply: bool = True,
+                 progress: Progress | None = None) -> DecisionResult:
+    """Process the 待确认 message ``ticket`` as if a registered contact had sent it: save and
+    check its workbooks, compose its 回执 and (``reply``) send the outbox. Merging follows as
+    for any received file (``fetch --merge`` or ``merge``)."""
+    say = progress or _quiet
+    store = open_store(master_store)
+    with store.session():
+        master, journal, group, workspace = _open_pending(store, ticket)
+        config = MailConfig.from_settings(master.settings)
+        outbox = Outbox(master, workspace, journal)
+        path = workspace.inbox / (group.first.saved_as or "")
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise MailError(f"编号 {ticket} 的原邮件文件“{path}”不见了，无法处理。"
+                            "请从邮箱中找到这封邮件，转发给本邮箱后重新收取。") from exc
+        intake = Intake(store, master, config, None, journal, outbox, say)
+        try:
+            mail = intake.take(read_message(raw), group.first.time, "confirmed", ticket)
+        finally:
+            shutil.rmtree(intake.staging, ignore_errors=True)
+        result = DecisionResult(ticket, "确认", mail)
+        if reply and intake.can_answer:
+            result.outbox = outbox.drain(config, password_for(config.account), say)
+        result.waiting = [OutboxMail.of(e) for e in master.outbox]
+        store.save(master)
+        journal.clear()
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return result
+
+
+def decline_mail(master_store: MasterStore | Path | str, ticket: int,
+                 reason: str | None = None) -> DecisionResult:
+    """Decline the 待确认 message ``ticket``: recorded as 不予受理, never processed or answered;
+    the message is kept in 收件目录/待确认/不予受理."""
+    store = open_store(master_store)
+    with store.session():
+        master, journal, group, workspace = _open_pending(store, ticket)
+        source = workspace.inbox / (group.first.saved_as or "")
+        target = workspace.mail_pending / "不予受理" / source.name
+        with contextlib.suppress(OSError):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(target)
+        why = reason.strip() if reason and reason.strip() else "办公室决定不予受理"
+        rows = [r.model_copy(update={"result": MailResult.DECLINED, "note": why,
+                                     "processed_at": _now(),
+                                     "saved_as": target.relative_to(workspace.inbox).as_posix()})
+                for r in group.rows]
+        journal.commit(master, rows)
+        store.save(master)
+        journal.clear()
+        return DecisionResult(ticket, "不予受理")
+
+
+# ---- zdxm mail status -------------------------------------------------------------------------
+
+@dataclass(config=RESULT)
+class MailStatus:
+    """What mail waits: the outbox, the 待确认 messages, the 暂存 ones."""
+
+    outbox: list[OutboxMail] = field(default_factory=list)
+    pending: list[PendingMail] = field(default_factory=list)
+    held: list[PendingMail] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[OutboxMail]:
+        return [m for m in self.outbox if m.state is OutboxState.FAILED]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def mail_status(master_store: MasterStore | Path | str) -> MailStatus:
+    """The outbox (failed first), 待确认 and 暂存 messages, as recorded (read only)."""
+    store = open_store(master_store)
+    master = store.load()
+    Journal(store).recover(master)
+    workspace = Workspace(store.folder, master.settings)
+    groups = held_groups(master)
+    outbox = sorted(master.outbox, key=lambda e: (e.state is not OutboxState.FAILED, e.created))
+    return MailStatus([OutboxMail.of(e) for e in outbox],
+                      [_pending(g, workspace) for g in groups if g.result is MailResult.PENDING],
+                      [_pending(g, workspace) for g in groups if g.result is MailResult.HELD])

@@ -52,13 +52,15 @@ from ..core.registry import (
     SheetSpec,
 )
 from ..core.registry import (
+    FORM_GUIDE_SHEET as GUIDE_SHEET,
+)
+from ..core.registry import (
     FORM_HEADER_ROW as HEADER_ROW,
 )
 from ..core.returns import last_reported, previous_figures
 
-__all__ = ["GUIDE_SHEET", "form_name", "write_form"]
+__all__ = ["GUIDE_SHEET", "FIRST_DATA_ROW", "form_name", "write_form", "style_return", "style_guide"]
 
-GUIDE_SHEET = "填报说明"
 FIRST_DATA_ROW = HEADER_ROW + 1
 CONTACT_ROW = 3  # 填报人, 联系电话, 审核人: labels in A, D, G and values in B, E, H
 # Inputs the form adds up itself: field → the locked reference column it adds 本月完成 to.
@@ -134,30 +136,44 @@ def _write_guide(ws: Worksheet, master: Master, unit: Unit, period: str,
     ]
     rules = _guide_rules(period, implementation, preparatory)
     write_text(ws["A1"], title)
-    ws["A1"].font = Font(name="黑体", size=16, bold=True)
-    ws.merge_cells("A1:B1")
     row = 3
     for label, value in lines:
         write_text(ws.cell(row=row, column=1), label)
         write_text(ws.cell(row=row, column=2), value)
-        ws.cell(row=row, column=1).font = Font(name="等线", bold=True)
         row += 1
     row += 1
     write_text(ws.cell(row=row, column=1), "填报要求")
-    ws.cell(row=row, column=1).font = Font(name="等线", bold=True, size=12)
     for number, text in enumerate(rules, start=1):
         row += 1
         write_text(ws.cell(row=row, column=1), f"{number}.")
-        ws.cell(row=row, column=1).alignment = Alignment(vertical="top")
         write_text(ws.cell(row=row, column=2), text)
-        ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
-        # No program sizes rows to wrapped text for us: about 42 characters a line in B.
-        ws.row_dimensions[row].height = 16 * -(-len(text) // 42) + 2
+    style_guide(ws)
+    ws.protection.sheet = True
+
+
+def style_guide(ws: Worksheet) -> None:
+    """The look of a 填报说明 sheet holding its texts: the title, bold labels, wrapped rules
+    (the form, and the annotated copy of a returned form)."""
+    ws["A1"].font = Font(name="黑体", size=16, bold=True)
+    ws.merge_cells("A1:B1")
+    # Only the cells there are: looking at an empty one would add it to the sheet.
+    labels = sorted((row, cell) for (row, column), cell in ws._cells.items()
+                    if column == 1 and row >= 3 and isinstance(cell.value, str))
+    for row, label in labels:
+        if label.value == "填报要求":
+            label.font = Font(name="等线", bold=True, size=12)
+        elif not label.value.endswith("."):  # a fact's label; "1." numbers a rule
+            label.font = Font(name="等线", bold=True)
+        elif (row, 2) in ws._cells:
+            label.alignment = Alignment(vertical="top")
+            rule = ws.cell(row=row, column=2)
+            rule.alignment = Alignment(wrap_text=True, vertical="top")
+            # No program sizes rows to wrapped text for us: about 42 characters a line in B.
+            ws.row_dimensions[row].height = 16 * -(-len(str(rule.value or "")) // 42) + 2
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 90
     # The guide fits one A4 page wide (it was split across pages before).
     print_ready(ws, paper=ws.PAPERSIZE_A4, title_rows="1:1", landscape=False)
-    ws.protection.sheet = True
 
 
 def _letter(spec: SheetSpec, field: str) -> str:
@@ -214,30 +230,53 @@ def _write_return(ws: Worksheet, spec: SheetSpec, master: Master, unit: Unit, pe
                   projects: Sequence[Project], figures: dict[str, tuple[Decimal, Decimal]],
                   previous: dict[str, LedgerEntry]) -> None:
     columns = spec.columns
-    inputs = set(spec.inputs)
-    last = get_column_letter(len(columns))
     kind = "实施项目" if spec is FORM_IMPLEMENTATION else "预备项目"
     write_text(ws["A1"], f"{master.settings.city}{master.year}年重大项目月报（{kind}）")
-    ws["A1"].font = Font(name="黑体", size=16, bold=True)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws.merge_cells(f"A1:{last}1")
     due = deadline(period, master.settings.deadline_day)
     write_text(ws["A2"], f"填报单位：{unit.name}    报告期：{period}    截止日期：{format_date(due)}    "
                          "金额单位：万元    灰色为计划与上月数据（已锁定），白色为填报栏")
-    ws.merge_cells(f"A2:{last}2")
     values = unit.model_dump()
     for position, (field_name, label) in enumerate(FORM_CONTACTS):
-        label_cell = ws.cell(row=CONTACT_ROW, column=1 + position * 3)
+        write_text(ws.cell(row=CONTACT_ROW, column=1 + position * 3), label)
+        write_text(ws.cell(row=CONTACT_ROW, column=2 + position * 3), values.get(field_name) or "")
+    for index, column in enumerate(columns, start=1):
+        write_text(ws.cell(row=HEADER_ROW, column=index), column.title)
+    for offset, project in enumerate(projects):
+        prefill = _prefill(project, figures.get(project.id), previous.get(project.id))
+        for index, column in enumerate(columns, start=1):
+            write_text(ws.cell(row=FIRST_DATA_ROW + offset, column=index), prefill.get(column.field))
+    style_return(ws, spec, dict(enumerate(columns, start=1)), len(projects), period)
+    _add_formulas(ws, spec, FIRST_DATA_ROW + len(projects) - 1)
+    protection = ws.protection
+    protection.sheet = True
+    # Units may still resize columns and rows and use filters; they may not change the plan.
+    protection.formatColumns = False
+    protection.formatRows = False
+    protection.autoFilter = False
+
+
+def style_return(ws: Worksheet, spec: SheetSpec, positions: dict[int, Column], rows: int,
+                 period: str | None = None) -> None:
+    """The look of a return sheet holding its values: title rows, contact labels, the
+    header and ``rows`` project rows, each cell styled by its column in the registry
+    (``positions``: sheet column number → registry column; number formats, widths, help,
+    locked plan columns, dropdowns on the input columns), frozen panes and page setup. The
+    form uses it, and so does the annotated copy of a returned form, whose columns a unit
+    may have moved. Prompts and error messages give examples from ``period``."""
+    inputs = set(spec.inputs)
+    last = get_column_letter(max(positions, default=len(spec.columns)))
+    ws["A1"].font = Font(name="黑体", size=16, bold=True)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.merge_cells(f"A1:{last}1")
+    ws.merge_cells(f"A2:{last}2")
+    for position in range(len(FORM_CONTACTS)):
+        ws.cell(row=CONTACT_ROW, column=1 + position * 3).font = Font(name="等线", bold=True)
         value_cell = ws.cell(row=CONTACT_ROW, column=2 + position * 3)
-        write_text(label_cell, label)
-        label_cell.font = Font(name="等线", bold=True)
-        write_text(value_cell, values.get(field_name) or "")
         value_cell.number_format = "@"  # text: a landline keeps its leading 0
         value_cell.protection = Protection(locked=False)
         value_cell.border = BORDER
-    for index, column in enumerate(columns, start=1):
+    for index, column in positions.items():
         cell = ws.cell(row=HEADER_ROW, column=index)
-        write_text(cell, column.title)
         cell.font = WHITE
         cell.fill = INPUT_HEADER if column.field in inputs else PLAN_HEADER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -246,17 +285,14 @@ def _write_return(ws: Worksheet, spec: SheetSpec, master: Master, unit: Unit, pe
             cell.comment = Comment(_prompt(column, period), "市重点办")
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.row_dimensions[HEADER_ROW].height = 42
-    styled: list[Any] = []  # each column's style, set on the first row and copied below
-    for offset, project in enumerate(projects):
-        row = FIRST_DATA_ROW + offset
-        prefill = _prefill(project, figures.get(project.id), previous.get(project.id))
-        for index, column in enumerate(columns, start=1):
+    styled: dict[int, Any] = {}  # each column's style, set on the first row and copied below
+    for row in range(FIRST_DATA_ROW, FIRST_DATA_ROW + rows):
+        for index, column in positions.items():
             cell = ws.cell(row=row, column=index)
-            write_text(cell, prefill.get(column.field))
-            if offset:
+            if index in styled:
                 # Copying the style array skips openpyxl's per-assignment style lookups,
                 # most of the cost of writing a template.
-                cell._style = copy(styled[index - 1])
+                cell._style = copy(styled[index])
                 continue
             cell.number_format = NUMBER_FORMATS[column.kind]
             cell.border = BORDER
@@ -266,18 +302,10 @@ def _write_return(ws: Worksheet, spec: SheetSpec, master: Master, unit: Unit, pe
                 cell.fill = LOCKED_FILL
             if column.field == "name":
                 cell.alignment = Alignment(wrap_text=True, vertical="center")
-            styled.append(cell._style)
-    last_row = FIRST_DATA_ROW + len(projects) - 1
-    _add_formulas(ws, spec, last_row)
-    _add_input_validations(ws, spec, last_row, period)
+            styled[index] = cell._style
+    _add_input_validations(ws, spec, positions, FIRST_DATA_ROW + rows - 1, period)
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=3)
     print_ready(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
-    protection = ws.protection
-    protection.sheet = True
-    # Units may still resize columns and rows and use filters; they may not change the plan.
-    protection.formatColumns = False
-    protection.formatRows = False
-    protection.autoFilter = False
 
 
 def _prefill(project: Project, figures: tuple[Decimal, Decimal] | None,
@@ -327,8 +355,9 @@ def _cached_blanks(name: str, data: bytes) -> bytes:
     return _UNCOMPUTED.sub(rb'<c \1 t="str"><f>\2</f><v></v></c>', data)
 
 
-def _add_input_validations(ws: Worksheet, spec: SheetSpec, last_row: int, period: str) -> None:
-    for index, column in enumerate(spec.columns, start=1):
+def _add_input_validations(ws: Worksheet, spec: SheetSpec, positions: dict[int, Column],
+                           last_row: int, period: str | None) -> None:
+    for index, column in positions.items():
         if column.field not in spec.inputs:
             continue
         letter = get_column_letter(index)
@@ -339,10 +368,10 @@ def _add_input_validations(ws: Worksheet, spec: SheetSpec, last_row: int, period
         ws.add_data_validation(validation)
 
 
-def _examples(column: Column, period: str) -> str:
+def _examples(column: Column, period: str | None) -> str:
     """Examples from the report period: 2022-03-15 / 2022年3月15日 for a date; a month of
     the next year for a planned start; amounts in 万元."""
-    month = period_month(period)
+    month = period_month(period) if period else date.today().replace(day=1)
     if column.kind is Kind.DATE:
         return f"{month.year}-{month.month:02d}-15 或 {month.year}年{month.month}月15日"
     if column.kind is Kind.MONTH:
@@ -350,7 +379,7 @@ def _examples(column: Column, period: str) -> str:
     return "500 或 500.25"
 
 
-def _prompt(column: Column, period: str) -> str:
+def _prompt(column: Column, period: str | None) -> str:
     """The input message of a column: what to write, with the same rule its error states."""
     base = column.help.split("，如")[0].rstrip("。")
     if column.field in FORMULAS:
@@ -365,7 +394,7 @@ def _prompt(column: Column, period: str) -> str:
     return column.help[:255]
 
 
-def _error(column: Column, period: str) -> str:
+def _error(column: Column, period: str | None) -> str:
     if column.kind is Kind.MONEY:
         return (f"{column.header}应填不小于 0 的数字，单位万元，最多两位小数，"
                 f"如 {_examples(column, period)}。")
@@ -377,7 +406,7 @@ def _error(column: Column, period: str) -> str:
     return f"{column.header}只能填：{'、'.join(column.choices)}。"
 
 
-def _input_validation(column: Column, period: str, first: str) -> DataValidation | None:
+def _input_validation(column: Column, period: str | None, first: str) -> DataValidation | None:
     prompt = _prompt(column, period)[:255] if column.help else None
     common = {"allow_blank": True, "showErrorMessage": True, "showInputMessage": bool(prompt),
               "promptTitle": column.header[:32], "prompt": prompt}

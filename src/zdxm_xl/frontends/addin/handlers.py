@@ -48,6 +48,10 @@ class Ui(Protocol):
 
     def choose_files(self, title: str) -> list[Path]: ...
 
+    def ask(self, text: str) -> bool | None:
+        """是 (True), 否 (False) or 取消 (None)."""
+        ...
+
 
 class ExcelUi:
     """Message boxes, the status bar and the file dialog of the Excel running the add-in."""
@@ -63,6 +67,13 @@ class ExcelUi:
             self.app.status_bar = text if text else False
         except Exception:  # an engine without a status bar: progress is optional
             pass
+
+    def ask(self, text: str) -> bool | None:
+        try:
+            answer = self.app.alert(text, title=TITLE, buttons="yes_no_cancel", mode="info")
+        except Exception:  # an engine without dialogs: decide nothing
+            return None
+        return {"yes": True, "no": False}.get(str(answer).lower())
 
     def choose_files(self, title: str) -> list[Path]:
         try:  # Excel's own dialog (Windows); other engines have none
@@ -134,6 +145,7 @@ _PLACES = {
     Field.LAST_PERIOD: "请在“设置”工作表填写“当前报告期”（如 2022-03），再点此按钮。",
     Field.FILES: "请检查所选文件，或“设置”工作表中的“收件目录”。",
     Field.OUTPUT: "请在“设置”工作表检查“输出目录”。",
+    Field.MESSAGE: "请再点“待确认邮件”，按显示的邮件逐封选择。",
 }
 _REMEDIES = {
     Remedy.CREATE_MASTER: "请打开台账工作簿后再点按钮。",
@@ -292,9 +304,63 @@ def fetch_button(ctx: Context) -> str | None:
     refused = [f.name for f in result.files if f.result == "已拒收"]
     if refused:
         lines.append("拒收的附件：" + _names(refused))
+    held = [m for m in result.mails if m.state == "暂存"]
+    if held:
+        lines.append(f"以后报告期的报送 {len(held)} 封已暂存，收取该报告期时处理。")
+    if result.pending:
+        lines.append(f"待确认的邮件 {result.pending} 封（发件人未登记等），未处理、未回复；"
+                     "请点“待确认邮件”逐封确认。")
+    if result.waiting:
+        lines.append(f"回执等邮件 {len(result.waiting)} 封在台账的“发件箱”中等待发送"
+                     "（命令 zdxm mail fetch 台账.xlsx --reply 发出）。")
     lines += result.notes[:5]
+    if result.failure is not None:
+        lines.append(f"收取中途出错：{describe(result.failure)}")
     lines.append("下一步：点“校验报表”生成批注副本和回执，点“合并入台帐”合并。")
     lines.append(SAVE_REMINDER)
+    return "\n".join(lines)
+
+
+def mail_pending_button(ctx: Context) -> str | None:
+    from ...mail.service import confirm_mail, decline_mail, pending_mail
+
+    ctx.progress("正在读取待确认的邮件……")
+    waiting = pending_mail(ctx.store).mails
+    if not waiting:
+        return "没有待确认的邮件。"
+    confirmed, declined, skipped = [], [], []
+    for number, mail in enumerate(waiting, start=1):
+        files = "\n".join(f"  {name}" for name in mail.files[:5]) or "  （无）"
+        answer = ctx.ui.ask(
+            f"待确认邮件 {number}/{len(waiting)}（编号 {mail.ticket}）\n"
+            f"收到时间：{mail.received:%Y-%m-%d %H:%M}\n发件人：{mail.sender or '（不明）'}\n"
+            f"主题：{mail.subject or '（无）'}\n附件：\n{files}\n原因：{mail.reason}\n"
+            f"原邮件：{mail.eml}\n\n"
+            "选“是”：确认，像登记的联系人发来的一样处理并回复回执；\n"
+            "选“否”：不予受理（不处理、不回复）；\n选“取消”：暂不处理。")
+        if answer is None or mail.ticket is None:
+            skipped.append(mail)
+            continue
+        ctx.progress(f"正在处理编号 {mail.ticket} 的邮件……")
+        if answer:
+            result = confirm_mail(ctx.store, mail.ticket, progress=ctx.progress)
+            confirmed.append(result)
+        else:
+            decline_mail(ctx.store, mail.ticket)
+            declined.append(mail)
+    lines = [f"待确认邮件 {len(waiting)} 封：确认 {len(confirmed)} 封，不予受理 {len(declined)} 封，"
+             f"暂不处理 {len(skipped)} 封。"]
+    for result in confirmed:
+        assert result.mail is not None
+        saved = [f for f in result.mail.files if f.saved is not None]
+        lines.append(f"编号 {result.ticket}：保存报表 {len(saved)} 个" + "".join(
+            f"，{f.unit or f.name}{'通过' if f.valid else '未通过'}" for f in saved))
+        if result.outbox is not None and result.outbox.failed:
+            lines.append(f"编号 {result.ticket} 的回执发送失败，已留在发件箱，下次收取时自动重试。")
+    if confirmed:
+        lines.append("确认的报表已存入收件目录，点“合并入台帐”合并。")
+    if confirmed or declined:
+        lines.append(SAVE_REMINDER)
     return "\n".join(lines)
 
 
@@ -360,6 +426,7 @@ HANDLERS: dict[str, Handler] = {
     "zdxmTemplates": templates_button,
     "zdxmSendTemplates": send_templates_button,
     "zdxmFetch": fetch_button,
+    "zdxmMailPending": mail_pending_button,
     "zdxmValidate": validate_button,
     "zdxmMerge": merge_button,
     "zdxmStatus": status_button,

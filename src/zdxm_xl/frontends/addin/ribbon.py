@@ -69,8 +69,14 @@ BUTTONS: tuple[Button, ...] = (
            "生成当前报告期的填报模板，并用邮件发给各牵头单位的信息员（抄送联络员）。",
            "FileSendAsAttachment", MONTHLY, "zdxm mail send-templates 台账.xlsx --period 年-月"),
     Button("zdxmFetch", "收取报送", "从邮箱收取报送",
-           "从设置中的邮箱收取各单位报送的月报附件，按报告期存入收件目录，记下收到时间。",
+           "从设置中的邮箱收取各单位报送的月报附件，按报告期存入收件目录，记下收到时间；"
+           "登记邮箱以外发来的列为待确认，回执存入发件箱。",
            "GetExternalDataFromText", MONTHLY, "zdxm mail fetch 台账.xlsx --period 年-月"),
+    Button("zdxmMailPending", "待确认邮件", "确认或不予受理待确认的邮件",
+           "逐封显示未登记发件人（或发来别的单位报表、自动发送）的待确认邮件：选“是”确认并处理"
+           "（保存、校验、回复回执），选“否”不予受理，选“取消”暂不处理。",
+           "ReviewAcceptOrRejectChangeDialog", MONTHLY,
+           "zdxm mail pending 台账.xlsx；zdxm mail confirm（或 reject）台账.xlsx 编号"),
     Button("zdxmValidate", "校验报表", "校验收到的月报",
            "校验收件目录中各单位报送的文件，写出批注副本和回执；不改动台账。",
            "DataValidation", MONTHLY, "zdxm validate 台账.xlsx 收件目录 --annotate 文件夹"),
