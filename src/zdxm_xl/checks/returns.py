@@ -616,7 +616,9 @@ class _Checker:
     def _month_plausibility(self, project: Project, money: _Money, explanation: str,
                             where: dict[str, Any]) -> None:
         """本月完成: impossible beyond what remains of the 总投资 (V25); unlikely above the
-        year's plan (V09) or many times the usual month (V26) unless explained."""
+        year's plan (V09) or many times the usual month (V26) unless explained. When the
+        figures before already reach the 总投资, the month is not to blame: 开工以来累计
+        beyond it says so (V08)."""
         month = money.month
         if month is None or month <= 0:
             return
@@ -625,7 +627,7 @@ class _Checker:
         annual = project.annual_plan or Decimal(0)
         fits = min(remaining, annual) if annual else remaining
         hint = _yuan_hint(month, fits)
-        if month > remaining:
+        if remaining > 0 and month > remaining:
             self.add("V25", **where, value=month, remaining=remaining, total=total,
                      done=money.previous_since, hint=hint)
         elif annual and month > annual:
