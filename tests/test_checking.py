@@ -429,6 +429,17 @@ def test_unlikely_months_need_an_explanation(setup, tmp_path: Path, code: str, r
     assert entry.explanation == "设备集中到货付款" and entry.month_completed == month
 
 
+def test_a_total_already_reached_blames_the_cumulative_figure_not_the_month(
+        setup, tmp_path: Path) -> None:
+    master, template = setup
+    filled = fill_form(template, tmp_path / "f.xlsx", seed=3).path
+    book = load_master(master)
+    book.project("ZD2022-0003").total_investment = Decimal(8900)  # all done by February
+    report = check_file(book, filled, "2022-03")
+    # (R04: the form still shows the old 总投资.) Not also V25 on the month.
+    assert [f.code for f in report.findings if f.code != "R04"] == ["V08"]
+
+
 def test_an_ordinary_busy_month_is_not_questioned(setup, tmp_path: Path) -> None:
     # project 2: 4000 is 3.2 times its usual month — a busy month, not a suspicious one
     report = filled_with(setup, tmp_path, {(1, MONTH): 4000, (1, YEAR): None, (1, SINCE): None})
