@@ -773,3 +773,19 @@ def test_an_error_names_the_place_in_excel_and_the_option_on_the_command_line(
     assert command.code == 2
     assert command.stderr.strip() == "报告期 2023-03 不在台账的计划年度 2022 年内。（--period）"
     assert "设置" not in command.stderr and "按钮" not in command.stderr
+
+
+def test_a_master_from_before_the_rule_table_gets_it_at_the_next_save(xw: Any,
+                                                                      tmp_path: Path) -> None:
+    from zdxm_xl.core.registry import RULE_COLUMN, RULE_TABLE
+
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, small_master())
+    payload = book_payload(path)
+    settings = next(s for s in payload["sheets"] if s["name"] == "设置")
+    for row in settings["values"]:  # no 校验规则, as before it existed
+        row[RULE_COLUMN - 1:] = [None] * len(row[RULE_COLUMN - 1:])
+    book = xw.Book(json=payload)
+    dispatch("zdxmRefreshSummary", book)
+    header = [excel_cell(title) for title in RULE_TABLE.titles]
+    assert header in written_tables(book)

@@ -103,7 +103,7 @@ def test_the_copy_looks_like_the_form_and_can_be_sent_again(office, tmp_path: Pa
     assert money.number_format == "#,##0.00" and isinstance(money.value, int | float)
     assert book["填报说明"]["A1"].font.name == "黑体"
     [phone] = [f for f in report.findings if f.code == "V22"]
-    assert book[SHEET][phone.cell].fill.fgColor.rgb.endswith("FFEB9C")
+    assert book[SHEET][phone.cell].fill.fgColor.rgb.endswith("FFC7CE")  # an error since issue 13
     # the copy carries the signed identity: corrected, it is a return like the original
     again = check_file(load_master(master), copy, "2022-03")
     assert [f.code for f in again.findings] == ["F60", "V22"]  # its 校验结果 sheet, the phone
@@ -118,17 +118,20 @@ def test_a_finding_under_a_merged_cell_is_marked(office, tmp_path: Path) -> None
     filled = fill_form(template, tmp_path / "合并.xlsx", seed=1).path
     book = openpyxl.load_workbook(filled)
     ws = book[SHEET]
-    month, year = column_of(ws, "本月完成投资（万元）"), column_of(ws, "本年累计完成投资（万元）")
-    assert year == month + 1
-    ws.merge_cells(start_row=HEADER_ROW + 2, start_column=month, end_row=HEADER_ROW + 2,
-                   end_column=year)
+    # (本年累计 left blank beside 本月完成 is taken as its formula gives it since issue 13:
+    # merge 是否开工 with the date beside it instead, for a project reported started.)
+    started, day = column_of(ws, "是否开工"), column_of(ws, "实际开工时间")
+    assert day == started + 1
+    ws.merge_cells(start_row=HEADER_ROW + 2, start_column=started, end_row=HEADER_ROW + 2,
+                   end_column=day)
     book.save(filled)
     report, copy = annotated(master, filled, tmp_path / "批注")
-    [empty] = [f for f in report.findings if f.code == "V04"]
+    [empty] = [f for f in report.findings if f.code == "V11"]
     marked = openpyxl.load_workbook(copy)[SHEET][empty.cell]
-    assert marked.fill.fgColor.rgb.endswith("FFC7CE") and "V04" in marked.comment.text
+    assert marked.fill.fgColor.rgb.endswith("FFC7CE") and "V11" in marked.comment.text
     # a finding placed on the form's own merged title is shown on its first cell
-    report.findings.append(finding("V21", sheet=SHEET, cell="C1", column="填报人"))
+    report.findings.append(finding("V21", sheet=SHEET, cell="C1", column="填报人",
+                                   sheet_name=SHEET, place="C1"))
     copy, _ = annotate(report, tmp_path / "又一次")
     title = openpyxl.load_workbook(copy)[SHEET]["A1"]
     assert "V21" in title.comment.text

@@ -33,7 +33,8 @@ def test_the_demo_reports_what_happened_and_where(demo) -> None:
     for step in ("建立台账", "1月月报", "2月月报", "3月模板", "3月校验", "3月合并", "3月简报",
                  "3月报送情况"):
         assert step in stdout
-    assert "应报 56 个单位；未报送 2、逾期 1、未通过 3" in stdout
+    # the unit that tampered with its template sent a file: 未通过, not 未报送
+    assert "应报 56 个单位；未报送 1、逾期 1、未通过 5" in stdout
     assert (folder / "重大项目台账.xlsx").is_file()
 
 
@@ -56,23 +57,33 @@ def test_the_mistakes_are_caught_as_planned(demo) -> None:
     receipts = {p.name: p.read_text(encoding="utf-8")
                 for p in (folder / "输出" / "校验结果" / "2022-03").glob("*_回执.txt")}
     failed = [text for text in receipts.values() if "校验未通过" in text]
-    assert len(failed) == 5
+    assert len(failed) == 6
     joined = "\n".join(failed)
     for words in ("本年累计完成投资应为", "不是数字", "没有填写实际开工时间",
-                  "这是 2022-02 的模板", "校验码不符"):
+                  "这是2022年2月的模板", "这份文件不是我办发出的原模板，或被改动过",
+                  "是否误填为元？"):
         assert words in joined
+    assert "校验码" not in joined and "系统信息" not in joined
+    # one mistake, one finding: each failed file has exactly one error
+    assert all("错误 1 处" in text for text in failed)
+    # the tampered file's 回执 is addressed to the unit its name gives
+    tampered = next(t for t in failed if "被改动过" in t)
+    assert not tampered.startswith("报送单位") and tampered.split("：")[0].endswith("有限公司")
 
 
 def test_the_bulletin_agrees_with_the_ledger(demo) -> None:
     folder, _ = demo
     master = load_master(folder / "重大项目台账.xlsx")
     march = [e for e in master.ledger if e.period == "2022-03"]
-    assert len({e.unit for e in march}) == 51
+    assert len({e.unit for e in march}) == 50
     progress = compute_progress(master, "2022-03")
     text = "\n".join(p.text for p in docx.Document(
         folder / "输出" / "简报" / "2022-03" / "重大项目建设简报_2022年第1期.docx").paragraphs)
     assert f"累计完成投资{progress.total.year_completed_yi}亿元" in text
     assert f"的{progress.total.rate}%" in text
+    # figures carried over from February are said to be so
+    assert progress.freshness.carried_projects > 0 and progress.freshness.text in text
+    assert "沿用2月数据" in progress.freshness.text
     # The figure in the 简报 is the exact sum of the latest reported rows, rounded once.
     latest: dict[str, Decimal] = {}
     for entry in sorted(master.ledger, key=lambda e: e.period):
@@ -82,7 +93,9 @@ def test_the_bulletin_agrees_with_the_ledger(demo) -> None:
     assert to_yi(sum((v for k, v in latest.items() if k in active), Decimal(0))) == \
         progress.total.year_completed_yi
     status = submission_status(master, "2022-03")
-    assert (len(status.missing), len(status.late), len(status.rejected)) == (2, 1, 3)
+    assert (len(status.missing), len(status.late), len(status.rejected)) == (1, 1, 5)
+    # the 元-in-万元 return was refused: no 5144亿, no 600 %
+    assert progress.total.rate is not None and progress.total.rate < 100
     book = openpyxl.load_workbook(folder / "输出" / "简报" / "2022-03" /
                                   "重大项目推进情况通报_2022-03.xlsx")
     assert book.sheetnames
@@ -116,8 +129,13 @@ def test_two_runs_give_the_same_ledger_and_figures(demo, tmp_path: Path) -> None
 
 def test_receipts_are_dated_in_the_story_not_today(demo) -> None:
     folder, _ = demo
-    receipt = next((folder / "输出" / "校验结果" / "2022-03").glob("*_回执.txt"))
-    assert receipt.read_text(encoding="utf-8").rstrip().endswith("2022年4月6日")
+    receipts = {p.name: p.read_text(encoding="utf-8").rstrip()
+                for p in (folder / "输出" / "校验结果" / "2022-03").glob("*_回执.txt")}
+    dates = sorted(text.splitlines()[-1] for text in receipts.values())
+    assert set(dates) == {"2022年4月4日", "2022年4月8日"}  # the late file is checked on arrival
+    late = [t for t in receipts.values() if t.endswith("2022年4月8日")]
+    assert len(late) == 1 and "晚于截止日" in late[0]
+    assert all("如有疑问，请联系：项目科" in t for t in receipts.values())
 
 
 @pytest.mark.soffice

@@ -70,7 +70,7 @@ def test_plan_cells_are_locked_inputs_open_and_validated(master_path: Path,
     assert ("list", '"是,否"') in kinds
     assert ("list", '"未启动,办理中,已办结,不涉及"') in kinds
     assert ("decimal", "0") in kinds
-    assert any(kind == "date" for kind, _ in kinds)
+    assert any(kind == "custom" and "DATEVALUE" in formula for kind, formula in kinds)
     with zipfile.ZipFile(path) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
         assert not any(b"<extLst" in archive.read(n) for n in sheets)
@@ -148,3 +148,106 @@ def test_money_in_templates_reads_back_exactly(master_path: Path, tmp_path: Path
     cell = sheet.cell(row=HEADER_ROW + 1, column=titles.index("总投资（万元）") + 1)
     assert from_cell(cell.value) == Decimal("10000.50")
     assert cell.number_format == "#,##0.00"
+
+
+# ---- a form that helps --------------------------------------------------------------------
+
+def _form(master_path: Path, tmp_path: Path, period: str = "2022-07",
+          unit: str = "城中区人民政府") -> openpyxl.Workbook:
+    make_forms(master_path, period, tmp_path, unit=unit)
+    return openpyxl.load_workbook(tmp_path / form_name(period, unit))
+
+
+def test_cumulative_figures_are_formulas_on_open_cells(master_path: Path, tmp_path: Path) -> None:
+    sheet = _form(master_path, tmp_path)["实施项目月报"]
+    titles = [c.value for c in sheet[HEADER_ROW]]
+    row = HEADER_ROW + 1
+    letter = {t: openpyxl.utils.get_column_letter(titles.index(t) + 1) for t in titles}
+    month, year, since = "本月完成投资（万元）", "本年累计完成投资（万元）", "开工以来累计完成投资（万元）"
+    assert sheet.cell(row, titles.index(year) + 1).value == \
+        f'=IF({letter[month]}{row}="","",{letter["上月本年累计（万元）"]}{row}+{letter[month]}{row})'
+    assert sheet.cell(row, titles.index(since) + 1).value == \
+        f'=IF({letter[month]}{row}="","",{letter["上月开工以来累计（万元）"]}{row}+{letter[month]}{row})'
+    assert not sheet.cell(row, titles.index(year) + 1).protection.locked  # a typed value is fine
+    assert titles[-1] == "情况说明"
+
+
+def test_prompts_and_error_messages_say_the_same_with_examples_of_the_period(
+        master_path: Path, tmp_path: Path) -> None:
+    sheet = _form(master_path, tmp_path)["实施项目月报"]
+    titles = [c.value for c in sheet[HEADER_ROW]]
+    by_column = {}
+    for validation in sheet.data_validations.dataValidation:
+        for ref in str(validation.sqref).split():
+            by_column[titles[openpyxl.utils.column_index_from_string(ref.rstrip(":0123456789")
+                                                                     .split(":")[0]) - 1]] = validation
+    start = by_column["实际开工时间"]
+    assert "2022-07-15 或 2022年7月15日" in start.prompt and "2022-07-15 或 2022年7月15日" in start.error
+    month = by_column["本月完成投资（万元）"]
+    for words in ("不小于 0", "单位万元", "最多两位小数", "500 或 500.25"):
+        assert words in month.prompt and words in month.error
+    yes_no = by_column["是否开工"]
+    assert "是、否" in yes_no.prompt and "是、否" in yes_no.error
+    for validation in by_column.values():
+        assert validation.showInputMessage and validation.showErrorMessage
+
+
+def test_month_fields_accept_what_people_type(master_path: Path, tmp_path: Path) -> None:
+    sheet = _form(master_path, tmp_path, unit="市生态环境局")["预备项目月报"]
+    planned = next(v for v in sheet.data_validations.dataValidation
+                   if "计划开工时间" in (v.promptTitle or ""))
+    # not a date-only rule: text such as 2023-03 (kept as text by some programs) or 2023年3月
+    assert planned.type == "custom"
+    assert 'DATEVALUE(' in planned.formula1 and '&"-01"' in planned.formula1
+    assert 'SUBSTITUTE(' in planned.formula1 and '"年"' in planned.formula1
+    assert "2023-07 或 2023年7月" in planned.prompt and "2023-07 或 2023年7月" in planned.error
+
+
+def test_the_guide_points_to_the_real_cells(master_path: Path, tmp_path: Path) -> None:
+    book = _form(master_path, tmp_path)
+    guide = "\n".join(str(c.value) for row in book["填报说明"].iter_rows() for c in row if c.value)
+    sheet = book["实施项目月报"]
+    titles = [c.value for c in sheet[HEADER_ROW]]
+
+    def letter(title: str) -> str:
+        return openpyxl.utils.get_column_letter(titles.index(title) + 1)
+
+    assert f"填写 {letter('本月完成投资（万元）')}—{letter('情况说明')} 列" in guide
+    assert f"本年累计完成投资（{letter('本年累计完成投资（万元）')} 列）" in guide
+    assert f"“情况说明”（{letter('情况说明')} 列）" in guide
+    for label, cell in (("填报人（信息员）", "B3"), ("联系电话", "E3"), ("审核人（联络员）", "H3")):
+        assert f"{label}（{cell}）" in guide
+        assert sheet[cell].offset(column=-1).value == label
+        assert sheet[cell].number_format == "@"
+    assert "2022-07-15" in guide
+
+
+@pytest.mark.soffice
+def test_the_date_rules_accept_dates_and_date_text_in_libreoffice(master_path: Path,
+                                                                  tmp_path: Path) -> None:
+    """Whatever a program makes of what is typed — a date, or text it did not recognise —
+    the validation formulas of the form accept it; nonsense they refuse. LibreOffice
+    computes each rule over such values."""
+    book = _form(master_path, tmp_path)
+    start = next(v for v in book["实施项目月报"].data_validations.dataValidation
+                 if v.promptTitle == "实际开工时间")
+    prep = _form(master_path, tmp_path, unit="市生态环境局")
+    month = next(v for v in prep["预备项目月报"].data_validations.dataValidation
+                 if v.promptTitle == "计划开工时间")
+    cases = [(start, date(2022, 7, 15), True), (start, "2022-07-15", True),
+             (start, "2022年7月15日", True), (start, "七月中旬", False), (start, 5, False),
+             (month, date(2023, 7, 1), True), (month, "2023-07", True), (month, "2023年7月", True),
+             (month, "明年", False)]
+    sheet = openpyxl.Workbook()
+    ws = sheet.active
+    for row, (rule, value, _) in enumerate(cases, start=1):
+        ws.cell(row, 1).value = value
+        first = str(rule.sqref).split(":")[0]
+        ws.cell(row, 2).value = "=" + rule.formula1.replace(first, f"A{row}")
+    sheet.save(tmp_path / "rules.xlsx")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"),
+                    str(tmp_path / "rules.xlsx")], check=True, capture_output=True, timeout=180)
+    computed = openpyxl.load_workbook(tmp_path / "out" / "rules.xlsx", data_only=True).active
+    assert [bool(computed.cell(r, 2).value) for r in range(1, len(cases) + 1)] == \
+        [ok for _, _, ok in cases]

@@ -227,11 +227,12 @@ def test_status_lists_missing_late_and_rejected(office, tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["period"] == "2022-03" and data["deadline"] == "2022-04-05"
     assert data["missing"] == ["市工业和信息化局"]
-    assert data["late"] == [UNIT]
-    assert data["rejected"] == [UNIT]
+    # Its only file (late, too) failed the checks: 未通过 — one status, not also 逾期.
+    assert data["late"] == [] and data["rejected"] == [UNIT]
     unit = next(u for u in data["units"] if u["unit"] == UNIT)
-    assert {k: unit[k] for k in ("submitted", "on_time", "valid", "file")} == {
-        "submitted": True, "on_time": False, "valid": False, "file": "坏.xlsx"}
+    assert {k: unit[k] for k in ("submitted", "on_time", "valid", "file", "status")} == {
+        "submitted": True, "on_time": None, "valid": False, "file": "坏.xlsx",
+        "status": "未通过"}
     assert data == to_json(submission_status(load_master(master), "2022-03"))
     text = run_zdxm("status", master, "--period", "2022-03")
     assert "未报送（1）：市工业和信息化局" in text.stdout

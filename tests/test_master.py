@@ -32,7 +32,7 @@ def test_init_creates_every_sheet_as_a_real_table(master_path: Path) -> None:
         assert [c.value for c in sheet[1]][: len(spec.columns)] == list(spec.titles)
         assert sheet.freeze_panes.endswith("2")  # the header row stays in view
     assert book["系统"].sheet_state == "veryHidden"
-    assert set(book["设置"].tables) == {"Settings", "Counties", "AllowedSenders"}
+    assert set(book["设置"].tables) == {"Settings", "Counties", "AllowedSenders", "CheckRules"}
 
 
 def test_money_columns_are_formatted_and_dropdowns_present(master_path: Path) -> None:

@@ -423,7 +423,8 @@ def test_count_mismatch_leaves_master_untouched(tmp_path, master_path, row, labe
 
 
 @pytest.mark.parametrize(("row", "col", "value", "excel_row"), [
-    (0, 4, D("70000.51"), 5), (2, 6, 3001, 7), (7, 5, 19999, 12),
+    # beyond rounding: 3 rows shown to 0.1 万元 allow 0.15 万元; 1 whole-万元 row allows 0.5
+    (0, 4, D("70000.70"), 5), (2, 6, 3001, 7), (7, 5, 19999, 12),
 ])
 def test_subtotal_mismatch_leaves_master_untouched(tmp_path, master_path, row, col, value,
                                                    excel_row):
@@ -696,3 +697,68 @@ def test_a_plan_file_built_to_crash_the_reader_is_a_finding(tmp_path, master_pat
     assert "文件“远端单元格.xlsx”不能导入：工作表范围异常" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout and "再导入" in result.stderr
     assert master_path.read_bytes() == before
+
+
+# ---- an official table in 亿元 with four decimals, rounded row by row --------------------------
+
+def rounded_yi_table(rows: int = 40, seed: int = 7) -> tuple[list[list], list[D]]:
+    """A 续建 table as offices publish it: each figure rounded from raw 万元 to 0.0001 亿元,
+    the 小计 and 总计 rounded from the raw sums — so they need not equal their rows' sum.
+    Units lead several projects each. Returns the body and the raw totals (万元)."""
+    import random
+
+    rng = random.Random(seed)
+    units = ["市交通运输局", "市住房城乡建设局", "城中区人民政府", "柳东新区管委会", "市水务集团"]
+    raw = [D(rng.randint(100000, 9999999)) / 100 for _ in range(rows)]  # 万元, two places
+    annual = [(r * D("0.3")).quantize(D("0.01")) for r in raw]
+
+    def yi(amount: D) -> D:
+        return (amount / 10000).quantize(D("0.0001"))
+
+    label_total = [yi(sum(raw)), None, yi(sum(annual))]
+    body = [[f"总计（{rows}项）", None, None, None, *label_total],
+            [f"一、续建项目（{rows}项）", None, None, None, *label_total],
+            [f"（一）基础设施项目（{rows}项）", None, None, None, *label_total]]
+    for number, (amount, plan) in enumerate(zip(raw, annual, strict=True), start=1):
+        body.append([number, f"道路{number}", "改造", "2021-2023", yi(amount), None, yi(plan),
+                     "路面", "已开工", "2023-06", "城中区", units[number % len(units)], "某公司"])
+    return body, raw
+
+
+def test_rounded_subtotals_are_accepted_with_a_warning(tmp_path, master_path):
+    body, raw = rounded_yi_table()
+    shown = sum((row[4] for row in body[3:]), D(0))
+    assert shown != body[0][4]  # the table's own total is not the sum of its rounded rows
+    plan = write_book(tmp_path / "计划表.xlsx", {"附表1": plan_sheet(body=body,
+                                                                   unit_line="单位：亿元")})
+    result = run_zdxm("plan", "import", master_path, plan)
+    assert result.code == 0, result.stderr
+    assert "已导入实施项目 40 个" in result.stdout
+    assert "提示：" in result.stdout and "四舍五入" in result.stdout
+    assert "40个项目×0.5万元" in result.stdout  # half a unit of the last digit (0.0001 亿), per row
+    projects = load_master(master_path).projects
+    assert sum((p.total_investment for p in projects), D(0)) == shown * 10000
+
+
+def test_a_subtotal_off_by_more_than_rounding_is_still_refused(tmp_path, master_path):
+    body, _ = rounded_yi_table()
+    body[0][4] += D("0.0030")  # 30 万元 off across 40 rows shown to 0.0001 亿元 (at most 20)
+    message = rejected(tmp_path, master_path, body, unit_line="单位：亿元")
+    assert "工作表“附表1”第5行" in message and "总计" in message
+
+
+def test_units_leading_several_projects_are_listed_once(tmp_path, master_path):
+    body, _ = rounded_yi_table()
+    plan = write_book(tmp_path / "计划表.xlsx", {"附表1": plan_sheet(body=body,
+                                                                   unit_line="单位：亿元")})
+    result = import_plan(master_path, [plan])
+    assert len(result.new_units) == 5
+    assert [u.name for u in load_master(master_path).units] == result.new_units
+    more, _ = rounded_yi_table(rows=6, seed=8)
+    for row in more[3:]:
+        row[1] = f"增补{row[1]}"
+    batch = write_book(tmp_path / "增补.xlsx", {"附表1": plan_sheet(body=more,
+                                                                   unit_line="单位：亿元")})
+    assert import_plan(master_path, [batch], batch="第一批增补", batch_date="2022-05-10"
+                       ).new_units == []
+    assert len(load_master(master_path).units) == 5

@@ -335,7 +335,8 @@ def test_assessment_headers_break_before_their_unit(tmp_path: Path) -> None:
     out = tmp_path / "考核.xlsx"
     assert run_zdxm("assess", path, "--from", "2022-01", "--to", "2022-03", "-o", out).code == 0
     ws = openpyxl.load_workbook(out).active
-    header_row = next(r for r in range(1, 10) if ws.cell(r, 1).value == "排名")
+    header_row = next(r for r in range(1, 10)
+                      if str(ws.cell(r, 1).value).replace("\n", "") == "组内排名")
     from zdxm_xl.books.styles import text_units
 
     for cell in ws[header_row]:

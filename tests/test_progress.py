@@ -10,8 +10,9 @@ import pytest
 from conftest import project
 from zdxm_xl.core.errors import Field, MasterError, UsageError
 from zdxm_xl.core.master import Master, new_master
-from zdxm_xl.core.models import LedgerEntry, Submission, Unit
+from zdxm_xl.core.models import FlagMethod, LedgerEntry, Submission, Unit
 from zdxm_xl.reports.progress import (
+    Bands,
     benchmark_percent,
     compute_progress,
     field_reference,
@@ -41,6 +42,7 @@ def office() -> Master:
     """
     master = new_master(2022)
     master.settings.city = "柳州市"
+    master.settings.flag_method = FlagMethod.POINTS  # worked with the 10/30-point bands
     master.projects = [
         project(1, "新开工", "基础设施", "5000", "400", (ROAD,), county="城中区",
                 planned_start=date(2022, 1, 1)),
@@ -222,3 +224,78 @@ def test_every_field_is_described() -> None:
     paths = {path for path, _, _ in rows}
     assert {"total.rate", "counties[].flag_color", "starts.overdue[].name",
             "returns.units[].on_time", "preparatory.permits[].done", "title_period"} <= paths
+
+
+# ---- 红黄绿 by ratio of the 时序进度 (the default), and never green when overdue ----------
+
+@pytest.mark.parametrize(("rate", "flag"), [
+    ("25", "绿"), ("20", "绿"),  # at the 时序进度, and exactly 80 % of it
+    ("19.99", "黄"), ("12.5", "黄"),  # below 80 %, down to exactly 50 %
+    ("12.49", "红"), ("0", "红"),  # below 50 % of 25 %: red in March, too
+])
+def test_bands_by_ratio_work_in_march(rate: str, flag: str) -> None:
+    assert Bands().flag(Decimal(rate), Decimal(25)) == flag
+
+
+def test_in_march_red_appears_by_ratio_but_never_by_thirty_points() -> None:
+    # 时序进度 25 %: 30 points below is −5 %, so by points nothing can ever be red.
+    assert Bands(FlagMethod.POINTS).flag(Decimal(0), Decimal(25)) == "黄"
+    assert Bands().flag(Decimal(0), Decimal(25)) == "红"
+    assert Bands().flag(Decimal(0), Decimal(0)) == "绿"  # nothing due yet
+
+
+def test_the_default_rule_is_by_ratio_and_said_in_words() -> None:
+    master = office()
+    master.settings.flag_method = FlagMethod.RATIO
+    progress = compute_progress(master, "2022-03")
+    assert progress.flag_rule_text == ("完成率达到时序进度的80%及以上为绿色，不足80%为黄色，"
+                                       "不足50%为红色")
+    # 16.0 % of 25 % is 64 %: yellow; 新开工 3.3 % is 13 %: red; the 县区 城中区 4.9 %: red
+    assert (progress.total.flag, progress.stages[0].flag) == ("黄", "红")
+    assert {c.name: c.flag for c in progress.counties}["城中区"] == "红"
+    assert new_master(2022).settings.flag_method is FlagMethod.RATIO
+
+
+def test_overdue_projects_are_never_green() -> None:
+    # project 5 (竣工, planned March, not finished) is at 33.3 %, above the 时序进度 25 %
+    for method in FlagMethod:
+        master = office()
+        master.settings.flag_method = method
+        progress = compute_progress(master, "2022-03")
+        overdue = {o.id: o.flag for o in progress.completions.overdue + progress.starts.overdue}
+        assert overdue["ZD2022-0005"] == "黄"
+        assert all(flag in ("黄", "红") for flag in overdue.values())
+        assert {g.id: g.flag for g in progress.lagging}["ZD2022-0005"] == "黄"
+
+
+# ---- freshness: carried-over figures are never passed off as current -----------------------
+
+def test_carried_over_figures_are_counted_and_said() -> None:
+    progress = compute_progress(office(), "2022-03")
+    fresh = progress.freshness
+    # project 4 (柳南区人民政府) has only February's row
+    assert (fresh.current, fresh.carried_projects, fresh.never_reported) == (5, 1, 0)
+    assert (fresh.carried_units, fresh.from_months) == ([PARK], ["2月"])
+    assert fresh.text == ("3月有1个牵头单位的1个项目未报送本月数据（含未通过校验），"
+                          "这些项目沿用2月数据。")
+    units = {g.name: (g.carried, g.data_note) for g in progress.units}
+    assert units == {SCHOOL: (0, ""), PARK: (1, "1个项目沿用2月数据"), ROAD: (0, "")}
+    assert (progress.total.carried, progress.total.data_note) == (1, "1个项目沿用2月数据")
+
+
+def test_projects_without_any_row_this_year_are_said_so() -> None:
+    master = office()
+    master.ledger = [e for e in master.ledger if e.project_id != "ZD2022-0004"]
+    master.ledger.append(row("ZD2022-0002", period="2022-01", started="否"))
+    master.ledger = [e for e in master.ledger if not (e.project_id == "ZD2022-0002"
+                                                      and e.period == "2022-03")]
+    fresh = compute_progress(master, "2022-03").freshness
+    assert (fresh.carried_projects, fresh.never_reported, fresh.from_months) == (2, 1, ["1月"])
+    assert "其中1个项目沿用1月数据，1个项目本年尚无报送数据，按未完成计。" in fresh.text
+    assert compute_progress(master, "2022-03").units[-1].data_note  # ranked groups say it
+
+
+def test_all_current_says_so() -> None:
+    master = office()
+    master.ledger.append(row("ZD2022-0004", year="400", month="100", started="是"))
+    assert compute_progress(master, "2022-03").freshness.text == "全部项目数据均为3月报送。"

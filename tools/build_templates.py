@@ -459,9 +459,8 @@ def build_word_template(path: Path) -> Path:
                    "{% endif %}", "正文")
     _add(document, "预备项目{{ preparatory.count }}个，前期手续办结率"
                    "{{ preparatory.permit_rate }}%，{{ preparatory.ready }}个项目六项前期手续已全部"
-                   "办结。本月{{ returns.expected }}个单位应报送，按时报送率{{ returns.on_time_rate }}%"
-                   "{% if unreported %}，{{ unreported }}个项目本月未报送、沿用其最近一次报送的数据"
-                   "{% endif %}。", "正文")
+                   "办结。本月{{ returns.expected }}个单位应报送，按时报送率{{ returns.on_time_rate }}%。"
+                   "{{ freshness.text }}", "正文")
 
     # 二、分类推进情况: 阶段 and 行业 (预备 in 一).
     _add(document, "二、分类推进情况", "一级标题")
@@ -473,8 +472,7 @@ def build_word_template(path: Path) -> Path:
     _table(document, ("类别", *GROUP_HEADERS), ["{{ s.name }}", *_group_cells("s")],
            "L" + GROUP_KINDS, ("s in stages", "s in sectors"), (24, *GROUP_WIDTHS),
            totals=[("合计", *_group_cells("total"))])
-    _add(document, "注：完成率低于时序进度超过{{ yellow_margin }}个百分点为黄灯，超过{{ red_margin }}个"
-                   "百分点为红灯。", "表后注")
+    _add(document, "注：预警规则为{{ flag_rule_text }}；逾期未开工、逾期未竣工的项目至少为黄灯。", "表后注")
 
     # 三、县区和单位: the ranking, the chart, the unit groups.
     _add(document, "三、县区和单位推进情况", "一级标题")
@@ -527,7 +525,7 @@ def build_word_template(path: Path) -> Path:
                    "按类型分：{{ problems.by_type_text }}；其中{{ problems.coordination }}个项目"
                    "提出需市级层面协调的事项{% if attachments.issues %}（清单见附件"
                    "{{ attachments.issues }}）{% endif %}。{% else %}本月各单位没有报送存在问题。"
-                   "{% endif %}投资完成率低于时序进度超过{{ yellow_margin }}个百分点或逾期未开工、"
+                   "{% endif %}投资完成率为黄灯、红灯或逾期未开工、"
                    "未竣工的滞后项目共{{ lagging|length }}个{% if attachments.lagging %}（名单见附件"
                    "{{ attachments.lagging }}）{% endif %}。", "正文")
 
@@ -638,9 +636,9 @@ YI, RATE, WAN, SIGNED = "#,##0.00", "0.0", "#,##0.00", "+0.0;-0.0;0.0"
 FLAG_FILLS = {flag: FLAG_COLORS[flag] for flag in ("红", "黄", "绿")}  # as in the 简报
 FLAG_FONTS = {"红": "9C0006", "黄": "9C5700", "绿": "006100"}
 FOOTER = ("{{ publisher }}", "第 &P 页 共 &N 页", "{{ issued_text }}印发")
-NOTE = ("数据截至{{ period_end_text }}；时序进度{{ benchmark }}%（{{ benchmark_method }}）。预警：完成率"
-        "低于时序进度超过{{ yellow_margin }}个百分点为黄色，超过{{ red_margin }}个百分点为红色。"
-        "较上月：完成率与{{ previous_period or '上月' }}相比的变化（百分点）；名次变化：↑上升、↓下降。")
+NOTE = ("数据截至{{ period_end_text }}；时序进度{{ benchmark }}%（{{ benchmark_method }}）。"
+        "预警：{{ flag_rule_text }}。较上月：完成率与{{ previous_period or '上月' }}相比的变化（百分点）；"
+        "名次变化：↑上升、↓下降。{{ freshness.text }}")
 
 
 @dataclass(frozen=True)
@@ -716,6 +714,8 @@ def _group_columns(items: str, rank: str, name: str, name_width: float) -> list[
         _Col("名次\n变化", f"{{{{ {items}[].rank_change_mark }}}}", 6, "C"),
         _Col("较时序进度\n（百分点）", f"{{{{ {items}[].gap }}}}", 11, "N", SIGNED),
         _Col("预警", f"{{{{ {items}[].flag }}}}", 6, "C"),
+        # partly carried over from an earlier month (未报送 or 未通过 this month): said here
+        _Col("数据说明", f"{{{{ {items}[].data_note }}}}", 16, "L"),
     ]
 
 
@@ -723,7 +723,7 @@ def _group_total(group: str, label: str) -> list[str | None]:
     return [None, label, f"{{{{ {group}.count }}}}", f"{{{{ {group}.annual_plan_yi }}}}",
             f"{{{{ {group}.year_completed_yi }}}}", f"{{{{ {group}.rate }}}}",
             f"{{{{ {group}.rate_change }}}}", None, f"{{{{ {group}.gap }}}}",
-            f"{{{{ {group}.flag }}}}"]
+            f"{{{{ {group}.flag }}}}", None]
 
 
 def _counties_sheet(book: Workbook) -> None:
@@ -828,7 +828,7 @@ def build_excel_template(path: Path) -> Path:
     _units_sheet(book)
     _list_sheet(
         book, "滞后项目", "{{ city }}重大项目滞后项目名单（{{ title_period }}）",
-        "投资完成率落后时序进度超过{{ yellow_margin }}个百分点，或逾期未开工、逾期未竣工的项目，"
+        "投资完成率为黄色、红色预警，或逾期未开工、逾期未竣工的项目，"
         "共{{ lagging|length }}个。金额单位：万元。",
         [_Col("序号", "{{ loop.index }}", 6, "C", "0"),
          _Col("项目名称", "{{ lagging[].name }}", 32, "L"),

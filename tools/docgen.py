@@ -10,7 +10,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from zdxm_xl.core.registry import ALLOWED_SENDERS, MASTER_TABLES, SETTINGS, SUMMARY, SheetSpec
+from zdxm_xl.core.registry import (
+    ALLOWED_SENDERS,
+    MASTER_TABLES,
+    RULE_COLUMN,
+    RULE_TABLE,
+    SETTINGS,
+    SUMMARY,
+    SheetSpec,
+)
 
 __all__ = ["PAGES", "commands", "cli_reference", "column_reference", "rule_catalogue",
            "field_reference_page", "write_all"]
@@ -68,6 +76,13 @@ def column_reference() -> str:
                  "允许发件人表。\n\n| 项目 | 类型 | 说明 |\n|---|---|---|\n")
     parts += [f"| {c.header} | {c.kind.value} | {c.help} |\n" for c in SETTINGS]
     parts.append(_table(ALLOWED_SENDERS))
+    letter = chr(64 + RULE_COLUMN)
+    parts.append(f"\n### 校验规则（设置工作表 {letter} 列起，表名 {RULE_TABLE.table}）\n\n{RULE_TABLE.help}。"
+                 "每条可调整的规则一行，新建台账时按默认值生成；旧台账没有此表时全部按默认值。"
+                 "规则目录见 [校验规则目录](rules.md)。\n\n"
+                 "| 列标题 | 类型 | 可选值 | 说明 |\n|---|---|---|---|\n")
+    parts += [f"| {c.title} | {c.kind.value} | {'、'.join(c.choices or ())} | {c.help} |\n"
+              for c in RULE_TABLE.columns]
     return "".join(parts)
 
 
@@ -77,10 +92,17 @@ def rule_catalogue() -> str:
     _load_checks()
     parts = [GENERATED, "# 校验规则目录\n\n",
              "“错误”使整个文件不能合并；“警告”不影响合并，但请核实。\n\n",
-             "| 代码 | 级别 | 规则 | 提示信息 |\n|---|---|---|---|\n"]
+             "“可调整”的规则由办公室在台账“设置”工作表的“校验规则”表中决定按错误、警告处理或不检查；"
+             "其余规则（文件安全、模板身份、无法识别的数值）始终为错误。\n\n",
+             "“需说明”的规则针对可能但少见的金额（本月完成超过全年计划、远高于以往月份）：该行在"
+             "“情况说明”栏写明原因的，只作为警告，否则按所设级别（默认错误）处理。"
+             "提示中的“是否误填为元？”在金额除以一万后合理时出现。\n\n",
+             "| 代码 | 默认级别 | 可调整 | 规则 | 提示信息 |\n|---|---|---|---|---|\n"]
     for code in sorted(RULES):
         rule = RULES[code]
-        parts.append(f"| {code} | {rule.severity.label} | {rule.title} | {rule.template} |\n")
+        adjustable = "可调整，需说明" if rule.explainable else ("可调整" if rule.adjustable else "")
+        parts.append(f"| {code} | {rule.severity.label} | {adjustable} | {rule.title} "
+                     f"| {rule.template} |\n")
     return "".join(parts)
 
 

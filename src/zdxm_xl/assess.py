@@ -8,8 +8,10 @@ from pathlib import Path
 from .books.masterio import FileStore, open_store
 from .core.errors import Field, UsageError
 from .core.master import MasterStore
+from .core.money import round_half_up
 from .core.periods import plan_period
 from .reports.assessment import INDICATORS, Assessment, assess_units, weights_of, write_assessment
+from .reports.progress import benchmark_percent
 
 __all__ = ["INDICATORS", "Assessment", "assess"]
 
@@ -27,7 +29,11 @@ def assess(master_store: MasterStore | Path | str, first: str, last: str,
         raise UsageError(f"考核起始报告期 {start} 晚于截止报告期 {end}。", field=Field.FIRST_PERIOD,
                          value=first)
     weights = weights_of(master)
-    result = Assessment(master.year, master.settings.city, start, end, weights)
+    settings = master.settings
+    result = Assessment(master.year, settings.city, start, end, weights)
+    result.benchmark = round_half_up(benchmark_percent(
+        settings.benchmark_method, int(end[5:7]), settings.monthly_targets), 2)
+    result.ceiling = settings.score_ceiling
     result.units = assess_units(master, start, end, weights)
     if out is not None:
         write_assessment(result, out)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from pydantic import computed_field
 from pydantic.dataclasses import dataclass
 
 from .books.masterio import load_master, open_store
@@ -55,6 +56,22 @@ class BulletinResult:
     pdf: Path | None = None
     pdf_problem: str | None = None  # why no PDF was made, in Chinese
     year_ago: str | None = None  # the file of last year's master the 同比 came from
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def carried_over(self) -> int:
+        """Projects whose figures are not this period's (carried over, or none this year)."""
+        return self.progress.freshness.carried_projects
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def carried_units(self) -> list[str]:
+        return self.progress.freshness.carried_units
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def carried_from(self) -> list[str]:
+        return self.progress.freshness.from_months
 
 
 def make_bulletin(master_store: MasterStore | Path | str, period: str,

@@ -182,7 +182,10 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
         changed = True
         if not report.valid or report.period is None or report.unit is None:
             timely = on_time(arrived, logged, master.settings.deadline_day) if logged else None
-            log.add(Submission(period=logged, unit=report.unit, file_name=path.name,
+            # A file whose identity failed is logged under the unit it seems to come from
+            # (file name, sender), so 报送情况 says 未通过 rather than 未报送; never merged.
+            log.add(Submission(period=logged, unit=report.unit or report.named_unit,
+                               file_name=path.name,
                                sha256=report.sha256, received_at=arrived, processed_at=processed,
                                result=SubmissionResult.REFUSED, errors=report.errors,
                                warnings=report.warnings,

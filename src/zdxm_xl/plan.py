@@ -395,6 +395,8 @@ class ImportResult:
     batch: str = INITIAL_BATCH
     project_ids: list[str] = field(default_factory=list)
     batch_date: date | None = None  # 批次日期 of a 增补 batch; None for 年初
+    # Accepted, but worth knowing: 小计 that differ from their rows within rounding.
+    warnings: list[str] = field(default_factory=list)
 
 
 def import_plan(master_store: MasterStore | Path | str, files: Sequence[Path], *,
@@ -480,7 +482,7 @@ def _import(store: MasterStore, files: Sequence[Path], batch: str | None,
         implementation=sum(1 for p in projects if not p.is_preparatory),
         preparatory=sum(1 for p in projects if p.is_preparatory),
         new_units=new_units, files=list(paths), batch=batch or INITIAL_BATCH,
-        project_ids=[p.id for p in projects], batch_date=day,
+        project_ids=[p.id for p in projects], batch_date=day, warnings=list(problems.warnings),
     )
 
 

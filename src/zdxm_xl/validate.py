@@ -6,9 +6,9 @@ master once and never writes it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from pydantic.dataclasses import dataclass
@@ -20,7 +20,7 @@ from .core.master import Master, MasterStore
 from .core.periods import plan_period
 from .core.results import RESULT, Hidden
 from .core.workspace import Workspace
-from .reports.annotated import annotate
+from .reports.annotated import annotate, office_of
 
 __all__ = ["ValidationRun", "validate_files"]
 
@@ -41,10 +41,12 @@ class ValidationRun:
 
 def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Path],
                    period: str | None = None, annotate_dir: Path | None = None, *,
-                   annotate_copies: bool = False, today: date | None = None) -> ValidationRun:
+                   annotate_copies: bool = False, today: date | None = None,
+                   received: datetime | Mapping[Path, datetime] | None = None) -> ValidationRun:
     """Check every file; write an annotated copy and a 回执 for each into ``annotate_dir``,
     or — with ``annotate_copies`` — into the workspace's 输出/校验结果/报告期 (dated
-    ``today``, default the real today)."""
+    ``today``, default the real today). ``received`` — when the files arrived, one time for
+    all or per file — lets a 回执 say that a file came after the 截止日."""
     if isinstance(master, Master):
         loaded, folder = master, None
     else:
@@ -65,5 +67,8 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
         report = check_file(loaded, path, period, context)
         run.files.append(report)
         if annotate_dir is not None:
-            run.annotated.append(annotate(report, annotate_dir, loaded.settings.publisher, today))
+            when = received.get(path) if isinstance(received, Mapping) else received
+            office = office_of(loaded, period or report.period)
+            run.annotated.append(annotate(report, annotate_dir, loaded.settings.publisher, today,
+                                          office=office, received=when))
     return run

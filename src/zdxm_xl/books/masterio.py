@@ -28,6 +28,7 @@ from ..core.models import (
     MailRecord,
     OutboxEntry,
     Project,
+    RuleLevel,
     Settings,
     Submission,
     Unit,
@@ -42,6 +43,8 @@ from ..core.registry import (
     MASTER_TABLES,
     OUTBOX,
     PREPARATORY,
+    RULE_COLUMN,
+    RULE_TABLE,
     SETTINGS,
     SETTINGS_SHEET,
     SETTINGS_TABLE,
@@ -52,6 +55,7 @@ from ..core.registry import (
     UNITS,
     SheetSpec,
 )
+from ..core.returnrules import ADJUSTABLE, default_level
 from ..core.summary import summary_sheet
 from ..core.tables import RowProblem, decode_table, decode_value, encode_table, encode_value
 from .filebook import FileGateway
@@ -163,6 +167,7 @@ def _read_settings(gateway: Gateway, problems: list[RowProblem]) -> Settings | N
             values[column.field] = value
     counties = gateway.read_table(SETTINGS_SHEET, first_column=COUNTY_COLUMN)
     values["counties"] = [str(r[0]).strip() for r in counties.rows if r and r[0] not in ("", None)]
+    values["rule_levels"] = _read_rule_levels(gateway, problems)
     if "year" not in values:
         problems.append(RowProblem(SETTINGS_SHEET, 2, "年度", "", "不能为空"))
         return None
@@ -174,6 +179,44 @@ def _read_settings(gateway: Gateway, problems: list[RowProblem]) -> Settings | N
             problems.append(RowProblem(SETTINGS_SHEET, 0, label, values.get(str(error["loc"][0])),
                                        "取值无效"))
         return None
+
+
+def _read_rule_levels(gateway: Gateway, problems: list[RowProblem]) -> dict[str, RuleLevel]:
+    """The office's 校验规则 (code → 错误/警告/不检查) beside the settings; a master made
+    before the table existed has none, and every rule keeps its default."""
+    data = gateway.read_table(SETTINGS_SHEET, first_column=RULE_COLUMN)
+    titles = [str(v).strip() if v is not None else "" for v in data.header]
+    code_title, level_title = RULE_TABLE.column("code").title, RULE_TABLE.column("level").title
+    if code_title not in titles or level_title not in titles:
+        return {}
+    code_at, level_at = titles.index(code_title), titles.index(level_title)
+    defaults = {r.code: default_level(r) for r in ADJUSTABLE}
+    levels: dict[str, RuleLevel] = {}
+    for number, row in enumerate(data.rows, start=2):
+        code = str(row[code_at]).strip().upper() if len(row) > code_at and row[code_at] else ""
+        raw = row[level_at] if len(row) > level_at else None
+        text = "" if raw is None else str(raw).strip()
+        if not code or not text:
+            continue
+        try:
+            level = RuleLevel(text)
+        except ValueError:
+            problems.append(RowProblem(SETTINGS_SHEET, number, level_title, text,
+                                       "应为" + "、".join(RuleLevel) + "之一"))
+            continue
+        if defaults.get(code, level) is not level:  # kept: only what differs from the default
+            levels[code] = level
+    return levels
+
+
+def _rule_rows(settings: Settings) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for declared in ADJUSTABLE:
+        default = default_level(declared)
+        note = "填了“情况说明”的按警告处理" if declared.explainable else ""
+        rows.append([declared.code, declared.title,
+                     settings.rule_levels.get(declared.code, default).value, default.value, note])
+    return rows
 
 
 def _read_allowed(gateway: Gateway, problems: list[RowProblem]) -> list[AllowedSender]:
@@ -227,6 +270,9 @@ def write_master(master: Master, gateway: Gateway) -> None:
     counties = master.settings.counties
     gateway.write_table(COUNTY_TABLE, [[c] for c in counties], Layout(first_column=COUNTY_COLUMN))
     gateway.define_list(COUNTY_LIST_NAME, SETTINGS_SHEET, COUNTY_COLUMN, len(counties))
+    gateway.write_table(RULE_TABLE, _rule_rows(master.settings), Layout(first_column=RULE_COLUMN))
+
+
     gateway.write_table(ALLOWED_SENDERS, encode_table(ALLOWED_SENDERS, master.settings.mail_allowed),
                         Layout(first_column=ALLOWED_COLUMN))
     lists = Layout(list_names={"县区": COUNTY_LIST_NAME})

@@ -131,11 +131,13 @@ def atomic_write(
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
-def save_workbook(book: Any, path: Path, stamp: datetime | None = None) -> None:
+def save_workbook(book: Any, path: Path, stamp: datetime | None = None, *,
+                  rewrite: Callable[[str, bytes], bytes] | None = None) -> None:
     """Save an openpyxl workbook atomically. With ``stamp`` (the time the document is of,
     such as a form's issue time) the file's bytes depend on its content only: the document
     properties and every zip entry carry ``stamp`` instead of the clock, so the same form
-    written twice has the same sha256."""
+    written twice has the same sha256. ``rewrite`` (with ``stamp``) may change a zip
+    entry's bytes on the way (entry name, bytes → bytes), for what openpyxl cannot write."""
     if stamp is None:
         atomic_write(path, lambda temp: book.save(temp))
         return
@@ -156,6 +158,8 @@ def save_workbook(book: Any, path: Path, stamp: datetime | None = None) -> None:
                 if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" itself
                     data = _MODIFIED.sub(rb"\g<1>" + stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
                                          + rb"\g<2>", data)
+                if rewrite is not None:
+                    data = rewrite(info.filename, data)
                 target.writestr(entry, data)
 
     atomic_write(path, write)

@@ -4,7 +4,11 @@ The tables are read as offices publish them — title rows, a one- or two-row he
 merged cells, a 单位 line (万元 or 亿元), a 总计 row, category rows
 (``一、新开工项目（183项）``, ``（一）基础设施项目（40项）``) that give 阶段 and 行业分类 to the
 rows beneath, notes at the end. Every count and subtotal the table declares is checked
-against its rows. A plan file comes from outside the office like any return: it passes
+against its rows: a count must match exactly; a 小计/合计 may differ from the sum of its rows
+by at most half a unit of the last digit shown, per row (an official table rounds each
+figure from raw data — the seed's own 续建 sectors add to 3182.44 亿元 under a total of
+3182.43), and is then accepted with a warning line (``Problems.warnings``); a larger
+difference refuses the file. A plan file comes from outside the office like any return: it passes
 vetting (``vetting``, with the wider ``limits.PLAN``) and its values are read by
 ``safe_read_sheets``, so a file built to crash the reader is refused with a finding.
 """
@@ -26,6 +30,7 @@ from ..core.master import Master
 from ..core.models import IMPLEMENTATION_STAGES
 from ..core.money import (
     CENT,
+    WAN_PER_YI,
     AmountError,
     normalise_number_text,
     parse_amount,
@@ -117,6 +122,7 @@ class PlanRow:
     sector: str | None = None
     category_stage: str | None = None  # from the category rows above it
     category_sector: str | None = None
+    places: dict[str, int] = field(default_factory=dict)  # money field → decimals shown
 
 
 @dataclass
@@ -147,10 +153,18 @@ class _Column:
 
 
 class Problems(list[str]):
-    """What is wrong with the plan files, one Chinese line each, with where it is."""
+    """What is wrong with the plan files, one Chinese line each, with where it is; and
+    ``warnings``: what was accepted but the office should know (rounding in subtotals)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warnings: list[str] = []
 
     def add(self, where: str, message: str) -> None:
         self.append(f"{where}：{message}")
+
+    def warn(self, where: str, message: str) -> None:
+        self.warnings.append(f"{where}：{message}")
 
 
 def unique_paths(files: Sequence[Path]) -> list[Path]:
@@ -525,16 +539,47 @@ def _check_group(place: str, group: _Group, by_field: dict[str, _Column],
     for name, (figure, unit) in group.amounts.items():
         exact = sum((m.data.get(name) or Decimal(0) for m in group.members), Decimal(0))
         header = by_field[name].header
+        declared = yi_to_wan(figure) if unit == YI else figure
         if unit == YI and figure.as_tuple().exponent >= -2:  # type: ignore[operator]
             actual = to_yi(exact)
-            if actual != figure:
-                problems.add(where, f"“{group.label}”的{header}写明{figure:f}亿元，"
-                             f"其下项目合计为{actual:f}亿元（四舍五入到0.01亿元）")
+            if actual == figure:
+                continue
+            stated = (f"“{group.label}”的{header}写明{figure:f}亿元，"
+                      f"其下项目合计为{actual:f}亿元（四舍五入到0.01亿元）")
         else:
-            declared = yi_to_wan(figure) if unit == YI else figure
-            if declared != exact:
-                problems.add(where, f"“{group.label}”的{header}写明{_tidy_text(declared)}万元，"
-                             f"其下项目合计为{_tidy_text(exact)}万元")
+            if declared == exact:
+                continue
+            stated = (f"“{group.label}”的{header}写明{_tidy_text(declared)}万元，"
+                      f"其下项目合计为{_tidy_text(exact)}万元")
+        shown = max([_places(figure), *(m.places.get(name, 0) for m in group.members)])
+        half = Decimal(1).scaleb(-shown) / 2 * (WAN_PER_YI if unit == YI else 1)
+        tolerance = half * found
+        difference = abs(declared - exact)
+        if difference <= tolerance:
+            problems.warn(where, f"{stated}，相差{difference.normalize():f}万元，不超过各项目末位"
+                          f"四舍五入的误差（{found}个项目×{half.normalize():f}万元），已按各项目的数导入")
+        else:
+            problems.add(where, stated)
+
+
+def _places(figure: Decimal) -> int:
+    exponent = figure.as_tuple().exponent
+    return max(-exponent, 0) if isinstance(exponent, int) else 0
+
+
+def _shown_places(raw: Any) -> int:
+    """How many decimals a money cell shows as written (a float as its shortest text)."""
+    if isinstance(raw, bool) or raw is None:
+        return 0
+    if isinstance(raw, float):
+        text = repr(raw)
+    elif isinstance(raw, int | Decimal):
+        return _places(Decimal(raw))
+    else:
+        text = normalise_number_text(str(raw))
+    _, _, decimals = text.partition(".")
+    decimals = decimals.rstrip("0") if isinstance(raw, float) else decimals
+    return len(decimals) if decimals.isdigit() else 0
 
 
 def _tidy_text(amount: Decimal) -> str:
@@ -587,6 +632,7 @@ def _read_project(where: str, number: int, row: Sequence[Any], columns: list[_Co
                 continue
             if name in MONEY_FIELDS:
                 data[name] = _money(raw, column.unit)
+                project.places[name] = _shown_places(raw)
             elif name == "name":
                 data[name] = clean_text(raw) or None
             elif name in _TEXT_FIELDS:

@@ -2,13 +2,27 @@
 
 ``check_file`` vets the file (``vetting``), establishes its identity (hidden sheet, HMAC),
 finds columns by header text, and checks rows and values against the plan and the ledger's
-previous 报告期. Every problem becomes a ``Finding`` with a rule code; an error blocks the
-merge of the whole file, a warning does not. The rows it read come back as ledger entries,
-ready for the merge.
+previous 报告期. Every problem becomes a ``Finding`` with a rule code (declared in
+``core.returnrules``); an error blocks the merge of the whole file, a warning does not. The
+rows it read come back as ledger entries, ready for the merge.
+
+Three habits keep the findings trustworthy for a 信息员:
+
+* **One mistake, one finding.** A figure that follows from another one (本年累计 and
+  开工以来累计 from 本月完成, as the form's formulas compute them) is not reported again when
+  the figure it follows from is already wrong, nor is a rule judged on a cell that could not
+  be read (“已开工” typed for 是 is not also “开工不能撤回”).
+* **Impossible and implausible money.** A figure that cannot be true (beyond the 总投资) is an
+  error; one that is possible but unlikely (本月完成 above the year's plan, or many times the
+  project's usual month) is an error unless the row explains it in 情况说明, and then a
+  warning. Where dividing by 10 000 makes the figure sensible, the message asks “是否误填为元？”.
+* **The office decides.** Each adjustable rule applies as 设置's 校验规则 table says (错误,
+  警告 or 不检查).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -21,14 +35,14 @@ from typing import Annotated, Any
 from pydantic import Field, computed_field
 from pydantic.dataclasses import dataclass as result
 
-from ..core.cells import clean_text, parse_date, parse_month
+from ..core.cells import clean_text, format_month, parse_date, parse_month
 from ..core.errors import UsageError
-from ..core.findings import Finding, Severity, finding, rule
+from ..core.findings import Finding, Severity, finding, with_level
 from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
 from ..core.master import Master
-from ..core.models import LedgerEntry, Project
-from ..core.money import AmountError, parse_amount
-from ..core.periods import period_end, plan_period
+from ..core.models import LedgerEntry, Project, RuleLevel, Stage
+from ..core.money import WAN_PER_YI, AmountError, parse_amount, round_half_up, tidy_amount
+from ..core.periods import period_end, period_month, plan_period
 from ..core.registry import (
     FORM_CONTACTS,
     FORM_IMPLEMENTATION,
@@ -38,12 +52,14 @@ from ..core.registry import (
     SheetSpec,
 )
 from ..core.results import RESULT, Hidden
+from ..core.returnrules import level_of, severity_for
 from ..core.returns import expected_returns, last_reported, previous_figures
 from ..core.tables import header_index, is_blank_row
 from .formshape import form_extents, form_values, shape_findings
 from .vetting import Vetted, safe_read_sheets, vet_workbook
 
-__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "RETURN_SUFFIXES"]
+__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "RETURN_SUFFIXES",
+           "unit_in_name", "SPIKE_TIMES", "SPIKE_SHARE"]
 
 E, W = Severity.ERROR, Severity.WARNING
 SUPPORTED_VERSIONS = {FORM_VERSION}
@@ -54,82 +70,12 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(0\d{2,3}-?)?\d{7,8}(-\d{1,6})?$")
 # Plan columns a unit cannot change; a change is ignored and reported.
 _PLAN_FIELDS = ("name", "stage", "sector", "total_investment", "annual_plan")
-
-# ---- the rules --------------------------------------------------------------------------
-rule("F50", E, "不是本系统的填报模板",
-     "这个文件不是市重点办下发的填报模板（找不到模板信息）。请使用下发的模板填写后报送。")
-rule("F51", E, "模板信息被修改",
-     "模板中的单位、报告期或项目清单与下发时不一致（校验码不符）。请使用市重点办下发给本单位的原模板重新填报。")
-rule("F52", E, "模板版本不符",
-     "模板版本“{value}”已停用。请使用本期下发的新模板重新填报。")
-rule("F53", E, "报告期不符",
-     "这是 {value} 的模板，本次收取的是 {expected} 的月报。请使用 {expected} 的模板填报。")
-rule("F54", E, "单位不在报送名单",
-     "“{value}”不是 {period} 需要报送月报的牵头单位。请确认是否发错了文件。")
-rule("F55", E, "缺少工作表",
-     "文件中没有工作表“{value}”。请不要删除或重命名模板中的工作表。")
-rule("F56", E, "缺少列",
-     "工作表中找不到列“{value}”。请不要修改或删除模板的表头。")
-rule("F57", E, "不是本年度的模板",
-     "这是 {value} 的模板，不在台账的计划年度 {year} 年内。请使用市重点办本年度下发的模板填报。")
-rule("R01", E, "非本单位项目",
-     "项目编号“{value}”不在本单位本期的项目清单中。请删除这一行，不要自行增加项目。")
-rule("R02", E, "项目重复",
-     "项目“{value}”出现了不止一次。每个项目只填一行，请删除重复行。")
-rule("R03", E, "项目缺失",
-     "本单位的项目“{value}”（{name}）没有填报。请恢复这一行并填写。")
-rule("R04", W, "计划数据被改动（已忽略）",
-     "“{column}”是计划数据，原为“{expected}”，表中改成了“{value}”。"
-     "修改已忽略，以计划为准；如计划确有变化请联系市重点办。")
-rule("R05", E, "缺少项目编号",
-     "这一行填了内容但没有项目编号。请不要修改项目编号列，也不要新增行。")
-rule("V01", E, "数字无法识别",
-     "“{column}”填的是“{value}”，不是数字。请只填数字（单位万元），如 500 或 500.5，不要写“约”“左右”或“/”。")
-rule("V02", E, "金额为负数",
-     "“{column}”为负数（{value}）。完成投资不能为负，请核实后填写不小于 0 的数。")
-rule("V03", E, "小数超过两位",
-     "“{column}”填的是“{value}”，小数超过两位。金额单位为万元，最多保留两位小数。")
-rule("V04", E, "必填项为空",
-     "“{column}”没有填写。没有发生投资请填 0。")
-rule("V05", E, "本年累计与本月完成不符",
-     "本年累计完成投资应为上月本年累计 {previous} + 本月完成 {month} = {expected} 万元，"
-     "表中为 {value} 万元。请核对后改正。")
-rule("V06", E, "开工以来累计小于本年累计",
-     "开工以来累计完成投资（{value}）小于本年累计（{year}）。开工以来累计包含本年，不应更小。")
-rule("V07", E, "开工以来累计小于上月",
-     "开工以来累计完成投资（{value}）小于上月报送的 {previous} 万元。累计数只增不减，请核对。")
-rule("V08", W, "累计完成超过总投资",
-     "开工以来累计完成投资（{value}）超过项目总投资 {total} 万元，请核实。")
-rule("V09", W, "金额异常偏大",
-     "“{column}”为 {value}，远大于年度计划投资 {annual} 万元。金额单位应为万元，请确认没有按“元”填写。")
-rule("V10", E, "应填“是”或“否”",
-     "“{column}”填的是“{value}”。请从下拉列表中选择“是”或“否”。")
-rule("V11", E, "已开工未填开工时间",
-     "“是否开工”为“是”，但没有填写实际开工时间。请填写日期，如 2022-03-15。")
-rule("V12", E, "已竣工未填竣工时间",
-     "“是否竣工”为“是”，但没有填写实际竣工时间。请填写日期，如 2022-11-30。")
-rule("V13", E, "日期无法识别",
-     "“{column}”填的是“{value}”，不是日期。请写成 2022-03-15 或 2022年3月15日。")
-rule("V14", E, "实际日期晚于报告期",
-     "“{column}”为 {value}，晚于本报告期末 {end}。实际开工、竣工时间不能在未来。")
-rule("V15", E, "新开工项目开工时间早于本年",
-     "新开工项目的实际开工时间 {value} 早于 {year} 年。新开工项目应在本年开工；如情况特殊请联系市重点办。")
-rule("V16", E, "撤回已报开工",
-     "上月已报“已开工”，本月却不是“是”。开工不能撤回，如上月报错请联系市重点办。")
-rule("V17", E, "撤回已报竣工",
-     "上月已报“已竣工”，本月却不是“是”。竣工不能撤回，如上月报错请联系市重点办。")
-rule("V18", E, "未开工先竣工",
-     "“是否竣工”为“是”，但“是否开工”不是“是”。竣工项目必然已开工，请一并填写开工情况。")
-rule("V19", E, "前期工作状态无效",
-     "“{column}”填的是“{value}”。请从下拉列表中选择：未启动、办理中、已办结、不涉及。")
-rule("V20", E, "有投资无形象进度",
-     "本月完成投资 {value} 万元，但没有填写形象进度。请简要写明本月工程进展。")
-rule("V21", W, "未填填报人",
-     "没有填写“{column}”。请在表头右侧填写姓名，便于市重点办联系。")
-rule("V22", W, "联系电话有误",
-     "联系电话“{value}”不是有效的手机或座机号码。请填写 11 位手机号或带区号的座机号。")
-rule("V23", W, "含不可见字符（已清除）",
-     "“{column}”中含有不可见的控制字符，已自动清除。")
+# “Many times the project's usual month” (V26): more than SPIKE_TIMES the average month of
+# the year so far, and more than SPIKE_SHARE of the year's plan in one month.
+SPIKE_TIMES = 5
+SPIKE_SHARE = Decimal("0.2")
+# What a spreadsheet shows in a cell whose formula failed (a 本年累计 formula over “约500”).
+_EXCEL_ERRORS = {"#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#N/A", "#NUM!", "#NULL!"}
 
 
 @result(config=RESULT)
@@ -138,9 +84,13 @@ class FileReport:
 
     path: Annotated[Path, Field(serialization_alias="file")]
     sha256: Hidden[str]
-    unit: str | None = None
+    unit: str | None = None  # established by the form's signed identity
     period: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    # The unit the file seems to come from when its identity could not be trusted (tampered,
+    # not a form, unreadable): from the sender or the file name. Only for addressing the
+    # 回执 and for 报送情况 (a refused file, not “nothing sent”); never for merging.
+    named_unit: str | None = None
     entries: Hidden[list[LedgerEntry]] = field(default_factory=list)
     contacts: Hidden[dict[str, str]] = field(default_factory=dict)
     vetted: Hidden[Vetted | None] = None
@@ -221,25 +171,42 @@ class CheckContext:
 
 
 def check_file(master: Master, path: Path, period: str | None = None,
-               context: CheckContext | None = None) -> FileReport:
-    """Check one returned file against ``master``; never raises for a problem in the file."""
+               context: CheckContext | None = None, *,
+               sender_unit: str | None = None) -> FileReport:
+    """Check one returned file against ``master``; never raises for a problem in the file.
+
+    ``sender_unit`` is the unit whose registered address sent the file (mail), used to name
+    the unit when the file itself cannot say."""
     context = context if context is not None and context.master is master else CheckContext(master)
     path = Path(path)
     sha = file_sha256(path) if path.is_file() else ""
     report = FileReport(path, sha)
+    try:
+        _check(master, path, period, context, report)
+    finally:
+        _forget_our_formulas(report)
+        _apply_levels(report, master.settings.rule_levels)
+        if report.unit is None and report.named_unit is None:
+            report.named_unit = sender_unit or unit_in_name(
+                path.name, _candidates(master, context, period or report.period))
+    return report
+
+
+def _check(master: Master, path: Path, period: str | None, context: CheckContext,
+           report: FileReport) -> None:
     vetted = vet_workbook(path)
     report.vetted = vetted
     report.findings.extend(vetted.findings)
     if not vetted.ok:
-        return report
+        return
     sheets, problems = _read(vetted)
     report.findings.extend(problems)
     if sheets is None:
-        return report
+        return
     identity = _identity(master, sheets, period, report, context)
     if identity is None:
         report.form_values = form_values(sheets, form_extents(), vetted.limits)
-        return report
+        return
     report.unit, report.period = identity.unit, identity.period
     facts = context.facts(identity.period)
     mine = [facts.projects[i] for i in identity.projects if i in facts.projects]
@@ -252,7 +219,55 @@ def check_file(master: Master, path: Path, period: str | None = None,
     for spec, group in ((FORM_IMPLEMENTATION, implementation), (FORM_PREPARATORY, preparatory)):
         if group:  # within the form's region: what lies beyond is F59's
             checker.check_sheet(spec, group, report.form_values.get(spec.sheet))
-    return report
+
+
+_OUR_FORMULA = re.compile(r'^=IF\([A-Z]+\d+="","",[A-Z]+\d+\+[A-Z]+\d+\)$')
+
+
+def _forget_our_formulas(report: FileReport) -> None:
+    """The form's own 本年累计 / 开工以来累计 formulas, saved by a program that did not
+    compute them, are no problem of the unit's: their value is worked out by the checker
+    (``_Checker._derived``), so vetting's “公式没有计算结果” about them is dropped."""
+    kept, dropped = [], False
+    for item in report.findings:
+        if item.code == "F13" and item.sheet == FORM_IMPLEMENTATION.sheet and \
+                _OUR_FORMULA.match(item.value or ""):
+            dropped = True
+            continue
+        kept.append(item)
+    if dropped and not any(f.code == "F13" and f.sheet for f in kept):
+        kept = [f for f in kept if f.code != "F13"]  # “另有 N 个单元格”: the same formulas
+    report.findings[:] = kept
+
+
+def _apply_levels(report: FileReport, levels: dict[str, RuleLevel]) -> None:
+    """Each finding at the level the office set for its rule (设置, 校验规则); a finding an
+    explanation turned into a warning stays one."""
+    kept: list[Finding] = []
+    for item in report.findings:
+        wanted = severity_for(level_of(item.rule, levels))
+        if wanted is None:
+            continue
+        if item.level is Severity.WARNING or wanted is item.severity:
+            kept.append(item)
+        else:
+            kept.append(with_level(item, wanted))
+    report.findings[:] = kept
+
+
+def _candidates(master: Master, context: CheckContext, period: str | None) -> list[str]:
+    if period is not None:
+        with contextlib.suppress(ValueError, IndexError):
+            return sorted(context.facts(period).units)
+    return [u.name for u in master.units] + [p.lead_unit for p in master.projects]
+
+
+def unit_in_name(file_name: str, units: Iterable[str]) -> str | None:
+    """The unit a file name names (``2022-03_市交通运输局_重大项目月报.xlsx``): the longest
+    unit name found in it, spaces and underscores ignored; ``None`` when none is."""
+    squeezed = re.sub(r"[\s_]+", "", file_name)
+    found = [u for u in set(units) if u and re.sub(r"[\s_]+", "", u) in squeezed]
+    return max(found, key=lambda u: (len(u), u)) if found else None
 
 
 def _read(vetted: Vetted) -> tuple[dict[str, list[list[Any]]] | None, list[Finding]]:
@@ -270,6 +285,10 @@ def _pairs(rows: list[list[Any]]) -> dict[str, str]:
     return pairs
 
 
+def _month_words(period: str) -> str:
+    return format_month(period_month(period))
+
+
 def _identity(master: Master, sheets: dict[str, list[list[Any]]], period: str | None,
               report: FileReport, context: CheckContext) -> Identity | None:
     if IDENTITY_SHEET not in sheets:
@@ -280,24 +299,28 @@ def _identity(master: Master, sheets: dict[str, list[list[Any]]], period: str | 
         report.findings.append(finding("F50"))
         return None
     if identity.version not in SUPPORTED_VERSIONS:
-        report.findings.append(finding("F52", sheet=IDENTITY_SHEET, value=identity.version))
+        report.findings.append(finding("F52", value=identity.version))
         return None
     if not identity.verify(master.secret):
-        report.findings.append(finding("F51", sheet=IDENTITY_SHEET))
+        report.findings.append(finding("F51"))
         return None
     try:  # signed with this office's key, but for another year (a master copied from last year's)
         plan_period(identity.period, master.year)
     except UsageError:
-        report.findings.append(finding("F57", sheet=IDENTITY_SHEET, value=identity.period,
-                                       year=master.year))
+        report.findings.append(finding("F57", value=identity.period,
+                                       month=_month_words(identity.period), year=master.year))
         report.unit = identity.unit
         return None
     if period is not None and identity.period != period:
-        report.findings.append(finding("F53", value=identity.period, expected=period))
+        report.findings.append(finding("F53", value=identity.period,
+                                       month=_month_words(identity.period),
+                                       expected=period, expected_month=_month_words(period)))
         report.unit, report.period = identity.unit, identity.period
         return None
     if identity.unit not in context.facts(identity.period).units:
-        report.findings.append(finding("F54", value=identity.unit, period=identity.period))
+        report.findings.append(finding("F54", value=identity.unit,
+                                       month=_month_words(identity.period)))
+        report.named_unit = identity.unit  # signed by the office: it is who sent it
         return None
     return identity
 
@@ -309,6 +332,56 @@ def _cell(row: int, column: int) -> str:
         number, remainder = divmod(number - 1, 26)
         letters = chr(65 + remainder) + letters
     return f"{letters}{row}"
+
+
+def _examples(period: str) -> dict[str, str]:
+    """Dates from the report period itself, for messages: 2022-03-15 / 2022年3月15日."""
+    month = period_month(period)
+    return {"example": f"{month.year}-{month.month:02d}-15",
+            "example_words": f"{month.year}年{month.month}月15日"}
+
+
+def _amount_text(amount: Decimal) -> str:
+    exact = tidy_amount(amount) if amount == round_half_up(amount, 2) else None
+    return f"{exact:f}" if exact is not None else f"约 {round_half_up(amount, 2):f}"
+
+
+def _yuan_hint(amount: Decimal, high: Decimal, low: Decimal = Decimal(0)) -> str:
+    """“是否误填为元？” when the figure read in 元 (divided by 10 000) would be a sensible
+    amount in 万元, between ``low`` and ``high``."""
+    if amount < WAN_PER_YI:
+        return ""
+    in_wan = amount / WAN_PER_YI
+    if not low <= in_wan <= high:
+        return ""
+    return f"是否误填为元？按万元填写应为 {_amount_text(in_wan)} 万元。"
+
+
+@dataclass
+class _Money:
+    """One row's three figures, what they follow from, and what was found about them."""
+
+    month: Decimal | None
+    year: Decimal | None
+    since: Decimal | None
+    previous_year: Decimal
+    previous_since: Decimal
+    month_wrong: bool = False  # 本月完成 was reported as impossible or implausible
+    year_wrong: bool = False  # 本年累计 was reported as not adding up
+
+    def year_follows_month(self) -> bool:
+        """本年累计 is 上月 + 本月 as read (the form's formula did it), or as the month
+        would be in 万元: either way the mistake is the month's."""
+        if self.month is None or self.year is None:
+            return False
+        added = self.year - self.previous_year
+        return added == self.month or added * WAN_PER_YI == self.month
+
+    def since_follows_month(self) -> bool:
+        if self.month is None or self.since is None:
+            return False
+        added = self.since - self.previous_since
+        return added == self.month or added * WAN_PER_YI == self.month
 
 
 class _Checker:
@@ -323,14 +396,25 @@ class _Checker:
         self.figures = facts.figures
         self.previous = facts.previous
         self.end = period_end(self.period)
+        self.examples = _examples(self.period)
+        self.unreadable: set[str] = set()  # cells whose value could not be read
+        self.failed_formulas: dict[str, str] = {}  # cell → the error its formula shows
 
     def add(self, code: str, sheet: str, row: int | None = None, col: int | None = None,
-            project: Project | None = None, **params: Any) -> None:
+            project: Project | None = None, *, explained: str | None = None,
+            **params: Any) -> None:
         # ``col`` is 0-based; ``column`` is left free for the rules' message templates.
         cell = _cell(row, col) if row is not None and col is not None else None
-        self.report.findings.append(finding(code, sheet=sheet, cell=cell,
-                                            project_id=project.id if project else None,
-                                            **params))
+        if explained is not None:  # an explainable rule: advice depends on the 情况说明
+            params["advice"] = (f"本行情况说明为“{explained[:60]}”，请再核实。" if explained else
+                                "如确为实际完成，请在本行“情况说明”栏写明原因（如“设备集中到货付款”），"
+                                "写明后不影响报送。")
+        params.setdefault("project_name", project.name if project else None)
+        item = finding(code, sheet=sheet, cell=cell,
+                       project_id=project.id if project else None, **params)
+        if explained:
+            item = with_level(item, Severity.WARNING)
+        self.report.findings.append(item)
 
     def check_sheet(self, spec: SheetSpec, projects: list[Project],
                     rows: list[list[Any]] | None) -> None:
@@ -344,7 +428,8 @@ class _Checker:
             return
         index = header_index(rows[header_row])
         missing = [c.title for c in spec.columns
-                   if c.title not in index and (c.field in spec.inputs or c.field == "id")]
+                   if c.title not in index and c.field not in spec.optional
+                   and (c.field in spec.inputs or c.field == "id")]
         if missing:
             for title in missing:
                 self.add("F56", sheet, value=title)
@@ -360,7 +445,9 @@ class _Checker:
                 self.add("R05", sheet, offset, index["项目编号"])
                 continue
             if project_id not in expected:
-                self.add("R01", sheet, offset, index["项目编号"], value=project_id)
+                name = clean_text(_at(row, index["项目名称"])) if "项目名称" in index else ""
+                self.add("R01", sheet, offset, index["项目编号"], value=project_id,
+                         name=f"（{name}）" if name else "", project_name=name or None)
                 continue
             if project_id in seen:
                 self.add("R02", sheet, offset, index["项目编号"], expected[project_id],
@@ -373,23 +460,24 @@ class _Checker:
                 self.add("R03", sheet, project=project, value=project.id, name=project.name)
 
     def _contacts(self, sheet: str, rows: Sequence[list[Any]]) -> None:
-        found: dict[str, tuple[str, int, int]] = {}
+        found: dict[str, tuple[Any, int, int]] = {}
         labels = {label: name for name, label in FORM_CONTACTS}
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row):
                 name = labels.get(clean_text(value))
                 if name is not None:
-                    found[name] = (clean_text(_at(row, c + 1)), r, c + 1)
-        for name, label in FORM_CONTACTS:
-            value, r, c = found.get(name, ("", 3, 1))
+                    found[name] = (_at(row, c + 1), r, c + 1)
+        for position, (name, label) in enumerate(FORM_CONTACTS):
+            raw, r, c = found.get(name, (None, 3, 1 + position * 3))
+            value = clean_text(raw)
             if name == "informant_phone":
                 phone = re.sub(r"[\s()（）]", "", value)
                 if not phone:
-                    self.add("V21", sheet, r, c, column=label)
+                    self.add("V21", sheet, r, c, column=label, sheet_name=sheet, place=_cell(r, c))
                 elif not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
-                    self.add("V22", sheet, r, c, value=value)
+                    self.add("V22", sheet, r, c, value=value, hint=_phone_hint(phone))
             elif name == "informant_name" and not value:
-                self.add("V21", sheet, r, c, column=label)
+                self.add("V21", sheet, r, c, column=label, sheet_name=sheet, place=_cell(r, c))
             if value:
                 self.report.contacts.setdefault(name, value)
 
@@ -448,94 +536,186 @@ class _Checker:
         kind = column.kind
         where: dict[str, Any] = {"sheet": sheet, "row": row, "col": position, "project": project}
         if kind is Kind.MONEY:
+            if clean_text(raw).upper() in _EXCEL_ERRORS:
+                # A formula that failed because a cell it adds up failed: the mistake is
+                # there and is reported there (see _implementation_rules).
+                self.unreadable.add(_cell(row, position))
+                self.failed_formulas[_cell(row, position)] = clean_text(raw)
+                return False, None
             try:
                 amount = parse_amount(raw)
             except AmountError as exc:
                 code = "V03" if exc.reason == "小数超过两位" else "V01"
-                self.add(code, **where, value=raw, column=column.title)
+                self._unreadable(code, where, value=raw, column=column.title)
                 return False, None
             if amount is not None and amount < 0:
-                self.add("V02", **where, value=amount, column=column.title)
+                self._unreadable("V02", where, value=amount, column=column.title)
                 return False, None
             return True, amount
         if kind in (Kind.DATE, Kind.MONTH):
             try:
                 return True, parse_month(raw) if kind is Kind.MONTH else parse_date(raw)
             except ValueError:
-                self.add("V13", **where, value=raw, column=column.title)
+                self._unreadable("V13", where, value=raw, column=column.title, **self.examples)
                 return False, None
         text = clean_text(raw)
         if kind is Kind.CHOICE and column.choices and text not in column.choices:
             code = "V10" if column.choices == ("是", "否") else "V19"
-            self.add(code, **where, value=text, column=column.title)
+            self._unreadable(code, where, value=text, column=column.title)
             return False, None
         return True, text
+
+    def _unreadable(self, code: str, where: dict[str, Any], **params: Any) -> None:
+        self.unreadable.add(_cell(where["row"], where["col"]))
+        self.add(code, where["sheet"], where["row"], where["col"], where["project"], **params)
 
     def _implementation_rules(self, sheet: str, project: Project, values: dict[str, Any],
                               row: int, index: dict[str, int]) -> None:
         def at(field: str) -> int:
             return index[FORM_IMPLEMENTATION.column(field).title]
 
+        def unread(field: str) -> bool:
+            return _cell(row, at(field)) in self.unreadable
+
         def where(field: str) -> dict[str, Any]:
             return {"sheet": sheet, "row": row, "col": at(field), "project": project}
 
-        month, year = values.get("month_completed"), values.get("year_completed")
-        since = values.get("total_completed")
-        for name in ("month_completed", "year_completed", "total_completed"):
-            if values.get(name) is None and not self._unreadable(row, at(name)):
-                self.add("V04", **where(name), column=FORM_IMPLEMENTATION.column(name).title)
         previous_year, previous_since = self.figures.get(project.id, (Decimal(0), Decimal(0)))
-        if month is not None and year is not None and previous_year + month != year:
-            self.add("V05", **where("year_completed"), value=year, previous=previous_year,
-                     month=month, expected=previous_year + month)
-        if since is not None and year is not None and since < year:
-            self.add("V06", **where("total_completed"), value=since, year=year)
-        if since is not None and since < previous_since:
-            self.add("V07", **where("total_completed"), value=since, previous=previous_since)
-        if since is not None and since > project.total_investment:
-            self.add("V08", **where("total_completed"), value=since,
-                     total=project.total_investment)
-        annual = project.annual_plan or Decimal(0)
-        for name, amount, factor in (("month_completed", month, 2), ("year_completed", year, 3)):
-            if amount is not None and amount > max(annual * factor, Decimal(1000)):
-                self.add("V09", **where(name), value=amount, annual=annual,
-                         column=FORM_IMPLEMENTATION.column(name).title)
-        self._dates(sheet, project, values, row, at)
-        if month and not values.get("progress"):
-            self.add("V20", **where("progress"), value=month)
+        money = _Money(values.get("month_completed"), values.get("year_completed"),
+                       values.get("total_completed"), previous_year, previous_since)
+        explanation = values.get("explanation") if "情况说明" in index else None
+        self._derived(values, money, unread)
+        # 本年累计 and 开工以来累计 follow from 本月完成 (the form computes them): when the
+        # month is missing or unreadable, so are they, and only the month is reported.
+        month_missing = money.month is None
+        if month_missing and not unread("month_completed"):
+            self.add("V04", **where("month_completed"),
+                     column=FORM_IMPLEMENTATION.column("month_completed").title)
+        for name in ("year_completed", "total_completed"):
+            if values.get(name) is None and not unread(name) and not month_missing:
+                self.add("V04", **where(name), column=FORM_IMPLEMENTATION.column(name).title)
+            elif unread(name) and not month_missing and \
+                    _cell(row, at(name)) in self.failed_formulas:
+                self._unreadable("V01", where(name),
+                                 value=self.failed_formulas[_cell(row, at(name))],
+                                 column=FORM_IMPLEMENTATION.column(name).title)
+        self._month_plausibility(project, money, explanation or "", where("month_completed"))
+        self._year_and_since(project, money, where)
+        self._dates(sheet, project, values, row, at, unread)
+        if money.month and not values.get("progress"):
+            self.add("V20", **where("progress"), value=money.month)
 
-    def _unreadable(self, row: int, column: int) -> bool:
-        cell = _cell(row, column)
-        return any(f.cell == cell and f.is_error for f in self.report.findings)
+    @staticmethod
+    def _derived(values: dict[str, Any], money: _Money, unread: Any) -> None:
+        """本年累计 and 开工以来累计 left blank beside a 本月完成 are what the form's formulas
+        make of it (a program that does not compute formulas leaves them blank)."""
+        if money.month is None:
+            return
+        if money.year is None and not unread("year_completed"):
+            money.year = values["year_completed"] = money.previous_year + money.month
+        if money.since is None and not unread("total_completed"):
+            money.since = values["total_completed"] = money.previous_since + money.month
+
+    def _month_plausibility(self, project: Project, money: _Money, explanation: str,
+                            where: dict[str, Any]) -> None:
+        """本月完成: impossible beyond what remains of the 总投资 (V25); unlikely above the
+        year's plan (V09) or many times the usual month (V26) unless explained. When the
+        figures before already reach the 总投资, the month is not to blame: 开工以来累计
+        beyond it says so (V08)."""
+        month = money.month
+        if month is None or month <= 0:
+            return
+        total = project.total_investment
+        remaining = max(total - money.previous_since, Decimal(0))
+        annual = project.annual_plan or Decimal(0)
+        fits = min(remaining, annual) if annual else remaining
+        hint = _yuan_hint(month, fits)
+        if remaining > 0 and month > remaining:
+            self.add("V25", **where, value=month, remaining=remaining, total=total,
+                     done=money.previous_since, hint=hint)
+        elif annual and month > annual:
+            self.add("V09", **where, value=month, annual=annual, hint=hint,
+                     explained=explanation)
+        else:
+            usual = self._usual_month(money)
+            if usual is None or month <= usual * SPIKE_TIMES or \
+                    (annual and month <= annual * SPIKE_SHARE):
+                return
+            times = round_half_up(month / usual, 0) if month / usual < 1000 else "上千"
+            self.add("V26", **where, value=month, usual=round_half_up(usual, 2), times=times,
+                     hint=hint, explained=explanation)
+        money.month_wrong = True
+
+    def _usual_month(self, money: _Money) -> Decimal | None:
+        """The project's average month of the year before this one (none in January, or
+        when nothing was completed yet: a project just starting has no usual month)."""
+        before = period_month(self.period).month - 1
+        if before < 1 or money.previous_year <= 0:
+            return None
+        return money.previous_year / before
+
+    def _year_and_since(self, project: Project, money: _Money,
+                        where: Any) -> None:
+        month, year, since = money.month, money.year, money.since
+        total = project.total_investment
+        if month is not None and year is not None and money.previous_year + month != year \
+                and not (money.month_wrong and money.year_follows_month()):
+            self.add("V05", **where("year_completed"), value=year, previous=money.previous_year,
+                     month=month, expected=money.previous_year + month)
+            money.year_wrong = True
+        year_dependent = money.year_wrong or (money.month_wrong and money.year_follows_month())
+        since_dependent = money.month_wrong and money.since_follows_month()
+        if year is not None and year > total and not year_dependent:
+            self.add("V24", **where("year_completed"), value=year, total=total,
+                     hint=_yuan_hint(year, total, money.previous_year))
+            money.year_wrong = True
+        if since is not None and year is not None and since < year and not money.year_wrong \
+                and not (money.month_wrong and money.year_follows_month()):
+            self.add("V06", **where("total_completed"), value=since, year=year)
+        if since is not None and since < money.previous_since:
+            self.add("V07", **where("total_completed"), value=since,
+                     previous=money.previous_since)
+        elif since is not None and since > total and not since_dependent:
+            self.add("V08", **where("total_completed"), value=since, total=total,
+                     hint=_yuan_hint(since, total, money.previous_since))
 
     def _dates(self, sheet: str, project: Project, values: dict[str, Any], row: int,
-               at: Any) -> None:
+               at: Any, unread: Any) -> None:
         def add(code: str, field: str, **params: Any) -> None:
             self.add(code, sheet, row, at(field), project, **params)
 
         started, completed = values.get("started"), values.get("completed")
-        if started == "是" and values.get("start_date") is None and \
-                not self._unreadable(row, at("start_date")):
-            add("V11", "start_date")
-        if completed == "是" and values.get("end_date") is None and \
-                not self._unreadable(row, at("end_date")):
-            add("V12", "end_date")
+        end_example = {"example": f"{self.end.year}-{self.end.month:02d}-{self.end.day:02d}"}
+        if started == "是" and values.get("start_date") is None and not unread("start_date"):
+            add("V11", "start_date", **self.examples)
+        if completed == "是" and values.get("end_date") is None and not unread("end_date"):
+            add("V12", "end_date", **end_example)
         for field_name in ("start_date", "end_date"):
             day: date | None = values.get(field_name)
             if day is not None and day > self.end:
                 add("V14", field_name, value=day.isoformat(),
                     column=FORM_IMPLEMENTATION.column(field_name).title, end=self.end.isoformat())
         start_day: date | None = values.get("start_date")
-        if project.stage == "新开工" and start_day is not None and \
+        if project.stage == Stage.NEW and start_day is not None and \
                 start_day.year < self.master.year:
             add("V15", "start_date", value=start_day.isoformat(), year=self.master.year)
         before = self.previous.get(project.id)
-        if before is not None and before.started == "是" and started != "是":
+        # A status that could not be read (“已开工” for 是) is reported once, as unreadable.
+        if before is not None and before.started == "是" and started != "是" \
+                and not unread("started"):
             add("V16", "started")
-        if before is not None and before.completed == "是" and completed != "是":
+        if before is not None and before.completed == "是" and completed != "是" \
+                and not unread("completed"):
             add("V17", "completed")
-        if completed == "是" and started != "是":
+        if completed == "是" and started != "是" and not unread("started"):
             add("V18", "completed")
+
+
+def _phone_hint(phone: str) -> str:
+    if phone.isdigit() and not phone.startswith("0") and _LANDLINE.match("0" + phone) \
+            and len(phone) >= 9:
+        return "号码开头的 0 可能被表格去掉了（单元格不是文本格式）。"
+    return ""
 
 
 def _find_header(rows: list[list[Any]]) -> int | None:

@@ -7,6 +7,13 @@ template; the rule catalogue in ``docs/`` is generated from ``RULES``. Checking 
 
 Codes: ``F``xx file level (not readable, not our template, wrong period …), ``R``xx rows
 (projects missing, duplicated, not the unit's …), ``V``xx values in cells.
+
+The office may change how some rules apply (设置, 校验规则): an ``adjustable`` rule can be
+made an error, a warning, or not checked; the others (a file that cannot be read, a value
+that cannot be understood) always stop the merge. An ``explainable`` rule flags a figure that
+is possible but unlikely: it is a warning when the row carries an explanation (情况说明) and
+otherwise applies at its level. A finding carries the severity it was given (``level``),
+which is the rule's unless the office or an explanation changed it.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from pydantic.dataclasses import dataclass as result
 
 from .results import RESULT, Hidden
 
-__all__ = ["Severity", "Rule", "Finding", "RULES", "rule", "finding"]
+__all__ = ["Severity", "Rule", "Finding", "RULES", "rule", "finding", "with_level"]
 
 
 class Severity(StrEnum):
@@ -38,6 +45,8 @@ class Rule:
     severity: Severity
     title: str  # short Chinese name, for the catalogue
     template: str  # Chinese message; ``{value}`` and rule-specific fields are filled in
+    adjustable: bool = False  # the office may set it to 错误 / 警告 / 不检查 (设置, 校验规则)
+    explainable: bool = False  # a warning when the row carries a 情况说明
 
     def format(self, **params: Any) -> str:
         return self.template.format(**params)
@@ -46,12 +55,14 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(code: str, severity: Severity, title: str, template: str) -> Rule:
-    """Declare a rule (once, at import time of the module that checks it)."""
-    if code in RULES and RULES[code] != Rule(code, severity, title, template):
+def rule(code: str, severity: Severity, title: str, template: str, *, adjustable: bool = False,
+         explainable: bool = False) -> Rule:
+    """Declare a rule (once, at import time of the module that declares it)."""
+    declared = Rule(code, severity, title, template, adjustable, explainable)
+    if code in RULES and RULES[code] != declared:
         raise ValueError(f"rule {code} declared twice")
-    RULES[code] = Rule(code, severity, title, template)
-    return RULES[code]
+    RULES[code] = declared
+    return declared
 
 
 @result(frozen=True, config=RESULT)
@@ -62,6 +73,8 @@ class Finding:
     cell: str | None = None  # A1 reference
     project_id: str | None = None
     value: str | None = None  # the value seen, as text
+    project_name: str | None = None  # 项目名称 of the row, so a 信息员 finds it by name
+    level: Hidden[Severity | None] = None  # set by the office's 校验规则 or an explanation
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -71,17 +84,24 @@ class Finding:
     @computed_field  # type: ignore[prop-decorator]
     @property
     def severity(self) -> Severity:
-        return self.rule.severity
+        return self.level or self.rule.severity
 
     @property
     def is_error(self) -> bool:
-        return self.rule.severity is Severity.ERROR
+        return self.severity is Severity.ERROR
 
 
 def finding(code: str, *, sheet: str | None = None, cell: str | None = None,
-            project_id: str | None = None, value: object = None, **params: Any) -> Finding:
+            project_id: str | None = None, value: object = None, project_name: str | None = None,
+            **params: Any) -> Finding:
     """A finding of rule ``code``, its message built from the rule's template."""
     declared = RULES[code]
     shown = None if value is None else str(value)[:200]
     message = declared.format(value=shown if shown is not None else "", **params)
-    return Finding(declared, message, sheet, cell, project_id, shown)
+    return Finding(declared, message, sheet, cell, project_id, shown, project_name)
+
+
+def with_level(item: Finding, level: Severity) -> Finding:
+    """The same finding at another severity (the office's 校验规则, or an explanation)."""
+    return Finding(item.rule, item.message, item.sheet, item.cell, item.project_id, item.value,
+                   item.project_name, level)

@@ -35,6 +35,9 @@ __all__ = [
     "Security",
     "BenchmarkMethod",
     "AttachmentPlacement",
+    "FlagMethod",
+    "ReturnStatus",
+    "RuleLevel",
     "DEFAULT_COUNTIES",
     "Project",
     "Unit",
@@ -191,6 +194,30 @@ class AttachmentPlacement(StrEnum):
     NOTICE_ONLY = "只放通报"  # the body says they are in the same month's 通报 (Excel)
 
 
+class FlagMethod(StrEnum):
+    """红黄绿: how far behind the 时序进度 a completion rate may fall before it turns 黄 or 红."""
+
+    RATIO = "按比例"  # 完成率 as a share of the 时序进度 (黄 below 80 %, 红 below 50 %)
+    POINTS = "按百分点"  # percentage points below the 时序进度 (黄 beyond 10, 红 beyond 30)
+
+
+class ReturnStatus(StrEnum):
+    """报送状态 of a 牵头单位 for a 报告期: the one definition status, 简报, 通报, 考核 and mail use."""
+
+    ON_TIME = "按时"  # a return that passed the checks, received by the 截止日
+    LATE = "逾期"  # a return that passed, received after the 截止日
+    REFUSED = "未通过"  # files received, none passed
+    MISSING = "未报送"  # nothing received
+
+
+class RuleLevel(StrEnum):
+    """How the office wants a checking rule applied (设置, 校验规则)."""
+
+    ERROR = "错误"  # the file is not merged
+    WARNING = "警告"  # merged, the unit is asked to check
+    OFF = "不检查"
+
+
 # Liuzhou's 县区, written into a new master's 设置 sheet; the office keeps the list there.
 DEFAULT_COUNTIES = (
     "城中区", "鱼峰区", "柳南区", "柳北区", "柳江区", "柳城县", "鹿寨县", "融安县",
@@ -288,12 +315,18 @@ class Settings(_Record):
     previous_master: str = ""  # 上年台账: last year's master, for 同比; "" = none
     benchmark_method: BenchmarkMethod = BenchmarkMethod.MONTHS
     monthly_targets: str | None = None
+    flag_method: FlagMethod = FlagMethod.RATIO
+    yellow_ratio: int = Field(default=80, ge=0, le=100)  # 黄 below this % of the 时序进度
+    red_ratio: int = Field(default=50, ge=0, le=100)  # 红 below this % of the 时序进度
     yellow_margin: int = Field(default=10, ge=0)
     red_margin: int = Field(default=30, ge=0)
     weight_investment: int = 40
     weight_start: int = 20
     weight_completion: int = 20
     weight_timeliness: int = 20
+    score_ceiling: int = Field(default=100, ge=100, le=200)  # 投资完成率 vs 时序进度 scored up to
+    late_correction_on_time: YesNo = YesNo.NO  # a failed file corrected after the 截止日: 按时?
+    resubmit_days: int = Field(default=3, ge=1, le=30)  # after the 截止日: days to correct
     mail_imap_host: str = ""  # 收件服务器（IMAP）
     mail_imap_port: int | None = Field(default=None, ge=1, le=65535)
     mail_imap_security: Security = Security.SSL
@@ -310,6 +343,8 @@ class Settings(_Record):
     # the office confirming it (kept in a table on 设置, beside the 县区)
     mail_allowed: list[AllowedSender] = Field(default_factory=list)
     counties: list[str] = Field(default_factory=lambda: list(DEFAULT_COUNTIES))
+    # 校验规则: code → how the office applies it; a code not listed keeps its default.
+    rule_levels: dict[str, RuleLevel] = Field(default_factory=dict)
 
 
 class LedgerEntry(_Record):
@@ -337,6 +372,7 @@ class LedgerEntry(_Record):
     preparation: str | None = None
     problems: str | None = None
     coordination: str | None = None
+    explanation: str | None = None  # 情况说明 of an unusual figure
     source_sha256: str | None = None
 
 

@@ -17,12 +17,14 @@ from .models import (
     AttachmentPlacement,
     BenchmarkMethod,
     ChangeKind,
+    FlagMethod,
     MailDirection,
     MailResult,
     OutboxKind,
     OutboxState,
     PermitStatus,
     ProjectStatus,
+    RuleLevel,
     Sector,
     Security,
     Stage,
@@ -90,6 +92,8 @@ OUTBOX_KINDS = tuple(OutboxKind)
 OUTBOX_STATES = (OutboxState.QUEUED, OutboxState.FAILED)  # what the 发件箱 sheet holds
 BENCHMARK_METHODS = tuple(BenchmarkMethod)
 ATTACHMENT_PLACEMENTS = tuple(AttachmentPlacement)
+FLAG_METHODS = tuple(FlagMethod)
+RULE_LEVELS = tuple(RuleLevel)
 
 
 class Kind(StrEnum):
@@ -138,6 +142,7 @@ class SheetSpec:
     columns: tuple[Column, ...]
     help: str = ""
     inputs: tuple[str, ...] = ()  # fields a unit fills in (templates); the rest are locked
+    optional: tuple[str, ...] = ()  # input columns a returned form may lack (older forms)
 
     def column(self, field: str) -> Column:
         for col in self.columns:
@@ -268,6 +273,8 @@ _PREPARATION = Column("preparation", "前期工作进展", width=36, help="预�
 _PROBLEMS = Column("problems", "存在问题", width=30, help="项目推进中存在的问题，没有可不填")
 _COORDINATION = Column("coordination", "需协调事项", width=30,
                        help="需要市级层面协调解决的事项，没有可不填")
+_EXPLANATION = Column("explanation", "情况说明", width=30,
+                      help="本月完成投资明显偏大等需要说明的情况，如“设备集中到货付款”；没有可不填")
 
 LEDGER = SheetSpec(
     "月报台帐", "Ledger",
@@ -276,7 +283,7 @@ LEDGER = SheetSpec(
      Column("project_name", "项目名称", width=36, help="报送时的项目名称（便于阅读）"),
      Column("unit", "牵头单位", width=24, help="报送该行的牵头单位"),
      _MONTH, _YEAR, _SINCE_START, _STARTED, _START_DATE, _COMPLETED, _END_DATE, _PROGRESS,
-     *_PERMIT_COLUMNS, _REPORTED_START, _PREPARATION, _PROBLEMS, _COORDINATION,
+     *_PERMIT_COLUMNS, _REPORTED_START, _PREPARATION, _PROBLEMS, _COORDINATION, _EXPLANATION,
      Column("source_sha256", "来源文件sha256", width=20, help="该行数据来源文件的内容指纹",
             technical=True),
      # From the plan, so a PivotTable needs no lookups: rewritten on every save.
@@ -300,11 +307,12 @@ FORM_IMPLEMENTATION = SheetSpec(
     "实施项目月报", "ImplementationReturn",
     (_ID, _NAME, _STAGE, _SECTOR, _TOTAL, _ANNUAL, _PREVIOUS_YEAR, _PREVIOUS_SINCE_START,
      _MONTH, _YEAR, _SINCE_START, _STARTED, _START_DATE, _COMPLETED, _END_DATE, _PROGRESS,
-     *_PERMIT_COLUMNS, _PROBLEMS, _COORDINATION),
+     *_PERMIT_COLUMNS, _PROBLEMS, _COORDINATION, _EXPLANATION),
     help="实施项目（新开工、续建、竣工）每月填报",
     inputs=("month_completed", "year_completed", "total_completed", "started", "start_date",
             "completed", "end_date", "progress", *(f for f, _, _ in PERMITS), "problems",
-            "coordination"),
+            "coordination", "explanation"),
+    optional=("explanation",),
 )
 FORM_PREPARATORY = SheetSpec(
     "预备项目月报", "PreparatoryReturn",
@@ -471,15 +479,28 @@ SETTINGS = (
            choices=BENCHMARK_METHODS,
            help="时序进度的算法：月数/12（默认）、月数×10%，或按“各月目标”"),
     Column("monthly_targets", "各月目标（%）", help="按月目标时，1—12 月的累计目标，用逗号分隔"),
+    Column("flag_method", "预警方法", Kind.CHOICE, choices=FLAG_METHODS,
+           help="红黄绿的判定：按比例（默认，完成率与时序进度之比）或按百分点（低于时序进度的百分点）"),
+    Column("yellow_ratio", "黄色预警比例（%）", Kind.INT,
+           help="按比例时：完成率不足时序进度的此比例为黄色，默认 80"),
+    Column("red_ratio", "红色预警比例（%）", Kind.INT,
+           help="按比例时：完成率不足时序进度的此比例为红色，默认 50"),
     Column("yellow_margin", "黄色预警差距（百分点）", Kind.INT,
-           help="完成率低于时序进度超过此差距为黄色，不超过的为绿色；默认 10，"
+           help="按百分点时：完成率低于时序进度超过此差距为黄色，不超过的为绿色；默认 10，"
                 "填 0 则凡低于时序进度即为黄色"),
     Column("red_margin", "红色预警差距（百分点）", Kind.INT,
-           help="完成率低于时序进度超过此差距为红色，默认 30"),
+           help="按百分点时：完成率低于时序进度超过此差距为红色，默认 30"),
     Column("weight_investment", "考核权重：投资完成率", Kind.INT, help="考核得分中投资完成率的权重"),
     Column("weight_start", "考核权重：开工率", Kind.INT, help="考核得分中新开工项目开工率的权重"),
     Column("weight_completion", "考核权重：竣工率", Kind.INT, help="考核得分中竣工项目竣工率的权重"),
     Column("weight_timeliness", "考核权重：报送及时率", Kind.INT, help="考核得分中按时报送率的权重"),
+    Column("score_ceiling", "考核：投资完成计分上限（%）", Kind.INT,
+           help="投资完成率按与时序进度之比计分，最高按此比例计；默认 100（达到时序进度即得满分），"
+                "可设为 100—200 以奖励超额完成"),
+    Column("late_correction_on_time", "截止前报送、逾期更正计为按时", Kind.CHOICE, choices=YES_NO,
+           help="截止日前报送但未通过校验、截止日后才更正通过的，是否计为按时；默认 否（计为逾期）"),
+    Column("resubmit_days", "更正期限（天）", Kind.INT,
+           help="截止日后才退回更正的报表，回执中要求在几天内重新报送；默认 3"),
     # ---- 邮件 (docs/邮件.md); the password is never kept here: system keyring or ZDXM_MAIL_PASSWORD
     Column("mail_imap_host", "收件服务器（IMAP）", help="如 imap.example.gov.cn；须在邮箱设置中开启 IMAP"),
     Column("mail_imap_port", "收件端口", Kind.INT, help="留空按加密方式取默认值：SSL 993，STARTTLS 或无 143"),
@@ -515,4 +536,18 @@ SETTINGS_TABLE = SheetSpec(
      Column("value", "值", width=36),
      Column("help", "说明", width=60)),
 )
-__all__ += ["SETTINGS", "SETTINGS_TABLE"]
+# The 校验规则 table sits in column K of 设置: A–C hold the settings, E the 县区 list, G–I
+# the mail's 允许发件人 (issue 14); a blank column stands between tables.
+RULE_COLUMN = 11
+RULE_TABLE = SheetSpec(
+    SETTINGS_SHEET, "CheckRules",
+    (Column("code", "规则代码", required=True, width=9, help="校验规则的代码，见 docs/rules.md"),
+     Column("title", "校验规则", width=24, help="规则的名称"),
+     Column("level", "处理", Kind.CHOICE, choices=RULE_LEVELS, width=8,
+            help="错误：不能合并，须改正后重报；警告：可以合并，提醒核实；不检查"),
+     Column("default", "默认", width=8, help="系统的默认处理"),
+     Column("help", "说明", width=40, help="规则的作用")),
+    help="报送校验规则的处理方式，由办公室决定；文件安全、模板身份和无法识别的数值始终为错误，不在此表中",
+)
+__all__ += ["SETTINGS", "SETTINGS_TABLE", "RULE_TABLE", "RULE_COLUMN", "RULE_LEVELS",
+            "FLAG_METHODS"]

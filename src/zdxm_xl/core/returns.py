@@ -2,8 +2,20 @@
 
 The facts every operation shares about returns: which projects a 牵头单位 reports for a
 报告期 (``expected_returns``), the figures of the month before that a form shows and the
-checker compares with (``previous_figures``, ``last_reported``), and the one rule of being
-on time (``on_time``).
+checker compares with (``previous_figures``, ``last_reported``), the one rule of being
+on time (``on_time``) and the one 报送状态 of a unit for a 报告期 (``submission_status``).
+
+报送状态 (SPEC §4.3), used by status, 简报, 通报, 考核 and mail alike:
+
+* **按时** — a file of the unit for the 报告期 passed the checks, and the first that passed
+  arrived by the 截止日 (a later correction does not make it late). With 设置 “截止前报送、
+  逾期更正计为按时” = 是, a unit whose file arrived by the 截止日 but failed, and whose
+  correction passed after it, is 按时 too.
+* **逾期** — a file passed, but the first that passed arrived after the 截止日 (and the
+  setting above does not make it 按时).
+* **未通过** — files arrived, none passed (also a file whose template was tampered with:
+  it is logged under the unit its name or sender points to).
+* **未报送** — nothing arrived.
 """
 
 from __future__ import annotations
@@ -16,12 +28,13 @@ from pydantic import computed_field
 from pydantic.dataclasses import dataclass
 
 from .master import Master
-from .models import LedgerEntry, Project, SubmissionResult
+from .models import LedgerEntry, Project, ReturnStatus, Submission, SubmissionResult, YesNo
 from .periods import deadline, period_end, period_month, previous_period
 from .results import RESULT
 
 __all__ = ["reports_in", "expected_returns", "previous_figures", "last_reported", "on_time",
-           "due_date", "COUNTED", "UnitStatus", "StatusReport", "submission_status"]
+           "due_date", "COUNTED", "UnitStatus", "StatusReport", "submission_status",
+           "return_status"]
 
 # A file that is in the ledger, now or before a later one replaced it.
 COUNTED = (SubmissionResult.MERGED, SubmissionResult.REPLACED)
@@ -94,12 +107,13 @@ def on_time(received: datetime, period: str, deadline_day: int) -> bool:
 @dataclass(config=RESULT)
 class UnitStatus:
     unit: str
-    submitted: bool
-    on_time: bool | None  # of the first file that passed, else of the first file received
-    valid: bool
+    submitted: bool  # any file arrived (passed or not)
+    on_time: bool | None  # 按时 True, 逾期 False; None when nothing passed
+    valid: bool  # a file of the unit is merged for the period
     file: str | None
     received_at: datetime | None
     projects: int
+    status: ReturnStatus = ReturnStatus.MISSING  # 报送状态: 按时 / 逾期 / 未通过 / 未报送
 
 
 @dataclass(config=RESULT)
@@ -108,43 +122,65 @@ class StatusReport:
     deadline: date
     units: list[UnitStatus]
 
+    def of(self, status: ReturnStatus) -> list[str]:
+        return [u.unit for u in self.units if u.status is status]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def on_time_units(self) -> list[str]:
+        return self.of(ReturnStatus.ON_TIME)
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def missing(self) -> list[str]:
-        return [u.unit for u in self.units if not u.submitted]
+        return self.of(ReturnStatus.MISSING)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def late(self) -> list[str]:
-        return [u.unit for u in self.units if u.submitted and u.on_time is False]
+        return self.of(ReturnStatus.LATE)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def rejected(self) -> list[str]:
-        return [u.unit for u in self.units if u.submitted and not u.valid]
+        return self.of(ReturnStatus.REFUSED)
 
     @property
     def on_time_rate(self) -> float | None:
-        """Share of expected units whose return arrived on time (a ratio, not money)."""
+        """Share of expected units whose return is 按时 (a ratio, not money)."""
         if not self.units:
             return None
-        return sum(1 for u in self.units if u.on_time) / len(self.units)
+        return len(self.on_time_units) / len(self.units)
+
+
+def return_status(files: list[Submission], late_correction_on_time: bool = False
+                  ) -> ReturnStatus:
+    """报送状态 of one unit for one 报告期 from its files in 报送记录 (see the module doc)."""
+    if not files:
+        return ReturnStatus.MISSING
+    passed = sorted((s for s in files if s.result in COUNTED), key=lambda s: s.received_at)
+    if not passed:
+        return ReturnStatus.REFUSED
+    if passed[0].on_time == YesNo.YES:
+        return ReturnStatus.ON_TIME
+    if late_correction_on_time and any(s.on_time == YesNo.YES for s in files):
+        return ReturnStatus.ON_TIME
+    return ReturnStatus.LATE
 
 
 def submission_status(master: Master, period: str) -> StatusReport:
-    """For each 牵头单位 expected to report ``period``: submitted, on time, passed, which file."""
+    """For each 牵头单位 expected to report ``period``: its 报送状态, and which file."""
     expected = expected_returns(master, period)
     rows = [s for s in master.submissions if s.period == period]
+    lenient = master.settings.late_correction_on_time == YesNo.YES
     units = []
     for unit, projects in expected.items():
         mine = sorted((s for s in rows if s.unit == unit), key=lambda s: s.received_at)
         merged = next((s for s in reversed(mine) if s.result is SubmissionResult.MERGED), None)
         shown = merged or (mine[-1] if mine else None)
-        # A correction sent after the deadline does not make an on-time return late.
-        passed = [s for s in mine if s.result in COUNTED]
-        decisive = passed[0] if passed else (mine[0] if mine else None)
-        timely = None if decisive is None else decisive.on_time == "是"
+        status = return_status(mine, lenient)
+        timely = {ReturnStatus.ON_TIME: True, ReturnStatus.LATE: False}.get(status)
         units.append(UnitStatus(unit, bool(mine), timely, merged is not None,
                                 shown.file_name if shown else None,
-                                shown.received_at if shown else None, len(projects)))
+                                shown.received_at if shown else None, len(projects), status))
     return StatusReport(period, deadline(period, master.settings.deadline_day), units)

@@ -37,7 +37,8 @@ MISTAKES = {
     "three_decimals": "V03",
     "blank_month": "V04",
     "below_last_month": "V07",
-    "huge_amount": "V09",  # filled in 元 instead of 万元
+    "huge_amount": "V25",  # 本月完成 typed in 元 instead of 万元 (the form adds it up)
+    "over_plan": "V09",  # more in one month than the year's plan, without an explanation
     "bad_yes_no": "V10",
     "start_without_date": "V11",
     "bad_date": "V13",
@@ -255,12 +256,24 @@ class _Sheet:
             self.put(row, "total_completed", Decimal(0))
             self.put(row, "year_completed", Decimal(0))
             self.put(row, "month_completed", Decimal(0))
+        since = parse_amount(self.get(row, "total_completed")) or Decimal(0)
         if self.take("huge_amount"):
-            big = (month or Decimal(1)) * 10000 + 10**7
-            self.put(row, "month_completed", big)
-            self.put(row, "year_completed", year - month + big)
-            self.put(row, "total_completed", Decimal(10**9))
-            self.put(row, "progress", "施工中")
+            # The 信息员 types the month in 元 (5000 万元 as 50000000); the form's formulas
+            # carry it into 本年累计 and 开工以来累计, as Excel would show them.
+            annual = parse_amount(self.get(row, "annual_plan")) or Decimal(1200)
+            in_wan = month or (annual / 12).quantize(Decimal(1))
+            in_yuan = in_wan * 10000
+            self.put(row, "month_completed", in_yuan)
+            self.put(row, "year_completed", year - month + in_yuan)
+            self.put(row, "total_completed", since - month + in_yuan)
+            self.put(row, "progress", self.get(row, "progress") or "主体结构施工中")
+        if self.take("over_plan"):
+            annual = parse_amount(self.get(row, "annual_plan")) or Decimal(0)
+            spike = (annual * Decimal("1.2")).quantize(Decimal(1))
+            self.put(row, "month_completed", spike)
+            self.put(row, "year_completed", year - month + spike)
+            self.put(row, "total_completed", since - month + spike)
+            self.put(row, "progress", self.get(row, "progress") or "设备集中安装")
         if self.take("bad_yes_no"):
             self.put(row, "started", "已开工")
         if self.take("start_without_date"):

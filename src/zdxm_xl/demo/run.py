@@ -41,6 +41,7 @@ MARCH_MISTAKES: dict[int, tuple[str, str]] = {
     2: ("start_without_date", "填了已开工却没填开工时间"),
     3: ("last_month", "用上个月的模板填报"),
     4: ("other_unit", "改动了模板中的单位信息"),
+    7: ("huge_amount", "本月完成投资按“元”填写（5000万元填成了50000000）"),
 }
 LATE_UNIT = 5  # reports on 4月8日, after the 截止日 (4月5日)
 SILENT_UNIT = 6  # never reports
@@ -75,6 +76,7 @@ def run_demo(folder: Path | str, progress: Progress = _quiet) -> DemoResult:
     # The demo's office key is fixed, so that every run signs the same forms and gives the
     # same files, ledger and figures. A real master gets a random key (zdxm init).
     sample.secret = hashlib.sha256(f"zdxm-demo-{SAMPLE_SEED}".encode()).hexdigest()
+    sample.settings.mail_contact = "项目科 韦工，0772-2809000"  # in every 回执 (a made-up number)
     master = create_master(master_path, SAMPLE_YEAR, sample)
     result = DemoResult(folder, master_path, Workspace(folder, master.settings))
     result.steps.append(("建立台账", "实施项目 668 个、预备项目 287 个、责任单位 56 个", master_path))
@@ -154,8 +156,14 @@ def _march(result: DemoResult, progress: Progress) -> None:
     _fill_all(jobs, f"{label}：各单位填报", progress)
     progress(f"{label}：校验", 0, 1)
     annotated = result.workspace.annotated(period)
-    result.validation = validate_files(result.master, [inbox, late_inbox], period,
-                                       annotate_copies=True, today=date(2022, 4, 6))
+    # Most returns arrive on 4月3日 and are checked the next day, so a unit with errors can
+    # still correct them by the 截止日 (4月5日); the late unit's file comes on 4月8日.
+    on_time, late = datetime(2022, 4, 3, 16, 30), datetime(2022, 4, 8, 9, 0)
+    result.validation = validate_files(result.master, [inbox], period, annotate_copies=True,
+                                       today=date(2022, 4, 4), received=on_time)
+    result.validation.files += validate_files(result.master, [late_inbox], period,
+                                              annotate_copies=True, today=date(2022, 4, 8),
+                                              received=late).files
     failed = [r for r in result.validation.reports if not r.valid]
     result.steps.append(("3月校验", f"收到 {len(result.validation.reports)} 份，"
                                    f"{len(failed)} 份有错误，已写出批注副本和回执", annotated))
@@ -165,9 +173,9 @@ def _march(result: DemoResult, progress: Progress) -> None:
     corrected = fill_form(corrected_unit, result.workspace.inbox / f"{period}（更正）"
                           / corrected_unit.name, seed=hash_seed(period, 0)).path
     files = collect_files([inbox]) + [corrected] + collect_files([late_inbox])
-    arrived = {path: datetime(2022, 4, 3, 16, 30) for path in files}
+    arrived = {path: on_time for path in files}
     arrived[corrected] = datetime(2022, 4, 5, 11, 0)
-    arrived.update({path: datetime(2022, 4, 8, 9, 0) for path in collect_files([late_inbox])})
+    arrived.update({path: late for path in collect_files([late_inbox])})
     merged = merge_files(result.master, files, period, received=arrived,
                          now=datetime(2022, 4, 8, 10, 0))
     result.steps.append(("3月合并", f"合并 {len(merged.merged)} 份（含 1 份更正重报、1 份逾期），"

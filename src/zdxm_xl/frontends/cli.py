@@ -158,6 +158,10 @@ def plan_import_command(
     if result.batch_date is not None:
         out.print(f"增补批次“{result.batch}”（{result.batch_date.isoformat()}）：")
     out.print(f"已导入实施项目 {result.implementation} 个、预备项目 {result.preparatory} 个。")
+    if result.warnings:
+        out.print(f"提示：{len(result.warnings)} 处小计与其下项目合计相差在四舍五入误差之内，已导入：")
+        for line in result.warnings:
+            out.print(f"  {line}", markup=False)
     if result.new_units:
         out.print(f"新增责任单位 {len(result.new_units)} 个：{'、'.join(result.new_units)}")
         out.print("请在台账“责任单位”工作表中补全这些单位的联络员、信息员联系方式。")
@@ -221,7 +225,8 @@ def validate_command(
         _print_json(run)
     else:
         for report in run.reports:
-            who = f"{report.unit} {report.period}" if report.unit else "身份无法确认"
+            who = f"{report.unit} {report.period}" if report.unit else "身份无法确认" + (
+                f"，文件名或发件人显示为{report.named_unit}" if report.named_unit else "")
             if report.valid:
                 out.print(f"[green]通过[/green]  {report.path.name}（{who}）"
                           + (f"，警告 {report.warnings} 处" if report.warnings else ""))
@@ -230,7 +235,10 @@ def validate_command(
                           f"警告 {report.warnings} 处")
             for item in report.findings[:20]:
                 where = " ".join(p for p in (item.sheet, item.cell) if p)
-                out.print(f"    {item.severity.label} {item.code} {where}：{item.message}")
+                if item.project_name:
+                    where += f"（{item.project_name}）"
+                out.print(f"    {item.severity.label} {item.code} {where}：{item.message}",
+                          markup=False)
             if len(report.findings) > 20:
                 out.print(f"    ……另有 {len(report.findings) - 20} 处，见批注副本")
         passed = sum(1 for r in run.reports if r.valid)
@@ -299,7 +307,7 @@ def merge_command(
 
 @app.command("status")
 def status_command(master: MasterArg, period: PeriodOpt, as_json: JsonOpt = False) -> None:
-    """报送情况：每个牵头单位是否报送、是否按时、是否通过；列出未报送、逾期、未通过的单位。"""
+    """报送情况：每个牵头单位的报送状态（按时、逾期、未通过、未报送），与简报、通报、考核一致。"""
     from ..status import report_status
 
     report = report_status(master, period)
@@ -307,17 +315,19 @@ def status_command(master: MasterArg, period: PeriodOpt, as_json: JsonOpt = Fals
         _print_json(report)
         return
     table = Table(title=f"{report.period} 报送情况（截止 {report.deadline.isoformat()}）")
-    for header in ("牵头单位", "项目数", "是否报送", "是否按时", "是否通过", "文件"):
+    for header in ("牵头单位", "项目数", "报送状态", "接收时间", "文件"):
         table.add_column(header)
+    colours = {"按时": "green", "逾期": "yellow", "未通过": "red", "未报送": "red"}
     for unit in report.units:
-        table.add_row(unit.unit, str(unit.projects), "是" if unit.submitted else "[red]否[/red]",
-                      "—" if unit.on_time is None else ("是" if unit.on_time else "[red]逾期[/red]"),
-                      "是" if unit.valid else ("[red]否[/red]" if unit.submitted else "—"),
-                      unit.file or "")
+        table.add_row(escape(unit.unit), str(unit.projects),
+                      f"[{colours[unit.status]}]{unit.status}[/{colours[unit.status]}]",
+                      f"{unit.received_at:%Y-%m-%d %H:%M}" if unit.received_at else "",
+                      escape(unit.file or ""))
     out.print(table)
-    for label, names in (("未报送", report.missing), ("逾期", report.late),
-                         ("未通过", report.rejected)):
-        out.print(f"{label}（{len(names)}）：{'、'.join(names) if names else '无'}")
+    out.print(f"按时（{len(report.on_time_units)}）：通过校验且在截止日当天结束前收到")
+    for label, names in (("逾期", report.late), ("未通过", report.rejected),
+                         ("未报送", report.missing)):
+        out.print(f"{label}（{len(names)}）：{'、'.join(names) if names else '无'}", markup=False)
 
 
 # ---- dynamic management (增补 above in plan import; 退出, 转入实施, 修改, 变更记录) and 考核 ----
@@ -458,13 +468,14 @@ def assess_command(
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="同时写出可打印的考核表（.xlsx，A4 横向）", metavar="文件")] = None,
 ) -> None:
-    """考核：按牵头单位计算投资完成率、开工率、竣工率、报送及时率，加权得分并排名。
+    """考核：按牵头单位计算投资完成率（对照时序进度）、开工率、竣工率、报送及时率，加权得分，按单位类别分组排名。
 
     算法见 docs/考核办法.md。
     """
     from rich import box
 
-    from ..assess import INDICATORS, assess
+    from ..assess import assess
+    from ..reports.assessment import GROUPS
 
     result = assess(master, first, last, output)
     if as_json:
@@ -476,21 +487,29 @@ def assess_command(
             return "—"
         return f"{ratio.percent}%" + (f"\n（{int(ratio.done)}/{int(ratio.due)}）" if counts else "")
 
-    table = Table(title=f"{result.year}年重大项目考核（{result.first} 至 {result.last}）",
-                  box=box.SIMPLE_HEAD, show_edge=False)
-    for header in ("排名", "牵头单位", "投资\n完成率", "开工率", "竣工率", "报送\n及时率", "得分"):
-        table.add_column(header, justify="left" if header == "牵头单位" else "right",
-                         overflow="fold")
-    for unit in result.units:
-        table.add_row("—" if unit.rank is None else str(unit.rank), unit.unit,
-                      shown(unit.investment, counts=False), shown(unit.start),
-                      shown(unit.completion), shown(unit.timeliness),
-                      "—" if unit.score is None else f"{unit.score}")
-    out.print(table)
-    weights = "、".join(f"{name}{result.weights[key]}" for key, name, _ in INDICATORS)
-    out.print(f"权重：{weights}。“—”表示该指标不适用（分母为 0），不计入得分。")
+    out.print(f"{result.year}年重大项目考核（{result.first} 至 {result.last}，"
+              f"时序进度 {result.benchmark}%）", markup=False)
+    for group in GROUPS:
+        units = result.group(group)
+        if not units:
+            continue
+        table = Table(title=f"{group}（{len(units)}个单位）", box=box.SIMPLE_HEAD, show_edge=False)
+        for header in ("排名", "牵头单位", "投资\n完成率", "为时序\n进度的", "开工率", "竣工率",
+                       "报送\n及时率", "得分"):
+            table.add_column(header, justify="left" if header == "牵头单位" else "right",
+                             overflow="fold")
+        for unit in units:
+            versus = unit.investment.versus_benchmark
+            table.add_row("—" if unit.group_rank is None else str(unit.group_rank),
+                          escape(unit.unit), shown(unit.investment, counts=False),
+                          "—" if versus is None else f"{versus}%", shown(unit.start),
+                          shown(unit.completion), shown(unit.timeliness),
+                          "不参评" if unit.score is None else f"{unit.score}")
+        out.print(table)
+    out.print(result.rule, markup=False)
+    out.print("“—”表示该指标不适用（分母为 0）。", markup=False)
     if result.output is not None:
-        out.print(f"已写出考核表：{result.output}")
+        out.print(f"已写出考核表：{result.output}", markup=False)
 
 
 @app.command("bulletin")
@@ -555,6 +574,7 @@ def bulletin_command(
         total = result.progress.total
         out.print(f"实施项目 {total.count} 个，本年累计完成投资 {total.year_completed_yi} 亿元，"
                   f"完成率 {total.rate}%，{total.gap_text}；滞后项目 {len(result.progress.lagging)} 个。")
+        out.print(result.progress.freshness.text, markup=False)
         if result.year_ago is not None:
             out.print(f"同比：与上年台账“{result.year_ago}”的同期相比，{total.growth_text or '无可比数据'}。",
                       markup=False)

@@ -11,8 +11,8 @@ counts as 新开工 when T is the 报告期 of its promotion or later, and as �
 figures of the plan (年度计划投资, 计划开工/竣工时间) are those in the master now.
 
 **Reported figures.** For each project, its latest 月报台帐 row of the year up to T (a month
-it was not reported carries the last reported figures forward; no row at all: nothing
-completed, not started, not finished).
+it was not reported carries the last reported figures forward, and the unit's ``carried``
+counts it; no row at all: nothing completed, not started, not finished).
 
 **The four indicators** (each a ratio; an indicator whose denominator is 0 does not apply
 to U and is shown as —):
@@ -22,17 +22,33 @@ to U and is shown as —):
 * 开工率 = started ÷ due: due are U's 新开工 projects counting at T whose 计划开工时间 is T
   or earlier (none given: December); started are those of them reported 是否开工 = 是.
 * 竣工率 = finished ÷ due, likewise for U's 竣工 projects, 计划竣工时间 and 是否竣工 = 是.
-* 报送及时率 = on-time returns ÷ expected returns: each 报告期 P of F…T in which U has a
-  project to report (``core.returns.expected_returns``) is one expected return; it is on time when a
-  file of U for P passed the checks and the first file that passed arrived by P's 截止日
-  (``core.returns.submission_status``: a later correction does not make it late).
+* 报送及时率 = 按时 returns ÷ expected returns: each 报告期 P of F…T in which U has a
+  project to report (``core.returns.expected_returns``) is one expected return, 按时 as the
+  one 报送状态 says (``core.returns.submission_status``).
 
-**Score and rank.** 得分 = 100 × Σ wᵢ·min(rᵢ, 1) ÷ Σ wᵢ over the indicators that apply to
-U, with the weights wᵢ of 设置 (考核权重：投资完成率 / 开工率 / 竣工率 / 报送及时率): a rate
-above 100 % scores as 100 %, and an indicator that does not apply leaves its weight out
-rather than scoring 0. 排名: by 得分 (to 0.01), highest first; equal scores share a rank
-(1, 2, 2, 4) and keep the order of the 责任单位 sheet; a unit no indicator applies to has
-neither and comes last.
+**Scoring: every indicator against what was due by T.** 开工率, 竣工率 and 报送及时率
+already count only what was due; 投资完成率 is scored against the 时序进度 of T (the same
+method as the 简报, 设置 时序进度方法): its score is 投资完成率 ÷ 时序进度, so a unit on
+schedule scores 100 % in March as in December, capped at 设置 “考核：投资完成计分上限” (100 %
+by default; an office rewarding over-completion may allow up to 200 %). The other three
+score min(rate, 100 %).
+
+**Who is rated (参评).** U is rated when at least one of 投资完成率, 开工率 and 竣工率
+applies to it with a weight above 0: a unit whose projects are all 预备 (no 年度计划, nothing
+due to start or finish) is 不参评 — no score, no rank — rather than scoring 100 on
+报送及时率 alone.
+
+**Score.** 得分 = 100 × Σ wᵢ·sᵢ ÷ Σ wᵢ over the indicators that apply to U (sᵢ the scores
+above, wᵢ the weights of 设置): an indicator that does not apply leaves its weight out, so the
+weights of the others are renormalised to the same total rather than the unit scoring 0 —
+and since each indicator is scored against what was due, a unit with no start due is
+neither helped nor hurt by it. ``UnitAssessment.weights_used`` shows each unit's
+renormalised weights.
+
+**Rank.** Units are ranked within their group, the 单位类别 of 责任单位 (县区 / 市直部门 /
+国有企业; a unit without one is 未分类), by 得分 (to 0.01), highest first; equal scores
+share a rank (1, 2, 2, 4) and keep the order of the 责任单位 sheet. ``rank`` is the same over
+all rated units; unrated units have neither and come last in their group.
 
 Every ratio is an exact ``Decimal``; each figure shown (a percentage or a score) is rounded
 once, half-up, to 0.01 — no float takes part.
@@ -40,6 +56,7 @@ once, half-up, to 0.01 — no float takes part.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass as plain_dataclass
 from dataclasses import field
 from datetime import date
@@ -48,8 +65,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import Field, computed_field
 from pydantic.dataclasses import dataclass
@@ -60,15 +78,23 @@ from ..core.cells import format_date
 from ..core.changelog import promotion_dates
 from ..core.errors import MasterError
 from ..core.master import Master
-from ..core.models import IMPLEMENTATION_STAGES, LedgerEntry, Stage, YesNo
+from ..core.models import (
+    IMPLEMENTATION_STAGES,
+    LedgerEntry,
+    ReturnStatus,
+    Stage,
+    UnitCategory,
+    YesNo,
+)
 from ..core.money import CENT, round_half_up
 from ..core.periods import months, period_end, period_month
 from ..core.results import RESULT, Hidden
 from ..core.returns import reports_in, submission_status
+from .progress import benchmark_percent
 
-__all__ = ["INDICATORS", "Ratio", "InvestmentRatio", "StartRatio", "CompletionRatio",
-           "TimelinessRatio", "UnitAssessment", "Assessment", "ASSESSMENT_SHEET", "weights_of",
-           "assess_units", "write_assessment"]
+__all__ = ["INDICATORS", "PERFORMANCE", "GROUPS", "UNCATEGORISED", "Ratio", "InvestmentRatio",
+           "StartRatio", "CompletionRatio", "TimelinessRatio", "UnitAssessment", "Assessment",
+           "ASSESSMENT_SHEET", "weights_of", "assess_units", "method_text", "write_assessment"]
 
 # (key, Chinese name, the 设置 field holding its weight)
 INDICATORS = (
@@ -77,6 +103,10 @@ INDICATORS = (
     ("completion", "竣工率", "weight_completion"),
     ("timeliness", "报送及时率", "weight_timeliness"),
 )
+# The indicators that make a unit rated (参评): 报送及时率 alone does not.
+PERFORMANCE = ("investment", "start", "completion")
+UNCATEGORISED = "未分类"
+GROUPS = (*(c.value for c in UnitCategory), UNCATEGORISED)  # ranking groups, in this order
 ASSESSMENT_SHEET = "考核结果"
 _HUNDRED = Decimal(100)
 _ONE = Decimal(1)
@@ -112,7 +142,30 @@ class Ratio:
 
 @dataclass(frozen=True, config=RESULT)
 class InvestmentRatio(Ratio):
-    """投资完成率: 本年累计完成投资 of 年度计划投资 (万元)."""
+    """投资完成率: 本年累计完成投资 of 年度计划投资 (万元), scored against the 时序进度."""
+
+    benchmark: Hidden[Decimal] = Decimal(0)  # 时序进度 at the end of the range, a fraction
+    ceiling: Hidden[Decimal] = _ONE  # the score is capped here (1 = 100 %)
+
+    @property
+    def score(self) -> Decimal | None:
+        """投资完成率 ÷ 时序进度, capped at the ceiling (exact); full marks when nothing was
+        due yet."""
+        rate = self.rate
+        if rate is None:
+            return None
+        if self.benchmark <= 0:
+            return self.ceiling
+        return min(rate / self.benchmark, self.ceiling)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def versus_benchmark(self) -> Decimal | None:
+        """投资完成率 as a percentage of the 时序进度, rounded once (not capped)."""
+        rate = self.rate
+        if rate is None or self.benchmark <= 0:
+            return None
+        return round_half_up(rate / self.benchmark * _HUNDRED, 2)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -180,12 +233,25 @@ class UnitAssessment:
     start: StartRatio  # started / due to start
     completion: CompletionRatio  # finished / due to finish
     timeliness: TimelinessRatio  # on-time returns / expected returns
-    score: Decimal | None = None  # 0–100, rounded to 0.01
-    rank: int | None = None
+    category: str = UNCATEGORISED  # 单位类别: the group it is ranked in
+    carried: int = 0  # projects whose figures at --to are not that month's
+    rated: bool = False  # 参评: an investment, start or completion indicator applies
+    score: Decimal | None = None  # 0–100 (up to the ceiling), rounded to 0.01; None: 不参评
+    rank: int | None = None  # over every rated unit
+    group_rank: int | None = None  # within its 单位类别
+    weights_used: dict[str, Decimal] = field(default_factory=dict)  # renormalised, sum 100
 
     def indicator(self, key: str) -> Ratio:
         ratio: Ratio = getattr(self, key)
         return ratio
+
+    def indicator_score(self, key: str) -> Decimal | None:
+        """The indicator's score (exact): investment against the 时序进度, the others
+        capped at 100 %; ``None`` when it does not apply."""
+        if key == "investment":
+            return self.investment.score
+        rate = self.indicator(key).rate
+        return None if rate is None else min(rate, _ONE)
 
 
 @dataclass(config=RESULT)
@@ -199,12 +265,23 @@ class Assessment:
     weights: dict[str, int]
     units: list[UnitAssessment] = field(default_factory=list)
     output: Hidden[Path | None] = None
+    benchmark: Decimal = Decimal(0)  # 时序进度 at --to, per cent, rounded to 0.01
+    ceiling: int = 100  # 投资完成计分上限, per cent
 
     def unit(self, name: str) -> UnitAssessment:
         for unit in self.units:
             if unit.unit == name:
                 return unit
         raise KeyError(name)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rule(self) -> str:
+        """How the score is made, in the words the 考核表 and the command print."""
+        return method_text(self.weights, self.benchmark, self.ceiling, int(self.last[5:7]))
+
+    def group(self, name: str) -> list[UnitAssessment]:
+        return [u for u in self.units if u.category == name]
 
 
 def weights_of(master: Master) -> dict[str, int]:
@@ -215,7 +292,22 @@ def weights_of(master: Master) -> dict[str, int]:
         raise MasterError(f"“设置”中的考核权重不能为负数（{'、'.join(negative)}）。")
     if not any(weights.values()):
         raise MasterError("“设置”中的四项考核权重都为 0，无法计算得分。请在台账“设置”工作表中填写权重。")
+    if not any(weights[k] for k in PERFORMANCE):
+        raise MasterError("“设置”中投资完成率、开工率、竣工率的考核权重都为 0，没有单位可以参评。"
+                          "请在台账“设置”工作表中填写权重。")
     return weights
+
+
+def method_text(weights: dict[str, int], benchmark: Decimal, ceiling: int, month: int) -> str:
+    """The scoring rule in plain Chinese, with this assessment's figures."""
+    names = {key: name for key, name, _ in INDICATORS}
+    shown = "、".join(f"{names[k]}{w}" for k, w in weights.items())
+    return (f"得分＝100×Σ（权重×指标得分）÷适用指标的权重之和，权重为{shown}。"
+            f"投资完成率按与时序进度之比计分（考核期末{month}月时序进度{benchmark}%），"
+            f"达到时序进度即得满分，最高按{ceiling}%计；开工率、竣工率、报送及时率超过100%的"
+            "按100%计。分母为0的指标不适用，不计分，其权重按比例分给其余适用指标。"
+            "投资完成率、开工率、竣工率都不适用的单位（如只有预备项目）不参评，不计得分和排名。"
+            "按单位类别（县区、市直部门、国有企业）分组排名。")
 
 
 def _latest_rows(master: Master, end: str) -> dict[str, LedgerEntry]:
@@ -242,6 +334,7 @@ class _Tally:
     finish_due: int = 0
     on_time: int = 0
     expected: int = 0
+    carried: int = 0
 
 
 def assess_units(master: Master, start: str, end: str,
@@ -261,7 +354,7 @@ def assess_units(master: Master, start: str, end: str,
         for status in submission_status(master, period).units:
             counts = tally(status.unit)
             counts.expected += 1
-            if status.on_time and status.valid:
+            if status.status is ReturnStatus.ON_TIME:
                 counts.on_time += 1
 
     promoted = promotion_dates(master)
@@ -279,6 +372,8 @@ def assess_units(master: Master, start: str, end: str,
         counts = tally(project.lead_unit)
         row = latest.get(project.id)
         counts.projects += 1
+        if row is None or row.period != end:
+            counts.carried += 1
         counts.plan += project.annual_plan or Decimal(0)
         if row is not None and row.year_completed is not None:
             counts.completed += row.year_completed
@@ -291,37 +386,54 @@ def assess_units(master: Master, start: str, end: str,
             if row is not None and row.completed == YesNo.YES:
                 counts.finished += 1
 
-    units = [UnitAssessment(unit, t.projects, InvestmentRatio(t.completed, t.plan),
-                            StartRatio(Decimal(t.started), Decimal(t.start_due)),
-                            CompletionRatio(Decimal(t.finished), Decimal(t.finish_due)),
-                            TimelinessRatio(Decimal(t.on_time), Decimal(t.expected)))
-             for unit, t in tallies.items()]
-    for unit in units:
-        unit.score = _score(unit, weights)
-    _rank(units)
-    units.sort(key=lambda u: (u.rank is None, u.rank or 0, tallies[u.unit].order))
+    settings = master.settings
+    benchmark = benchmark_percent(settings.benchmark_method, int(end[5:7]),
+                                  settings.monthly_targets) / _HUNDRED
+    ceiling = Decimal(settings.score_ceiling) / _HUNDRED
+    units = []
+    for name, t in tallies.items():
+        known = master.unit(name)
+        category = known.category.value if known is not None and known.category else UNCATEGORISED
+        units.append(UnitAssessment(
+            name, t.projects, InvestmentRatio(t.completed, t.plan, benchmark, ceiling),
+            StartRatio(Decimal(t.started), Decimal(t.start_due)),
+            CompletionRatio(Decimal(t.finished), Decimal(t.finish_due)),
+            TimelinessRatio(Decimal(t.on_time), Decimal(t.expected)), category, t.carried))
+    for assessed in units:
+        _score(assessed, weights)
+    _rank(units, lambda u: u.rank, "rank")
+    for group in GROUPS:
+        _rank([u for u in units if u.category == group], lambda u: u.group_rank, "group_rank")
+    units.sort(key=lambda u: (GROUPS.index(u.category), not u.rated, u.group_rank or 0,
+                              tallies[u.unit].order))
     return units
 
 
-def _score(unit: UnitAssessment, weights: dict[str, int]) -> Decimal | None:
-    total, weight_sum = Decimal(0), 0
-    for key, _, _ in INDICATORS:
-        rate = unit.indicator(key).rate
-        if rate is None or weights[key] == 0:
-            continue
-        total += weights[key] * min(rate, _ONE)
-        weight_sum += weights[key]
-    if weight_sum == 0:
-        return None
-    return round_half_up(total * _HUNDRED / weight_sum, 2)
+def _score(unit: UnitAssessment, weights: dict[str, int]) -> None:
+    """Rated or not, and the score over the indicators that apply (renormalised weights)."""
+    applying = {key: weights[key] for key, _, _ in INDICATORS
+                if weights[key] and unit.indicator(key).applies}
+    unit.rated = any(key in applying for key in PERFORMANCE)
+    if not unit.rated:
+        return
+    weight_sum = sum(applying.values())
+    total = sum((w * (unit.indicator_score(k) or Decimal(0)) for k, w in applying.items()),
+                Decimal(0))
+    unit.score = round_half_up(total * _HUNDRED / weight_sum, 2)
+    unit.weights_used = {k: round_half_up(Decimal(w) * _HUNDRED / weight_sum, 2)
+                         for k, w in applying.items()}
 
 
-def _rank(units: list[UnitAssessment]) -> None:
+def _rank(units: list[UnitAssessment], get: Callable[[UnitAssessment], int | None],
+          name: str) -> None:
     scored = sorted((u for u in units if u.score is not None),
                     key=lambda u: u.score or Decimal(0), reverse=True)
     for position, unit in enumerate(scored, start=1):
         before = scored[position - 2] if position > 1 else None
-        unit.rank = before.rank if before is not None and before.score == unit.score else position
+        if before is not None and before.score == unit.score:
+            setattr(unit, name, get(before))
+        else:
+            setattr(unit, name, position)
 
 
 # ---- the print-ready workbook -----------------------------------------------------------------
@@ -331,44 +443,59 @@ _SIDE = Side(style="thin", color="000000")
 _BORDER = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
 _TITLE_FONT = Font(name="宋体", size=16, bold=True)
 _HEADER_FONT = Font(name="黑体", size=10)
+_GROUP_FONT = Font(name="黑体", size=11)
 _BODY_FONT = Font(name="宋体", size=10)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _RIGHT = Alignment(horizontal="right", vertical="center")
+_GROUP_FILL = PatternFill("solid", fgColor="D9E1F2")
 PERCENT_FORMAT = "0.00%"
 _MONEY_FORMAT = "#,##0.00"
+_NUMERALS = "一二三四五六七八九十"
 # (header, width, number format); the values come from ``_values`` in this order
 _COLUMNS: tuple[tuple[str, float, str | None], ...] = (
-    ("排名", 6, "0"),
-    ("牵头单位", 26, None),
-    ("年度计划投资（万元）", 14, _MONEY_FORMAT),
-    ("本年累计完成投资（万元）", 14, _MONEY_FORMAT),
-    ("投资完成率", 10, PERCENT_FORMAT),
-    ("计划开工（项）", 8, "0"),
-    ("已开工（项）", 8, "0"),
-    ("开工率", 9, PERCENT_FORMAT),
-    ("计划竣工（项）", 8, "0"),
-    ("已竣工（项）", 8, "0"),
-    ("竣工率", 9, PERCENT_FORMAT),
-    ("应报送（次）", 8, "0"),
-    ("按时报送（次）", 8, "0"),
-    ("报送及时率", 10, PERCENT_FORMAT),
+    ("组内排名", 7, "0"),
+    ("牵头单位", 28, None),
+    ("年度计划投资（万元）", 13, _MONEY_FORMAT),
+    ("本年累计完成投资（万元）", 13, _MONEY_FORMAT),
+    ("投资完成率", 9, PERCENT_FORMAT),
+    ("为时序进度的", 9, PERCENT_FORMAT),
+    ("计划开工（项）", 7, "0"),
+    ("已开工（项）", 7, "0"),
+    ("开工率", 8, PERCENT_FORMAT),
+    ("计划竣工（项）", 7, "0"),
+    ("已竣工（项）", 7, "0"),
+    ("竣工率", 8, PERCENT_FORMAT),
+    ("应报送（次）", 7, "0"),
+    ("按时报送（次）", 7, "0"),
+    ("报送及时率", 9, PERCENT_FORMAT),
     ("得分", 8, "0.00"),
+    ("备注", 24, None),
 )
 
 
-def _fraction(ratio: Ratio) -> Decimal | None:
-    """The rounded percentage as the fraction Excel formats with 0.00%."""
-    percent = ratio.percent
+def _fraction(percent: Decimal | None) -> Decimal | None:
+    """A rounded percentage as the fraction Excel formats with 0.00%."""
     return None if percent is None else percent / _HUNDRED
 
 
+def _remark(unit: UnitAssessment) -> str:
+    notes = []
+    if not unit.rated:
+        notes.append("不参评（无投资、开工、竣工考核任务）")
+    if unit.carried:
+        notes.append(f"{unit.carried}个项目数据沿用以前月份")
+    return "；".join(notes)
+
+
 def _values(unit: UnitAssessment) -> list[object]:
-    return [unit.rank, unit.unit, unit.investment.due, unit.investment.done,
-            _fraction(unit.investment), int(unit.start.due), int(unit.start.done),
-            _fraction(unit.start), int(unit.completion.due), int(unit.completion.done),
-            _fraction(unit.completion), int(unit.timeliness.due), int(unit.timeliness.done),
-            _fraction(unit.timeliness), unit.score]
+    return [unit.group_rank if unit.rated else "不参评", unit.unit, unit.investment.due,
+            unit.investment.done, _fraction(unit.investment.percent),
+            _fraction(unit.investment.versus_benchmark), int(unit.start.due),
+            int(unit.start.done), _fraction(unit.start.percent), int(unit.completion.due),
+            int(unit.completion.done), _fraction(unit.completion.percent),
+            int(unit.timeliness.due), int(unit.timeliness.done),
+            _fraction(unit.timeliness.percent), unit.score, _remark(unit)]
 
 
 def _period_words(period: str) -> str:
@@ -377,26 +504,19 @@ def _period_words(period: str) -> str:
 
 
 def write_assessment(result: Assessment, path: Path) -> None:
-    """The print-ready 考核结果 workbook (A4 landscape) of ``result``."""
+    """The print-ready 考核结果 workbook (A4 landscape) of ``result``: one block per 单位类别,
+    ranked within it, and the scoring rule under the table."""
     book = Workbook()
     ws = book.active
     assert ws is not None
     ws.title = ASSESSMENT_SHEET
     last_column = len(_COLUMNS)
     title = f"{result.city}{result.year}年重大项目责任单位考核结果"
-    write_text(ws.cell(row=_TITLE_ROW, column=1), title)
-    ws.cell(row=_TITLE_ROW, column=1).font = _TITLE_FONT
-    ws.cell(row=_TITLE_ROW, column=1).alignment = _CENTER
-    ws.merge_cells(start_row=_TITLE_ROW, start_column=1, end_row=_TITLE_ROW, end_column=last_column)
-    ws.row_dimensions[_TITLE_ROW].height = 32
-    names = {key: name for key, name, _ in INDICATORS}
-    weights = "、".join(f"{names[k]}{w}" for k, w in result.weights.items())
+    _banner(ws, _TITLE_ROW, title, _TITLE_FONT, _CENTER, last_column, 32)
     note = (f"考核期：{_period_words(result.first)}至{_period_words(result.last)}"
-            f"（数据截至{format_date(period_end(result.last))}）；权重：{weights}；满分100分")
-    write_text(ws.cell(row=_NOTE_ROW, column=1), note)
-    ws.cell(row=_NOTE_ROW, column=1).font = _BODY_FONT
-    ws.cell(row=_NOTE_ROW, column=1).alignment = _LEFT
-    ws.merge_cells(start_row=_NOTE_ROW, start_column=1, end_row=_NOTE_ROW, end_column=last_column)
+            f"（数据截至{format_date(period_end(result.last))}）；时序进度{result.benchmark}%；"
+            "按单位类别分组排名，满分100分")
+    _banner(ws, _NOTE_ROW, note, _BODY_FONT, _LEFT, last_column, 20)
     lines = 1
     for index, (header, width, _) in enumerate(_COLUMNS, start=1):
         cell = ws.cell(row=_HEADER_ROW, column=index)
@@ -408,15 +528,54 @@ def write_assessment(result: Assessment, path: Path) -> None:
         lines = max(lines, text.count("\n") + 1)
     ws.row_dimensions[_HEADER_ROW].height = 16 * lines + 10
     row = _HEADER_ROW + 1
-    for unit in result.units:
-        for index, value in enumerate(_values(unit), start=1):
-            _body_cell(ws.cell(row=row, column=index), value, _COLUMNS[index - 1][2])
+    shown = [g for g in GROUPS if result.group(g)]
+    for number, group in enumerate(shown):
+        if number:  # each group starts a page: it is read, and handed on, on its own
+            ws.row_breaks.append(Break(id=row - 1))
+        units = result.group(group)
+        rated = sum(1 for u in units if u.rated)
+        label = f"{_NUMERALS[number]}、{group}（{len(units)}个单位，参评{rated}个）"
+        if group == UNCATEGORISED:
+            label += "：请在台账“责任单位”工作表填写单位类别"
+        _banner(ws, row, label, _GROUP_FONT, _LEFT, last_column, 20, fill=True)
         row += 1
-    _write_notes(ws, row + 1, last_column)
-    ws.freeze_panes = ws.cell(row=_HEADER_ROW + 1, column=3)
-    _print_setup(ws, row + 1, last_column)
+        for unit in units:
+            values = _values(unit)
+            for index, value in enumerate(values, start=1):
+                _body_cell(ws.cell(row=row, column=index), value, _COLUMNS[index - 1][2])
+            ws.row_dimensions[row].height = 14 * _lines(values) + 4
+            row += 1
+    notes = _notes(result)
+    _write_notes(ws, row + 1, last_column, notes)
+    ws.freeze_panes = f"C{_HEADER_ROW + 1}"
+    print_ready(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{_HEADER_ROW}:{_HEADER_ROW}",
+                area=f"A1:{get_column_letter(last_column)}{row + len(notes)}")
     refuse_if_open_elsewhere(path)
     atomic_write(path, lambda temp: book.save(temp))
+
+
+def _lines(values: list[object]) -> int:
+    """Lines a row needs: its texts wrapped in their columns (a CJK character is about two
+    width units; no reader of the file works row heights out for us)."""
+    lines = 1
+    for value, (_, width, _) in zip(values, _COLUMNS, strict=True):
+        if isinstance(value, str) and value:
+            per_line = max(int(width // 2) - 1, 1)
+            lines = max(lines, -(-len(value) // per_line))
+    return lines
+
+
+def _banner(ws: Worksheet, row: int, text: str, font: Font, alignment: Alignment,
+            last_column: int, height: float, fill: bool = False) -> None:
+    cell = ws.cell(row=row, column=1)
+    write_text(cell, text)
+    cell.font, cell.alignment = font, alignment
+    if fill:
+        for column in range(1, last_column + 1):
+            ws.cell(row=row, column=column).fill = _GROUP_FILL
+            ws.cell(row=row, column=column).border = _BORDER
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
+    ws.row_dimensions[row].height = height
 
 
 def _body_cell(cell: Any, value: object, number_format: str | None) -> None:
@@ -427,7 +586,7 @@ def _body_cell(cell: Any, value: object, number_format: str | None) -> None:
         return
     if isinstance(value, str):
         write_text(cell, value)
-        cell.alignment = _LEFT
+        cell.alignment = _CENTER if number_format == "0" else _LEFT
         return
     cell.value = value
     cell.alignment = _CENTER if number_format == "0" else _RIGHT  # ranks and counts centred
@@ -435,29 +594,25 @@ def _body_cell(cell: Any, value: object, number_format: str | None) -> None:
         cell.number_format = number_format
 
 
-_NOTES = (
-    "说明：1. 投资完成率＝本年累计完成投资÷年度计划投资（该单位牵头的实施项目）。",
-    "2. 开工率＝已开工项目数÷计划在考核期末前开工的新开工项目数；竣工率＝已竣工项目数÷计划在考核期末前"
-    "竣工的竣工项目数（未填计划时间的按12月计）。",
-    "3. 报送及时率＝按时报送且通过校验的次数÷应报送次数（考核期内每个有项目需报送的报告期计一次）。",
-    "4. 得分＝100×Σ（权重×指标）÷适用指标的权重之和；指标超过100%的按100%计；分母为0的指标不适用，"
-    "显示“—”，不计入得分。",
-    "5. 退出项目只计至退出日期所在的报告期，增补项目自批次日期所在的报告期起计；"
-    "预备项目自转入实施日期所在的报告期起按新开工项目计。",
-)
+def _notes(result: Assessment) -> list[str]:
+    return [
+        "说明：1. 投资完成率＝本年累计完成投资÷年度计划投资（该单位牵头的实施项目）；“为时序进度的”"
+        "＝投资完成率÷时序进度，投资完成率按此计分。",
+        "2. 开工率＝已开工项目数÷计划在考核期末前开工的新开工项目数；竣工率＝已竣工项目数÷计划在考核期末前"
+        "竣工的竣工项目数（未填计划时间的按12月计）。",
+        "3. 报送及时率＝按时报送次数÷应报送次数（考核期内每个有项目需报送的报告期计一次；按时＝在截止日前"
+        "收到且通过校验的报表）。",
+        f"4. {result.rule}",
+        "5. 退出项目只计至退出日期所在的报告期，增补项目自批次日期所在的报告期起计；"
+        "预备项目自转入实施日期所在的报告期起按新开工项目计；某月未报送的项目沿用最近一次报送的数据。",
+    ]
 
 
-def _write_notes(ws: Worksheet, row: int, last_column: int) -> None:
-    for offset, text in enumerate(_NOTES):
+def _write_notes(ws: Worksheet, row: int, last_column: int, notes: list[str]) -> None:
+    for offset, text in enumerate(notes):
         cell = ws.cell(row=row + offset, column=1)
         write_text(cell, text)
         cell.font, cell.alignment = _BODY_FONT, _LEFT
         ws.merge_cells(start_row=row + offset, start_column=1, end_row=row + offset,
                        end_column=last_column)
-        ws.row_dimensions[row + offset].height = 28
-
-
-def _print_setup(ws: Worksheet, notes_row: int, last_column: int) -> None:
-    last_row = notes_row + len(_NOTES) - 1
-    print_ready(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{_HEADER_ROW}:{_HEADER_ROW}",
-                area=f"A1:{get_column_letter(last_column)}{last_row}")
+        ws.row_dimensions[row + offset].height = 42 if len(text) > 110 else 28

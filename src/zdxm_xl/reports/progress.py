@@ -12,15 +12,24 @@ rounded ones. No float is involved.
 
 Which figures a project contributes: its row in 月报台帐 for the 报告期; a project whose unit
 has not reported this month contributes its latest earlier row of the year (and counts in
-``unreported``), so a missing return does not make the city's total drop.
+``unreported``), so a missing return does not make the city's total drop. Such figures are
+never passed off as current: ``freshness`` says how many projects and units are carried
+over and from which month (the 简报 says it in words), each group counts its carried
+projects (``carried``, ``data_note``: the 通报 marks them) and each project line names the
+month its figures are from.
 
-红黄绿 (both margins are settings, in percentage points below the 时序进度)::
+红黄绿 (设置 “预警方法”)::
 
-    绿  完成率 ≥ 时序进度 − 黄色预警差距
-    黄  时序进度 − 红色预警差距 ≤ 完成率 < 时序进度 − 黄色预警差距
-    红  完成率 < 时序进度 − 红色预警差距
+    按比例（默认）  绿  完成率 ≥ 时序进度 × 黄色预警比例（80 %）
+                    黄  时序进度 × 红色预警比例（50 %） ≤ 完成率 < 时序进度 × 黄色预警比例
+                    红  完成率 < 时序进度 × 红色预警比例
+    按百分点        绿  完成率 ≥ 时序进度 − 黄色预警差距（10）
+                    黄  时序进度 − 红色预警差距（30） ≤ 完成率 < 时序进度 − 黄色预警差距
+                    红  完成率 < 时序进度 − 红色预警差距
 
-With 黄色预警差距 = 0 this is SPEC §4.4's "green at or above the 时序进度". Every field has a
+By ratio the bands work in every month (with 时序进度 25 % in March, 30 points below can never
+happen); with 黄色预警差距 = 0 the points rule is SPEC §4.4's "green at or above the 时序进度".
+A project 逾期未开工 or 逾期未竣工 is never 绿: it is at least 黄. Every field has a
 description: ``zdxm bulletin --list-fields`` and ``docs/fields.md`` are generated from them.
 """
 
@@ -39,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from ..core.cells import format_date, format_month
 from ..core.errors import MasterError
 from ..core.master import Master
-from ..core.models import AttachmentPlacement, LedgerEntry, Project, UnitCategory
+from ..core.models import AttachmentPlacement, FlagMethod, LedgerEntry, Project, ReturnStatus, UnitCategory
 from ..core.money import round_half_up, to_yi
 from ..core.periods import period_end, period_month, plan_period, previous_period
 from ..core.registry import IMPLEMENTATION_STAGES, PERMITS, SECTORS
@@ -49,6 +58,7 @@ __all__ = [
     "RATE_PLACES",
     "FLAG_COLORS",
     "Flag",
+    "Bands",
     "benchmark_percent",
     "flag_for",
     "parse_bulletin_log",
@@ -61,6 +71,7 @@ __all__ = [
     "Preparatory",
     "UnitReturn",
     "Returns",
+    "Freshness",
     "Progress",
     "compute_progress",
     "field_reference",
@@ -119,6 +130,40 @@ def flag_for(rate: Decimal | None, benchmark: Decimal, yellow_margin: int,
     if behind > yellow_margin:
         return "黄"
     return "绿"
+
+
+@dataclass(frozen=True)
+class Bands:
+    """The office's 红黄绿 rule (设置): by ratio of the 时序进度 or by points below it."""
+
+    method: FlagMethod = FlagMethod.RATIO
+    yellow_ratio: int = 80
+    red_ratio: int = 50
+    yellow_margin: int = 10
+    red_margin: int = 30
+
+    def flag(self, rate: Decimal | None, benchmark: Decimal) -> Flag | None:
+        """红黄绿 of an exact completion rate against an exact 时序进度."""
+        if self.method is FlagMethod.POINTS:
+            return flag_for(rate, benchmark, self.yellow_margin, self.red_margin)
+        if rate is None:
+            return None
+        if benchmark <= 0:
+            return "绿"  # nothing was due yet
+        share = rate * HUNDRED / benchmark
+        if share < self.red_ratio:
+            return "红"
+        if share < self.yellow_ratio:
+            return "黄"
+        return "绿"
+
+    def text(self) -> str:
+        """The rule in the 简报's words."""
+        if self.method is FlagMethod.POINTS:
+            return (f"完成率低于时序进度不超过{self.yellow_margin}个百分点为绿色，超过{self.yellow_margin}"
+                    f"个百分点为黄色，超过{self.red_margin}个百分点为红色")
+        return (f"完成率达到时序进度的{self.yellow_ratio}%及以上为绿色，不足{self.yellow_ratio}%为黄色，"
+                f"不足{self.red_ratio}%为红色")
 
 
 def parse_bulletin_log(text: str | None) -> dict[str, int]:
@@ -206,6 +251,10 @@ class Group(_Context):
     category: str | None = Field(
         default=None, description="单位类别（县区、市直部门、国有企业；未填为“未分类”），仅牵头单位")
     group_rank: int | None = Field(default=None, description="在同类单位中的排名，仅牵头单位")
+    carried: int = Field(default=0, description="其中数据沿用以前月份（本月未报送或未通过校验）"
+                                                "或本年尚无数据的项目个数")
+    data_note: str = Field(default="", description="数据说明：全部为本月数据时为空，否则如"
+                                                   "“3个项目沿用2月数据”，通报排名中标注")
 
     @computed_field(description=_FLAG_COLOR_HELP)  # type: ignore[prop-decorator]
     @property
@@ -266,6 +315,9 @@ class ProjectLine(_Context):
     reported: bool = Field(description="本报告期是否已报送（未报送时数据取本年最近一次报送）")
     actual_date: str = Field(default="", description="实际开工（竣工）日期，如“2022年3月15日”；"
                                                      "仅本月新开工、竣工项目")
+    data_period: str = Field(default="", description="数据所属报告期，如 2022-02；本年尚无数据时为空")
+    data_note: str = Field(default="", description="数据说明：本月数据为空，否则如“沿用2月数据”"
+                                                   "或“本年尚无数据”")
 
     @computed_field(description="滞后原因，用“；”连接")  # type: ignore[prop-decorator]
     @property
@@ -340,10 +392,12 @@ class UnitReturn(_Context):
 
     unit: str = Field(description="牵头单位")
     projects: int = Field(description="应报送的项目个数")
-    submitted: str = Field(description="是否报送：是或否")
-    on_time: str = Field(description="是否按时：按时、逾期，或“—”（未报送）")
+    submitted: str = Field(description="是否报送：是或否（报送了但未通过校验的也为“是”）")
+    on_time: str = Field(description="是否按时：按时、逾期，或“—”（没有通过校验的报表）")
     passed: str = Field(description="是否通过校验：是、否，或“—”（未报送）")
     received: str = Field(description="接收日期，如“2022年4月3日”（未报送为空）")
+    status: str = Field(default="", description="报送状态：按时、逾期、未通过或未报送"
+                                                "（与 zdxm status、考核一致）")
 
 
 class Returns(_Context):
@@ -354,9 +408,9 @@ class Returns(_Context):
     submitted: int = Field(description="已报送的单位个数")
     on_time: int = Field(description="按时报送的单位个数")
     on_time_rate: Decimal | None = Field(description="按时报送率（%）：按时报送 ÷ 应报送")
-    missing: list[str] = Field(description="未报送的单位")
-    late: list[str] = Field(description="逾期报送的单位")
-    rejected: list[str] = Field(description="报送了但未通过校验的单位")
+    missing: list[str] = Field(description="未报送的单位（没有收到任何文件）")
+    late: list[str] = Field(description="逾期报送的单位（截止日后才有报表通过校验）")
+    rejected: list[str] = Field(description="报送了但没有报表通过校验的单位")
     units: list[UnitReturn] = Field(description="每个应报送单位一行")
 
     @computed_field(description="未报送单位，用“、”连接；没有时为“无”")  # type: ignore[prop-decorator]
@@ -489,6 +543,49 @@ class NextStep(_Context):
     text: str = Field(description="具体内容（由本月情况生成）")
 
 
+_FRESHNESS_HELP = ("沿用数据的说明，如“3月有5个牵头单位的78个项目（实施项目60个、预备项目18个）未报送"
+                   "本月数据（含未通过校验），这些项目沿用2月数据。”；全部为本月数据时说明这一点")
+
+
+class Freshness(_Context):
+    """本报告期数据的新旧：哪些项目的数据是本月报送的，哪些沿用以前月份。"""
+
+    month: int = Field(description="报告期的月份")
+    current: int = Field(description="数据为本月报送的项目个数")
+    carried_projects: int = Field(description="数据沿用以前月份（本月未报送或未通过校验）"
+                                              "或本年尚无数据的项目个数")
+    never_reported: int = Field(description="其中本年尚无任何报送数据的项目个数（按未完成计）")
+    carried_implementation: int = Field(default=0, description="其中实施项目的个数（计入投资完成率的）")
+    carried_units: list[str] = Field(description="有项目数据沿用以前月份的牵头单位")
+    from_months: list[str] = Field(description="沿用的数据所属月份，如“2月”，近的在前")
+
+    @computed_field(description="沿用数据的牵头单位个数")  # type: ignore[prop-decorator]
+    @property
+    def carried_unit_count(self) -> int:
+        return len(self.carried_units)
+
+    @computed_field(description=_FRESHNESS_HELP)  # type: ignore[prop-decorator]
+    @property
+    def text(self) -> str:
+        if not self.carried_projects:
+            return f"全部项目数据均为{self.month}月报送。"
+        kinds = ""
+        preparatory = self.carried_projects - self.carried_implementation
+        if self.carried_implementation and preparatory:
+            kinds = f"（实施项目{self.carried_implementation}个、预备项目{preparatory}个）"
+        sentence = (f"{self.month}月有{len(self.carried_units)}个牵头单位的{self.carried_projects}个项目"
+                    f"{kinds}未报送本月数据（含未通过校验），")
+        dated = self.carried_projects - self.never_reported
+        if dated and self.never_reported:
+            sentence += (f"其中{dated}个项目沿用{'、'.join(self.from_months)}数据，"
+                         f"{self.never_reported}个项目本年尚无报送数据，按未完成计")
+        elif dated:
+            sentence += f"这些项目沿用{'、'.join(self.from_months)}数据"
+        else:
+            sentence += "这些项目本年尚无报送数据，按未完成计"
+        return sentence + "。"
+
+
 class Progress(_Context):
     """一个报告期的重大项目推进情况：简报（Word）和通报（Excel）模板可用的全部字段。"""
 
@@ -505,8 +602,14 @@ class Progress(_Context):
     publisher: str = Field(description="编印单位（设置“编印单位”）")
     benchmark_method: str = Field(description="时序进度方法：月数/12、月数×10% 或 按月目标")
     benchmark: Decimal = Field(description="时序进度（%），一位小数")
-    yellow_margin: int = Field(description="黄色预警差距（百分点）")
-    red_margin: int = Field(description="红色预警差距（百分点）")
+    yellow_margin: int = Field(description="黄色预警差距（百分点，预警方法为按百分点时）")
+    red_margin: int = Field(description="红色预警差距（百分点，预警方法为按百分点时）")
+    flag_method: str = Field(default="按比例", description="预警方法：按比例或按百分点（设置“预警方法”）")
+    yellow_ratio: int = Field(default=80, description="黄色预警比例（%，预警方法为按比例时）")
+    red_ratio: int = Field(default=50, description="红色预警比例（%，预警方法为按比例时）")
+    flag_rule_text: str = Field(default="", description="红黄绿规则的文字说明，如“完成率达到时序进度的"
+                                                        "80%及以上为绿色，不足80%为黄色，不足50%为红色”；"
+                                                        "逾期未开工、逾期未竣工的项目至少为黄色")
     total: Group = Field(description="全部实施项目合计")
     stages: list[Group] = Field(description="按阶段：新开工、续建、竣工")
     sectors: list[Group] = Field(description="按行业分类：基础设施、产业发展、民生保障、生态环保")
@@ -540,6 +643,7 @@ class Progress(_Context):
         default_factory=list, description="下步工作：由本月情况（逾期未开工、红黄灯县区和单位、"
                                           "存在问题、报送情况、下月开工）生成的工作安排，每项一段，已编（一）（二）……")
     attachments: Attachments | None = Field(default=None, description="简报附件（长名单的去处）")
+    freshness: Freshness = Field(description="数据新旧：沿用以前月份数据的项目、单位和月份")
 
     @computed_field(description="标题用的统计区间，如“2022年1—3月”")  # type: ignore[prop-decorator]
     @property
@@ -601,10 +705,37 @@ class _Figures:
     def completed(self) -> bool:
         return self.entry is not None and self.entry.completed == "是"
 
+    @property
+    def data_note(self) -> str:
+        """Where the figures come from, unless this very period."""
+        if self.reported:
+            return ""
+        if self.entry is None:
+            return "本年尚无数据"
+        return f"沿用{int(self.entry.period[5:7])}月数据"
+
+
+def _carried_note(members: Sequence[_Figures]) -> str:
+    """A group's carried projects in words: “3个项目沿用2月数据”, or by month when several."""
+    counts: dict[str, int] = {}
+    for member in members:
+        if not member.reported:
+            counts[member.data_note] = counts.get(member.data_note, 0) + 1
+    if not counts:
+        return ""
+    if len(counts) == 1:
+        (note, count), = counts.items()
+        return f"{count}个项目{note}"
+    return "、".join(f"{count}个项目{note}" for note, count in
+                     sorted(counts.items(), key=lambda item: item[0], reverse=True))
+
 
 class _Rules:
-    def __init__(self, benchmark: Decimal, yellow: int, red: int, month_start: date) -> None:
-        self.benchmark, self.yellow, self.red, self.month_start = benchmark, yellow, red, month_start
+    def __init__(self, benchmark: Decimal, bands: Bands, month_start: date) -> None:
+        self.benchmark, self.bands, self.month_start = benchmark, bands, month_start
+
+    def flag(self, exact: Decimal | None) -> Flag | None:
+        return self.bands.flag(exact, self.benchmark)
 
     def group(self, name: str, members: Sequence[_Figures]) -> tuple[Group, Decimal | None]:
         annual = sum((f.annual for f in members), Decimal(0))
@@ -618,8 +749,9 @@ class _Rules:
             month_completed_yi=to_yi(sum((f.month for f in members), Decimal(0))),
             year_completed_yi=to_yi(year), rate=_percent(exact),
             gap=None if exact is None else _percent(exact - self.benchmark),
-            flag=flag_for(exact, self.benchmark, self.yellow, self.red),
-            reported=sum(1 for f in members if f.reported))
+            flag=self.flag(exact),
+            reported=sum(1 for f in members if f.reported),
+            carried=sum(1 for f in members if not f.reported), data_note=_carried_note(members))
         return group, exact
 
     def ranked(self, groups: Iterable[tuple[str, Sequence[_Figures]]]) -> list[Group]:
@@ -645,24 +777,28 @@ class _Rules:
     def line(self, figures: _Figures, reasons: list[str]) -> ProjectLine:
         project = figures.project
         exact = _rate(figures.year, figures.annual)
+        flag = self.flag(exact)
+        if any(reason.startswith("逾期") for reason in reasons) and flag in (None, "绿"):
+            flag = "黄"  # a project past its planned start or finish is never green
         return ProjectLine(
             id=project.id, name=project.name, unit=project.lead_unit, county=project.county or "",
             stage=project.stage, sector=project.sector, annual_plan_wan=figures.annual,
             year_completed_wan=figures.year, rate=_percent(exact),
             gap=None if exact is None else _percent(exact - self.benchmark),
-            flag=flag_for(exact, self.benchmark, self.yellow, self.red),
+            flag=flag,
             planned_start=format_month(project.planned_start),
             planned_end=format_month(project.planned_end),
             progress=(figures.entry.progress or "") if figures.entry else "",
-            reasons=reasons, reported=figures.reported)
+            reasons=reasons, reported=figures.reported,
+            data_period=figures.entry.period if figures.entry else "",
+            data_note=figures.data_note)
 
     def lag_reasons(self, figures: _Figures) -> list[str]:
         project = figures.project
         reasons = []
         judged = project.stage != "新开工" or figures.started or self.due(project.planned_start)
         exact = _rate(figures.year, figures.annual)
-        if judged and exact is not None and flag_for(exact, self.benchmark, self.yellow,
-                                                     self.red) in ("黄", "红"):
+        if judged and exact is not None and self.flag(exact) in ("黄", "红"):
             reasons.append(f"投资完成率低于时序进度{_percent(self.benchmark - exact)}个百分点")
         if project.stage == "新开工" and not figures.started and self.due(project.planned_start):
             reasons.append("逾期未开工")
@@ -726,9 +862,10 @@ def _returns(master: Master, period: str) -> Returns:
         unit=u.unit, projects=u.projects, submitted="是" if u.submitted else "否",
         on_time="—" if u.on_time is None else ("按时" if u.on_time else "逾期"),
         passed="—" if not u.submitted else ("是" if u.valid else "否"),
-        received=format_date(u.received_at.date()) if u.received_at else "")
+        received=format_date(u.received_at.date()) if u.received_at else "",
+        status=u.status.value)
         for u in status.units]
-    on_time = sum(1 for u in status.units if u.on_time)
+    on_time = len(status.of(ReturnStatus.ON_TIME))
     return Returns(deadline=format_date(status.deadline), expected=len(status.units),
                    submitted=sum(1 for u in status.units if u.submitted), on_time=on_time,
                    on_time_rate=_share(on_time, len(status.units)), missing=status.missing,
@@ -745,8 +882,9 @@ def compute_progress(master: Master, period: str, issue: int = 0,
     settings = master.settings
     month = int(period[5:7])
     exact_benchmark = benchmark_percent(settings.benchmark_method, month, settings.monthly_targets)
-    rules = _Rules(exact_benchmark, settings.yellow_margin, settings.red_margin,
-                   period_month(period))
+    bands = Bands(settings.flag_method, settings.yellow_ratio, settings.red_ratio,
+                  settings.yellow_margin, settings.red_margin)
+    rules = _Rules(exact_benchmark, bands, period_month(period))
     rows = _latest_rows(master, period)
     active = [p for p in master.projects if reports_in(p, period)]
 
@@ -783,6 +921,7 @@ def compute_progress(master: Master, period: str, issue: int = 0,
                                 stage=project.stage, problems=entry.problems or "",
                                 coordination=entry.coordination or ""))
     issued_on = issued or date.today()
+    everything = [figures(p) for p in active]
     progress = Progress(
         city=settings.city, year=master.year, period=period, month=month,
         period_label=f"1—{month}月" if month > 1 else "1月", period_end=period_end(period),
@@ -791,6 +930,8 @@ def compute_progress(master: Master, period: str, issue: int = 0,
         benchmark_method=settings.benchmark_method,
         benchmark=round_half_up(exact_benchmark, RATE_PLACES),
         yellow_margin=settings.yellow_margin, red_margin=settings.red_margin,
+        flag_method=settings.flag_method, yellow_ratio=settings.yellow_ratio,
+        red_ratio=settings.red_ratio, flag_rule_text=bands.text(),
         total=total, stages=stages, sectors=sectors, counties=counties, units=units,
         starts=_milestones(rules, [f for f in built if f.project.stage == "新开工"], start=True),
         completions=_milestones(rules, [f for f in built if f.project.stage == "竣工"],
@@ -798,7 +939,8 @@ def compute_progress(master: Master, period: str, issue: int = 0,
         lagging=lagging, issues=issues,
         preparatory=_preparatory([p for p in active if p.is_preparatory], rows, period),
         returns=_returns(master, period),
-        unreported=sum(1 for p in active if not figures(p).reported))
+        unreported=sum(1 for f in everything if not f.reported),
+        freshness=_freshness(everything, month))
     return _briefing(progress, master, rules, built, compare, year_ago, year_ago_source)
 
 
@@ -1092,6 +1234,17 @@ def _attachments(p: Progress, placement: AttachmentPlacement) -> Attachments:
     return Attachments(in_bulletin=True, items=items, lagging=numbers.get("lagging"),
                        issues=numbers.get("issues"), units=numbers.get("units"),
                        milestones=numbers.get("milestones"))
+
+
+def _freshness(everything: Sequence[_Figures], month: int) -> Freshness:
+    carried = [f for f in everything if not f.reported]
+    periods = sorted({f.entry.period for f in carried if f.entry is not None}, reverse=True)
+    return Freshness(
+        month=month, current=len(everything) - len(carried), carried_projects=len(carried),
+        never_reported=sum(1 for f in carried if f.entry is None),
+        carried_implementation=sum(1 for f in carried if not f.project.is_preparatory),
+        carried_units=list(dict.fromkeys(f.project.lead_unit for f in carried)),
+        from_months=[f"{int(p[5:7])}月" for p in periods])
 
 
 # ---- the field reference -----------------------------------------------------------------

@@ -184,6 +184,9 @@ def import_plan_button(ctx: Context) -> str | None:
     ctx.progress(f"正在导入 {len(files)} 个计划表文件……")
     result = import_plan(ctx.store, files)
     lines = [f"已导入实施项目 {result.implementation} 个、预备项目 {result.preparatory} 个。"]
+    if result.warnings:
+        lines.append(f"提示：{len(result.warnings)} 处小计与其下项目合计相差在四舍五入误差之内，已导入："
+                     + "；".join(result.warnings[:3]) + ("……" if len(result.warnings) > 3 else ""))
     if result.new_units:
         lines.append(f"新增责任单位 {len(result.new_units)} 个：{_names(result.new_units)}。"
                      "请在“责任单位”工作表补全联络员、信息员的联系方式。")
@@ -391,9 +394,10 @@ def assess_button(ctx: Context) -> str | None:
     out = folder / f"{master.year}年重大项目考核_{first}至{last}.xlsx"
     ctx.progress(f"正在计算 {first} 至 {last} 的单位考核……")
     result = assess(ctx.store, first, last, out)
-    top = [f"{u.unit}" for u in result.units[:5]]
-    return (f"已计算 {len(result.units)} 个牵头单位 {first} 至 {last} 的考核得分和排名，"
-            f"前五名：{_names(top)}。\n考核表：{out}")
+    firsts = [f"{u.category}：{u.unit}" for u in result.units if u.group_rank == 1]
+    unrated = sum(1 for u in result.units if not u.rated)
+    return (f"已计算 {len(result.units)} 个牵头单位 {first} 至 {last} 的考核得分，按单位类别分组排名"
+            f"（不参评 {unrated} 个）。各组第一名：{_names(firsts)}。\n考核表：{out}")
 
 
 def settings_button(ctx: Context) -> str | None:
