@@ -362,6 +362,24 @@ def _far_dimension(tmp: Path, good: Path) -> Path:
     return rewrite(good, tmp / "范围.xlsx", edit={SHEET: sheet})
 
 
+def _far_cell_spaced(tmp: Path, good: Path) -> Path:
+    """A tab, not a space, between the cell's name and its reference: still a cell."""
+    def sheet(data: bytes) -> bytes:
+        return data.replace(b"</sheetData>",
+                            b'<row r="1048576"><c\tr="XFD1048576"><v>1</v></c></row></sheetData>')
+
+    return rewrite(good, tmp / "远端单元格（制表符）.xlsx", edit={SHEET: sheet})
+
+
+def _far_cell_lowercase(tmp: Path, good: Path) -> Path:
+    """python-calamine reads "xfd1048576" as XFD1048576 (and aborts on it)."""
+    def sheet(data: bytes) -> bytes:
+        return data.replace(b"</sheetData>",
+                            b'<row r="1048576"><c r="xfd1048576"><v>1</v></c></row></sheetData>')
+
+    return rewrite(good, tmp / "远端单元格（小写）.xlsx", edit={SHEET: sheet})
+
+
 def _far_cell_elsewhere(tmp: Path, good: Path) -> Path:
     """The sheet lives outside xl/worksheets/, named by an absolute relationship target
     (python-calamine follows it there)."""
@@ -468,6 +486,8 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("doctype-in-sheet", _doctype_in_sheet, ["F09"], None),
     ("sst-unique-count", _huge_unique_count, ["F07"], "xlsx"),
     ("cell-at-XFD1048576", _far_cell, ["F10"], "xlsx"),
+    ("cell-at-XFD1048576-after-a-tab", _far_cell_spaced, ["F10"], "xlsx"),
+    ("cell-at-xfd1048576-in-lowercase", _far_cell_lowercase, ["F10"], "xlsx"),
     ("dimension-XFD1048576", _far_dimension, ["F10"], "xlsx"),
     ("implied-far-cell", _implied_far_cell, ["F10"], "xlsx"),
     ("far-cell-outside-worksheets", _far_cell_elsewhere, ["F10"], "xlsx"),
@@ -610,9 +630,38 @@ def test_a_child_that_dies_becomes_a_finding(tmp_path: Path, good: Path) -> None
     assert "读取工作表内容失败" in result.message and "异常退出" in result.message
 
 
-def test_a_slow_child_is_stopped(good: Path) -> None:
-    result = safe_read_sheets(vet(good), isolate=True, timeout=0.001)
+def _many_numbers(path: Path, good: Path, rows: int = 5000, columns: int = 20) -> Path:
+    """A plain, harmless sheet that takes python-calamine some tens of milliseconds."""
+    letters = [openpyxl.utils.get_column_letter(c) for c in range(1, columns + 1)]
+    cells = "".join(f'<row r="{r}">' + "".join(f'<c r="{letter}{r}"><v>{r * c}</v></c>'
+                                               for c, letter in enumerate(letters, start=1))
+                    + "</row>" for r in range(1, rows + 1)).encode()
+
+    def sheet(data: bytes) -> bytes:
+        start, end = data.index(b"<sheetData>"), data.index(b"</sheetData>")
+        return data[:start] + b"<sheetData>" + cells + data[end:]
+
+    return rewrite(good, path, edit={"xl/worksheets/sheet1.xml": sheet})
+
+
+def test_a_slow_reader_is_stopped_and_the_next_file_read(tmp_path: Path, good: Path) -> None:
+    slow = vet(_many_numbers(tmp_path / "大.xlsx", good))
+    assert slow.ok and slow.findings == []
+    result = safe_read_sheets(slow, isolate=True, timeout=0.005)
     assert isinstance(result, Finding) and result.code == "F16" and "超时" in result.message
+    # the reader that took too long is gone; a fresh one reads the next file
+    again = safe_read_sheets(vet(good), isolate=True)
+    assert isinstance(again, dict) and again["填报表"][1] == ["ZD2022-0001", "测试项目1", 120.5]
+
+
+def test_readers_are_kept_from_file_to_file(good: Path) -> None:
+    from zdxm_xl.checks.readers import shared
+
+    safe_read_sheets(vet(good), isolate=True)
+    pids = {reader.process.pid for reader in shared()._free}
+    for _ in range(3):
+        assert isinstance(safe_read_sheets(vet(good), isolate=True), dict)
+    assert {reader.process.pid for reader in shared()._free} == pids  # no process per file
 
 
 def test_garbage_in_an_xls_container_is_a_finding_not_a_crash(tmp_path: Path,
