@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic.dataclasses import dataclass
 
 from .books.masterio import open_store
-from .checks.returns import CheckContext, FileReport, check_file, collect_files
+from .checks.returns import CheckContext, FileReport, check_files, collect_files
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
 from .core.periods import plan_period
@@ -63,8 +63,7 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
         annotate_dir = Workspace(folder, loaded.settings).annotated(period)
     run = ValidationRun()
     context = CheckContext(loaded)
-    for path in paths:
-        report = check_file(loaded, path, period, context)
+    for path, report in zip(paths, check_files(loaded, paths, period, context), strict=True):
         run.files.append(report)
         if annotate_dir is not None:
             when = received.get(path) if isinstance(received, Mapping) else received

@@ -23,9 +23,8 @@ Three habits keep the findings trustworthy for a 信息员:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -41,7 +40,14 @@ from ..core.findings import Finding, Severity, finding, with_level
 from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
 from ..core.master import Master
 from ..core.models import LedgerEntry, Project, RuleLevel, Stage
-from ..core.money import WAN_PER_YI, AmountError, parse_amount, round_half_up, tidy_amount
+from ..core.money import (
+    WAN_PER_YI,
+    AmountError,
+    from_cell,
+    parse_amount,
+    round_half_up,
+    tidy_amount,
+)
 from ..core.periods import period_end, period_month, plan_period
 from ..core.registry import (
     FORM_CONTACTS,
@@ -55,10 +61,11 @@ from ..core.results import RESULT, Hidden
 from ..core.returnrules import level_of, severity_for
 from ..core.returns import expected_returns, last_reported, previous_figures
 from ..core.tables import header_index, is_blank_row
+from .batch import examine_all
 from .formshape import form_extents, form_values, shape_findings
-from .vetting import Vetted, safe_read_sheets, vet_workbook
+from .vetting import Examined, Vetted, examine
 
-__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "RETURN_SUFFIXES",
+__all__ = ["FileReport", "CheckContext", "check_file", "check_files", "collect_files", "RETURN_SUFFIXES",
            "unit_in_name", "SPIKE_TIMES", "SPIKE_SHARE"]
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -128,14 +135,6 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @dataclass
 class PeriodFacts:
     """What checking needs to know about one 报告期, worked out once for many files."""
@@ -172,17 +171,18 @@ class CheckContext:
 
 def check_file(master: Master, path: Path, period: str | None = None,
                context: CheckContext | None = None, *,
-               sender_unit: str | None = None) -> FileReport:
+               sender_unit: str | None = None, examined: Examined | None = None) -> FileReport:
     """Check one returned file against ``master``; never raises for a problem in the file.
 
     ``sender_unit`` is the unit whose registered address sent the file (mail), used to name
-    the unit when the file itself cannot say."""
+    the unit when the file itself cannot say. ``examined`` is the file already vetted and
+    read (``check_files`` has that done for many files at once)."""
     context = context if context is not None and context.master is master else CheckContext(master)
     path = Path(path)
-    sha = file_sha256(path) if path.is_file() else ""
-    report = FileReport(path, sha)
+    examined = examined if examined is not None else examine(path)
+    report = FileReport(path, examined.sha256)
     try:
-        _check(master, path, period, context, report)
+        _check(master, examined, period, context, report)
     finally:
         _forget_our_formulas(report)
         _apply_levels(report, master.settings.rule_levels)
@@ -192,14 +192,26 @@ def check_file(master: Master, path: Path, period: str | None = None,
     return report
 
 
-def _check(master: Master, path: Path, period: str | None, context: CheckContext,
+def check_files(master: Master, paths: Sequence[Path], period: str | None = None,
+                context: CheckContext | None = None, *,
+                readers: int | None = None) -> Iterator[FileReport]:
+    """``check_file`` for each of ``paths``, in order. Vetting and reading — the part that
+    needs no master — is shared with reader processes (``checks.batch``: ``readers`` of
+    them, by default one per core beyond the first) while this process checks the files
+    against the master as they come; the reports are the same as one file after another."""
+    context = context if context is not None and context.master is master else CheckContext(master)
+    for path, examined in zip(paths, examine_all(paths, readers=readers), strict=True):
+        yield check_file(master, path, period, context, examined=examined)
+
+
+def _check(master: Master, examined: Examined, period: str | None, context: CheckContext,
            report: FileReport) -> None:
-    vetted = vet_workbook(path)
+    vetted = examined.vetted
     report.vetted = vetted
     report.findings.extend(vetted.findings)
     if not vetted.ok:
         return
-    sheets, problems = _read(vetted)
+    sheets, problems = _read(examined.values)
     report.findings.extend(problems)
     if sheets is None:
         return
@@ -270,8 +282,8 @@ def unit_in_name(file_name: str, units: Iterable[str]) -> str | None:
     return max(found, key=lambda u: (len(u), u)) if found else None
 
 
-def _read(vetted: Vetted) -> tuple[dict[str, list[list[Any]]] | None, list[Finding]]:
-    result = safe_read_sheets(vetted)
+def _read(result: dict[str, list[list[Any]]] | Finding) -> tuple[dict[str, list[list[Any]]] | None,
+                                                                 list[Finding]]:
     if isinstance(result, Finding):
         return None, [result]
     return result, []
@@ -435,6 +447,10 @@ class _Checker:
                 self.add("F56", sheet, value=title)
             return
         self._contacts(sheet, rows[:header_row])
+        # The sheet's columns as found, worked out once for all its rows: (column, position,
+        # whether the unit fills it in).
+        plan = [(column, index[column.title], column.field in spec.inputs)
+                for column in spec.columns if column.title in index]
         expected = {p.id: p for p in projects}
         seen: set[str] = set()
         for offset, row in enumerate(rows[header_row + 1:], start=header_row + 2):
@@ -454,7 +470,7 @@ class _Checker:
                          value=project_id)
                 continue
             seen.add(project_id)
-            self._row(spec, expected[project_id], row, offset, index)
+            self._row(spec, expected[project_id], row, offset, index, plan)
         for project in projects:
             if project.id not in seen:
                 self.add("R03", sheet, project=project, value=project.id, name=project.name)
@@ -464,6 +480,8 @@ class _Checker:
         labels = {label: name for name, label in FORM_CONTACTS}
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row):
+                if not isinstance(value, str):  # labels are text
+                    continue
                 name = labels.get(clean_text(value))
                 if name is not None:
                     found[name] = (_at(row, c + 1), r, c + 1)
@@ -482,17 +500,21 @@ class _Checker:
                 self.report.contacts.setdefault(name, value)
 
     def _row(self, spec: SheetSpec, project: Project, row: list[Any], number: int,
-             index: dict[str, int]) -> None:
+             index: dict[str, int], plan: Sequence[tuple[Column, int, bool]]) -> None:
         sheet = spec.sheet
         values: dict[str, Any] = {}
         ok = True
-        for column in spec.columns:
-            position = index.get(column.title)
-            if position is None:
+        width = len(row)
+        for column, position, is_input in plan:
+            raw = row[position] if position < width else None
+            if raw == "":
+                raw = None
+            if not is_input:
+                if column.field in _PLAN_FIELDS:
+                    self._plan_field(sheet, project, column, raw, number, position)
                 continue
-            raw = _at(row, position)
-            if column.field not in spec.inputs:
-                self._plan_field(sheet, project, column, raw, number, position)
+            if raw is None:  # an empty cell: readable, nothing in it
+                values[column.field] = None
                 continue
             good, value = self._value(sheet, project, column, raw, number, position)
             ok = ok and good
@@ -510,6 +532,15 @@ class _Checker:
         if column.field not in _PLAN_FIELDS:
             return
         planned = getattr(project, column.field)
+        if raw is not None and not isinstance(raw, bool) and (
+                raw == planned or (isinstance(raw, float) and column.kind is Kind.MONEY
+                                   and planned is not None and abs(raw) < 1e13
+                                   and raw == float(planned))):
+            # unchanged, as nearly every cell is: a text the same without trimming, or a
+            # number that is the planned amount (a decimal of at most 15 digits, which a
+            # float gives back exactly)
+            if not isinstance(raw, str) or raw == raw.strip():
+                return
         if column.kind is Kind.MONEY:
             try:
                 seen: Any = parse_amount(raw)
@@ -534,9 +565,17 @@ class _Checker:
         if raw is None:
             return True, None
         kind = column.kind
+        if kind is Kind.MONEY and type(raw) is float:  # the usual amount: no text to look at
+            try:
+                usual = from_cell(raw)
+            except AmountError:
+                pass  # said below, as for any other unreadable amount
+            else:
+                if usual >= 0:
+                    return True, usual
         where: dict[str, Any] = {"sheet": sheet, "row": row, "col": position, "project": project}
         if kind is Kind.MONEY:
-            if clean_text(raw).upper() in _EXCEL_ERRORS:
+            if isinstance(raw, str) and raw.upper() in _EXCEL_ERRORS:
                 # A formula that failed because a cell it adds up failed: the mistake is
                 # there and is reported there (see _implementation_rules).
                 self.unreadable.add(_cell(row, position))
@@ -720,7 +759,7 @@ def _phone_hint(phone: str) -> str:
 
 def _find_header(rows: list[list[Any]]) -> int | None:
     for number, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        texts = {clean_text(v) for v in row}
+        texts = {clean_text(v) for v in row if isinstance(v, str)}  # headers are text
         if "项目编号" in texts and "项目名称" in texts:
             return number
     return None
