@@ -16,7 +16,7 @@ before it 被替换, saying by which). A later run's file is newer than an earli
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +25,15 @@ from pydantic.dataclasses import dataclass
 
 from .books.masterio import FileStore, open_store
 from .books.safety import LOCK_WAIT, checkpoint, copy_files_durably
-from .checks.returns import CheckContext, FileReport, check_file, check_files, collect_files
+from .checks.returns import (
+    CheckContext,
+    FileReport,
+    begin_checking,
+    check_file,
+    check_files,
+    collect_files,
+)
+from .checks.vetting import Examined
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
 from .core.models import LedgerEntry, Submission, SubmissionResult, YesNo
@@ -110,24 +118,29 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
     paths = collect_files(files)
     if not paths:
         raise UsageError("没有找到要合并的文件。", field=Field.FILES)
-    with store.session():
-        clock = time.perf_counter()
-        master = store.load()
-        if period is not None:
-            period = plan_period(period, master.year)
-        result = MergeResult()
-        result.seconds["read"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        changed = merge_into(master, Workspace(store.folder, master.settings), paths, period,
-                             received, now, result, reapply=reapply)
-        result.seconds["check"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        if changed:
-            checkpoint("before-master-write")
-            store.save(master)
-            result.written = True
-        result.seconds["write"] = time.perf_counter() - clock
-        return result
+    # the files are vetted and read (in reader processes) while the master is read
+    examining = begin_checking(paths)
+    try:
+        with store.session():
+            clock = time.perf_counter()
+            master = store.load()
+            if period is not None:
+                period = plan_period(period, master.year)
+            result = MergeResult()
+            result.seconds["read"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            changed = merge_into(master, Workspace(store.folder, master.settings), paths, period,
+                                 received, now, result, reapply=reapply, examined=examining)
+            result.seconds["check"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            if changed:
+                checkpoint("before-master-write")
+                store.save(master)
+                result.written = True
+            result.seconds["write"] = time.perf_counter() - clock
+            return result
+    finally:
+        examining.close()
 
 
 def version_time(path: Path, received: datetime | Mapping[Path, datetime] | None) -> datetime:
@@ -145,13 +158,15 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
                period: str | None = None,
                received: datetime | Mapping[Path, datetime] | None = None,
                now: datetime | None = None, result: MergeResult | None = None, *,
-               reapply: bool = False) -> bool:
+               reapply: bool = False, examined: Iterable[Examined] | None = None) -> bool:
     """The merge on a master already loaded (the caller holds the session and saves it):
-    fills ``result``; returns whether the master changed."""
+    fills ``result``; returns whether the master changed. ``examined``: the files' vetting
+    and reading, begun before (``begin_checking``)."""
     result = result if result is not None else MergeResult()
     processed = (now or datetime.now()).replace(microsecond=0)
     context = CheckContext(master)
-    checked = list(zip(paths, check_files(master, paths, period, context), strict=True))
+    checked = list(zip(paths, check_files(master, paths, period, context, examined=examined),
+                       strict=True))
     start = len(result.reports)
     result.reports.extend(report for _path, report in checked)
     log = _Log(master)

@@ -41,6 +41,7 @@ IDLE_SECONDS = 60.0  # a reader without work this long is let go
 _SCRIPT = Path(__file__).with_name("_readerprocess.py")
 _HEADER = struct.Struct(">I")
 _WATCH_EVERY = 0.02  # seconds between looks at the readers' deadlines
+_START_SECONDS = 30.0  # for a new reader to start and answer its first request
 
 
 @dataclass(frozen=True)
@@ -86,20 +87,27 @@ class _Reader:
         self.deadline: float | None = None  # monotonic time by which the answer is due
         self.timed_out = False
         self.last_used = time.monotonic()
+        self.fresh = True  # not yet known to answer
 
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def ask(self, request: tuple[Any, ...], timeout: float) -> Outcome:
-        assert self.process.stdin is not None and self.process.stdout is not None
+    def send(self, request: tuple[Any, ...]) -> None:
+        """Queue a request: the reader answers requests in the order sent."""
+        assert self.process.stdin is not None
         data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        self.process.stdin.write(_HEADER.pack(len(data)) + data)
+        self.process.stdin.flush()
+
+    def receive(self, timeout: float) -> Outcome:
+        """The answer to the oldest request not yet answered, within ``timeout`` seconds
+        from now (the reader is killed at that deadline)."""
+        assert self.process.stdout is not None
         self.timed_out = False
         deadline = self.deadline = time.monotonic() + timeout
         try:
             try:
-                self.process.stdin.write(_HEADER.pack(len(data)) + data)
-                self.process.stdin.flush()
                 head = self.process.stdout.read(_HEADER.size)
                 answer = self.process.stdout.read(_HEADER.unpack(head)[0]) \
                     if len(head) == _HEADER.size else b""
@@ -111,8 +119,6 @@ class _Reader:
         if self.timed_out:  # killed at its deadline
             self.close()
             return Outcome("timeout")
-        if time.monotonic() > deadline:  # answered, but too late: a limit is a limit
-            return Outcome("timeout")
         try:
             status, payload = _Unpickler(io.BytesIO(answer)).load()
         except Exception:  # no answer: the reader died (abort, memory limit, killed)
@@ -121,7 +127,17 @@ class _Reader:
         if status == "restart":  # answered, but spent: a fresh reader takes the next file
             self.close()
             status, payload = payload
+        if time.monotonic() > deadline:  # answered, but too late: a limit is a limit
+            return Outcome("timeout")
         return Outcome("ok" if status == "ok" else "error", payload)
+
+    def ask(self, request: tuple[Any, ...], timeout: float) -> Outcome:
+        try:
+            self.send(request)
+        except (OSError, ValueError):  # it had died
+            self.close()
+            return Outcome("died", self._last_words())
+        return self.receive(timeout)
 
     def _last_words(self) -> str:
         code = self.process.returncode
@@ -160,7 +176,7 @@ class Readers:
         self._busy: set[_Reader] = set()
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
-        self._closed = False
+        self.started = 0  # reader processes started so far
 
     def ask(self, request: tuple[Any, ...], timeout: float) -> Outcome:
         """Send ``request`` to an idle reader (a new one when none is idle) and wait for
@@ -171,6 +187,22 @@ class Readers:
         finally:
             self._release(reader)
 
+    def acquire(self) -> _Reader:
+        """A reader for one thread's own run of requests (``send``, then ``receive`` in
+        turn), known to answer: ``OSError`` when no reader can be started. Give it back
+        with ``release``."""
+        reader = self._acquire()
+        if reader.fresh:
+            outcome = reader.ask(("hello", ()), _START_SECONDS)
+            if outcome.status != "ok":
+                self._release(reader)
+                raise OSError(f"读取进程无法启动：{outcome.payload}")
+            reader.fresh = False
+        return reader
+
+    def release(self, reader: _Reader) -> None:
+        self._release(reader)
+
     def _acquire(self) -> _Reader:
         with self._lock:
             while self._free:
@@ -180,6 +212,7 @@ class Readers:
                 reader.close()
             else:
                 reader = _Reader()
+                self.started += 1
             self._busy.add(reader)
             if self._watcher is None or not self._watcher.is_alive():
                 self._watcher = threading.Thread(target=self._watch, name="zdxm-readers",
@@ -190,7 +223,7 @@ class Readers:
     def _release(self, reader: _Reader) -> None:
         with self._lock:
             self._busy.discard(reader)
-            if reader.alive and not self._closed:
+            if reader.alive:
                 self._free.append(reader)
             else:
                 reader.close()
@@ -219,8 +252,8 @@ class Readers:
                 return
 
     def close(self) -> None:
+        """Let every idle reader go; the pool can be used again afterwards."""
         with self._lock:
-            self._closed = True
             readers, self._free = self._free, []
         for reader in readers:
             reader.close()

@@ -61,11 +61,12 @@ from ..core.results import RESULT, Hidden
 from ..core.returnrules import level_of, severity_for
 from ..core.returns import expected_returns, last_reported, previous_figures
 from ..core.tables import header_index, is_blank_row
-from .batch import examine_all
+from .batch import Examination, examine_all
 from .formshape import form_extents, form_values, shape_findings
 from .vetting import Examined, Vetted, examine
 
-__all__ = ["FileReport", "CheckContext", "check_file", "check_files", "collect_files", "RETURN_SUFFIXES",
+__all__ = ["FileReport", "CheckContext", "check_file", "check_files", "begin_checking",
+           "collect_files", "RETURN_SUFFIXES",
            "unit_in_name", "SPIKE_TIMES", "SPIKE_SHARE"]
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -193,15 +194,24 @@ def check_file(master: Master, path: Path, period: str | None = None,
 
 
 def check_files(master: Master, paths: Sequence[Path], period: str | None = None,
-                context: CheckContext | None = None, *,
-                readers: int | None = None) -> Iterator[FileReport]:
+                context: CheckContext | None = None, *, readers: int | None = None,
+                examined: Iterable[Examined] | None = None) -> Iterator[FileReport]:
     """``check_file`` for each of ``paths``, in order. Vetting and reading — the part that
     needs no master — is shared with reader processes (``checks.batch``: ``readers`` of
     them, by default one per core beyond the first) while this process checks the files
-    against the master as they come; the reports are the same as one file after another."""
+    against the master as they come; the reports are the same as one file after another.
+    ``examined`` is that examination begun earlier (``begin_checking``)."""
     context = context if context is not None and context.master is master else CheckContext(master)
-    for path, examined in zip(paths, examine_all(paths, readers=readers), strict=True):
-        yield check_file(master, path, period, context, examined=examined)
+    found = examined if examined is not None else examine_all(paths, readers=readers)
+    for path, one in zip(paths, found, strict=True):
+        yield check_file(master, path, period, context, examined=one)
+
+
+def begin_checking(paths: Sequence[Path], readers: int | None = None) -> Examination:
+    """Start vetting and reading ``paths`` (the part of checking that needs no master) in
+    reader processes now, for ``check_files(…, examined=…)`` later: the master is read
+    meanwhile."""
+    return Examination(paths, readers=readers)
 
 
 def _check(master: Master, examined: Examined, period: str | None, context: CheckContext,

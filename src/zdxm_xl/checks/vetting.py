@@ -49,6 +49,8 @@ __all__ = [
     "examine",
     "examine_in_reader",
     "examine_plain",
+    "check_request",
+    "examined_from",
     "file_sha256",
     "MAX_BYTES",
     "EXCEL_TEXT_LIMIT",
@@ -1285,20 +1287,35 @@ def examine(path: Path | str, limits: Limits = RETURN) -> Examined:
     return Examined(vetted, sha, values)
 
 
-def examine_in_reader(path: Path | str, readers: Readers, limits: Limits = RETURN) -> Examined:
-    """``examine`` done by a reader process of ``readers``: the file never touches this
-    process; a reader that dies or runs too long gives an F16 finding."""
-    path = Path(path)
+def check_request(path: Path, limits: Limits = RETURN) -> tuple[tuple[Any, ...], float]:
+    """The request that has a reader process ``examine`` ``path``, and its time limit."""
     timeout = limits.read_timeout * 2  # vetting, then reading
-    outcome = readers.ask(("check", (str(path), limits, int(timeout) + 1)), timeout)
+    return ("check", (str(path), limits, int(timeout) + 1)), timeout
+
+
+def examined_from(path: Path, outcome: Outcome, limits: Limits = RETURN) -> Examined | None:
+    """What a reader's answer to ``check_request`` says of the file: an F16 finding when the
+    reader died or ran too long on it; ``None`` when the reader failed in a way that says
+    nothing about the file (it is then examined here)."""
     if outcome.status == "ok":
         try:
             return _from_plain(path, limits, outcome.payload)
         except Exception:  # not the shape a reader answers with
-            outcome = Outcome("error", "答复格式不对")
-    problem = _values_of(outcome, timeout)
+            return None
+    if outcome.status == "error":  # a Python error in the reader: not the file's doing
+        return None
+    problem = _values_of(outcome, check_request(path, limits)[1])
     assert isinstance(problem, Finding)
     return Examined(Vetted(path, limits=limits, findings=[problem]), file_sha256(path), {})
+
+
+def examine_in_reader(path: Path | str, readers: Readers, limits: Limits = RETURN) -> Examined:
+    """``examine`` done by a reader process of ``readers``: the file never touches this
+    process; a reader that dies or runs too long gives an F16 finding."""
+    path = Path(path)
+    request, timeout = check_request(path, limits)
+    found = examined_from(path, readers.ask(request, timeout), limits)
+    return found if found is not None else examine(path, limits)
 
 
 def examine_plain(path: str, limits: Limits) -> tuple[Any, ...]:
