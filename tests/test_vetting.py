@@ -362,6 +362,14 @@ def _far_dimension(tmp: Path, good: Path) -> Path:
     return rewrite(good, tmp / "范围.xlsx", edit={SHEET: sheet})
 
 
+def _far_dimension_quoted(tmp: Path, good: Path) -> Path:
+    """The same, in single quotes (as valid in XML as double ones)."""
+    def sheet(data: bytes) -> bytes:
+        return data.replace(b'<dimension ref="A1:C3"/>', b"<dimension ref='A1:XFD1048576'/>")
+
+    return rewrite(good, tmp / "范围（单引号）.xlsx", edit={SHEET: sheet})
+
+
 def _far_cell_spaced(tmp: Path, good: Path) -> Path:
     """A tab, not a space, between the cell's name and its reference: still a cell."""
     def sheet(data: bytes) -> bytes:
@@ -489,6 +497,7 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("cell-at-XFD1048576-after-a-tab", _far_cell_spaced, ["F10"], "xlsx"),
     ("cell-at-xfd1048576-in-lowercase", _far_cell_lowercase, ["F10"], "xlsx"),
     ("dimension-XFD1048576", _far_dimension, ["F10"], "xlsx"),
+    ("dimension-XFD1048576-in-single-quotes", _far_dimension_quoted, ["F10"], "xlsx"),
     ("implied-far-cell", _implied_far_cell, ["F10"], "xlsx"),
     ("far-cell-outside-worksheets", _far_cell_elsewhere, ["F10"], "xlsx"),
     ("macros", _macros, ["F11"], "xlsx"),

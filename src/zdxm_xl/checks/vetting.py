@@ -975,8 +975,9 @@ _CELL = re.compile(rb"<c[\s/>]")  # every cell element, however its attributes a
 # ``xfd1048576`` as XFD1048576 and aborts on it); the full parse measures it exactly.
 _UNPLAIN_REF = re.compile(rb'<c r="(?![A-F]?[A-Z][1-9][0-9]{0,3}")')
 _PLAIN_REACH = (9_999, 182)  # rows, columns a plain reference can reach (FZ = 182)
-# Every dimension element's ref, and possibly more (the name is not anchored to its "<").
-_DIMENSION = re.compile(rb'dimension\s[^>]*?\bref="([^"]*)"')
+# Every dimension element's ref, in either quotes, and possibly more (the name is not
+# anchored to its "<").
+_DIMENSION = re.compile(rb"""dimension\s[^>]*?\bref=["']([^"']*)["']""")
 _ESCAPED_CONTROL = re.compile(rb"_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
 _LONG_TEXT = re.compile(rb">[^<]{" + str(EXCEL_TEXT_LIMIT).encode() + rb",}<")
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
