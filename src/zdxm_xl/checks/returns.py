@@ -490,7 +490,7 @@ class _Checker:
         labels = {label: name for name, label in FORM_CONTACTS}
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row):
-                if not isinstance(value, str):  # labels are text
+                if not isinstance(value, str) or not value:  # labels are text
                     continue
                 name = labels.get(clean_text(value))
                 if name is not None:
@@ -565,6 +565,7 @@ class _Checker:
     def _value(self, sheet: str, project: Project, column: Column, raw: Any, row: int,
                position: int) -> tuple[bool, Any]:
         """One input cell → (readable, value); unreadable values become findings."""
+        kind = column.kind
         if isinstance(raw, str):
             if _CONTROL.search(raw):
                 self.add("V23", sheet, row, position, project, column=column.title)
@@ -572,9 +573,11 @@ class _Checker:
             raw = raw.strip()
             if raw == "":
                 raw = None
+            elif kind is Kind.TEXT or (kind is Kind.CHOICE and column.choices
+                                       and raw in column.choices):
+                return True, raw  # text as typed (what the general path below makes of it)
         if raw is None:
             return True, None
-        kind = column.kind
         if kind is Kind.MONEY and type(raw) is float:  # the usual amount: no text to look at
             try:
                 usual = from_cell(raw)
@@ -769,7 +772,7 @@ def _phone_hint(phone: str) -> str:
 
 def _find_header(rows: list[list[Any]]) -> int | None:
     for number, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        texts = {clean_text(v) for v in row if isinstance(v, str)}  # headers are text
+        texts = {clean_text(v) for v in row if isinstance(v, str) and v}  # headers are text
         if "项目编号" in texts and "项目名称" in texts:
             return number
     return None
