@@ -146,6 +146,25 @@ def test_a_failed_check_of_the_new_file_leaves_the_old_one(office, monkeypatch) 
     assert not [p for p in master.parent.iterdir() if p.name.startswith(".~zdxm")]
 
 
+def test_a_new_row_that_does_not_read_back_is_caught(office, monkeypatch) -> None:
+    master, filled = office
+    before = master.read_bytes()
+    from zdxm_xl.books import filebook
+
+    real = filebook.sheet_with_rows
+
+    def garbling(*args: object, **kwargs: object) -> bytes:
+        xml = real(*args, **kwargs)  # type: ignore[arg-type]
+        last = xml.rindex(b'<row r="')
+        # the last row's 报告期 is no 报告期
+        return xml[:last] + xml[last:].replace(b"2022-03", b"\xe4\xb8\x89\xe6\x9c\x88", 1)
+
+    monkeypatch.setattr(filebook, "sheet_with_rows", garbling)
+    with pytest.raises(MasterError, match="复核不一致"):
+        merge_files(master, [filled], "2022-03")
+    assert master.read_bytes() == before
+
+
 @pytest.mark.soffice
 def test_libreoffice_reads_a_master_saved_in_part(office, tmp_path: Path) -> None:
     master, filled = office

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from python_calamine import CalamineWorkbook
 
 from ..core.errors import Field, MasterError, Remedy
 from ..core.master import Master, MasterStore, new_master
@@ -62,7 +64,15 @@ from ..core.summary import summary_sheet
 from ..core.tables import RowProblem, decode_table, decode_value, encode_table, encode_value
 from .filebook import FileGateway
 from .gateway import Cell, Gateway, Layout
-from .package import Package, PackageLayoutError
+from .package import (
+    Package,
+    PackageLayoutError,
+    header_row,
+    row_count,
+    rows_from,
+    table_rows,
+    workbook_of_rows,
+)
 from .safety import LOCK_WAIT, MasterLock, refuse_if_open_elsewhere
 
 __all__ = ["FORMAT_VERSION", "SHEET_ORDER", "read_master", "write_master", "load_master",
@@ -423,6 +433,9 @@ class _Snapshot:
         return changed
 
 
+_NOT_AS_WRITTEN = "写入台账后复核不一致，已放弃本次写入，原台账未改动。"
+
+
 def _file_state(path: Path) -> tuple[int, int, int]:
     info = path.stat()
     return info.st_size, info.st_mtime_ns, info.st_ino
@@ -450,21 +463,41 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot) -> dict[str
         rows: list[Cell] = [None] * first
         rows += encode_table(spec, records[first:], derive)
         tables[spec.sheet] = (rows, len(spec.columns), first)
-    names = FileGateway(target).sheet_names()
+    names = list(package.sheets())
+    headers = {name: header_row(package.part(package.sheets()[_ALONE[name][0].sheet].sheet))
+               for name in changed}
 
     def verify(temp: Path) -> None:
-        again = FileGateway(temp)
-        if again.sheet_names() != names:
-            raise MasterError("写入台账后复核不一致，已放弃本次写入，原台账未改动。")
+        """Read the new file back: it opens as a workbook with the same sheets; each
+        rewritten table has its header as it was, one row per record (and its table's
+        range says so), and its rewritten rows read back — with python-calamine, as a load
+        reads them — into as many records, without a problem. The rows kept are the bytes
+        they were, which the load read."""
+        again = Package(temp.read_bytes())
+        sheets = again.sheets()
+        if list(sheets) != names or FileGateway(temp).sheet_names() != names:
+            raise MasterError(_NOT_AS_WRITTEN)
+        styles = again.styles()
         for name, first in changed.items():
             spec, model = _ALONE[name]
-            data = again.read_table(spec.sheet)
+            xml = again.part(sheets[spec.sheet].sheet)
             expected = len(getattr(master, name))
-            records, problems = decode_table(spec, model, data.header, data.rows[first:],
+            if header_row(xml) != headers[name] or row_count(xml) != max(expected, 1) + 1 \
+                    or table_rows(again, spec.sheet) != max(expected, 1):
+                raise MasterError(_NOT_AS_WRITTEN)
+            if expected == first:
+                continue
+            book = CalamineWorkbook.from_filelike(io.BytesIO(
+                workbook_of_rows(rows_from(xml, first + 2), styles)))
+            sheet = book.get_sheet_by_name(book.sheet_names[0])
+            if sheet.start is None:
+                raise MasterError(_NOT_AS_WRITTEN)
+            top, left = sheet.start
+            grid = [[""] * left + row for row in sheet.to_python(skip_empty_area=True)]
+            records, problems = decode_table(spec, model, list(spec.titles), grid,
                                              first_row=first + 2)
-            if [str(v) for v in data.header] != list(spec.titles) or len(data.rows) != expected \
-                    or problems or len(records) != expected - first:
-                raise MasterError("写入台账后复核不一致，已放弃本次写入，原台账未改动。")
+            if top != first + 1 or problems or len(records) != expected - first:
+                raise MasterError(_NOT_AS_WRITTEN)
 
     try:
         FileGateway(target).commit_changes(package, tables, verify)

@@ -34,6 +34,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 __all__ = ["Package", "SheetParts", "sheet_with_rows", "with_table_rows", "row_count",
+           "rows_from", "table_rows", "workbook_of_rows", "header_row",
            "PackageLayoutError"]
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
@@ -94,6 +95,17 @@ class Package:
                 else posixpath.normpath(posixpath.join(folder, target))
             found[attrs.get("Id", "")] = (attrs.get("Type", ""), name)
         return found
+
+    def styles(self) -> bytes:
+        """The workbook's styles part."""
+        workbook = self._links("")
+        main = next((name for kind, name in workbook.values()
+                     if kind.endswith("/officeDocument")), "xl/workbook.xml")
+        name = next((name for kind, name in self._links(main).values()
+                     if kind.endswith("/styles")), None)
+        if name is None:
+            raise PackageLayoutError("no styles")
+        return self.part(name)
 
     def sheets(self) -> dict[str, SheetParts]:
         """Sheet name → its parts, for every worksheet of the workbook."""
@@ -289,3 +301,70 @@ def with_table_rows(table_xml: bytes, rows: int) -> bytes:
     if found is None:
         raise PackageLayoutError("table without a range")
     return _FILTER_REF.sub(fix, _TABLE_REF.sub(fix, table_xml, count=1), count=1)
+
+
+def rows_from(sheet_xml: bytes, first: int) -> bytes:
+    """The XML of the sheet's rows from row ``first`` on (``b""``: there are none)."""
+    at = _row_at(sheet_xml, first)
+    end = sheet_xml.find(b"</sheetData>")
+    if end < 0:
+        raise PackageLayoutError("no sheetData")
+    return b"" if at < 0 or at > end else sheet_xml[at:end]
+
+
+def table_rows(package: Package, sheet: str) -> int | None:
+    """How many body rows the range of ``sheet``'s table says it has."""
+    parts = package.sheets().get(sheet)
+    if parts is None or parts.table is None:
+        return None
+    found = _TABLE_REF.search(package.part(parts.table))
+    return None if found is None else int(found.group(0).rsplit(b":", 1)[1].strip(b'"')
+                                          .lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")) - 1
+
+
+_MINI_TYPES = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats'
+               b'.org/package/2006/content-types"><Default Extension="rels" ContentType="applicat'
+               b'ion/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" Conte'
+               b'ntType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="appl'
+               b'ication/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override'
+               b' PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+               b'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" C'
+               b'ontentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xm'
+               b'l"/></Types>')
+_MINI_ROOT = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxml'
+              b'formats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://sche'
+              b'mas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl'
+              b'/workbook.xml"/></Relationships>')
+_MINI_BOOK = (b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlforma'
+              b'ts.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeD'
+              b'ocument/2006/relationships"><sheets><sheet name="rows" sheetId="1" r:id="rId1"/>'
+              b'</sheets></workbook>')
+_MINI_LINKS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxm'
+               b'lformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://sch'
+               b'emas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="work'
+               b'sheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.o'
+               b'rg/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>')
+
+
+def workbook_of_rows(rows_xml: bytes, styles_xml: bytes) -> bytes:
+    """A workbook holding just these rows (as they are, row numbers and all) and the styles
+    they refer to: for reading back the rows a save wrote, without the rest of the sheet."""
+    sheet = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlfor'
+             b'mats.org/spreadsheetml/2006/main"><sheetData>' + rows_xml + b"</sheetData></worksheet>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as book:
+        for name, data in (("[Content_Types].xml", _MINI_TYPES), ("_rels/.rels", _MINI_ROOT),
+                           ("xl/workbook.xml", _MINI_BOOK),
+                           ("xl/_rels/workbook.xml.rels", _MINI_LINKS),
+                           ("xl/styles.xml", styles_xml), ("xl/worksheets/sheet1.xml", sheet)):
+            book.writestr(name, data)
+    return out.getvalue()
+
+
+def header_row(sheet_xml: bytes) -> bytes:
+    """The XML of the sheet's first row."""
+    at = _row_at(sheet_xml, 1)
+    end = sheet_xml.find(b"</row>", at)
+    if at < 0 or end < 0:
+        raise PackageLayoutError("no header row")
+    return sheet_xml[at:end + len(b"</row>")]

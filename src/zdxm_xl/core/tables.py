@@ -78,6 +78,13 @@ def decode_value(column: Column, value: Cell) -> Any:
 
 
 _PERIOD_TEXT = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
+# A ledger repeats its amounts (plans, a month's usual figures): each is worked out once.
+_cached_amount = functools.lru_cache(maxsize=8192)(from_cell)
+
+
+def _amount(value: float) -> Any:
+    # 0.0 and -0.0 are equal keys, but not the same amount's text: zero is not cached
+    return _cached_amount(value) if value else from_cell(value)
 
 
 def _decoder(column: Column) -> Callable[[Cell], Any]:
@@ -93,7 +100,7 @@ def _decoder(column: Column) -> Callable[[Cell], Any]:
         def money(value: Cell) -> Any:
             if type(value) is float:
                 try:
-                    return from_cell(value)
+                    return _amount(value)
                 except AmountError as exc:
                     raise ValueError(exc.reason) from exc
             return decode_value(column, value)
@@ -176,10 +183,21 @@ def decode_table(
         return [], problems
     records: list[R] = []
     validate = model.model_validate
+    rows = list(rows)
+    fast = _by_columns(present, rows, first_row)
+    if fast is not None:  # every cell read: records straight from the columns
+        fields = [column.field for column, _position, _decode in present]
+        for row_number, values in fast:
+            filled = {field: value for field, value in zip(fields, values, strict=True)
+                      if value is not None}
+            try:
+                records.append(validate(filled))
+            except ValidationError as exc:
+                problems.extend(_invalid(spec, columns, row_number, filled, exc))
+        return records, problems
     for offset, row in enumerate(rows):
         row_number = first_row + offset
-        first = row[0] if row else None
-        if (first is None or type(first) is str and not first.strip()) and is_blank_row(row):
+        if _blank(row):
             continue
         data: dict[str, Any] = {}
         row_problems: list[RowProblem] = []
@@ -199,13 +217,63 @@ def decode_table(
             try:
                 records.append(validate(data))
             except ValidationError as exc:
-                for error in exc.errors():
-                    field = str(error["loc"][0]) if error["loc"] else ""
-                    title = next((c.title for c in columns if c.field == field), field)
-                    row_problems.append(RowProblem(spec.sheet, row_number, title,
-                                                   data.get(field, ""), "取值无效"))
+                row_problems.extend(_invalid(spec, columns, row_number, data, exc))
         problems.extend(row_problems)
     return records, problems
+
+
+def _invalid(spec: SheetSpec, columns: Sequence[Column], row_number: int, data: dict[str, Any],
+             exc: ValidationError) -> list[RowProblem]:
+    found = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        title = next((c.title for c in columns if c.field == field), field)
+        found.append(RowProblem(spec.sheet, row_number, title, data.get(field, ""), "取值无效"))
+    return found
+
+
+def _blank(row: Sequence[Cell]) -> bool:
+    """``is_blank_row``, answered at once for the usual row (its first cell filled)."""
+    if row:
+        first = row[0]
+        if first is not None and not (type(first) is str and not first.strip()):
+            return False
+    return is_blank_row(row)
+
+
+class _Unreadable(Exception):
+    """A cell the column-by-column reading leaves to the row-by-row one, which says why."""
+
+
+def _by_columns(present: Sequence[tuple[Column, int, Callable[[Cell], Any]]],
+                rows: list[Sequence[Cell]], first_row: int = 2
+                ) -> list[tuple[int, tuple[Any, ...]]] | None:
+    """(row number, each present column's value) of the non-blank rows, read a column at a
+    time — as the row-by-row reading would, for a table where every cell can be read and
+    every required cell is filled; ``None`` otherwise (the row-by-row reading then tells
+    what is wrong, where)."""
+    if not present:
+        return None
+    body = [(first_row + offset, row) for offset, row in enumerate(rows) if not _blank(row)]
+    reach = max(position for _column, position, _decode in present)
+    if any(len(row) <= reach for _number, row in body):
+        return None
+    columns: list[list[Any]] = []
+    try:
+        for column, position, decode in present:
+            cells = [row[position] for _number, row in body]
+            if column.kind is Kind.TEXT:
+                values = [(v.strip() or None) if type(v) is str
+                          else None if v is None else decode(v) for v in cells]
+            else:
+                values = [None if v is None or v == "" else decode(v) for v in cells]
+            if column.required and None in values:
+                raise _Unreadable
+            columns.append(values)
+    except (ValueError, _Unreadable):
+        return None
+    return [(number, values)
+            for (number, _row), values in zip(body, zip(*columns, strict=True), strict=True)]
 
 
 @functools.cache
