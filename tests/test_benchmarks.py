@@ -25,8 +25,8 @@ def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
     first = rows[0].split("|")
     assert "×" in first[3] and "×" in first[4] and "×" in first[5]
     assert "| 合并份数 | 发现问题 |" in done.stdout
-    parts = [line for line in lines if line.startswith("| 3 | ") and line.count("|") == 9]
-    assert parts and parts[0].split("|")[7].strip() == "3"  # all three returns merged
-    assert parts[0].split("|")[8].strip() == "0"  # and none had a finding
+    parts = [line for line in lines if line.startswith("| 3 | ") and line.count("|") == 10]
+    assert parts and parts[0].split("|")[8].strip() == "3"  # all three returns merged
+    assert parts[0].split("|")[9].strip() == "0"  # and none had a finding
     sizes = [line for line in lines if line.startswith(("| 20 |", "| 40 |"))]
     assert len(sizes) == 2  # one return merged into masters of 20 and 40 projects

@@ -94,7 +94,9 @@ class MergeResult:
     rejected: list[RejectedFile] = field(default_factory=list)
     reports: Hidden[list[FileReport]] = field(default_factory=list)
     written: Hidden[bool] = False
-    seconds: Hidden[dict[str, float]] = field(default_factory=dict)  # read / check / write
+    # where the time went: read (the master), check (the files), apply (ledger and 报送记录
+    # in memory, and the archive), write (the master)
+    seconds: Hidden[dict[str, float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -131,7 +133,7 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
             clock = time.perf_counter()
             changed = merge_into(master, Workspace(store.folder, master.settings), paths, period,
                                  received, now, result, reapply=reapply, examined=examining)
-            result.seconds["check"] = time.perf_counter() - clock
+            result.seconds["apply"] = time.perf_counter() - clock - result.seconds["check"]
             clock = time.perf_counter()
             if changed:
                 checkpoint("before-master-write")
@@ -165,8 +167,10 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
     result = result if result is not None else MergeResult()
     processed = (now or datetime.now()).replace(microsecond=0)
     context = CheckContext(master)
+    clock = time.perf_counter()
     checked = list(zip(paths, check_files(master, paths, period, context, examined=examined),
                        strict=True))
+    result.seconds["check"] = result.seconds.get("check", 0.0) + time.perf_counter() - clock
     start = len(result.reports)
     result.reports.extend(report for _path, report in checked)
     log = _Log(master)
