@@ -567,7 +567,7 @@ def _identify(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo],
     """Other zip-based formats: say which, so the message can be specific."""
     mimetype = parts.get("mimetype")
     if mimetype is not None:
-        declared = b"".join(_read_entry(archive, mimetype, budget, limit=200))
+        declared = _entry(archive, mimetype, budget, limit=200)
         if declared.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
             raise _stop("F06", detail="OpenDocument 表格（.ods）", value="ods")
         if declared.startswith(b"application/vnd.oasis.opendocument"):
@@ -620,10 +620,38 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget
                     value=info.filename)
 
 
-def _inflate(data: memoryview, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
-    """Up to ``cap`` uncompressed bytes of the entry, in chunks, straight from the file's
-    bytes: what ``ZipFile.open`` does (local header checked against the directory, stored or
-    deflated only, never more than declared) without its per-read overhead."""
+def _entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget,
+           limit: int | None = None) -> bytes:
+    """``b"".join(_read_entry(…))``: a part small enough to be kept is inflated in one go."""
+    kept = budget.kept.get(info.filename)
+    if kept is not None:
+        return kept if limit is None else kept[:limit]
+    cap = min(info.file_size, budget.left)
+    if limit is not None:
+        cap = min(cap, limit)
+    if cap != info.file_size or cap > _KEEP:
+        return b"".join(_read_entry(archive, info, budget, limit))
+    packed = _packed(budget.data, info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        if cap > len(packed):
+            raise EOFError("stored entry shorter than declared")
+        data = bytes(packed[:cap])
+    else:
+        inflater = zlib.decompressobj(-15)
+        data = inflater.decompress(packed, cap) if cap else b""
+        if len(data) < cap and not inflater.eof:
+            raise EOFError("compressed data ends early")
+    budget.left -= len(data)
+    if zlib.crc32(data) != info.CRC:  # the whole entry (or it ended early): check it
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+    if len(data) == cap:
+        budget.kept[info.filename] = data
+    return data
+
+
+def _packed(data: memoryview, info: zipfile.ZipInfo) -> memoryview:
+    """The entry's compressed bytes, its local header checked as ``ZipFile.open`` checks it
+    (against the directory; stored or deflated only)."""
     offset = info.header_offset
     header = bytes(data[offset:offset + 30])
     if len(header) != 30 or header[:4] != b"PK\x03\x04":
@@ -641,14 +669,22 @@ def _inflate(data: memoryview, info: zipfile.ZipInfo, cap: int) -> Iterator[byte
     packed = data[start:start + info.compress_size]
     if len(packed) < info.compress_size:
         raise EOFError("entry runs past the end of the file")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise NotImplementedError("compression method")
+    return packed
+
+
+def _inflate(data: memoryview, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
+    """Up to ``cap`` uncompressed bytes of the entry, in chunks, straight from the file's
+    bytes: what ``ZipFile.open`` does (local header checked against the directory, stored or
+    deflated only, never more than declared) without its per-read overhead."""
+    packed = _packed(data, info)
     if info.compress_type == zipfile.ZIP_STORED:
         if cap > len(packed):
             raise EOFError("stored entry shorter than declared")
         for at in range(0, cap, _CHUNK):
             yield bytes(packed[at:min(at + _CHUNK, cap)])
         return
-    if info.compress_type != zipfile.ZIP_DEFLATED:
-        raise NotImplementedError("compression method")
     inflater = zlib.decompressobj(-15)
     fed, produced = 0, 0
     pending: bytes | memoryview = b""
@@ -676,7 +712,7 @@ _DTD_MARKERS = tuple(marker.encode(codec) for marker in ("<!DOCTYPE", "<!ENTITY"
 
 
 def _scan_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> None:
-    head = b"".join(_read_entry(archive, info, budget, limit=PROLOG_SCAN))
+    head = _entry(archive, info, budget, limit=PROLOG_SCAN)
     # every marker holds "<!" (ASCII, UTF-8) or "<\0!" (UTF-16 either way): one search
     # each tells the usual part, which has neither, from one worth the six searches
     if (b"<!" in head or b"<\x00!" in head) and any(marker in head for marker in _DTD_MARKERS):
@@ -1025,7 +1061,7 @@ def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, hid
     sheet's against the (small) limit of hidden sheets: vetting stops at the first cell
     too many, however many more the sheet holds."""
     if strings.empty and info.file_size <= _FAST_LIMIT:
-        cells = _plain_sheet(b"".join(_read_entry(archive, info, budget)))
+        cells = _plain_sheet(_entry(archive, info, budget))
         if cells is not None:
             limits = _LIMITS.get()
             if hidden and cells > limits.max_hidden_cells:
