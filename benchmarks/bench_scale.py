@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from common import CACHE, PERIOD, naive_read, prepare, prepare_history, raw_read
 from zdxm_xl.books.masterio import load_master
@@ -34,11 +35,17 @@ from zdxm_xl.checks.readers import reader_count
 from zdxm_xl.merge import merge_files
 from zdxm_xl.validate import validate_files
 
+T = TypeVar("T")
+
 
 def seconds(run: Callable[[], object]) -> float:
+    return timed(run)[0]
+
+
+def timed(run: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
-    run()
-    return time.perf_counter() - started
+    result = run()
+    return time.perf_counter() - started, result
 
 
 def ratio(value: float, base: float) -> str:
@@ -54,82 +61,68 @@ def measure(prepared, size: int, work: Path) -> dict[str, float]:  # type: ignor
     figures = {"raw": min(raw_read(files) for _ in range(2)), "naive": naive_read(files)}
     figures["validate_read"] = seconds(lambda: load_master(master_path))
     master = load_master(master_path)
-    run = None
-
-    def validate() -> None:
-        nonlocal run
-        run = validate_files(master, files, PERIOD)
-
-    figures["validate_check"] = seconds(validate)
-    assert run is not None
+    figures["validate_check"], run = timed(lambda: validate_files(master, files, PERIOD))
     figures["findings"] = sum(len(r.findings) for r in run.reports)
     figures["validate"] = figures["validate_read"] + figures["validate_check"]
     copy = folder / "merge" / "台账.xlsx"
     copy.parent.mkdir()
     shutil.copy(master_path, copy)
-    result = None
-
-    def merge() -> None:
-        nonlocal result
-        result = merge_files(copy, files, PERIOD)
-
-    figures["merge"] = seconds(merge)
-    assert result is not None
+    figures["merge"], result = timed(lambda: merge_files(copy, files, PERIOD))
     figures.update({f"merge_{part}": value for part, value in result.seconds.items()})
     figures["merged"] = len(result.merged)
     return figures
 
 
+def markdown(header: list[str], rows: list[list[str]]) -> None:
+    """A table as Markdown, numbers right-aligned: ready to quote."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---:|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
 def table(sizes: list[int], rows: dict[int, dict[str, float]]) -> None:
-    print("| 报表数 | python-calamine 原始读取（基线） | zdxm validate | zdxm merge "
-          "| openpyxl 只读读取（朴素脚本） |")
-    print("|---:|---:|---:|---:|---:|")
-    for size in sizes:
-        f = rows[size]
-        print(f"| {size:,} | {f['raw']:.2f} s | {ratio(f['validate'], f['raw'])} "
-              f"| {ratio(f['merge'], f['raw'])} | {ratio(f['naive'], f['raw'])} |")
+    markdown(["报表数", "python-calamine 原始读取（基线）", "zdxm validate", "zdxm merge",
+              "openpyxl 只读读取（朴素脚本）"],
+             [[f"{size:,}", f"{rows[size]['raw']:.2f} s",
+               *(ratio(rows[size][key], rows[size]["raw"]) for key in ("validate", "merge", "naive"))]
+              for size in sizes])
     print()
     print("各部分用时（秒）：")
-    print("| 报表数 | validate 读台账 | validate 校验 | merge 读台账 | merge 校验 "
-          "| merge 记入台帐与归档 | merge 写台账 | 合并份数 | 发现问题 |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size in sizes:
-        f = rows[size]
-        print(f"| {size:,} | {f['validate_read']:.2f} | {f['validate_check']:.2f} "
-              f"| {f['merge_read']:.2f} | {f['merge_check']:.2f} | {f['merge_apply']:.2f} "
-              f"| {f['merge_write']:.2f} | {int(f['merged']):,} | {int(f['findings'])} |")
+    markdown(["报表数", "validate 读台账", "validate 校验", "merge 读台账", "merge 校验",
+              "merge 记入台帐与归档", "merge 写台账", "合并份数", "发现问题"],
+             [[f"{size:,}", *(f"{rows[size][key]:.2f}" for key in (
+                 "validate_read", "validate_check", "merge_read", "merge_check", "merge_apply",
+                 "merge_write")), f"{int(rows[size]['merged']):,}", f"{int(rows[size]['findings'])}"]
+              for size in sizes])
     if len(sizes) > 1:
         first = sizes[0]
         print()
         print(f"增长：每份报表的用时，相对 {first:,} 份时（1.0 = 线性）：")
-        print("| 报表数 | 原始读取 | validate | merge | openpyxl 只读 |")
-        print("|---:|---:|---:|---:|---:|")
-        for size in sizes:
-            cells = []
-            for key in ("raw", "validate", "merge", "naive"):
-                per_return = rows[size][key] / size
-                cells.append(f"{per_return / (rows[first][key] / first):.2f}")
-            print(f"| {size:,} | " + " | ".join(cells) + " |")
+        markdown(["报表数", "原始读取", "validate", "merge", "openpyxl 只读"],
+                 [[f"{size:,}", *(f"{rows[size][key] / size / (rows[first][key] / first):.2f}"
+                                  for key in ("raw", "validate", "merge", "naive"))]
+                  for size in sizes])
 
 
 def masters(sizes: list[int], cache: Path) -> None:
     prepared = {projects: prepare_history(projects, cache=cache) for projects in sizes}
-    print()
-    print("台账规模：把一个单位的 3 月报表（10 个项目）合并进已有 1、2 月台帐的台账：")
-    print("| 项目数 | 月报台帐行数 | 读台账 | 校验 | 写台账 | 合计 |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    found = []
     for projects in sizes:
         master_path, filled = prepared[projects]
         with tempfile.TemporaryDirectory(prefix="zdxm-bench-master-") as temp:
             copy = Path(temp) / "台账.xlsx"
             shutil.copy(master_path, copy)
-            started = time.perf_counter()
-            result = merge_files(copy, [filled], "2022-03")
-            total = time.perf_counter() - started
+            total, result = timed(lambda copy=copy, filled=filled: merge_files(  # type: ignore[misc]
+                copy, [filled], "2022-03"))
             assert len(result.merged) == 1, [r.findings for r in result.reports]
             s = result.seconds
-            print(f"| {projects:,} | {projects * 2:,} | {s['read']:.2f} s "
-                  f"| {s['check'] + s['apply']:.2f} s | {s['write']:.2f} s | {total:.2f} s |")
+            found.append([f"{projects:,}", f"{projects * 2:,}", f"{s['read']:.2f} s",
+                          f"{s['check'] + s['apply']:.2f} s", f"{s['write']:.2f} s",
+                          f"{total:.2f} s"])
+    print()
+    print("台账规模：把一个单位的 3 月报表（10 个项目）合并进已有 1、2 月台帐的台账：")
+    markdown(["项目数", "月报台帐行数", "读台账", "校验", "写台账", "合计"], found)
 
 
 def main() -> None:

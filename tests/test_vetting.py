@@ -362,30 +362,27 @@ def _far_dimension(tmp: Path, good: Path) -> Path:
     return rewrite(good, tmp / "范围.xlsx", edit={SHEET: sheet})
 
 
+def _replaced(tmp: Path, good: Path, name: str, old: bytes, new: bytes) -> Path:
+    """``good`` with ``old`` in its sheet's XML replaced by ``new``."""
+    return rewrite(good, tmp / name, edit={SHEET: lambda data: data.replace(old, new)})
+
+
 def _far_dimension_quoted(tmp: Path, good: Path) -> Path:
     """The same, in single quotes (as valid in XML as double ones)."""
-    def sheet(data: bytes) -> bytes:
-        return data.replace(b'<dimension ref="A1:C3"/>', b"<dimension ref='A1:XFD1048576'/>")
-
-    return rewrite(good, tmp / "范围（单引号）.xlsx", edit={SHEET: sheet})
+    return _replaced(tmp, good, "范围（单引号）.xlsx", b'<dimension ref="A1:C3"/>',
+                     b"<dimension ref='A1:XFD1048576'/>")
 
 
 def _far_cell_spaced(tmp: Path, good: Path) -> Path:
     """A tab, not a space, between the cell's name and its reference: still a cell."""
-    def sheet(data: bytes) -> bytes:
-        return data.replace(b"</sheetData>",
-                            b'<row r="1048576"><c\tr="XFD1048576"><v>1</v></c></row></sheetData>')
-
-    return rewrite(good, tmp / "远端单元格（制表符）.xlsx", edit={SHEET: sheet})
+    return _replaced(tmp, good, "远端单元格（制表符）.xlsx", b"</sheetData>",
+                     b'<row r="1048576"><c\tr="XFD1048576"><v>1</v></c></row></sheetData>')
 
 
 def _far_cell_lowercase(tmp: Path, good: Path) -> Path:
     """python-calamine reads "xfd1048576" as XFD1048576 (and aborts on it)."""
-    def sheet(data: bytes) -> bytes:
-        return data.replace(b"</sheetData>",
-                            b'<row r="1048576"><c r="xfd1048576"><v>1</v></c></row></sheetData>')
-
-    return rewrite(good, tmp / "远端单元格（小写）.xlsx", edit={SHEET: sheet})
+    return _replaced(tmp, good, "远端单元格（小写）.xlsx", b"</sheetData>",
+                     b'<row r="1048576"><c r="xfd1048576"><v>1</v></c></row></sheetData>')
 
 
 def _far_cell_elsewhere(tmp: Path, good: Path) -> Path:
