@@ -29,4 +29,4 @@ def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
     assert parts and parts[0].split("|")[8].strip() == "3"  # all three returns merged
     assert parts[0].split("|")[9].strip() == "0"  # and none had a finding
     sizes = [line for line in lines if line.startswith(("| 20 |", "| 40 |"))]
-    assert len(sizes) == 2  # one return merged into masters of 20 and 40 projects
+    assert len(sizes) == 4  # one return merged into masters of 20 and 40 projects, 0 and 2 months
