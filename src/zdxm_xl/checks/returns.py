@@ -23,6 +23,7 @@ Three habits keep the findings trustworthy for a 信息员:
 from __future__ import annotations
 
 import contextlib
+import gc
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ _PLAN_FIELDS = ("name", "stage", "sector", "total_investment", "annual_plan")
 # the year so far, and more than SPIKE_SHARE of the year's plan in one month.
 SPIKE_TIMES = 5
 SPIKE_SHARE = Decimal("0.2")
+_IMPLEMENTATION_TITLES = {column.field: column.title for column in FORM_IMPLEMENTATION.columns}
 # What a spreadsheet shows in a cell whose formula failed (a 本年累计 formula over “约500”).
 _EXCEL_ERRORS = {"#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#N/A", "#NUM!", "#NULL!"}
 
@@ -203,8 +205,23 @@ def check_files(master: Master, paths: Sequence[Path], period: str | None = None
     ``examined`` is that examination begun earlier (``begin_checking``)."""
     context = context if context is not None and context.master is master else CheckContext(master)
     found = examined if examined is not None else examine_all(paths, readers=readers)
-    for path, one in zip(paths, found, strict=True):
-        yield check_file(master, path, period, context, examined=one)
+    with _no_collection_pauses():
+        for path, one in zip(paths, found, strict=True):
+            yield check_file(master, path, period, context, examined=one)
+
+
+@contextlib.contextmanager
+def _no_collection_pauses() -> Iterator[None]:
+    """Python's cycle collector stays off while a batch is checked: it would walk every
+    report made so far, again and again, while the readers wait for this process. What the
+    batch makes is freed as it goes, by reference counting; the collector runs afterwards."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def begin_checking(paths: Sequence[Path], readers: int | None = None) -> Examination:
@@ -624,10 +641,10 @@ class _Checker:
     def _implementation_rules(self, sheet: str, project: Project, values: dict[str, Any],
                               row: int, index: dict[str, int]) -> None:
         def at(field: str) -> int:
-            return index[FORM_IMPLEMENTATION.column(field).title]
+            return index[_IMPLEMENTATION_TITLES[field]]
 
         def unread(field: str) -> bool:
-            return _cell(row, at(field)) in self.unreadable
+            return bool(self.unreadable) and _cell(row, at(field)) in self.unreadable
 
         def where(field: str) -> dict[str, Any]:
             return {"sheet": sheet, "row": row, "col": at(field), "project": project}

@@ -713,9 +713,11 @@ _DTD_MARKERS = tuple(marker.encode(codec) for marker in ("<!DOCTYPE", "<!ENTITY"
 
 def _scan_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> None:
     head = _entry(archive, info, budget, limit=PROLOG_SCAN)
-    # every marker holds "<!" (ASCII, UTF-8) or "<\0!" (UTF-16 either way): one search
-    # each tells the usual part, which has neither, from one worth the six searches
-    if (b"<!" in head or b"<\x00!" in head) and any(marker in head for marker in _DTD_MARKERS):
+    # every marker holds the byte "!" (memchr finds it at once: most parts have none), then
+    # "<!" (ASCII, UTF-8) or "<\0!" (UTF-16 either way): only a part with one of them is
+    # worth the six searches
+    if b"!" in head and (b"<!" in head or b"<\x00!" in head) \
+            and any(marker in head for marker in _DTD_MARKERS):
         raise _stop("F09", part=info.filename, value=info.filename)
 
 
@@ -1030,7 +1032,7 @@ def _plain_sheet(data: bytes) -> int | None:
     if b"encoding" in head and b"utf-8" not in head:
         return None
     # "<!": a DTD or entity (also a comment or CDATA, which the full parse handles)
-    if b"<!" in data or _PREFIXED_CELL.search(data):
+    if (b"!" in data and b"<!" in data) or _PREFIXED_CELL.search(data):
         return None
     if b"<f" in data and _FORMULA.search(data):  # formulas: cached values?
         return None
