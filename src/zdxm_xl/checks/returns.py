@@ -543,6 +543,21 @@ class _Checker:
             if raw is None:  # an empty cell: readable, nothing in it
                 values[column.field] = None
                 continue
+            # the usual cells, read as ``_value`` reads them, without its general path: an
+            # amount of at most two places, and clean text (a listed choice where one is due)
+            kind = column.kind
+            if kind is Kind.MONEY and type(raw) is float and raw >= 0:
+                try:
+                    values[column.field] = from_cell(raw)
+                    continue
+                except AmountError:
+                    pass
+            elif type(raw) is str and (kind is Kind.TEXT or kind is Kind.CHOICE) \
+                    and not _CONTROL.search(raw):
+                text = raw.strip()
+                if not text or kind is Kind.TEXT or (column.choices and text in column.choices):
+                    values[column.field] = text or None
+                    continue
             good, value = self._value(sheet, project, column, raw, number, position)
             ok = ok and good
             values[column.field] = value
