@@ -86,6 +86,28 @@ def test_rows_after_a_changed_one_are_rewritten_the_rest_kept(office, tmp_path: 
         ("2022-01", "ZD2022-0001", None)]
 
 
+TRICKY = ' =HYPERLINK("http://x") a&b<c>\r\n第二行\t\x01 '
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_text_is_written_as_text_whatever_it_holds(office, whole: bool) -> None:
+    """Text that looks like a formula, markup, line breaks, a control character: written
+    into the rows as text, read back as the same text (less what XML cannot hold), whether
+    only the changed rows are written or the whole master."""
+    master, _filled = office
+    store = FileStore(master)
+    with store.session():
+        book = store.load()
+        book.ledger[-1].progress = TRICKY
+        if whole:
+            book.settings.city = "柳州"  # a change beyond the tables: the whole master
+        store.save(book)
+    expected = TRICKY.replace("\x01", "").strip()
+    assert load_master(master).ledger[-1].progress == expected
+    cell = openpyxl.load_workbook(master)["月报台帐"]["L4"]
+    assert (cell.value, cell.data_type) == (TRICKY.replace("\x01", ""), "s")
+
+
 def test_a_blank_row_typed_into_the_ledger_is_no_trouble(office) -> None:
     """The office inserts an empty row in 月报台帐 by hand: rows no longer match records one
     to one, so the merge writes the whole master — and loses nothing."""

@@ -222,36 +222,40 @@ def _styles_of_row(sheet_xml: bytes, number: int, width: int) -> list[str]:
     return [styles[letter] for letter in letters]
 
 
-def _text(value: str) -> str:
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if "&" in value or "<" in value or ">" in value or "\r" in value:
-        value = (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                 .replace("\r", "&#13;"))
-    return value
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
-def _cells(number: int, row: Sequence[Any], letters: Sequence[str],
-           styles: Sequence[str]) -> str:
-    """One row's XML, each value as openpyxl's ``write_text`` and writer would put it."""
-    parts = [f'<row r="{number}">']
+def _text(value: str) -> tuple[str, str]:
+    """Text as it goes between tags — without the characters XML cannot hold (as openpyxl's
+    ``write_text`` drops them), escaped — and the attribute that keeps its spaces at either
+    end, if it has any (as openpyxl's writer adds it)."""
+    if not value.isprintable():  # control characters, but also tabs and line breaks
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    space = ' xml:space="preserve"' if value and (value[0].isspace() or value[-1].isspace()) \
+        else ""
+    return value.translate(_ESCAPE), space
+
+
+def _cells(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -> str:
+    """One row's XML, each value as openpyxl's ``write_text`` and writer would put it;
+    ``starts`` are each column's ``<c r="X`` and style, around the row number."""
     suffix = str(number)
-    for letter, style, value in zip(letters, styles, row, strict=False):
-        ref = letter + suffix
+    parts = [f'<row r="{suffix}">']
+    for (start, style), value in zip(starts, row, strict=False):
         if value is None or value == "":
-            parts.append(f'<c r="{ref}" s="{style}"/>')
-        elif isinstance(value, str):
-            space = ' xml:space="preserve"' if value != value.strip() else ""
-            parts.append(f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_text(value)}'
-                         "</t></is></c>")
+            parts.append(f"{start}{suffix}{style}/>")
+        elif type(value) is str:
+            text, space = _text(value)
+            parts.append(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
         elif isinstance(value, bool):
-            parts.append(f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>')
+            parts.append(f'{start}{suffix}{style} t="b"><v>{int(value)}</v></c>')
         elif isinstance(value, int | float | Decimal):
-            parts.append(f'<c r="{ref}" s="{style}" t="n"><v>{"%.16g" % value}</v></c>')
+            parts.append(f'{start}{suffix}{style} t="n"><v>{"%.16g" % value}</v></c>')
         elif isinstance(value, datetime | date):
-            parts.append(f'<c r="{ref}" s="{style}" t="n"><v>{"%.16g" % to_excel(value)}</v></c>')
+            parts.append(f'{start}{suffix}{style} t="n"><v>{"%.16g" % to_excel(value)}</v></c>')
         else:
-            text = _text(str(value))
-            parts.append(f'<c r="{ref}" s="{style}" t="inlineStr"><is><t>{text}</t></is></c>')
+            text, space = _text(str(value))
+            parts.append(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
     parts.append("</row>")
     return "".join(parts)
 
@@ -280,10 +284,11 @@ def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int,
             raise PackageLayoutError("no header row")
         head = sheet_xml[:header_end + len(b"</row>")]
     letters = [get_column_letter(c) for c in range(1, width + 1)]
-    body = [_cells(number, row, letters, styles)
-            for number, row in enumerate(rows[keep:], start=first_new)]
+    starts = [(f'<c r="{letter}', f'" s="{style}"') for letter, style in zip(letters, styles,
+                                                                            strict=True)]
+    body = [_cells(number, row, starts) for number, row in enumerate(rows[keep:], start=first_new)]
     if not rows:
-        body = [_cells(2, [None] * width, letters, styles)]
+        body = [_cells(2, [None] * width, starts)]
     last_row = max(len(rows) + 1, 2)
     result = head + "".join(body).encode("utf-8") + sheet_xml[end:]
     dimension = f'<dimension ref="A1:{letters[-1]}{last_row}"/>'.encode()

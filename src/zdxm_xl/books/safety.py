@@ -154,17 +154,18 @@ def copy_files_durably(copies: Sequence[tuple[Path, Path]]) -> None:
 
         with ThreadPoolExecutor(max_workers=min(16, len(temps))) as pool:
             list(pool.map(flush, [temp for temp, _target in temps]))
-        while temps:
-            temp, target = temps[0]
-            os.replace(temp, target)
-            temps.pop(0)
+            for temp, target in list(temps):
+                os.replace(temp, target)
+                temps.remove((temp, target))
+            folders = list(dict.fromkeys(target.parent for _source, target in copies))
+            # each folder, and the folders above them that were made for them
+            folders += list(dict.fromkeys(folder.parent for folder in folders))
+            list(pool.map(_fsync_dir, folders))
     except BaseException:
         for temp, _target in temps:
             with contextlib.suppress(OSError):
                 temp.unlink()
         raise
-    for folder in dict.fromkeys(target.parent for _source, target in copies):
-        _fsync_dir(folder)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
