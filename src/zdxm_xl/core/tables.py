@@ -293,12 +293,28 @@ def encode_table(spec: SheetSpec, records: Iterable[R],
     """Records → rows of cell values in the registry's column order (header not included);
     ``derive`` gives a record's values of the spec's derived columns."""
     rows = []
-    columns = [(column, column.field) for column in spec.columns]
+    columns = [(_encoder(column), column.field) for column in spec.columns]
     for record in records:
         # a flat record's own field values are what model_dump would give, without a new
         # dict of copies of them
         values = record.__dict__ if _flat(type(record)) else record.model_dump()
         if derive is not None:
             values = {**values, **derive(record)}
-        rows.append([encode_value(column, values.get(field)) for column, field in columns])
+        rows.append([encode(values.get(field)) for encode, field in columns])
     return rows
+
+
+_AS_THEY_ARE = {str, Decimal, int, datetime, date}  # exactly these types: cells as they are
+
+
+def _encoder(column: Column) -> Callable[[Any], Cell]:
+    """``encode_value`` for one column, with the values a record usually holds (text,
+    amounts, numbers, dates of a column that is no list, span or month) passed as they are."""
+    if column.kind in (Kind.UNIT_LIST, Kind.YEARS, Kind.DATE, Kind.MONTH):
+        return lambda value: encode_value(column, value)
+
+    def encode(value: Any) -> Cell:
+        if value is None or type(value) in _AS_THEY_ARE:
+            return value
+        return encode_value(column, value)
+    return encode
