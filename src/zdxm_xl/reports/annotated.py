@@ -72,8 +72,6 @@ def office_of(master: Master, period: str | None) -> Office:
                   settings.resubmit_days)
 
 
-
-
 def annotated_name(path: Path) -> str:
     return f"{path.stem}_校验结果.xlsx"
 
@@ -238,12 +236,13 @@ def _when(moment: datetime) -> str:
 
 def receipt_text(report: FileReport, publisher: str = "市重点办", today: date | None = None, *,
                  office: Office | None = None, received: datetime | None = None,
-                 unit: str | None = None) -> str:
+                 unit: str | None = None, signed: bool = True) -> str:
     """A short reply a staff member can paste into the answering email.
 
     ``office`` (``office_of``) adds the 截止日, the resubmission date and the contact line;
     ``received`` (when the file arrived) lets it say 逾期; ``unit`` names the addressee
-    when the file cannot (a tampered or foreign file: the sender's unit)."""
+    when the file cannot (a tampered or foreign file: the sender's unit). Unsigned, it ends
+    before the contact line and the signature: the mail that carries it signs once."""
     # Without ``office`` (a caller that adds its own contact line, as the mail reply does)
     # the 回执 ends with the office's name and the date.
     told = office is not None
@@ -284,6 +283,8 @@ def receipt_text(report: FileReport, publisher: str = "市重点办", today: dat
         lines += ["", f"每一处问题的位置见附件“{copy_name}”：首页“{RESULT_SHEET}”逐条列出，"
                       "红色单元格为错误，黄色为警告。"]
         lines.append(_resubmit(office, day))
+    if not signed:
+        return "\n".join(lines) + "\n"
     lines.append("")
     if told:
         lines.append(f"如有疑问，请联系：{office.contact or office.publisher}。")
