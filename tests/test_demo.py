@@ -17,7 +17,7 @@ from zdxm_xl.core.results import to_json
 from zdxm_xl.core.returns import submission_status
 from zdxm_xl.reports.progress import compute_progress
 
-pytestmark = pytest.mark.slow  # the whole demo: about 20 s
+pytestmark = pytest.mark.slow  # the whole demo: about 30 s
 
 
 @pytest.fixture(scope="module")

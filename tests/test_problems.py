@@ -18,9 +18,8 @@ import openpyxl
 import pytest
 
 from conftest import run_zdxm
-from test_checking import UNIT, build_master
+from test_checking import UNIT, build_master, edit
 from zdxm_xl.books.masterio import load_master, save_master
-from zdxm_xl.books.styles import write_text
 from zdxm_xl.checks.returns import check_file
 from zdxm_xl.core.models import Problem, ProblemStatus, ProblemType
 from zdxm_xl.core.problems import default_type, same_problem
@@ -43,12 +42,7 @@ def _form(master: Path, period: str, folder: Path) -> Path:
 
 
 def _set(path: Path, sheet: str, changes: dict[tuple[int, str], object]) -> None:
-    book = openpyxl.load_workbook(path)
-    ws = book[sheet]
-    titles = [c.value for c in ws[HEADER_ROW]]
-    for (row, header), value in changes.items():
-        write_text(ws.cell(row=HEADER_ROW + 1 + row, column=titles.index(header) + 1), value)
-    book.save(path)
+    edit(path, changes, sheet)
 
 
 def _return(master: Path, period: str, folder: Path, problems: dict[int, str] | None = None,

@@ -19,7 +19,7 @@ from pydantic.dataclasses import dataclass
 from .books.masterio import open_store
 from .books.safety import atomic_write
 from .core import problems as ledger
-from .core.cells import format_date, parse_date
+from .core.cells import format_date
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
 from .core.models import ProblemEvent
@@ -63,19 +63,6 @@ class NoticesResult:
     written: Hidden[bool] = False  # the master was saved (督办 rows in 问题办理记录)
 
 
-def _day(value: date | str | None, master: Master, what: str, wanted: Field) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        day = parse_date(value)
-    except ValueError:
-        day = None
-    if day is None:
-        raise UsageError(f"{what}“{value}”无效，请写成 {master.year}-04-08 的形式。", field=wanted,
-                         value=value)
-    return day
-
-
 def make_notices(master_store: MasterStore | Path | str, period: str,
                  out_dir: Path | str | None = None, *, issued: date | str | None = None,
                  reply_by: date | str | None = None, template: Path | str | None = None,
@@ -89,8 +76,11 @@ def make_notices(master_store: MasterStore | Path | str, period: str,
     with store.session():
         master = store.load()
         period = plan_period(period, master.year)
-        day = _day(issued, master, "通知日期", Field.DATE) or when.date()
-        answer = _day(reply_by, master, "反馈日期", Field.DUE)
+        example = f"{master.year}-04-08"
+        day = when.date() if issued is None else \
+            ledger.given_day(issued, "通知日期", Field.DATE, example)
+        answer = None if reply_by is None else \
+            ledger.given_day(reply_by, "反馈日期", Field.DUE, example)
         if answer is not None and answer < day:
             raise UsageError(f"反馈日期 {answer.isoformat()} 早于通知日期 {day.isoformat()}。",
                              field=Field.DUE, value=str(reply_by))

@@ -18,7 +18,6 @@ from pydantic.dataclasses import dataclass
 
 from .books.masterio import open_store
 from .core import problems as ledger
-from .core.cells import parse_date
 from .core.changelog import current_operator
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
@@ -92,16 +91,7 @@ class ProblemList:
 def _as_of(master: Master, day: date | str | None) -> date:
     if day is None:
         return date.today()
-    if isinstance(day, date):
-        return day
-    try:
-        parsed = parse_date(day)
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise UsageError(f"日期“{day}”无效，请写成 {master.year}-04-08 的形式。", field=Field.DATE,
-                         value=day)
-    return parsed
+    return ledger.given_day(day, "日期", Field.DATE, f"{master.year}-04-08")
 
 
 def _reference(master: Master, period: str | None, day: date) -> str:

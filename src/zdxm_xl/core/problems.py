@@ -55,7 +55,7 @@ __all__ = ["PROBLEM_ID", "KEYWORDS", "TRACKED", "TrackingUpdate", "ReturnEffect"
            "default_type", "next_problem_id", "same_problem", "find_problem", "take_return",
            "closed_by_return",
            "reconcile", "assign", "close", "unit_items", "overdue", "due_soon", "months_open",
-           "status_on", "Closure", "closure", "history"]
+           "status_on", "Closure", "closure", "history", "given_day"]
 
 PROBLEM_ID = re.compile(r"^WT(\d{4})-(\d{4,})$")
 # The words that say a problem's type, first match wins (征地拆迁 before 用地: "征地" is
@@ -363,7 +363,9 @@ def _consistent(tracker: Tracker, item: Problem, edited: set[str], today: date) 
             tracker.set(item, "status", ProblemStatus.CLOSED, ProblemEvent.CLOSED, "已填写办结日期")
 
 
-def _day(value: date | str | None, what: str, wanted: Field) -> date:
+def given_day(value: date | str, what: str, wanted: Field, example: str = "2022-04-30") -> date:
+    """A day as the office gives it (2022-04-30, 2022年4月30日, a date); ``UsageError``
+    naming ``wanted`` (and saying ``what`` it is) when it is not one."""
     if isinstance(value, date):
         return value
     try:
@@ -371,7 +373,7 @@ def _day(value: date | str | None, what: str, wanted: Field) -> date:
     except ValueError:
         day = None
     if day is None:
-        raise UsageError(f"{what}“{value}”无效，请写成 2022-04-30 的形式。", field=wanted,
+        raise UsageError(f"{what}“{value}”无效，请写成 {example} 的形式。", field=wanted,
                          value=value)
     return day
 
@@ -389,7 +391,7 @@ def assign(master: Master, problem_id: str, unit: str, due: date | str,
         raise UsageError(f"“{name}”不在台账的“责任单位”工作表中。协调责任单位须是登记的单位"
                          "（督办通知要用它的联系人），请先在该表登记。", field=Field.HANDLER,
                          value=unit)
-    day = _day(due, "办理时限", Field.DUE)
+    day = given_day(due, "办理时限", Field.DUE)
     if day < period_month(item.opened):
         raise UsageError(f"办理时限 {day.isoformat()} 早于问题提出的报告期 {item.opened}。",
                          field=Field.DUE, value=due)
@@ -417,7 +419,7 @@ def close(master: Master, problem_id: str, day: date | str, note: str | None, wh
         raise ChangeRefused(f"问题 {item.id} 的状态已是{item.status}"
                             + (f"（{item.closed.isoformat()}）" if item.closed else "")
                             + "，无需再办结。", field=Field.PROBLEM, value=problem_id)
-    closed = _day(day, "办结日期", Field.DATE)
+    closed = given_day(day, "办结日期", Field.DATE)
     if closed < period_month(item.opened):
         raise UsageError(f"办结日期 {closed.isoformat()} 早于问题提出的报告期 {item.opened}。",
                          field=Field.DATE, value=day)

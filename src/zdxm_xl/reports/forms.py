@@ -293,16 +293,7 @@ def style_return(ws: Worksheet, spec: SheetSpec, positions: dict[int, Column], r
         value_cell.number_format = "@"  # text: a landline keeps its leading 0
         value_cell.protection = Protection(locked=False)
         value_cell.border = BORDER
-    for index, column in positions.items():
-        cell = ws.cell(row=HEADER_ROW, column=index)
-        cell.font = WHITE
-        cell.fill = INPUT_HEADER if column.field in inputs else PLAN_HEADER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = BORDER
-        if column.help:
-            cell.comment = Comment(_prompt(column, period), "市重点办")
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.row_dimensions[HEADER_ROW].height = 42
+    _style_header(ws, positions, inputs, period, 42)
     styled: dict[int, Any] = {}  # each column's style, set on the first row and copied below
     for row in range(FIRST_DATA_ROW, FIRST_DATA_ROW + rows):
         for index, column in positions.items():
@@ -366,16 +357,7 @@ def style_problems(ws: Worksheet, positions: dict[int, Column], rows: int,
     for row in (1, 2, 3):
         ws.merge_cells(f"A{row}:{last}{row}")
     ws["A3"].font = Font(name="等线", color="C00000")
-    for index, column in positions.items():
-        cell = ws.cell(row=HEADER_ROW, column=index)
-        cell.font = WHITE
-        cell.fill = INPUT_HEADER if column.field in inputs else PLAN_HEADER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = BORDER
-        if column.help:
-            cell.comment = Comment(_prompt(column, period), "市重点办")
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.row_dimensions[HEADER_ROW].height = 30
+    _style_header(ws, positions, inputs, period, 30)
     wrapped = Alignment(wrap_text=True, vertical="center")
     for row in range(FIRST_DATA_ROW, FIRST_DATA_ROW + rows):
         lines = 1
@@ -397,6 +379,21 @@ def style_problems(ws: Worksheet, positions: dict[int, Column], rows: int,
     _add_input_validations(ws, spec, positions, FIRST_DATA_ROW + rows - 1, period)
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2)
     print_ready(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
+
+
+def _style_header(ws: Worksheet, positions: dict[int, Column], inputs: set[str],
+                  period: str | None, height: float) -> None:
+    """The header row: inputs green, the rest blue, each with its help as a comment."""
+    for index, column in positions.items():
+        cell = ws.cell(row=HEADER_ROW, column=index)
+        cell.font = WHITE
+        cell.fill = INPUT_HEADER if column.field in inputs else PLAN_HEADER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = BORDER
+        if column.help:
+            cell.comment = Comment(_prompt(column, period), "市重点办")
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    ws.row_dimensions[HEADER_ROW].height = height
 
 
 def _prefill(project: Project, figures: tuple[Decimal, Decimal] | None,
