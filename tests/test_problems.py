@@ -111,7 +111,8 @@ def test_the_same_problem_in_other_words(a: str, b: str, same: bool) -> None:
 def test_a_merged_return_raises_items_and_a_repeat_updates_them(master: Path,
                                                               tmp_path: Path) -> None:
     first = _return(master, "2022-03", tmp_path, {0: LAND, 1: "施工图审查时间较长"})
-    _merge(master, first, "2022-03", datetime(2022, 4, 3, 10))
+    merged = run_zdxm("merge", master, first, "--period", "2022-03", "--received", "2022-04-03")
+    assert merged.code == 0 and "问题台帐：新增 2 个（zdxm problems 查看）。" in merged.stdout
     book = load_master(master)
     assert [(p.id, p.project_id, p.reporter, p.opened, p.type, p.status, p.description)
             for p in book.problems] == [

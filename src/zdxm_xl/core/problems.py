@@ -176,6 +176,12 @@ class ReturnEffect:
         for name in ("raised", "reported", "progressed", "closed", "reopened", "dropped"):
             getattr(self, name).extend(getattr(other, name))
 
+    def text(self) -> str:
+        """``新增 3 个、续报 1 个、办结 2 个``; empty when nothing changed."""
+        words = (("新增", self.raised), ("续报", self.reported), ("报告进展", self.progressed),
+                 ("办结", self.closed), ("重新办理", self.reopened), ("不再协调", self.dropped))
+        return "、".join(f"{word} {len(ids)} 个" for word, ids in words if ids)
+
 
 class Tracker:
     """Changes to 问题台帐 items, each field written to 问题办理记录 as it changes."""

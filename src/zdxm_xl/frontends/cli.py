@@ -299,6 +299,8 @@ def merge_command(
         for rejected in result.rejected:
             out.print(f"[red]未通过[/red] {Path(rejected.file).name}：错误 {rejected.errors} 处，未合并"
                       "（用 zdxm validate --annotate 生成批注副本和回执）")
+        if result.problems.text():
+            out.print(f"问题台帐：{result.problems.text()}（zdxm problems 查看）。")
         out.print(f"合并 {len(result.merged)} 个，重复 {len(result.duplicates)} 个，"
                   f"未通过 {len(result.rejected)} 个。" + ("台账已更新。" if result.written else
                                                         "台账未改动。"))

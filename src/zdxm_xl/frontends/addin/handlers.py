@@ -260,6 +260,8 @@ def merge_button(ctx: Context) -> str | None:
     if result.rejected:
         lines.append("未通过（未合并，可点“校验报表”生成批注副本）："
                      + _names([Path(r.file).name for r in result.rejected]))
+    if result.problems.text():
+        lines.append(f"问题台帐：{result.problems.text()}（点“问题台帐”查看）。")
     lines.append(SAVE_REMINDER if result.written else "台账未改动。")
     return "\n".join(lines)
 
