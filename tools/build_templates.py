@@ -584,7 +584,7 @@ def build_word_template(path: Path) -> Path:
     _add(document, "{%p endfor %}", "正文")
     _add(document, "{%p endif %}", "正文")
     _add(document, "{%p if not attachments.in_bulletin %}", "正文")
-    _add(document, "滞后项目名单、存在问题清单和各牵头单位排名见同期《重大项目推进情况通报》。",
+    _add(document, "滞后项目名单、存在问题清单、问题办结情况和各牵头单位排名见同期《重大项目推进情况通报》。",
          "正文")
     _add(document, "{%p endif %}", "正文")
 

@@ -359,7 +359,7 @@ class IssueItem(_Context):
     problems: str = Field(description="存在问题（未填为空）")
     coordination: str = Field(description="需协调事项（未填为空）")
     problem_id: str = Field(default="", description="问题台帐中的问题编号（未列入问题台帐为空）")
-    type: str = Field(default="", description="问题台帐中的问题类型（未列入为空）")
+    problem_type: str = Field(default="", description="问题台帐中的问题类型（未列入为空）")
     status: str = Field(default="", description="问题台帐中的状态：待交办、办理中、已办结、不再协调"
                                                 "（未列入为空）")
     handler: str = Field(default="", description="协调责任单位（尚未交办为空）")
@@ -370,7 +370,7 @@ class IssueItem(_Context):
                     "用地、规划、环评、资金、征地拆迁、水电路气、审批手续或其他")
     @property
     def kind(self) -> str:
-        return self.type or problem_type(self.problems or self.coordination)
+        return self.problem_type or problem_type(self.problems or self.coordination)
 
     @computed_field(description="存在问题和需协调事项合为一段，如“征地拆迁滞后；需协调：请市自然资源局协调用地”")  # type: ignore[prop-decorator]
     @property
@@ -1080,7 +1080,7 @@ def _tracked(master: Master, period: str, project_id: str, text: str) -> dict[st
     item = next((p for p in mine if same_problem(text, p.description)), mine[0] if mine else None)
     if item is None:
         return {}
-    return {"problem_id": item.id, "type": item.type.value, "status": item.status.value,
+    return {"problem_id": item.id, "problem_type": item.type.value, "status": item.status.value,
             "handler": item.unit or "", "due_text": format_date(item.due) if item.due else ""}
 
 
