@@ -31,6 +31,7 @@ from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
 from .core.models import Submission, SubmissionResult, YesNo
 from .core.periods import plan_period
+from .core.problems import ReturnEffect, reconcile, take_return
 from .core.results import RESULT, Hidden
 from .core.returns import COUNTED, on_time
 from .core.workspace import Workspace
@@ -85,6 +86,7 @@ class MergeResult:
     replaced: list[ReplacedFile] = field(default_factory=list)
     duplicates: list[DuplicateFile] = field(default_factory=list)
     rejected: list[RejectedFile] = field(default_factory=list)
+    problems: ReturnEffect = field(default_factory=ReturnEffect)  # what they did to 问题台帐
     reports: Hidden[list[FileReport]] = field(default_factory=list)
     written: Hidden[bool] = False
     seconds: Hidden[dict[str, float]] = field(default_factory=dict)  # read / check / write
@@ -151,6 +153,7 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
     fills ``result``; returns whether the master changed."""
     result = result if result is not None else MergeResult()
     processed = (now or datetime.now()).replace(microsecond=0)
+    reconcile(master, processed)  # the office's edits of 问题台帐 first, in their history
     context = CheckContext(master)
     checked = [(path, check_file(master, path, period, context)) for path in paths]
     start = len(result.reports)
@@ -208,6 +211,8 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
             row.unit, row.period = report.unit, logged
             row.processed_at, row.errors, row.warnings = processed, report.errors, report.warnings
         replaced = _replace_rows(master, report, row)
+        result.problems.add(take_return(master, report.period, report.unit, report.entries,
+                                        report.tracking, processed))
         reapplied = row.result is SubmissionResult.REPLACED
         row.result = SubmissionResult.MERGED
         log.merged(row)

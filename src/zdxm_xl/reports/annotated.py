@@ -35,9 +35,9 @@ from ..core.identity import IDENTITY_SHEET
 from ..core.master import Master
 from ..core.periods import deadline as deadline_of
 from ..core.periods import period_month
-from ..core.registry import FORM_GUIDE_SHEET, FORMS, Column, SheetSpec
+from ..core.registry import FORM_GUIDE_SHEET, FORM_PROBLEMS, FORMS, Column, SheetSpec
 from ..core.tables import header_index
-from .forms import style_guide, style_return
+from .forms import style_guide, style_problems, style_return
 
 __all__ = ["RESULT_SHEET", "Office", "office_of", "annotate", "receipt_text", "annotated_name",
            "receipt_name"]
@@ -103,7 +103,7 @@ def _copy_of_form(values: dict[str, list[list[Any]]], period: str | None = None
     book = openpyxl.Workbook()
     book.remove(book.active)
     specs = {spec.sheet: spec for spec in FORMS}
-    for name in (FORM_GUIDE_SHEET, *specs, IDENTITY_SHEET):
+    for name in (FORM_GUIDE_SHEET, *specs, FORM_PROBLEMS.sheet, IDENTITY_SHEET):
         if name not in values:
             continue
         ws = book.create_sheet(name)
@@ -115,7 +115,7 @@ def _copy_of_form(values: dict[str, list[list[Any]]], period: str | None = None
             ws.sheet_state = "hidden"
             ws.protection.sheet = True
         else:
-            _style_return(ws, specs[name], rows, period)
+            _style_table(ws, specs.get(name, FORM_PROBLEMS), rows, period)
     return book
 
 
@@ -133,9 +133,10 @@ def _put_values(ws: Worksheet, rows: Sequence[Sequence[Any]]) -> None:
             write_text(ws.cell(row=r, column=c), value)
 
 
-def _style_return(ws: Worksheet, spec: SheetSpec, rows: Sequence[Sequence[Any]],
-                  period: str | None = None) -> None:
-    """Style a return sheet by its header row, wherever the unit has put the columns."""
+def _style_table(ws: Worksheet, spec: SheetSpec, rows: Sequence[Sequence[Any]],
+                 period: str | None = None) -> None:
+    """Style a return (or 问题跟踪) sheet by its header row, wherever the unit has put the
+    columns."""
     header = next((number for number, row in enumerate(rows[:_HEADER_SCAN_ROWS], start=1)
                    if {"项目编号", "项目名称"} <= {clean_text(v) for v in row}), None)
     if header is None:
@@ -148,7 +149,10 @@ def _style_return(ws: Worksheet, spec: SheetSpec, rows: Sequence[Sequence[Any]],
         if all(v in (None, "") for v in row):
             break
         projects += 1
-    style_return(ws, spec, positions, projects, period)
+    if spec is FORM_PROBLEMS:
+        style_problems(ws, positions, projects, period)
+    else:
+        style_return(ws, spec, positions, projects, period)
 
 
 def _target(ws: Worksheet, ref: str, rows: Sequence[Sequence[Any]]) -> str | None:
