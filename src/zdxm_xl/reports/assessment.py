@@ -187,13 +187,8 @@ class InvestmentRatio(Ratio):
 
 
 @dataclass(frozen=True, config=RESULT)
-class StartRatio(Ratio):
-    """开工率: projects started of those due to start."""
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def started(self) -> int:
-        return int(self.done)
+class CountRatio(Ratio):
+    """A ratio of project counts: how many are due, as ``due`` in the JSON."""
 
     @computed_field(alias="due")  # type: ignore[prop-decorator]
     @property
@@ -202,18 +197,23 @@ class StartRatio(Ratio):
 
 
 @dataclass(frozen=True, config=RESULT)
-class CompletionRatio(Ratio):
+class StartRatio(CountRatio):
+    """开工率: projects started of those due to start."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def started(self) -> int:
+        return int(self.done)
+
+
+@dataclass(frozen=True, config=RESULT)
+class CompletionRatio(CountRatio):
     """竣工率: projects finished of those due to finish."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def completed(self) -> int:
         return int(self.done)
-
-    @computed_field(alias="due")  # type: ignore[prop-decorator]
-    @property
-    def due_count(self) -> int:
-        return int(self.due)
 
 
 @dataclass(frozen=True, config=RESULT)
