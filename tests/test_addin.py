@@ -292,7 +292,7 @@ def test_ribbon_lint() -> None:
     tabs = root.findall(f".//{UI}tab")
     assert [t.get("label") for t in tabs] == ["重大项目"]
     groups = root.findall(f".//{UI}group")
-    assert [g.get("label") for g in groups] == ["计划", "月报", "简报", "帮助"]
+    assert [g.get("label") for g in groups] == ["计划", "月报", "问题督办", "简报", "帮助"]
     buttons = root.findall(f".//{UI}button")
     assert {b.get("onAction") for b in buttons} == {CALLBACK}
     assert {b.get("id") for b in buttons} == {b.id for b in BUTTONS}  # button ↔ handler
@@ -300,7 +300,7 @@ def test_ribbon_lint() -> None:
         assert re.search(r"[\u4e00-\u9fff]", element.get("label", "")), element.get("id")
         assert element.get("screentip") and element.get("supertip") and element.get("imageMso")
     assert ribbon_problems(text) == []
-    assert {g.label for g in GROUPS} == {"计划", "月报", "简报", "帮助"}
+    assert {g.label for g in GROUPS} == {"计划", "月报", "问题督办", "简报", "帮助"}
     assert len({b.id for b in BUTTONS}) == len(BUTTONS)
     assert all(b.group in GROUPS for b in BUTTONS)
     ids = [e.get("id") for e in root.iter() if e.get("id") is not None]
@@ -789,3 +789,61 @@ def test_a_master_from_before_the_rule_table_gets_it_at_the_next_save(xw: Any,
     dispatch("zdxmRefreshSummary", book)
     header = [excel_cell(title) for title in RULE_TABLE.titles]
     assert header in written_tables(book)
+
+
+def _problem_master(tmp_path: Path) -> Path:
+    """The checking master with March merged: the unit reported a land problem."""
+    from zdxm_xl.core.registry import FORM_HEADER_ROW
+
+    path = with_period(build_master(tmp_path / "台账.xlsx"))
+    template = make_forms(path, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25)).files[0]
+    filled = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    book = openpyxl.load_workbook(filled)
+    ws = book["实施项目月报"]
+    titles = [c.value for c in ws[FORM_HEADER_ROW]]
+    ws.cell(row=FORM_HEADER_ROW + 1, column=titles.index("存在问题") + 1).value = "用地指标尚未落实"
+    book.save(filled)
+    merge_files(path, [filled], "2022-03", now=datetime(2022, 4, 3, 10))
+    return path
+
+
+def test_the_problem_button_keeps_what_was_typed_into_the_sheet(xw: Any, tmp_path: Path) -> None:
+    from zdxm_xl.core.registry import PROBLEM_LOG, PROBLEMS
+
+    path = _problem_master(tmp_path)
+    payload = book_payload(path)
+    sheet = next(s for s in payload["sheets"] if s["name"] == PROBLEMS.sheet)
+    titles = list(PROBLEMS.titles)
+    sheet["values"][1][titles.index("协调责任单位")] = "柳南区人民政府"  # chosen from the dropdown
+    sheet["values"][1][titles.index("办理时限")] = "2022-03-31T00:00:00.000Z"
+    book = xw.Book(json=payload)
+    message = dispatch("zdxmProblems", book)
+    assert message is not None and message.startswith("问题台帐共 1 个问题：办理中 1 个")
+    assert "已把表中直接改动的内容记入“问题办理记录”（3 处）" in message
+    assert "已超过办理时限 1 个：WT2022-0001（柳南区人民政府，2022-03-31）" in message
+    assert message.endswith(addin.SAVE_REMINDER) and alerts(book) == [(message, "info")]
+    written = written_tables(book)
+    assert [excel_cell(t) for t in PROBLEMS.titles] in written
+    assert [excel_cell(t) for t in PROBLEM_LOG.titles] in written
+    after = BookStore(xw.Book(json=apply_actions(payload, actions(book)))).load()
+    assert after.problems[0].status == "办理中"
+    assert [(c.event, c.field) for c in after.problem_log[-3:]] == [
+        ("修改", "协调责任单位"), ("修改", "办理时限"), ("交办", "状态")]
+    assert load_master(path).problems[0].status == "待交办"  # the file itself is not written
+    again = dispatch("zdxmProblems", xw.Book(json=apply_actions(payload, actions(book))))
+    assert again is not None and "记入" not in again and addin.SAVE_REMINDER not in again
+
+
+def test_the_notice_button_writes_notices_into_the_output_folder(xw: Any, tmp_path: Path) -> None:
+    from zdxm_xl.problems import assign_problem
+
+    path = _problem_master(tmp_path)
+    assign_problem(path, "WT2022-0001", "柳南区人民政府", "2022-03-31", now=datetime(2022, 4, 4))
+    book = open_book(xw, path)
+    message = dispatch("zdxmNotices", book)
+    out = tmp_path / "输出" / "督办通知" / "2022-03"
+    assert message is not None and message.startswith("已生成 2022-03 督办通知单")
+    assert "柳南区人民政府" in message and addin.SAVE_REMINDER in message
+    notices = sorted(p.name for p in out.glob("*.docx"))
+    assert any("柳南区人民政府" in name for name in notices)
+    assert alerts(book) == [(message, "info")]

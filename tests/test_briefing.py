@@ -128,7 +128,8 @@ def test_this_months_starts_and_completions_are_named() -> None:
 
 @pytest.mark.parametrize(("text", "kind"), [
     ("征地拆迁进度滞后", "征地拆迁"), ("用地指标尚未落实", "用地"), ("项目资本金未完全到位", "资金"),
-    ("施工图审查时间较长", "审批手续"), ("地下管线迁改协调难度大", "施工条件"), ("业主变更", "其他"),
+    ("施工图审查时间较长", "审批手续"), ("地下管线迁改协调难度大", "水电路气"), ("业主变更", "其他"),
+    ("规划方案调整未批复", "规划"), ("环评批复尚未取得", "环评"),
 ])
 def test_problems_are_summarised_by_type(text: str, kind: str) -> None:
     assert problem_type(text) == kind

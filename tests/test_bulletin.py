@@ -147,7 +147,7 @@ def test_word_tables_have_one_row_per_item(rendered: tuple[Progress, Path, Path]
     lagging = _body(next(t for t in document.tables if t.rows[0].cells[-1].text == "逾期"))
     assert len(lagging) == len(progress.lagging) > 0
     assert [r[1] for r in lagging] == [g.name for g in progress.lagging]
-    issues = next(t for t in document.tables if t.rows[0].cells[3].text == "存在问题")
+    issues = next(t for t in document.tables if t.rows[0].cells[3].text == "存在问题和需协调事项")
     assert len(issues.rows) - 1 == len(progress.issues) > 0
 
 
@@ -166,7 +166,7 @@ def test_special_characters_come_through(rendered: tuple[Progress, Path, Path]) 
     assert ODD_UNIT in cells
     assert ODD_PROJECT in {g.name for g in progress.lagging}
     assert ODD_PROJECT in cells
-    assert "拆迁补偿<未到位>&资金缺口" in cells and "请协调“用地&规划”" in cells
+    assert "拆迁补偿<未到位>&资金缺口；需协调：请协调“用地&规划”" in cells
     book = openpyxl.load_workbook(xlsx)
     values = {c.value for ws in book.worksheets for r in ws.iter_rows() for c in r}
     assert {ODD_UNIT, ODD_PROJECT} <= values

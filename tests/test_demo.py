@@ -17,7 +17,7 @@ from zdxm_xl.core.results import to_json
 from zdxm_xl.core.returns import submission_status
 from zdxm_xl.reports.progress import compute_progress
 
-pytestmark = pytest.mark.slow  # the whole demo: about 20 s
+pytestmark = pytest.mark.slow  # the whole demo: about 30 s
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +30,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_the_demo_reports_what_happened_and_where(demo) -> None:
     folder, stdout = demo
-    for step in ("建立台账", "1月月报", "2月月报", "3月模板", "3月校验", "3月合并", "3月简报",
-                 "3月报送情况"):
+    for step in ("建立台账", "1月月报", "2月月报", "问题交办", "3月模板", "3月校验", "3月合并",
+                 "3月简报", "3月督办", "3月报送情况"):
         assert step in stdout
     # the unit that tampered with its template sent a file: 未通过, not 未报送
     assert "应报 56 个单位；未报送 1、逾期 1、未通过 5" in stdout
@@ -101,6 +101,37 @@ def test_the_bulletin_agrees_with_the_ledger(demo) -> None:
     assert book.sheetnames
 
 
+def test_problems_travel_from_returns_to_notices(demo) -> None:
+    """February's returns raise problems, the office assigns them, March's forms carry them,
+    some close, and one past its 时限 is in a 督办通知单."""
+    folder, stdout = demo
+    master = load_master(folder / "重大项目台账.xlsx")
+    raised = {p.opened for p in master.problems}
+    assert raised == {"2022-01", "2022-02", "2022-03"}
+    february = [p for p in master.problems if p.opened == "2022-02"]
+    assert february and all(p.unit and p.due for p in february)  # assigned by the office
+    assert {p.status for p in master.problems if p.opened == "2022-03"} == {"待交办"}
+    closed = [p for p in master.problems if p.status == "已办结"]
+    events = {c.event for c in master.problem_log}
+    assert {"提出", "续报", "进展", "交办", "办结", "督办"} <= events
+    by_unit = [c for c in master.problem_log if c.event == "办结" and c.field == "状态"
+               and c.period == "2022-03"]
+    assert by_unit and closed  # March's forms closed some: as of 3月31日
+    assert all(p.closed is not None for p in closed)
+    office = [c for c in master.problem_log if c.event == "办结" and c.operator == "项目科 韦工"]
+    assert [c.field for c in office] == ["状态", "办结日期", "最新进展"]  # closed by the office
+    carried = [p for p in (folder / "输出" / "模板" / "2022-03").glob("*.xlsx")
+               if "问题跟踪" in openpyxl.load_workbook(p, read_only=True).sheetnames]
+    assert len(carried) >= 10
+    notices = sorted((folder / "输出" / "督办通知" / "2022-03").glob("*_督办通知单.docx"))
+    assert notices and "督办通知：" in stdout
+    overdue = next(p for p in master.problems if p.status == "办理中" and p.due is not None
+                   and p.due.isoformat() == "2022-03-31")
+    holder = next(n for n in notices if overdue.unit and overdue.unit in n.name)
+    cells = {c.text for t in docx.Document(str(holder)).tables for r in t.rows for c in r.cells}
+    assert overdue.id in cells and "逾期8天" in cells
+
+
 def test_the_demo_never_overwrites(demo) -> None:
     folder, _ = demo
     again = run_zdxm("demo", folder)
@@ -118,6 +149,7 @@ def test_two_runs_give_the_same_ledger_and_figures(demo, tmp_path: Path) -> None
     first, other = load_master(folder / "重大项目台账.xlsx"), load_master(second / "重大项目台账.xlsx")
     assert first.ledger == other.ledger and len(first.ledger) > 2000
     assert first.submissions == other.submissions and first.changes == other.changes
+    assert first.problems == other.problems and first.problem_log == other.problem_log
     assert first.projects == other.projects and first.units == other.units
     assert to_json(compute_progress(first, "2022-03")) == to_json(compute_progress(other, "2022-03"))
     receipts = sorted(p.name for p in (folder / "输出" / "校验结果" / "2022-03").iterdir())

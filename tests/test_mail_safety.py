@@ -661,8 +661,11 @@ def test_a_return_for_another_period_is_held_for_that_period(office, tmp_path: P
                         message_id="<march-late@gxj.example.cn>"), at(29, 9))
     run_zdxm("mail", "fetch", master, "--period", "2022-04", "--reply")
     (late,) = smtp.replies_to("<march-late@gxj.example.cn>")
-    assert ("这是 2022-03 报告期的填报模板（本次收取的是 2022-04），已按 2022-03 报告期接收。"
-            "如果您要报送的是 2022-04 的月报，请使用 2022-04 的填报模板。") in body(late)
+    assert ("这是2022年3月报告期的填报模板（本次收取的是2022年4月报告期的月报），已按2022年3月报告期"
+            "接收。如果您要报送的是2022年4月报告期的月报，请使用2022年4月报告期的填报模板。") \
+        in body(late)
+    # late for March, and said once, with by when a correction would be taken
+    assert body(late).count("晚于截止日") == 1
 
 
 @needs_servers
@@ -682,8 +685,10 @@ def test_receipts_say_late_and_why_an_attachment_was_ignored(office, tmp_path: P
     shown = run_zdxm("mail", "fetch", master, "--period", "2022-03", "--reply")
     assert "逾期" in shown.stdout
     late = body(smtp.replies_to("<late@jtj.example.cn>")[0])
-    assert ("本次报送已逾期：2022-03 报告期的截止日为2022年4月5日，本邮件于 2022-04-06 08:30 收到。"
-            in late)
+    assert "已收到您于2022年4月6日 08:30发来的邮件" in late
+    assert "（2022年3月月报）已于 2022年4月6日 08:30 收到，校验通过" in late
+    assert "本期报送截止日为2022年4月5日，本次报送晚于截止日，按逾期报送统计" in late
+    assert late.count("如有疑问，请联系") == 1
     assert smtp.replies_to("<late@jtj.example.cn>")[0].message["Subject"] == "回复：3月月报"
     odd = body(smtp.replies_to("<odd@jtj.example.cn>")[0])
     assert "- 月报.rar：rar 压缩包不能自动解压；请直接附上 .xlsx 文件，或改用 zip 压缩" in odd

@@ -25,7 +25,8 @@ def test_defusedxml_guards_openpyxl_against_xml_bombs() -> None:
 def test_init_creates_every_sheet_as_a_real_table(master_path: Path) -> None:
     book = openpyxl.load_workbook(master_path)
     assert book.sheetnames == ["设置", "实施项目", "预备项目", "责任单位", "月报台帐", "报送记录",
-                               "变更记录", "邮件记录", "发件箱", "汇总", "系统"]
+                               "变更记录", "邮件记录", "发件箱", "问题台帐", "问题办理记录", "汇总",
+                               "系统"]
     for spec in MASTER_TABLES:
         sheet = book[spec.sheet]
         assert spec.table in sheet.tables, spec.sheet

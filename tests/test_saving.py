@@ -1,4 +1,4 @@
-"""Saving the master costs what changed: a merge rewrites the rows of 月报台帐 and 报送记录
+"""Saving the master costs what changed: a merge rewrites the rows of 月报台帐, 报送记录 and 问题台帐
 from the first row that changed and copies every other part of the file as it was — and
 falls back to writing the whole master whenever the file is not as zdxm wrote it."""
 
@@ -229,3 +229,21 @@ def test_a_second_merge_appends_without_rewriting_the_first(office, tmp_path: Pa
     # February's rows are the very bytes they were
     cut = old_rows.index(b'<row r="5"')
     assert new_rows[:cut] == old_rows[:cut]
+
+
+def test_problems_a_return_raises_are_saved_in_part_and_read_back(tmp_path: Path) -> None:
+    from test_problems import LAND, _return
+
+    master = build_master(tmp_path / "台账.xlsx")
+    filled = _return(master, "2022-03", tmp_path, problems={0: LAND})
+    before = raw_parts(master)
+    result = merge_files(master, [filled], "2022-03")
+    assert result.merged and result.problems.raised
+    after = raw_parts(master)
+    changed = {name for name in before if before[name] != after.get(name)}
+    rewritten = ("月报台帐", "报送记录", "问题台帐", "问题办理记录")
+    tables = {sheet: parts.table for sheet, parts in Package(master.read_bytes()).sheets().items()}
+    assert {"问题台帐", "问题办理记录"} <= changed <= {*rewritten, *(tables[s] for s in rewritten)}
+    book = load_master(master)
+    assert [p.description for p in book.problems] == [LAND]
+    assert {c.problem_id for c in book.problem_log} == {book.problems[0].id}

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -51,10 +52,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from zdxm_xl.books.styles import print_ready
 from zdxm_xl.reports.bulletins import EXCEL_TEMPLATE, WORD_TEMPLATE
 from zdxm_xl.reports.charts import DONE_COLOR, LINE_COLOR
+from zdxm_xl.reports.notices import NOTICE_TEMPLATE
 from zdxm_xl.reports.progress import FLAG_COLORS
 
-__all__ = ["WORD_TEMPLATE", "EXCEL_TEMPLATE", "build_word_template", "build_excel_template",
-           "build_all", "template_parts"]
+__all__ = ["WORD_TEMPLATE", "EXCEL_TEMPLATE", "NOTICE_TEMPLATE", "build_word_template",
+           "build_excel_template", "build_notice_template", "build_all", "template_parts"]
 
 RED = "FF0000"
 WPS = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
@@ -363,6 +365,22 @@ GROUP_KINDS = "NNNNNC"
 GROUP_WIDTHS = (14, 20, 20, 16, 18, 12)
 
 
+def _page_numbers(document: Any, section: Any) -> None:
+    """Page numbers "— N —": odd pages right, even pages left, one character in from the edge."""
+    document.settings.odd_and_even_pages_header_footer = True
+    for footer, align in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+                          (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+        footer.is_linked_to_previous = False
+        paragraph = footer.paragraphs[0]
+        paragraph.style = document.styles["页码"]
+        paragraph.alignment = align
+        paragraph.paragraph_format.left_indent = Pt(14) if align == WD_ALIGN_PARAGRAPH.LEFT \
+            else Pt(0)
+        paragraph.paragraph_format.right_indent = Pt(14) if align == WD_ALIGN_PARAGRAPH.RIGHT \
+            else Pt(0)
+        _page_number(paragraph)
+
+
 def _caption(document: object, text: str) -> None:
     _add(document, text, "表题")
 
@@ -375,8 +393,9 @@ def _attachment(document: object, key: str, title: str) -> None:
     _add(document, title, "附件标题")
 
 
-def build_word_template(path: Path) -> Path:
-    """Write the 简报 template to ``path``."""
+def _document(title: str) -> tuple[Any, Any]:
+    """A new 公文 document (A4, GB/T 9704 margins, fonts, every style the 简报 and the
+    督办通知单 use) and its section."""
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
@@ -385,7 +404,7 @@ def build_word_template(path: Path) -> Path:
     section.left_margin, section.right_margin = Mm(28), Mm(26)
     section.header_distance, section.footer_distance = Mm(15), Mm(24)
     properties = document.core_properties
-    properties.title, properties.author = "重大项目建设简报", "zdxm-xl"
+    properties.title, properties.author = title, "zdxm-xl"
     properties.created = properties.modified = FIXED_TIME
     properties.last_modified_by, properties.revision = "zdxm-xl", 1
     _chinese(document)
@@ -438,6 +457,13 @@ def build_word_template(path: Path) -> Path:
     closing.paragraph_format.right_indent = Pt(14)
     closing.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH - Pt(28), WD_TAB_ALIGNMENT.RIGHT)
     _paragraph_style(document, "页码", SONGTI, 14, exact=None, latin=SONGTI)
+
+    return document, section
+
+
+def build_word_template(path: Path) -> Path:
+    """Write the 简报 template to ``path``."""
+    document, section = _document("重大项目建设简报")
 
     # 红头: masthead, 期数, 编印单位 and date above a red rule.
     _add(document, "重大项目建设简报", "红头")
@@ -519,9 +545,21 @@ def build_word_template(path: Path) -> Path:
                    "竣工率{{ completions.rate }}%；计划已到竣工时间的{{ completions.due }}个中，"
                    "逾期未竣工{{ completions.overdue|length }}个。", "正文")
 
-    # 五、存在问题, summarised by type; 滞后项目 counted, listed in the 附件.
+    # 五、存在问题: this month's by type, 问题台帐 by status and type, 问题办结率, 督办; 滞后项目
+    # counted; the lists are in the 附件 (and the 通报).
     _add(document, "五、存在问题", "一级标题")
-    _add(document, "{% if problems.projects %}本月{{ problems.projects }}个项目报送了存在问题，"
+    _add(document, "{% if problem_ledger.total %}{% if problems.projects %}本月{{ problems.projects }}"
+                   "个项目报送了存在问题{% if attachments.issues %}（清单见附件{{ attachments.issues }}）"
+                   "{% endif %}。{% else %}本月各单位没有报送新的存在问题。{% endif %}"
+                   "问题台帐共{{ problem_ledger.total }}个问题：{{ problem_ledger.by_status_text }}"
+                   "{% if problem_ledger.open %}，未办结的以{{ problem_ledger.open_top_names }}为主"
+                   "{% endif %}。{% if problem_ledger.closure_total.total %}交办问题办结率"
+                   "{{ problem_ledger.closure_total.rate|rate }}%（按时"
+                   "{{ problem_ledger.closure_total.on_time_rate|rate }}%）"
+                   "{% if problem_ledger.overdue %}，逾期{{ problem_ledger.overdue }}个"
+                   "{% endif %}{% if attachments.problems %}（各单位见附件{{ attachments.problems }}）"
+                   "{% endif %}。{% endif %}"
+                   "{% elif problems.projects %}本月{{ problems.projects }}个项目报送了存在问题，"
                    "按类型分：{{ problems.by_type_text }}；其中{{ problems.coordination }}个项目"
                    "提出需市级层面协调的事项{% if attachments.issues %}（清单见附件"
                    "{{ attachments.issues }}）{% endif %}。{% else %}本月各单位没有报送存在问题。"
@@ -546,7 +584,7 @@ def build_word_template(path: Path) -> Path:
     _add(document, "{%p endfor %}", "正文")
     _add(document, "{%p endif %}", "正文")
     _add(document, "{%p if not attachments.in_bulletin %}", "正文")
-    _add(document, "滞后项目名单、存在问题清单和各牵头单位排名见同期《重大项目推进情况通报》。",
+    _add(document, "滞后项目名单、存在问题清单、问题办结情况和各牵头单位排名见同期《重大项目推进情况通报》。",
          "正文")
     _add(document, "{%p endif %}", "正文")
 
@@ -561,9 +599,27 @@ def build_word_template(path: Path) -> Path:
     _add(document, "{%p endif %}", "正文")
 
     _attachment(document, "issues", "{{ title_period }}存在问题和需协调事项清单")
-    _table(document, ("序号", "项目名称", "牵头单位", "存在问题", "需协调事项"),
-           ("{{ loop.index }}", "{{ i.project_name }}", "{{ i.unit }}", "{{ i.problems }}",
-            "{{ i.coordination }}"), "CLLLL", "i in issues", (10, 40, 30, 38, 38))
+    _table(document, ("序号", "项目名称", "牵头单位", "存在问题和需协调事项", "问题\n类型", "办理情况"),
+           ("{{ loop.index }}", "{{ i.project_name }}", "{{ i.unit }}", "{{ i.text }}",
+            "{{ i.kind }}", "{{ i.handling_text }}"), "CLLLCL", "i in issues",
+           (10, 34, 26, 50, 14, 22))
+    _add(document, "{%p endif %}", "正文")
+
+    _attachment(document, "problems", "{{ title_period }}各协调责任单位问题办结情况")
+    _add(document, "截至{{ problem_ledger.as_of_text }}；办结率＝已办结÷交办，按时办结率＝办理时限内"
+                   "办结÷交办", "表注")
+    _table(document, ("序号", "协调责任单位", "交办", "已办结", "其中\n按时", "未办结", "其中\n逾期",
+                      "办结率\n（%）", "按时办结\n率（%）"),
+           ("{{ loop.index }}", "{{ c.unit }}", "{{ c.total }}", "{{ c.closed }}", "{{ c.on_time }}",
+            "{{ c.open }}", "{{ c.overdue }}", "{{ c.rate|rate }}", "{{ c.on_time_rate|rate }}"),
+           "CLNNNNNNN", "c in problem_ledger.closure", (10, 46, 12, 12, 12, 12, 12, 20, 20),
+           totals=[("", "合计", "{{ problem_ledger.closure_total.total }}",
+                    "{{ problem_ledger.closure_total.closed }}",
+                    "{{ problem_ledger.closure_total.on_time }}",
+                    "{{ problem_ledger.closure_total.open }}",
+                    "{{ problem_ledger.closure_total.overdue }}",
+                    "{{ problem_ledger.closure_total.rate|rate }}",
+                    "{{ problem_ledger.closure_total.on_time_rate|rate }}")])
     _add(document, "{%p endif %}", "正文")
 
     _attachment(document, "units", "{{ title_period }}各牵头单位投资完成情况排名")
@@ -600,19 +656,77 @@ def build_word_template(path: Path) -> Path:
     _border(closing_lines[2], "bottom", size=8)
     _at_page_foot(document, closing_lines)
 
-    # Page numbers: odd pages right, even pages left, one character in from the edge.
-    document.settings.odd_and_even_pages_header_footer = True
-    for footer, align in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
-                          (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
-        footer.is_linked_to_previous = False
-        paragraph = footer.paragraphs[0]
-        paragraph.style = document.styles["页码"]
-        paragraph.alignment = align
-        paragraph.paragraph_format.left_indent = Pt(14) if align == WD_ALIGN_PARAGRAPH.LEFT \
-            else Pt(0)
-        paragraph.paragraph_format.right_indent = Pt(14) if align == WD_ALIGN_PARAGRAPH.RIGHT \
-            else Pt(0)
-        _page_number(paragraph)
+    _page_numbers(document, section)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path
+
+
+def build_notice_template(path: Path) -> Path:
+    """Write the 督办通知单 template to ``path``: the 简报's page, fonts and styles, in the
+    order of a 公文 notice (红头, 编号, 标题, 主送, 正文, the lists, 办理要求, 联系人, 落款, 版记)."""
+    document, section = _document("重大项目督办通知单")
+    _paragraph_style(document, "主送", FANGSONG, BODY_SIZE, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    signature = _paragraph_style(document, "落款", FANGSONG, BODY_SIZE,
+                                 align=WD_ALIGN_PARAGRAPH.RIGHT)
+    signature.paragraph_format.right_indent = Pt(BODY_SIZE * 4)
+    _paragraph_style(document, "落款首行", FANGSONG, BODY_SIZE, align=WD_ALIGN_PARAGRAPH.RIGHT,
+                     before=LINE_PITCH).paragraph_format.right_indent = Pt(BODY_SIZE * 4)
+
+    _add(document, "重大项目督办通知单", "红头")
+    _add(document, "{{ notice.number }}", "期数")
+    rule = _add(document, "{{ publisher }}\t{{ supervision.as_of_text }}", "编印单位行")
+    _border(rule, "bottom", RED, size=18, space=4)
+    _add(document, "关于督促办理重大项目推进事项的通知", "简报标题")
+    _add(document, "{{ notice.unit }}：", "主送")
+    _add(document, "根据《{{ city }}{{ year }}年市级层面统筹推进重大项目实施方案》关于对项目推进协调事项"
+                   "落实情况开展督查、限期整改的要求，经梳理{{ title_period }}重大项目推进情况，"
+                   "{{ notice.reason_text }}。现将有关事项列入督办，请你单位高度重视，逐项落实，于"
+                   "{{ supervision.reply_by_text }}前将办理情况书面反馈{{ publisher }}。", "正文")
+
+    _add(document, "{%p if notice.problems %}", "正文")
+    _add(document, "一、督办问题", "一级标题")
+    _table(document, ("问题编号", "项目名称", "问题及最新进展", "办理时限", "督办原因"),
+           ("{{ i.problem_id }}", "{{ i.project_name }}",
+            "{{ i.detail }}{% if i.progress %}（最新进展：{{ i.progress }}）{% endif %}",
+            "{{ i.due_text }}", "{{ i.reason }}"), "CLLCL", "i in notice.problems",
+           (24, 36, 50, 24, 22))
+    _add(document, "{%p endif %}", "正文")
+    _add(document, "{%p if notice.projects %}", "正文")
+    _add(document, "{% if notice.problems %}二{% else %}一{% endif %}、督办项目", "一级标题")
+    _table(document, ("项目编号", "项目名称", "投资完成情况", "督办原因"),
+           ("{{ p.project_id }}", "{{ p.project_name }}",
+            "{{ p.detail }}{% if p.due_text %}；{{ p.due_text }}{% endif %}", "{{ p.reason }}"),
+           "CLLL", "p in notice.projects", (24, 40, 64, 28))
+    _add(document, "{%p endif %}", "正文")
+
+    _add(document, "{% if notice.problems and notice.projects %}三{% else %}二{% endif %}、办理要求",
+         "一级标题")
+    _add(document, "{%p if notice.problems %}", "正文")
+    _add(document, "（一）对列入督办的问题，请主要负责同志亲自过问，明确专人，限期办结；确有困难、"
+                   "不能按期办结的，请书面说明原因和拟办结时间。办理时限将至的问题，请抓紧办理。", "正文")
+    _add(document, "{%p endif %}", "正文")
+    _add(document, "{%p if notice.projects %}", "正文")
+    _add(document, "（{% if notice.problems %}二{% else %}一{% endif %}）对红灯和逾期未开工、未竣工的"
+                   "项目，请逐个分析滞后原因，制定赶超措施，倒排工期，力促尽快开工、竣工和达到时序进度。",
+         "正文")
+    _add(document, "{%p endif %}", "正文")
+    _add(document, "（{% if notice.problems and notice.projects %}三{% else %}二{% endif %}）"
+                   "请于{{ supervision.reply_by_text }}前将办理情况（已办结的附办结依据）报送"
+                   "{{ publisher }}。办理情况纳入重大项目考核，并在下期简报、通报中通报。", "正文")
+    _add(document, "{%p if contact %}", "正文")
+    _add(document, "联系人：{{ contact }}", "正文")
+    _add(document, "{%p endif %}", "正文")
+    _add(document, "{{ publisher }}", "落款首行")
+    _add(document, "{{ supervision.as_of_text }}", "落款")
+
+    closing_lines = [_add(document, "抄送：市委市政府重点工作督查办公室。", "版记"),
+                     _add(document, "{{ publisher }}\t{{ supervision.as_of_text }}印发", "版记")]
+    _border(closing_lines[0], "top", size=8)
+    _border(closing_lines[1], "top", size=4)
+    _border(closing_lines[1], "bottom", size=8)
+    _at_page_foot(document, closing_lines)
+    _page_numbers(document, section)
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))
     return path
@@ -844,15 +958,57 @@ def build_excel_template(path: Path) -> Path:
     _list_sheet(
         book, "存在问题", "{{ city }}重大项目存在问题和需协调事项（{{ title_period }}）",
         "本月{{ problems.projects }}个项目报送了存在问题，其中{{ problems.coordination }}个提出需"
-        "协调事项。按类型：{{ problems.by_type_text or '无' }}。",
+        "协调事项。按类型：{{ problems.by_type_text or '无' }}。问题台帐累计{{ problem_ledger.total }}个"
+        "问题：{{ problem_ledger.by_status_text or '无' }}。",
         [_Col("序号", "{{ loop.index }}", 6, "C", "0"),
-         _Col("项目名称", "{{ issues[].project_name }}", 30, "L"),
-         _Col("牵头单位", "{{ issues[].unit }}", 22, "L"),
-         _Col("县区", "{{ issues[].county }}", 12, "L"),
-         _Col("阶段", "{{ issues[].stage }}", 7, "C"),
+         _Col("项目名称", "{{ issues[].project_name }}", 26, "L"),
+         _Col("牵头单位", "{{ issues[].unit }}", 18, "L"),
+         _Col("县区", "{{ issues[].county }}", 10, "L"),
          _Col("问题类型", "{{ issues[].kind }}", 9, "C"),
-         _Col("存在问题", "{{ issues[].problems }}", 34, "L"),
-         _Col("需协调事项", "{{ issues[].coordination }}", 30, "L")])
+         _Col("存在问题", "{{ issues[].problems }}", 30, "L"),
+         _Col("需协调事项", "{{ issues[].coordination }}", 24, "L"),
+         _Col("问题编号", "{{ issues[].problem_id }}", 12, "C"),
+         _Col("状态", "{{ issues[].status }}", 8, "C"),
+         _Col("协调责任单位", "{{ issues[].handler }}", 18, "L"),
+         _Col("办理时限", "{{ issues[].due_text }}", 15, "C")])
+    closure = [
+        _Col("序号", "{{ loop.index }}", 6, "C", "0"),
+        _Col("协调责任单位", "{{ problem_ledger.closure[].unit }}", 32, "L"),
+        _Col("交办\n（个）", "{{ problem_ledger.closure[].total }}", 9, "N", "0"),
+        _Col("已办结\n（个）", "{{ problem_ledger.closure[].closed }}", 9, "N", "0"),
+        _Col("其中按时\n（个）", "{{ problem_ledger.closure[].on_time }}", 10, "N", "0"),
+        _Col("未办结\n（个）", "{{ problem_ledger.closure[].open }}", 9, "N", "0"),
+        _Col("其中逾期\n（个）", "{{ problem_ledger.closure[].overdue }}", 10, "N", "0"),
+        _Col("办结率\n（%）", "{{ problem_ledger.closure[].rate }}", 10, "N", RATE),
+        _Col("按时办结率\n（%）", "{{ problem_ledger.closure[].on_time_rate }}", 12, "N", RATE)]
+    closed = _list_sheet(
+        book, "问题办结", "{{ city }}重大项目问题办结情况（截至{{ problem_ledger.as_of_text }}）",
+        "问题台帐累计{{ problem_ledger.total }}个问题（本月新增{{ problem_ledger.raised }}个、办结"
+        "{{ problem_ledger.closed_in_month }}个）：{{ problem_ledger.by_status_text or '无' }}；"
+        "超过办理时限未办结{{ problem_ledger.overdue }}个。办结率＝已办结÷交办，按时办结率＝办理时限内"
+        "办结÷交办，按办结率从低到高排列。", closure)
+    total = "problem_ledger.closure_total"
+    _row(closed, 5, closure, [None, "合计"] + [f"{{{{ {total}.{name} }}}}" for name in (
+        "total", "closed", "on_time", "open", "overdue", "rate", "on_time_rate")], TOTAL_FONT)
+    _list_sheet(
+        book, "督办", "{{ city }}重大项目督办事项（截至{{ supervision.as_of_text }}）",
+        "列入督办：问题{{ supervision.overdue_problems }}个超过办理时限、{{ supervision.stale_problems }}个"
+        "提出已满{{ supervision.problem_months }}个月未办结，项目红灯{{ supervision.red_projects }}个、"
+        "逾期未开工{{ supervision.late_starts }}个、逾期未竣工{{ supervision.late_ends }}个，涉及"
+        "{{ supervision.unit_count }}个单位，每个单位一份督办通知单（请于{{ supervision.reply_by_text }}前"
+        "反馈）；办理时限将至的问题{{ supervision.warning_problems }}个（黄色，提醒）"
+        "{% if supervision.waiting_problems %}；另有{{ supervision.waiting_problems }}个问题提出已久、"
+        "尚未交办{% endif %}。",
+        [_Col("序号", "{{ loop.index }}", 6, "C", "0"),
+         _Col("督办对象", "{{ supervision.rows[].unit }}", 20, "L"),
+         _Col("通知单编号", "{{ supervision.rows[].number }}", 17, "C"),
+         _Col("类别", "{{ supervision.rows[].kind }}", 6, "C"),
+         _Col("项目名称", "{{ supervision.rows[].project_name }}", 26, "L"),
+         _Col("问题编号", "{{ supervision.rows[].problem_id }}", 12, "C"),
+         _Col("督办事项", "{{ supervision.rows[].detail }}", 36, "L"),
+         _Col("时限", "{{ supervision.rows[].due_text }}", 15, "C"),
+         _Col("督办原因", "{{ supervision.rows[].reason }}", 22, "L"),
+         _Col("预警", "{{ supervision.rows[].flag }}", 6, "C")], flags="J")
     milestones = [
         _Col("类别", "", 8, "C"),
         _Col("序号", "{{ loop.index }}", 6, "C", "0"),
@@ -898,7 +1054,8 @@ def build_excel_template(path: Path) -> Path:
 # ---- building and comparing ----------------------------------------------------------------
 
 def build_all(folder: Path) -> list[Path]:
-    return [build_word_template(folder / WORD_TEMPLATE), build_excel_template(folder / EXCEL_TEMPLATE)]
+    return [build_word_template(folder / WORD_TEMPLATE), build_excel_template(folder / EXCEL_TEMPLATE),
+            build_notice_template(folder / NOTICE_TEMPLATE)]
 
 
 def template_parts(data: bytes | Path) -> dict[str, bytes]:

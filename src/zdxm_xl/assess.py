@@ -3,6 +3,7 @@ write the print-ready 考核结果 workbook. The method is ``reports.assessment`
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from .books.masterio import FileStore, open_store
@@ -10,6 +11,7 @@ from .core.errors import Field, UsageError
 from .core.master import MasterStore
 from .core.money import round_half_up
 from .core.periods import plan_period
+from .core.problems import reconcile
 from .reports.assessment import INDICATORS, Assessment, assess_units, weights_of, write_assessment
 from .reports.progress import benchmark_percent
 
@@ -23,6 +25,7 @@ def assess(master_store: MasterStore | Path | str, first: str, last: str,
     store = open_store(master_store)
     out = _output_path(store, output)
     master = store.load()
+    reconcile(master, datetime.now())  # 问题台帐 as the office left it; not saved
     start = plan_period(first, master.year, Field.FIRST_PERIOD)
     end = plan_period(last, master.year, Field.LAST_PERIOD)
     if start > end:

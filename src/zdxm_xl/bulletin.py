@@ -16,7 +16,7 @@ through ``books.masterio.load_master``; it must be of the year before.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import computed_field
@@ -27,6 +27,7 @@ from .books.safety import atomic_write
 from .core.errors import Field, MasterError, UsageError
 from .core.master import Master, MasterStore
 from .core.periods import plan_period
+from .core.problems import reconcile
 from .core.results import RESULT, Hidden
 from .core.workspace import Workspace
 from .reports.bulletins import (
@@ -87,6 +88,7 @@ def make_bulletin(master_store: MasterStore | Path | str, period: str,
     store = open_store(master_store)
     with store.session():
         master = store.load()
+        reconcile(master, datetime.now())  # 问题台帐 as the office left it (saved with a new issue)
         period = plan_period(period, master.year)
         log = parse_bulletin_log(master.settings.bulletin_log)
         new_issue = period not in log

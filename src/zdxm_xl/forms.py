@@ -13,7 +13,6 @@ from pathlib import Path
 from pydantic.dataclasses import dataclass
 
 from .books.masterio import open_store
-from .core.errors import Field, UsageError
 from .core.master import MasterStore
 from .core.periods import plan_period
 from .core.results import RESULT
@@ -44,12 +43,7 @@ def make_forms(master_store: MasterStore | Path | str, period: str,
     if master.ids_assigned:
         with store.session():  # the ids in the forms must be the ones the master keeps
             store.save(master)
-    expected = expected_returns(master, period)
-    if unit is not None:
-        if unit not in expected:
-            raise UsageError(f"“{unit}”在 {period} 没有需要报送的项目（不是任何在库项目的牵头单位）。",
-                             field=Field.UNIT, value=unit)
-        expected = {unit: expected[unit]}
+    expected = expected_returns(master, period, [unit] if unit is not None else [])
     workspace = Workspace(store.folder, master.settings)
     out = Path(out_dir) if out_dir is not None else workspace.forms(period)
     out.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,7 @@ from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
 from .core.models import LedgerEntry, Submission, SubmissionResult, YesNo
 from .core.periods import plan_period
+from .core.problems import ReturnEffect, reconcile, take_return
 from .core.results import RESULT, Hidden
 from .core.returns import COUNTED, on_time
 from .core.workspace import Workspace
@@ -92,6 +93,7 @@ class MergeResult:
     replaced: list[ReplacedFile] = field(default_factory=list)
     duplicates: list[DuplicateFile] = field(default_factory=list)
     rejected: list[RejectedFile] = field(default_factory=list)
+    problems: ReturnEffect = field(default_factory=ReturnEffect)  # what they did to 问题台帐
     reports: Hidden[list[FileReport]] = field(default_factory=list)
     written: Hidden[bool] = False
     # where the time went: read (the master), check (the files), apply (ledger and 报送记录
@@ -166,6 +168,7 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
     and reading, begun before (``begin_checking``)."""
     result = result if result is not None else MergeResult()
     processed = (now or datetime.now()).replace(microsecond=0)
+    reconcile(master, processed)  # the office's edits of 问题台帐 first, in their history
     context = CheckContext(master)
     clock = time.perf_counter()
     checked = list(zip(paths, check_files(master, paths, period, context, examined=examined),
@@ -230,6 +233,8 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
             row.processed_at, row.errors, row.warnings = processed, report.errors, report.warnings
             log.moved(row)
         replaced = _replace_rows(ledger, log, report, row)
+        result.problems.add(take_return(master, report.period, report.unit, report.entries,
+                                        report.tracking, processed))
         reapplied = row.result is SubmissionResult.REPLACED
         row.result = SubmissionResult.MERGED
         log.merged(row)

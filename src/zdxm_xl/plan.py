@@ -12,7 +12,6 @@ rewrites the derived 汇总 too. ``core.changelog`` reads the log back.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Mapping, Sequence
 from dataclasses import field
 from datetime import date, datetime
@@ -33,7 +32,15 @@ from .checks.plantables import (
     unique_paths,
 )
 from .core.cells import parse_date, parse_month
-from .core.changelog import EDITABLE, INITIAL_BATCH, PLAN_COLUMNS, change_text, from_text, plan_column
+from .core.changelog import (
+    EDITABLE,
+    INITIAL_BATCH,
+    PLAN_COLUMNS,
+    change_text,
+    current_operator,
+    from_text,
+    plan_column,
+)
 from .core.errors import ChangeRefused, Field, InputRejected, Remedy, UsageError
 from .core.master import Master, MasterStore
 from .core.models import (
@@ -83,14 +90,6 @@ class History:
 
     project_id: str | None
     changes: list[Change]
-
-
-def current_operator() -> str | None:
-    """The user name of whoever runs zdxm (the default 操作人), if the system knows it."""
-    try:
-        return getpass.getuser() or None
-    except (OSError, KeyError, ImportError):  # no user name in this environment
-        return None
 
 
 # ---- shared checks --------------------------------------------------------------------------

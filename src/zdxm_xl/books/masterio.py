@@ -31,12 +31,15 @@ from ..core.models import (
     LedgerEntry,
     MailRecord,
     OutboxEntry,
+    Problem,
+    ProblemChange,
     Project,
     RuleLevel,
     Settings,
     Submission,
     Unit,
 )
+from ..core.problems import next_problem_id
 from ..core.registry import (
     ALLOWED_SENDERS,
     CHANGES,
@@ -47,6 +50,8 @@ from ..core.registry import (
     MASTER_TABLES,
     OUTBOX,
     PREPARATORY,
+    PROBLEM_LOG,
+    PROBLEMS,
     RULE_COLUMN,
     RULE_TABLE,
     SETTINGS,
@@ -56,6 +61,7 @@ from ..core.registry import (
     SUMMARY,
     SUMMARY_SHEET,
     SYSTEM_SHEET,
+    UNIT_LIST_NAME,
     UNITS,
     SheetSpec,
 )
@@ -131,6 +137,9 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
     # 邮件记录 came with the mail feature: a master made before it gets the sheet when saved.
     mail_log = table(MAIL_LOG, MailRecord) if MAIL_LOG.sheet in sheets else []
     outbox = table(OUTBOX, OutboxEntry) if OUTBOX.sheet in sheets else []  # likewise
+    # 问题台帐 and its 问题办理记录 came with 问题督办 (docs/问题督办.md): likewise.
+    problem_rows = table(PROBLEMS, _ProblemRow) if PROBLEMS.sheet in sheets else []
+    problem_log = table(PROBLEM_LOG, ProblemChange) if PROBLEM_LOG.sheet in sheets else []
     if settings is not None:
         settings.mail_allowed = _read_allowed(gateway, problems)
     if problems or settings is None:
@@ -140,6 +149,8 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
     master.projects = [row.to_project() for row in implementation]
     master.projects += [row.to_project() for row in preparatory]
     _check_ids(master, name)
+    master.problems = _problem_ids(master, problem_rows, name)
+    master.problem_log = problem_log
     return master
 
 
@@ -254,6 +265,32 @@ def _check_ids(master: Master, name: str) -> None:
             master.ids_assigned = True
 
 
+def _problem_ids(master: Master, rows: list[_ProblemRow], name: str) -> list[Problem]:
+    """问题台帐 as read: a 问题编号 appears once; a row the office added without one gets
+    the next free number (saved with the master, like 项目编号)."""
+    seen: set[str] = set()
+    for row in rows:
+        if row.id and row.id in seen:
+            raise MasterError(f"台账“{name}”的问题台帐中问题编号“{row.id}”重复，请改正后重试。")
+        seen.add(row.id)
+    problems = [row.to_problem() for row in rows if row.id]
+    for row in rows:
+        if not row.id:
+            row.id = next_problem_id(master.year, problems)
+            problems.append(row.to_problem())
+            master.ids_assigned = True
+    return problems
+
+
+class _ProblemRow(Problem):
+    """A 问题台帐 row as read: 问题编号 may be blank (a row the office added by hand)."""
+
+    id: str = ""
+
+    def to_problem(self) -> Problem:
+        return Problem.model_validate(self.model_dump())
+
+
 class _PlanRow(Project):
     """A project row as read: 项目编号 may be blank (assigned after reading)."""
 
@@ -292,11 +329,15 @@ def write_master(master: Master, gateway: Gateway) -> None:
     gateway.write_table(IMPLEMENTATION, encode_table(IMPLEMENTATION, master.implementation), lists)
     gateway.write_table(PREPARATORY, encode_table(PREPARATORY, master.preparatory), lists)
     gateway.write_table(UNITS, encode_table(UNITS, master.units))
+    gateway.define_list(UNIT_LIST_NAME, UNITS.sheet, 1, len(master.units))
     gateway.write_table(LEDGER, encode_table(LEDGER, master.ledger, _from_plan(master)))
     gateway.write_table(SUBMISSIONS, encode_table(SUBMISSIONS, master.submissions))
     gateway.write_table(CHANGES, encode_table(CHANGES, master.changes))
     gateway.write_table(MAIL_LOG, encode_table(MAIL_LOG, master.mail_log))
     gateway.write_table(OUTBOX, encode_table(OUTBOX, master.outbox))
+    gateway.write_table(PROBLEMS, encode_table(PROBLEMS, master.problems),
+                        Layout(list_names={"责任单位": UNIT_LIST_NAME}))
+    gateway.write_table(PROBLEM_LOG, encode_table(PROBLEM_LOG, master.problem_log))
     rows, text = summary_sheet(master)
     gateway.write_table(SUMMARY, rows)
     gateway.write_note(SUMMARY_SHEET, len(SUMMARY.columns) + 2, text, len(rows) + 1)
@@ -340,7 +381,8 @@ def load_master(path: Path | str) -> Master:
 # them feeds the derived 汇总 (the plan does) or another table's derived columns.
 _ALONE: dict[str, tuple[SheetSpec, type[BaseModel]]] = {
     "ledger": (LEDGER, LedgerEntry), "submissions": (SUBMISSIONS, Submission),
-    "mail_log": (MAIL_LOG, MailRecord), "outbox": (OUTBOX, OutboxEntry)}
+    "mail_log": (MAIL_LOG, MailRecord), "outbox": (OUTBOX, OutboxEntry),
+    "problems": (PROBLEMS, _ProblemRow), "problem_log": (PROBLEM_LOG, ProblemChange)}
 
 
 def _records(master: Master) -> dict[str, list[BaseModel]]:
@@ -523,10 +565,11 @@ def save_master(master: Master, path: Path | str) -> Path:
     def verify(temp: Path) -> None:
         again = read_master(FileGateway(temp), target.name)
         if (len(again.projects), len(again.units), len(again.ledger), len(again.submissions),
-                len(again.changes), len(again.mail_log), len(again.outbox)) != (
+                len(again.changes), len(again.mail_log), len(again.outbox),
+                len(again.problems), len(again.problem_log)) != (
                 len(master.projects), len(master.units), len(master.ledger),
                 len(master.submissions), len(master.changes), len(master.mail_log),
-                len(master.outbox)):
+                len(master.outbox), len(master.problems), len(master.problem_log)):
             raise MasterError("写入台账后复核不一致，已放弃本次写入，原台账未改动。")
 
     gateway.commit(verify)

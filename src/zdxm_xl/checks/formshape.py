@@ -1,6 +1,7 @@
 """Does a returned file keep to the shape of our form (模板的工作表与填报区域)?
 
-A form has four sheets of ours — 填报说明, the return sheet(s), the hidden signed identity —
+A form has the sheets of ours — 填报说明, the return sheet(s), 问题跟踪 (when the unit has
+open problems), the hidden signed identity —
 and each holds a table of a known size. What lies outside them is never read, so it must
 not pass silently: a hidden sheet that is not ours (``F58``) and content far outside the
 form's tables (``F59``) refuse the file; a visible sheet of the unit's own is only noted
@@ -18,14 +19,20 @@ from openpyxl.utils import get_column_letter
 
 from ..core.findings import Finding, Severity, finding, rule
 from ..core.identity import IDENTITY_KEYS, IDENTITY_SHEET
-from ..core.registry import FORM_GUIDE_SHEET, FORM_HEADER_ROW, FORM_IMPLEMENTATION, FORM_PREPARATORY
+from ..core.registry import (
+    FORM_GUIDE_SHEET,
+    FORM_HEADER_ROW,
+    FORM_IMPLEMENTATION,
+    FORM_PREPARATORY,
+    FORM_PROBLEMS,
+)
 from .limits import RETURN, Limits
 
 __all__ = ["FORM_SHEETS", "Extent", "form_extents", "form_values", "shape_findings"]
 
 FORM_SHEETS = (FORM_GUIDE_SHEET, FORM_IMPLEMENTATION.sheet, FORM_PREPARATORY.sheet,
-               IDENTITY_SHEET)
-GUIDE_EXTENT = (30, 2)  # 填报说明: a title, seven facts and ten rules in two columns
+               FORM_PROBLEMS.sheet, IDENTITY_SHEET)
+GUIDE_EXTENT = (30, 2)  # 填报说明: a title, seven facts and eleven rules in two columns
 Extent = tuple[int, int]  # rows, columns a sheet of the form holds
 Values = Mapping[str, Sequence[Sequence[Any]]]
 
@@ -42,16 +49,18 @@ rule("F60", W, "含有模板以外的工作表（已忽略）",
 del E, W
 
 
-def form_extents(implementation: int | None = None,
-                 preparatory: int | None = None) -> dict[str, Extent | None]:
+def form_extents(implementation: int | None = None, preparatory: int | None = None,
+                 problems: int | None = None) -> dict[str, Extent | None]:
     """How far each sheet of a form reaches, for a form of ``implementation`` and
-    ``preparatory`` projects; ``None`` where the number is not known (no identity)."""
+    ``preparatory`` projects listing at most ``problems`` problems; ``None`` where the
+    number is not known (no identity)."""
     def table(columns: int, projects: int | None) -> Extent | None:
         return None if projects is None else (FORM_HEADER_ROW + projects, columns)
 
     return {FORM_GUIDE_SHEET: GUIDE_EXTENT,
             FORM_IMPLEMENTATION.sheet: table(len(FORM_IMPLEMENTATION.columns), implementation),
             FORM_PREPARATORY.sheet: table(len(FORM_PREPARATORY.columns), preparatory),
+            FORM_PROBLEMS.sheet: table(len(FORM_PROBLEMS.columns), problems),
             IDENTITY_SHEET: (len(IDENTITY_KEYS), 2)}
 
 

@@ -35,12 +35,12 @@ from typing import Annotated, Any
 from pydantic import Field, computed_field
 from pydantic.dataclasses import dataclass as result
 
-from ..core.cells import clean_text, format_month, parse_date, parse_month
+from ..core.cells import clean_text, format_date, format_month, parse_date, parse_month
 from ..core.errors import UsageError
 from ..core.findings import Finding, Severity, finding, with_level
 from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
 from ..core.master import Master
-from ..core.models import LedgerEntry, Project, RuleLevel, Stage
+from ..core.models import LedgerEntry, Project, RuleLevel, Stage, YesNo
 from ..core.money import (
     WAN_PER_YI,
     AmountError,
@@ -50,10 +50,12 @@ from ..core.money import (
     tidy_amount,
 )
 from ..core.periods import period_end, period_month, plan_period
+from ..core.problems import TrackingUpdate, closed_by_return
 from ..core.registry import (
     FORM_CONTACTS,
     FORM_IMPLEMENTATION,
     FORM_PREPARATORY,
+    FORM_PROBLEMS,
     Column,
     Kind,
     SheetSpec,
@@ -102,6 +104,8 @@ class FileReport:
     # 回执 and for 报送情况 (a refused file, not “nothing sent”); never for merging.
     named_unit: str | None = None
     entries: Hidden[list[LedgerEntry]] = field(default_factory=list)
+    # The unit's word on its open problems (the form's 问题跟踪 sheet), for 问题台帐.
+    tracking: Hidden[list[TrackingUpdate]] = field(default_factory=list)
     contacts: Hidden[dict[str, str]] = field(default_factory=dict)
     vetted: Hidden[Vetted | None] = None
     # The values of our form's sheets as read through the gate, cut to the form's region:
@@ -252,12 +256,18 @@ def _check(master: Master, examined: Examined, period: str | None, context: Chec
     checker = _Checker(master, identity, report, facts)
     implementation = [p for p in mine if not p.is_preparatory]
     preparatory = [p for p in mine if p.is_preparatory]
-    extents = form_extents(len(implementation), len(preparatory))
+    # The form lists some of the problems of the unit's projects: at most all of them.
+    projects = set(identity.projects)
+    listed = sum(1 for item in master.problems if item.project_id in projects)
+    extents = form_extents(len(implementation), len(preparatory), listed)
     report.form_values = form_values(sheets, extents, vetted.limits)
     report.findings.extend(shape_findings(sheets, vetted.hidden, extents, vetted.limits))
     for spec, group in ((FORM_IMPLEMENTATION, implementation), (FORM_PREPARATORY, preparatory)):
         if group:  # within the form's region: what lies beyond is F59's
             checker.check_sheet(spec, group, report.form_values.get(spec.sheet))
+    tracking = report.form_values.get(FORM_PROBLEMS.sheet)
+    if tracking is not None:  # a form listing open problems (older forms have none)
+        checker.check_problems(tracking, projects)
 
 
 _OUR_FORMULA = re.compile(r'^=IF\([A-Z]+\d+="","",[A-Z]+\d+\+[A-Z]+\d+\)$')
@@ -434,6 +444,7 @@ class _Checker:
         self.period = identity.period
         self.figures = facts.figures
         self.previous = facts.previous
+        self.facts_projects = facts.projects
         self.end = period_end(self.period)
         self.examples = _examples(self.period)
         self.unreadable: set[str] = set()  # cells whose value could not be read
@@ -501,6 +512,69 @@ class _Checker:
         for project in projects:
             if project.id not in seen:
                 self.add("R03", sheet, project=project, value=project.id, name=project.name)
+
+    def check_problems(self, rows: list[list[Any]], projects: set[str]) -> None:
+        """The 问题跟踪 sheet: only 问题编号 and the inputs (最新进展, 是否已解决) are read;
+        an item must be one of the unit's projects' (their list is signed in the form's
+        identity), so a unit can speak only for its own problems."""
+        spec, sheet = FORM_PROBLEMS, FORM_PROBLEMS.sheet
+        header_row = _find_header(rows)
+        if header_row is None:
+            self.add("F56", sheet, value=spec.column("id").title)
+            return
+        index = header_index(rows[header_row])
+        missing = [c.title for c in spec.columns
+                   if c.title not in index and (c.field in spec.inputs or c.field == "id")]
+        for title in missing:
+            self.add("F56", sheet, value=title)
+        if missing:
+            return
+        items = {item.id: item for item in self.master.problems}
+        id_at = index[spec.column("id").title]
+        seen: set[str] = set()
+        for offset, row in enumerate(rows[header_row + 1:], start=header_row + 2):
+            if is_blank_row(row):
+                continue
+            problem_id = clean_text(_at(row, id_at)).upper()
+            item = items.get(problem_id)
+            project = self.facts_projects.get(item.project_id) if item is not None else None
+            values: dict[str, Any] = {}
+            readable = True
+            for name in spec.inputs:
+                column = spec.column(name)
+                position = index[column.title]
+                good, values[name] = self._value(sheet, project, column, _at(row, position),
+                                                 offset, position)
+                readable = readable and good
+            if not problem_id:
+                self.add("Q02", sheet, offset, id_at)
+                continue
+            if item is None or item.project_id not in projects or project is None:
+                self.add("Q01", sheet, offset, id_at, value=problem_id)
+                continue
+            if problem_id in seen:
+                self.add("Q04", sheet, offset, id_at, project, value=problem_id)
+                continue
+            seen.add(problem_id)
+            progress, solved = values.get("progress"), values.get("solved")
+            if not item.open:
+                if closed_by_return(self.master, item, self.period, self.identity.unit):
+                    # closed by this unit's earlier return of the month: its word again
+                    if readable and (progress or solved):
+                        self.report.tracking.append(TrackingUpdate(
+                            problem_id, progress, YesNo(solved) if solved else None))
+                elif progress or solved:
+                    when = f"（{format_date(item.closed)}）" if item.closed else ""
+                    self.add("Q03", sheet, offset, id_at, project, value=problem_id,
+                             description=item.description[:30], status=item.status.value,
+                             when=when)
+                continue
+            if solved == YesNo.YES and not progress:
+                self.add("Q05", sheet, offset, index[spec.column("progress").title], project,
+                         value=problem_id)
+            if readable and (progress or solved):
+                self.report.tracking.append(TrackingUpdate(
+                    problem_id, progress, YesNo(solved) if solved else None))
 
     def _contacts(self, sheet: str, rows: Sequence[list[Any]]) -> None:
         found: dict[str, tuple[Any, int, int]] = {}
@@ -594,7 +668,7 @@ class _Checker:
             self.add("R04", sheet, row, position, project, value=clean_text(raw),
                      column=column.title, expected="" if planned is None else planned)
 
-    def _value(self, sheet: str, project: Project, column: Column, raw: Any, row: int,
+    def _value(self, sheet: str, project: Project | None, column: Column, raw: Any, row: int,
                position: int) -> tuple[bool, Any]:
         """One input cell → (readable, value); unreadable values become findings."""
         kind = column.kind

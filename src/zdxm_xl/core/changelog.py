@@ -9,6 +9,7 @@ project became 新开工.
 
 from __future__ import annotations
 
+import getpass
 from datetime import date
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from .registry import IMPLEMENTATION, Column, Kind
 from .tables import decode_value, encode_value
 
 __all__ = ["INITIAL_BATCH", "EDITABLE", "plan_column", "change_text", "from_text", "initial_plan",
-           "promotion_dates"]
+           "promotion_dates", "current_operator"]
 
 INITIAL_BATCH = "年初"
 # Fields a 修改 may change; 项目编号, 批次 and 状态/退出 have their own operations.
@@ -101,3 +102,12 @@ def promotion_dates(master: Master) -> dict[str, date]:
                 and change.old == Stage.PREPARATORY and change.project_id:
             dates[change.project_id] = change.effective or change.time.date()
     return dates
+
+
+def current_operator() -> str | None:
+    """The user name of whoever runs zdxm (the default 操作人 of 变更记录 and 问题办理记录),
+    if the system knows it."""
+    try:
+        return getpass.getuser() or None
+    except (OSError, KeyError, ImportError):  # no user name in this environment
+        return None

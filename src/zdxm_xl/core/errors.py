@@ -48,6 +48,11 @@ class Field(StrEnum):
     YEAR = "year"  # 计划年度
     MESSAGE = "message"  # 待确认邮件的编号
     PREVIOUS = "previous"  # 上年台账（同比）
+    PROBLEM = "problem"  # 问题编号
+    DUE = "due"  # 办理时限
+    PROBLEM_TYPE = "problem_type"  # 问题类型
+    STATUS = "status"  # 问题状态（列出问题时）
+    HANDLER = "handler"  # 协调责任单位
 
 
 class Remedy(StrEnum):

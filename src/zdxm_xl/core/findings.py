@@ -6,7 +6,8 @@ template; the rule catalogue in ``docs/`` is generated from ``RULES``. Checking 
 "could not run at all".
 
 Codes: ``F``xx file level (not readable, not our template, wrong period …), ``R``xx rows
-(projects missing, duplicated, not the unit's …), ``V``xx values in cells.
+(projects missing, duplicated, not the unit's …), ``V``xx values in cells, ``Q``xx rows of
+the 问题跟踪 sheet (problems not the unit's, already closed …).
 
 The office may change how some rules apply (设置, 校验规则): an ``adjustable`` rule can be
 made an error, a warning, or not checked; the others (a file that cannot be read, a value

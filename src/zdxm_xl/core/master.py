@@ -26,6 +26,8 @@ from .models import (
     LedgerEntry,
     MailRecord,
     OutboxEntry,
+    Problem,
+    ProblemChange,
     Project,
     Settings,
     Submission,
@@ -50,6 +52,8 @@ class Master:
     changes: list[Change] = field(default_factory=list)
     mail_log: list[MailRecord] = field(default_factory=list)  # 邮件记录
     outbox: list[OutboxEntry] = field(default_factory=list)  # 发件箱: mail not yet sent
+    problems: list[Problem] = field(default_factory=list)  # 问题台帐
+    problem_log: list[ProblemChange] = field(default_factory=list)  # 问题办理记录
     ids_assigned: bool = False  # 项目编号 were generated while reading: save to keep them
 
     @property

@@ -38,6 +38,10 @@ __all__ = [
     "FlagMethod",
     "ReturnStatus",
     "RuleLevel",
+    "ProblemType",
+    "ProblemStatus",
+    "OPEN_PROBLEM",
+    "ProblemEvent",
     "DEFAULT_COUNTIES",
     "Project",
     "Unit",
@@ -48,6 +52,8 @@ __all__ = [
     "MailRecord",
     "OutboxEntry",
     "AllowedSender",
+    "Problem",
+    "ProblemChange",
 ]
 
 
@@ -218,6 +224,46 @@ class RuleLevel(StrEnum):
     OFF = "不检查"
 
 
+class ProblemType(StrEnum):
+    """问题类型 of a 问题台帐 item: the 要素 the seed's 工作措施（三） asks departments to
+    solve first (审批, 资金, 用地, 征地拆迁, 水电) and what is left."""
+
+    LAND = "用地"
+    PLANNING = "规划"
+    ENVIRONMENT = "环评"
+    FUNDS = "资金"
+    DEMOLITION = "征地拆迁"
+    UTILITIES = "水电路气"
+    APPROVAL = "审批手续"
+    OTHER = "其他"
+
+
+class ProblemStatus(StrEnum):
+    """状态 of a 问题台帐 item."""
+
+    WAITING = "待交办"  # raised by a unit; the office has not named a 协调责任单位 yet
+    HANDLING = "办理中"  # with its 协调责任单位, until its 办理时限
+    CLOSED = "已办结"  # solved (办结日期)
+    DROPPED = "不再协调"  # no longer followed (the project left the plan, a duplicate …)
+
+
+OPEN_PROBLEM = (ProblemStatus.WAITING, ProblemStatus.HANDLING)
+
+
+class ProblemEvent(StrEnum):
+    """事项 of a row of 问题办理记录: what happened to a 问题台帐 item."""
+
+    RAISED = "提出"  # from a unit's 存在问题 / 需协调事项 (or added in the sheet)
+    REPORTED = "续报"  # the unit reported the same problem again, in other words
+    PROGRESS = "进展"  # the unit's 最新进展 in its form's 问题跟踪 sheet
+    ASSIGNED = "交办"  # the office named the 协调责任单位, 办理时限 or 问题类型
+    CLOSED = "办结"
+    REOPENED = "重新办理"
+    DROPPED = "不再协调"
+    EDITED = "修改"  # changed by hand in the 问题台帐 sheet
+    SUPERVISED = "督办"  # named in a 督办通知单
+
+
 # Liuzhou's 县区, written into a new master's 设置 sheet; the office keeps the list there.
 DEFAULT_COUNTIES = (
     "城中区", "鱼峰区", "柳南区", "柳北区", "柳江区", "柳城县", "鹿寨县", "融安县",
@@ -324,6 +370,10 @@ class Settings(_Record):
     weight_start: int = 20
     weight_completion: int = 20
     weight_timeliness: int = 20
+    weight_problems: int = 0  # 问题办结率: 0 until the office turns it on
+    problem_months: int = Field(default=2, ge=1, le=12)  # 问题督办月数: open this long → 督办
+    problem_warning_days: int = Field(default=7, ge=0, le=60)  # 问题临期提醒天数
+    notice_prefix: str = "重点办督"  # 督办通知字号: 重点办督〔2022〕3-1号
     score_ceiling: int = Field(default=100, ge=100, le=200)  # 投资完成率 vs 时序进度 scored up to
     late_correction_on_time: YesNo = YesNo.NO  # a failed file corrected after the 截止日: 按时?
     resubmit_days: int = Field(default=3, ge=1, le=30)  # after the 截止日: days to correct
@@ -452,3 +502,41 @@ class OutboxEntry(_Record):
     last_attempt: datetime | None = None
     error: str | None = None
     note: str | None = None
+
+
+class Problem(_Record):
+    """One row of 问题台帐: a problem a unit reported, followed until it is solved."""
+
+    id: str  # 问题编号: stable key, WT2022-0001
+    project_id: str  # 项目编号
+    project_name: str | None = None  # 项目名称
+    reporter: str | None = None  # 提出单位: the 牵头单位 that reported it
+    opened: str  # 提出报告期
+    type: ProblemType = ProblemType.OTHER  # 问题类型
+    description: str  # 问题描述
+    coordination: str | None = None  # 需协调事项
+    unit: str | None = None  # 协调责任单位: who is to solve it (the office names it)
+    due: date | None = None  # 办理时限
+    status: ProblemStatus = ProblemStatus.WAITING  # 状态
+    closed: date | None = None  # 办结日期
+    progress: str | None = None  # 最新进展
+    updated: str | None = None  # 更新报告期: the 报告期 of the last report on it
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN_PROBLEM
+
+
+class ProblemChange(_Record):
+    """One row of 问题办理记录: one field of one 问题台帐 item changed (or the item raised)."""
+
+    time: datetime
+    problem_id: str  # 问题编号
+    project_name: str | None = None
+    event: ProblemEvent  # 事项
+    period: str | None = None  # 报告期 of the return that brought the change
+    field: str | None = None  # 字段 (the 问题台帐 header)
+    old: str | None = None  # 原值
+    new: str | None = None  # 新值
+    note: str | None = None  # 说明
+    operator: str | None = None  # 操作人: a unit (its return), or who ran zdxm

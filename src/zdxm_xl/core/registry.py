@@ -23,6 +23,9 @@ from .models import (
     OutboxKind,
     OutboxState,
     PermitStatus,
+    ProblemEvent,
+    ProblemStatus,
+    ProblemType,
     ProjectStatus,
     RuleLevel,
     Sector,
@@ -74,6 +77,13 @@ __all__ = [
     "OUTBOX_KINDS",
     "OUTBOX_STATES",
     "ALLOWED_SENDERS",
+    "PROBLEM_TYPES",
+    "PROBLEM_STATUSES",
+    "PROBLEM_EVENTS",
+    "PROBLEMS",
+    "PROBLEM_LOG",
+    "FORM_PROBLEMS",
+    "UNIT_LIST_NAME",
 ]
 
 # Dropdown values, derived from the enums of ``models``: each value is spelt in one place.
@@ -94,6 +104,10 @@ BENCHMARK_METHODS = tuple(BenchmarkMethod)
 ATTACHMENT_PLACEMENTS = tuple(AttachmentPlacement)
 FLAG_METHODS = tuple(FlagMethod)
 RULE_LEVELS = tuple(RuleLevel)
+PROBLEM_TYPES = tuple(ProblemType)
+PROBLEM_STATUSES = tuple(ProblemStatus)
+PROBLEM_EVENTS = tuple(ProblemEvent)
+UNIT_LIST_NAME = "UnitList"  # the names of 责任单位, for dropdowns (协调责任单位)
 
 
 class Kind(StrEnum):
@@ -424,6 +438,80 @@ OUTBOX = SheetSpec(
          "发送失败的每次收发时自动重试，zdxm mail status 列出",
 )
 
+# ---- 问题台帐: the problems units report, followed to their end (docs/问题督办.md) ---------
+_PROBLEM_ID = Column("id", "问题编号", width=13,
+                     help="问题的固定编号，如 WT2022-0001；在本表直接添加问题时可留空，由系统生成")
+_PROBLEM_TYPE = Column("type", "问题类型", Kind.CHOICE, choices=PROBLEM_TYPES, width=10,
+                       help="用地、规划、环评、资金、征地拆迁、水电路气、审批手续或其他；新问题按文字中的"
+                            "关键词预填，办公室可改")
+_PROBLEM_TEXT = Column("description", "问题描述", required=True, width=40,
+                       help="单位报送的存在问题（没有填存在问题的，为需协调事项）")
+_PROBLEM_COORDINATION = Column("coordination", "需协调事项", width=30,
+                               help="单位提出需要市级层面协调解决的事项")
+_PROBLEM_UNIT = Column("unit", "协调责任单位", choices_from="责任单位", width=24,
+                       help="负责协调解决的单位，从“责任单位”工作表的单位中选择；督办通知发给它")
+_PROBLEM_DUE = Column("due", "办理时限", Kind.DATE, width=12,
+                      help="应办结的日期，如 2022-04-30；过了时限仍未办结的列入督办")
+_PROBLEM_STATUS = Column("status", "状态", Kind.CHOICE, choices=PROBLEM_STATUSES, width=9,
+                         help="待交办（尚未明确协调责任单位）、办理中、已办结或不再协调；填了协调责任单位的"
+                              "待交办问题，保存时改为办理中")
+_PROBLEM_CLOSED = Column("closed", "办结日期", Kind.DATE, width=12,
+                         help="问题解决的日期；单位在月报中报告已解决的，为该报告期末")
+_PROBLEM_PROGRESS = Column("progress", "最新进展", width=36,
+                           help="最近一次报告的办理进展（单位在月报“问题跟踪”表填写，或办结时的说明）")
+PROBLEMS = SheetSpec(
+    "问题台帐", "Problems",
+    (_PROBLEM_ID,
+     Column("project_id", "项目编号", required=True, width=13, help="问题所属项目的项目编号"),
+     Column("project_name", "项目名称", width=32, help="问题所属项目的名称（便于阅读）"),
+     Column("reporter", "提出单位", width=22, help="报送这个问题的牵头单位"),
+     Column("opened", "提出报告期", Kind.PERIOD, required=True, width=10,
+            help="首次报送这个问题的报告期，如 2022-02"),
+     _PROBLEM_TYPE, _PROBLEM_TEXT, _PROBLEM_COORDINATION, _PROBLEM_UNIT, _PROBLEM_DUE,
+     _PROBLEM_STATUS, _PROBLEM_CLOSED, _PROBLEM_PROGRESS,
+     Column("updated", "更新报告期", Kind.PERIOD, width=10,
+            help="最近一次报送这个问题（或其进展）的报告期")),
+    help="每个问题一行：各单位月报中的存在问题和需协调事项合并后自动列入，同一问题再次报送时更新这一行；"
+         "办公室在本表或用 zdxm problems assign 填写问题类型、协调责任单位和办理时限。每一次变化都记入"
+         "“问题办理记录”",
+)
+PROBLEM_LOG = SheetSpec(
+    "问题办理记录", "ProblemLog",
+    (Column("time", "时间", Kind.DATETIME, required=True, width=18),
+     Column("problem_id", "问题编号", required=True, width=13),
+     Column("project_name", "项目名称", width=32),
+     Column("event", "事项", Kind.CHOICE, required=True, choices=PROBLEM_EVENTS, width=8,
+            help="提出、续报、进展、交办、办结、重新办理、不再协调、督办（列入督办通知单），"
+                 "或在问题台帐中直接修改"),
+     Column("period", "报告期", Kind.PERIOD, width=9, help="带来这次变化的月报的报告期"),
+     Column("field", "字段", width=12, help="变化的是问题台帐的哪一列"),
+     Column("old", "原值", width=24),
+     Column("new", "新值", width=30),
+     Column("note", "说明", width=30),
+     Column("operator", "操作人", width=16,
+            help="报送月报的单位，或运行 zdxm 的人；在台账中直接修改的为空")),
+    help="问题台帐每一次变化一行（按时间先后）：提出、续报、进展、交办、办结……可按问题编号筛选查看一个问题的经过",
+)
+# The form's 问题跟踪 sheet: the unit's open items, to report progress on (inputs: 最新进展,
+# 是否已解决). Only 问题编号 and the inputs are read back; the rest comes from 问题台帐.
+FORM_PROBLEMS = SheetSpec(
+    "问题跟踪", "ProblemReturn",
+    (_PROBLEM_ID,
+     Column("project_id", "项目编号", width=13),
+     Column("project_name", "项目名称", width=28),
+     Column("opened", "提出报告期", Kind.PERIOD, width=10),
+     _PROBLEM_TYPE, _PROBLEM_TEXT,
+     Column("unit", "协调责任单位", width=18, help="负责协调解决的单位"),
+     _PROBLEM_DUE, _PROBLEM_STATUS,
+     Column("previous_progress", "上次进展", width=28, help="上次报告的办理进展"),
+     Column("progress", "最新进展", width=36,
+            help="本月这个问题的办理进展，如“已完成3户签约，剩余2户”；没有变化可不填"),
+     Column("solved", "是否已解决", Kind.CHOICE, choices=YES_NO, width=9,
+            help="问题已经解决的选“是”（请在最新进展中写明如何解决），尚未解决的选“否”")),
+    help="本单位项目尚未办结的问题：每月填写最新进展，已解决的选“是”",
+    inputs=("progress", "solved"),
+)
+
 SUMMARY_SHEET = "汇总"
 SUMMARY = SheetSpec(
     SUMMARY_SHEET, "PlanSummary",
@@ -452,7 +540,7 @@ COUNTY_TABLE = SheetSpec(
 
 # Sheets whose whole content is one table, in the order they appear in the workbook.
 MASTER_TABLES = (IMPLEMENTATION, PREPARATORY, UNITS, LEDGER, SUBMISSIONS, CHANGES, MAIL_LOG,
-                 OUTBOX)
+                 OUTBOX, PROBLEMS, PROBLEM_LOG)
 
 # ---- 设置: one row per setting (项目 | 值 | 说明); defaults live on ``models.Settings`` ----
 SETTINGS = (
@@ -494,6 +582,9 @@ SETTINGS = (
     Column("weight_start", "考核权重：开工率", Kind.INT, help="考核得分中新开工项目开工率的权重"),
     Column("weight_completion", "考核权重：竣工率", Kind.INT, help="考核得分中竣工项目竣工率的权重"),
     Column("weight_timeliness", "考核权重：报送及时率", Kind.INT, help="考核得分中按时报送率的权重"),
+    Column("weight_problems", "考核权重：问题办结率", Kind.INT,
+           help="考核得分中问题办结率（协调责任单位办结交办问题的比例）的权重；默认 0，即不考核，"
+                "填大于 0 的数后计入"),
     Column("score_ceiling", "考核：投资完成计分上限（%）", Kind.INT,
            help="投资完成率按与时序进度之比计分，最高按此比例计；默认 100（达到时序进度即得满分），"
                 "可设为 100—200 以奖励超额完成"),
@@ -501,6 +592,12 @@ SETTINGS = (
            help="截止日前报送但未通过校验、截止日后才更正通过的，是否计为按时；默认 否（计为逾期）"),
     Column("resubmit_days", "更正期限（天）", Kind.INT,
            help="截止日后才退回更正的报表，回执中要求在几天内重新报送；默认 3"),
+    Column("problem_months", "问题督办月数", Kind.INT,
+           help="问题提出后经过这么多个报告期仍未办结的，列入督办通知；默认 2（如 1 月提出、3 月仍未办结）"),
+    Column("problem_warning_days", "问题临期提醒天数", Kind.INT,
+           help="离办理时限不到这么多天、仍未办结的问题在问题台帐和督办通知中提醒（黄灯）；默认 7"),
+    Column("notice_prefix", "督办通知字号",
+           help="督办通知单编号的字号，如 重点办督（编号为 重点办督〔2022〕3-1号）"),
     # ---- 邮件 (docs/邮件.md); the password is never kept here: system keyring or ZDXM_MAIL_PASSWORD
     Column("mail_imap_host", "收件服务器（IMAP）", help="如 imap.example.gov.cn；须在邮箱设置中开启 IMAP"),
     Column("mail_imap_port", "收件端口", Kind.INT, help="留空按加密方式取默认值：SSL 993，STARTTLS 或无 143"),

@@ -1,5 +1,5 @@
-"""The rules a returned form is checked by (SPEC §3): template identity (F5x), rows (Rxx)
-and values (Vxx).
+"""The rules a returned form is checked by (SPEC §3): template identity (F5x), rows (Rxx),
+values (Vxx) and the 问题跟踪 sheet (Qxx).
 
 They are declared here, in the core, because two places need them: the checker
 (``checks.returns``) applies them, and the master's 设置 sheet lists the ones the office may
@@ -121,6 +121,21 @@ rule("V22", E, "联系电话有误",
      "如 0772-2801234。", adjustable=True)
 rule("V23", W, "含不可见字符（已清除）",
      "“{column}”中含有不可见的控制字符，已自动清除。", adjustable=True)
+
+# ---- the 问题跟踪 sheet: the unit's word on its open problems (docs/问题督办.md) ----------------
+rule("Q01", E, "非本单位项目的问题",
+     "问题编号“{value}”不在本单位项目的问题清单中。请不要修改问题编号，也不要自行增加行；"
+     "新的问题请填在月报的“存在问题”栏。")
+rule("Q02", E, "缺少问题编号",
+     "这一行填了内容但没有问题编号。请不要修改或删除“问题跟踪”表中的问题编号。")
+rule("Q03", W, "问题已办结，未再更新",
+     "问题“{value}”（{description}）在市重点办的问题台帐中的状态为“{status}”{when}，本次填写的内容不再更新。"
+     "如问题实际尚未解决，请联系市重点办。", adjustable=True)
+rule("Q04", E, "问题重复",
+     "问题“{value}”出现了不止一次。每个问题只填一行，请删除重复行。")
+rule("Q05", W, "已解决未写明情况",
+     "问题“{value}”选了“已解决”，但没有填写最新进展。请简要写明问题是怎样解决的，"
+     "如“用地指标已于3月20日下达”。", adjustable=True)
 
 # The rules of this module the office may adjust, in catalogue order.
 ADJUSTABLE: tuple[Rule, ...] = tuple(r for _, r in sorted(RULES.items()) if r.adjustable)

@@ -20,6 +20,7 @@ on time (``on_time``) and the one 报送状态 of a unit for a 报告期 (``subm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from datetime import time as day_time
 from decimal import Decimal
@@ -27,6 +28,7 @@ from decimal import Decimal
 from pydantic import computed_field
 from pydantic.dataclasses import dataclass
 
+from .errors import Field, UsageError
 from .master import Master
 from .models import LedgerEntry, Project, ReturnStatus, Submission, SubmissionResult, YesNo
 from .periods import deadline, period_end, period_month, previous_period
@@ -51,13 +53,19 @@ def reports_in(project: Project, period: str) -> bool:
     return project.exit_date >= period_month(period)
 
 
-def expected_returns(master: Master, period: str) -> dict[str, list[Project]]:
-    """牵头单位 → the projects it reports for ``period``, in the master's order."""
+def expected_returns(master: Master, period: str,
+                     units: Sequence[str] = ()) -> dict[str, list[Project]]:
+    """牵头单位 → the projects it reports for ``period``, in the master's order; only
+    ``units`` when given (``UsageError`` for one with nothing to report)."""
     by_unit: dict[str, list[Project]] = {}
     for project in master.projects:
         if reports_in(project, period):
             by_unit.setdefault(project.lead_unit, []).append(project)
-    return by_unit
+    for name in units:
+        if name not in by_unit:
+            raise UsageError(f"“{name}”在 {period} 没有需要报送的项目（不是任何在库项目的牵头单位）。",
+                             field=Field.UNIT, value=name)
+    return {name: by_unit[name] for name in units} if units else by_unit
 
 
 def previous_figures(master: Master, period: str) -> dict[str, tuple[Decimal, Decimal]]:

@@ -23,7 +23,13 @@ from ..core.cells import clean_text
 from ..core.identity import IDENTITY_KEYS, IDENTITY_SHEET
 from ..core.money import parse_amount
 from ..core.periods import period_end, period_month
-from ..core.registry import FORM_CONTACTS, FORM_IMPLEMENTATION, FORM_PREPARATORY, PERMITS
+from ..core.registry import (
+    FORM_CONTACTS,
+    FORM_IMPLEMENTATION,
+    FORM_PREPARATORY,
+    FORM_PROBLEMS,
+    PERMITS,
+)
 from ..core.registry import FORM_HEADER_ROW as HEADER_ROW
 from ..core.tables import header_index
 
@@ -60,6 +66,12 @@ PREPARATION = ("正在编制可行性研究报告", "已完成项目建议书批
                "初步设计已报审", "正在进行勘察设计招标")
 PROBLEMS = ("征地拆迁进度滞后", "项目资本金未完全到位", "用地指标尚未落实", "施工图审查时间较长",
             "地下管线迁改协调难度大")
+# A unit's word on an open problem of its form's 问题跟踪 sheet; ``SOLVED_SHARE`` of them are
+# solved, and ``REPEATED_SHARE`` of the rest are written again into 存在问题 (as units do).
+WORKING = ("已与{unit}对接，正在办理", "已召开现场协调会，明确了解决方案和时间节点",
+           "相关材料已报送，等待批复", "已完成约{n}%，剩余部分正在推进")
+SOLVED = ("已协调解决，{m}月{d}日完成", "经{unit}协调，问题已解决")
+SOLVED_SHARE, REPEATED_SHARE = 0.4, 0.25
 NAMES = ("王", "李", "张", "刘", "陈", "杨", "黄", "韦", "覃", "莫")
 GIVEN = ("海燕", "志强", "丽华", "建军", "晓梅", "伟", "静", "明", "芳", "勇")
 
@@ -92,6 +104,8 @@ def fill_form(template: Path, out: Path, *, seed: int = 0,
             sheet = _Sheet(book[spec.sheet], period, rng, todo)
             rows += sheet.fill(implementation=spec is FORM_IMPLEMENTATION)
             sheet.contacts()
+    if FORM_PROBLEMS.sheet in book.sheetnames:
+        _track_problems(book, period, random.Random(seed * 7919 + 1))
     if "other_unit" in todo:
         meta = book[IDENTITY_SHEET]
         for row in meta.iter_rows(max_col=2):
@@ -103,6 +117,44 @@ def fill_form(template: Path, out: Path, *, seed: int = 0,
     save_workbook(book, out, book.properties.created)
     return FillResult(out, identity[IDENTITY_KEYS["unit"]], period, rows,
                       tuple(m for m in mistakes if m not in todo))
+
+
+def _track_problems(book: Any, period: str, rng: random.Random) -> None:
+    """The 问题跟踪 sheet as a 信息员 fills it: a word of progress on each problem, some
+    solved; some unsolved ones also written again into the return's 存在问题."""
+    ws = book[FORM_PROBLEMS.sheet]
+    index = {k: v + 1 for k, v in header_index([c.value for c in ws[HEADER_ROW]]).items()}
+
+    def column(field: str) -> int:
+        return index[FORM_PROBLEMS.column(field).title]
+
+    month = period_month(period)
+    repeated: dict[str, str] = {}
+    for row in range(HEADER_ROW + 1, ws.max_row + 1):
+        if not ws.cell(row=row, column=column("id")).value:
+            continue
+        unit = clean_text(ws.cell(row=row, column=column("unit")).value) or "有关部门"
+        if rng.random() < SOLVED_SHARE:
+            words = rng.choice(SOLVED).format(unit=unit, m=month.month, d=rng.randint(5, 28))
+            solved = "是"
+        else:
+            words = rng.choice(WORKING).format(unit=unit, n=rng.randint(30, 80))
+            solved = "否"
+            if rng.random() < REPEATED_SHARE:
+                project = clean_text(ws.cell(row=row, column=column("project_id")).value)
+                repeated[project] = clean_text(ws.cell(row=row, column=column("description")).value)
+        write_text(ws.cell(row=row, column=column("progress")), words)
+        write_text(ws.cell(row=row, column=column("solved")), solved)
+    for spec in (FORM_IMPLEMENTATION, FORM_PREPARATORY):
+        if spec.sheet not in book.sheetnames or not repeated:
+            continue
+        sheet = book[spec.sheet]
+        at = {k: v + 1 for k, v in header_index([c.value for c in sheet[HEADER_ROW]]).items()}
+        id_col, problem_col = at[spec.column("id").title], at[spec.column("problems").title]
+        for row in range(HEADER_ROW + 1, sheet.max_row + 1):
+            project = clean_text(sheet.cell(row=row, column=id_col).value)
+            if project in repeated and not sheet.cell(row=row, column=problem_col).value:
+                write_text(sheet.cell(row=row, column=problem_col), repeated[project])
 
 
 class _Sheet:

@@ -5,6 +5,13 @@ plausible returns (so March's month-over-month checks are real), then runs March
 office would: templates for every 牵头单位; returns from most units, realistic mistakes in
 a few, one unit late and one never reporting; checking with annotated copies and 回执; a
 corrected resubmission; the merge; 报送情况; and the bulletins where they are available.
+
+Problems travel through it as they do in an office (docs/问题督办.md): January's and
+February's returns raise them into 问题台帐; after February the office gives each to a
+协调责任单位 with a 办理时限 (January's by the end of March, February's by the end of
+April); March's forms carry the open ones in their 问题跟踪 sheet, where units report
+progress and solve some; the office closes one itself; and on 4月8日 the items still open
+past their 时限 — with the 红 and overdue projects — become 督办通知单.
 Everything is deterministic: the same folder content every run.
 """
 
@@ -25,6 +32,8 @@ from ..core.returns import StatusReport
 from ..core.workspace import Workspace
 from ..forms import make_forms
 from ..merge import merge_files
+from ..notices import make_notices
+from ..problems import Assignment, assign_problems, close_problem, list_problems
 from ..reports.forms import form_name
 from ..status import report_status
 from ..validate import ValidationRun, validate_files
@@ -82,8 +91,38 @@ def run_demo(folder: Path | str, progress: Progress = _quiet) -> DemoResult:
     result.steps.append(("建立台账", "实施项目 668 个、预备项目 287 个、责任单位 56 个", master_path))
     for month, label in (("2022-01", "1月"), ("2022-02", "2月")):
         _ordinary_month(result, month, label, progress)
+    _assign_problems(result, progress)
     _march(result, progress)
     return result
+
+
+# Who the office gives each type of problem to (a 征地拆迁 problem goes to the project's 县区).
+HANDLERS = {"用地": "市自然资源和规划局", "规划": "市自然资源和规划局", "环评": "市生态环境局",
+            "资金": "市发展改革委", "水电路气": "市住房城乡建设局", "审批手续": "市住房城乡建设局",
+            "其他": "市发展改革委"}
+ASSIGNED_ON = datetime(2022, 3, 10, 9, 0)
+DUE = {"2022-01": date(2022, 3, 31), "2022-02": date(2022, 4, 30)}
+OFFICE = "项目科 韦工"
+
+
+def _assign_problems(result: DemoResult, progress: Progress) -> None:
+    """After February's merge the office gives every open problem to a 协调责任单位, with a
+    办理时限 by the month it was raised."""
+    progress("问题台帐：交办", 0, 1)
+    master = FileStore(result.master).load()
+    counties = {p.id: p.county or "" for p in master.projects}
+    units = [u.name for u in master.units]
+    waiting = list_problems(result.master, "2022-02", "待交办", ASSIGNED_ON.date()).items
+    assignments = []
+    for item in waiting:
+        handler = HANDLERS.get(item.type.value, "市自然资源和规划局")
+        if item.type == "征地拆迁":
+            county = counties.get(item.project_id, "")
+            handler = next((u for u in units if county and u.startswith(county[:3])), handler)
+        assignments.append(Assignment(item.id, handler, DUE[item.opened]))
+    assign_problems(result.master, assignments, OFFICE, now=ASSIGNED_ON)
+    result.steps.append(("问题交办", f"1—2月报送的 {len(waiting)} 个问题明确了协调责任单位和办理时限",
+                         result.master))
 
 
 def _templates(result: DemoResult, period: str) -> list[Path]:
@@ -180,12 +219,38 @@ def _march(result: DemoResult, progress: Progress) -> None:
                          now=datetime(2022, 4, 8, 10, 0))
     result.steps.append(("3月合并", f"合并 {len(merged.merged)} 份（含 1 份更正重报、1 份逾期），"
                                    f"{len(merged.rejected)} 份未通过未合并", result.master))
+    _close_one(result)
     _bulletin(result, period, progress)
+    _notices(result, period, progress)
     result.status = report_status(FileStore(result.master), period)
     status = result.status
     result.steps.append(("3月报送情况", f"应报 {len(status.units)} 个单位；未报送 {len(status.missing)}、"
                                      f"逾期 {len(status.late)}、未通过 {len(status.rejected)}",
                          result.master))
+
+
+def _close_one(result: DemoResult) -> None:
+    """The office closes one overdue problem itself, on hearing it was solved."""
+    listed = list_problems(result.master, "2022-03", "办理中", date(2022, 4, 6)).items
+    overdue = [item for item in listed if item.overdue]
+    if overdue:
+        close_problem(result.master, overdue[0].id, date(2022, 4, 6),
+                      "协调会后已解决，责任单位电话报告", OFFICE, now=datetime(2022, 4, 6, 15, 0))
+
+
+def _notices(result: DemoResult, period: str, progress: Progress) -> None:
+    """督办通知单 of 4月8日: problems past their 时限 or open since January, 红 and overdue
+    projects, one notice per responsible unit."""
+    progress("3月：督办通知单", 0, 1)
+    made = make_notices(result.master, period, issued=date(2022, 4, 8),
+                        now=datetime(2022, 4, 8, 11, 0))
+    supervision = made.supervision
+    assert supervision is not None
+    result.outputs["督办通知"] = made.folder
+    late = [n for n in made.notices if n.problems]
+    result.steps.append(("3月督办", f"{len(made.notices)} 个单位各一份督办通知单（其中 {len(late)} 个单位有"
+                                   f"逾期或久拖未决的问题 {supervision.problem_count} 个）",
+                         made.folder))
 
 
 def _bulletin(result: DemoResult, period: str, progress: Progress) -> None:

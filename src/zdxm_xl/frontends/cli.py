@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -298,6 +299,8 @@ def merge_command(
         for rejected in result.rejected:
             out.print(f"[red]未通过[/red] {Path(rejected.file).name}：错误 {rejected.errors} 处，未合并"
                       "（用 zdxm validate --annotate 生成批注副本和回执）")
+        if result.problems.text():
+            out.print(f"问题台帐：{result.problems.text()}（zdxm problems 查看）。")
         out.print(f"合并 {len(result.merged)} 个，重复 {len(result.duplicates)} 个，"
                   f"未通过 {len(result.rejected)} 个。" + ("台账已更新。" if result.written else
                                                         "台账未改动。"))
@@ -878,6 +881,194 @@ def mail_reject_command(
     out.print(f"已不予受理 #{ticket}。")
 
 
+# ---- 问题台帐 and 督办 (docs/问题督办.md) ---------------------------------------------------------
+
+class _ListByDefault(typer.core.TyperGroup):
+    """``zdxm problems 台账`` lists: a first argument that is no sub-command is the master,
+    handed to ``list``."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["list", *args]
+        return super().resolve_command(ctx, args)
+
+
+problems_app = typer.Typer(
+    cls=_ListByDefault, no_args_is_help=True,
+    help="问题台帐：列出问题（zdxm problems 台账），交办、办结，查看一个问题的办理记录。")
+app.add_typer(problems_app, name="problems")
+ProblemArg = Annotated[str, typer.Argument(help="问题编号，如 WT2022-0001", metavar="问题编号")]
+
+
+def _problem_row(item: Any) -> list[str]:
+    return [item.id, escape(item.project_name or item.project_id), item.type, item.status,
+            escape(item.unit or ""), item.due.isoformat() if item.due else "",
+            {"红": "[red]逾期[/red]", "黄": "[yellow]临期[/yellow]"}.get(item.flag, "")]
+
+
+@problems_app.command("list")
+def problems_list_command(
+    master: MasterArg,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="只列这个报告期及以前提出的问题，如 2022-03", metavar="年-月")] = None,
+    status: Annotated[str | None, typer.Option(
+        "--status", help="只列这个状态的问题：待交办、办理中、已办结、不再协调，或 未办结（前两种）",
+        metavar="状态")] = None,
+    day: Annotated[str | None, typer.Option(
+        "--date", help="按这一天判断逾期和临期，默认今天", metavar="年-月-日")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """列出问题台帐中的问题：问题类型、状态、协调责任单位、办理时限，逾期和临期的标出。"""
+    from ..problems import list_problems
+
+    listed = list_problems(master, period, status, day)
+    if as_json:
+        _print_json(listed)
+        return
+    if not listed.items:
+        out.print("没有符合条件的问题。" if listed.total else
+                  "问题台帐中还没有问题：合并各单位月报后，存在问题和需协调事项会自动列入。")
+        return
+    table = Table(title=f"问题台帐（{len(listed.items)} 个，逾期与临期按 {listed.day.isoformat()} 判断）")
+    for header in ("问题编号", "项目名称", "类型", "状态", "协调责任单位", "办理时限", "预警"):
+        table.add_column(header, overflow="fold")
+    for item in listed.items:
+        table.add_row(*_problem_row(item))
+    out.print(table)
+    counts = {s: sum(1 for i in listed.items if i.status == s)
+              for s in ("待交办", "办理中", "已办结", "不再协调")}
+    out.print("、".join(f"{s} {n}" for s, n in counts.items() if n)
+              + f"；逾期 {sum(1 for i in listed.items if i.overdue)}，"
+                f"临期 {sum(1 for i in listed.items if i.due_soon)}。")
+
+
+def _show_problem_change(result: Any, as_json: bool, done: str) -> None:
+    if as_json:
+        _print_json(result)
+        return
+    item = result.item
+    out.print(f"{done}：{item.id} {item.project_name or item.project_id}", markup=False)
+    for change in result.changes:
+        what = change.field or ""
+        if change.old is not None or change.new is not None:
+            what += f"：{change.old or '（空）'} → {change.new or '（空）'}"
+        out.print(f"  {change.event} {what}" + (f"（{change.note}）" if change.note else ""),
+                  markup=False)
+
+
+@problems_app.command("assign")
+def problems_assign_command(
+    master: MasterArg,
+    problem_id: ProblemArg,
+    unit: Annotated[str, typer.Option("--to", help="协调责任单位（须在“责任单位”工作表中登记）",
+                                      metavar="单位")],
+    due: Annotated[str, typer.Option("--due", help="办理时限，如 2022-04-30", metavar="年-月-日")],
+    kind: Annotated[str | None, typer.Option(
+        "--type", help="问题类型：用地、规划、环评、资金、征地拆迁、水电路气、审批手续或其他",
+        metavar="类型")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """交办一个问题：明确协调责任单位和办理时限（可同时改问题类型），待交办的改为办理中。"""
+    from ..problems import assign_problem
+
+    result = assign_problem(master, problem_id, unit, due, kind, operator)
+    _show_problem_change(result, as_json, "已交办")
+
+
+@problems_app.command("close")
+def problems_close_command(
+    master: MasterArg,
+    problem_id: ProblemArg,
+    day: Annotated[str, typer.Option("--date", help="办结日期，如 2022-04-06", metavar="年-月-日")],
+    note: Annotated[str | None, typer.Option("--note", help="办结情况，记为最新进展",
+                                             metavar="说明")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """办结一个问题：状态改为已办结，记下办结日期和办结情况。"""
+    from ..problems import close_problem
+
+    result = close_problem(master, problem_id, day, note, operator)
+    _show_problem_change(result, as_json, "已办结")
+
+
+@problems_app.command("history")
+def problems_history_command(master: MasterArg, problem_id: ProblemArg,
+                             as_json: JsonOpt = False) -> None:
+    """一个问题的办理记录：提出、续报、进展、交办、督办、办结……按时间先后列出。"""
+    from ..problems import problem_history
+
+    history = problem_history(master, problem_id)
+    if as_json:
+        _print_json(history)
+        return
+    out.print(f"问题 {history.problem_id} 的办理记录（{len(history.changes)} 条）：", markup=False)
+    for change in history.changes:
+        what = change.field or ""
+        if change.old is not None or change.new is not None:
+            what += f"：{change.old or '（空）'} → {change.new or '（空）'}"
+        parts = [change.time.strftime("%Y-%m-%d %H:%M"), change.event, what,
+                 f"（{change.note}）" if change.note else "",
+                 f"报告期 {change.period}" if change.period else "",
+                 f"操作人：{change.operator}" if change.operator else ""]
+        out.print("  ".join(p for p in parts if p), markup=False)
+
+
+@app.command("notices")
+def notices_command(
+    master: MasterArg,
+    period: PeriodOpt,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="输出文件夹，默认为输出目录下的 督办通知/报告期", metavar="文件夹")] = None,
+    day: Annotated[str | None, typer.Option(
+        "--date", help="通知日期（按这一天判断逾期），默认今天", metavar="年-月-日")] = None,
+    reply_by: Annotated[str | None, typer.Option(
+        "--due", help="要求各单位反馈办理情况的日期，默认通知日期后10天", metavar="年-月-日")] = None,
+    word: Annotated[Path | None, typer.Option(
+        "--word", help="督办通知单模板（.docx），默认用内置模板 templates/督办通知.docx",
+        metavar="模板")] = None,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="同时转为 PDF（用 LibreOffice 或 Word）；无法转换时退出码为 1")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """督办通知单：逾期和久拖未决的问题、红灯和逾期未开工（竣工）的项目，每个责任单位一份（Word，公文格式）。"""
+    from ..notices import make_notices
+
+    result = make_notices(master, period, output, issued=day, reply_by=reply_by, template=word,
+                          pdf=pdf)
+    if as_json:
+        _print_json(result)
+    else:
+        supervision = result.supervision
+        if not result.notices:
+            out.print(f"{result.period} 没有需要督办的事项（按 {result.issued.isoformat()} 判断），"
+                      "未写出督办通知单。")
+        else:
+            out.print(f"已写出 {result.period} 督办通知单 {len(result.notices)} 份"
+                      f"（{result.issued.isoformat()}，"
+                      f"请各单位于 {result.reply_by.isoformat()} 前反馈），位于：{result.folder}",
+                      markup=False)
+            for notice in result.notices:
+                counts = [f"问题 {notice.problems} 个" if notice.problems else "",
+                          f"临期提醒 {notice.warnings} 个" if notice.warnings else "",
+                          f"项目 {notice.projects} 个" if notice.projects else ""]
+                out.print(f"  {notice.number} {notice.unit}：{'，'.join(c for c in counts if c)}",
+                          markup=False)
+        if supervision is not None:
+            out.print(f"督办事项：问题超过办理时限 {supervision.overdue_problems} 个、提出已满"
+                      f"{supervision.problem_months}个月未办结 {supervision.stale_problems} 个；项目红灯 "
+                      f"{supervision.red_projects} 个、逾期未开工 {supervision.late_starts} 个、逾期未竣工 "
+                      f"{supervision.late_ends} 个。")
+        if result.waiting:
+            out.print(f"[yellow]另有 {result.waiting} 个问题提出已久仍待交办，未发通知：请先交办"
+                      "（zdxm problems assign）。[/yellow]")
+        if result.pdf_problem:
+            err.print(f"[red]未生成 PDF：{escape(result.pdf_problem)}[/red]")
+    if pdf and result.pdf_problem:
+        raise typer.Exit(1)
+
+
 # ---- Excel add-in ---------------------------------------------------------------------------
 
 addin_app = typer.Typer(help="Excel 加载项：生成 zdxm.xlam（“重大项目”选项卡），安装到 Excel。",
@@ -947,6 +1138,8 @@ _OPTIONS = {
     Field.BATCH: "--batch", Field.VALUES: "--set", Field.PROJECT: "项目编号", Field.UNIT: "--unit",
     Field.FILES: "文件参数", Field.OUTPUT: "-o/--output", Field.TEMPLATE: "--word/--excel",
     Field.YEAR: "--year", Field.MESSAGE: "编号参数", Field.PREVIOUS: "--previous",
+    Field.PROBLEM: "问题编号参数", Field.DUE: "--due", Field.PROBLEM_TYPE: "--type",
+    Field.STATUS: "--status", Field.HANDLER: "--to",
 }
 _REMEDIES = {
     Remedy.CREATE_MASTER: "新建台账：zdxm init 台账.xlsx --year 年度。",

@@ -37,14 +37,14 @@ from pydantic.dataclasses import dataclass
 from ..books.safety import atomic_write, checkpoint
 from ..checks.attachments import safe_file_name
 from ..checks.returns import CheckContext, FileReport, check_file
-from ..core.cells import format_date
+from ..core.cells import format_date, format_month
 from ..core.master import Master, MasterStore
 from ..core.models import MailDirection, MailRecord, MailResult, OutboxEntry, OutboxKind
-from ..core.periods import deadline
+from ..core.periods import period_month
 from ..core.results import RESULT, Hidden
 from ..core.returns import on_time
 from ..core.workspace import Workspace
-from ..reports.annotated import annotate, receipt_text
+from ..reports.annotated import annotate, office_of, receipt_text
 from .messages import (
     BEIJING,
     Candidate,
@@ -473,12 +473,11 @@ def _make_id(sender: str, answered: str, digest: str) -> str:
 
 def reply_text(master: Master, mail: FetchedMail, contact: str,
                collecting: str | None = None) -> str:
-    """The answer to one message: a 回执 per workbook (with 逾期 and the 报告期 it was taken
-    for), what was refused and ignored and what to send instead."""
-    settings = master.settings
-    publisher = settings.publisher
+    """The answer to one message: a 回执 per workbook (with 逾期, the 报告期 it was taken for
+    and by when to correct it), what was refused and ignored and what to send instead."""
+    publisher = master.settings.publisher
     lines = ["您好！", "",
-             f"{publisher}已收到您于 {mail.received:%Y-%m-%d %H:%M} 发来的邮件"
+             f"{publisher}已收到您于{_moment(mail.received)}发来的邮件"
              + (f"《{mail.subject}》" if mail.subject else "") + "。"]
     workbooks = [f for f in mail.files if f.result != "已忽略"]
     if not workbooks:
@@ -488,15 +487,14 @@ def reply_text(master: Master, mail: FetchedMail, contact: str,
     for number, item in enumerate(workbooks, start=1):
         lines += ["", f"【附件{number}】{item.name}"]
         if item.period and collecting and item.period != collecting:
-            lines.append(f"这是 {item.period} 报告期的填报模板（本次收取的是 {collecting}），"
-                         f"已按 {item.period} 报告期接收。如果您要报送的是 {collecting} 的月报，"
-                         f"请使用 {collecting} 的填报模板。")
-        if item.late and item.period:
-            due = format_date(deadline(item.period, settings.deadline_day))
-            lines.append(f"本次报送已逾期：{item.period} 报告期的截止日为{due}，"
-                         f"本邮件于 {mail.received:%Y-%m-%d %H:%M} 收到。")
+            taken, wanted = _month_words(item.period), _month_words(collecting)
+            lines.append(f"这是{taken}的填报模板（本次收取的是{wanted}的月报），已按{taken}接收。"
+                         f"如果您要报送的是{wanted}的月报，请使用{wanted}的填报模板。")
         if item.report is not None and item.saved is not None:
-            lines.append(receipt_text(item.report, publisher).rstrip())
+            office = office_of(master, item.period or collecting)
+            lines.append(receipt_text(item.report, publisher, office=office,
+                                      received=mail.received, unit=item.unit,
+                                      signed=False).rstrip())
         elif item.result == "重复":
             lines.append(f"{item.reason}。")
         else:
@@ -508,3 +506,11 @@ def reply_text(master: Master, mail: FetchedMail, contact: str,
         lines += [f"- {f.name}：{f.reason}" for f in ignored]
     lines += ["", f"如有疑问，请联系：{contact or publisher}。本邮件由系统自动发送。", ""]
     return "\n".join(lines)
+
+
+def _moment(when: datetime) -> str:
+    return f"{format_date(when.date())} {when:%H:%M}"  # as the 回执 says it
+
+
+def _month_words(period: str) -> str:
+    return f"{format_month(period_month(period))}报告期"

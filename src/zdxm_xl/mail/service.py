@@ -211,15 +211,9 @@ def send_forms(master_store: MasterStore | Path | str, period: str, *, dry_run: 
         if not dry_run:
             config.need_smtp()
             journal.recover(master)
-        expected = expected_returns(master, period)
         wanted = [unit] if unit is not None else []
         wanted += [name for name in resend if name not in wanted]
-        for name in wanted:
-            if name not in expected:
-                raise UsageError(f"“{name}”在 {period} 没有需要报送的项目（不是任何在库项目的牵头单位）。",
-                                 field=Field.UNIT, value=name)
-        if wanted:
-            expected = {name: expected[name] for name in wanted}
+        expected = expected_returns(master, period, wanted)
         workspace = Workspace(store.folder, master.settings)
         outbox = Outbox(master, workspace, journal)
         folder = workspace.mail_previews(period) if dry_run else workspace.forms(period)

@@ -35,9 +35,9 @@ from ..core.identity import IDENTITY_SHEET
 from ..core.master import Master
 from ..core.periods import deadline as deadline_of
 from ..core.periods import period_month
-from ..core.registry import FORM_GUIDE_SHEET, FORMS, Column, SheetSpec
+from ..core.registry import FORM_GUIDE_SHEET, FORM_PROBLEMS, FORMS, Column, SheetSpec
 from ..core.tables import header_index
-from .forms import style_guide, style_return
+from .forms import style_guide, style_problems, style_return
 
 __all__ = ["RESULT_SHEET", "Office", "office_of", "annotate", "receipt_text", "annotated_name",
            "receipt_name"]
@@ -72,8 +72,6 @@ def office_of(master: Master, period: str | None) -> Office:
                   settings.resubmit_days)
 
 
-
-
 def annotated_name(path: Path) -> str:
     return f"{path.stem}_校验结果.xlsx"
 
@@ -105,7 +103,7 @@ def _copy_of_form(values: dict[str, list[list[Any]]], period: str | None = None
     book = openpyxl.Workbook()
     book.remove(book.active)
     specs = {spec.sheet: spec for spec in FORMS}
-    for name in (FORM_GUIDE_SHEET, *specs, IDENTITY_SHEET):
+    for name in (FORM_GUIDE_SHEET, *specs, FORM_PROBLEMS.sheet, IDENTITY_SHEET):
         if name not in values:
             continue
         ws = book.create_sheet(name)
@@ -117,7 +115,7 @@ def _copy_of_form(values: dict[str, list[list[Any]]], period: str | None = None
             ws.sheet_state = "hidden"
             ws.protection.sheet = True
         else:
-            _style_return(ws, specs[name], rows, period)
+            _style_table(ws, specs.get(name, FORM_PROBLEMS), rows, period)
     return book
 
 
@@ -135,9 +133,10 @@ def _put_values(ws: Worksheet, rows: Sequence[Sequence[Any]]) -> None:
             write_text(ws.cell(row=r, column=c), value)
 
 
-def _style_return(ws: Worksheet, spec: SheetSpec, rows: Sequence[Sequence[Any]],
-                  period: str | None = None) -> None:
-    """Style a return sheet by its header row, wherever the unit has put the columns."""
+def _style_table(ws: Worksheet, spec: SheetSpec, rows: Sequence[Sequence[Any]],
+                 period: str | None = None) -> None:
+    """Style a return (or 问题跟踪) sheet by its header row, wherever the unit has put the
+    columns."""
     header = next((number for number, row in enumerate(rows[:_HEADER_SCAN_ROWS], start=1)
                    if {"项目编号", "项目名称"} <= {clean_text(v) for v in row}), None)
     if header is None:
@@ -150,7 +149,10 @@ def _style_return(ws: Worksheet, spec: SheetSpec, rows: Sequence[Sequence[Any]],
         if all(v in (None, "") for v in row):
             break
         projects += 1
-    style_return(ws, spec, positions, projects, period)
+    if spec is FORM_PROBLEMS:
+        style_problems(ws, positions, projects, period)
+    else:
+        style_return(ws, spec, positions, projects, period)
 
 
 def _target(ws: Worksheet, ref: str, rows: Sequence[Sequence[Any]]) -> str | None:
@@ -238,12 +240,13 @@ def _when(moment: datetime) -> str:
 
 def receipt_text(report: FileReport, publisher: str = "市重点办", today: date | None = None, *,
                  office: Office | None = None, received: datetime | None = None,
-                 unit: str | None = None) -> str:
+                 unit: str | None = None, signed: bool = True) -> str:
     """A short reply a staff member can paste into the answering email.
 
     ``office`` (``office_of``) adds the 截止日, the resubmission date and the contact line;
     ``received`` (when the file arrived) lets it say 逾期; ``unit`` names the addressee
-    when the file cannot (a tampered or foreign file: the sender's unit)."""
+    when the file cannot (a tampered or foreign file: the sender's unit). Unsigned, it ends
+    before the contact line and the signature: the mail that carries it signs once."""
     # Without ``office`` (a caller that adds its own contact line, as the mail reply does)
     # the 回执 ends with the office's name and the date.
     told = office is not None
@@ -284,6 +287,8 @@ def receipt_text(report: FileReport, publisher: str = "市重点办", today: dat
         lines += ["", f"每一处问题的位置见附件“{copy_name}”：首页“{RESULT_SHEET}”逐条列出，"
                       "红色单元格为错误，黄色为警告。"]
         lines.append(_resubmit(office, day))
+    if not signed:
+        return "\n".join(lines) + "\n"
     lines.append("")
     if told:
         lines.append(f"如有疑问，请联系：{office.contact or office.publisher}。")

@@ -25,6 +25,11 @@ to U and is shown as —):
 * 报送及时率 = 按时 returns ÷ expected returns: each 报告期 P of F…T in which U has a
   project to report (``core.returns.expected_returns``) is one expected return, 按时 as the
   one 报送状态 says (``core.returns.submission_status``).
+* 问题办结率 = closed ÷ due, over the 问题台帐 items given to U as 协调责任单位 (raised by
+  T, not 不再协调): due are those whose 办理时限 is the end of T or earlier (none given:
+  December), and those closed by then whatever their 时限; closed are those of them 已办结 by
+  the end of T (``on_time``: within their 时限). Its weight is 0 until the office sets one;
+  then a unit that only coordinates problems (no project of its own) is assessed on it too.
 
 **Scoring: every indicator against what was due by T.** 开工率, 竣工率 and 报送及时率
 already count only what was due; 投资完成率 is scored against the 时序进度 of T (the same
@@ -81,6 +86,7 @@ from ..core.master import Master
 from ..core.models import (
     IMPLEMENTATION_STAGES,
     LedgerEntry,
+    ProblemStatus,
     ReturnStatus,
     Stage,
     UnitCategory,
@@ -93,7 +99,8 @@ from ..core.returns import reports_in, submission_status
 from .progress import benchmark_percent
 
 __all__ = ["INDICATORS", "PERFORMANCE", "GROUPS", "UNCATEGORISED", "Ratio", "InvestmentRatio",
-           "StartRatio", "CompletionRatio", "TimelinessRatio", "UnitAssessment", "Assessment",
+           "StartRatio", "CompletionRatio", "TimelinessRatio", "ProblemRatio", "UnitAssessment",
+           "Assessment",
            "ASSESSMENT_SHEET", "weights_of", "assess_units", "method_text", "write_assessment"]
 
 # (key, Chinese name, the 设置 field holding its weight)
@@ -102,9 +109,10 @@ INDICATORS = (
     ("start", "开工率", "weight_start"),
     ("completion", "竣工率", "weight_completion"),
     ("timeliness", "报送及时率", "weight_timeliness"),
+    ("problems", "问题办结率", "weight_problems"),
 )
 # The indicators that make a unit rated (参评): 报送及时率 alone does not.
-PERFORMANCE = ("investment", "start", "completion")
+PERFORMANCE = ("investment", "start", "completion", "problems")
 UNCATEGORISED = "未分类"
 GROUPS = (*(c.value for c in UnitCategory), UNCATEGORISED)  # ranking groups, in this order
 ASSESSMENT_SHEET = "考核结果"
@@ -179,13 +187,8 @@ class InvestmentRatio(Ratio):
 
 
 @dataclass(frozen=True, config=RESULT)
-class StartRatio(Ratio):
-    """开工率: projects started of those due to start."""
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def started(self) -> int:
-        return int(self.done)
+class CountRatio(Ratio):
+    """A ratio of project counts: how many are due, as ``due`` in the JSON."""
 
     @computed_field(alias="due")  # type: ignore[prop-decorator]
     @property
@@ -194,18 +197,23 @@ class StartRatio(Ratio):
 
 
 @dataclass(frozen=True, config=RESULT)
-class CompletionRatio(Ratio):
+class StartRatio(CountRatio):
+    """开工率: projects started of those due to start."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def started(self) -> int:
+        return int(self.done)
+
+
+@dataclass(frozen=True, config=RESULT)
+class CompletionRatio(CountRatio):
     """竣工率: projects finished of those due to finish."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def completed(self) -> int:
         return int(self.done)
-
-    @computed_field(alias="due")  # type: ignore[prop-decorator]
-    @property
-    def due_count(self) -> int:
-        return int(self.due)
 
 
 @dataclass(frozen=True, config=RESULT)
@@ -221,6 +229,32 @@ class TimelinessRatio(Ratio):
     @property
     def expected(self) -> int:
         return int(self.due)
+
+
+@dataclass(frozen=True, config=RESULT)
+class ProblemRatio(Ratio):
+    """问题办结率: problems closed of those due (given to the unit as 协调责任单位)."""
+
+    in_time: Hidden[int] = 0  # of the closed, closed within their 办理时限
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def closed(self) -> int:
+        return int(self.done)
+
+    @computed_field(alias="due")  # type: ignore[prop-decorator]
+    @property
+    def due_count(self) -> int:
+        return int(self.due)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def on_time(self) -> int:
+        return self.in_time
+
+
+def _no_problems() -> ProblemRatio:
+    return ProblemRatio(Decimal(0), Decimal(0))
 
 
 @dataclass(config=RESULT)
@@ -240,6 +274,7 @@ class UnitAssessment:
     rank: int | None = None  # over every rated unit
     group_rank: int | None = None  # within its 单位类别
     weights_used: dict[str, Decimal] = field(default_factory=dict)  # renormalised, sum 100
+    problems: ProblemRatio = field(default_factory=_no_problems)  # closed / due (协调责任单位)
 
     def indicator(self, key: str) -> Ratio:
         ratio: Ratio = getattr(self, key)
@@ -291,22 +326,25 @@ def weights_of(master: Master) -> dict[str, int]:
     if negative:
         raise MasterError(f"“设置”中的考核权重不能为负数（{'、'.join(negative)}）。")
     if not any(weights.values()):
-        raise MasterError("“设置”中的四项考核权重都为 0，无法计算得分。请在台账“设置”工作表中填写权重。")
+        raise MasterError("“设置”中的各项考核权重都为 0，无法计算得分。请在台账“设置”工作表中填写权重。")
     if not any(weights[k] for k in PERFORMANCE):
-        raise MasterError("“设置”中投资完成率、开工率、竣工率的考核权重都为 0，没有单位可以参评。"
-                          "请在台账“设置”工作表中填写权重。")
+        raise MasterError("“设置”中投资完成率、开工率、竣工率、问题办结率的考核权重都为 0，没有单位可以"
+                          "参评。请在台账“设置”工作表中填写权重。")
     return weights
 
 
 def method_text(weights: dict[str, int], benchmark: Decimal, ceiling: int, month: int) -> str:
     """The scoring rule in plain Chinese, with this assessment's figures."""
     names = {key: name for key, name, _ in INDICATORS}
-    shown = "、".join(f"{names[k]}{w}" for k, w in weights.items())
+    # An indicator the office has not turned on (问题办结率 until it has a weight) is not named.
+    shown = "、".join(f"{names[k]}{w}" for k, w in weights.items() if w or k != "problems")
     return (f"得分＝100×Σ（权重×指标得分）÷适用指标的权重之和，权重为{shown}。"
             f"投资完成率按与时序进度之比计分（考核期末{month}月时序进度{benchmark}%），"
-            f"达到时序进度即得满分，最高按{ceiling}%计；开工率、竣工率、报送及时率超过100%的"
+            f"达到时序进度即得满分，最高按{ceiling}%计；开工率、竣工率、报送及时率"
+            + ("、问题办结率" if weights.get("problems") else "") + "超过100%的"
             "按100%计。分母为0的指标不适用，不计分，其权重按比例分给其余适用指标。"
-            "投资完成率、开工率、竣工率都不适用的单位（如只有预备项目）不参评，不计得分和排名。"
+            "投资完成率、开工率、竣工率" + ("、问题办结率" if weights.get("problems") else "")
+            + "都不适用的单位（如只有预备项目）不参评，不计得分和排名。"
             "按单位类别（县区、市直部门、国有企业）分组排名。")
 
 
@@ -386,6 +424,10 @@ def assess_units(master: Master, start: str, end: str,
             if row is not None and row.completed == YesNo.YES:
                 counts.finished += 1
 
+    problem_counts = _problem_counts(master, end)
+    if weights.get("problems"):  # a unit that only coordinates problems is assessed on them
+        for unit in problem_counts:
+            tally(unit)
     settings = master.settings
     benchmark = benchmark_percent(settings.benchmark_method, int(end[5:7]),
                                   settings.monthly_targets) / _HUNDRED
@@ -398,7 +440,8 @@ def assess_units(master: Master, start: str, end: str,
             name, t.projects, InvestmentRatio(t.completed, t.plan, benchmark, ceiling),
             StartRatio(Decimal(t.started), Decimal(t.start_due)),
             CompletionRatio(Decimal(t.finished), Decimal(t.finish_due)),
-            TimelinessRatio(Decimal(t.on_time), Decimal(t.expected)), category, t.carried))
+            TimelinessRatio(Decimal(t.on_time), Decimal(t.expected)), category, t.carried,
+            problems=problem_counts.get(name, _no_problems())))
     for assessed in units:
         _score(assessed, weights)
     _rank(units, lambda u: u.rank, "rank")
@@ -407,6 +450,28 @@ def assess_units(master: Master, start: str, end: str,
     units.sort(key=lambda u: (GROUPS.index(u.category), not u.rated, u.group_rank or 0,
                               tallies[u.unit].order))
     return units
+
+
+def _problem_counts(master: Master, end: str) -> dict[str, ProblemRatio]:
+    """协调责任单位 → its 问题办结率 at the end of ``end`` (see the module)."""
+    last_day = period_end(end)
+    december = date(master.year, 12, 31)
+    counts: dict[str, list[int]] = {}
+    for item in master.problems:
+        if item.unit is None or item.opened > end or item.status is ProblemStatus.DROPPED:
+            continue
+        closed = item.status is ProblemStatus.CLOSED and item.closed is not None \
+            and item.closed <= last_day
+        if not closed and (item.due or december) > last_day:
+            continue  # not due yet, and not closed early: not yet to be judged
+        tally = counts.setdefault(item.unit, [0, 0, 0])
+        tally[0] += 1
+        if closed:
+            tally[1] += 1
+            if item.due is None or (item.closed is not None and item.closed <= item.due):
+                tally[2] += 1
+    return {unit: ProblemRatio(Decimal(closed), Decimal(due), in_time)
+            for unit, (due, closed, in_time) in counts.items()}
 
 
 def _score(unit: UnitAssessment, weights: dict[str, int]) -> None:
@@ -472,6 +537,19 @@ _COLUMNS: tuple[tuple[str, float, str | None], ...] = (
     ("得分", 8, "0.00"),
     ("备注", 24, None),
 )
+# 问题办结率's columns, before 得分, once the office has given it a weight.
+_PROBLEM_COLUMNS: tuple[tuple[str, float, str | None], ...] = (
+    ("应办结问题（个）", 7, "0"),
+    ("已办结问题（个）", 7, "0"),
+    ("问题办结率", 9, PERCENT_FORMAT),
+)
+_SCORE_AT = 15  # where 得分 stands in ``_COLUMNS``
+
+
+def _columns(result: Assessment) -> tuple[tuple[str, float, str | None], ...]:
+    if not result.weights.get("problems"):
+        return _COLUMNS
+    return _COLUMNS[:_SCORE_AT] + _PROBLEM_COLUMNS + _COLUMNS[_SCORE_AT:]
 
 
 def _fraction(percent: Decimal | None) -> Decimal | None:
@@ -479,23 +557,28 @@ def _fraction(percent: Decimal | None) -> Decimal | None:
     return None if percent is None else percent / _HUNDRED
 
 
-def _remark(unit: UnitAssessment) -> str:
+def _remark(unit: UnitAssessment, problems: bool = False) -> str:
     notes = []
     if not unit.rated:
-        notes.append("不参评（无投资、开工、竣工考核任务）")
+        notes.append("不参评（无投资、开工、竣工" + ("、问题办结" if problems else "") + "考核任务）")
     if unit.carried:
         notes.append(f"{unit.carried}个项目数据沿用以前月份")
     return "；".join(notes)
 
 
-def _values(unit: UnitAssessment) -> list[object]:
-    return [unit.group_rank if unit.rated else "不参评", unit.unit, unit.investment.due,
-            unit.investment.done, _fraction(unit.investment.percent),
-            _fraction(unit.investment.versus_benchmark), int(unit.start.due),
-            int(unit.start.done), _fraction(unit.start.percent), int(unit.completion.due),
-            int(unit.completion.done), _fraction(unit.completion.percent),
-            int(unit.timeliness.due), int(unit.timeliness.done),
-            _fraction(unit.timeliness.percent), unit.score, _remark(unit)]
+def _values(unit: UnitAssessment, problems: bool = False) -> list[object]:
+    values: list[object] = [
+        unit.group_rank if unit.rated else "不参评", unit.unit, unit.investment.due,
+        unit.investment.done, _fraction(unit.investment.percent),
+        _fraction(unit.investment.versus_benchmark), int(unit.start.due),
+        int(unit.start.done), _fraction(unit.start.percent), int(unit.completion.due),
+        int(unit.completion.done), _fraction(unit.completion.percent),
+        int(unit.timeliness.due), int(unit.timeliness.done),
+        _fraction(unit.timeliness.percent)]
+    if problems:
+        values += [int(unit.problems.due), int(unit.problems.done),
+                   _fraction(unit.problems.percent)]
+    return values + [unit.score, _remark(unit, problems)]
 
 
 def _period_words(period: str) -> str:
@@ -510,7 +593,9 @@ def write_assessment(result: Assessment, path: Path) -> None:
     ws = book.active
     assert ws is not None
     ws.title = ASSESSMENT_SHEET
-    last_column = len(_COLUMNS)
+    columns = _columns(result)
+    problems = columns is not _COLUMNS
+    last_column = len(columns)
     title = f"{result.city}{result.year}年重大项目责任单位考核结果"
     _banner(ws, _TITLE_ROW, title, _TITLE_FONT, _CENTER, last_column, 32)
     note = (f"考核期：{_period_words(result.first)}至{_period_words(result.last)}"
@@ -518,7 +603,7 @@ def write_assessment(result: Assessment, path: Path) -> None:
             "按单位类别分组排名，满分100分")
     _banner(ws, _NOTE_ROW, note, _BODY_FONT, _LEFT, last_column, 20)
     lines = 1
-    for index, (header, width, _) in enumerate(_COLUMNS, start=1):
+    for index, (header, width, _) in enumerate(columns, start=1):
         cell = ws.cell(row=_HEADER_ROW, column=index)
         text = header_lines(header, width, _HEADER_FONT.sz)  # 计划开工 ⏎ （项）, not （ ⏎ 项）
         write_text(cell, text)
@@ -540,10 +625,10 @@ def write_assessment(result: Assessment, path: Path) -> None:
         _banner(ws, row, label, _GROUP_FONT, _LEFT, last_column, 20, fill=True)
         row += 1
         for unit in units:
-            values = _values(unit)
+            values = _values(unit, problems)
             for index, value in enumerate(values, start=1):
-                _body_cell(ws.cell(row=row, column=index), value, _COLUMNS[index - 1][2])
-            ws.row_dimensions[row].height = 14 * _lines(values) + 4
+                _body_cell(ws.cell(row=row, column=index), value, columns[index - 1][2])
+            ws.row_dimensions[row].height = 14 * _lines(values, columns) + 4
             row += 1
     notes = _notes(result)
     _write_notes(ws, row + 1, last_column, notes)
@@ -554,11 +639,12 @@ def write_assessment(result: Assessment, path: Path) -> None:
     atomic_write(path, lambda temp: book.save(temp))
 
 
-def _lines(values: list[object]) -> int:
+def _lines(values: list[object],
+           columns: tuple[tuple[str, float, str | None], ...] = _COLUMNS) -> int:
     """Lines a row needs: its texts wrapped in their columns (a CJK character is about two
     width units; no reader of the file works row heights out for us)."""
     lines = 1
-    for value, (_, width, _) in zip(values, _COLUMNS, strict=True):
+    for value, (_, width, _) in zip(values, columns, strict=True):
         if isinstance(value, str) and value:
             per_line = max(int(width // 2) - 1, 1)
             lines = max(lines, -(-len(value) // per_line))
@@ -595,7 +681,7 @@ def _body_cell(cell: Any, value: object, number_format: str | None) -> None:
 
 
 def _notes(result: Assessment) -> list[str]:
-    return [
+    notes = [
         "说明：1. 投资完成率＝本年累计完成投资÷年度计划投资（该单位牵头的实施项目）；“为时序进度的”"
         "＝投资完成率÷时序进度，投资完成率按此计分。",
         "2. 开工率＝已开工项目数÷计划在考核期末前开工的新开工项目数；竣工率＝已竣工项目数÷计划在考核期末前"
@@ -606,6 +692,13 @@ def _notes(result: Assessment) -> list[str]:
         "5. 退出项目只计至退出日期所在的报告期，增补项目自批次日期所在的报告期起计；"
         "预备项目自转入实施日期所在的报告期起按新开工项目计；某月未报送的项目沿用最近一次报送的数据。",
     ]
+    if result.weights.get("problems"):
+        notes.insert(3, "4. 问题办结率＝已办结问题数÷应办结问题数：该单位作为协调责任单位交办的问题中，"
+                        "办理时限"
+                        "在考核期末前的（未定时限的按12月底计）和考核期末前已办结的；不再协调的问题不计。")
+        notes[4] = notes[4].replace("4. ", "5. ", 1)
+        notes[5] = notes[5].replace("5. ", "6. ", 1)
+    return notes
 
 
 def _write_notes(ws: Worksheet, row: int, last_column: int, notes: list[str]) -> None:

@@ -19,7 +19,8 @@ from .numbers import FILTER_HELP, FILTERS
 from .progress import Progress, field_reference
 
 __all__ = ["WORD_TEMPLATE", "EXCEL_TEMPLATE", "TEMPLATE_PACKAGE", "word_name", "excel_name",
-           "template_fields", "default_template", "template_bytes", "render_word", "render_excel"]
+           "template_fields", "default_template", "template_bytes", "render_word", "render_excel",
+           "open_docx_template", "render_docx"]
 
 WORD_TEMPLATE = "简报.docx"  # the templates' names in templates/ (zdxm_xl.templates)
 EXCEL_TEMPLATE = "通报.xlsx"
@@ -76,23 +77,11 @@ def render_word(template: bytes, label: str, progress: Progress, out: Path) -> N
     """Render the 简报 template with the progress context (and its charts) into ``out``;
     then every table's columns are set from what went into it (``tablefit``)."""
     from docx.shared import Mm
-    from docxtpl import DocxTemplate, InlineImage
-    from jinja2 import StrictUndefined, TemplateError, UndefinedError
-    from jinja2.sandbox import SandboxedEnvironment
+    from docxtpl import InlineImage
 
     from .charts import CHARTS, draw_charts
 
-    try:
-        document = DocxTemplate(io.BytesIO(template))
-        document.init_docx()
-    except Exception as exc:  # python-docx raises many kinds for a file that is not a .docx
-        raise UsageError(f"简报模板“{label}”无法打开（{type(exc).__name__}），请确认是 .docx 文件。",
-                         field=Field.TEMPLATE, value=label) from exc
-    from .tablefit import fit_tables
-
-    environment = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined,
-                                       finalize=_dash_for_none)
-    environment.filters.update(FILTERS)
+    document = open_docx_template(template, label, "简报")
     with tempfile.TemporaryDirectory(prefix="zdxm-charts-") as scratch:
         # Only the charts the template shows are drawn (drawing takes most of a second).
         xml = document.get_xml()
@@ -103,19 +92,49 @@ def render_word(template: bytes, label: str, progress: Progress, out: Path) -> N
         context = progress.context()
         context["charts"] = {name: InlineImage(document, str(path), width=Mm(CHART_WIDTH_MM))
                              for name, path in charts.items()}
-        try:
-            document.render(context, jinja_env=environment, autoescape=True)
-        except UndefinedError as exc:
-            raise UsageError(f"简报模板“{label}”用了不存在的字段（{exc}）。", field=Field.TEMPLATE,
-                             value=label, remedy=Remedy.LIST_FIELDS) from exc
-        except TemplateError as exc:
-            line = getattr(exc, "lineno", None)
-            raise UsageError(f"简报模板“{label}”的标记有误：{exc}"
-                             + (f"（第{line}行）" if line else "")
-                             + "。请检查 {{ }}、{% %} 是否成对、是否写在同一段文字中。",
-                             field=Field.TEMPLATE, value=label) from exc
-        fit_tables(document.docx)
-        document.save(str(out))
+        render_docx(document, context, label, "简报", out)
+
+
+def open_docx_template(template: bytes, label: str, what: str) -> Any:
+    """A Word template (docxtpl) from its bytes; ``UsageError`` naming it when it is not a
+    .docx. ``what`` is the document's name in messages (简报, 督办通知单)."""
+    from docxtpl import DocxTemplate
+
+    try:
+        document = DocxTemplate(io.BytesIO(template))
+        document.init_docx()
+    except Exception as exc:  # python-docx raises many kinds for a file that is not a .docx
+        raise UsageError(f"{what}模板“{label}”无法打开（{type(exc).__name__}），请确认是 .docx 文件。",
+                         field=Field.TEMPLATE, value=label) from exc
+    return document
+
+
+def render_docx(document: Any, context: dict[str, Any], label: str, what: str, out: Path) -> None:
+    """Render an opened Word template with ``context`` (sandboxed, autoescaped, the number
+    filters, ``—`` for a missing value) into ``out``, then fit its tables (``tablefit``).
+    A template that names a field the context lacks, or whose tags are broken, is a
+    ``UsageError`` saying so."""
+    from jinja2 import StrictUndefined, TemplateError, UndefinedError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from .tablefit import fit_tables
+
+    environment = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined,
+                                       finalize=_dash_for_none)
+    environment.filters.update(FILTERS)
+    try:
+        document.render(context, jinja_env=environment, autoescape=True)
+    except UndefinedError as exc:
+        raise UsageError(f"{what}模板“{label}”用了不存在的字段（{exc}）。", field=Field.TEMPLATE,
+                         value=label, remedy=Remedy.LIST_FIELDS) from exc
+    except TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        raise UsageError(f"{what}模板“{label}”的标记有误：{exc}"
+                         + (f"（第{line}行）" if line else "")
+                         + "。请检查 {{ }}、{% %} 是否成对、是否写在同一段文字中。",
+                         field=Field.TEMPLATE, value=label) from exc
+    fit_tables(document.docx)
+    document.save(str(out))
 
 
 def render_excel(template: bytes, label: str, progress: Progress, out: Path) -> None:

@@ -37,16 +37,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..books.safety import save_workbook
-from ..books.styles import NUMBER_FORMATS, print_ready, write_text
+from ..books.styles import NUMBER_FORMATS, print_ready, text_units, write_text
 from ..core.cells import format_date
 from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
 from ..core.master import Master
-from ..core.models import LedgerEntry, Project, Unit
+from ..core.models import LedgerEntry, Problem, Project, Unit
 from ..core.periods import deadline, period_end, period_month
+from ..core.problems import unit_items
 from ..core.registry import (
     FORM_CONTACTS,
     FORM_IMPLEMENTATION,
     FORM_PREPARATORY,
+    FORM_PROBLEMS,
     Column,
     Kind,
     SheetSpec,
@@ -59,7 +61,8 @@ from ..core.registry import (
 )
 from ..core.returns import last_reported, previous_figures
 
-__all__ = ["GUIDE_SHEET", "FIRST_DATA_ROW", "form_name", "write_form", "style_return", "style_guide"]
+__all__ = ["GUIDE_SHEET", "FIRST_DATA_ROW", "form_name", "write_form", "style_return", "style_guide",
+           "style_problems"]
 
 FIRST_DATA_ROW = HEADER_ROW + 1
 CONTACT_ROW = 3  # 填报人, 联系电话, 审核人: labels in A, D, G and values in B, E, H
@@ -90,7 +93,8 @@ def write_form(master: Master, unit_name: str, projects: Sequence[Project], peri
     """Write one unit's form to ``path`` and return the identity it carries.
 
     ``figures`` and ``previous`` (``previous_figures``, ``last_reported``) are worked out
-    here unless given — given once when many templates of one period are written."""
+    here unless given — given once when many templates of one period are written. The
+    open problems of the unit's projects (问题台帐) go in a 问题跟踪 sheet."""
     unit = master.unit(unit_name) or Unit(name=unit_name)
     identity = Identity(FORM_VERSION, unit_name, period, tuple(p.id for p in projects),
                         issued.isoformat(timespec="seconds")).signed(master.secret)
@@ -101,13 +105,17 @@ def write_form(master: Master, unit_name: str, projects: Sequence[Project], peri
     preparatory = [p for p in projects if p.is_preparatory]
     figures = previous_figures(master, period) if figures is None else figures
     previous = last_reported(master, period) if previous is None else previous
-    _write_guide(guide, master, unit, period, implementation, preparatory)
+    problems = unit_items(master, [p.id for p in projects])
+    _write_guide(guide, master, unit, period, implementation, preparatory, len(problems))
     if implementation:
         _write_return(book.create_sheet(FORM_IMPLEMENTATION.sheet), FORM_IMPLEMENTATION, master,
                       unit, period, implementation, figures, previous)
     if preparatory:
         _write_return(book.create_sheet(FORM_PREPARATORY.sheet), FORM_PREPARATORY, master, unit,
                       period, preparatory, figures, previous)
+    if problems:
+        _write_problems(book.create_sheet(FORM_PROBLEMS.sheet), master, unit, period, problems,
+                        issued.date())
     meta = book.create_sheet(IDENTITY_SHEET)
     for row, (key, value) in enumerate(identity.rows(), start=1):
         write_text(meta.cell(row=row, column=1), key)
@@ -120,7 +128,8 @@ def write_form(master: Master, unit_name: str, projects: Sequence[Project], peri
 
 
 def _write_guide(ws: Worksheet, master: Master, unit: Unit, period: str,
-                 implementation: Sequence[Project], preparatory: Sequence[Project]) -> None:
+                 implementation: Sequence[Project], preparatory: Sequence[Project],
+                 problems: int = 0) -> None:
     settings = master.settings
     due = deadline(period, settings.deadline_day)
     title = f"{settings.city}{master.year}年重大项目月报填报说明"
@@ -134,7 +143,7 @@ def _write_guide(ws: Worksheet, master: Master, unit: Unit, period: str,
         ("联络员", _person(unit.liaison_name, unit.liaison_phone, unit.liaison_email)),
         ("收件单位", settings.publisher),
     ]
-    rules = _guide_rules(period, implementation, preparatory)
+    rules = _guide_rules(period, implementation, preparatory, problems)
     write_text(ws["A1"], title)
     row = 3
     for label, value in lines:
@@ -181,7 +190,7 @@ def _letter(spec: SheetSpec, field: str) -> str:
 
 
 def _guide_rules(period: str, implementation: Sequence[Project],
-                 preparatory: Sequence[Project]) -> list[str]:
+                 preparatory: Sequence[Project], problems: int = 0) -> list[str]:
     """填报要求, pointing to the sheets, columns and cells the unit really has."""
     month = period_month(period)
     day = f"{month.year}-{month.month:02d}-15"
@@ -212,9 +221,18 @@ def _guide_rules(period: str, implementation: Sequence[Project],
         "前期工作各项许可请从下拉中选：未启动、办理中、已办结、不涉及。"
         + (f"预备项目的计划开工时间填年月，如 {month.year + 1}-{month.month:02d} 或 "
            f"{month.year + 1}年{month.month}月。" if preparatory else ""),
-        "存在问题和需协调事项如实填写，没有可不填。",
+        "存在问题和需协调事项如实填写，没有可不填；每个问题写清是什么问题、需要谁协调什么。",
         f"请在每张填报表第{CONTACT_ROW}行填写{contacts}；填报人和联系电话必填，"
         "座机请带区号，如 0772-2801234。",
+    ]
+    if problems:
+        tracked = FORM_PROBLEMS
+        rules.append(
+            f"“{tracked.sheet}”工作表列出本单位项目尚未办结的 {problems} 个问题：请在“最新进展”"
+            f"（{_letter(tracked, 'progress')} 列）写本月办理进展，已解决的在“是否已解决”"
+            f"（{_letter(tracked, 'solved')} 列）选“是”并写明如何解决；这些问题不必再填入存在问题栏，"
+            "新发现的问题才填在存在问题栏。")
+    rules += [
         "不要增删行列、不要修改项目编号和工作表名称；请保存为 .xlsx 格式后发回。",
         "本文件带有校验信息，请直接在本文件中填写，不要复制到其他文件。",
     ]
@@ -275,16 +293,7 @@ def style_return(ws: Worksheet, spec: SheetSpec, positions: dict[int, Column], r
         value_cell.number_format = "@"  # text: a landline keeps its leading 0
         value_cell.protection = Protection(locked=False)
         value_cell.border = BORDER
-    for index, column in positions.items():
-        cell = ws.cell(row=HEADER_ROW, column=index)
-        cell.font = WHITE
-        cell.fill = INPUT_HEADER if column.field in inputs else PLAN_HEADER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = BORDER
-        if column.help:
-            cell.comment = Comment(_prompt(column, period), "市重点办")
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.row_dimensions[HEADER_ROW].height = 42
+    _style_header(ws, positions, inputs, period, 42)
     styled: dict[int, Any] = {}  # each column's style, set on the first row and copied below
     for row in range(FIRST_DATA_ROW, FIRST_DATA_ROW + rows):
         for index, column in positions.items():
@@ -306,6 +315,85 @@ def style_return(ws: Worksheet, spec: SheetSpec, positions: dict[int, Column], r
     _add_input_validations(ws, spec, positions, FIRST_DATA_ROW + rows - 1, period)
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=3)
     print_ready(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
+
+
+def _write_problems(ws: Worksheet, master: Master, unit: Unit, period: str,
+                    problems: Sequence[Problem], issued: date) -> None:
+    """The 问题跟踪 sheet: the unit's open problems, locked but for 最新进展 and 是否已解决."""
+    spec = FORM_PROBLEMS
+    write_text(ws["A1"], f"{master.settings.city}{master.year}年重大项目问题跟踪表")
+    late = sum(1 for p in problems if p.due is not None and p.due < issued)
+    write_text(ws["A2"], f"填报单位：{unit.name}    报告期：{period}    本单位项目尚未办结的问题 "
+                         f"{len(problems)} 个" + (f"，其中 {late} 个已超过办理时限" if late else "")
+                         + "    请填写最新进展；已解决的在“是否已解决”选“是”")
+    write_text(ws["A3"], "新发现的问题请填在月报的“存在问题”栏，不要加在本表中；本表只读取问题编号、"
+                         "最新进展和是否已解决")
+    for index, column in enumerate(spec.columns, start=1):
+        write_text(ws.cell(row=HEADER_ROW, column=index), column.title)
+    for offset, item in enumerate(problems):
+        values = item.model_dump()
+        values["previous_progress"] = item.progress
+        values["progress"] = values["solved"] = None
+        for index, column in enumerate(spec.columns, start=1):
+            write_text(ws.cell(row=FIRST_DATA_ROW + offset, column=index), values.get(column.field))
+    style_problems(ws, dict(enumerate(spec.columns, start=1)), len(problems), period, issued)
+    protection = ws.protection
+    protection.sheet = True
+    protection.formatColumns = False
+    protection.formatRows = False
+    protection.autoFilter = False
+
+
+def style_problems(ws: Worksheet, positions: dict[int, Column], rows: int,
+                   period: str | None = None, issued: date | None = None) -> None:
+    """The look of a 问题跟踪 sheet holding its values (the form, and the annotated copy):
+    title and notes, the header, locked columns grey and inputs white with dropdowns, long
+    words wrapped in rows tall enough for them; a 办理时限 already past in red."""
+    spec = FORM_PROBLEMS
+    inputs = set(spec.inputs)
+    last = get_column_letter(max(positions, default=len(spec.columns)))
+    ws["A1"].font = Font(name="黑体", size=16, bold=True)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    for row in (1, 2, 3):
+        ws.merge_cells(f"A{row}:{last}{row}")
+    ws["A3"].font = Font(name="等线", color="C00000")
+    _style_header(ws, positions, inputs, period, 30)
+    wrapped = Alignment(wrap_text=True, vertical="center")
+    for row in range(FIRST_DATA_ROW, FIRST_DATA_ROW + rows):
+        lines = 1
+        for index, column in positions.items():
+            cell = ws.cell(row=row, column=index)
+            cell.number_format = NUMBER_FORMATS[column.kind]
+            cell.border = BORDER
+            cell.alignment = wrapped
+            if column.field in inputs:
+                cell.protection = Protection(locked=False)
+            else:
+                cell.fill = LOCKED_FILL
+            units = text_units(str(cell.value or "")) if isinstance(cell.value, str) else 0
+            lines = max(lines, -(-int(units) // max(column.width - 1, 1)))
+            if column.field == "due" and isinstance(cell.value, date) and issued is not None \
+                    and cell.value < issued:
+                cell.font = Font(name="等线", bold=True, color="C00000")
+        ws.row_dimensions[row].height = 15 * min(lines, 6) + 3
+    _add_input_validations(ws, spec, positions, FIRST_DATA_ROW + rows - 1, period)
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2)
+    print_ready(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
+
+
+def _style_header(ws: Worksheet, positions: dict[int, Column], inputs: set[str],
+                  period: str | None, height: float) -> None:
+    """The header row: inputs green, the rest blue, each with its help as a comment."""
+    for index, column in positions.items():
+        cell = ws.cell(row=HEADER_ROW, column=index)
+        cell.font = WHITE
+        cell.fill = INPUT_HEADER if column.field in inputs else PLAN_HEADER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = BORDER
+        if column.help:
+            cell.comment = Comment(_prompt(column, period), "市重点办")
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    ws.row_dimensions[HEADER_ROW].height = height
 
 
 def _prefill(project: Project, figures: tuple[Decimal, Decimal] | None,

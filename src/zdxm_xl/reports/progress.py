@@ -51,8 +51,10 @@ from ..core.master import Master
 from ..core.models import AttachmentPlacement, FlagMethod, LedgerEntry, Project, ReturnStatus, UnitCategory
 from ..core.money import round_half_up, to_yi
 from ..core.periods import period_end, period_month, plan_period, previous_period
+from ..core.problems import KEYWORDS, default_type, same_problem
 from ..core.registry import IMPLEMENTATION_STAGES, PERMITS, SECTORS
 from ..core.returns import reports_in, submission_status
+from .supervision import ProblemFigures, Supervision, problem_figures, supervise
 
 __all__ = [
     "RATE_PLACES",
@@ -347,7 +349,7 @@ class Milestones(_Context):
 
 
 class IssueItem(_Context):
-    """本报告期报送的一条存在问题或需协调事项。"""
+    """本报告期报送的一条存在问题或需协调事项（及其在问题台帐中的办理情况）。"""
 
     project_id: str = Field(description="项目编号")
     project_name: str = Field(description="项目名称")
@@ -356,11 +358,35 @@ class IssueItem(_Context):
     stage: str = Field(description="阶段（含预备）")
     problems: str = Field(description="存在问题（未填为空）")
     coordination: str = Field(description="需协调事项（未填为空）")
+    problem_id: str = Field(default="", description="问题台帐中的问题编号（未列入问题台帐为空）")
+    problem_type: str = Field(default="", description="问题台帐中的问题类型（未列入为空）")
+    status: str = Field(default="", description="问题台帐中的状态：待交办、办理中、已办结、不再协调"
+                                                "（未列入为空）")
+    handler: str = Field(default="", description="协调责任单位（尚未交办为空）")
+    due_text: str = Field(default="", description="办理时限，如“2022年4月30日”（未定为空）")
 
-    @computed_field(description="问题类型：按文字中的关键词归为征地拆迁、用地、资金、审批手续、施工条件或其他")  # type: ignore[prop-decorator]
+    @computed_field(  # type: ignore[prop-decorator]
+        description="问题类型：问题台帐中的类型；未列入问题台帐的，按文字中的关键词归为"
+                    "用地、规划、环评、资金、征地拆迁、水电路气、审批手续或其他")
     @property
     def kind(self) -> str:
-        return problem_type(self.problems or self.coordination)
+        return self.problem_type or problem_type(self.problems or self.coordination)
+
+    @computed_field(description="存在问题和需协调事项合为一段，如“征地拆迁滞后；需协调：请市自然资源局协调用地”")  # type: ignore[prop-decorator]
+    @property
+    def text(self) -> str:
+        if self.problems and self.coordination:
+            return f"{self.problems}；需协调：{self.coordination}"
+        return self.problems or self.coordination
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="办理情况，如“办理中：市自然资源局，2022年4月30日前”“待交办”“已办结”；"
+                    "未列入问题台帐为空")
+    @property
+    def handling_text(self) -> str:
+        if self.status != "办理中" or not self.handler:
+            return self.status
+        return f"办理中：{self.handler}" + (f"，{self.due_text}前" if self.due_text else "")
 
 
 class PermitCount(_Context):
@@ -497,8 +523,8 @@ class ProblemSummary(_Context):
 
     projects: int = Field(description="报送了存在问题或需协调事项的项目个数")
     coordination: int = Field(description="其中提出需协调事项的项目个数")
-    by_type: list[Tally] = Field(description="按问题类型的项目个数，从多到少；类型按问题文字中的关键词"
-                                             "归类（征地拆迁、用地、资金、审批手续、施工条件、其他）")
+    by_type: list[Tally] = Field(description="按问题类型的项目个数，从多到少；类型为问题台帐中的类型"
+                                             "（未列入问题台帐的按问题文字中的关键词归类）")
 
     @computed_field(description="按类型的概况，如“征地拆迁5个、资金4个”；没有时为空")  # type: ignore[prop-decorator]
     @property
@@ -518,7 +544,8 @@ class Attachment(_Context):
     """简报的一个附件。"""
 
     number: int = Field(description="附件序号（附件1、附件2……）")
-    key: str = Field(description="附件内容：lagging（滞后项目）、issues（存在问题）、units（牵头单位排名）"
+    key: str = Field(description="附件内容：lagging（滞后项目）、issues（存在问题）、"
+                                 "problems（问题办结情况）、units（牵头单位排名）"
                                  "或 milestones（本月新开工、竣工项目）")
     title: str = Field(description="附件名称，如“滞后项目名单”")
 
@@ -530,6 +557,8 @@ class Attachments(_Context):
     items: list[Attachment] = Field(description="简报的附件，依次编号；名单为空的不作附件")
     lagging: int | None = Field(description="滞后项目名单的附件序号；不作附件时为空")
     issues: int | None = Field(description="存在问题和需协调事项清单的附件序号；不作附件时为空")
+    problems: int | None = Field(default=None, description="各协调责任单位问题办结情况的附件序号；"
+                                                           "没有交办问题或不作附件时为空")
     units: int | None = Field(description="牵头单位排名的附件序号；不作附件时为空")
     milestones: int | None = Field(description="本月新开工、竣工项目名单的附件序号（正文点名不下时才有）；"
                                                "不作附件时为空")
@@ -637,6 +666,11 @@ class Progress(_Context):
         default_factory=list,
         description="本月竣工项目：本报告期首次报送已竣工的实施项目，按年度计划投资从大到小")
     problems: ProblemSummary | None = Field(default=None, description="存在问题的概况（按类型）")
+    problem_ledger: ProblemFigures | None = Field(
+        default=None, description="问题台帐截至报告期的概况：按状态、类型，各协调责任单位的问题办结率")
+    supervision: Supervision | None = Field(
+        default=None, description="督办：逾期和久拖未决的问题、红灯和逾期未开工（竣工）的项目，按责任单位"
+                                  "汇总（每个单位一份督办通知单）")
     next_starts: int = Field(default=0, description="计划下月开工、尚未开工的新开工项目个数")
     next_benchmark: Decimal | None = Field(default=None, description="下月时序进度（%）；12月为空")
     next_steps: list[NextStep] = Field(
@@ -919,7 +953,9 @@ def compute_progress(master: Master, period: str, issue: int = 0,
         issues.append(IssueItem(project_id=project.id, project_name=project.name,
                                 unit=project.lead_unit, county=project.county or "",
                                 stage=project.stage, problems=entry.problems or "",
-                                coordination=entry.coordination or ""))
+                                coordination=entry.coordination or "",
+                                **_tracked(master, period, project.id,
+                                           entry.problems or entry.coordination or "")))
     issued_on = issued or date.today()
     everything = [figures(p) for p in active]
     progress = Progress(
@@ -946,16 +982,10 @@ def compute_progress(master: Master, period: str, issue: int = 0,
 
 # ---- the briefing: unit groups, this month's facts, comparisons, 下步工作, 附件 ------------
 
-# 存在问题 are free text: a type is the first whose keywords the text contains (SPEC §4.6's
-# 问题台帐 will carry a type chosen by the office; until then the words decide).
-PROBLEM_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("征地拆迁", ("征地", "拆迁", "征收", "搬迁", "补偿", "清表", "青苗")),
-    ("用地", ("用地", "土地", "林地", "供地", "指标", "规划调整", "红线")),
-    ("资金", ("资金", "资本金", "融资", "贷款", "拨付", "专项债", "债券", "投资")),
-    ("审批手续", ("审批", "审查", "手续", "许可", "批复", "环评", "立项", "核准", "备案",
-                "图审", "施工图", "报建")),
-    ("施工条件", ("管线", "迁改", "施工", "电力", "水电", "交通", "材料", "天气", "雨")),
-)
+# 存在问题 are free text: 问题台帐 carries each item's type (the office may change it); a row
+# not in 问题台帐 is typed by its words (``core.problems.KEYWORDS``, the first that matches).
+PROBLEM_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (kind.value, words) for kind, words in KEYWORDS)
 OTHER_PROBLEMS = "其他"
 _NUMERALS = "一二三四五六七八九十"
 
@@ -978,6 +1008,8 @@ def _briefing(progress: Progress, master: Master, rules: _Rules, built: list[_Fi
     update: dict[str, Any] = {
         "units": units, "unit_ranking": ranking, "month_starts": starts,
         "month_completions": completions, "problems": _problem_summary(progress.issues),
+        "problem_ledger": problem_figures(master, period, progress.issued),
+        "supervision": supervise(master, period, progress.issued, progress.lagging),
         "next_starts": sum(1 for f in built if f.project.stage == "新开工" and not f.started
                            and f.project.planned_start == next_month),
         "next_benchmark": None if next_month is None else round_half_up(
@@ -1037,16 +1069,25 @@ def _month_milestones(master: Master, period: str, rules: _Rules, built: list[_F
 
 def problem_type(text: str) -> str:
     """The type of a 存在问题 by its words (``PROBLEM_TYPES``), else 其他."""
-    for name, words in PROBLEM_TYPES:
-        if any(word in text for word in words):
-            return name
-    return OTHER_PROBLEMS
+    return default_type(text).value
+
+
+def _tracked(master: Master, period: str, project_id: str, text: str) -> dict[str, str]:
+    """The 问题台帐 item a row of ``period`` raised or reported again: its number, type,
+    status, 协调责任单位 and 办理时限 (nothing when there is none)."""
+    mine = [p for p in master.problems if p.project_id == project_id
+            and period in (p.opened, p.updated)]
+    item = next((p for p in mine if same_problem(text, p.description)), mine[0] if mine else None)
+    if item is None:
+        return {}
+    return {"problem_id": item.id, "problem_type": item.type.value, "status": item.status.value,
+            "handler": item.unit or "", "due_text": format_date(item.due) if item.due else ""}
 
 
 def _problem_summary(issues: Sequence[IssueItem]) -> ProblemSummary:
     counts: dict[str, int] = {}
     for item in issues:
-        kind = problem_type(item.problems or item.coordination)
+        kind = item.kind
         counts[kind] = counts.get(kind, 0) + 1
     names = [name for name, _ in PROBLEM_TYPES] + [OTHER_PROBLEMS]
     by_type = sorted((Tally(name=n, count=c) for n, c in counts.items()),
@@ -1184,8 +1225,11 @@ def _next_steps(p: Progress, deadline_day: int) -> list[NextStep]:
                           f"亮{word}的{'和'.join(named)}要分析滞后原因，制定赶超措施；"
                           "市重点办将跟踪调度，对进度仍无起色的开展专项督导。"))
             break
-    problems = p.problems
-    if problems is not None and problems.projects:
+    problems, ledger = p.problems, p.problem_ledger
+    if ledger is not None and ledger.open:
+        text = f"尚有{ledger.open}个问题未办结" + (f"（逾期{ledger.overdue}个）" if ledger.overdue else "")
+        steps.append(("协调解决项目建设问题", text + "，请各协调责任单位按时限办结。"))
+    elif problems is not None and problems.projects:
         main = "、".join(t.name for t in problems.by_type[:3])
         text = f"本月{problems.projects}个项目报送问题，主要涉及{main}"
         if problems.coordination:
@@ -1226,14 +1270,16 @@ def _attachments(p: Progress, placement: AttachmentPlacement) -> Attachments:
         or len(p.month_completions) > NAMED_IN_BODY
     wanted = [("lagging", "滞后项目名单", bool(p.lagging)),
               ("issues", "存在问题和需协调事项清单", bool(p.issues)),
+              ("problems", "各协调责任单位问题办结情况",
+               p.problem_ledger is not None and bool(p.problem_ledger.closure)),
               ("units", "各牵头单位投资完成情况排名", bool(p.units)),
               ("milestones", "本月新开工、竣工项目名单", long_milestones)]
     items = [Attachment(number=n, key=key, title=title) for n, (key, title) in
              enumerate([(k, t) for k, t, present in wanted if present], start=1)]
     numbers = {item.key: item.number for item in items}
     return Attachments(in_bulletin=True, items=items, lagging=numbers.get("lagging"),
-                       issues=numbers.get("issues"), units=numbers.get("units"),
-                       milestones=numbers.get("milestones"))
+                       issues=numbers.get("issues"), problems=numbers.get("problems"),
+                       units=numbers.get("units"), milestones=numbers.get("milestones"))
 
 
 def _freshness(everything: Sequence[_Figures], month: int) -> Freshness:

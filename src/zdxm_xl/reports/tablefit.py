@@ -6,8 +6,8 @@ known only after rendering: a county called 阳和工业新区（北部生态新
 reads nonsense. ``fit_tables`` measures every cell of every table after rendering and sets
 the columns so that
 
-* a number (digits with separators, signs, %, arrows) or a date never wraps: its column is
-  at least as wide as its widest number;
+* a number (digits with separators, signs, %, arrows), a date or a 项目编号 / 问题编号 never
+  wraps: its column is at least as wide as its widest number;
 * a header wraps only where the template breaks its line (``完成率`` ⏎ ``（%）``);
 * a short label (up to six characters) stays on one line; long names wrap;
 * the table spans the type area, the room left over going to the text columns.
@@ -33,6 +33,7 @@ __all__ = ["fit_tables", "text_width", "NUMBER", "KEEP_TOGETHER_ROWS"]
 
 NUMBER = re.compile(r"^[+\-−]?[\d,]*\.?\d+%?$|^[↑↓]\d+$|^—$")
 DATE = re.compile(r"^\d{4}年\d{1,2}月(\d{1,2}日)?$")  # 2022年3月15日 stays on one line
+CODE = re.compile(r"^[A-Z]{2}\d{4}-\d{4,}$")  # 项目编号 ZD2022-0001, 问题编号 WT2022-0001 too
 CELL_PADDING_TWIPS = 68  # left and right inside each cell: 1.2 mm (Word's default is 1.9 mm)
 CELL_MARGIN_PT = 2 * CELL_PADDING_TWIPS / 20
 SHORT_LABEL = 6  # characters: a label this short stays on one line
@@ -113,7 +114,8 @@ def _cell_needs(cell: Any, header: bool, scale: float, sizes: Sizes) -> tuple[fl
                 continue
             width = text_width(line, size)
             widest = max(widest, width)
-            if header or NUMBER.match(line) or DATE.match(line) or len(line) <= SHORT_LABEL:
+            if header or NUMBER.match(line) or DATE.match(line) or CODE.match(line) \
+                    or len(line) <= SHORT_LABEL:
                 narrowest = max(narrowest, width)
             else:
                 narrowest = max(narrowest, text_width(line[:WRAP_UNIT], size))

@@ -147,6 +147,11 @@ _PLACES = {
     Field.OUTPUT: "请在“设置”工作表检查“输出目录”。",
     Field.MESSAGE: "请再点“待确认邮件”，按显示的邮件逐封选择。",
     Field.PREVIOUS: "请在“设置”工作表检查“上年台账”（上一年度台账文件的位置），或清空它。",
+    Field.PROBLEM: "请在“问题台帐”工作表核对问题编号。",
+    Field.HANDLER: "协调责任单位请从下拉列表（“责任单位”工作表中的单位）中选择。",
+    Field.DUE: "请在“问题台帐”工作表检查“办理时限”（如 2022-04-30）。",
+    Field.PROBLEM_TYPE: "问题类型请从下拉列表中选择。",
+    Field.STATUS: "状态请从下拉列表中选择。",
 }
 _REMEDIES = {
     Remedy.CREATE_MASTER: "请打开台账工作簿后再点按钮。",
@@ -255,6 +260,8 @@ def merge_button(ctx: Context) -> str | None:
     if result.rejected:
         lines.append("未通过（未合并，可点“校验报表”生成批注副本）："
                      + _names([Path(r.file).name for r in result.rejected]))
+    if result.problems.text():
+        lines.append(f"问题台帐：{result.problems.text()}（点“问题台帐”查看）。")
     lines.append(SAVE_REMINDER if result.written else "台账未改动。")
     return "\n".join(lines)
 
@@ -366,6 +373,64 @@ def mail_pending_button(ctx: Context) -> str | None:
     return "\n".join(lines)
 
 
+def problems_button(ctx: Context) -> str | None:
+    from ...core.registry import PROBLEMS as PROBLEM_SHEET
+    from ...problems import review_problems
+
+    ctx.progress("正在整理问题台帐……")
+    review = review_problems(ctx.store)
+    if PROBLEM_SHEET.sheet in [sheet.name for sheet in ctx.book.sheets]:
+        ctx.book.sheets[PROBLEM_SHEET.sheet].activate()
+    if not review.total:
+        return ("问题台帐中还没有问题：合并各单位月报后，存在问题和需协调事项会自动列入。"
+                + (f"\n{SAVE_REMINDER}" if review.written else ""))
+    counts = "、".join(f"{status} {n} 个" for status, n in review.by_status.items() if n)
+    lines = [f"问题台帐共 {review.total} 个问题：{counts}（逾期和临期按 {review.day.isoformat()} 判断）。"]
+    if review.edits:
+        lines.append(f"已把表中直接改动的内容记入“问题办理记录”（{review.edits} 处）。")
+    if review.waiting:
+        lines.append(f"待交办 {len(review.waiting)} 个：请在表中填写“协调责任单位”和“办理时限”，"
+                     "可改“问题类型”。")
+    if review.overdue:
+        lines.append(f"已超过办理时限 {len(review.overdue)} 个：" + _names(
+            [f"{i.id}（{i.unit}，{i.due.isoformat() if i.due else ''}）" for i in review.overdue]))
+    if review.due_soon:
+        lines.append(f"办理时限将至 {len(review.due_soon)} 个：" + _names(
+            [f"{i.id}（{i.unit}）" for i in review.due_soon]))
+    if review.overdue:
+        lines.append("点“督办通知”为逾期的问题生成督办通知单。")
+    if review.written:
+        lines.append(SAVE_REMINDER)
+    return "\n".join(lines)
+
+
+def notices_button(ctx: Context) -> str | None:
+    from ...notices import make_notices
+
+    period = ctx.period()
+    out = ctx.workspace().notices(period)
+    ctx.progress(f"正在生成 {period} 督办通知单……")
+    result = make_notices(ctx.store, period, out)
+    supervision = result.supervision
+    if not result.notices:
+        lines = [f"{period} 没有需要督办的事项（按 {result.issued.isoformat()} 判断），未生成督办通知单。"]
+    else:
+        lines = [f"已生成 {period} 督办通知单 {len(result.notices)} 份（请各单位于 "
+                 f"{result.reply_by.isoformat()} 前反馈），位于：\n{out}"]
+        lines.append("收到通知的单位：" + _names([n.unit for n in result.notices]))
+    if supervision is not None:
+        lines.append(f"督办的问题 {supervision.problem_count} 个（逾期 {supervision.overdue_problems} 个），"
+                     f"项目 {supervision.project_count} 个（红灯 {supervision.red_projects} 个、逾期未开工 "
+                     f"{supervision.late_starts} 个、逾期未竣工 {supervision.late_ends} 个）。")
+    if result.waiting:
+        lines.append(f"另有 {result.waiting} 个问题提出已久仍待交办，未发通知：请点“问题台帐”交办。")
+    if result.notices:
+        lines.append("需要 PDF 时，用 Word 打开后另存为 PDF，或用命令 zdxm notices … --pdf。")
+    if result.written:  # each problem supervised is written in 问题办理记录
+        lines.append(SAVE_REMINDER)
+    return "\n".join(lines)
+
+
 def bulletin_button(ctx: Context) -> str | None:
     from ...bulletin import make_bulletin
 
@@ -432,6 +497,8 @@ HANDLERS: dict[str, Handler] = {
     "zdxmValidate": validate_button,
     "zdxmMerge": merge_button,
     "zdxmStatus": status_button,
+    "zdxmProblems": problems_button,
+    "zdxmNotices": notices_button,
     "zdxmBulletin": bulletin_button,
     "zdxmAssess": assess_button,
     "zdxmSettings": settings_button,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
-__all__ = ["Button", "Group", "BUTTONS", "GROUPS", "PLAN", "MONTHLY", "BULLETIN", "HELP",
+__all__ = ["Button", "Group", "BUTTONS", "GROUPS", "PLAN", "MONTHLY", "PROBLEMS", "BULLETIN", "HELP",
            "CALLBACK", "TITLE", "NO_WORKBOOK_MESSAGE", "CUSTOMUI_NS", "ribbon_xml",
            "ribbon_problems", "button"]
 
@@ -50,7 +50,8 @@ class Button:
 
 PLAN, MONTHLY, BULLETIN, HELP = (Group("zdxmPlanGroup", "计划"), Group("zdxmMonthlyGroup", "月报"),
                                  Group("zdxmBulletinGroup", "简报"), Group("zdxmHelpGroup", "帮助"))
-GROUPS = (PLAN, MONTHLY, BULLETIN, HELP)  # a group shows once it has a button
+PROBLEMS = Group("zdxmProblemGroup", "问题督办")
+GROUPS = (PLAN, MONTHLY, PROBLEMS, BULLETIN, HELP)  # a group shows once it has a button
 
 BUTTONS: tuple[Button, ...] = (
     Button("zdxmImportPlan", "导入计划表", "导入年度计划表",
@@ -86,6 +87,15 @@ BUTTONS: tuple[Button, ...] = (
     Button("zdxmStatus", "报送情况", "查看报送情况",
            "列出当前报告期未报送、逾期和未通过的牵头单位。",
            "ReviewHighlightChanges", MONTHLY, "zdxm status 台账.xlsx --period 年-月"),
+    Button("zdxmProblems", "问题台帐", "查看和整理问题台帐",
+           "打开“问题台帐”工作表，把在表中直接改动的内容记入“问题办理记录”（填了协调责任单位的问题改为"
+           "办理中），列出待交办、已超过办理时限和临期的问题；问题类型、协调责任单位、办理时限在表中填写。",
+           "TraceError", PROBLEMS,
+           "zdxm problems 台账.xlsx；zdxm problems assign（或 close）台账.xlsx 问题编号 …"),
+    Button("zdxmNotices", "督办通知", "生成督办通知单",
+           "按当前报告期，对超过办理时限和久拖未决的问题、红灯和逾期未开工（竣工）的项目，给每个责任单位"
+           "生成一份督办通知单（Word，公文格式），保存到输出目录的“督办通知”文件夹。",
+           "ReviewSendForReview", PROBLEMS, "zdxm notices 台账.xlsx --period 年-月 -o 文件夹"),
     Button("zdxmBulletin", "生成简报", "生成简报和通报",
            "按当前报告期的台帐数据生成 Word 简报和 Excel 通报（有 Word 或 LibreOffice 时另出 PDF）。",
            "FileSaveAsPdfOrXps", BULLETIN, "zdxm bulletin 台账.xlsx --period 年-月 -o 文件夹 --pdf"),
