@@ -39,6 +39,19 @@ from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.reports.forms import form_name, write_form
 
 PERIOD = "2022-01"
+
+
+def _layout() -> str:
+    """What cached files depend on: the form version and every sheet's columns (a master or
+    a form made before a column or sheet was added is made again)."""
+    from zdxm_xl.core import registry
+
+    specs = sorted((value.sheet, value.titles) for value in vars(registry).values()
+                   if isinstance(value, registry.SheetSpec))
+    return f"v{FORM_VERSION}-" + hashlib.sha256(repr(specs).encode()).hexdigest()[:8]
+
+
+LAYOUT = _layout()
 ISSUED = datetime(2022, 1, 25, 9, 0)
 CACHE = Path(os.environ.get("ZDXM_BENCH_CACHE", Path.home() / ".cache" / "zdxm-bench"))
 
@@ -135,17 +148,17 @@ def _plan_for_worker(units: int, per_unit: int, secret: str) -> Master:
 def prepare(units: int, per_unit: int = 10, cache: Path = CACHE, quiet: bool = False) -> Prepared:
     """The plan and one filled return per unit, from the cache or made now (in parallel)."""
     # a cached set of at least as many units serves: its first units are a plan of their own
-    for made in sorted(cache.glob(f"v{FORM_VERSION}-*x{per_unit}"),
-                       key=lambda f: int(f.name.split("-")[1].split("x")[0])):
+    for made in sorted(cache.glob(f"{LAYOUT}-*x{per_unit}"),
+                       key=lambda f: int(f.name.rsplit("-", 1)[1].split("x")[0])):
         done = made / "done.json"
-        size = int(made.name.split("-")[1].split("x")[0])
+        size = int(made.name.rsplit("-", 1)[1].split("x")[0])
         if size < units or not done.exists():
             continue
         meta = json.loads(done.read_text(encoding="utf-8"))
         returns = [made / "收件" / name for name in meta["returns"]]
         if all(path.exists() for path in returns):
             return Prepared(made, size, per_unit, meta["secret"], returns)
-    folder = cache / f"v{FORM_VERSION}-{units}x{per_unit}"
+    folder = cache / f"{LAYOUT}-{units}x{per_unit}"
     done = folder / "done.json"
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "模板").mkdir(parents=True)
@@ -198,7 +211,7 @@ def prepare_history(projects: int, per_unit: int = 10, months: int = 2, cache: P
                     quiet: bool = False) -> tuple[Path, Path]:
     """A master of ``projects`` projects with ``months`` months in its ledger, and the first
     unit's filled return for the month after: (master, return), cached."""
-    folder = cache / f"v{FORM_VERSION}-history-{projects}x{per_unit}-{months}"
+    folder = cache / f"{LAYOUT}-history-{projects}x{per_unit}-{months}"
     master_path, filled = folder / "台账.xlsx", folder / "收件" / "return.xlsx"
     if (folder / "done").exists() and master_path.exists() and filled.exists():
         return master_path, filled

@@ -38,7 +38,7 @@ from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
 from .core.models import LedgerEntry, Submission, SubmissionResult, YesNo
 from .core.periods import plan_period
-from .core.problems import ReturnEffect, reconcile, take_return
+from .core.problems import ProblemIndex, ReturnEffect, reconcile, take_return
 from .core.results import RESULT, Hidden
 from .core.returns import COUNTED, on_time
 from .core.workspace import Workspace
@@ -169,6 +169,7 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
     result = result if result is not None else MergeResult()
     processed = (now or datetime.now()).replace(microsecond=0)
     reconcile(master, processed)  # the office's edits of 问题台帐 first, in their history
+    problems = ProblemIndex(master)
     context = CheckContext(master)
     clock = time.perf_counter()
     checked = list(zip(paths, check_files(master, paths, period, context, examined=examined),
@@ -234,7 +235,7 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
             log.moved(row)
         replaced = _replace_rows(ledger, log, report, row)
         result.problems.add(take_return(master, report.period, report.unit, report.entries,
-                                        report.tracking, processed))
+                                        report.tracking, processed, problems))
         reapplied = row.result is SubmissionResult.REPLACED
         row.result = SubmissionResult.MERGED
         log.merged(row)

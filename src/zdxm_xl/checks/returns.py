@@ -50,7 +50,7 @@ from ..core.money import (
     tidy_amount,
 )
 from ..core.periods import period_end, period_month, plan_period
-from ..core.problems import TrackingUpdate, closed_by_return
+from ..core.problems import ProblemIndex, TrackingUpdate, closed_by_return
 from ..core.registry import (
     FORM_CONTACTS,
     FORM_IMPLEMENTATION,
@@ -162,6 +162,13 @@ class CheckContext:
     def __init__(self, master: Master) -> None:
         self.master = master
         self._facts: dict[str, PeriodFacts] = {}
+        self._problems: ProblemIndex | None = None
+
+    def problems(self) -> ProblemIndex:
+        """问题台帐 by 问题编号 and by project, as it is now."""
+        if self._problems is None:
+            self._problems = ProblemIndex(self.master)
+        return self._problems
 
     def facts(self, period: str) -> PeriodFacts:
         if period not in self._facts:
@@ -172,6 +179,7 @@ class CheckContext:
         return self._facts[period]
 
     def ledger_changed(self, period: str) -> None:
+        self._problems = None  # a merged return may have raised items
         for later in [p for p in self._facts if p > period]:
             del self._facts[later]
 
@@ -253,12 +261,12 @@ def _check(master: Master, examined: Examined, period: str | None, context: Chec
     report.unit, report.period = identity.unit, identity.period
     facts = context.facts(identity.period)
     mine = [facts.projects[i] for i in identity.projects if i in facts.projects]
-    checker = _Checker(master, identity, report, facts)
+    checker = _Checker(master, identity, report, facts, context.problems())
     implementation = [p for p in mine if not p.is_preparatory]
     preparatory = [p for p in mine if p.is_preparatory]
     # The form lists some of the problems of the unit's projects: at most all of them.
     projects = set(identity.projects)
-    listed = sum(1 for item in master.problems if item.project_id in projects)
+    listed = context.problems().listed(projects)
     extents = form_extents(len(implementation), len(preparatory), listed)
     report.form_values = form_values(sheets, extents, vetted.limits)
     report.findings.extend(shape_findings(sheets, vetted.hidden, extents, vetted.limits))
@@ -437,8 +445,9 @@ class _Checker:
     """Checks the return sheets of one file; collects findings and ledger rows."""
 
     def __init__(self, master: Master, identity: Identity, report: FileReport,
-                 facts: PeriodFacts) -> None:
+                 facts: PeriodFacts, problems: ProblemIndex) -> None:
         self.master = master
+        self.problems = problems
         self.identity = identity
         self.report = report
         self.period = identity.period
@@ -529,7 +538,7 @@ class _Checker:
             self.add("F56", sheet, value=title)
         if missing:
             return
-        items = {item.id: item for item in self.master.problems}
+        items = self.problems.by_id
         id_at = index[spec.column("id").title]
         seen: set[str] = set()
         for offset, row in enumerate(rows[header_row + 1:], start=header_row + 2):
