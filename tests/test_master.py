@@ -143,7 +143,10 @@ def test_a_failed_write_leaves_the_old_master_and_no_temp_file(master_path: Path
     master.projects.pop()
 
     def broken_save(self, filename):  # noqa: ANN001 - the signature of Workbook.save
-        Path(filename).write_bytes(b"half a file")
+        if hasattr(filename, "write"):  # the sheets are laid out in memory first
+            filename.write(b"half a file")
+        else:
+            Path(filename).write_bytes(b"half a file")
         raise OSError("disk full")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)

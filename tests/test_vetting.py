@@ -362,6 +362,29 @@ def _far_dimension(tmp: Path, good: Path) -> Path:
     return rewrite(good, tmp / "范围.xlsx", edit={SHEET: sheet})
 
 
+def _replaced(tmp: Path, good: Path, name: str, old: bytes, new: bytes) -> Path:
+    """``good`` with ``old`` in its sheet's XML replaced by ``new``."""
+    return rewrite(good, tmp / name, edit={SHEET: lambda data: data.replace(old, new)})
+
+
+def _far_dimension_quoted(tmp: Path, good: Path) -> Path:
+    """The same, in single quotes (as valid in XML as double ones)."""
+    return _replaced(tmp, good, "范围（单引号）.xlsx", b'<dimension ref="A1:C3"/>',
+                     b"<dimension ref='A1:XFD1048576'/>")
+
+
+def _far_cell_spaced(tmp: Path, good: Path) -> Path:
+    """A tab, not a space, between the cell's name and its reference: still a cell."""
+    return _replaced(tmp, good, "远端单元格（制表符）.xlsx", b"</sheetData>",
+                     b'<row r="1048576"><c\tr="XFD1048576"><v>1</v></c></row></sheetData>')
+
+
+def _far_cell_lowercase(tmp: Path, good: Path) -> Path:
+    """python-calamine reads "xfd1048576" as XFD1048576 (and aborts on it)."""
+    return _replaced(tmp, good, "远端单元格（小写）.xlsx", b"</sheetData>",
+                     b'<row r="1048576"><c r="xfd1048576"><v>1</v></c></row></sheetData>')
+
+
 def _far_cell_elsewhere(tmp: Path, good: Path) -> Path:
     """The sheet lives outside xl/worksheets/, named by an absolute relationship target
     (python-calamine follows it there)."""
@@ -468,7 +491,10 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("doctype-in-sheet", _doctype_in_sheet, ["F09"], None),
     ("sst-unique-count", _huge_unique_count, ["F07"], "xlsx"),
     ("cell-at-XFD1048576", _far_cell, ["F10"], "xlsx"),
+    ("cell-at-XFD1048576-after-a-tab", _far_cell_spaced, ["F10"], "xlsx"),
+    ("cell-at-xfd1048576-in-lowercase", _far_cell_lowercase, ["F10"], "xlsx"),
     ("dimension-XFD1048576", _far_dimension, ["F10"], "xlsx"),
+    ("dimension-XFD1048576-in-single-quotes", _far_dimension_quoted, ["F10"], "xlsx"),
     ("implied-far-cell", _implied_far_cell, ["F10"], "xlsx"),
     ("far-cell-outside-worksheets", _far_cell_elsewhere, ["F10"], "xlsx"),
     ("macros", _macros, ["F11"], "xlsx"),
@@ -610,9 +636,38 @@ def test_a_child_that_dies_becomes_a_finding(tmp_path: Path, good: Path) -> None
     assert "读取工作表内容失败" in result.message and "异常退出" in result.message
 
 
-def test_a_slow_child_is_stopped(good: Path) -> None:
-    result = safe_read_sheets(vet(good), isolate=True, timeout=0.001)
+def _many_numbers(path: Path, good: Path, rows: int = 5000, columns: int = 20) -> Path:
+    """A plain, harmless sheet that takes python-calamine some tens of milliseconds."""
+    letters = [openpyxl.utils.get_column_letter(c) for c in range(1, columns + 1)]
+    cells = "".join(f'<row r="{r}">' + "".join(f'<c r="{letter}{r}"><v>{r * c}</v></c>'
+                                               for c, letter in enumerate(letters, start=1))
+                    + "</row>" for r in range(1, rows + 1)).encode()
+
+    def sheet(data: bytes) -> bytes:
+        start, end = data.index(b"<sheetData>"), data.index(b"</sheetData>")
+        return data[:start] + b"<sheetData>" + cells + data[end:]
+
+    return rewrite(good, path, edit={"xl/worksheets/sheet1.xml": sheet})
+
+
+def test_a_slow_reader_is_stopped_and_the_next_file_read(tmp_path: Path, good: Path) -> None:
+    slow = vet(_many_numbers(tmp_path / "大.xlsx", good))
+    assert slow.ok and slow.findings == []
+    result = safe_read_sheets(slow, isolate=True, timeout=0.005)
     assert isinstance(result, Finding) and result.code == "F16" and "超时" in result.message
+    # the reader that took too long is gone; a fresh one reads the next file
+    again = safe_read_sheets(vet(good), isolate=True)
+    assert isinstance(again, dict) and again["填报表"][1] == ["ZD2022-0001", "测试项目1", 120.5]
+
+
+def test_readers_are_kept_from_file_to_file(good: Path) -> None:
+    from zdxm_xl.checks.readers import shared
+
+    safe_read_sheets(vet(good), isolate=True)
+    pids = {reader.process.pid for reader in shared()._free}
+    for _ in range(3):
+        assert isinstance(safe_read_sheets(vet(good), isolate=True), dict)
+    assert {reader.process.pid for reader in shared()._free} == pids  # no process per file
 
 
 def test_garbage_in_an_xls_container_is_a_finding_not_a_crash(tmp_path: Path,

@@ -15,9 +15,8 @@ before it 被替换, saying by which). A later run's file is newer than an earli
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
 from datetime import datetime
 from pathlib import Path
@@ -25,13 +24,21 @@ from pathlib import Path
 from pydantic.dataclasses import dataclass
 
 from .books.masterio import FileStore, open_store
-from .books.safety import LOCK_WAIT, atomic_write, checkpoint
-from .checks.returns import CheckContext, FileReport, check_file, collect_files
+from .books.safety import LOCK_WAIT, checkpoint, copy_files_durably
+from .checks.returns import (
+    CheckContext,
+    FileReport,
+    begin_checking,
+    check_file,
+    check_files,
+    collect_files,
+)
+from .checks.vetting import Examined
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
-from .core.models import Submission, SubmissionResult, YesNo
+from .core.models import LedgerEntry, Submission, SubmissionResult, YesNo
 from .core.periods import plan_period
-from .core.problems import ReturnEffect, reconcile, take_return
+from .core.problems import ProblemIndex, ReturnEffect, reconcile, take_return
 from .core.results import RESULT, Hidden
 from .core.returns import COUNTED, on_time
 from .core.workspace import Workspace
@@ -89,7 +96,9 @@ class MergeResult:
     problems: ReturnEffect = field(default_factory=ReturnEffect)  # what they did to 问题台帐
     reports: Hidden[list[FileReport]] = field(default_factory=list)
     written: Hidden[bool] = False
-    seconds: Hidden[dict[str, float]] = field(default_factory=dict)  # read / check / write
+    # where the time went: read (the master), check (the files), apply (ledger and 报送记录
+    # in memory, and the archive), write (the master)
+    seconds: Hidden[dict[str, float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -113,24 +122,29 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
     paths = collect_files(files)
     if not paths:
         raise UsageError("没有找到要合并的文件。", field=Field.FILES)
-    with store.session():
-        clock = time.perf_counter()
-        master = store.load()
-        if period is not None:
-            period = plan_period(period, master.year)
-        result = MergeResult()
-        result.seconds["read"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        changed = merge_into(master, Workspace(store.folder, master.settings), paths, period,
-                             received, now, result, reapply=reapply)
-        result.seconds["check"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        if changed:
-            checkpoint("before-master-write")
-            store.save(master)
-            result.written = True
-        result.seconds["write"] = time.perf_counter() - clock
-        return result
+    # the files are vetted and read (in reader processes) while the master is read
+    examining = begin_checking(paths)
+    try:
+        with store.session():
+            clock = time.perf_counter()
+            master = store.load()
+            if period is not None:
+                period = plan_period(period, master.year)
+            result = MergeResult()
+            result.seconds["read"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            changed = merge_into(master, Workspace(store.folder, master.settings), paths, period,
+                                 received, now, result, reapply=reapply, examined=examining)
+            result.seconds["apply"] = time.perf_counter() - clock - result.seconds["check"]
+            clock = time.perf_counter()
+            if changed:
+                checkpoint("before-master-write")
+                store.save(master)
+                result.written = True
+            result.seconds["write"] = time.perf_counter() - clock
+            return result
+    finally:
+        examining.close()
 
 
 def version_time(path: Path, received: datetime | Mapping[Path, datetime] | None) -> datetime:
@@ -148,23 +162,31 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
                period: str | None = None,
                received: datetime | Mapping[Path, datetime] | None = None,
                now: datetime | None = None, result: MergeResult | None = None, *,
-               reapply: bool = False) -> bool:
+               reapply: bool = False, examined: Iterable[Examined] | None = None) -> bool:
     """The merge on a master already loaded (the caller holds the session and saves it):
-    fills ``result``; returns whether the master changed."""
+    fills ``result``; returns whether the master changed. ``examined``: the files' vetting
+    and reading, begun before (``begin_checking``)."""
     result = result if result is not None else MergeResult()
     processed = (now or datetime.now()).replace(microsecond=0)
     reconcile(master, processed)  # the office's edits of 问题台帐 first, in their history
+    problems = ProblemIndex(master)
     context = CheckContext(master)
-    checked = [(path, check_file(master, path, period, context)) for path in paths]
+    clock = time.perf_counter()
+    checked = list(zip(paths, check_files(master, paths, period, context, examined=examined),
+                       strict=True))
+    result.seconds["check"] = result.seconds.get("check", 0.0) + time.perf_counter() - clock
     start = len(result.reports)
     result.reports.extend(report for _path, report in checked)
     log = _Log(master)
+    ledger = _Ledger(master)
+    archive: list[FileReport] = []
     changed_periods: set[str] = set()
     changed = False
     for position in _apply_order(checked, received):
         path, report = checked[position]
         if report.period is not None and any(p < report.period for p in changed_periods):
             # an earlier month changed in this run: check against it as it is now
+            ledger.flush()
             report = check_file(master, path, period, context)
             result.reports[start + position] = report
         when = received.get(path) if isinstance(received, Mapping) else received
@@ -196,7 +218,7 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
             result.rejected.append(RejectedFile(str(path), report.unit, report.period,
                                                 report.errors))
             continue
-        _archive(workspace, report)
+        archive.append(report)
         if earlier is None:  # a new file
             timely = on_time(arrived, report.period, master.settings.deadline_day)
             row = log.add(Submission(period=logged, unit=report.unit, file_name=path.name,
@@ -210,9 +232,10 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
                 "重新采用" if earlier.result is SubmissionResult.REPLACED else "重新校验后通过")
             row.unit, row.period = report.unit, logged
             row.processed_at, row.errors, row.warnings = processed, report.errors, report.warnings
-        replaced = _replace_rows(master, report, row)
+            log.moved(row)
+        replaced = _replace_rows(ledger, log, report, row)
         result.problems.add(take_return(master, report.period, report.unit, report.entries,
-                                        report.tracking, processed))
+                                        report.tracking, processed, problems))
         reapplied = row.result is SubmissionResult.REPLACED
         row.result = SubmissionResult.MERGED
         log.merged(row)
@@ -223,6 +246,8 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
         for other in replaced:
             result.replaced.append(ReplacedFile(other.file_name, other.unit, other.period,
                                                 str(path)))
+    ledger.flush()
+    _archive(workspace, archive)
     return changed
 
 
@@ -250,12 +275,14 @@ def _yes_no(value: bool) -> YesNo:
 
 
 class _Log:
-    """报送记录 as the merge looks things up in it: by content, the row that counts."""
+    """报送记录 as the merge looks things up in it: by content, the row that counts; by
+    报告期 and unit, the rows that may be its merged file."""
 
     def __init__(self, master: Master) -> None:
         self.master = master
         self.counted: dict[str, Submission] = {}
         self.refused: dict[tuple[str, str | None], Submission] = {}
+        self.of_unit: dict[tuple[str | None, str | None], list[Submission]] = {}
         for row in master.submissions:
             self._index(row)
 
@@ -264,6 +291,22 @@ class _Log:
             self.counted.setdefault(row.sha256, row)
         elif row.result is SubmissionResult.REFUSED:
             self.refused.setdefault((row.sha256, row.period), row)
+        self.moved(row)
+
+    def moved(self, row: Submission) -> None:
+        """``row`` is (now) of its 报告期 and unit: found there too."""
+        rows = self.of_unit.setdefault((row.period, row.unit), [])
+        if not any(other is row for other in rows):
+            rows.append(row)
+
+    def merged_of(self, period: str, unit: str) -> list[Submission]:
+        """The unit's rows for ``period`` that stand as merged, in the log's order."""
+        rows = [row for row in self.of_unit.get((period, unit), [])
+                if row.period == period and row.unit == unit
+                and row.result is SubmissionResult.MERGED]
+        order = {id(row): n for n, row in enumerate(self.master.submissions)} if len(rows) > 1 \
+            else {}
+        return sorted(rows, key=lambda row: order.get(id(row), 0))
 
     def find(self, sha256: str, period: str | None) -> Submission | None:
         """This content's row: merged (or replaced) in any period, else refused for this
@@ -280,31 +323,69 @@ class _Log:
         self.counted.setdefault(row.sha256, row)
 
 
-def _archive(workspace: Workspace, report: FileReport) -> Path:
-    assert report.period is not None and report.unit is not None
-    # Named by what the file is, not what it was called: a .xls sent as “….xlsx” is a .xls.
-    kind = report.vetted.kind if report.vetted is not None else None
-    target = workspace.archived(report.period, report.unit, report.sha256,
-                                f".{kind}" if kind else report.path.suffix or ".xlsx")
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, lambda temp: shutil.copyfile(report.path, temp))
+def _archive(workspace: Workspace, reports: Sequence[FileReport]) -> None:
+    """Keep a copy of each merged file in the archive, named by its content: all written
+    first, then made durable together (one flush of the disk for the lot, not one each)."""
+    copies: dict[Path, Path] = {}
+    for report in reports:
+        assert report.period is not None and report.unit is not None
+        # Named by what the file is, not what it was called: a .xls sent as “….xlsx” is a .xls.
+        kind = report.vetted.kind if report.vetted is not None else None
+        target = workspace.archived(report.period, report.unit, report.sha256,
+                                    f".{kind}" if kind else report.path.suffix or ".xlsx")
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copies[target] = report.path
+    copy_files_durably([(source, target) for target, source in copies.items()])
     checkpoint("after-archive")
-    return target
 
 
-def _replace_rows(master: Master, report: FileReport, current: Submission) -> list[Submission]:
+class _Ledger:
+    """月报台帐 as the merge changes it: a unit's rows for a 报告期 dropped and its new rows
+    added, found by key rather than by a pass over the whole ledger per file; the ledger
+    itself is brought up to date (``flush``) before anything reads it again."""
+
+    def __init__(self, master: Master) -> None:
+        self.master = master
+        self.rows: list[LedgerEntry | None] = list(master.ledger)
+        self.keyed: dict[tuple[str, str], list[int]] = {}  # (报告期, unit or project) → rows
+        self.dirty = False
+        for position, entry in enumerate(self.rows):
+            assert entry is not None
+            self._key(entry, position)
+
+    def _key(self, entry: LedgerEntry, position: int) -> None:
+        self.keyed.setdefault((entry.period, "u:" + (entry.unit or "")), []).append(position)
+        self.keyed.setdefault((entry.period, "p:" + entry.project_id), []).append(position)
+
+    def replace(self, period: str, unit: str, entries: Sequence[LedgerEntry]) -> None:
+        """Drop the rows of ``period`` that are ``unit``'s or of the same projects as
+        ``entries``; add ``entries`` at the end."""
+        keys = [(period, "u:" + unit)] + [(period, "p:" + e.project_id) for e in entries]
+        for key in keys:
+            for position in self.keyed.pop(key, []):
+                self.rows[position] = None
+        for entry in entries:
+            self.rows.append(entry)
+            self._key(entry, len(self.rows) - 1)
+        self.dirty = True
+
+    def flush(self) -> None:
+        if self.dirty:
+            self.master.ledger = [e for e in self.rows if e is not None]
+            self.dirty = False
+
+
+def _replace_rows(ledger: _Ledger, log: _Log, report: FileReport,
+                  current: Submission) -> list[Submission]:
     """Drop the unit's earlier rows for the period (and any rows of the same projects),
     mark its other merged file 被替换 (saying by which), add the new rows."""
     period, unit = report.period, report.unit
-    projects = {e.project_id for e in report.entries}
-    master.ledger = [e for e in master.ledger
-                     if not (e.period == period and (e.unit == unit or e.project_id in projects))]
-    master.ledger.extend(report.entries)
+    assert period is not None and unit is not None
+    ledger.replace(period, unit, report.entries)
     replaced = []
-    for earlier in master.submissions:
-        if earlier is not current and earlier.period == period and earlier.unit == unit \
-                and earlier.result is SubmissionResult.MERGED:
+    for earlier in log.merged_of(period, unit):
+        if earlier is not current:
             earlier.result = SubmissionResult.REPLACED
             earlier.note = f"由《{current.file_name}》替换"
             replaced.append(earlier)

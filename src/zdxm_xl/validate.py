@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic.dataclasses import dataclass
 
 from .books.masterio import open_store
-from .checks.returns import CheckContext, FileReport, check_file, collect_files
+from .checks.returns import CheckContext, FileReport, begin_checking, check_files, collect_files
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
 from .core.periods import plan_period
@@ -47,24 +47,31 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
     or — with ``annotate_copies`` — into the workspace's 输出/校验结果/报告期 (dated
     ``today``, default the real today). ``received`` — when the files arrived, one time for
     all or per file — lets a 回执 say that a file came after the 截止日."""
-    if isinstance(master, Master):
-        loaded, folder = master, None
-    else:
-        store = open_store(master)
-        loaded, folder = store.load(), store.folder
-    if period is not None:
-        period = plan_period(period, loaded.year)
     paths = collect_files(files)
-    if not paths:
-        raise UsageError("没有找到要校验的文件。", field=Field.FILES)
-    if annotate_dir is None and annotate_copies:
-        if folder is None:
-            raise UsageError("没有台账所在文件夹，无法确定批注副本的位置。", field=Field.OUTPUT)
-        annotate_dir = Workspace(folder, loaded.settings).annotated(period)
+    # the files are vetted and read (in reader processes) while the master is read
+    examining = begin_checking(paths) if paths else None
+    try:
+        if isinstance(master, Master):
+            loaded, folder = master, None
+        else:
+            store = open_store(master)
+            loaded, folder = store.load(), store.folder
+        if period is not None:
+            period = plan_period(period, loaded.year)
+        if not paths:
+            raise UsageError("没有找到要校验的文件。", field=Field.FILES)
+        if annotate_dir is None and annotate_copies:
+            if folder is None:
+                raise UsageError("没有台账所在文件夹，无法确定批注副本的位置。", field=Field.OUTPUT)
+            annotate_dir = Workspace(folder, loaded.settings).annotated(period)
+    except BaseException:
+        if examining is not None:
+            examining.close()
+        raise
     run = ValidationRun()
     context = CheckContext(loaded)
-    for path in paths:
-        report = check_file(loaded, path, period, context)
+    for path, report in zip(paths, check_files(loaded, paths, period, context,
+                                               examined=examining), strict=True):
         run.files.append(report)
         if annotate_dir is not None:
             when = received.get(path) if isinstance(received, Mapping) else received

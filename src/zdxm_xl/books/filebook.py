@@ -4,8 +4,9 @@ dated backup — the file is never left half-written."""
 
 from __future__ import annotations
 
+import io
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from copy import copy
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +25,7 @@ from python_calamine import CalamineWorkbook
 from ..core.errors import MasterError, Remedy
 from ..core.registry import SUMMARY_SHEET, Column, Kind, SheetSpec
 from .gateway import PLAIN, Cell, Layout, TableData, table_from_grid
+from .package import Package, PackageLayoutError, sheet_with_rows, with_table_rows
 from .safety import atomic_write, backup, refuse_if_open_elsewhere
 from .styles import HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, print_ready, write_text
 
@@ -40,6 +42,12 @@ class FileGateway:
         self.path = Path(path)
         self._reader: CalamineWorkbook | None = None
         self._book: openpyxl.Workbook | None = None
+        # Tables whose rows are written into the sheet's XML after openpyxl has laid the
+        # sheet out with the first row: sheet → (rows, columns).
+        self._rows: dict[str, tuple[Sequence[Sequence[Cell]], int]] = {}
+        # Each sheet read from column A, as read: (header, body rows, widest row) — what
+        # tells whether a table's rows can later be rewritten in place (``commit_changes``).
+        self.shapes: dict[str, tuple[list[Cell], int, int]] = {}
         if create:
             self._book = openpyxl.Workbook()
             self._book.remove(self._book.active)
@@ -67,8 +75,12 @@ class FileGateway:
         reader = self._open_reader()
         if sheet not in reader.sheet_names:
             raise MasterError(f"台账“{self.path.name}”中没有工作表“{sheet}”。")
-        return table_from_grid(reader.get_sheet_by_name(sheet).to_python(skip_empty_area=False),
-                               first_column)
+        grid = reader.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        data = table_from_grid(grid, first_column)
+        if first_column == 1:
+            self.shapes[sheet] = (list(grid[0]) if grid else [], len(data.rows),
+                                  max((len(row) for row in grid), default=0))
+        return data
 
     # ---- writing ----------------------------------------------------------------------
     def _open_writer(self) -> openpyxl.Workbook:
@@ -85,6 +97,7 @@ class FileGateway:
     def fresh_sheet(self, name: str, index: int | None = None) -> Worksheet:
         """An empty sheet called ``name`` in place of any old one (same position)."""
         book = self._open_writer()
+        self._rows.pop(name, None)
         if name in book.sheetnames:
             old = book[name]
             position = book.sheetnames.index(name)
@@ -94,7 +107,17 @@ class FileGateway:
 
     def sheet(self, name: str) -> Worksheet:
         book = self._open_writer()
-        return book[name] if name in book.sheetnames else book.create_sheet(name)
+        if name in book.sheetnames:
+            ws = book[name]
+            if name in self._rows:  # the sheet holds more than that table: rows through openpyxl
+                rows, width = self._rows.pop(name)
+                for r, row in enumerate(rows[1:], start=3):
+                    for column, value in enumerate(row, start=1):
+                        cell = ws.cell(row=r, column=column)
+                        write_text(cell, _plain(value))
+                        cell._style = copy(ws.cell(row=2, column=column)._style)
+            return ws
+        return book.create_sheet(name)
 
     def write_table(self, spec: SheetSpec, rows: Sequence[Sequence[Cell]],
                     layout: Layout = PLAIN) -> None:
@@ -120,7 +143,12 @@ class FileGateway:
             ws.column_dimensions[get_column_letter(col0 + offset)].width = column.width
         formats = [NUMBER_FORMATS[column.kind] for column in spec.columns]
         styles: list[Any] = []  # each column's style, set once and copied (see forms)
-        for r, row in enumerate(rows, start=2):
+        alone = col0 == 1  # the sheet holds only this table
+        # A table alone on its sheet gets its first row (or an empty one) from openpyxl,
+        # which gives each column its style; the rest are written by ``commit`` straight
+        # into the sheet's XML in those styles (``package.sheet_with_rows``).
+        written = (list(rows[:1]) or [[None] * len(spec.columns)]) if alone else rows
+        for r, row in enumerate(written, start=2):
             for offset, value in enumerate(row):
                 cell = ws.cell(row=r, column=col0 + offset)
                 write_text(cell, _plain(value))
@@ -129,11 +157,18 @@ class FileGateway:
                     styles.append(cell._style)
                 else:
                     cell._style = copy(styles[offset])
+        if alone:
+            self._rows[spec.sheet] = (rows, len(spec.columns))
         last_row = max(len(rows) + 1, 2)  # an Excel table needs one body row, even empty
         first = get_column_letter(col0)
         last = get_column_letter(col0 + len(spec.columns) - 1)
         table = Table(displayName=spec.table, ref=f"{first}1:{last}{last_row}")
         table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+        # The columns' names are the header cells' text; named here, openpyxl does not make
+        # a cell object for every cell of the table's range to find them when it saves.
+        table._initialise_columns()
+        for table_column, column in zip(table.tableColumns, spec.columns, strict=True):
+            table_column.name = column.title
         ws.add_table(table)
         if col0 == 1:
             ws.freeze_panes = _freeze_at(spec)
@@ -193,8 +228,45 @@ class FileGateway:
             return
         refuse_if_open_elsewhere(self.path)
         backup(self.path)
-        book = self._book
-        atomic_write(self.path, lambda temp: book.save(temp), verify)
+        book, tables = self._book, self._rows
+
+        def write(temp: Path) -> None:
+            laid_out = io.BytesIO()
+            book.save(laid_out)
+            package = Package(laid_out.getvalue())
+            parts = package.sheets()
+            with open(temp, "wb") as target:
+                package.write(target, {parts[sheet].sheet: sheet_with_rows(
+                    package.part(parts[sheet].sheet), rows, width)
+                    for sheet, (rows, width) in tables.items()})
+
+        atomic_write(self.path, write, verify)
+        self._reader = None
+
+    def commit_changes(self, package: Package,
+                       tables: Mapping[str, tuple[Sequence[Sequence[Cell]], int, int]],
+                       verify: Callable[[Path], None] | None = None) -> None:
+        """Save over ``path`` the workbook ``package`` (the file as it is) with the rows of
+        ``tables`` (sheet → rows, columns, rows unchanged at the start) rewritten, and
+        every other part as it is: a save costs what changed. Atomic, after a backup, and
+        verified, as ``commit``."""
+        parts = package.sheets()
+        replaced: dict[str, bytes] = {}
+        for sheet, (rows, width, keep) in tables.items():
+            where = parts.get(sheet)
+            if where is None or where.table is None:
+                raise PackageLayoutError(f"no table on sheet {sheet}")
+            replaced[where.sheet] = sheet_with_rows(package.part(where.sheet), rows, width,
+                                                    keep=keep)
+            replaced[where.table] = with_table_rows(package.part(where.table), len(rows))
+        refuse_if_open_elsewhere(self.path)
+        backup(self.path)
+
+        def write(temp: Path) -> None:
+            with open(temp, "wb") as target:
+                package.write(target, replaced)
+
+        atomic_write(self.path, write, verify)
         self._reader = None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ..core.registry import SheetSpec
 
@@ -75,7 +75,10 @@ def table_from_grid(values: Sequence[Sequence[Cell]], first_column: int = 1) -> 
     header = list(values[0][start:])
     width = next((i for i, v in enumerate(header) if v in ("", None)), len(header))
     header = header[:width]
-    rows = [list(row[start:start + width]) for row in values[1:]]
+    if start == 0 and all(len(row) == width for row in values):  # the usual table: as read
+        rows = cast(list[list[Cell]], list(values[1:]))
+    else:
+        rows = [list(row[start:start + width]) for row in values[1:]]
     while rows and all(v in ("", None) for v in rows[-1]):
         rows.pop()
     return TableData(header, rows)

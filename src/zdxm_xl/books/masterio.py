@@ -10,14 +10,18 @@ key (for form fingerprints) lives on a very hidden sheet and never leaves the ma
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
 import re
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from python_calamine import CalamineWorkbook
 
 from ..core.errors import Field, MasterError, Remedy
 from ..core.master import Master, MasterStore, new_master
@@ -65,7 +69,16 @@ from ..core.returnrules import ADJUSTABLE, default_level
 from ..core.summary import summary_sheet
 from ..core.tables import RowProblem, decode_table, decode_value, encode_table, encode_value
 from .filebook import FileGateway
-from .gateway import Gateway, Layout
+from .gateway import Cell, Gateway, Layout
+from .package import (
+    Package,
+    PackageLayoutError,
+    header_row,
+    row_count,
+    rows_from,
+    table_rows,
+    workbook_of_rows,
+)
 from .safety import LOCK_WAIT, MasterLock, refuse_if_open_elsewhere
 
 __all__ = ["FORMAT_VERSION", "SHEET_ORDER", "read_master", "write_master", "load_master",
@@ -284,7 +297,7 @@ class _PlanRow(Project):
     id: str = ""
 
     def to_project(self) -> Project:
-        return Project.model_validate(self.model_dump())
+        return Project.model_validate(self.__dict__)
 
 
 class _ImplementationRow(_PlanRow):
@@ -355,6 +368,186 @@ def load_master(path: Path | str) -> Master:
     return read_master(FileGateway(path), path.name)
 
 
+# ---- saving what changed ------------------------------------------------------------------
+#
+# Most saves change a few tables: a merge adds rows to 月报台帐 and 报送记录, mail adds to
+# 邮件记录 and 发件箱. A master loaded for writing (``FileStore.session``) keeps a snapshot
+# of what it held; its save then rewrites only those tables' rows that changed — from the
+# first row that differs — and copies every other part of the file as it is. Anything else
+# changed (the plan, units, settings, a table added by a later version …), or a file that
+# does not look as zdxm wrote it, and the whole master is written as before.
+
+# Tables whose rows a save may rewrite alone, and the record model each is read as. None of
+# them feeds the derived 汇总 (the plan does) or another table's derived columns.
+_ALONE: dict[str, tuple[SheetSpec, type[BaseModel]]] = {
+    "ledger": (LEDGER, LedgerEntry), "submissions": (SUBMISSIONS, Submission),
+    "mail_log": (MAIL_LOG, MailRecord), "outbox": (OUTBOX, OutboxEntry),
+    "problems": (PROBLEMS, _ProblemRow), "problem_log": (PROBLEM_LOG, ProblemChange)}
+
+
+def _records(master: Master) -> dict[str, list[BaseModel]]:
+    """Every list of records the master holds, by attribute (whatever tables it has)."""
+    return {f.name: value for f in dataclass_fields(master)
+            if isinstance(value := getattr(master, f.name), list)}
+
+
+def _others(master: Master) -> dict[str, object]:
+    """Everything else the master holds (settings, key …), comparable."""
+    return {f.name: value.model_dump() if isinstance(value, BaseModel) else value
+            for f in dataclass_fields(master)
+            if not isinstance(value := getattr(master, f.name), list)}
+
+
+def _states(records: Sequence[BaseModel]) -> list[dict[str, object]]:
+    """The records' field values as they are now (lists copied: they can change in place)."""
+    states = [record.__dict__.copy() for record in records]
+    lists = _list_fields(type(records[0])) if records else ()
+    for state in states if lists else ():
+        for name in lists:
+            value = state[name]
+            if type(value) is list:
+                state[name] = list(value)
+    return states
+
+
+@functools.cache
+def _list_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` that may hold a list."""
+    return tuple(name for name, info in model.model_fields.items()
+                 if "list" in str(info.annotation).lower() or "dict" in str(info.annotation).lower())
+
+
+@dataclass
+class _Snapshot:
+    """A master as it was loaded for writing, and the file it was loaded from."""
+
+    master: Master
+    file: tuple[int, int, int]  # size, modification time (ns), inode
+    others: dict[str, object]
+    records: dict[str, list[dict[str, object]]]
+    in_place: set[str]  # the tables whose rows in the file match the records one to one
+
+    @classmethod
+    def of(cls, master: Master, path: Path, gateway: FileGateway | None = None) -> _Snapshot:
+        """The master as loaded through ``gateway``, or — without one — as just saved
+        (every table's rows then match its records one to one)."""
+        in_place = set()
+        for name, (spec, _model) in _ALONE.items():
+            if gateway is None:
+                in_place.add(name)
+                continue
+            shape = gateway.shapes.get(spec.sheet)
+            if shape is not None:
+                header, rows, width = shape
+                if [str(v).strip() if v is not None else "" for v in header] == list(spec.titles) \
+                        and width == len(spec.columns) and rows == len(getattr(master, name)):
+                    in_place.add(name)
+        return cls(master, _file_state(path), _others(master),
+                   {name: _states(records) for name, records in _records(master).items()},
+                   in_place)
+
+    def saved(self, path: Path, changed: dict[str, int]) -> None:
+        """The master was just saved with ``changed`` rewritten: this is what it holds now."""
+        self.file = _file_state(path)
+        for name, first in changed.items():
+            records = getattr(self.master, name)
+            self.records[name][first:] = _states(records[first:])
+        self.in_place |= set(changed)
+
+    def first_changes(self, master: Master) -> dict[str, int] | None:
+        """Table → its first row that changed, for the tables that did; ``None`` when
+        anything but those tables' rows changed."""
+        if master is not self.master or master.ids_assigned or _others(master) != self.others:
+            return None
+        now = _records(master)
+        if now.keys() != self.records.keys():
+            return None
+        changed: dict[str, int] = {}
+        for name, records in now.items():
+            before = self.records[name]
+            first = next((i for i, (record, state) in enumerate(zip(records, before, strict=False))
+                          if record.__dict__ != state), min(len(records), len(before)))
+            if first == len(records) == len(before):
+                continue
+            if name not in self.in_place:
+                return None
+            changed[name] = first
+        return changed
+
+
+_NOT_AS_WRITTEN = "写入台账后复核不一致，已放弃本次写入，原台账未改动。"
+
+
+def _file_state(path: Path) -> tuple[int, int, int]:
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns, info.st_ino
+
+
+def _save_changes(master: Master, target: Path, snapshot: _Snapshot) -> dict[str, int] | None:
+    """Save ``master`` over ``target`` rewriting only what changed since ``snapshot``: the
+    tables rewritten, from which row; ``None`` when that cannot be done (nothing was
+    written: the caller writes it whole)."""
+    changed = snapshot.first_changes(master)
+    if not changed:  # something else changed, or nothing did (a save still rewrites 汇总)
+        return None
+    refuse_if_open_elsewhere(target)
+    try:
+        if _file_state(target) != snapshot.file:  # changed under us: write it whole
+            return None
+        package = Package(target.read_bytes())
+    except (OSError, PackageLayoutError):
+        return None
+    tables: dict[str, tuple[Sequence[Sequence[Cell]], int, int]] = {}
+    for name, first in changed.items():
+        spec = _ALONE[name][0]
+        records = getattr(master, name)
+        derive = _from_plan(master) if spec is LEDGER else None
+        rows: list[Cell] = [None] * first
+        rows += encode_table(spec, records[first:], derive)
+        tables[spec.sheet] = (rows, len(spec.columns), first)
+    names = list(package.sheets())
+    headers = {name: header_row(package.part(package.sheets()[_ALONE[name][0].sheet].sheet))
+               for name in changed}
+
+    def verify(temp: Path) -> None:
+        """Read the new file back: it opens as a workbook with the same sheets; each
+        rewritten table has its header as it was, one row per record (and its table's
+        range says so), and its rewritten rows read back — with python-calamine, as a load
+        reads them — into as many records, without a problem. The rows kept are the bytes
+        they were, which the load read."""
+        again = Package(temp.read_bytes())
+        sheets = again.sheets()
+        if list(sheets) != names or FileGateway(temp).sheet_names() != names:
+            raise MasterError(_NOT_AS_WRITTEN)
+        styles = again.styles()
+        for name, first in changed.items():
+            spec, model = _ALONE[name]
+            xml = again.part(sheets[spec.sheet].sheet)
+            expected = len(getattr(master, name))
+            if header_row(xml) != headers[name] or row_count(xml) != max(expected, 1) + 1 \
+                    or table_rows(again, spec.sheet) != max(expected, 1):
+                raise MasterError(_NOT_AS_WRITTEN)
+            if expected == first:
+                continue
+            book = CalamineWorkbook.from_filelike(io.BytesIO(
+                workbook_of_rows(rows_from(xml, first + 2), styles)))
+            sheet = book.get_sheet_by_name(book.sheet_names[0])
+            if sheet.start is None:
+                raise MasterError(_NOT_AS_WRITTEN)
+            top, left = sheet.start
+            grid = [[""] * left + row for row in sheet.to_python(skip_empty_area=True)]
+            records, problems = decode_table(spec, model, list(spec.titles), grid,
+                                             first_row=first + 2)
+            if top != first + 1 or problems or len(records) != expected - first:
+                raise MasterError(_NOT_AS_WRITTEN)
+
+    try:
+        FileGateway(target).commit_changes(package, tables, verify)
+    except PackageLayoutError:
+        return None
+    return changed
+
+
 def save_master(master: Master, path: Path | str) -> Path:
     """Write ``master`` to the file ``path``, atomically.
 
@@ -423,15 +616,35 @@ class FileStore:
     def folder(self) -> Path:
         return self.path.parent
 
+    _writing: bool = field(default=False, init=False, repr=False, compare=False)
+    _snapshot: _Snapshot | None = field(default=None, init=False, repr=False, compare=False)
+
     def load(self) -> Master:
-        return load_master(self.path)
+        gateway = FileGateway(self.path)
+        master = read_master(gateway, self.path.name)
+        # loaded to be changed and saved: remember what it held, so the save writes only
+        # what changed
+        self._snapshot = _Snapshot.of(master, self.path, gateway) if self._writing else None
+        return master
 
     def save(self, master: Master) -> None:
+        snapshot = self._snapshot
+        changed = _save_changes(master, self.path, snapshot) if snapshot is not None else None
+        if changed is not None and snapshot is not None:
+            snapshot.saved(self.path, changed)  # a second save compares with this one
+            return
         save_master(master, self.path)
+        self._snapshot = _Snapshot.of(master, self.path) if self._writing else None
 
-    def session(self) -> AbstractContextManager[object]:
+    @contextlib.contextmanager
+    def session(self) -> Iterator[object]:
         refuse_if_open_elsewhere(self.path)
-        return MasterLock(self.path, wait=self.lock_wait)
+        with MasterLock(self.path, wait=self.lock_wait) as lock:
+            self._writing = True
+            try:
+                yield lock
+            finally:
+                self._writing, self._snapshot = False, None
 
 
 def open_store(master: MasterStore | Path | str) -> MasterStore:

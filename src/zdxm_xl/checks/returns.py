@@ -23,9 +23,9 @@ Three habits keep the findings trustworthy for a 信息员:
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import gc
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -41,9 +41,16 @@ from ..core.findings import Finding, Severity, finding, with_level
 from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
 from ..core.master import Master
 from ..core.models import LedgerEntry, Project, RuleLevel, Stage, YesNo
-from ..core.money import WAN_PER_YI, AmountError, parse_amount, round_half_up, tidy_amount
+from ..core.money import (
+    WAN_PER_YI,
+    AmountError,
+    from_cell,
+    parse_amount,
+    round_half_up,
+    tidy_amount,
+)
 from ..core.periods import period_end, period_month, plan_period
-from ..core.problems import TrackingUpdate, closed_by_return
+from ..core.problems import ProblemIndex, TrackingUpdate, closed_by_return
 from ..core.registry import (
     FORM_CONTACTS,
     FORM_IMPLEMENTATION,
@@ -57,10 +64,12 @@ from ..core.results import RESULT, Hidden
 from ..core.returnrules import level_of, severity_for
 from ..core.returns import expected_returns, last_reported, previous_figures
 from ..core.tables import header_index, is_blank_row
+from .batch import Examination, examine_all
 from .formshape import form_extents, form_values, shape_findings
-from .vetting import Vetted, safe_read_sheets, vet_workbook
+from .vetting import Examined, Vetted, examine
 
-__all__ = ["FileReport", "CheckContext", "check_file", "collect_files", "RETURN_SUFFIXES",
+__all__ = ["FileReport", "CheckContext", "check_file", "check_files", "begin_checking",
+           "collect_files", "RETURN_SUFFIXES",
            "unit_in_name", "SPIKE_TIMES", "SPIKE_SHARE"]
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -76,6 +85,7 @@ _PLAN_FIELDS = ("name", "stage", "sector", "total_investment", "annual_plan")
 # the year so far, and more than SPIKE_SHARE of the year's plan in one month.
 SPIKE_TIMES = 5
 SPIKE_SHARE = Decimal("0.2")
+_IMPLEMENTATION_TITLES = {column.field: column.title for column in FORM_IMPLEMENTATION.columns}
 # What a spreadsheet shows in a cell whose formula failed (a 本年累计 formula over “约500”).
 _EXCEL_ERRORS = {"#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#N/A", "#NUM!", "#NULL!"}
 
@@ -132,14 +142,6 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @dataclass
 class PeriodFacts:
     """What checking needs to know about one 报告期, worked out once for many files."""
@@ -160,6 +162,13 @@ class CheckContext:
     def __init__(self, master: Master) -> None:
         self.master = master
         self._facts: dict[str, PeriodFacts] = {}
+        self._problems: ProblemIndex | None = None
+
+    def problems(self) -> ProblemIndex:
+        """问题台帐 by 问题编号 and by project, as it is now."""
+        if self._problems is None:
+            self._problems = ProblemIndex(self.master)
+        return self._problems
 
     def facts(self, period: str) -> PeriodFacts:
         if period not in self._facts:
@@ -170,23 +179,25 @@ class CheckContext:
         return self._facts[period]
 
     def ledger_changed(self, period: str) -> None:
+        self._problems = None  # a merged return may have raised items
         for later in [p for p in self._facts if p > period]:
             del self._facts[later]
 
 
 def check_file(master: Master, path: Path, period: str | None = None,
                context: CheckContext | None = None, *,
-               sender_unit: str | None = None) -> FileReport:
+               sender_unit: str | None = None, examined: Examined | None = None) -> FileReport:
     """Check one returned file against ``master``; never raises for a problem in the file.
 
     ``sender_unit`` is the unit whose registered address sent the file (mail), used to name
-    the unit when the file itself cannot say."""
+    the unit when the file itself cannot say. ``examined`` is the file already vetted and
+    read (``check_files`` has that done for many files at once)."""
     context = context if context is not None and context.master is master else CheckContext(master)
     path = Path(path)
-    sha = file_sha256(path) if path.is_file() else ""
-    report = FileReport(path, sha)
+    examined = examined if examined is not None else examine(path)
+    report = FileReport(path, examined.sha256)
     try:
-        _check(master, path, period, context, report)
+        _check(master, examined, period, context, report)
     finally:
         _forget_our_formulas(report)
         _apply_levels(report, master.settings.rule_levels)
@@ -196,14 +207,50 @@ def check_file(master: Master, path: Path, period: str | None = None,
     return report
 
 
-def _check(master: Master, path: Path, period: str | None, context: CheckContext,
+def check_files(master: Master, paths: Sequence[Path], period: str | None = None,
+                context: CheckContext | None = None, *, readers: int | None = None,
+                examined: Iterable[Examined] | None = None) -> Iterator[FileReport]:
+    """``check_file`` for each of ``paths``, in order. Vetting and reading — the part that
+    needs no master — is shared with reader processes (``checks.batch``: ``readers`` of
+    them, by default one per core beyond the first) while this process checks the files
+    against the master as they come; the reports are the same as one file after another.
+    ``examined`` is that examination begun earlier (``begin_checking``)."""
+    context = context if context is not None and context.master is master else CheckContext(master)
+    found = examined if examined is not None else examine_all(paths, readers=readers)
+    with _no_collection_pauses():
+        for path, one in zip(paths, found, strict=True):
+            yield check_file(master, path, period, context, examined=one)
+
+
+@contextlib.contextmanager
+def _no_collection_pauses() -> Iterator[None]:
+    """Python's cycle collector stays off while a batch is checked: it would walk every
+    report made so far, again and again, while the readers wait for this process. What the
+    batch makes is freed as it goes, by reference counting; the collector runs afterwards."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def begin_checking(paths: Sequence[Path], readers: int | None = None) -> Examination:
+    """Start vetting and reading ``paths`` (the part of checking that needs no master) in
+    reader processes now, for ``check_files(…, examined=…)`` later: the master is read
+    meanwhile."""
+    return Examination(paths, readers=readers)
+
+
+def _check(master: Master, examined: Examined, period: str | None, context: CheckContext,
            report: FileReport) -> None:
-    vetted = vet_workbook(path)
+    vetted = examined.vetted
     report.vetted = vetted
     report.findings.extend(vetted.findings)
     if not vetted.ok:
         return
-    sheets, problems = _read(vetted)
+    sheets, problems = _read(examined.values)
     report.findings.extend(problems)
     if sheets is None:
         return
@@ -214,12 +261,12 @@ def _check(master: Master, path: Path, period: str | None, context: CheckContext
     report.unit, report.period = identity.unit, identity.period
     facts = context.facts(identity.period)
     mine = [facts.projects[i] for i in identity.projects if i in facts.projects]
-    checker = _Checker(master, identity, report, facts)
+    checker = _Checker(master, identity, report, facts, context.problems())
     implementation = [p for p in mine if not p.is_preparatory]
     preparatory = [p for p in mine if p.is_preparatory]
     # The form lists some of the problems of the unit's projects: at most all of them.
     projects = set(identity.projects)
-    listed = sum(1 for item in master.problems if item.project_id in projects)
+    listed = context.problems().listed(projects)
     extents = form_extents(len(implementation), len(preparatory), listed)
     report.form_values = form_values(sheets, extents, vetted.limits)
     report.findings.extend(shape_findings(sheets, vetted.hidden, extents, vetted.limits))
@@ -280,8 +327,8 @@ def unit_in_name(file_name: str, units: Iterable[str]) -> str | None:
     return max(found, key=lambda u: (len(u), u)) if found else None
 
 
-def _read(vetted: Vetted) -> tuple[dict[str, list[list[Any]]] | None, list[Finding]]:
-    result = safe_read_sheets(vetted)
+def _read(result: dict[str, list[list[Any]]] | Finding) -> tuple[dict[str, list[list[Any]]] | None,
+                                                                 list[Finding]]:
     if isinstance(result, Finding):
         return None, [result]
     return result, []
@@ -398,8 +445,9 @@ class _Checker:
     """Checks the return sheets of one file; collects findings and ledger rows."""
 
     def __init__(self, master: Master, identity: Identity, report: FileReport,
-                 facts: PeriodFacts) -> None:
+                 facts: PeriodFacts, problems: ProblemIndex) -> None:
         self.master = master
+        self.problems = problems
         self.identity = identity
         self.report = report
         self.period = identity.period
@@ -446,6 +494,10 @@ class _Checker:
                 self.add("F56", sheet, value=title)
             return
         self._contacts(sheet, rows[:header_row])
+        # The sheet's columns as found, worked out once for all its rows: (column, position,
+        # whether the unit fills it in).
+        plan = [(column, index[column.title], column.field in spec.inputs)
+                for column in spec.columns if column.title in index]
         expected = {p.id: p for p in projects}
         seen: set[str] = set()
         for offset, row in enumerate(rows[header_row + 1:], start=header_row + 2):
@@ -465,7 +517,7 @@ class _Checker:
                          value=project_id)
                 continue
             seen.add(project_id)
-            self._row(spec, expected[project_id], row, offset, index)
+            self._row(spec, expected[project_id], row, offset, index, plan)
         for project in projects:
             if project.id not in seen:
                 self.add("R03", sheet, project=project, value=project.id, name=project.name)
@@ -486,7 +538,7 @@ class _Checker:
             self.add("F56", sheet, value=title)
         if missing:
             return
-        items = {item.id: item for item in self.master.problems}
+        items = self.problems.by_id
         id_at = index[spec.column("id").title]
         seen: set[str] = set()
         for offset, row in enumerate(rows[header_row + 1:], start=header_row + 2):
@@ -538,6 +590,8 @@ class _Checker:
         labels = {label: name for name, label in FORM_CONTACTS}
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row):
+                if not isinstance(value, str) or not value:  # labels are text
+                    continue
                 name = labels.get(clean_text(value))
                 if name is not None:
                     found[name] = (_at(row, c + 1), r, c + 1)
@@ -556,18 +610,37 @@ class _Checker:
                 self.report.contacts.setdefault(name, value)
 
     def _row(self, spec: SheetSpec, project: Project, row: list[Any], number: int,
-             index: dict[str, int]) -> None:
+             index: dict[str, int], plan: Sequence[tuple[Column, int, bool]]) -> None:
         sheet = spec.sheet
         values: dict[str, Any] = {}
         ok = True
-        for column in spec.columns:
-            position = index.get(column.title)
-            if position is None:
+        width = len(row)
+        for column, position, is_input in plan:
+            raw = row[position] if position < width else None
+            if raw == "":
+                raw = None
+            if not is_input:
+                if column.field in _PLAN_FIELDS:
+                    self._plan_field(sheet, project, column, raw, number, position)
                 continue
-            raw = _at(row, position)
-            if column.field not in spec.inputs:
-                self._plan_field(sheet, project, column, raw, number, position)
+            if raw is None:  # an empty cell: readable, nothing in it
+                values[column.field] = None
                 continue
+            # the usual cells, read as ``_value`` reads them, without its general path: an
+            # amount of at most two places, and clean text (a listed choice where one is due)
+            kind = column.kind
+            if kind is Kind.MONEY and type(raw) is float and raw >= 0:
+                try:
+                    values[column.field] = from_cell(raw)
+                    continue
+                except AmountError:
+                    pass
+            elif type(raw) is str and (kind is Kind.TEXT or kind is Kind.CHOICE) \
+                    and not _CONTROL.search(raw):
+                text = raw.strip()
+                if not text or kind is Kind.TEXT or (column.choices and text in column.choices):
+                    values[column.field] = text or None
+                    continue
             good, value = self._value(sheet, project, column, raw, number, position)
             ok = ok and good
             values[column.field] = value
@@ -584,6 +657,15 @@ class _Checker:
         if column.field not in _PLAN_FIELDS:
             return
         planned = getattr(project, column.field)
+        if raw is not None and not isinstance(raw, bool) and (
+                raw == planned or (isinstance(raw, float) and column.kind is Kind.MONEY
+                                   and planned is not None and abs(raw) < 1e13
+                                   and raw == float(planned))):
+            # unchanged, as nearly every cell is: a text the same without trimming, or a
+            # number that is the planned amount (a decimal of at most 15 digits, which a
+            # float gives back exactly)
+            if not isinstance(raw, str) or raw == raw.strip():
+                return
         if column.kind is Kind.MONEY:
             try:
                 seen: Any = parse_amount(raw)
@@ -598,6 +680,7 @@ class _Checker:
     def _value(self, sheet: str, project: Project | None, column: Column, raw: Any, row: int,
                position: int) -> tuple[bool, Any]:
         """One input cell → (readable, value); unreadable values become findings."""
+        kind = column.kind
         if isinstance(raw, str):
             if _CONTROL.search(raw):
                 self.add("V23", sheet, row, position, project, column=column.title)
@@ -605,12 +688,22 @@ class _Checker:
             raw = raw.strip()
             if raw == "":
                 raw = None
+            elif kind is Kind.TEXT or (kind is Kind.CHOICE and column.choices
+                                       and raw in column.choices):
+                return True, raw  # text as typed (what the general path below makes of it)
         if raw is None:
             return True, None
-        kind = column.kind
+        if kind is Kind.MONEY and type(raw) is float:  # the usual amount: no text to look at
+            try:
+                usual = from_cell(raw)
+            except AmountError:
+                pass  # said below, as for any other unreadable amount
+            else:
+                if usual >= 0:
+                    return True, usual
         where: dict[str, Any] = {"sheet": sheet, "row": row, "col": position, "project": project}
         if kind is Kind.MONEY:
-            if clean_text(raw).upper() in _EXCEL_ERRORS:
+            if isinstance(raw, str) and raw.upper() in _EXCEL_ERRORS:
                 # A formula that failed because a cell it adds up failed: the mistake is
                 # there and is reported there (see _implementation_rules).
                 self.unreadable.add(_cell(row, position))
@@ -646,10 +739,10 @@ class _Checker:
     def _implementation_rules(self, sheet: str, project: Project, values: dict[str, Any],
                               row: int, index: dict[str, int]) -> None:
         def at(field: str) -> int:
-            return index[FORM_IMPLEMENTATION.column(field).title]
+            return index[_IMPLEMENTATION_TITLES[field]]
 
         def unread(field: str) -> bool:
-            return _cell(row, at(field)) in self.unreadable
+            return bool(self.unreadable) and _cell(row, at(field)) in self.unreadable
 
         def where(field: str) -> dict[str, Any]:
             return {"sheet": sheet, "row": row, "col": at(field), "project": project}
@@ -794,7 +887,7 @@ def _phone_hint(phone: str) -> str:
 
 def _find_header(rows: list[list[Any]]) -> int | None:
     for number, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        texts = {clean_text(v) for v in row}
+        texts = {clean_text(v) for v in row if isinstance(v, str) and v}  # headers are text
         if "项目编号" in texts and "项目名称" in texts:
             return number
     return None

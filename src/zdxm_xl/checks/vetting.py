@@ -10,8 +10,9 @@ macros, and reads a bounded number of bytes whatever the file declares.
 Why so careful: python-calamine, which reads the values, aborts the whole process (no
 exception) when a sheet has a cell at XFD1048576 or the shared-string table declares
 billions of entries, so such files must be refused here. ``safe_read_sheets`` then reads a
-vetted file's values, in a child process with memory and time limits unless vetting found
-nothing at all.
+vetted file's values, in a reader process with memory and time limits (``readers``) unless
+vetting found nothing at all; ``examine`` does both, and ``examine_in_reader`` has a reader
+process do both.
 
 Limits (``limits.RETURN`` for returns): file ≤ 20 MiB, ≤ 10 000 zip entries, ≤ 200 MiB
 unpacked, no entry over 4 MiB unpacking more than 200:1, sheets within 10 000 rows × 200
@@ -21,31 +22,36 @@ cells (a .xls is measured after it is read, in the child process).
 
 from __future__ import annotations
 
+import hashlib
 import io
-import pickle
 import posixpath
 import re
 import stat
 import struct
-import subprocess
-import sys
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from ..core.findings import Finding, Severity, finding, rule
+from ..core.findings import RULES, Finding, Severity, finding, rule
 from .limits import RETURN, Limits
+from .readers import Outcome, Readers
 from .sniff import OLE_MAGIC, ZIP_MAGICS, describe
 
 __all__ = [
     "Vetted",
+    "Examined",
     "vet_workbook",
     "safe_read_sheets",
+    "examine",
+    "examine_in_reader",
+    "examine_plain",
+    "check_request",
+    "examined_from",
+    "file_sha256",
     "MAX_BYTES",
     "EXCEL_TEXT_LIMIT",
 ]
@@ -130,6 +136,13 @@ class Vetted:
     has_macros: bool = False
     limits: Limits = RETURN
     hidden: list[str] = field(default_factory=list)
+    # The bytes that were vetted, read once: the values are read from these very bytes (not
+    # from the file again, which may have changed since), then let go (``release``).
+    content: bytes | None = field(default=None, repr=False, compare=False)
+
+    def release(self) -> None:
+        """Let go of the file's bytes once its values are read."""
+        self.content = None
 
     @property
     def ok(self) -> bool:
@@ -185,13 +198,23 @@ def _vet(path: Path, vetted: Vetted, max_bytes: int) -> None:
         raise _stop("F06", detail="WPS 表格文件（.et）", value=path.suffix)
     try:
         with path.open("rb") as fh:
-            head = fh.read(4096)
+            # the whole file, once (its size is within the limit): vetting, reading and the
+            # content hash all see the same bytes, however the file changes meanwhile
+            data = fh.read(max_bytes + 1)
     except OSError:
         raise _stop("F01", detail="文件无法打开（可能正被其他程序占用）", value=path.name) from None
+    if len(data) > max_bytes:  # grew since it was measured
+        raise _stop("F02", size=f"{len(data) / 2**20:.1f}", limit=f"{max_bytes / 2**20:.0f}",
+                    value=len(data))
+    if not data:
+        raise _stop("F01", detail="文件是空的（0 字节）", value=path.name)
+    head = data[:4096]
     if head.startswith(OLE_MAGIC):
-        _vet_ole(path, size, vetted)
+        vetted.content = data
+        _vet_ole(path, len(data), vetted)
     elif head.startswith(ZIP_MAGICS):
-        _vet_zip(path, size, vetted)
+        vetted.content = data
+        _vet_zip(data, vetted)
     else:
         _not_a_workbook(head)
 
@@ -307,8 +330,9 @@ class _Budget:
     """Uncompressed bytes we still allow ourselves to read from this file, and XML
     elements we still allow ourselves to look at (each costs a Python callback)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, data: bytes) -> None:
         self.left = limit
+        self.data = memoryview(data)  # the whole zip file: entries are inflated from here
         self.elements = _LIMITS.get().max_elements
         self.cells = _LIMITS.get().max_total_cells  # in all sheets together
         # Small parts are read whole by the prolog scan; keep them, so that parsing them
@@ -316,15 +340,15 @@ class _Budget:
         self.kept: dict[str, bytes] = {}
 
 
-def _vet_zip(path: Path, size: int, vetted: Vetted) -> None:
-    _check_directory_record(path, size)
+def _vet_zip(data: bytes, vetted: Vetted) -> None:
+    _check_directory_record(data)
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except Exception:
         raise _stop("F04", detail="压缩包目录损坏", value="zip") from None
     with archive:
         try:
-            _vet_archive(archive, vetted)
+            _vet_archive(archive, vetted, data)
         except _Stop:
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
@@ -332,27 +356,25 @@ def _vet_zip(path: Path, size: int, vetted: Vetted) -> None:
             raise _stop("F04", detail="压缩内容损坏", value=type(exc).__name__) from None
 
 
-def _check_directory_record(path: Path, size: int) -> None:
+def _check_directory_record(data: bytes) -> None:
     """Read the end-of-central-directory record ourselves: refuse absurd entry counts or
     directory sizes before zipfile builds an object per entry."""
+    size = len(data)
     window = min(size, 22 + 65535 + 20)
-    with path.open("rb") as fh:
-        fh.seek(size - window)
-        tail = fh.read(window)
-        pos = tail.rfind(b"PK\x05\x06")
-        if pos < 0 or pos + 22 > len(tail):
-            raise _stop("F04", detail="压缩包目录缺失，文件可能不完整", value="EOCD")
-        entries, directory = struct.unpack_from("<HI", tail, pos + 10)
-        offset = struct.unpack_from("<I", tail, pos + 16)[0]
-        if (entries == 0xFFFF or directory == 0xFFFFFFFF or offset == 0xFFFFFFFF) and pos >= 20:
-            locator = tail[pos - 20:pos]
-            if locator[:4] == b"PK\x06\x07":
-                record_at = struct.unpack_from("<Q", locator, 8)[0]
-                if record_at + 56 <= size:
-                    fh.seek(record_at)
-                    record = fh.read(56)
-                    if record[:4] == b"PK\x06\x06":
-                        entries, directory = struct.unpack_from("<QQ", record, 32)
+    tail = data[size - window:]
+    pos = tail.rfind(b"PK\x05\x06")
+    if pos < 0 or pos + 22 > len(tail):
+        raise _stop("F04", detail="压缩包目录缺失，文件可能不完整", value="EOCD")
+    entries, directory = struct.unpack_from("<HI", tail, pos + 10)
+    offset = struct.unpack_from("<I", tail, pos + 16)[0]
+    if (entries == 0xFFFF or directory == 0xFFFFFFFF or offset == 0xFFFFFFFF) and pos >= 20:
+        locator = tail[pos - 20:pos]
+        if locator[:4] == b"PK\x06\x07":
+            record_at = struct.unpack_from("<Q", locator, 8)[0]
+            if record_at + 56 <= size:
+                record = data[record_at:record_at + 56]
+                if record[:4] == b"PK\x06\x06":
+                    entries, directory = struct.unpack_from("<QQ", record, 32)
     if entries > _LIMITS.get().max_entries:
         raise _stop("F07", detail=f"包含 {entries} 个部件，超过上限 {_LIMITS.get().max_entries}",
                     value=entries)
@@ -362,7 +384,7 @@ def _check_directory_record(path: Path, size: int) -> None:
         raise _stop("F04", detail="压缩包目录长度不对", value=directory)
 
 
-def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted) -> None:
+def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted, data: bytes) -> None:
     infos = archive.infolist()
     _check_entries(infos)
     parts = {info.filename: info for info in infos if not info.is_dir()}
@@ -373,7 +395,7 @@ def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted) -> None:
 
     # each part is read at most twice (its prolog, then in full) and only up to its declared
     # size, whose total _check_entries capped
-    budget = _Budget(2 * _LIMITS.get().max_unpacked)
+    budget = _Budget(2 * _LIMITS.get().max_unpacked, data)
     _identify(archive, parts, part, budget)
     if part("[Content_Types].xml") is None:
         raise _stop("F08", detail="[Content_Types].xml", value="[Content_Types].xml")
@@ -545,7 +567,7 @@ def _identify(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo],
     """Other zip-based formats: say which, so the message can be specific."""
     mimetype = parts.get("mimetype")
     if mimetype is not None:
-        declared = b"".join(_read_entry(archive, mimetype, budget, limit=200))
+        declared = _entry(archive, mimetype, budget, limit=200)
         if declared.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
             raise _stop("F06", detail="OpenDocument 表格（.ods）", value="ods")
         if declared.startswith(b"application/vnd.oasis.opendocument"):
@@ -578,21 +600,110 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget
     got = 0
     whole = cap == info.file_size and cap <= _KEEP
     pieces: list[bytes] = []
-    with archive.open(info) as stream:
-        while got < cap:
-            chunk = stream.read(min(_CHUNK, cap - got))
-            if not chunk:
-                return
-            got += len(chunk)
-            budget.left -= len(chunk)
-            if whole:
-                pieces.append(chunk)
-            yield chunk
+    crc = 0
+    for chunk in _inflate(budget.data, info, cap):
+        got += len(chunk)
+        budget.left -= len(chunk)
+        crc = zlib.crc32(chunk, crc)
         if whole:
-            budget.kept[info.filename] = b"".join(pieces)
-        if limit is None and got < info.file_size:
-            raise _stop("F07", detail=f"解压后超过 {_LIMITS.get().max_unpacked // 2**20} MB，疑似压缩炸弹",
-                        value=info.filename)
+            pieces.append(chunk)
+        yield chunk
+    if got < cap or got == info.file_size:  # the whole entry (or it ended early): check it
+        if crc != info.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+        if got < cap:
+            return
+    if whole:
+        budget.kept[info.filename] = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+    if limit is None and got < info.file_size:
+        raise _stop("F07", detail=f"解压后超过 {_LIMITS.get().max_unpacked // 2**20} MB，疑似压缩炸弹",
+                    value=info.filename)
+
+
+def _entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget,
+           limit: int | None = None) -> bytes:
+    """``b"".join(_read_entry(…))``: a part small enough to be kept is inflated in one go."""
+    kept = budget.kept.get(info.filename)
+    if kept is not None:
+        return kept if limit is None else kept[:limit]
+    cap = min(info.file_size, budget.left)
+    if limit is not None:
+        cap = min(cap, limit)
+    if cap != info.file_size or cap > _KEEP:
+        return b"".join(_read_entry(archive, info, budget, limit))
+    packed = _packed(budget.data, info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        if cap > len(packed):
+            raise EOFError("stored entry shorter than declared")
+        data = bytes(packed[:cap])
+    else:
+        inflater = zlib.decompressobj(-15)
+        data = inflater.decompress(packed, cap) if cap else b""
+        if len(data) < cap and not inflater.eof:
+            raise EOFError("compressed data ends early")
+    budget.left -= len(data)
+    if zlib.crc32(data) != info.CRC:  # the whole entry (or it ended early): check it
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+    if len(data) == cap:
+        budget.kept[info.filename] = data
+    return data
+
+
+def _packed(data: memoryview, info: zipfile.ZipInfo) -> memoryview:
+    """The entry's compressed bytes, its local header checked as ``ZipFile.open`` checks it
+    (against the directory; stored or deflated only)."""
+    offset = info.header_offset
+    header = bytes(data[offset:offset + 30])
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("Bad magic number for file header")
+    flags, name_length, extra_length = (struct.unpack_from("<H", header, 6)[0],
+                                        *struct.unpack_from("<HH", header, 26))
+    raw_name = bytes(data[offset + 30:offset + 30 + name_length])
+    name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
+    if name != info.orig_filename:
+        raise zipfile.BadZipFile(f"File name in directory {info.orig_filename!r} and header "
+                                 f"{name!r} differ.")
+    if info.flag_bits & 0x60:  # compressed patched data, strong encryption
+        raise NotImplementedError("unsupported zip feature")
+    start = offset + 30 + name_length + extra_length
+    packed = data[start:start + info.compress_size]
+    if len(packed) < info.compress_size:
+        raise EOFError("entry runs past the end of the file")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise NotImplementedError("compression method")
+    return packed
+
+
+def _inflate(data: memoryview, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
+    """Up to ``cap`` uncompressed bytes of the entry, in chunks, straight from the file's
+    bytes: what ``ZipFile.open`` does (local header checked against the directory, stored or
+    deflated only, never more than declared) without its per-read overhead."""
+    packed = _packed(data, info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        if cap > len(packed):
+            raise EOFError("stored entry shorter than declared")
+        for at in range(0, cap, _CHUNK):
+            yield bytes(packed[at:min(at + _CHUNK, cap)])
+        return
+    inflater = zlib.decompressobj(-15)
+    fed, produced = 0, 0
+    pending: bytes | memoryview = b""
+    while produced < cap:
+        if not pending:
+            if fed >= len(packed):
+                raise EOFError("compressed data ends early")
+            # a small entry goes in at once; a large one in pieces, so that the input
+            # still to go is never copied again and again
+            step = len(packed) if len(packed) <= 4 * _CHUNK else _CHUNK
+            pending = packed[fed:fed + step]
+            fed += step
+        out = inflater.decompress(pending, cap - produced)
+        pending = inflater.unconsumed_tail
+        if out:
+            produced += len(out)
+            yield out
+        if inflater.eof:
+            return
 
 
 _KEEP = PROLOG_SCAN  # parts this small are read whole once, then served from memory
@@ -601,8 +712,12 @@ _DTD_MARKERS = tuple(marker.encode(codec) for marker in ("<!DOCTYPE", "<!ENTITY"
 
 
 def _scan_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> None:
-    head = b"".join(_read_entry(archive, info, budget, limit=PROLOG_SCAN))
-    if any(marker in head for marker in _DTD_MARKERS):
+    head = _entry(archive, info, budget, limit=PROLOG_SCAN)
+    # every marker holds the byte "!" (memchr finds it at once: most parts have none), then
+    # "<!" (ASCII, UTF-8) or "<\0!" (UTF-16 either way): only a part with one of them is
+    # worth the six searches
+    if b"!" in head and (b"<!" in head or b"<\x00!" in head) \
+            and any(marker in head for marker in _DTD_MARKERS):
         raise _stop("F09", part=info.filename, value=info.filename)
 
 
@@ -670,9 +785,8 @@ def _parse_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, handler:
     from xml.parsers.expat import ExpatError
 
     from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import DefusedXMLParser
 
-    expat = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True).parser
+    expat = _defused_expat()
     local_names: dict[str, str] = {}  # "{namespace}c" → "c", whatever the namespace
     remaining = budget.elements
     on_start, on_end = handler.start, handler.end
@@ -712,6 +826,51 @@ def _parse_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, handler:
                     value=f"{info.filename}: {exc}") from None
     finally:
         budget.elements = remaining
+
+
+def _forbid_dtd(name: str, sysid: str | None, pubid: str | None, internal: bool) -> None:
+    from defusedxml import DTDForbidden
+
+    raise DTDForbidden(name, sysid, pubid)
+
+
+def _forbid_entity(name: str, _parameter: bool, value: str | None, base: str | None,
+                   sysid: str | None, pubid: str | None, notation: str | None) -> None:
+    from defusedxml import EntitiesForbidden
+
+    raise EntitiesForbidden(name, value, base, sysid, pubid, notation)
+
+
+def _forbid_unparsed_entity(name: str, base: str | None, sysid: str | None, pubid: str | None,
+                            notation: str | None) -> None:
+    from defusedxml import EntitiesForbidden
+
+    raise EntitiesForbidden(name, None, base, sysid, pubid, notation)
+
+
+def _forbid_external(context: str, base: str | None, sysid: str | None,
+                     pubid: str | None) -> int:
+    from defusedxml import ExternalReferenceForbidden
+
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+
+def _defused_expat() -> Any:
+    """An expat parser set up as defusedxml's ``DefusedXMLParser(forbid_dtd=True,
+    forbid_entities=True, forbid_external=True)`` sets up its own — DTD, entity declarations
+    and external references raise defusedxml's errors — and as ElementTree configures it
+    (``}`` between namespace and name, buffered text, attributes as a flat list), without
+    building the tree-builder objects the vetting callbacks replace anyway."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(None, "}")
+    parser.buffer_text = True
+    parser.ordered_attributes = True
+    parser.StartDoctypeDeclHandler = _forbid_dtd
+    parser.EntityDeclHandler = _forbid_entity
+    parser.UnparsedEntityDeclHandler = _forbid_unparsed_entity
+    parser.ExternalEntityRefHandler = _forbid_external
+    return parser
 
 
 def _attr(attrs: list[str], key: str) -> str | None:
@@ -839,42 +998,56 @@ class _Found:
                                                     value=rest))
 
 
-# The fast path: a plain sheet — UTF-8, every cell with an A1 reference, no formula, no
-# control character, no long text — is vetted by regular expressions over its bytes (in C)
-# instead of a Python callback per element; anything else gets the full streaming parse.
+# The fast path: a plain sheet — UTF-8, every cell with a plain A1 reference near A1, no
+# formula, no control character, no long text — is vetted by a few searches over its bytes
+# (in C) instead of a Python callback per element; anything else gets the full streaming
+# parse. Each search errs on the side of the full parse: a byte pattern that merely might
+# matter sends the sheet there.
 _FAST_LIMIT = 8 * 2**20
+_LEADING = re.compile(rb"\s*<")
 _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:[cf][\s/>]")
-# A reference that may lie beyond the limits (a five-digit row, a column past FZ): the full
-# parse then measures it exactly.
-_FAR_REF = re.compile(rb'<c r="(?:[A-Z]{3}|[G-Z][A-Z]|[A-Z]{1,2}[0-9]{5})')
-_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?\bref=\"([^\"]*)\"")
+_FORMULA = re.compile(rb"<f[\s/>]")
+_CELL = re.compile(rb"<c[\s/>]")  # every cell element, however its attributes are spaced
+# A cell whose reference is not plain capitals and digits within FZ9999 (row not 0): it may
+# lie beyond the limits, or be read differently by readers (python-calamine takes
+# ``xfd1048576`` as XFD1048576 and aborts on it); the full parse measures it exactly.
+_UNPLAIN_REF = re.compile(rb'<c r="(?![A-F]?[A-Z][1-9][0-9]{0,3}")')
+_PLAIN_REACH = (9_999, 182)  # rows, columns a plain reference can reach (FZ = 182)
+# Every dimension element's ref, in either quotes, and possibly more (the name is not
+# anchored to its "<").
+_DIMENSION = re.compile(rb"""dimension\s[^>]*?\bref=["']([^"']*)["']""")
 _ESCAPED_CONTROL = re.compile(rb"_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
 _LONG_TEXT = re.compile(rb">[^<]{" + str(EXCEL_TEXT_LIMIT).encode() + rb",}<")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 
 def _plain_sheet(data: bytes) -> int | None:
     """The number of cells when the bytes show a sheet that cannot give any finding (see
     above); ``None`` when the sheet needs the full parse."""
-    if len(data) > _FAST_LIMIT or not data.lstrip().startswith(b"<"):
+    limits = _LIMITS.get()
+    if len(data) > _FAST_LIMIT or not _LEADING.match(data) \
+            or limits.max_rows < _PLAIN_REACH[0] or limits.max_cols < _PLAIN_REACH[1]:
         return None
     head = data[:200].lower()
     if b"encoding" in head and b"utf-8" not in head:
         return None
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data or _PREFIXED_CELL.search(data):
+    # "<!": a DTD or entity (also a comment or CDATA, which the full parse handles)
+    if (b"!" in data and b"<!" in data) or _PREFIXED_CELL.search(data):
         return None
-    if b"<f>" in data or b"<f " in data or b"<f/>" in data:  # formulas: cached values?
+    if b"<f" in data and _FORMULA.search(data):  # formulas: cached values?
         return None
-    if _RAW_CONTROL.search(data) or _ESCAPED_CONTROL.search(data) or _LONG_TEXT.search(data):
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data) or _ESCAPED_CONTROL.search(data) \
+            or _LONG_TEXT.search(data):
         return None
-    cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
-    if cells != data.count(b'<c r="') or cells > _LIMITS.get().max_cells or _FAR_REF.search(data):
+    cells = len(_CELL.findall(data))
+    if cells != data.count(b'<c r="') or cells > limits.max_cells or _UNPLAIN_REF.search(data):
         return None
     for ref in _DIMENSION.findall(data):
         far = _position(ref.decode("ascii", "replace").split(":")[-1])
-        if far is None or far[0] > _LIMITS.get().max_rows or far[1] > _LIMITS.get().max_cols:
+        if far is None or far[0] > limits.max_rows or far[1] > limits.max_cols:
             return None
-    # Well-formed? expat with no handlers runs entirely in C; with no "<!DOCTYPE" in the
-    # bytes there is no DTD, so no entity can be declared or expanded.
+    # Well-formed? expat with no handlers runs entirely in C; with no "<!" in the bytes
+    # there is no DTD, so no entity can be declared or expanded.
     from xml.parsers import expat
 
     try:
@@ -890,7 +1063,7 @@ def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, hid
     sheet's against the (small) limit of hidden sheets: vetting stops at the first cell
     too many, however many more the sheet holds."""
     if strings.empty and info.file_size <= _FAST_LIMIT:
-        cells = _plain_sheet(b"".join(_read_entry(archive, info, budget)))
+        cells = _plain_sheet(_entry(archive, info, budget))
         if cells is not None:
             limits = _LIMITS.get()
             if hidden and cells > limits.max_hidden_cells:
@@ -1080,22 +1253,24 @@ def safe_read_sheets(vetted: Vetted, *, isolate: bool | None = None,
 
     Reads nothing (``{}``) unless ``vetted.ok``. By default reads in this process only
     when the file is an ``.xlsx`` on which vetting found nothing at all; otherwise
-    (``.xls``, vetted for size only, or any warning) in a child process limited to
-    ``memory_limit`` bytes of address space (where the OS supports it; not Windows) and
-    ``timeout`` seconds. ``isolate=True``/``False`` forces either way.
+    (``.xls``, vetted for size only, or any warning) in a reader process
+    (``readers.shared()``: long-lived, reused from file to file) limited to ``memory_limit``
+    bytes of address space (where the OS supports it; not Windows) and ``timeout`` seconds.
+    ``isolate=True``/``False`` forces either way. The bytes read are the ones vetted
+    (``vetted.content``) when vetting kept them.
     """
     if not vetted.ok or vetted.kind is None:
         return {}
     if isolate is None:
         isolate = vetted.kind != "xlsx" or bool(vetted.findings)
     if isolate:
-        values = _read_in_child(vetted.path, timeout or vetted.limits.read_timeout,
+        values = _read_isolated(vetted, timeout or vetted.limits.read_timeout,
                                 memory_limit or vetted.limits.read_memory)
     else:
         from ._sheetreader import read_values
 
         try:
-            values = read_values(str(vetted.path))
+            values = read_values(str(vetted.path), vetted.content)
         except Exception as exc:
             return finding("F16", detail="文件内容无法解析", value=f"{type(exc).__name__}: {exc}")
     if isinstance(values, Finding) or vetted.kind != "xls":
@@ -1107,35 +1282,126 @@ def safe_read_sheets(vetted: Vetted, *, isolate: bool | None = None,
     return too_many[0] if too_many else values
 
 
-def _read_in_child(path: Path, timeout: float,
+def _read_isolated(vetted: Vetted, timeout: float,
                    memory_limit: int) -> dict[str, list[list[Any]]] | Finding:
-    # run by path, not ``-m``: the child imports python-calamine only, not zdxm_xl
-    script = Path(__file__).with_name("_sheetreader.py")
-    command = [sys.executable, str(script), str(path), str(memory_limit), str(int(timeout) + 1)]
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:  # run() has killed the child
+    from .readers import shared
+
+    outcome = shared().ask(("read", (str(vetted.path), vetted.content, memory_limit,
+                                     int(timeout) + 1)), timeout)
+    return _values_of(outcome, timeout)
+
+
+def _values_of(outcome: Outcome, timeout: float) -> dict[str, list[list[Any]]] | Finding:
+    if outcome.status == "timeout":
         return finding("F16", detail=f"读取超时（超过 {timeout:g} 秒）", value="timeout")
-    except OSError as exc:
-        return finding("F16", detail="无法启动读取进程", value=str(exc))
+    if outcome.status == "died":
+        return finding("F16", detail="读取进程异常退出，文件可能过大或已损坏", value=outcome.payload)
+    if outcome.status != "ok" or not isinstance(outcome.payload, dict):
+        return finding("F16", detail="文件内容无法解析", value=outcome.payload)
+    return outcome.payload
+
+
+# ---------------------------------------------------------------------------------------
+# Vetting and reading a file at once, here or in a reader process
+
+
+@dataclass
+class Examined:
+    """A file vetted and (if safe) read: what checking it starts from. ``values`` is ``{}``
+    when vetting refused the file, an F16 finding when reading failed."""
+
+    vetted: Vetted
+    sha256: str
+    values: dict[str, list[list[Any]]] | Finding
+
+
+def examine(path: Path | str, limits: Limits = RETURN) -> Examined:
+    """Vet ``path`` and read its values (``safe_read_sheets``: here when vetting found
+    nothing, else in a reader process); the content hash is of the bytes vetted."""
+    path = Path(path)
+    vetted = vet_workbook(path, limits=limits)
+    sha = _sha256(vetted)
+    values = safe_read_sheets(vetted)
+    vetted.release()
+    return Examined(vetted, sha, values)
+
+
+def check_request(path: Path, limits: Limits = RETURN) -> tuple[tuple[Any, ...], float]:
+    """The request that has a reader process ``examine`` ``path``, and its time limit."""
+    timeout = limits.read_timeout * 2  # vetting, then reading
+    return ("check", (str(path), limits, int(timeout) + 1)), timeout
+
+
+def examined_from(path: Path, outcome: Outcome, limits: Limits = RETURN) -> Examined | None:
+    """What a reader's answer to ``check_request`` says of the file: an F16 finding when the
+    reader died or ran too long on it; ``None`` when the reader failed in a way that says
+    nothing about the file (it is then examined here)."""
+    if outcome.status == "ok":
+        try:
+            return _from_plain(path, limits, outcome.payload)
+        except Exception:  # not the shape a reader answers with
+            return None
+    if outcome.status == "error":  # a Python error in the reader: not the file's doing
+        return None
+    problem = _values_of(outcome, check_request(path, limits)[1])
+    assert isinstance(problem, Finding)
+    return Examined(Vetted(path, limits=limits, findings=[problem]), file_sha256(path), {})
+
+
+def examine_in_reader(path: Path | str, readers: Readers, limits: Limits = RETURN) -> Examined:
+    """``examine`` done by a reader process of ``readers``: the file never touches this
+    process; a reader that dies or runs too long gives an F16 finding."""
+    path = Path(path)
+    request, timeout = check_request(path, limits)
+    found = examined_from(path, readers.ask(request, timeout), limits)
+    return found if found is not None else examine(path, limits)
+
+
+def examine_plain(path: str, limits: Limits) -> tuple[Any, ...]:
+    """``examine`` in a reader process, as plain data for the answer (``_from_plain``)."""
+    examined = examine(path, limits)
+    vetted = examined.vetted
+    values = examined.values
+    return (examined.sha256, vetted.kind, [_plain_finding(f) for f in vetted.findings],
+            vetted.sheets, vetted.hidden, vetted.has_macros,
+            _plain_finding(values) if isinstance(values, Finding) else values)
+
+
+def _plain_finding(item: Finding) -> tuple[Any, ...]:
+    return (item.code, item.message, item.sheet, item.cell, item.project_id, item.value,
+            item.project_name, None if item.level is None else item.level.value)
+
+
+def _from_plain_finding(plain: Any) -> Finding:
+    code, message, sheet, cell, project_id, value, project_name, level = plain
+    return Finding(RULES[code], message, sheet, cell, project_id, value, project_name,
+                   None if level is None else Severity(level))
+
+
+def _from_plain(path: Path, limits: Limits, plain: Any) -> Examined:
+    sha, kind, findings, sheets, hidden, has_macros, values = plain
+    if kind not in (None, "xlsx", "xls") or not isinstance(sha, str):
+        raise ValueError(kind)
+    vetted = Vetted(path, kind, [_from_plain_finding(f) for f in findings], list(sheets),
+                    bool(has_macros), limits, list(hidden))
+    if not isinstance(values, dict):
+        values = _from_plain_finding(values)
+    return Examined(vetted, sha, values)
+
+
+def _sha256(vetted: Vetted) -> str:
+    if vetted.content is not None:
+        return hashlib.sha256(vetted.content).hexdigest()
+    return file_sha256(vetted.path)
+
+
+def file_sha256(path: Path) -> str:
+    """The content hash of a file ("" when it cannot be read)."""
+    digest = hashlib.sha256()
     try:
-        status, payload = _Unpickler(io.BytesIO(done.stdout)).load()
-    except Exception:  # no answer: the child died (abort, memory limit, killed)
-        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        return finding("F16", detail="读取进程异常退出，文件可能过大或已损坏",
-                       value=f"exit {done.returncode}: {reason[0] if reason else ''}")
-    if status != "ok" or not isinstance(payload, dict):
-        return finding("F16", detail="文件内容无法解析", value=payload)
-    return payload
-
-
-class _Unpickler(pickle.Unpickler):
-    """The child's answer: plain containers, numbers, text and datetime values only."""
-
-    _ALLOWED = {("datetime", cls.__name__): cls for cls in (date, datetime, time, timedelta)}
-
-    def find_class(self, module: str, name: str) -> Any:
-        allowed = self._ALLOWED.get((module, name))
-        if allowed is None:
-            raise pickle.UnpicklingError(f"{module}.{name} is not a cell value")
-        return allowed
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()

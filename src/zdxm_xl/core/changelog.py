@@ -74,8 +74,9 @@ def initial_plan(master: Master) -> list[Project]:
     年度计划投资. Edits made in Excel by hand, outside zdxm, are not in the log and stay.
     A logged value that can no longer be read is left as it is.
     """
-    projects = {p.id: p.model_copy(deep=True) for p in master.projects
-                if p.batch == INITIAL_BATCH}
+    # Copies, changed below only by setting fields (never a list in place): a shallow copy
+    # of each is enough, and cheap for a plan of tens of thousands of projects.
+    projects = {p.id: p.model_copy() for p in master.projects if p.batch == INITIAL_BATCH}
     for change in reversed(master.changes):
         if change.kind not in (ChangeKind.EDIT, ChangeKind.PROMOTION) \
                 or change.project_id not in projects:

@@ -123,6 +123,16 @@ def from_cell(value: float) -> Decimal:
     """
     if value != value or value in (float("inf"), float("-inf")):
         raise AmountError(value, "不是数字")
+    # The usual amounts, without the general path's arithmetic (same results): whole ones,
+    # and ones whose shortest text has at most two decimals. (Zero takes the general path,
+    # which keeps the sign of -0.0.)
+    if value and -1e15 < value < 1e15:
+        if value.is_integer():
+            return Decimal(int(value))
+        text = repr(value)
+        dot = text.find(".")
+        if dot >= 0 and len(text) - dot <= 3 and "e" not in text:
+            return Decimal(text).quantize(CENT)
     exact = Decimal(repr(value))
     rounded = round_half_up(exact, 2)
     if abs(exact - rounded) > _FLOAT_NOISE:

@@ -52,7 +52,8 @@ from .results import RESULT
 from .tables import decode_value, encode_value
 
 __all__ = ["PROBLEM_ID", "KEYWORDS", "TRACKED", "TrackingUpdate", "ReturnEffect", "Tracker",
-           "default_type", "next_problem_id", "same_problem", "find_problem", "take_return",
+           "default_type", "next_problem_id", "ProblemIndex", "same_problem", "find_problem",
+           "take_return",
            "closed_by_return",
            "reconcile", "assign", "close", "unit_items", "overdue", "due_soon", "months_open",
            "status_on", "Closure", "closure", "history", "given_day"]
@@ -93,14 +94,50 @@ def default_type(*texts: str | None) -> ProblemType:
     return ProblemType.OTHER
 
 
+def _number(problem_id: str, year: int) -> int:
+    """The 序号 of a 问题编号 of ``year``; 0 for any other."""
+    match = PROBLEM_ID.match(problem_id)
+    return int(match.group(2)) if match and int(match.group(1)) == year else 0
+
+
 def next_problem_id(year: int, problems: Iterable[Problem]) -> str:
     """The next free 问题编号, ``WT{年度}-{序号}``; numbers are never reused."""
-    highest = 0
-    for item in problems:
-        match = PROBLEM_ID.match(item.id)
-        if match and int(match.group(1)) == year:
-            highest = max(highest, int(match.group(2)))
+    highest = max((_number(item.id, year) for item in problems), default=0)
     return f"WT{year}-{highest + 1:04d}"
+
+
+class ProblemIndex:
+    """问题台帐 looked up by 问题编号, by project and by the return that raised an item, and
+    the project names: one pass over the master for many returns in a row, kept current as
+    they raise items (``add``). Items are listed in 问题台帐's order."""
+
+    def __init__(self, master: Master) -> None:
+        self.master = master
+        self.names = {p.id: p.name for p in master.projects}
+        self.by_id: dict[str, Problem] = {}
+        self.by_project: dict[str, list[Problem]] = {}
+        self.by_return: dict[tuple[str, str | None], list[Problem]] = {}
+        self.highest = 0
+        for item in master.problems:
+            self._index(item)
+
+    def _index(self, item: Problem) -> None:
+        self.by_id.setdefault(item.id, item)
+        self.by_project.setdefault(item.project_id, []).append(item)
+        self.by_return.setdefault((item.opened, item.reporter), []).append(item)
+        self.highest = max(self.highest, _number(item.id, self.master.year))
+
+    def next_id(self) -> str:
+        """``next_problem_id`` of the master as it is now."""
+        return f"WT{self.master.year}-{self.highest + 1:04d}"
+
+    def add(self, item: Problem) -> None:
+        """An item just appended to 问题台帐."""
+        self._index(item)
+
+    def listed(self, projects: Iterable[str]) -> int:
+        """How many items the projects have (open or not)."""
+        return sum(len(self.by_project.get(project, ())) for project in projects)
 
 
 def _bare(text: str) -> str:
@@ -233,26 +270,30 @@ class Tracker:
 # ---- a merged return -------------------------------------------------------------------------
 
 def take_return(master: Master, period: str, unit: str, entries: Sequence[LedgerEntry],
-                tracking: Sequence[TrackingUpdate], when: datetime) -> ReturnEffect:
+                tracking: Sequence[TrackingUpdate], when: datetime,
+                index: ProblemIndex | None = None) -> ReturnEffect:
     """What a merged return of ``unit`` for ``period`` says about problems: its rows'
-    存在问题 and 需协调事项 (``entries``) and its 问题跟踪 sheet (``tracking``)."""
+    存在问题 and 需协调事项 (``entries``) and its 问题跟踪 sheet (``tracking``). ``index``:
+    the master's, when many returns are taken in a row."""
+    index = index if index is not None and index.master is master else ProblemIndex(master)
     tracker = Tracker(master, when, operator=unit, period=period)
     effect = ReturnEffect()
     projects = {entry.project_id for entry in entries}
     matched: set[str] = set()
-    names = {p.id: p.name for p in master.projects}
     for entry in entries:
         text = (entry.problems or "").strip() or (entry.coordination or "").strip()
         if not text:
             continue
         coordination = (entry.coordination or "").strip() or None
-        item = _match(master, entry.project_id, text, coordination, matched)
+        item = _match(index, entry.project_id, text, coordination, matched)
         if item is None:
             item = tracker.raise_item(Problem(
-                id=next_problem_id(master.year, master.problems), project_id=entry.project_id,
-                project_name=names.get(entry.project_id, entry.project_name), reporter=unit,
-                opened=period, type=default_type(entry.problems, entry.coordination),
+                id=index.next_id(), project_id=entry.project_id,
+                project_name=index.names.get(entry.project_id, entry.project_name),
+                reporter=unit, opened=period,
+                type=default_type(entry.problems, entry.coordination),
                 description=text, coordination=coordination, updated=period))
+            index.add(item)
             effect.raised.append(item.id)
         else:
             changed = tracker.set(item, "description", text, ProblemEvent.REPORTED)
@@ -264,23 +305,23 @@ def take_return(master: Master, period: str, unit: str, entries: Sequence[Ledger
         matched.add(item.id)
     # A corrected return replaces the month's earlier one: what only that one raised, and
     # the office has not touched yet, is no longer the unit's word.
-    for item in master.problems:
-        if item.opened == period and item.reporter == unit and item.project_id in projects \
+    for item in index.by_return.get((period, unit), ()):
+        if item.project_id in projects \
                 and item.id not in matched and item.status is ProblemStatus.WAITING \
                 and item.unit is None and item.due is None:
             tracker.set(item, "status", ProblemStatus.DROPPED, ProblemEvent.DROPPED,
                         "单位重新报送的月报中已无此问题")
             effect.dropped.append(item.id)
     for update in tracking:
-        _track(master, tracker, update, period, unit, effect)
+        _track(master, index, tracker, update, period, unit, effect)
     return effect
 
 
-def _match(master: Master, project_id: str, text: str, coordination: str | None,
+def _match(index: ProblemIndex, project_id: str, text: str, coordination: str | None,
            taken: set[str]) -> Problem | None:
     """The open item of the project that ``text`` reports again, if any."""
-    for item in master.problems:
-        if item.project_id != project_id or not item.open or item.id in taken:
+    for item in index.by_project.get(project_id, ()):
+        if not item.open or item.id in taken:
             continue
         if same_problem(text, item.description) or (
                 coordination and same_problem(coordination, item.coordination)):
@@ -288,9 +329,9 @@ def _match(master: Master, project_id: str, text: str, coordination: str | None,
     return None
 
 
-def _track(master: Master, tracker: Tracker, update: TrackingUpdate, period: str, unit: str,
-           effect: ReturnEffect) -> None:
-    item = next((p for p in master.problems if p.id == update.problem_id), None)
+def _track(master: Master, index: ProblemIndex, tracker: Tracker, update: TrackingUpdate,
+           period: str, unit: str, effect: ReturnEffect) -> None:
+    item = index.by_id.get(update.problem_id)
     if item is None:
         return  # the checker refused such a file (Q01)
     progress = (update.progress or "").strip() or None

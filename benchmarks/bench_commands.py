@@ -1,0 +1,61 @@
+"""How long the office waits for the commands it runs most, as it runs them (``zdxm`` in a
+new process, wall-clock time), beside the time each should stay under:
+
+* ``zdxm --version`` — a command that does nothing loads nothing (< 0.3 s);
+* ``zdxm templates`` for every unit of the embedded sample (56 units, < 5 s);
+* ``zdxm demo`` — the whole month on the sample (< 30 s).
+
+    python benchmarks/bench_commands.py [--skip-demo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from zdxm_xl.books.masterio import create_master
+from zdxm_xl.demo.sample import build_sample
+
+ZDXM = [sys.executable, "-m", "zdxm_xl"]
+
+
+def wall(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-demo", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="zdxm-bench-commands-") as temp:
+        folder = Path(temp)
+        master = folder / "台账.xlsx"
+        create_master(master, 2022, build_sample())
+        rows = [("zdxm --version", min(wall([*ZDXM, "--version"], folder) for _ in range(3)),
+                 0.3)]
+        rows.append(("zdxm templates（示例 56 个单位）",
+                     wall([*ZDXM, "templates", str(master), "--period", "2022-03", "-o",
+                           str(folder / "模板")], folder), 5.0))
+        if not args.skip_demo:
+            rows.append(("zdxm demo", wall([*ZDXM, "demo", str(folder / "演示")], folder), 30.0))
+    print(f"本机 {os.cpu_count()} 核；每条命令在新进程中运行，计墙上时间。")
+    print("| 命令 | 用时 | 目标 |")
+    print("|---|---:|---:|")
+    for name, seconds, target in rows:
+        mark = "✓" if seconds < target else "✗"
+        print(f"| {name} | {seconds:.2f} s | < {target:g} s {mark} |")
+
+
+if __name__ == "__main__":
+    main()

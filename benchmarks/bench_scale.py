@@ -1,0 +1,162 @@
+"""How fast are ``zdxm validate`` and ``zdxm merge``, against reading the same files?
+
+Each figure is printed beside its baselines from the same run (``common.raw_read``:
+python-calamine reading every sheet of every return; ``common.naive_read``: openpyxl's
+read-only mode, what a naive script does), at each number of returns, with the growth per
+return from the smallest size to the largest. Then the master's own size: one return
+merged into masters of more and more projects, each with two months in its ledger.
+
+    python benchmarks/bench_scale.py                           # 100, 1000, 3000 returns
+    python benchmarks/bench_scale.py --sizes 100,1000 --masters 1000,30000
+    python benchmarks/bench_scale.py --workers 0               # one process only
+
+A master of N units has 10 实施 projects per unit; each unit sends one filled return for
+January. Returns are prepared once and cached (``ZDXM_BENCH_CACHE``, default
+~/.cache/zdxm-bench). ``validate`` is ``validate_files`` as ``zdxm validate`` runs it (read
+the master once, check every file); ``merge`` is ``merge_files`` on a fresh copy of the
+master (read, check, archive, write, verify).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from common import CACHE, PERIOD, naive_read, prepare, prepare_history, raw_read
+from zdxm_xl.books.masterio import load_master
+from zdxm_xl.checks.readers import reader_count
+from zdxm_xl.merge import merge_files
+from zdxm_xl.validate import validate_files
+
+T = TypeVar("T")
+
+
+def seconds(run: Callable[[], object]) -> float:
+    return timed(run)[0]
+
+
+def timed(run: Callable[[], T]) -> tuple[float, T]:
+    started = time.perf_counter()
+    result = run()
+    return time.perf_counter() - started, result
+
+
+def ratio(value: float, base: float) -> str:
+    return f"{value:.2f} s（{value / base:.1f}×）"
+
+
+def measure(prepared, size: int, work: Path) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    files = prepared.returns[:size]
+    folder = work / f"n{size}"
+    folder.mkdir()
+    master_path = prepared.write_master(folder, size)
+    raw_read(files[: min(size, 20)])  # the file cache is warm for every contender alike
+    figures = {"raw": min(raw_read(files) for _ in range(2)), "naive": naive_read(files)}
+    # as the command runs it: the files are vetted and read while the master is read
+    figures["validate"], run = timed(lambda: validate_files(master_path, files, PERIOD))
+    figures["findings"] = sum(len(r.findings) for r in run.reports)
+    figures["validate_read"] = seconds(lambda: load_master(master_path))  # that part alone
+    master = load_master(master_path)
+    figures["validate_check"] = seconds(lambda: validate_files(master, files, PERIOD))
+    copy = folder / "merge" / "台账.xlsx"
+    copy.parent.mkdir()
+    shutil.copy(master_path, copy)
+    figures["merge"], result = timed(lambda: merge_files(copy, files, PERIOD))
+    figures.update({f"merge_{part}": value for part, value in result.seconds.items()})
+    figures["merged"] = len(result.merged)
+    return figures
+
+
+def markdown(header: list[str], rows: list[list[str]]) -> None:
+    """A table as Markdown, numbers right-aligned: ready to quote."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---:|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def table(sizes: list[int], rows: dict[int, dict[str, float]]) -> None:
+    markdown(["报表数", "python-calamine 原始读取（基线）", "zdxm validate", "zdxm merge",
+              "openpyxl 只读读取（朴素脚本）"],
+             [[f"{size:,}", f"{rows[size]['raw']:.2f} s",
+               *(ratio(rows[size][key], rows[size]["raw"]) for key in ("validate", "merge", "naive"))]
+              for size in sizes])
+    print()
+    print("各部分用时（秒）：")
+    print("（validate 的两部分是分开量的：命令本身在读台账的同时就开始安检和读取报表）")
+    markdown(["报表数", "validate 读台账", "validate 校验", "merge 读台账", "merge 校验",
+              "merge 记入台帐与归档", "merge 写台账", "合并份数", "发现问题"],
+             [[f"{size:,}", *(f"{rows[size][key]:.2f}" for key in (
+                 "validate_read", "validate_check", "merge_read", "merge_check", "merge_apply",
+                 "merge_write")), f"{int(rows[size]['merged']):,}", f"{int(rows[size]['findings'])}"]
+              for size in sizes])
+    if len(sizes) > 1:
+        first = sizes[0]
+        print()
+        print(f"增长：每份报表的用时，相对 {first:,} 份时（1.0 = 线性）：")
+        markdown(["报表数", "原始读取", "validate", "merge", "openpyxl 只读"],
+                 [[f"{size:,}", *(f"{rows[size][key] / size / (rows[first][key] / first):.2f}"
+                                  for key in ("raw", "validate", "merge", "naive"))]
+                  for size in sizes])
+
+
+def masters(sizes: list[int], cache: Path, months: list[int]) -> None:
+    cases = [(projects, done) for projects in sizes for done in months]
+    prepared = {case: prepare_history(case[0], months=case[1], cache=cache) for case in cases}
+    found = []
+    for projects, done in cases:
+        master_path, filled = prepared[projects, done]
+        with tempfile.TemporaryDirectory(prefix="zdxm-bench-master-") as temp:
+            copy = Path(temp) / "台账.xlsx"
+            shutil.copy(master_path, copy)
+            period = f"2022-{done + 1:02d}"
+            total, result = timed(lambda copy=copy, filled=filled, period=period: merge_files(
+                copy, [filled], period))  # type: ignore[misc]
+            assert len(result.merged) == 1, [r.findings for r in result.reports]
+            s = result.seconds
+            found.append([f"{projects:,}", f"{done}", f"{projects * done:,}", f"{s['read']:.2f} s",
+                          f"{s['check'] + s['apply']:.2f} s", f"{s['write']:.2f} s",
+                          f"{total:.2f} s"])
+    print()
+    print("台账规模：把一个单位的下月报表（10 个项目）合并进已有若干个月台帐的台账：")
+    markdown(["项目数", "已有月份", "月报台帐行数", "读台账", "校验", "写台账", "合计"], found)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,3000", help="numbers of returns")
+    parser.add_argument("--masters", default="1000,10000,30000",
+                        help="projects in the masters one return is merged into ('' for none)")
+    parser.add_argument("--months", default="0,2",
+                        help="months already in those masters' ledgers")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="reader processes (default: one per core beyond the first)")
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    args = parser.parse_args()
+    if args.workers is not None:
+        os.environ["ZDXM_READERS"] = str(args.workers)
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s)
+    print(f"本机 {os.cpu_count()} 核；校验时另用 {reader_count(max(sizes))} 个常驻读取进程"
+          "（各自安检并读取不同的文件）；基线都是单个进程。")
+    prepared = prepare(max(sizes), cache=args.cache)
+    rows: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="zdxm-bench-") as temp:
+        for size in sizes:
+            rows[size] = measure(prepared, size, Path(temp))
+    print()
+    table(sizes, rows)
+    if args.masters:
+        masters(sorted(int(s) for s in args.masters.split(",") if s), args.cache,
+                [int(m) for m in args.months.split(",") if m])
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

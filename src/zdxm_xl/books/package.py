@@ -1,0 +1,375 @@
+"""The master's .xlsx package, part by part (台账文件的部件).
+
+openpyxl lays out a master's sheets — formats, tables, dropdowns, print settings — but
+writing a table of tens of thousands of rows through it, cell object by cell object, is
+most of the time a save takes. Two things here make a save cost what changed:
+
+* ``sheet_with_rows`` writes a table's rows straight into its sheet's XML, each cell in the
+  style openpyxl gave the cells of the table's first row, as openpyxl itself would write
+  them (inline strings, numbers and dates as numbers); it can keep the rows before the
+  first one that changed as they are in the old XML.
+* ``Package`` reads a .xlsx file's parts, and writes a new one in which only the parts
+  given are new: every other part is copied as it is, still compressed.
+
+Only our own masters go through here (books/); nothing from outside the office does.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import struct
+import time
+import zipfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+
+__all__ = ["Package", "SheetParts", "sheet_with_rows", "with_table_rows", "row_count",
+           "rows_from", "table_rows", "workbook_of_rows", "header_row",
+           "PackageLayoutError"]
+
+_SHEET = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
+_RELATIONSHIP = re.compile(rb"<Relationship\b[^>]*?/?>")
+_ATTRIBUTE = re.compile(rb'(\w+)="([^"]*)"')
+_ROW_START = re.compile(rb"<row\b[^>]*>")
+_CELL_STYLE = re.compile(rb'<c r="([A-Z]+)(\d+)"(?: s="(\d+)")?')
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+_TABLE_REF = re.compile(rb'(<table\b[^>]*?\bref=")([A-Z]+)1:([A-Z]+)\d+(")')
+_FILTER_REF = re.compile(rb'(<autoFilter\b[^>]*?\bref=")([A-Z]+)1:([A-Z]+)\d+(")')
+
+
+class PackageLayoutError(ValueError):
+    """The package is not laid out as a master written by zdxm is: write it afresh."""
+
+
+def _unescape(text: bytes) -> str:
+    return (text.decode("utf-8").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+
+
+@dataclass(frozen=True)
+class SheetParts:
+    """Where a sheet lives in the package: its part and its table's part (if any)."""
+
+    sheet: str
+    table: str | None
+
+
+class Package:
+    """A .xlsx file's bytes, read part by part."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        try:
+            self.archive = zipfile.ZipFile(io.BytesIO(data))
+            self.infos = {info.filename: info for info in self.archive.infolist()}
+        except (zipfile.BadZipFile, ValueError, OSError) as exc:
+            raise PackageLayoutError(str(exc)) from exc
+
+    def part(self, name: str) -> bytes:
+        try:
+            return self.archive.read(name)
+        except (KeyError, zipfile.BadZipFile, zlib.error, ValueError, OSError) as exc:
+            raise PackageLayoutError(f"{name}: {exc}") from exc
+
+    def _links(self, source: str) -> dict[str, tuple[str, str]]:
+        """Relationship id → (type, part name) of ``source`` (a part name)."""
+        folder, base = posixpath.split(source)
+        rels = posixpath.join(folder, "_rels", base + ".rels")
+        if rels not in self.infos:
+            return {}
+        found: dict[str, tuple[str, str]] = {}
+        for element in _RELATIONSHIP.findall(self.part(rels)):
+            attrs = {k.decode(): _unescape(v) for k, v in _ATTRIBUTE.findall(element)}
+            target = attrs.get("Target", "")
+            name = target.lstrip("/") if target.startswith("/") \
+                else posixpath.normpath(posixpath.join(folder, target))
+            found[attrs.get("Id", "")] = (attrs.get("Type", ""), name)
+        return found
+
+    def styles(self) -> bytes:
+        """The workbook's styles part."""
+        workbook = self._links("")
+        main = next((name for kind, name in workbook.values()
+                     if kind.endswith("/officeDocument")), "xl/workbook.xml")
+        name = next((name for kind, name in self._links(main).values()
+                     if kind.endswith("/styles")), None)
+        if name is None:
+            raise PackageLayoutError("no styles")
+        return self.part(name)
+
+    def sheets(self) -> dict[str, SheetParts]:
+        """Sheet name → its parts, for every worksheet of the workbook."""
+        workbook = self._links("")
+        main = next((name for kind, name in workbook.values()
+                     if kind.endswith("/officeDocument")), "xl/workbook.xml")
+        links = self._links(main)
+        found: dict[str, SheetParts] = {}
+        for raw_name, rid in _SHEET.findall(self.part(main)):
+            kind, part = links.get(rid.decode(), ("", ""))
+            if not kind.endswith("/worksheet") or part not in self.infos:
+                continue
+            tables = [name for kind, name in self._links(part).values()
+                      if kind.endswith("/table") and name in self.infos]
+            found[_unescape(raw_name)] = SheetParts(part, tables[0] if len(tables) == 1 else None)
+        return found
+
+    def write(self, target: IO[bytes], replaced: dict[str, bytes]) -> None:
+        """The package with the parts in ``replaced`` new (by name, each already there)
+        and every other part copied as it is, in the same order."""
+        missing = set(replaced) - set(self.infos)
+        if missing:
+            raise PackageLayoutError(f"no part {sorted(missing)[0]}")
+        central: list[bytes] = []
+        offset = 0
+        stamp = _dos_time(time.localtime())
+        for info in self.archive.infolist():
+            name = info.filename.encode("utf-8")
+            flags = 0x800 if not info.filename.isascii() else 0
+            if info.filename in replaced:
+                data = replaced[info.filename]
+                crc = zlib.crc32(data)
+                packed = _deflate(data)
+                method, size, moment = zipfile.ZIP_DEFLATED, len(data), stamp
+            else:
+                packed = self._raw(info)
+                crc, size = info.CRC, info.file_size
+                method, moment = info.compress_type, _dos_time(info.date_time)
+            if size >= 0xFFFFFFFF or len(packed) >= 0xFFFFFFFF or offset >= 0xFFFFFFFF:
+                raise PackageLayoutError("part too large for a plain zip")
+            header = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, method, moment[1],
+                                 moment[0], crc, len(packed), size, len(name), 0)
+            target.write(header + name)
+            target.write(packed)
+            central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, method,
+                                       moment[1], moment[0], crc, len(packed), size,
+                                       len(name), 0, 0, 0, 0,
+                                       info.external_attr & 0xFFFFFFFF, offset) + name)
+            offset += len(header) + len(name) + len(packed)
+        directory = b"".join(central)
+        target.write(directory)
+        target.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(central), len(central),
+                                 len(directory), offset, 0))
+
+    def _raw(self, info: zipfile.ZipInfo) -> bytes:
+        """A part's compressed bytes, as they are in the file."""
+        at = info.header_offset
+        header = self.data[at:at + 30]
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise PackageLayoutError(f"{info.filename}: bad local header")
+        name_length, extra_length = struct.unpack_from("<HH", header, 26)
+        start = at + 30 + name_length + extra_length
+        packed = self.data[start:start + info.compress_size]
+        if len(packed) != info.compress_size or info.flag_bits & 0x1:
+            raise PackageLayoutError(f"{info.filename}: cannot be copied")
+        return packed
+
+
+def _dos_time(moment: Sequence[int]) -> tuple[int, int]:
+    """(date, time) words of a zip entry for (year, month, day, hour, minute, second)."""
+    year, month, day, hour, minute, second = moment[:6]
+    year = max(year, 1980)
+    return ((year - 1980) << 9 | month << 5 | day, hour << 11 | minute << 5 | second // 2)
+
+
+def _deflate(data: bytes) -> bytes:
+    """Raw deflate; large parts at a faster level (a table of ten thousand rows compresses
+    well either way, and the time is what the office waits for)."""
+    level = 6 if len(data) < 4 * 2**20 else 1
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+# ---- rows -----------------------------------------------------------------------------
+
+def row_count(sheet_xml: bytes) -> int:
+    """How many ``<row>`` elements the sheet has."""
+    return sheet_xml.count(b"<row ")
+
+
+def _row_at(sheet_xml: bytes, number: int, start: int = 0) -> int:
+    """Where ``<row r="number"`` begins (-1: not there)."""
+    needle = b'<row r="%d"' % number
+    at = sheet_xml.find(needle, start)
+    while at >= 0 and sheet_xml[at + len(needle):at + len(needle) + 1] not in (b" ", b">", b"/"):
+        at = sheet_xml.find(needle, at + 1)
+    return at
+
+
+def _styles_of_row(sheet_xml: bytes, number: int, width: int) -> list[str]:
+    """The style id of each of the first ``width`` cells of row ``number`` (as openpyxl
+    wrote them); ``PackageLayoutError`` when the row does not have them all."""
+    at = _row_at(sheet_xml, number)
+    end = sheet_xml.find(b"</row>", at)
+    if at < 0 or end < 0:
+        raise PackageLayoutError(f"no row {number}")
+    styles: dict[str, str] = {}
+    for letters, row, style in _CELL_STYLE.findall(sheet_xml[at:end]):
+        if int(row) == number:
+            styles[letters.decode()] = (style or b"0").decode()
+    letters = [get_column_letter(c) for c in range(1, width + 1)]
+    if any(letter not in styles for letter in letters):
+        raise PackageLayoutError(f"row {number} does not hold every column")
+    return [styles[letter] for letter in letters]
+
+
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _text(value: str) -> tuple[str, str]:
+    """Text as it goes between tags — without the characters XML cannot hold (as openpyxl's
+    ``write_text`` drops them), escaped — and the attribute that keeps its spaces at either
+    end, if it has any (as openpyxl's writer adds it)."""
+    if not value.isprintable():  # control characters, but also tabs and line breaks
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    space = ' xml:space="preserve"' if value and (value[0].isspace() or value[-1].isspace()) \
+        else ""
+    return value.translate(_ESCAPE), space
+
+
+def _cells(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -> str:
+    """One row's XML, each value as openpyxl's ``write_text`` and writer would put it;
+    ``starts`` are each column's ``<c r="X`` and style, around the row number."""
+    suffix = str(number)
+    parts = [f'<row r="{suffix}">']
+    for (start, style), value in zip(starts, row, strict=False):
+        if value is None or value == "":
+            parts.append(f"{start}{suffix}{style}/>")
+        elif type(value) is str:
+            text, space = _text(value)
+            parts.append(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        elif isinstance(value, bool):
+            parts.append(f'{start}{suffix}{style} t="b"><v>{int(value)}</v></c>')
+        elif isinstance(value, int | float | Decimal):
+            parts.append(f'{start}{suffix}{style} t="n"><v>{"%.16g" % value}</v></c>')
+        elif isinstance(value, datetime | date):
+            parts.append(f'{start}{suffix}{style} t="n"><v>{"%.16g" % to_excel(value)}</v></c>')
+        else:
+            text, space = _text(str(value))
+            parts.append(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+    parts.append("</row>")
+    return "".join(parts)
+
+
+def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int, *,
+                    keep: int = 0, styles: Sequence[str] | None = None) -> bytes:
+    """The sheet with its table's body (rows 2 …) replaced by ``rows``; the header row and
+    everything outside the sheet's data stay as they are. The first ``keep`` rows are
+    taken as they are in ``sheet_xml`` (they have not changed); the others are written in
+    the styles of row 2's cells (or ``styles``). An empty table keeps one empty row, in
+    those styles, as an Excel table needs a body row."""
+    start = sheet_xml.find(b"<sheetData>")
+    end = sheet_xml.find(b"</sheetData>")
+    if start < 0 or end < 0:
+        raise PackageLayoutError("no sheetData")
+    styles = list(styles) if styles is not None else _styles_of_row(sheet_xml, 2, width)
+    first_new = keep + 2
+    if keep:
+        cut = _row_at(sheet_xml, first_new)
+        if cut < 0 or cut > end:
+            cut = end  # the kept rows were the last ones
+        head = sheet_xml[:cut]
+    else:
+        header_end = sheet_xml.find(b"</row>", start)
+        if header_end < 0 or _row_at(sheet_xml, 1) != start + len(b"<sheetData>"):
+            raise PackageLayoutError("no header row")
+        head = sheet_xml[:header_end + len(b"</row>")]
+    letters = [get_column_letter(c) for c in range(1, width + 1)]
+    starts = [(f'<c r="{letter}', f'" s="{style}"') for letter, style in zip(letters, styles,
+                                                                            strict=True)]
+    body = [_cells(number, row, starts) for number, row in enumerate(rows[keep:], start=first_new)]
+    if not rows:
+        body = [_cells(2, [None] * width, starts)]
+    last_row = max(len(rows) + 1, 2)
+    result = head + "".join(body).encode("utf-8") + sheet_xml[end:]
+    dimension = f'<dimension ref="A1:{letters[-1]}{last_row}"/>'.encode()
+    return _DIMENSION.sub(dimension, result, count=1)
+
+
+def with_table_rows(table_xml: bytes, rows: int) -> bytes:
+    """The table part with its range (and its filter's) ending after ``rows`` body rows."""
+    last = max(rows + 1, 2)
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        return match[1] + match[2] + b"1:" + match[3] + str(last).encode() + match[4]
+
+    found = _TABLE_REF.search(table_xml)
+    if found is None:
+        raise PackageLayoutError("table without a range")
+    return _FILTER_REF.sub(fix, _TABLE_REF.sub(fix, table_xml, count=1), count=1)
+
+
+def rows_from(sheet_xml: bytes, first: int) -> bytes:
+    """The XML of the sheet's rows from row ``first`` on (``b""``: there are none)."""
+    at = _row_at(sheet_xml, first)
+    end = sheet_xml.find(b"</sheetData>")
+    if end < 0:
+        raise PackageLayoutError("no sheetData")
+    return b"" if at < 0 or at > end else sheet_xml[at:end]
+
+
+def table_rows(package: Package, sheet: str) -> int | None:
+    """How many body rows the range of ``sheet``'s table says it has."""
+    parts = package.sheets().get(sheet)
+    if parts is None or parts.table is None:
+        return None
+    found = _TABLE_REF.search(package.part(parts.table))
+    return None if found is None else int(found.group(0).rsplit(b":", 1)[1].strip(b'"')
+                                          .lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")) - 1
+
+
+_MINI_TYPES = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats'
+               b'.org/package/2006/content-types"><Default Extension="rels" ContentType="applicat'
+               b'ion/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" Conte'
+               b'ntType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="appl'
+               b'ication/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override'
+               b' PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+               b'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" C'
+               b'ontentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xm'
+               b'l"/></Types>')
+_MINI_ROOT = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxml'
+              b'formats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://sche'
+              b'mas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl'
+              b'/workbook.xml"/></Relationships>')
+_MINI_BOOK = (b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlforma'
+              b'ts.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeD'
+              b'ocument/2006/relationships"><sheets><sheet name="rows" sheetId="1" r:id="rId1"/>'
+              b'</sheets></workbook>')
+_MINI_LINKS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxm'
+               b'lformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://sch'
+               b'emas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="work'
+               b'sheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.o'
+               b'rg/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>')
+
+
+def workbook_of_rows(rows_xml: bytes, styles_xml: bytes) -> bytes:
+    """A workbook holding just these rows (as they are, row numbers and all) and the styles
+    they refer to: for reading back the rows a save wrote, without the rest of the sheet."""
+    sheet = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlfor'
+             b'mats.org/spreadsheetml/2006/main"><sheetData>' + rows_xml + b"</sheetData></worksheet>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as book:
+        for name, data in (("[Content_Types].xml", _MINI_TYPES), ("_rels/.rels", _MINI_ROOT),
+                           ("xl/workbook.xml", _MINI_BOOK),
+                           ("xl/_rels/workbook.xml.rels", _MINI_LINKS),
+                           ("xl/styles.xml", styles_xml), ("xl/worksheets/sheet1.xml", sheet)):
+            book.writestr(name, data)
+    return out.getvalue()
+
+
+def header_row(sheet_xml: bytes) -> bytes:
+    """The XML of the sheet's first row."""
+    at = _row_at(sheet_xml, 1)
+    end = sheet_xml.find(b"</row>", at)
+    if at < 0 or end < 0:
+        raise PackageLayoutError("no header row")
+    return sheet_xml[at:end + len(b"</row>")]

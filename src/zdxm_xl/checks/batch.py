@@ -1,0 +1,172 @@
+"""Vetting and reading many returned files at once (批量安检与读取).
+
+A run of ``zdxm validate`` or ``zdxm merge`` over a folder vets and reads every file
+before checking it against the master. Files do not depend on each other, so readers
+(``checks.readers``, one per core beyond the first) each take the next file not yet taken,
+vet it and read it in their own process, while this process takes files too when the next
+one it needs is not ready — and checks them against the master in order. The result is the
+same as one file after another (``vetting.examine``); only the time differs. A reader that
+dies on a file costs that file an F16 finding, nothing else: the files it had queued go to
+the next reader.
+
+Each reader has the next file queued before it finishes the one in hand, so it never waits
+for this process, which is busy checking.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from .limits import RETURN, Limits
+from .readers import Readers, _Reader, reader_count, shared
+from .vetting import Examined, check_request, examine, examined_from
+
+__all__ = ["Examination", "examine_all", "QUEUED"]
+
+QUEUED = 2  # files a reader has in hand and queued
+
+
+class _Pending:
+    """The files of one batch: which is taken next, and what has been found so far."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = list(paths)
+        self.next = 0
+        self.returned: list[int] = []  # taken, then given back (their reader died)
+        self.done: dict[int, Examined | BaseException] = {}
+        self.stopped = False
+        self.changed = threading.Condition()
+
+    def take(self) -> int | None:
+        with self.changed:
+            if self.stopped:
+                return None
+            if self.returned:
+                return heapq.heappop(self.returned)
+            if self.next >= len(self.paths):
+                return None
+            self.next += 1
+            return self.next - 1
+
+    def give_back(self, position: int) -> None:
+        with self.changed:
+            heapq.heappush(self.returned, position)
+
+    def put(self, position: int, result: Examined | BaseException) -> None:
+        with self.changed:
+            self.done[position] = result
+            self.changed.notify_all()
+
+
+class Examination:
+    """Examining ``paths``, begun when made: readers start on the files at once, so that
+    the caller can meanwhile do something else (read the master). Iterate for the results,
+    in order (this process takes files too while the next one is not ready); ``close``
+    stops the readers' work, also when the results are not all taken."""
+
+    def __init__(self, paths: Sequence[Path], limits: Limits = RETURN,
+                 readers: int | None = None) -> None:
+        self.pending = _Pending(paths)
+        self.limits = limits
+        count = reader_count(len(paths)) if readers is None else readers
+        self.threads = [threading.Thread(target=_work, args=(self.pending, shared(), limits),
+                                         name=f"zdxm-examine-{n}", daemon=True)
+                        for n in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def __iter__(self) -> Iterator[Examined]:
+        try:
+            for position in range(len(self.pending.paths)):
+                if self.threads:
+                    yield _result(self.pending, position, self.limits)
+                else:
+                    yield examine(self.pending.paths[position], self.limits)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        with self.pending.changed:
+            self.pending.stopped = True
+        for thread in self.threads:  # each finishes the files it has (a return takes ms)
+            thread.join(timeout=5)
+        self.threads = []
+
+
+def examine_all(paths: Sequence[Path], limits: Limits = RETURN,
+                readers: int | None = None) -> Iterator[Examined]:
+    """``examine`` each of ``paths``, yielding in their order; ``readers`` reader
+    processes help (default ``reader_count``). Stopping early stops the readers' work."""
+    return iter(Examination(paths, limits, readers))
+
+
+def _work(pending: _Pending, pool: Readers, limits: Limits) -> None:
+    """One reader's share: files taken in turn, ``QUEUED`` of them in its hands at once."""
+    try:
+        reader: _Reader | None = pool.acquire()
+    except OSError:  # no reader can be started here: this process does the files
+        return
+    queued: deque[int] = deque()
+    try:
+        while reader is not None:
+            while len(queued) < QUEUED and (position := pending.take()) is not None:
+                try:
+                    reader.send(check_request(pending.paths[position], limits)[0])
+                except (OSError, ValueError):  # it died meanwhile: someone else takes it
+                    pending.give_back(position)
+                    break
+                queued.append(position)
+            if not queued:
+                return
+            position = queued.popleft()
+            path = pending.paths[position]
+            outcome = reader.receive(check_request(path, limits)[1])
+            try:
+                found = examined_from(path, outcome, limits)
+                result: Examined | BaseException = found if found is not None \
+                    else examine(path, limits)
+            except BaseException as exc:  # a bug here: raised in the caller
+                result = exc
+            pending.put(position, result)
+            if not reader.alive or outcome.status in ("died", "timeout"):
+                # the file in hand took the reader with it; the queued ones were not read
+                for other in queued:
+                    pending.give_back(other)
+                queued.clear()
+                pool.release(reader)
+                reader = None
+                try:
+                    reader = pool.acquire()
+                except OSError:
+                    return
+    finally:
+        for other in queued:
+            pending.give_back(other)
+        if reader is not None:
+            pool.release(reader)
+
+
+def _result(pending: _Pending, position: int, limits: Limits) -> Examined:
+    """File ``position``'s result: ready, or — while it is not — taking the next file
+    nobody has taken, here, or else waiting for the reader that took it."""
+    while True:
+        with pending.changed:
+            if position in pending.done:
+                result = pending.done.pop(position)
+                break
+        mine = pending.take()
+        if mine is not None:
+            try:
+                pending.put(mine, examine(pending.paths[mine], limits))
+            except BaseException as exc:
+                pending.put(mine, exc)
+            continue
+        with pending.changed:
+            pending.changed.wait_for(lambda: position in pending.done or bool(pending.returned))
+    if isinstance(result, BaseException):
+        raise result
+    return result

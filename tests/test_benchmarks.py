@@ -1,0 +1,32 @@
+"""The benchmarks run, at a small size, and print their tables (no timing is asserted:
+how fast a machine is, is not a test's business)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
+    env = dict(os.environ, ZDXM_BENCH_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "bench_scale.py"), "--sizes", "3,6",
+                           "--masters", "20,40"], cwd=BENCHMARKS, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("| 报表数 | python-calamine 原始读取（基线） | zdxm validate | zdxm merge")
+               for line in lines)
+    rows = [line for line in lines if line.startswith(("| 3 |", "| 6 |"))]
+    assert len(rows) == 6  # each size: the ratios, the parts, the growth
+    first = rows[0].split("|")
+    assert "×" in first[3] and "×" in first[4] and "×" in first[5]
+    assert "| 合并份数 | 发现问题 |" in done.stdout
+    parts = [line for line in lines if line.startswith("| 3 | ") and line.count("|") == 10]
+    assert parts and parts[0].split("|")[8].strip() == "3"  # all three returns merged
+    assert parts[0].split("|")[9].strip() == "0"  # and none had a finding
+    sizes = [line for line in lines if line.startswith(("| 20 |", "| 40 |"))]
+    assert len(sizes) == 4  # one return merged into masters of 20 and 40 projects, 0 and 2 months

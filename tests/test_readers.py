@@ -1,0 +1,121 @@
+"""Many returns at once: readers beside this process vet and read them, long-lived, one per
+core beyond the first — the same reports as one file after another, and a reader that dies
+costs only the file it was reading."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from test_checking import UNIT, build_master
+from zdxm_xl.books.masterio import load_master
+from zdxm_xl.checks.readers import shared
+from zdxm_xl.core.results import to_json
+from zdxm_xl.demo.fill import MISTAKES, fill_form
+from zdxm_xl.forms import make_forms
+from zdxm_xl.merge import merge_files
+from zdxm_xl.reports.forms import form_name
+from zdxm_xl.validate import validate_files
+
+
+@pytest.fixture
+def fresh_readers() -> Iterator[None]:
+    """Readers started by this test (they take the environment it sets), gone after it."""
+    shared().close()
+    yield
+    shared().close()
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """A master and 30 returns of one unit: plausible ones, ones with each usual mistake,
+    and files that are not returns at all."""
+    folder = tmp_path_factory.mktemp("readers")
+    master = build_master(folder / "台账.xlsx")
+    make_forms(master, "2022-03", folder / "模板", issued=datetime(2022, 3, 25))
+    template = folder / "模板" / form_name("2022-03", UNIT)
+    files: list[Path] = []
+    mistakes = [m for m in MISTAKES if m != "other_unit"]
+    for number in range(24):
+        chosen = (mistakes[number % len(mistakes)],) if number % 3 else ()
+        files.append(fill_form(template, folder / "收件" / f"{number:02d}.xlsx", seed=number,
+                               mistakes=chosen).path)
+    (folder / "收件" / "文本.xlsx").write_text("不是工作簿", encoding="utf-8")
+    files.append(folder / "收件" / "文本.xlsx")
+    files.append(Path(shutil.copy(files[0], folder / "收件" / "同一份.xlsm")))
+    formula = folder / "收件" / "公式.xlsx"
+    book = openpyxl.load_workbook(files[1])
+    book["实施项目月报"]["AZ60"] = "=1+1"
+    book.save(formula)
+    files.append(formula)
+    for number in range(3):
+        files.append(fill_form(template, folder / "收件" / f"再报{number}.xlsx",
+                               seed=100 + number).path)
+    return master, files
+
+
+def test_readers_give_the_same_reports_as_one_file_after_another(inbox, monkeypatch,
+                                                                 fresh_readers) -> None:
+    master, files = inbox
+    monkeypatch.setenv("ZDXM_READERS", "0")
+    alone = to_json(validate_files(master, files, "2022-03"))
+    monkeypatch.setenv("ZDXM_READERS", "2")
+    started = shared().started
+    together = to_json(validate_files(master, files, "2022-03"))
+    assert together == alone
+    codes = {f["code"] for report in alone["files"] for f in report["findings"]}
+    assert {"F03", "F13", "V01", "R01"} <= codes  # findings of every kind
+    assert shared().started - started <= 3  # no process per file: two readers (and a spare)
+
+
+def test_a_merge_with_readers_merges_as_one_without(inbox, tmp_path: Path, monkeypatch,
+                                                    fresh_readers) -> None:
+    master, files = inbox
+    results = []
+    for readers in ("0", "2"):
+        copy = tmp_path / readers / "台账.xlsx"
+        copy.parent.mkdir()
+        shutil.copy(master, copy)
+        monkeypatch.setenv("ZDXM_READERS", readers)
+        result = merge_files(copy, files, "2022-03", received=datetime(2022, 4, 3),
+                             now=datetime(2022, 4, 4))
+        book = load_master(copy)
+        results.append((json.dumps(to_json(result), ensure_ascii=False).replace(
+                            str(tmp_path / readers), ""),
+                        [e.model_dump() for e in book.ledger],
+                        [(s.file_name, s.result, s.errors) for s in book.submissions]))
+    assert results[0] == results[1]
+
+
+def test_a_reader_that_dies_costs_only_its_file(inbox, monkeypatch, fresh_readers) -> None:
+    """A reader's whole share of a batch, one file of which kills it: that file is refused
+    (F16), the files it had queued go to a fresh reader, and every other report is as ever."""
+    from zdxm_xl.checks import batch
+    from zdxm_xl.checks.limits import RETURN
+    from zdxm_xl.checks.vetting import examine
+
+    _master, files = inbox
+    monkeypatch.setenv("ZDXM_CRASH_AT", f"reader:{files[5].name}")
+    pending = batch._Pending(files)
+    started = shared().started
+    batch._work(pending, shared(), RETURN)  # a reader takes every file, in turn
+    assert sorted(pending.done) == list(range(len(files)))
+    for position, path in enumerate(files):
+        found = pending.done[position]
+        assert not isinstance(found, BaseException)
+        if position == 5:
+            (problem,) = found.vetted.findings
+            assert problem.code == "F16" and "读取进程异常退出" in problem.message
+            assert found.values == {} and found.sha256
+        else:
+            here = examine(path)
+            assert (found.sha256, found.vetted.kind, found.vetted.findings, found.values) == (
+                here.sha256, here.vetted.kind, here.vetted.findings, here.values)
+    # the one that died and the one after it (and at most a spare): not a process per file
+    assert 2 <= shared().started - started <= 3

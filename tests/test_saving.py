@@ -1,0 +1,249 @@
+"""Saving the master costs what changed: a merge rewrites the rows of 月报台帐, 报送记录 and 问题台帐
+from the first row that changed and copies every other part of the file as it was — and
+falls back to writing the whole master whenever the file is not as zdxm wrote it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from test_checking import UNIT, build_master
+from zdxm_xl.books.masterio import FileStore, load_master
+from zdxm_xl.books.package import Package
+from zdxm_xl.core.errors import MasterError
+from zdxm_xl.core.models import LedgerEntry
+from zdxm_xl.demo.fill import fill_form
+from zdxm_xl.forms import make_forms
+from zdxm_xl.merge import merge_files
+from zdxm_xl.reports.forms import form_name
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> tuple[Path, Path]:
+    master = build_master(tmp_path / "台账.xlsx")
+    make_forms(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
+    return master, fill_form(tmp_path / "模板" / form_name("2022-03", UNIT),
+                             tmp_path / "收件" / "交通.xlsx", seed=1).path
+
+
+def raw_parts(path: Path) -> dict[str, bytes]:
+    """Each part of the file as it is stored (still compressed), by sheet name where it is
+    a sheet."""
+    package = Package(path.read_bytes())
+    names = {parts.sheet: sheet for sheet, parts in package.sheets().items()}
+    return {names.get(info.filename, info.filename): package._raw(info)
+            for info in package.archive.infolist()}
+
+
+def records(path: Path) -> dict[str, list[dict[str, object]]]:
+    book = load_master(path)
+    return {name: [r.model_dump() for r in getattr(book, name)]
+            for name in ("projects", "units", "ledger", "submissions", "changes")}
+
+
+def test_a_merge_rewrites_only_the_tables_it_changed(office) -> None:
+    master, filled = office
+    before, kept = raw_parts(master), records(master)
+    result = merge_files(master, [filled], "2022-03")
+    assert result.merged and result.written
+    after = raw_parts(master)
+    changed = {name for name in before if before[name] != after.get(name)}
+    tables = {sheet: parts.table for sheet, parts in Package(master.read_bytes()).sheets().items()}
+    assert {"月报台帐", tables["月报台帐"]} <= changed <= {"月报台帐", "报送记录", tables["月报台帐"],
+                                                     tables["报送记录"]}
+    assert after.keys() == before.keys()
+    again = records(master)
+    assert again["projects"] == kept["projects"] and again["units"] == kept["units"]
+    assert again["ledger"][:3] == kept["ledger"]  # February's rows, untouched
+    assert [e["period"] for e in again["ledger"][3:]] == ["2022-03"] * 4
+    assert again["submissions"][-1]["result"] == "已合并"
+    # the backup is the file as it was
+    (backup,) = (master.parent / "备份").iterdir()
+    assert raw_parts(backup) == before
+
+
+def test_rows_after_a_changed_one_are_rewritten_the_rest_kept(office, tmp_path: Path) -> None:
+    master, _filled = office
+    store = FileStore(master)
+    with store.session():
+        book = store.load()
+        book.ledger[1].progress = "已改"  # the second row changes; a row is added
+        book.ledger.append(book.ledger[0].model_copy(update={"period": "2022-01"}))
+        store.save(book)
+        book.ledger.pop(0)  # a second save in the same session: the first row goes
+        store.save(book)
+    again = load_master(master).ledger
+    assert [(e.period, e.project_id, e.progress) for e in again] == [
+        ("2022-02", "ZD2022-0002", "已改"), ("2022-02", "ZD2022-0003", None),
+        ("2022-01", "ZD2022-0001", None)]
+
+
+TRICKY = ' =HYPERLINK("http://x") a&b<c>\r\n第二行\t\x01 '
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_text_is_written_as_text_whatever_it_holds(office, whole: bool) -> None:
+    """Text that looks like a formula, markup, line breaks, a control character: written
+    into the rows as text, read back as the same text (less what XML cannot hold), whether
+    only the changed rows are written or the whole master."""
+    master, _filled = office
+    store = FileStore(master)
+    with store.session():
+        book = store.load()
+        book.ledger[-1].progress = TRICKY
+        if whole:
+            book.settings.city = "柳州"  # a change beyond the tables: the whole master
+        store.save(book)
+    expected = TRICKY.replace("\x01", "").strip()
+    assert load_master(master).ledger[-1].progress == expected
+    cell = openpyxl.load_workbook(master)["月报台帐"]["L4"]
+    assert (cell.value, cell.data_type) == (TRICKY.replace("\x01", ""), "s")
+
+
+def test_a_blank_row_typed_into_the_ledger_is_no_trouble(office) -> None:
+    """The office inserts an empty row in 月报台帐 by hand: rows no longer match records one
+    to one, so the merge writes the whole master — and loses nothing."""
+    master, filled = office
+    book = openpyxl.load_workbook(master)
+    book["月报台帐"].insert_rows(3)
+    book.save(master)
+    assert len(load_master(master).ledger) == 3
+    assert merge_files(master, [filled], "2022-03").merged
+    ledger = load_master(master).ledger
+    assert [e.period for e in ledger] == ["2022-02"] * 3 + ["2022-03"] * 4
+
+
+def test_columns_moved_by_hand_are_no_trouble(office) -> None:
+    master, filled = office
+    book = openpyxl.load_workbook(master)
+    sheet = book["月报台帐"]
+    sheet.move_range("A1:A4", cols=40)  # 报告期 to the far right, then back in column B's place
+    sheet.move_range("B1:B4", cols=-1)
+    sheet.move_range("AO1:AO4", cols=-39)
+    book.save(master)
+    assert [e.project_id for e in load_master(master).ledger] == [
+        "ZD2022-0001", "ZD2022-0002", "ZD2022-0003"]
+    assert merge_files(master, [filled], "2022-03").merged
+    ledger = load_master(master).ledger
+    assert [e.period for e in ledger] == ["2022-02"] * 3 + ["2022-03"] * 4
+
+
+def test_a_file_changed_since_it_was_loaded_is_written_whole(office) -> None:
+    master, _filled = office
+    store = FileStore(master)
+    with store.session():
+        book = store.load()
+        book.ledger.append(LedgerEntry(period="2022-03", project_id="ZD2022-0001",
+                                       month_completed=Decimal(5)))
+        master.touch()  # as if something else wrote it meanwhile
+        store.save(book)
+    assert load_master(master).ledger[-1].month_completed == Decimal(5)
+
+
+def written_wrong(monkeypatch, edit: Callable[[bytes], bytes]) -> None:  # noqa: ANN001
+    """The rows of a partial save come out of the writer changed by ``edit``, as a bug
+    would change them."""
+    from zdxm_xl.books import filebook
+
+    real = filebook.sheet_with_rows
+    monkeypatch.setattr(filebook, "sheet_with_rows",
+                        lambda *args, **kwargs: edit(real(*args, **kwargs)))
+
+
+def test_a_lost_row_is_caught_and_the_old_file_kept(office, monkeypatch) -> None:
+    """Reading the new file back, before it replaces the old one, finds the row missing."""
+    master, filled = office
+    before = master.read_bytes()
+
+    def lose_the_last_row(xml: bytes) -> bytes:
+        last = xml.rindex(b"<row ")
+        return xml[:last] + xml[xml.index(b"</row>", last) + len(b"</row>"):]
+
+    written_wrong(monkeypatch, lose_the_last_row)
+    with pytest.raises(MasterError, match="复核不一致"):
+        merge_files(master, [filled], "2022-03")
+    assert master.read_bytes() == before
+    assert not [p for p in master.parent.iterdir() if p.name.startswith(".~zdxm")]
+
+
+def test_a_new_row_that_does_not_read_back_is_caught(office, monkeypatch) -> None:
+    master, filled = office
+    before = master.read_bytes()
+
+    def garble_the_last_period(xml: bytes) -> bytes:  # its 报告期 is no 报告期
+        last = xml.rindex(b'<row r="')
+        return xml[:last] + xml[last:].replace(b"2022-03", "三月".encode(), 1)
+
+    written_wrong(monkeypatch, garble_the_last_period)
+    with pytest.raises(MasterError, match="复核不一致"):
+        merge_files(master, [filled], "2022-03")
+    assert master.read_bytes() == before
+
+
+@pytest.mark.soffice
+def test_libreoffice_reads_a_master_saved_in_part(office, tmp_path: Path) -> None:
+    master, filled = office
+    merge_files(master, [filled], "2022-03")
+    profile = (tmp_path / "profile").as_uri()
+    out = tmp_path / "lo"
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(master)],
+                   check=True, capture_output=True, timeout=180)
+    book = openpyxl.load_workbook(out / master.name, read_only=True)
+    rows = list(book["月报台帐"].iter_rows(values_only=True))
+    assert [row[0] for row in rows[1:]] == ["2022-02"] * 3 + ["2022-03"] * 4
+    header = list(rows[0])
+    march = [dict(zip(header, row, strict=False)) for row in rows[4:]]
+    ours = [e for e in load_master(master).ledger if e.period == "2022-03"]
+    assert [row["项目编号"] for row in march] == [e.project_id for e in ours]
+    assert [None if row["本月完成投资（万元）"] is None else Decimal(str(row["本月完成投资（万元）"]))
+            for row in march] == [e.month_completed for e in ours]
+    log = list(book["报送记录"].iter_rows(values_only=True))
+    assert log[-1][:3] == ("2022-03", UNIT, "交通.xlsx")
+    assert zipfile.is_zipfile(master)
+
+
+def test_a_second_merge_appends_without_rewriting_the_first(office, tmp_path: Path) -> None:
+    master, filled = office
+    merge_files(master, [filled], "2022-03")
+    first = Package(master.read_bytes())
+    sheet = first.sheets()["月报台帐"].sheet
+    old_rows = first.part(sheet)
+    other = shutil.copy(filled, tmp_path / "收件" / "交通-更正.xlsx")
+    book = openpyxl.load_workbook(other)
+    book.properties.title = "更正"  # a different file, same content: replaces the unit's rows
+    book.save(other)
+    result = merge_files(master, [Path(other)], "2022-03")
+    assert result.merged and result.replaced
+    ledger = load_master(master).ledger
+    assert [e.period for e in ledger] == ["2022-02"] * 3 + ["2022-03"] * 4
+    new_rows = Package(master.read_bytes()).part(sheet)
+    # February's rows are the very bytes they were
+    cut = old_rows.index(b'<row r="5"')
+    assert new_rows[:cut] == old_rows[:cut]
+
+
+def test_problems_a_return_raises_are_saved_in_part_and_read_back(tmp_path: Path) -> None:
+    from test_problems import LAND, _return
+
+    master = build_master(tmp_path / "台账.xlsx")
+    filled = _return(master, "2022-03", tmp_path, problems={0: LAND})
+    before = raw_parts(master)
+    result = merge_files(master, [filled], "2022-03")
+    assert result.merged and result.problems.raised
+    after = raw_parts(master)
+    changed = {name for name in before if before[name] != after.get(name)}
+    rewritten = ("月报台帐", "报送记录", "问题台帐", "问题办理记录")
+    tables = {sheet: parts.table for sheet, parts in Package(master.read_bytes()).sheets().items()}
+    assert {"问题台帐", "问题办理记录"} <= changed <= {*rewritten, *(tables[s] for s in rewritten)}
+    book = load_master(master)
+    assert [p.description for p in book.problems] == [LAND]
+    assert {c.problem_id for c in book.problem_log} == {book.problems[0].id}
