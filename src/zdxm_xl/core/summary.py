@@ -74,17 +74,11 @@ def _yi(amount_wan: Decimal | None) -> Decimal | None:
     return None if amount_wan is None else to_yi(amount_wan)
 
 
-@dataclass(frozen=True, config=RESULT)
-class BatchInfo:
-    """A 增补 batch: its name, date and what it added (figures as added, 万元)."""
+class _InYi:
+    """总投资 and 年度计划投资 in the JSON in 亿元, from the figures kept in 万元."""
 
-    name: Annotated[str, Field(serialization_alias="batch")]
-    day: Annotated[date | None, Field(serialization_alias="date")]  # 批次日期
-    implementation: int
-    preparatory: int
-    total_wan: Hidden[Decimal]
-    annual_wan: Hidden[Decimal]
-    project_ids: tuple[str, ...]
+    total_wan: Decimal
+    annual_wan: Decimal | None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -98,7 +92,20 @@ class BatchInfo:
 
 
 @dataclass(frozen=True, config=RESULT)
-class ExitInfo:
+class BatchInfo(_InYi):
+    """A 增补 batch: its name, date and what it added (figures as added, 万元)."""
+
+    name: Annotated[str, Field(serialization_alias="batch")]
+    day: Annotated[date | None, Field(serialization_alias="date")]  # 批次日期
+    implementation: int
+    preparatory: int
+    total_wan: Hidden[Decimal]
+    annual_wan: Hidden[Decimal]
+    project_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, config=RESULT)
+class ExitInfo(_InYi):
     """A project taken out of the plan (退出)."""
 
     project_id: str
@@ -110,16 +117,6 @@ class ExitInfo:
     reason: str | None
     total_wan: Hidden[Decimal]
     annual_wan: Hidden[Decimal | None]
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def total_investment(self) -> Decimal | None:
-        return _yi(self.total_wan)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def annual_plan(self) -> Decimal | None:
-        return _yi(self.annual_wan)
 
 
 @dataclass(frozen=True, config=RESULT)
