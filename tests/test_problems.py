@@ -234,6 +234,8 @@ def test_the_list_as_json_and_as_a_table(master: Path, tmp_path: Path) -> None:
     assert [i["id"] for i in handling["items"]] == ["WT2022-0001"]
     open_ = json.loads(run_zdxm("problems", master, "--status", "未办结", "--json").stdout)
     assert len(open_["items"]) == 2
+    # options before the 台账, as people type them
+    assert json.loads(run_zdxm("problems", "--status", "未办结", "--json", master).stdout) == open_
     before = json.loads(run_zdxm("problems", master, "--period", "2022-02", "--json").stdout)
     assert before == {"items": []}
     table = run_zdxm("problems", master, "--date", "2022-04-08")

@@ -884,13 +884,13 @@ def mail_reject_command(
 # ---- 问题台帐 and 督办 (docs/问题督办.md) ---------------------------------------------------------
 
 class _ListByDefault(typer.core.TyperGroup):
-    """``zdxm problems 台账`` lists: a first argument that is no sub-command is the master,
-    handed to ``list``."""
+    """``zdxm problems 台账`` lists: arguments that do not start with a sub-command (the
+    master, or ``list``'s options in any order) are handed to ``list``."""
 
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = ["list", *args]
-        return super().resolve_command(ctx, args)
+        return super().parse_args(ctx, args)
 
 
 problems_app = typer.Typer(
