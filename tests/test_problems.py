@@ -180,6 +180,26 @@ def test_assign_and_close_by_command_keep_a_history(master: Path, tmp_path: Path
     assert "协调责任单位：（空） → 柳南区人民政府" in history.stdout and "操作人：王五" in history.stdout
 
 
+def test_a_project_leaving_the_plan_takes_its_open_items_with_it(master: Path,
+                                                                 tmp_path: Path) -> None:
+    _raised(master, tmp_path)
+    run_zdxm("problems", "close", master, "WT2022-0002", "--date", "2022-04-20")
+    run_zdxm("problems", "assign", master, "WT2022-0001", "--to", "柳南区人民政府", "--due",
+             "2022-05-31")
+    done = run_zdxm("plan", "exit", master, "ZD2022-0001", "--date", "2022-05-20", "--reason",
+                    "受产业政策调整影响，项目无法实施")
+    assert done.code == 0, done.stderr
+    assert "未办结的 1 个问题（WT2022-0001）改为“不再协调”" in done.stdout
+    book = load_master(master)
+    first, second = book.problems
+    assert (first.status, second.status) == (ProblemStatus.DROPPED, ProblemStatus.CLOSED)
+    last = book.problem_log[-1]
+    assert (last.problem_id, last.event, last.new) == ("WT2022-0001", "不再协调", "不再协调")
+    assert last.note == "项目已于 2022-05-20 退出重大项目计划（受产业政策调整影响，项目无法实施）"
+    listed = json.loads(run_zdxm("problems", master, "--status", "未办结", "--json").stdout)
+    assert listed == {"items": []}
+
+
 @pytest.mark.parametrize(("args", "code", "words"), [
     (("assign", "WT2022-0009", "--to", UNIT, "--due", "2022-04-30"), 2,
      "问题台帐中没有问题编号“WT2022-0009”。（问题编号参数）"),

@@ -53,6 +53,7 @@ from .core.models import (
 )
 from .core.money import AmountError, parse_amount
 from .core.periods import format_period, period_month
+from .core.problems import drop_exited, reconcile
 from .core.registry import PREPARATORY, Column, Kind
 from .core.results import RESULT
 from .reports.plantables import write_plan_tables
@@ -181,6 +182,12 @@ def exit_project(master_store: MasterStore | Path | str, project_id: str, day: d
         project.status = ProjectStatus.EXITED
         project.exit_date = when
         project.exit_reason = reason
+        reconcile(master, _now(now))  # the office's edits of 问题台帐 first, in their history
+        dropped = drop_exited(master, project.id, when, reason, _now(now), operator)
+        if dropped:
+            result.notes.append(f"该项目未办结的 {len(dropped)} 个问题（"
+                                f"{'、'.join(item.id for item in dropped)}）改为“不再协调”，"
+                                "记入问题办理记录；不再列入督办通知。")
         later = sorted({e.period for e in master.ledger
                         if e.project_id == project.id and period_month(e.period) > when})
         if later:

@@ -53,7 +53,7 @@ from .tables import decode_value, encode_value
 
 __all__ = ["PROBLEM_ID", "KEYWORDS", "TRACKED", "TrackingUpdate", "ReturnEffect", "Tracker",
            "default_type", "next_problem_id", "ProblemIndex", "same_problem", "find_problem",
-           "take_return",
+           "take_return", "drop_exited",
            "closed_by_return",
            "reconcile", "assign", "close", "unit_items", "overdue", "due_soon", "months_open",
            "status_on", "Closure", "closure", "history", "given_day"]
@@ -477,6 +477,18 @@ def close(master: Master, problem_id: str, day: date | str, note: str | None, wh
     if text is not None:
         tracker.set(item, "progress", text, ProblemEvent.CLOSED)
     return item
+
+
+def drop_exited(master: Master, project_id: str, day: date, reason: str, when: datetime,
+                operator: str | None) -> list[Problem]:
+    """The project left the plan on ``day`` (退出): its open items are 不再协调, saying why.
+    The items dropped."""
+    tracker = Tracker(master, when, operator=operator)
+    dropped = [item for item in master.problems if item.project_id == project_id and item.open]
+    for item in dropped:
+        tracker.set(item, "status", ProblemStatus.DROPPED, ProblemEvent.DROPPED,
+                    f"项目已于 {day.isoformat()} 退出重大项目计划（{reason}）")
+    return dropped
 
 
 # ---- questions asked of the items ------------------------------------------------------------
