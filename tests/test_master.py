@@ -214,3 +214,27 @@ def test_the_summary_is_the_same_through_any_path(tmp_path: Path) -> None:
     assert rows[0][:3] == ["实施项目合计", "合计", 2] and rows[0][5] == 3  # 调整后 2, 年初 3
     assert "年初计划与调整后对比" in words and "ZD2022-0002" in words
     assert openpyxl.load_workbook(theirs).sheetnames[-3:] == ["办公室备注", "汇总", "系统"]
+
+
+def test_sheets_read_ahead_are_the_sheets_read_in_turn(tmp_path: Path) -> None:
+    from test_checking import build_master
+    from zdxm_xl.books.filebook import FileGateway
+
+    path = build_master(tmp_path / "台账.xlsx")  # February in its ledger
+    ahead, plain = FileGateway(path), FileGateway(path)
+    ahead.read_ahead([LEDGER.sheet, "报送记录", "没有这张表"])
+    for sheet in (IMPLEMENTATION.sheet, LEDGER.sheet, "报送记录"):
+        assert ahead.read_table(sheet) == plain.read_table(sheet)
+    assert ahead.shapes == plain.shapes and len(ahead.read_table(LEDGER.sheet).rows) == 3
+
+
+def test_a_sheet_that_cannot_be_read_ahead_is_read_in_turn(tmp_path: Path) -> None:
+    from zdxm_xl.books.filebook import FileGateway
+
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, small_master())
+    gateway = FileGateway(path)
+    gateway.sheet_names()  # the workbook is open
+    moved = path.rename(tmp_path / "别处.xlsx")  # the thread's own reader finds nothing
+    gateway.read_ahead([LEDGER.sheet])
+    assert gateway.read_table(LEDGER.sheet) == FileGateway(moved).read_table(LEDGER.sheet)

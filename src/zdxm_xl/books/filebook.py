@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from copy import copy
 from datetime import date, datetime
 from decimal import Decimal
@@ -48,6 +49,8 @@ class FileGateway:
         # Each sheet read from column A, as read: (header, body rows, widest row) — what
         # tells whether a table's rows can later be rewritten in place (``commit_changes``).
         self.shapes: dict[str, tuple[list[Cell], int, int]] = {}
+        # Sheets being read beside this thread (``read_ahead``): sheet → its values to come.
+        self._ahead: dict[str, Future[list[list[Cell]]]] = {}
         if create:
             self._book = openpyxl.Workbook()
             self._book.remove(self._book.active)
@@ -75,12 +78,44 @@ class FileGateway:
         reader = self._open_reader()
         if sheet not in reader.sheet_names:
             raise MasterError(f"台账“{self.path.name}”中没有工作表“{sheet}”。")
-        grid = reader.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        grid = self._read_ahead_grid(sheet)
+        if grid is None:
+            grid = reader.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         data = table_from_grid(grid, first_column)
         if first_column == 1:
             self.shapes[sheet] = (list(grid[0]) if grid else [], len(data.rows),
                                   max((len(row) for row in grid), default=0))
         return data
+
+    def read_ahead(self, sheets: Sequence[str]) -> None:
+        """Read ``sheets`` in a thread of their own, with a reader of their own:
+        python-calamine parses a sheet without holding the interpreter, so a large table
+        (the ledger) is read while the ones before it are decoded into records."""
+        reader = self._open_reader()
+        wanted = [s for s in sheets if s in reader.sheet_names and s not in self._ahead]
+        if not wanted:
+            return
+        path = str(self.path)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-read-ahead")
+
+        def read(sheet: str) -> list[list[Cell]]:
+            own = CalamineWorkbook.from_path(path)
+            return own.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+        for sheet in wanted:
+            self._ahead[sheet] = pool.submit(read, sheet)
+        pool.shutdown(wait=False)
+
+    def _read_ahead_grid(self, sheet: str) -> list[list[Cell]] | None:
+        """The values of ``sheet`` read ahead, if it was; ``None`` when it was not, or the
+        reading failed (read it here then, which says what is wrong)."""
+        future = self._ahead.pop(sheet, None)
+        if future is None:
+            return None
+        try:
+            return future.result()
+        except Exception:  # calamine raises several private error types
+            return None
 
     # ---- writing ----------------------------------------------------------------------
     def _open_writer(self) -> openpyxl.Workbook:

@@ -42,6 +42,11 @@ class Gateway(Protocol):
 
     def read_table(self, sheet: str, first_column: int = 1) -> TableData: ...
 
+    def read_ahead(self, sheets: Sequence[str]) -> None:
+        """A hint: these sheets will be read next-but-one; a gateway may begin reading them
+        now, beside the work done on what was read before (or do nothing)."""
+        ...
+
     def write_table(self, spec: SheetSpec, rows: Sequence[Sequence[Cell]],
                     layout: Layout = ...) -> None: ...
 

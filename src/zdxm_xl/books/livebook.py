@@ -107,6 +107,9 @@ class XlwingsGateway:
             raise MasterError(f"台账“{self.book.name}”中没有工作表“{sheet}”。")
         return table_from_grid(self._sheet_values(sheet), first_column)
 
+    def read_ahead(self, sheets: Sequence[str]) -> None:
+        """Excel answers one call at a time: nothing to begin early."""
+
     # ---- writing ----------------------------------------------------------------------
     def _sheet(self, name: str) -> Any:
         sheets = self.book.sheets
@@ -226,6 +229,9 @@ class _Recorder:
 
     def read_table(self, sheet: str, first_column: int = 1) -> TableData:
         return TableData([], [])
+
+    def read_ahead(self, sheets: Sequence[str]) -> None:
+        pass
 
     def write_table(self, spec: SheetSpec, rows: Sequence[Sequence[Cell]],
                     layout: Layout = _PLAIN) -> None:

@@ -20,7 +20,7 @@ from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from python_calamine import CalamineWorkbook
 
 from ..core.errors import Field, MasterError, Remedy
@@ -36,6 +36,7 @@ from ..core.models import (
     Project,
     RuleLevel,
     Settings,
+    Stage,
     Submission,
     Unit,
 )
@@ -108,6 +109,8 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
     if missing:
         raise MasterError(f"“{name}”不是 zdxm 台账（缺少工作表“{missing[0]}”）。请打开正确的台账。",
                           remedy=Remedy.CREATE_MASTER)
+    # the ledger, the largest table, is read while the plan is decoded
+    gateway.read_ahead([s for s in (LEDGER.sheet, SUBMISSIONS.sheet) if s in sheets])
     problems: list[RowProblem] = []
     system = _read_pairs(gateway, SYSTEM_SHEET)
     secret = system.get(_SYSTEM_KEYS["secret"], "")
@@ -146,8 +149,8 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
         raise MasterError(_describe_problems(name, problems))
     master = Master(settings=settings, secret=secret, units=units, ledger=ledger,
                     submissions=submissions, changes=changes, mail_log=mail_log, outbox=outbox)
-    master.projects = [row.to_project() for row in implementation]
-    master.projects += [row.to_project() for row in preparatory]
+    master.projects = _PROJECTS.validate_python([row.__dict__ for row in implementation]
+                                                + [row.__dict__ for row in preparatory])
     _check_ids(master, name)
     master.problems = _problem_ids(master, problem_rows, name)
     master.problem_log = problem_log
@@ -291,13 +294,13 @@ class _ProblemRow(Problem):
         return Problem.model_validate(self.model_dump())
 
 
+_PROJECTS = TypeAdapter(list[Project])
+
+
 class _PlanRow(Project):
     """A project row as read: 项目编号 may be blank (assigned after reading)."""
 
     id: str = ""
-
-    def to_project(self) -> Project:
-        return Project.model_validate(self.__dict__)
 
 
 class _ImplementationRow(_PlanRow):
@@ -305,7 +308,7 @@ class _ImplementationRow(_PlanRow):
 
 
 class _PreparatoryRow(_PlanRow):
-    stage: str = "预备"  # type: ignore[assignment]  # the 预备项目 sheet has no 阶段 column
+    stage: Stage = Stage.PREPARATORY  # the 预备项目 sheet has no 阶段 column
 
 
 # ---- writing ------------------------------------------------------------------------------

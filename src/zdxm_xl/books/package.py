@@ -72,14 +72,19 @@ class Package:
         try:
             self.archive = zipfile.ZipFile(io.BytesIO(data))
             self.infos = {info.filename: info for info in self.archive.infolist()}
+            self._parts: dict[str, bytes] = {}
         except (zipfile.BadZipFile, ValueError, OSError) as exc:
             raise PackageLayoutError(str(exc)) from exc
 
     def part(self, name: str) -> bytes:
-        try:
-            return self.archive.read(name)
-        except (KeyError, zipfile.BadZipFile, zlib.error, ValueError, OSError) as exc:
-            raise PackageLayoutError(f"{name}: {exc}") from exc
+        """A part's bytes, inflated once however often they are asked for."""
+        found = self._parts.get(name)
+        if found is None:
+            try:
+                found = self._parts[name] = self.archive.read(name)
+            except (KeyError, zipfile.BadZipFile, zlib.error, ValueError, OSError) as exc:
+                raise PackageLayoutError(f"{name}: {exc}") from exc
+        return found
 
     def _links(self, source: str) -> dict[str, tuple[str, str]]:
         """Relationship id → (type, part name) of ``source`` (a part name)."""
@@ -290,9 +295,10 @@ def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int,
     if not rows:
         body = [_cells(2, [None] * width, starts)]
     last_row = max(len(rows) + 1, 2)
-    result = head + "".join(body).encode("utf-8") + sheet_xml[end:]
+    # the dimension element comes before the rows: it is looked for there only
     dimension = f'<dimension ref="A1:{letters[-1]}{last_row}"/>'.encode()
-    return _DIMENSION.sub(dimension, result, count=1)
+    return (_DIMENSION.sub(dimension, head[:start], count=1) + head[start:]
+            + "".join(body).encode("utf-8") + sheet_xml[end:])
 
 
 def with_table_rows(table_xml: bytes, rows: int) -> bytes:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, get_args
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .cells import clean_text, parse_date, parse_month, parse_year_span, split_units
 from .money import AmountError, from_cell, parse_amount
@@ -187,9 +187,13 @@ def decode_table(
     fast = _by_columns(present, rows, first_row)
     if fast is not None:  # every cell read: records straight from the columns
         fields = [column.field for column, _position, _decode in present]
-        for row_number, values in fast:
-            filled = {field: value for field, value in zip(fields, values, strict=True)
-                      if value is not None}
+        given = [{field: value for field, value in zip(fields, values, strict=True)
+                  if value is not None} for _row_number, values in fast]
+        try:  # all at once; a record that fails is looked for one by one
+            return _all_of(model).validate_python(given), problems
+        except ValidationError:
+            pass
+        for (row_number, _values), filled in zip(fast, given, strict=True):
             try:
                 records.append(validate(filled))
             except ValidationError as exc:
@@ -220,6 +224,12 @@ def decode_table(
                 row_problems.extend(_invalid(spec, columns, row_number, data, exc))
         problems.extend(row_problems)
     return records, problems
+
+
+@functools.cache
+def _all_of(model: type[R]) -> TypeAdapter[list[R]]:
+    """Validates a list of ``model`` records in one call."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def _invalid(spec: SheetSpec, columns: Sequence[Column], row_number: int, data: dict[str, Any],
