@@ -247,3 +247,29 @@ def test_problems_a_return_raises_are_saved_in_part_and_read_back(tmp_path: Path
     book = load_master(master)
     assert [p.description for p in book.problems] == [LAND]
     assert {c.problem_id for c in book.problem_log} == {book.problems[0].id}
+
+
+@pytest.mark.soffice
+def test_a_master_last_saved_by_another_program_takes_a_merge(office, tmp_path: Path) -> None:
+    """The office edits the master in Excel or WPS between merges: the file then has shared
+    strings and that program's XML. A merge still lands every row, readable by both."""
+    master, filled = office
+    profile = (tmp_path / "profile").as_uri()
+    out = tmp_path / "lo"
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(master)],
+                   check=True, capture_output=True, timeout=180)
+    shutil.copy(out / master.name, master)
+    kept = records(master)
+    result = merge_files(master, [filled], "2022-03")
+    assert result.merged and result.written
+    again = records(master)
+    assert again["projects"] == kept["projects"] and again["units"] == kept["units"]
+    assert again["ledger"][:3] == kept["ledger"]
+    assert [e["period"] for e in again["ledger"][3:]] == ["2022-03"] * 4
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,"
+                    "false,false,false,-1", "--outdir", str(tmp_path / "csv"), str(master)],
+                   check=True, capture_output=True, timeout=180)
+    ledger_csv = next((tmp_path / "csv").glob("*月报台帐*.csv")).read_text(encoding="utf-8")
+    assert ledger_csv.count("2022-03") >= 4
