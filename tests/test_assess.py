@@ -13,9 +13,9 @@ import pytest
 
 from conftest import project, run_zdxm
 from zdxm_xl.assess import assess
-from zdxm_xl.books.masterio import create_master, load_master, save_master
+from zdxm_xl.books.masterio import create_master
 from zdxm_xl.core.errors import MasterError
-from zdxm_xl.core.master import new_master
+from zdxm_xl.core.master import Master, MemoryStore, new_master
 from zdxm_xl.core.models import LedgerEntry, Submission, Unit
 from zdxm_xl.core.results import to_json
 from zdxm_xl.plan import promote_project
@@ -39,7 +39,7 @@ def sent(period: str, unit: str, on_time: bool, result: str = "已合并") -> Su
                       on_time="是" if on_time else "否")
 
 
-def build(path: Path) -> Path:
+def plan() -> Master:
     """Six 牵头单位, each showing one rule of 考核办法 (see the test for the arithmetic)."""
     master = new_master(2022)
     master.settings.city = "柳州市"
@@ -83,14 +83,27 @@ def build(path: Path) -> Path:
         sent("2022-01", C, True), sent("2022-02", C, True), sent("2022-03", C, True),
         sent("2022-01", E, True),
     ]
-    create_master(path, 2022, master)
-    promote_project(path, "ZD2022-0009", "2022-05-01", "800")
-    return path
+    return master
+
+
+PROMOTION = ("ZD2022-0009", "2022-05-01", "800")  # #9 becomes 新开工 in May
 
 
 @pytest.fixture
 def master(tmp_path: Path) -> Path:
-    return build(tmp_path / "台账.xlsx")
+    """The plan as the office's workbook, for what the command line and the file show."""
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, plan())
+    promote_project(path, *PROMOTION)
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> MemoryStore:
+    """The same plan kept in memory, for the arithmetic."""
+    kept = MemoryStore(plan(), tmp_path)
+    promote_project(kept, *PROMOTION)
+    return kept
 
 
 def figures(data: dict) -> dict[str, tuple]:
@@ -169,8 +182,7 @@ def test_units_on_schedule_score_alike_whichever_indicators_apply(tmp_path: Path
                                                                started="否")]
     master.submissions = [sent(p, u, True) for p in ("2022-01", "2022-02", "2022-03")
                           for u in units]
-    create_master(tmp_path / "台账.xlsx", 2022, master)
-    result = assess(tmp_path / "台账.xlsx", "2022-01", "2022-03")
+    result = assess(MemoryStore(master, tmp_path), "2022-01", "2022-03")
     # 300 of 1200 by March is exactly the 时序进度 (25 %): on schedule
     assert result.unit(units[0]).score == result.unit(units[1]).score == D("100.00")
     # the third missed a start that was due: (40 × 1 + 20 × 0 + 20 × 1) / 80 × 100
@@ -178,47 +190,41 @@ def test_units_on_schedule_score_alike_whichever_indicators_apply(tmp_path: Path
     assert result.unit(units[2]).group_rank == 3
 
 
-def test_a_ceiling_above_100_rewards_over_completion(master: Path) -> None:
-    book = load_master(master)
-    book.settings.score_ceiling = 120
-    save_master(book, master)
-    result = assess(master, "2022-01", "2022-03")
+def test_a_ceiling_above_100_rewards_over_completion(store: MemoryStore) -> None:
+    store.master.settings.score_ceiling = 120
+    result = assess(store, "2022-01", "2022-03")
     # B: 120 % done against 25 % due is 480 %, scored 120 %: (40 × 1.2 + 20 × 2/3) / 60 × 100
     assert result.unit(B).score == D("102.22")
     assert "最高按120%计" in result.rule
 
 
-def test_a_promoted_project_counts_as_a_new_start_from_its_month(master: Path) -> None:
+def test_a_promoted_project_counts_as_a_new_start_from_its_month(store: MemoryStore) -> None:
     # C to May: #9 is 新开工 (promoted 2022-05-01, 计划开工 2022-05) with 800 planned and
     # nothing reported: 投资 0/800 = 0%, 开工 0/1 = 0%; 及时 Jan–Mar on time, Apr–May
     # missing → 3/5 = 60%. 得分 (40 × 0 + 20 × 0 + 20 × 0.6) / 80 × 100 = 15.00.
-    unit = assess(master, "2022-01", "2022-05").unit(C)
+    unit = assess(store, "2022-01", "2022-05").unit(C)
     assert (unit.investment.percent, unit.start.percent, unit.completion.percent,
             unit.timeliness.percent, unit.score) == (D("0.00"), D("0.00"), None, D("60.00"),
                                                      D("15.00"))
     # B to May: #7 (增补, April) now counts: 投资 2400 / (2000 + 600) = 92.31%;
     # 开工: #7 due in March, not reported → 0/1.
-    later = assess(master, "2022-04", "2022-05").unit(B)
+    later = assess(store, "2022-04", "2022-05").unit(B)
     assert (later.investment.percent, later.start.percent) == (D("92.31"), D("0.00"))
 
 
-def test_weights_come_from_the_settings(master: Path) -> None:
-    book = load_master(master)
-    book.settings.weight_investment, book.settings.weight_timeliness = 100, 0
-    save_master(book, master)
+def test_weights_come_from_the_settings(store: MemoryStore) -> None:
+    store.master.settings.weight_investment, store.master.settings.weight_timeliness = 100, 0
     # A: (100 × 1 + 20 × 1 + 20 × 0) / 140 × 100 = 85.714… → 85.71
-    result = assess(master, "2022-01", "2022-03")
+    result = assess(store, "2022-01", "2022-03")
     assert result.unit(A).score == D("85.71")
     assert (result.unit(C).score, result.unit(C).rank, result.unit(C).rated) == (None, None, False)
 
 
-def test_no_performance_weight_is_refused(master: Path) -> None:
-    book = load_master(master)
-    book.settings.weight_investment = book.settings.weight_start = 0
-    book.settings.weight_completion = 0
-    save_master(book, master)
+def test_no_performance_weight_is_refused(store: MemoryStore) -> None:
+    settings = store.master.settings
+    settings.weight_investment = settings.weight_start = settings.weight_completion = 0
     with pytest.raises(MasterError, match="投资完成率、开工率、竣工率、问题办结率的考核权重都为 0"):
-        assess(master, "2022-01", "2022-03")
+        assess(store, "2022-01", "2022-03")
 
 
 def test_the_workbook_is_print_ready(master: Path, tmp_path: Path) -> None:
@@ -276,13 +282,11 @@ def test_assess_arguments_are_checked(master: Path, args: tuple[str, ...], words
     assert result.code == 2 and words in result.stderr, result.stderr
 
 
-def test_weights_that_cannot_score(master: Path) -> None:
-    book = load_master(master)
+def test_weights_that_cannot_score(store: MemoryStore) -> None:
     for name in ("weight_investment", "weight_start", "weight_completion", "weight_timeliness"):
-        setattr(book.settings, name, 0)
-    save_master(book, master)
+        setattr(store.master.settings, name, 0)
     with pytest.raises(MasterError, match="各项考核权重都为 0"):
-        assess(master, "2022-01", "2022-03")
+        assess(store, "2022-01", "2022-03")
 
 
 def test_the_method_is_documented_in_chinese() -> None:
