@@ -8,6 +8,7 @@ long-open items, 红 projects and overdue starts become 督办通知单."""
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -571,6 +572,21 @@ def test_notices_are_written_one_per_unit_and_logged_once(tmp_path: Path) -> Non
     again = make_notices(store, "2022-03", tmp_path / "督办", issued=date(2022, 4, 9))
     assert len(again.notices) == 3 and not again.written  # the same notices: not logged twice
     assert len([c for c in store.master.problem_log if c.event == "督办"]) == 2
+
+
+@pytest.mark.soffice
+def test_every_notice_gets_its_pdf_from_one_conversion(tmp_path: Path) -> None:
+    from zdxm_xl.core.master import MemoryStore
+    from zdxm_xl.notices import make_notices
+
+    result = make_notices(MemoryStore(_supervised_master(), tmp_path), "2022-03",
+                          tmp_path / "督办", issued=date(2022, 4, 8), pdf=True)
+    assert result.pdf_problem is None and len(result.notices) == 3
+    for notice in result.notices:
+        assert notice.pdf == notice.file.with_suffix(".pdf") and notice.pdf.is_file()
+        text = subprocess.run(["pdftotext", str(notice.pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert notice.unit in "".join(text.split())
 
 
 def test_notices_from_the_command_line(master: Path, tmp_path: Path) -> None:

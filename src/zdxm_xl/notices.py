@@ -28,7 +28,7 @@ from .core.results import RESULT, Hidden
 from .core.workspace import Workspace
 from .reports.bulletins import template_bytes
 from .reports.notices import NOTICE_TEMPLATE, notice_context, notice_name, render_notice
-from .reports.pdf import to_pdf
+from .reports.pdf import to_pdfs
 from .reports.progress import compute_progress
 from .reports.supervision import SupervisedUnit, Supervision
 
@@ -109,11 +109,10 @@ def make_notices(master_store: MasterStore | Path | str, period: str,
             store.save(master)
             result.written = True
     if pdf:
+        made, result.pdf_problem = to_pdfs([notice.file for notice in result.notices])
         for notice in result.notices:
-            notice.pdf, problem = to_pdf(notice.file)
-            if problem is not None:
-                result.pdf_problem = problem
-                break
+            if notice.file.with_suffix(".pdf") in made:
+                notice.pdf = notice.file.with_suffix(".pdf")
     return result
 
 

@@ -13,14 +13,17 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ..books.safety import atomic_write
 
-__all__ = ["PDF_TIMEOUT", "FONT_CHAINS", "FONT_STAND_INS", "font_config", "to_pdf"]
+__all__ = ["PDF_TIMEOUT", "FONT_CHAINS", "FONT_STAND_INS", "font_config", "to_pdf", "to_pdfs"]
 
 PDF_TIMEOUT = 180  # seconds: a first LibreOffice start with a fresh profile takes ~10 s
+_SECONDS_PER_MORE = 30  # and each further document of the same run
 
 
 def _soffice() -> str | None:
@@ -67,35 +70,46 @@ def font_config(folder: Path) -> dict[str, str]:
     return {"FONTCONFIG_FILE": str(config)}
 
 
-def _with_libreoffice(soffice: str, docx: Path, target: Path, timeout: int) -> str | None:
-    """Convert with a private profile folder (a running LibreOffice, or another conversion,
-    cannot block this one); the process group is killed on timeout."""
+def _with_libreoffice(soffice: str, docxs: Sequence[Path], timeout: int
+                      ) -> tuple[list[Path], str | None]:
+    """Convert ``docxs`` in one LibreOffice run (starting it is most of what a conversion
+    costs), with a private profile folder (a running LibreOffice, or another conversion,
+    cannot block this one); the process group is killed on timeout. The PDFs made (beside
+    their documents), and why any is missing."""
     with tempfile.TemporaryDirectory(prefix="zdxm-lo-") as scratch:
         profile = Path(scratch) / "profile"
         outdir = Path(scratch) / "out"
         command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
                    "--norestore", "--nologo", "--convert-to", "pdf", "--outdir", str(outdir),
-                   str(docx)]
+                   *(str(docx) for docx in docxs)]
         kwargs: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE,
                                   "env": {**os.environ, **font_config(Path(scratch))}}
         if sys.platform != "win32":
             kwargs["start_new_session"] = True
         process = subprocess.Popen(command, **kwargs)
+        limit = timeout + _SECONDS_PER_MORE * (len(docxs) - 1)
         try:
-            _, stderr = process.communicate(timeout=timeout)
+            _, stderr = process.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             if sys.platform != "win32":
                 os.killpg(process.pid, signal.SIGKILL)
             else:
                 process.kill()
             process.communicate()
-            return f"LibreOffice 转换超过 {timeout} 秒未完成，已中止"
-        produced = outdir / f"{docx.stem}.pdf"
-        if process.returncode != 0 or not produced.is_file():
-            detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-            return f"LibreOffice 转换失败（退出码 {process.returncode}）{detail[0]}"
-        atomic_write(target, lambda temp: shutil.copyfile(produced, temp))
-    return None
+            return [], f"LibreOffice 转换超过 {limit} 秒未完成，已中止"
+        made = []
+        for docx in docxs:
+            produced = outdir / f"{docx.stem}.pdf"
+            if produced.is_file():
+                target = docx.with_suffix(".pdf")
+                atomic_write(target, partial(shutil.copyfile, produced))
+                made.append(target)
+        if len(made) == len(docxs):
+            return made, None
+        detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        missing = len(docxs) - len(made)
+        which = "" if len(docxs) == 1 else f"{missing} 个文件"
+        return made, f"LibreOffice 转换{which}失败（退出码 {process.returncode}）{detail[0]}"
 
 
 def _with_word(docx: Path, target: Path) -> str | None:
@@ -113,20 +127,36 @@ def _with_word(docx: Path, target: Path) -> str | None:
 def to_pdf(docx: Path, timeout: int = PDF_TIMEOUT) -> tuple[Path | None, str | None]:
     """``docx`` → a PDF beside it, through Word (Windows/macOS) or LibreOffice.
     Returns (pdf, None), or (None, why not) in Chinese."""
-    target = docx.with_suffix(".pdf")
+    made, problem = to_pdfs([docx], timeout)
+    return (made[0] if made else None), problem
+
+
+def to_pdfs(docxs: Sequence[Path], timeout: int = PDF_TIMEOUT) -> tuple[list[Path], str | None]:
+    """Each of ``docxs`` → a PDF beside it: through Word one by one (Windows/macOS), and
+    what Word did not convert all in one LibreOffice run. Returns the PDFs made, and — when
+    any is missing — why, in Chinese."""
+    left = list(docxs)
+    made: list[Path] = []
     problems = []
-    if sys.platform in ("win32", "darwin"):
-        problem = _with_word(docx, target)
-        if problem is None:
-            return target, None
-        problems.append(problem)
+    if left and sys.platform in ("win32", "darwin"):
+        while left:
+            target = left[0].with_suffix(".pdf")
+            problem = _with_word(left[0], target)
+            if problem is not None:
+                problems.append(problem)
+                break
+            made.append(target)
+            left.pop(0)
+    if not left:
+        return made, None
     soffice = _soffice()
     if soffice is not None:
-        problem = _with_libreoffice(soffice, docx, target, timeout)
+        converted, problem = _with_libreoffice(soffice, left, timeout)
+        made += converted
         if problem is None:
-            return target, None
+            return made, None
         problems.append(problem)
     else:
         problems.append("未找到 LibreOffice")
-    return None, ("未能生成 PDF：" + "；".join(problems) + "。请安装 LibreOffice（免费）或在装有 "
-                  "Microsoft Word 的电脑上运行，也可以用 Word/WPS 打开简报后“另存为 PDF”。")
+    return made, ("未能生成 PDF：" + "；".join(problems) + "。请安装 LibreOffice（免费）或在装有 "
+                  "Microsoft Word 的电脑上运行，也可以用 Word/WPS 打开文件后“另存为 PDF”。")
