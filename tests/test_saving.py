@@ -273,3 +273,45 @@ def test_a_master_last_saved_by_another_program_takes_a_merge(office, tmp_path: 
                    check=True, capture_output=True, timeout=180)
     ledger_csv = next((tmp_path / "csv").glob("*月报台帐*.csv")).read_text(encoding="utf-8")
     assert ledger_csv.count("2022-03") >= 4
+
+
+@pytest.mark.parametrize("size", [1_000, 6_000_000, 21_000_000])
+def test_a_part_deflated_in_pieces_is_one_stream(size: int) -> None:
+    import io
+    import random
+    import zlib
+
+    from zdxm_xl.books.package import _deflate
+
+    words = [f'<row r="{n}"><c r="A{n}" s="3" t="inlineStr"><is><t>{n * 7919 % 10007}</t>'
+             f"</is></c></row>".encode() for n in range(1, 2000)]
+    rng = random.Random(size)
+    data = b"".join(rng.choice(words) for _ in range(size // 60))[:size]
+    packed = _deflate(data)
+    assert zlib.decompress(packed, -15) == data
+    # and as a part of a zip, read back with its CRC checked
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"")
+    package = Package(buffer.getvalue())
+    out = io.BytesIO()
+    package.write(out, {"xl/worksheets/sheet1.xml": data})
+    assert zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml") == data
+
+
+def test_reading_a_master_leaves_the_collector_as_it_was(office) -> None:
+    import gc
+
+    master, _filled = office
+    assert gc.isenabled()
+    load_master(master)
+    store = FileStore(master)
+    with store.session():
+        store.save(store.load())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_master(master)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -37,6 +37,7 @@ from .checks.vetting import Examined
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
 from .core.models import LedgerEntry, Submission, SubmissionResult, YesNo
+from .core.pauses import no_collection_pauses
 from .core.periods import plan_period
 from .core.problems import ProblemIndex, ReturnEffect, reconcile, take_return
 from .core.results import RESULT, Hidden
@@ -133,8 +134,10 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
             result = MergeResult()
             result.seconds["read"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            changed = merge_into(master, Workspace(store.folder, master.settings), paths, period,
-                                 received, now, result, reapply=reapply, examined=examining)
+            with no_collection_pauses():
+                changed = merge_into(master, Workspace(store.folder, master.settings), paths,
+                                     period, received, now, result, reapply=reapply,
+                                     examined=examining)
             result.seconds["apply"] = time.perf_counter() - clock - result.seconds["check"]
             clock = time.perf_counter()
             if changed:

@@ -40,6 +40,7 @@ from ..core.models import (
     Submission,
     Unit,
 )
+from ..core.pauses import no_collection_pauses
 from ..core.problems import next_problem_id
 from ..core.registry import (
     ALLOWED_SENDERS,
@@ -368,7 +369,8 @@ def _from_plan(master: Master) -> Callable[[LedgerEntry], dict[str, object]]:
 def load_master(path: Path | str) -> Master:
     """Read the master workbook file at ``path``."""
     path = Path(path)
-    return read_master(FileGateway(path), path.name)
+    with no_collection_pauses():
+        return read_master(FileGateway(path), path.name)
 
 
 # ---- saving what changed ------------------------------------------------------------------
@@ -624,20 +626,23 @@ class FileStore:
 
     def load(self) -> Master:
         gateway = FileGateway(self.path)
-        master = read_master(gateway, self.path.name)
-        # loaded to be changed and saved: remember what it held, so the save writes only
-        # what changed
-        self._snapshot = _Snapshot.of(master, self.path, gateway) if self._writing else None
+        with no_collection_pauses():
+            master = read_master(gateway, self.path.name)
+            # loaded to be changed and saved: remember what it held, so the save writes
+            # only what changed
+            self._snapshot = _Snapshot.of(master, self.path, gateway) if self._writing else None
         return master
 
     def save(self, master: Master) -> None:
-        snapshot = self._snapshot
-        changed = _save_changes(master, self.path, snapshot) if snapshot is not None else None
-        if changed is not None and snapshot is not None:
-            snapshot.saved(self.path, changed)  # a second save compares with this one
-            return
-        save_master(master, self.path)
-        self._snapshot = _Snapshot.of(master, self.path) if self._writing else None
+        with no_collection_pauses():
+            snapshot = self._snapshot
+            changed = _save_changes(master, self.path, snapshot) if snapshot is not None \
+                else None
+            if changed is not None and snapshot is not None:
+                snapshot.saved(self.path, changed)  # a second save compares with this one
+                return
+            save_master(master, self.path)
+            self._snapshot = _Snapshot.of(master, self.path) if self._writing else None
 
     @contextlib.contextmanager
     def session(self) -> Iterator[object]:

@@ -23,7 +23,6 @@ Three habits keep the findings trustworthy for a 信息员:
 from __future__ import annotations
 
 import contextlib
-import gc
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from ..core.money import (
     round_half_up,
     tidy_amount,
 )
+from ..core.pauses import no_collection_pauses
 from ..core.periods import period_end, period_month, plan_period
 from ..core.problems import ProblemIndex, TrackingUpdate, closed_by_return
 from ..core.registry import (
@@ -217,23 +217,9 @@ def check_files(master: Master, paths: Sequence[Path], period: str | None = None
     ``examined`` is that examination begun earlier (``begin_checking``)."""
     context = context if context is not None and context.master is master else CheckContext(master)
     found = examined if examined is not None else examine_all(paths, readers=readers)
-    with _no_collection_pauses():
+    with no_collection_pauses():
         for path, one in zip(paths, found, strict=True):
             yield check_file(master, path, period, context, examined=one)
-
-
-@contextlib.contextmanager
-def _no_collection_pauses() -> Iterator[None]:
-    """Python's cycle collector stays off while a batch is checked: it would walk every
-    report made so far, again and again, while the readers wait for this process. What the
-    batch makes is freed as it goes, by reference counting; the collector runs afterwards."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def begin_checking(paths: Sequence[Path], readers: int | None = None) -> Examination:

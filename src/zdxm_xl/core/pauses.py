@@ -1,0 +1,28 @@
+"""No collection pauses while a large master or a batch of files is handled.
+
+Python's cycle collector runs after every so many new objects and walks every object that
+is still alive. Reading a master of 30,000 projects makes a few million objects (records,
+their values, the sheet's cells), so the collector walks the records made so far again and
+again: a third of the time of a read. Records, cells and reports hold no reference cycles
+and are freed by reference counting as they go; the collector runs as usual afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+__all__ = ["no_collection_pauses"]
+
+
+@contextlib.contextmanager
+def no_collection_pauses() -> Iterator[None]:
+    """The cycle collector off inside, and back as it was after (nesting is fine)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
