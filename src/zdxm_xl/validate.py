@@ -69,7 +69,7 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
             examining.close()
         raise
     run = ValidationRun()
-    context = CheckContext(loaded)
+    context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
     for path, report in zip(paths, check_files(loaded, paths, period, context,
                                                examined=examining), strict=True):
         run.files.append(report)

@@ -159,8 +159,9 @@ class CheckContext:
     checks read: ``ledger_changed(period)`` forgets the facts of the periods after it.
     """
 
-    def __init__(self, master: Master) -> None:
+    def __init__(self, master: Master, *, entries: bool = True) -> None:
         self.master = master
+        self.entries = entries  # whether reports carry their ledger rows (a merge needs them)
         self._facts: dict[str, PeriodFacts] = {}
         self._problems: ProblemIndex | None = None
 
@@ -247,7 +248,8 @@ def _check(master: Master, examined: Examined, period: str | None, context: Chec
     report.unit, report.period = identity.unit, identity.period
     facts = context.facts(identity.period)
     mine = [facts.projects[i] for i in identity.projects if i in facts.projects]
-    checker = _Checker(master, identity, report, facts, context.problems())
+    checker = _Checker(master, identity, report, facts, context.problems(),
+                       entries=context.entries)
     implementation = [p for p in mine if not p.is_preparatory]
     preparatory = [p for p in mine if p.is_preparatory]
     # The form lists some of the problems of the unit's projects: at most all of them.
@@ -431,9 +433,10 @@ class _Checker:
     """Checks the return sheets of one file; collects findings and ledger rows."""
 
     def __init__(self, master: Master, identity: Identity, report: FileReport,
-                 facts: PeriodFacts, problems: ProblemIndex) -> None:
+                 facts: PeriodFacts, problems: ProblemIndex, *, entries: bool = True) -> None:
         self.master = master
         self.problems = problems
+        self.entries = entries
         self.identity = identity
         self.report = report
         self.period = identity.period
@@ -632,7 +635,7 @@ class _Checker:
             values[column.field] = value
         if spec is FORM_IMPLEMENTATION:
             self._implementation_rules(sheet, project, values, number, index)
-        if ok:
+        if ok and self.entries:
             self.report.entries.append(LedgerEntry(
                 period=self.period, project_id=project.id, project_name=project.name,
                 unit=self.identity.unit, source_sha256=self.report.sha256,
