@@ -228,6 +228,21 @@ def test_sheets_read_ahead_are_the_sheets_read_in_turn(tmp_path: Path) -> None:
     assert ahead.shapes == plain.shapes and len(ahead.read_table(LEDGER.sheet).rows) == 3
 
 
+def test_a_master_replaced_while_it_is_read_is_read_as_it_was(tmp_path: Path) -> None:
+    from test_checking import build_master
+    from zdxm_xl.books.filebook import FileGateway
+
+    path = build_master(tmp_path / "台账.xlsx")  # February in its ledger
+    before = FileGateway(path).read_table(LEDGER.sheet)
+    gateway = FileGateway(path)
+    gateway.sheet_names()  # opened
+    other = tmp_path / "另一本.xlsx"
+    create_master(other, 2022, small_master())  # no ledger rows
+    os.replace(other, path)  # as a save by another command would
+    gateway.read_ahead([LEDGER.sheet])
+    assert gateway.read_table(LEDGER.sheet) == before and len(before.rows) == 3
+
+
 def test_a_sheet_that_cannot_be_read_ahead_is_read_in_turn(tmp_path: Path) -> None:
     from zdxm_xl.books.filebook import FileGateway
 
@@ -235,6 +250,6 @@ def test_a_sheet_that_cannot_be_read_ahead_is_read_in_turn(tmp_path: Path) -> No
     create_master(path, 2022, small_master())
     gateway = FileGateway(path)
     gateway.sheet_names()  # the workbook is open
-    moved = path.rename(tmp_path / "别处.xlsx")  # the thread's own reader finds nothing
+    gateway._bytes = b"PK\x03\x04 not a workbook"  # the thread's own reader fails on this
     gateway.read_ahead([LEDGER.sheet])
-    assert gateway.read_table(LEDGER.sheet) == FileGateway(moved).read_table(LEDGER.sheet)
+    assert gateway.read_table(LEDGER.sheet) == FileGateway(path).read_table(LEDGER.sheet)

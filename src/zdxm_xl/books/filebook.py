@@ -42,6 +42,7 @@ class FileGateway:
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = Path(path)
         self._reader: CalamineWorkbook | None = None
+        self._bytes = b""  # the file's bytes, read once with the reader
         self._book: openpyxl.Workbook | None = None
         # Tables whose rows are written into the sheet's XML after openpyxl has laid the
         # sheet out with the first row: sheet → (rows, columns).
@@ -61,10 +62,16 @@ class FileGateway:
             if not self.path.exists():
                 raise MasterError(f"找不到台账文件“{self.path}”。请检查路径。",
                                   remedy=Remedy.CREATE_MASTER)
-            if not zipfile.is_zipfile(self.path):
+            try:
+                # the file as it is now, once: every sheet (also those read ahead) is read
+                # from these bytes, even if the file is replaced meanwhile
+                self._bytes = self.path.read_bytes()
+            except OSError as exc:
+                raise MasterError(f"无法读取台账“{self.path.name}”：{exc.strerror or exc}。") from exc
+            if not zipfile.is_zipfile(io.BytesIO(self._bytes)):
                 raise MasterError(f"“{self.path.name}”不是 Excel 工作簿（.xlsx），无法作为台账打开。")
             try:
-                self._reader = CalamineWorkbook.from_path(str(self.path))
+                self._reader = CalamineWorkbook.from_filelike(io.BytesIO(self._bytes))
             except Exception as exc:  # calamine raises several private error types
                 raise MasterError(f"无法读取台账“{self.path.name}”：文件已损坏或不是 .xlsx 工作簿。") from exc
         return self._reader
@@ -88,18 +95,18 @@ class FileGateway:
         return data
 
     def read_ahead(self, sheets: Sequence[str]) -> None:
-        """Read ``sheets`` in a thread of their own, with a reader of their own:
-        python-calamine parses a sheet without holding the interpreter, so a large table
-        (the ledger) is read while the ones before it are decoded into records."""
+        """Read ``sheets`` in a thread of their own, with a reader of their own (of the
+        same bytes): python-calamine parses a sheet without holding the interpreter, so a
+        large table (the ledger) is read while the ones before it are decoded into records."""
         reader = self._open_reader()
         wanted = [s for s in sheets if s in reader.sheet_names and s not in self._ahead]
         if not wanted:
             return
-        path = str(self.path)
+        data = self._bytes
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-read-ahead")
 
         def read(sheet: str) -> list[list[Cell]]:
-            own = CalamineWorkbook.from_path(path)
+            own = CalamineWorkbook.from_filelike(io.BytesIO(data))
             return own.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
 
         for sheet in wanted:
