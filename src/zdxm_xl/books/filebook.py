@@ -42,7 +42,7 @@ class FileGateway:
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = Path(path)
         self._reader: CalamineWorkbook | None = None
-        self._bytes = b""  # the file's bytes, read once with the reader
+        self._opened: tuple[int, int, int] | None = None  # the file the reader opened
         self._book: openpyxl.Workbook | None = None
         # Tables whose rows are written into the sheet's XML after openpyxl has laid the
         # sheet out with the first row: sheet → (rows, columns).
@@ -62,16 +62,11 @@ class FileGateway:
             if not self.path.exists():
                 raise MasterError(f"找不到台账文件“{self.path}”。请检查路径。",
                                   remedy=Remedy.CREATE_MASTER)
-            try:
-                # the file as it is now, once: every sheet (also those read ahead) is read
-                # from these bytes, even if the file is replaced meanwhile
-                self._bytes = self.path.read_bytes()
-            except OSError as exc:
-                raise MasterError(f"无法读取台账“{self.path.name}”：{exc.strerror or exc}。") from exc
-            if not zipfile.is_zipfile(io.BytesIO(self._bytes)):
+            if not zipfile.is_zipfile(self.path):
                 raise MasterError(f"“{self.path.name}”不是 Excel 工作簿（.xlsx），无法作为台账打开。")
             try:
-                self._reader = CalamineWorkbook.from_filelike(io.BytesIO(self._bytes))
+                self._opened = _identity(self.path)
+                self._reader = CalamineWorkbook.from_path(str(self.path))
             except Exception as exc:  # calamine raises several private error types
                 raise MasterError(f"无法读取台账“{self.path.name}”：文件已损坏或不是 .xlsx 工作簿。") from exc
         return self._reader
@@ -95,19 +90,26 @@ class FileGateway:
         return data
 
     def read_ahead(self, sheets: Sequence[str]) -> None:
-        """Read ``sheets`` in a thread of their own, with a reader of their own (of the
-        same bytes): python-calamine parses a sheet without holding the interpreter, so a
-        large table (the ledger) is read while the ones before it are decoded into records."""
+        """Read ``sheets`` in a thread of their own, with a reader of their own (of the same
+        file): python-calamine parses a sheet without holding the interpreter, so a large
+        table (the ledger) is read while the ones before it are decoded into records."""
         reader = self._open_reader()
         wanted = [s for s in sheets if s in reader.sheet_names and s not in self._ahead]
         if not wanted:
             return
-        data = self._bytes
+        path, opened = self.path, self._opened
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-read-ahead")
 
         def read(sheet: str) -> list[list[Cell]]:
-            own = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            return own.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            # the file this gateway opened, not one that has replaced it since: what was
+            # read is only taken when the file was the same before and after
+            if _identity(path) != opened:
+                raise _Replaced
+            grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(
+                skip_empty_area=False)
+            if _identity(path) != opened:
+                raise _Replaced
+            return grid
 
         for sheet in wanted:
             self._ahead[sheet] = pool.submit(read, sheet)
@@ -310,6 +312,16 @@ class FileGateway:
 
         atomic_write(self.path, write, verify)
         self._reader = None
+
+
+class _Replaced(Exception):
+    """The file was replaced while a sheet was read ahead: read it in turn instead."""
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """Which file is at ``path``: its inode, size and modification time."""
+    info = path.stat()
+    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 # The name columns kept in view when scrolling right: the frozen panes end after them.
