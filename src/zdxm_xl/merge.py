@@ -352,10 +352,18 @@ class _Ledger:
         self.master = master
         self.rows: list[LedgerEntry | None] = list(master.ledger)
         self.keyed: dict[tuple[str, str], list[int]] = {}  # (报告期, unit or project) → rows
+        self.periods: set[str] = set()  # the 报告期 whose rows are keyed (those merged into)
         self.dirty = False
+
+    def _key_period(self, period: str) -> None:
+        """Key the rows of ``period``, once: a merge touches one month or a few of a
+        ledger that holds the whole year."""
+        if period in self.periods:
+            return
+        self.periods.add(period)
         for position, entry in enumerate(self.rows):
-            assert entry is not None
-            self._key(entry, position)
+            if entry is not None and entry.period == period:
+                self._key(entry, position)
 
     def _key(self, entry: LedgerEntry, position: int) -> None:
         self.keyed.setdefault((entry.period, "u:" + (entry.unit or "")), []).append(position)
@@ -364,11 +372,12 @@ class _Ledger:
     def replace(self, period: str, unit: str, entries: Sequence[LedgerEntry]) -> None:
         """Drop the rows of ``period`` that are ``unit``'s or of the same projects as
         ``entries``; add ``entries`` at the end."""
+        self._key_period(period)
         keys = [(period, "u:" + unit)] + [(period, "p:" + e.project_id) for e in entries]
         for key in keys:
             for position in self.keyed.pop(key, []):
                 self.rows[position] = None
-        for entry in entries:
+        for entry in entries:  # rows of ``period``, keyed above
             self.rows.append(entry)
             self._key(entry, len(self.rows) - 1)
         self.dirty = True
