@@ -111,7 +111,23 @@ def _decoder(column: Column) -> Callable[[Cell], Any]:
                 return value
             return decode_value(column, value)
         return period
-    if kind in (Kind.DATE, Kind.MONTH, Kind.DATETIME, Kind.INT, Kind.UNIT_LIST, Kind.YEARS):
+    if kind is Kind.DATE:
+        def day(value: Cell) -> Any:
+            if type(value) is datetime:
+                return value.date()
+            return value if type(value) is date else decode_value(column, value)
+        return day
+    if kind is Kind.MONTH:
+        def month(value: Cell) -> Any:
+            if type(value) is datetime or type(value) is date:
+                return date(value.year, value.month, 1)
+            return decode_value(column, value)
+        return month
+    if kind is Kind.DATETIME:
+        def moment(value: Cell) -> Any:
+            return value if type(value) is datetime else decode_value(column, value)
+        return moment
+    if kind in (Kind.INT, Kind.UNIT_LIST, Kind.YEARS):
         return general
     choices = column.choices if kind is Kind.CHOICE else None
 
