@@ -30,7 +30,7 @@ from .package import Package, PackageLayoutError, sheet_with_rows, with_table_ro
 from .safety import atomic_write, backup, refuse_if_open_elsewhere
 from .styles import HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, print_ready, write_text
 
-__all__ = ["FileGateway", "LAST_ROW"]
+__all__ = ["FileGateway", "LAST_ROW", "file_state"]
 
 LAST_ROW = 1048576
 SUMMARY_NOTE_WIDTH = 90  # the 汇总's words beside its table
@@ -65,7 +65,7 @@ class FileGateway:
             if not zipfile.is_zipfile(self.path):
                 raise MasterError(f"“{self.path.name}”不是 Excel 工作簿（.xlsx），无法作为台账打开。")
             try:
-                self._opened = _identity(self.path)
+                self._opened = file_state(self.path)
                 self._reader = CalamineWorkbook.from_path(str(self.path))
             except Exception as exc:  # calamine raises several private error types
                 raise MasterError(f"无法读取台账“{self.path.name}”：文件已损坏或不是 .xlsx 工作簿。") from exc
@@ -103,11 +103,11 @@ class FileGateway:
         def read(sheet: str) -> list[list[Cell]]:
             # the file this gateway opened, not one that has replaced it since: what was
             # read is only taken when the file was the same before and after
-            if _identity(path) != opened:
+            if file_state(path) != opened:
                 raise _Replaced
             grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(
                 skip_empty_area=False)
-            if _identity(path) != opened:
+            if file_state(path) != opened:
                 raise _Replaced
             return grid
 
@@ -318,10 +318,11 @@ class _Replaced(Exception):
     """The file was replaced while a sheet was read ahead: read it in turn instead."""
 
 
-def _identity(path: Path) -> tuple[int, int, int]:
-    """Which file is at ``path``: its inode, size and modification time."""
+def file_state(path: Path) -> tuple[int, int, int]:
+    """Which file is at ``path``, as it is: its size, modification time (ns) and inode.
+    Another state means the file was written or replaced since."""
     info = path.stat()
-    return info.st_ino, info.st_size, info.st_mtime_ns
+    return info.st_size, info.st_mtime_ns, info.st_ino
 
 
 # The name columns kept in view when scrolling right: the frozen panes end after them.

@@ -70,7 +70,7 @@ from ..core.registry import (
 from ..core.returnrules import ADJUSTABLE, default_level
 from ..core.summary import summary_sheet
 from ..core.tables import RowProblem, decode_table, decode_value, encode_table, encode_value
-from .filebook import FileGateway
+from .filebook import FileGateway, file_state
 from .gateway import Cell, Gateway, Layout
 from .package import (
     Package,
@@ -447,13 +447,13 @@ class _Snapshot:
                 if [str(v).strip() if v is not None else "" for v in header] == list(spec.titles) \
                         and width == len(spec.columns) and rows == len(getattr(master, name)):
                     in_place.add(name)
-        return cls(master, _file_state(path), _others(master),
+        return cls(master, file_state(path), _others(master),
                    {name: _states(records) for name, records in _records(master).items()},
                    in_place)
 
     def saved(self, path: Path, changed: dict[str, int]) -> None:
         """The master was just saved with ``changed`` rewritten: this is what it holds now."""
-        self.file = _file_state(path)
+        self.file = file_state(path)
         for name, first in changed.items():
             records = getattr(self.master, name)
             self.records[name][first:] = _states(records[first:])
@@ -483,11 +483,6 @@ class _Snapshot:
 _NOT_AS_WRITTEN = "写入台账后复核不一致，已放弃本次写入，原台账未改动。"
 
 
-def _file_state(path: Path) -> tuple[int, int, int]:
-    info = path.stat()
-    return info.st_size, info.st_mtime_ns, info.st_ino
-
-
 def _save_changes(master: Master, target: Path, snapshot: _Snapshot) -> dict[str, int] | None:
     """Save ``master`` over ``target`` rewriting only what changed since ``snapshot``: the
     tables rewritten, from which row; ``None`` when that cannot be done (nothing was
@@ -497,7 +492,7 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot) -> dict[str
         return None
     refuse_if_open_elsewhere(target)
     try:
-        if _file_state(target) != snapshot.file:  # changed under us: write it whole
+        if file_state(target) != snapshot.file:  # changed under us: write it whole
             return None
         package = Package(target.read_bytes())
     except (OSError, PackageLayoutError):
