@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 
 from conftest import run_zdxm
-from zdxm_xl.books.masterio import load_master, save_master
 from zdxm_xl.core.identity import IDENTITY_SHEET, Identity
+from zdxm_xl.core.master import MemoryStore
 from zdxm_xl.core.money import from_cell
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
 from zdxm_xl.core.registry import FORM_IMPLEMENTATION, FORM_PREPARATORY
@@ -42,10 +42,10 @@ def test_one_template_per_lead_unit_with_the_sheets_it_needs(master_path: Path,
 
 
 @pytest.mark.parametrize("spec", [FORM_IMPLEMENTATION, FORM_PREPARATORY])
-def test_headers_are_verbatim_and_contacts_sit_beside_their_labels(master_path: Path,
+def test_headers_are_verbatim_and_contacts_sit_beside_their_labels(store: MemoryStore,
                                                                    tmp_path: Path, spec) -> None:
     unit = "城中区人民政府" if spec is FORM_IMPLEMENTATION else "市生态环境局"
-    make_forms(master_path, "2022-03", tmp_path, unit=unit)
+    make_forms(store, "2022-03", tmp_path, unit=unit)
     sheet = openpyxl.load_workbook(tmp_path / form_name("2022-03", unit))[spec.sheet]
     assert tuple(c.value for c in sheet[HEADER_ROW]) == spec.titles
     labels = {c.value: sheet.cell(row=c.row, column=c.column + 1).value
@@ -55,9 +55,9 @@ def test_headers_are_verbatim_and_contacts_sit_beside_their_labels(master_path: 
     assert "审核人（联络员）" in labels
 
 
-def test_plan_cells_are_locked_inputs_open_and_validated(master_path: Path,
+def test_plan_cells_are_locked_inputs_open_and_validated(store: MemoryStore,
                                                          tmp_path: Path) -> None:
-    make_forms(master_path, "2022-03", tmp_path, unit="城中区人民政府")
+    make_forms(store, "2022-03", tmp_path, unit="城中区人民政府")
     path = tmp_path / form_name("2022-03", "城中区人民政府")
     sheet = openpyxl.load_workbook(path)["实施项目月报"]
     titles = [c.value for c in sheet[HEADER_ROW]]
@@ -78,8 +78,8 @@ def test_plan_cells_are_locked_inputs_open_and_validated(master_path: Path,
     assert sheet.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
 
 
-def test_january_reference_figures_come_from_the_plan(master_path: Path, tmp_path: Path) -> None:
-    make_forms(master_path, "2022-01", tmp_path, unit="市工业和信息化局")
+def test_january_reference_figures_come_from_the_plan(store: MemoryStore, tmp_path: Path) -> None:
+    make_forms(store, "2022-01", tmp_path, unit="市工业和信息化局")
     sheet = openpyxl.load_workbook(tmp_path / form_name("2022-01", "市工业和信息化局"))[
         "实施项目月报"]
     titles = [c.value for c in sheet[HEADER_ROW]]
@@ -89,11 +89,11 @@ def test_january_reference_figures_come_from_the_plan(master_path: Path, tmp_pat
 
 
 def test_identity_is_signed_with_the_office_key_which_is_not_in_the_file(
-        master_path: Path, tmp_path: Path) -> None:
-    make_forms(master_path, "2022-03", tmp_path, unit="城中区人民政府")
+        store: MemoryStore, tmp_path: Path) -> None:
+    make_forms(store, "2022-03", tmp_path, unit="城中区人民政府")
     path = tmp_path / form_name("2022-03", "城中区人民政府")
     identity = identity_of(path)
-    master = load_master(master_path)
+    master = store.master
     assert identity.unit == "城中区人民政府" and identity.period == "2022-03"
     assert identity.projects == ("ZD2022-0001",)
     assert identity.verify(master.secret)
@@ -105,8 +105,8 @@ def test_identity_is_signed_with_the_office_key_which_is_not_in_the_file(
 
 
 @pytest.mark.soffice
-def test_identity_survives_a_libreoffice_round_trip(master_path: Path, tmp_path: Path) -> None:
-    make_forms(master_path, "2022-03", tmp_path / "in", unit="城中区人民政府")
+def test_identity_survives_a_libreoffice_round_trip(store: MemoryStore, tmp_path: Path) -> None:
+    make_forms(store, "2022-03", tmp_path / "in", unit="城中区人民政府")
     source = tmp_path / "in" / form_name("2022-03", "城中区人民政府")
     out = tmp_path / "lo"
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
@@ -114,16 +114,16 @@ def test_identity_survives_a_libreoffice_round_trip(master_path: Path, tmp_path:
                    check=True, capture_output=True, timeout=180)
     again = identity_of(out / source.name)
     assert again == identity_of(source)
-    assert again.verify(load_master(master_path).secret)
+    assert again.verify(store.master.secret)
 
 
-def test_an_exited_project_leaves_from_the_next_period(master_path: Path, tmp_path: Path) -> None:
-    master = load_master(master_path)
+def test_an_exited_project_leaves_from_the_next_period(store: MemoryStore, tmp_path: Path) -> None:
+    master = store.master
     project = master.project("ZD2022-0002")
     project.status, project.exit_date = "已退出", date(2022, 5, 10)
-    save_master(master, master_path)
-    may = make_forms(master_path, "2022-05", tmp_path / "may")
-    june = make_forms(master_path, "2022-06", tmp_path / "june")
+    store.save(master)
+    may = make_forms(store, "2022-05", tmp_path / "may")
+    june = make_forms(store, "2022-06", tmp_path / "june")
     assert "市工业和信息化局" in may.units
     assert "市工业和信息化局" not in june.units
 
@@ -140,8 +140,8 @@ def test_template_arguments_are_checked(master_path: Path, tmp_path: Path, args,
     assert message in result.stderr
 
 
-def test_money_in_templates_reads_back_exactly(master_path: Path, tmp_path: Path) -> None:
-    make_forms(master_path, "2022-03", tmp_path, unit="城中区人民政府")
+def test_money_in_templates_reads_back_exactly(store: MemoryStore, tmp_path: Path) -> None:
+    make_forms(store, "2022-03", tmp_path, unit="城中区人民政府")
     sheet = openpyxl.load_workbook(tmp_path / form_name("2022-03", "城中区人民政府"))[
         "实施项目月报"]
     titles = [c.value for c in sheet[HEADER_ROW]]
@@ -152,14 +152,14 @@ def test_money_in_templates_reads_back_exactly(master_path: Path, tmp_path: Path
 
 # ---- a form that helps --------------------------------------------------------------------
 
-def _form(master_path: Path, tmp_path: Path, period: str = "2022-07",
+def _form(store: MemoryStore, tmp_path: Path, period: str = "2022-07",
           unit: str = "城中区人民政府") -> openpyxl.Workbook:
-    make_forms(master_path, period, tmp_path, unit=unit)
+    make_forms(store, period, tmp_path, unit=unit)
     return openpyxl.load_workbook(tmp_path / form_name(period, unit))
 
 
-def test_cumulative_figures_are_formulas_on_open_cells(master_path: Path, tmp_path: Path) -> None:
-    sheet = _form(master_path, tmp_path)["实施项目月报"]
+def test_cumulative_figures_are_formulas_on_open_cells(store: MemoryStore, tmp_path: Path) -> None:
+    sheet = _form(store, tmp_path)["实施项目月报"]
     titles = [c.value for c in sheet[HEADER_ROW]]
     row = HEADER_ROW + 1
     letter = {t: openpyxl.utils.get_column_letter(titles.index(t) + 1) for t in titles}
@@ -173,8 +173,8 @@ def test_cumulative_figures_are_formulas_on_open_cells(master_path: Path, tmp_pa
 
 
 def test_prompts_and_error_messages_say_the_same_with_examples_of_the_period(
-        master_path: Path, tmp_path: Path) -> None:
-    sheet = _form(master_path, tmp_path)["实施项目月报"]
+        store: MemoryStore, tmp_path: Path) -> None:
+    sheet = _form(store, tmp_path)["实施项目月报"]
     titles = [c.value for c in sheet[HEADER_ROW]]
     by_column = {}
     for validation in sheet.data_validations.dataValidation:
@@ -192,8 +192,8 @@ def test_prompts_and_error_messages_say_the_same_with_examples_of_the_period(
         assert validation.showInputMessage and validation.showErrorMessage
 
 
-def test_month_fields_accept_what_people_type(master_path: Path, tmp_path: Path) -> None:
-    sheet = _form(master_path, tmp_path, unit="市生态环境局")["预备项目月报"]
+def test_month_fields_accept_what_people_type(store: MemoryStore, tmp_path: Path) -> None:
+    sheet = _form(store, tmp_path, unit="市生态环境局")["预备项目月报"]
     planned = next(v for v in sheet.data_validations.dataValidation
                    if "计划开工时间" in (v.promptTitle or ""))
     # not a date-only rule: text such as 2023-03 (kept as text by some programs) or 2023年3月
@@ -203,8 +203,8 @@ def test_month_fields_accept_what_people_type(master_path: Path, tmp_path: Path)
     assert "2023-07 或 2023年7月" in planned.prompt and "2023-07 或 2023年7月" in planned.error
 
 
-def test_the_guide_points_to_the_real_cells(master_path: Path, tmp_path: Path) -> None:
-    book = _form(master_path, tmp_path)
+def test_the_guide_points_to_the_real_cells(store: MemoryStore, tmp_path: Path) -> None:
+    book = _form(store, tmp_path)
     guide = "\n".join(str(c.value) for row in book["填报说明"].iter_rows() for c in row if c.value)
     sheet = book["实施项目月报"]
     titles = [c.value for c in sheet[HEADER_ROW]]
@@ -223,15 +223,15 @@ def test_the_guide_points_to_the_real_cells(master_path: Path, tmp_path: Path) -
 
 
 @pytest.mark.soffice
-def test_the_date_rules_accept_dates_and_date_text_in_libreoffice(master_path: Path,
+def test_the_date_rules_accept_dates_and_date_text_in_libreoffice(store: MemoryStore,
                                                                   tmp_path: Path) -> None:
     """Whatever a program makes of what is typed — a date, or text it did not recognise —
     the validation formulas of the form accept it; nonsense they refuse. LibreOffice
     computes each rule over such values."""
-    book = _form(master_path, tmp_path)
+    book = _form(store, tmp_path)
     start = next(v for v in book["实施项目月报"].data_validations.dataValidation
                  if v.promptTitle == "实际开工时间")
-    prep = _form(master_path, tmp_path, unit="市生态环境局")
+    prep = _form(store, tmp_path, unit="市生态环境局")
     month = next(v for v in prep["预备项目月报"].data_validations.dataValidation
                  if v.promptTitle == "计划开工时间")
     cases = [(start, date(2022, 7, 15), True), (start, "2022-07-15", True),
