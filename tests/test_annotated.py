@@ -14,11 +14,11 @@ import openpyxl
 import pytest
 
 from conftest import run_zdxm
-from test_checking import SHEET, UNIT, build_master
-from zdxm_xl.books.masterio import load_master
+from test_checking import SHEET, UNIT, build_master, checking_master
 from zdxm_xl.books.styles import write_text
 from zdxm_xl.checks.returns import FileReport, check_file
 from zdxm_xl.core.findings import finding
+from zdxm_xl.core.master import MemoryStore
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.forms import make_forms
@@ -29,14 +29,23 @@ FORM_SHEETS = ["校验结果", "填报说明", "实施项目月报", "预备项�
 
 
 @pytest.fixture
-def office(tmp_path: Path) -> tuple[Path, Path]:
+def office(tmp_path: Path) -> tuple[MemoryStore, Path]:
+    """The office's master in memory, and 市交通运输局's March form made from it."""
+    store = MemoryStore(checking_master(), tmp_path)
+    make_forms(store, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
+    return store, tmp_path / "模板" / form_name("2022-03", UNIT)
+
+
+@pytest.fixture
+def office_file(tmp_path: Path) -> tuple[Path, Path]:
+    """As ``office``, with the master a workbook: for the ``zdxm`` command line."""
     master = build_master(tmp_path / "台账.xlsx")
     make_forms(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
     return master, tmp_path / "模板" / form_name("2022-03", UNIT)
 
 
-def annotated(master: Path, path: Path, out: Path) -> tuple[FileReport, Path]:
-    report = check_file(load_master(master), path, "2022-03")
+def annotated(store: MemoryStore, path: Path, out: Path) -> tuple[FileReport, Path]:
+    report = check_file(store.load(), path, "2022-03")
     copy, _receipt = annotate(report, out)
     return report, copy
 
@@ -46,8 +55,8 @@ def column_of(ws: openpyxl.worksheet.worksheet.Worksheet, title: str) -> int:
 
 
 def test_the_copy_holds_values_never_formulas_links_or_sheets_of_the_units(
-        office, tmp_path: Path) -> None:
-    master, template = office
+        office_file, tmp_path: Path) -> None:
+    master, template = office_file
     filled = fill_form(template, tmp_path / "坏.xlsx", seed=1, mistakes=("text_amount",)).path
     book = openpyxl.load_workbook(filled)
     ws = book[SHEET]
@@ -81,9 +90,9 @@ def test_the_copy_holds_values_never_formulas_links_or_sheets_of_the_units(
 
 
 def test_the_copy_looks_like_the_form_and_can_be_sent_again(office, tmp_path: Path) -> None:
-    master, template = office
+    store, template = office
     filled = fill_form(template, tmp_path / "填好.xlsx", seed=2, mistakes=("bad_phone",)).path
-    report, copy = annotated(master, filled, tmp_path / "批注")
+    report, copy = annotated(store, filled, tmp_path / "批注")
     form = openpyxl.load_workbook(template)
     book = openpyxl.load_workbook(copy)
     assert book.sheetnames == FORM_SHEETS
@@ -105,7 +114,7 @@ def test_the_copy_looks_like_the_form_and_can_be_sent_again(office, tmp_path: Pa
     [phone] = [f for f in report.findings if f.code == "V22"]
     assert book[SHEET][phone.cell].fill.fgColor.rgb.endswith("FFC7CE")  # an error since issue 13
     # the copy carries the signed identity: corrected, it is a return like the original
-    again = check_file(load_master(master), copy, "2022-03")
+    again = check_file(store.load(), copy, "2022-03")
     assert [f.code for f in again.findings] == ["F60", "V22"]  # its 校验结果 sheet, the phone
     assert sorted((e.project_id, e.year_completed) for e in again.entries) == \
         sorted((e.project_id, e.year_completed) for e in report.entries)
@@ -114,7 +123,7 @@ def test_the_copy_looks_like_the_form_and_can_be_sent_again(office, tmp_path: Pa
 def test_a_finding_under_a_merged_cell_is_marked(office, tmp_path: Path) -> None:
     """A unit that merges two cells of a row empties the second; the checker's finding
     there crashed the copy (a merged cell takes no fill)."""
-    master, template = office
+    store, template = office
     filled = fill_form(template, tmp_path / "合并.xlsx", seed=1).path
     book = openpyxl.load_workbook(filled)
     ws = book[SHEET]
@@ -125,7 +134,7 @@ def test_a_finding_under_a_merged_cell_is_marked(office, tmp_path: Path) -> None
     ws.merge_cells(start_row=HEADER_ROW + 2, start_column=started, end_row=HEADER_ROW + 2,
                    end_column=day)
     book.save(filled)
-    report, copy = annotated(master, filled, tmp_path / "批注")
+    report, copy = annotated(store, filled, tmp_path / "批注")
     [empty] = [f for f in report.findings if f.code == "V11"]
     marked = openpyxl.load_workbook(copy)[SHEET][empty.cell]
     assert marked.fill.fgColor.rgb.endswith("FFC7CE") and "V11" in marked.comment.text
@@ -138,13 +147,13 @@ def test_a_finding_under_a_merged_cell_is_marked(office, tmp_path: Path) -> None
 
 
 def test_the_copy_holds_only_the_forms_region(office, tmp_path: Path) -> None:
-    master, template = office
+    store, template = office
     filled = fill_form(template, tmp_path / "远处.xlsx", seed=1).path
     book = openpyxl.load_workbook(filled)
     book[SHEET]["AZ5"] = "表格右边很远"
     book[SHEET]["C9000"] = "表格下面很远"
     book.save(filled)
-    report, copy = annotated(master, filled, tmp_path / "批注")
+    report, copy = annotated(store, filled, tmp_path / "批注")
     assert [f.code for f in report.findings] == ["F59"]
     ws = openpyxl.load_workbook(copy)[SHEET]
     assert ws.max_row <= HEADER_ROW + 3 + 50 and ws.max_column <= 24 + 10
@@ -154,11 +163,11 @@ def test_the_copy_holds_only_the_forms_region(office, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_return_padded_with_millions_of_hidden_cells_is_refused_and_annotated_fast(
-        office, tmp_path: Path) -> None:
+        office_file, tmp_path: Path) -> None:
     """The red team's 15 MB return: 2 million cells on a hidden sheet. It passed checking
     and took minutes and gigabytes to annotate; now vetting refuses it and the copy is the
     findings alone."""
-    master, template = office
+    master, template = office_file
     filled = fill_form(template, tmp_path / "填好.xlsx", seed=1).path
     book = openpyxl.load_workbook(filled)
     padding = book.create_sheet("数据")
@@ -193,12 +202,12 @@ def test_a_return_padded_with_millions_of_hidden_cells_is_refused_and_annotated_
 
 @pytest.mark.soffice
 def test_an_xls_return_gets_a_copy_with_its_values(office, tmp_path: Path) -> None:
-    master, template = office
+    store, template = office
     filled = fill_form(template, tmp_path / "填好.xlsx", seed=1, mistakes=("text_amount",)).path
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--headless", "--convert-to", "xls", "--outdir", str(tmp_path / "xls"),
                     str(filled)], check=True, capture_output=True, timeout=180)
-    report, copy = annotated(master, tmp_path / "xls" / "填好.xls", tmp_path / "批注")
+    report, copy = annotated(store, tmp_path / "xls" / "填好.xls", tmp_path / "批注")
     assert report.vetted is not None and report.vetted.kind == "xls"
     book = openpyxl.load_workbook(copy)
     assert book.sheetnames == FORM_SHEETS
@@ -211,10 +220,10 @@ def test_an_xls_return_gets_a_copy_with_its_values(office, tmp_path: Path) -> No
 @pytest.mark.soffice
 def test_the_copy_opens_in_libreoffice_as_a_form_with_its_findings(office,
                                                                     tmp_path: Path) -> None:
-    master, template = office
+    store, template = office
     filled = fill_form(template, tmp_path / "交通.xlsx", seed=1,
                        mistakes=("text_amount", "bad_phone")).path
-    _report, copy = annotated(master, filled, tmp_path / "批注")
+    _report, copy = annotated(store, filled, tmp_path / "批注")
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"),
                     str(copy)], check=True, capture_output=True, timeout=180)

@@ -17,7 +17,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from tools.build_templates import EXCEL_TEMPLATE, WORD_TEMPLATE, build_all, template_parts
 
-from conftest import run_zdxm
+from conftest import run_zdxm, small_master
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.bulletin import make_bulletin
 from zdxm_xl.core.master import Master, MemoryStore
@@ -254,9 +254,9 @@ def test_the_command_writes_both_files_and_advances_the_number(master_path: Path
     assert load_master(master_path).settings.bulletin_issue == 1
 
 
-def test_default_output_folder_is_the_workspaces(master_path: Path) -> None:
-    result = make_bulletin(master_path, "2022-01", issued=date(2022, 2, 8))
-    assert result.docx.parent == master_path.parent / "输出" / "简报" / "2022-01"
+def test_default_output_folder_is_the_workspaces(store: MemoryStore) -> None:
+    result = make_bulletin(store, "2022-01", issued=date(2022, 2, 8))
+    assert result.docx.parent == store.folder / "输出" / "简报" / "2022-01"
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -285,18 +285,16 @@ def test_an_unknown_field_in_the_office_template_is_named(master_path: Path,
     assert "不存在的字段" in result.stderr and "--list-fields" in result.stderr
 
 
-def test_a_custom_template_with_an_odd_city_name(master_path: Path, tmp_path: Path) -> None:
+def test_a_custom_template_with_an_odd_city_name(tmp_path: Path) -> None:
     """Without autoescape docxtpl would write a bare & into the XML and Word refuses it."""
-    master = load_master(master_path)
+    master = small_master()
     master.settings.city = "柳州&<市>"
-    from zdxm_xl.books.masterio import save_master
-
-    save_master(master, master_path)
+    store = MemoryStore(master, tmp_path)
     template = tmp_path / "我的简报.docx"
     document = Document()
     document.add_paragraph("{{ city }}第{{ issue }}期")
     document.save(str(template))
-    result = make_bulletin(master_path, "2022-03", tmp_path, word_template=template)
+    result = make_bulletin(store, "2022-03", tmp_path, word_template=template)
     assert Document(str(result.docx)).paragraphs[0].text == "柳州&<市>第1期"
 
 

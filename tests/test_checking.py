@@ -12,12 +12,12 @@ import openpyxl
 import pytest
 
 from conftest import project, run_zdxm
-from zdxm_xl.books.masterio import create_master, load_master, save_master
+from zdxm_xl.books.masterio import create_master, load_master
 from zdxm_xl.books.styles import write_text
 from zdxm_xl.checks.returns import check_file
 from zdxm_xl.core.findings import RULES
 from zdxm_xl.core.identity import IDENTITY_SHEET
-from zdxm_xl.core.master import new_master
+from zdxm_xl.core.master import Master, MemoryStore, new_master
 from zdxm_xl.core.models import LedgerEntry, Unit
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
 from zdxm_xl.core.registry import RULE_COLUMN
@@ -32,7 +32,7 @@ UNIT = "市交通运输局"
 SHEET = "实施项目月报"
 
 
-def build_master(path: Path) -> Path:
+def checking_master() -> Master:
     """A unit leading a 新开工, a 续建 and a 竣工 project and a 预备 one, with February's
     ledger, so month-over-month rules have something to compare with."""
     master = new_master(2022)
@@ -61,19 +61,34 @@ def build_master(path: Path) -> Path:
                     start_date=date(2020, 3, 1), completed="是", end_date=date(2022, 2, 20),
                     **feb),
     ]
-    create_master(path, 2022, master)
+    return master
+
+
+def build_master(path: Path) -> Path:
+    """``checking_master`` as a master workbook at ``path``."""
+    create_master(path, 2022, checking_master())
     return path
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[Path, Path]:
+def setup(tmp_path: Path) -> tuple[MemoryStore, Path]:
+    """``checking_master`` in memory, and 市交通运输局's March form made from it."""
+    store = MemoryStore(checking_master(), tmp_path)
+    make_forms(store, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25, 9, 0))
+    return store, tmp_path / "模板" / form_name("2022-03", UNIT)
+
+
+@pytest.fixture
+def on_file(tmp_path: Path) -> tuple[Path, Path]:
+    """As ``setup``, with the master a workbook: for the command line and the workbook's
+    own sheets."""
     master = build_master(tmp_path / "台账.xlsx")
     make_forms(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25, 9, 0))
     return master, tmp_path / "模板" / form_name("2022-03", UNIT)
 
 
-def codes_of(master: Path, path: Path, period: str | None = "2022-03") -> list[str]:
-    return [f.code for f in check_file(load_master(master), path, period).findings]
+def codes_of(store: MemoryStore, path: Path, period: str | None = "2022-03") -> list[str]:
+    return [f.code for f in check_file(store.load(), path, period).findings]
 
 
 def edit(path: Path, changes: dict[tuple[int, str], object], sheet: str = SHEET) -> Path:
@@ -90,9 +105,9 @@ def edit(path: Path, changes: dict[tuple[int, str], object], sheet: str = SHEET)
 
 
 def test_a_plausible_fill_passes_clean(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "填好.xlsx", seed=1).path
-    report = check_file(load_master(master), filled, "2022-03")
+    report = check_file(store.load(), filled, "2022-03")
     assert [f.message for f in report.findings] == []
     assert report.valid and report.unit == UNIT and report.period == "2022-03"
     assert sorted(e.project_id for e in report.entries) == [
@@ -101,10 +116,10 @@ def test_a_plausible_fill_passes_clean(setup, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_each_mistake_a_unit_makes_is_found(setup, tmp_path: Path, mistake: str) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / f"{mistake}.xlsx", seed=2, mistakes=(mistake,))
     assert filled.mistakes == (mistake,)
-    assert MISTAKES[mistake] in codes_of(master, filled.path)
+    assert MISTAKES[mistake] in codes_of(store, filled.path)
 
 
 @pytest.mark.parametrize(
@@ -121,13 +136,13 @@ def test_each_mistake_a_unit_makes_is_found(setup, tmp_path: Path, mistake: str)
     ],
 )
 def test_value_rules_on_edited_cells(setup, tmp_path: Path, code: str, changes) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "f.xlsx", seed=3).path
-    assert code in codes_of(master, edit(filled, changes))
+    assert code in codes_of(store, edit(filled, changes))
 
 
 def test_a_full_width_amount_with_separators_is_read_silently(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "f.xlsx", seed=3).path
     book = openpyxl.load_workbook(filled)
     titles = [c.value for c in book[SHEET][HEADER_ROW]]
@@ -135,54 +150,54 @@ def test_a_full_width_amount_with_separators_is_read_silently(setup, tmp_path: P
     month = book[SHEET].cell(row=row, column=titles.index("本月完成投资（万元）") + 1).value
     text = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in f"{int(month):,}")
     edit(filled, {(1, "本月完成投资（万元）"): text})
-    report = check_file(load_master(master), filled, "2022-03")
+    report = check_file(store.load(), filled, "2022-03")
     assert report.valid, [f.message for f in report.findings]
     assert next(e for e in report.entries if e.project_id == "ZD2022-0002").month_completed == \
         Decimal(int(month))
 
 
 def test_a_workbook_that_is_not_a_template(setup, tmp_path: Path) -> None:
-    master, _ = setup
+    store, _ = setup
     other = tmp_path / "别的表.xlsx"
     openpyxl.Workbook().save(other)
-    assert codes_of(master, other) == ["F50"]
+    assert codes_of(store, other) == ["F50"]
 
 
 def test_an_outdated_template_version(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     book = openpyxl.load_workbook(template)
     for row in book[IDENTITY_SHEET].iter_rows(max_col=2):
         if row[0].value == "模板版本":
             row[1].value = "0"
     book.save(template)
-    assert codes_of(master, template) == ["F52"]
+    assert codes_of(store, template) == ["F52"]
 
 
 def test_last_months_template(setup, tmp_path: Path) -> None:
-    master, _ = setup
-    make_forms(master, "2022-02", tmp_path / "二月", unit=UNIT)
+    store, _ = setup
+    make_forms(store, "2022-02", tmp_path / "二月", unit=UNIT)
     february = tmp_path / "二月" / form_name("2022-02", UNIT)
-    report = check_file(load_master(master), february, "2022-03")
+    report = check_file(store.load(), february, "2022-03")
     assert [f.code for f in report.findings] == ["F53"]
     assert "这是2022年2月的模板，本次收取的是2022年3月的月报" in report.findings[0].message
 
 
 def test_a_unit_no_longer_reporting(setup, tmp_path: Path) -> None:
-    master, _ = setup
-    make_forms(master, "2022-03", tmp_path / "工信", unit="市工业和信息化局")
+    store, _ = setup
+    make_forms(store, "2022-03", tmp_path / "工信", unit="市工业和信息化局")
     path = tmp_path / "工信" / form_name("2022-03", "市工业和信息化局")
-    book = load_master(master)
+    book = store.load()
     book.project("ZD2022-0005").units = ["市交通运输局"]
     assert [f.code for f in check_file(book, path, "2022-03").findings] == ["F54"]
 
 
 def test_a_deleted_sheet_and_a_renamed_header(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     book = openpyxl.load_workbook(template)
     del book["预备项目月报"]
     book[SHEET].cell(row=HEADER_ROW, column=10).value = "本年累计"
     book.save(template)
-    codes = codes_of(master, template)
+    codes = codes_of(store, template)
     assert "F55" in codes and "F56" in codes
 
 
@@ -196,8 +211,8 @@ def test_every_declared_rule_has_a_test_here_or_in_vetting() -> None:
     assert set(RULES) - covered == set()
 
 
-def test_validate_cli_json_annotates_and_exits_1(setup, tmp_path: Path) -> None:
-    master, template = setup
+def test_validate_cli_json_annotates_and_exits_1(on_file, tmp_path: Path) -> None:
+    master, template = on_file
     fill_form(template, tmp_path / "in" / "好.xlsx", seed=4)
     fill_form(template, tmp_path / "in" / "坏.xlsx", seed=4,
                   mistakes=("text_amount", "bad_phone"))
@@ -230,8 +245,8 @@ def test_validate_cli_json_annotates_and_exits_1(setup, tmp_path: Path) -> None:
     assert len(load_master(master).ledger) == 3
 
 
-def test_validate_never_changes_the_master(setup, tmp_path: Path) -> None:
-    master, template = setup
+def test_validate_never_changes_the_master(on_file, tmp_path: Path) -> None:
+    master, template = on_file
     before = master.read_bytes()
     filled = fill_form(template, tmp_path / "f.xlsx", seed=5).path
     assert run_zdxm("validate", master, filled).code == 0
@@ -243,15 +258,15 @@ def test_validate_never_changes_the_master(setup, tmp_path: Path) -> None:
 def test_a_return_saved_again_by_another_program_still_passes(setup, tmp_path: Path,
                                                              target: str) -> None:
     """A 信息员 who opens the file in WPS/LibreOffice and saves it (even as .xls)."""
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "填好.xlsx", seed=1).path
     out = tmp_path / "另存"
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--headless", "--convert-to", target, "--outdir", str(out), str(filled)],
                    check=True, capture_output=True, timeout=180)
-    again = check_file(load_master(master), out / f"填好.{target}", "2022-03")
+    again = check_file(store.load(), out / f"填好.{target}", "2022-03")
     assert [f.message for f in again.findings if f.is_error] == []
-    original = check_file(load_master(master), filled, "2022-03")
+    original = check_file(store.load(), filled, "2022-03")
     assert sorted((e.project_id, e.year_completed, e.total_completed, e.started)
                   for e in again.entries) == \
         sorted((e.project_id, e.year_completed, e.total_completed, e.started)
@@ -279,8 +294,8 @@ def resign(path: Path, master: Path, **changes: str) -> Path:
     return path
 
 
-def test_a_form_of_another_year_signed_with_the_same_key(setup, tmp_path: Path) -> None:
-    master, template = setup
+def test_a_form_of_another_year_signed_with_the_same_key(on_file, tmp_path: Path) -> None:
+    master, template = on_file
     old = resign(fill_form(template, tmp_path / "去年.xlsx", seed=1).path, master,
                  period="2021-12")
     for period in (None, "2022-03"):  # with or without the period of this collection
@@ -296,7 +311,7 @@ def test_a_form_of_another_year_signed_with_the_same_key(setup, tmp_path: Path) 
 
 
 def test_a_hidden_sheet_of_the_units_own_is_refused(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "藏表.xlsx", seed=1).path
     book = openpyxl.load_workbook(filled)
     extra = book.create_sheet("Sheet9")
@@ -304,7 +319,7 @@ def test_a_hidden_sheet_of_the_units_own_is_refused(setup, tmp_path: Path) -> No
     extra.sheet_state = "hidden"
     book.create_sheet("草稿")["A1"] = "自己算的"
     book.save(filled)
-    report = check_file(load_master(master), filled, "2022-03")
+    report = check_file(store.load(), filled, "2022-03")
     assert [(f.code, f.sheet) for f in report.findings] == [("F58", "Sheet9"), ("F60", "草稿")]
     assert not report.valid
     assert "隐藏工作表「Sheet9」" in report.findings[0].message
@@ -312,12 +327,12 @@ def test_a_hidden_sheet_of_the_units_own_is_refused(setup, tmp_path: Path) -> No
 
 
 def test_content_far_outside_the_form_is_refused(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "远处.xlsx", seed=1).path
     book = openpyxl.load_workbook(filled)
     book[SHEET]["B2000"] = "藏在下面的数字"
     book.save(filled)
-    report = check_file(load_master(master), filled, "2022-03")
+    report = check_file(store.load(), filled, "2022-03")
     assert [(f.code, f.sheet, f.cell) for f in report.findings] == [("F59", SHEET, "B2000")]
     assert "远在填报表格之外（表格只到第 7 行、第 25 列）" in report.findings[0].message
     # a note or a sum beside the table is the unit's to write
@@ -325,33 +340,33 @@ def test_content_far_outside_the_form_is_refused(setup, tmp_path: Path) -> None:
     book[SHEET]["Z5"] = "备注：本月停工三天"
     book[SHEET]["AF6"] = 123
     book.save(filled)
-    assert codes_of(master, filled) == []
+    assert codes_of(store, filled) == []
 
 
 def test_a_workbook_is_read_by_what_it_is_not_by_its_name(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "填好.xlsx", seed=1).path
     renamed = tmp_path / "收件" / "填好.xls"
     renamed.parent.mkdir()
     renamed.write_bytes(filled.read_bytes())
-    report = check_file(load_master(master), renamed, "2022-03")
+    report = check_file(store.load(), renamed, "2022-03")
     assert (report.vetted.kind, report.valid, report.findings) == ("xlsx", True, [])
-    result = merge_files(master, [renamed], "2022-03")
+    result = merge_files(store, [renamed], "2022-03")
     assert result.ok and result.merged
-    archived = master.parent / "归档" / "2022-03" / UNIT / f"{report.sha256}.xlsx"
+    archived = store.folder / "归档" / "2022-03" / UNIT / f"{report.sha256}.xlsx"
     assert archived.read_bytes() == filled.read_bytes()
 
 
 @pytest.mark.soffice
 def test_an_xls_named_xlsx_is_read_as_the_xls_it_is(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "填好.xlsx", seed=1).path
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--headless", "--convert-to", "xls", "--outdir", str(tmp_path / "xls"),
                     str(filled)], check=True, capture_output=True, timeout=180)
     disguised = tmp_path / "填好（另存）.xlsx"
     (tmp_path / "xls" / "填好.xls").rename(disguised)
-    report = check_file(load_master(master), disguised, "2022-03")
+    report = check_file(store.load(), disguised, "2022-03")
     assert report.vetted.kind == "xls"
     assert [f.message for f in report.findings if f.is_error] == []
     assert len(report.entries) == 4
@@ -366,12 +381,12 @@ def filled_with(setup, tmp_path: Path, changes: dict, explanation: str | None = 
     """A plausible return with ``changes`` (row, header) → value; 本年累计 and 开工以来累计
     left blank where the change says None, as the form's formulas leave them for a program
     that does not compute (the checker works them out)."""
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "f.xlsx", seed=3).path
     if explanation is not None:
         changes = {**changes, (next(iter(changes))[0], "情况说明"): explanation}
     edit(filled, changes)
-    return check_file(load_master(master), filled, "2022-03")
+    return check_file(store.load(), filled, "2022-03")
 
 
 def test_a_month_typed_in_yuan_is_one_error_that_asks_about_yuan(setup, tmp_path: Path) -> None:
@@ -432,9 +447,9 @@ def test_unlikely_months_need_an_explanation(setup, tmp_path: Path, code: str, r
 
 def test_a_total_already_reached_blames_the_cumulative_figure_not_the_month(
         setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "f.xlsx", seed=3).path
-    book = load_master(master)
+    book = store.load()
     book.project("ZD2022-0003").total_investment = Decimal(8900)  # all done by February
     report = check_file(book, filled, "2022-03")
     # (R04: the form still shows the old 总投资.) Not also V25 on the month.
@@ -467,11 +482,11 @@ def test_one_mistake_gives_one_finding(setup, tmp_path: Path, changes, expected)
 
 
 def test_every_row_finding_names_the_project(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "f.xlsx", seed=2,
                        mistakes=("text_amount", "bad_permit", "foreign_project",
                                  "changed_plan")).path
-    findings = check_file(load_master(master), filled, "2022-03").findings
+    findings = check_file(store.load(), filled, "2022-03").findings
     rows = [f for f in findings if f.cell and f.sheet in (SHEET, "预备项目月报") and
             int(f.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) > HEADER_ROW]
     assert {f.code for f in rows} >= {"V01", "V19", "R01", "R04"}
@@ -479,7 +494,7 @@ def test_every_row_finding_names_the_project(setup, tmp_path: Path) -> None:
     foreign = next(f for f in findings if f.code == "R01")
     assert foreign.project_name and f"（{foreign.project_name}）" in foreign.message
     missing = fill_form(template, tmp_path / "g.xlsx", seed=2, mistakes=("missing_project",))
-    lost = next(f for f in check_file(load_master(master), missing.path).findings
+    lost = next(f for f in check_file(store.load(), missing.path).findings
                 if f.code == "R03")
     assert lost.project_name == "测试项目3"
 
@@ -489,15 +504,15 @@ def test_every_row_finding_names_the_project(setup, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("mistake", "code"), [("no_informant", "V21"), ("bad_phone", "V22")])
 def test_missing_or_malformed_contacts_are_errors(setup, tmp_path: Path, mistake: str,
                                                  code: str) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "f.xlsx", seed=2, mistakes=(mistake,)).path
-    report = check_file(load_master(master), filled, "2022-03")
+    report = check_file(store.load(), filled, "2022-03")
     found = [f for f in report.findings if f.code == code]
     assert found and all(f.is_error for f in found) and not report.valid
 
 
 def test_a_landline_that_lost_its_zero_is_explained(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     book = openpyxl.load_workbook(template)
     assert book[SHEET]["E3"].number_format == "@"  # the form keeps phones as text
     filled = fill_form(template, tmp_path / "f.xlsx", seed=2).path
@@ -505,15 +520,15 @@ def test_a_landline_that_lost_its_zero_is_explained(setup, tmp_path: Path) -> No
     book[SHEET]["E3"].value = 7722801234  # 07722801234 typed into a General cell
     book[SHEET]["E3"].number_format = "General"
     book.save(filled)
-    phone = next(f for f in check_file(load_master(master), filled, "2022-03").findings
+    phone = next(f for f in check_file(store.load(), filled, "2022-03").findings
                  if f.code == "V22")
     assert "开头的 0 可能被表格去掉了" in phone.message and "0772-2801234" in phone.message
 
 
 # ---- the office decides how strictly (设置, 校验规则) ---------------------------------------
 
-def test_the_office_sets_how_each_rule_applies(setup, tmp_path: Path) -> None:
-    master, template = setup
+def test_the_office_sets_how_each_rule_applies(on_file, tmp_path: Path) -> None:
+    master, template = on_file
     sheet = openpyxl.load_workbook(master)["设置"]
     code, level = RULE_COLUMN, RULE_COLUMN + 2
     rules = {sheet.cell(r, code).value: r for r in range(2, sheet.max_row + 1)
@@ -539,8 +554,9 @@ def test_the_office_sets_how_each_rule_applies(setup, tmp_path: Path) -> None:
     assert report.valid
 
 
-def test_a_master_from_before_the_rule_table_keeps_the_defaults(setup, tmp_path: Path) -> None:
-    master, _ = setup
+def test_a_master_from_before_the_rule_table_keeps_the_defaults(on_file,
+                                                                tmp_path: Path) -> None:
+    master, _ = on_file
     book = openpyxl.load_workbook(master)
     sheet = book["设置"]
     del sheet.tables["CheckRules"]
@@ -551,8 +567,8 @@ def test_a_master_from_before_the_rule_table_keeps_the_defaults(setup, tmp_path:
     assert result.code == 0, result.stderr
 
 
-def test_a_level_the_office_mistyped_is_named(setup) -> None:
-    master, _ = setup
+def test_a_level_the_office_mistyped_is_named(on_file) -> None:
+    master, _ = on_file
     book = openpyxl.load_workbook(master)
     sheet = book["设置"]
     sheet.cell(2, RULE_COLUMN + 2).value = "严重"
@@ -565,7 +581,7 @@ def test_a_level_the_office_mistyped_is_named(setup) -> None:
 def test_a_form_filled_in_libreoffice_computes_its_own_totals(setup, tmp_path: Path) -> None:
     """Only 本月完成 typed; the formulas (stored without results by openpyxl) are computed
     by LibreOffice on opening and saved with their results — as Excel and WPS do."""
-    master, template = setup
+    store, template = setup
     book = openpyxl.load_workbook(template)
     ws = book[SHEET]
     titles = [c.value for c in ws[HEADER_ROW]]
@@ -579,7 +595,7 @@ def test_a_form_filled_in_libreoffice_computes_its_own_totals(setup, tmp_path: P
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--headless", "--convert-to", "xlsx", "--outdir", str(out),
                     str(tmp_path / "填好.xlsx")], check=True, capture_output=True, timeout=180)
-    report = check_file(load_master(master), out / "填好.xlsx", "2022-03")
+    report = check_file(store.load(), out / "填好.xlsx", "2022-03")
     assert [f.message for f in report.findings] == []
     figures = {e.project_id: (e.year_completed, e.total_completed) for e in report.entries}
     assert figures["ZD2022-0001"] == (Decimal(800), Decimal(800))
@@ -589,18 +605,17 @@ def test_a_form_filled_in_libreoffice_computes_its_own_totals(setup, tmp_path: P
 
 # ---- 回执 a unit can act on ----------------------------------------------------------------
 
-def receipt_of(master: Path, path: Path, folder: Path, **options) -> str:
-    validate_files(master, [path], "2022-03", folder, **options)
+def receipt_of(store: MemoryStore, path: Path, folder: Path, **options) -> str:
+    validate_files(store, [path], "2022-03", folder, **options)
     return (folder / f"{path.stem}_回执.txt").read_text(encoding="utf-8")
 
 
 def test_a_clean_receipt_says_so_and_points_to_nothing(setup, tmp_path: Path) -> None:
-    master, template = setup
-    book = load_master(master)
-    book.settings.mail_contact = "项目科 王五 0772-2809000"
-    save_master(book, master)
+    store, template = setup
+    store.master.settings.mail_contact = "项目科 王五 0772-2809000"
+    book = store.master
     filled = fill_form(template, tmp_path / "in" / "好.xlsx", seed=1).path
-    text = receipt_of(master, filled, tmp_path / "out", today=date(2022, 4, 4),
+    text = receipt_of(store, filled, tmp_path / "out", today=date(2022, 4, 4),
                       received=datetime(2022, 4, 3, 16, 30))
     assert text.startswith(f"{UNIT}：")
     assert "（2022年3月月报）已于 2022年4月3日 16:30 收到，校验通过" in text
@@ -611,10 +626,10 @@ def test_a_clean_receipt_says_so_and_points_to_nothing(setup, tmp_path: Path) ->
 
 def test_a_tampered_file_gets_a_plain_receipt_addressed_to_its_unit(setup, tmp_path: Path
                                                                   ) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "in" / template.name, seed=1,
                        mistakes=("other_unit",)).path
-    text = receipt_of(master, filled, tmp_path / "out", today=date(2022, 4, 4))
+    text = receipt_of(store, filled, tmp_path / "out", today=date(2022, 4, 4))
     assert text.startswith(f"{UNIT}：")  # from the file name: the file's own claim is forged
     assert "这份文件不是我办发出的原模板，或被改动过，请用我办发送的模板重新填写。" in text
     for jargon in ("系统信息", "校验码", "隐藏"):
@@ -624,10 +639,10 @@ def test_a_tampered_file_gets_a_plain_receipt_addressed_to_its_unit(setup, tmp_p
 
 
 def test_a_late_receipt_says_it_and_gives_a_new_date(setup, tmp_path: Path) -> None:
-    master, template = setup
+    store, template = setup
     filled = fill_form(template, tmp_path / "in" / "晚.xlsx", seed=1,
                        mistakes=("text_amount",)).path
-    text = receipt_of(master, filled, tmp_path / "out", today=date(2022, 4, 8),
+    text = receipt_of(store, filled, tmp_path / "out", today=date(2022, 4, 8),
                       received=datetime(2022, 4, 7, 9, 15))
     assert "已于 2022年4月7日 09:15 收到，校验未通过" in text
     assert "本期报送截止日为2022年4月5日，本次报送时已逾期。" in text

@@ -17,10 +17,11 @@ import openpyxl
 import pytest
 
 from conftest import run_zdxm
-from test_checking import SHEET, UNIT, build_master, edit
-from zdxm_xl.books.masterio import load_master, save_master
+from test_checking import SHEET, UNIT, build_master, checking_master, edit
+from zdxm_xl.books.masterio import load_master
 from zdxm_xl.books.safety import MasterLock
 from zdxm_xl.core.errors import MasterBusyError
+from zdxm_xl.core.master import Master, MemoryStore
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
 from zdxm_xl.core.results import to_json
 from zdxm_xl.core.returns import submission_status
@@ -32,13 +33,23 @@ from zdxm_xl.reports.forms import form_name
 
 @pytest.fixture
 def office(tmp_path: Path) -> tuple[Path, Path]:
+    """The master workbook, and 市交通运输局's March form made from it: for the command line
+    and for what only a workbook shows (its bytes, locks, backups, a crash half-way)."""
     master = build_master(tmp_path / "台账.xlsx")
     make_forms(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
     return master, tmp_path / "模板" / form_name("2022-03", UNIT)
 
 
-def rows_for(master: Path, period: str) -> dict[str, object]:
-    return {e.project_id: e for e in load_master(master).ledger if e.period == period}
+@pytest.fixture
+def memory(tmp_path: Path) -> tuple[MemoryStore, Path]:
+    """As ``office``, with the master kept in memory: for what the merge does to it."""
+    store = MemoryStore(checking_master(), tmp_path)
+    make_forms(store, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
+    return store, tmp_path / "模板" / form_name("2022-03", UNIT)
+
+
+def rows_for(book: Master, period: str) -> dict[str, object]:
+    return {e.project_id: e for e in book.ledger if e.period == period}
 
 
 def test_a_valid_file_is_archived_merged_and_logged(office, tmp_path: Path) -> None:
@@ -52,7 +63,7 @@ def test_a_valid_file_is_archived_merged_and_logged(office, tmp_path: Path) -> N
                                "reapplied": False}]
     assert data["rejected"] == data["duplicates"] == data["replaced"] == []
     book = load_master(master)
-    march = rows_for(master, "2022-03")
+    march = rows_for(load_master(master), "2022-03")
     assert sorted(march) == ["ZD2022-0001", "ZD2022-0002", "ZD2022-0003", "ZD2022-0004"]
     log = book.submissions[-1]
     assert (log.period, log.unit, log.file_name, log.result, log.on_time, log.errors) == (
@@ -62,14 +73,14 @@ def test_a_valid_file_is_archived_merged_and_logged(office, tmp_path: Path) -> N
     assert (master.parent / "备份").is_dir()
 
 
-def test_a_resubmission_replaces_the_units_rows(office, tmp_path: Path) -> None:
-    master, template = office
+def test_a_resubmission_replaces_the_units_rows(memory, tmp_path: Path) -> None:
+    store, template = memory
     first = fill_form(template, tmp_path / "第一次.xlsx", seed=1).path
     second = fill_form(template, tmp_path / "第二次.xlsx", seed=9).path
-    merge_files(master, [first], "2022-03")
-    result = merge_files(master, [second], "2022-03")
+    merge_files(store, [first], "2022-03")
+    result = merge_files(store, [second], "2022-03")
     assert [r.file for r in result.replaced] == ["第一次.xlsx"]
-    book = load_master(master)
+    book = store.master
     assert [(s.file_name, s.result) for s in book.submissions] == [
         ("第一次.xlsx", "被替换"), ("第二次.xlsx", "已合并")]
     march = [e for e in book.ledger if e.period == "2022-03"]
@@ -97,15 +108,15 @@ def test_a_file_with_errors_is_logged_and_not_merged(office, tmp_path: Path) -> 
     assert json.loads(result.stdout)["rejected"] == [
         {"file": str(bad), "unit": UNIT, "period": "2022-03", "errors": 1}]
     book = load_master(master)
-    assert rows_for(master, "2022-03") == {}
+    assert rows_for(load_master(master), "2022-03") == {}
     assert (book.submissions[-1].result, book.submissions[-1].errors) == ("未通过", 1)
 
 
-def test_late_returns_are_marked(office, tmp_path: Path) -> None:
-    master, template = office
+def test_late_returns_are_marked(memory, tmp_path: Path) -> None:
+    store, template = memory
     filled = fill_form(template, tmp_path / "f.xlsx", seed=1).path
-    merge_files(master, [filled], "2022-03", received=datetime(2022, 4, 6, 8, 0))
-    status = submission_status(load_master(master), "2022-03")
+    merge_files(store, [filled], "2022-03", received=datetime(2022, 4, 6, 8, 0))
+    status = submission_status(store.master, "2022-03")
     assert status.late == [UNIT]
     assert status.missing == ["市工业和信息化局"]
 
@@ -119,7 +130,7 @@ def test_text_from_units_never_becomes_a_formula(office, tmp_path: Path) -> None
     with zipfile.ZipFile(master) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
         assert not any(b"<f>" in archive.read(n) for n in sheets)
-    march = rows_for(master, "2022-03")
+    march = rows_for(load_master(master), "2022-03")
     assert march["ZD2022-0002"].problems.startswith("=HYPERLINK")
     assert march["ZD2022-0002"].coordination == "+1"
 
@@ -167,7 +178,7 @@ def test_a_merge_killed_at_any_step_leaves_the_master_whole(office, tmp_path: Pa
     assert master.read_bytes() == before
     load_master(master)
     assert merge_files(master, [filled]).merged  # run again: merged exactly once
-    assert len(rows_for(master, "2022-03")) == 4
+    assert len(rows_for(load_master(master), "2022-03")) == 4
     assert merge_files(master, [filled]).duplicates
 
 
@@ -190,17 +201,16 @@ def test_kill_9_during_a_merge_leaves_old_or_new(office, tmp_path: Path) -> None
 
 
 def test_three_months_in_turn(tmp_path: Path) -> None:
-    master = build_master(tmp_path / "台账.xlsx")
-    book = load_master(master)
+    book = checking_master()
     book.ledger = []  # start the year afresh
-    save_master(book, master)
+    store = MemoryStore(book, tmp_path)
     for month in ("2022-01", "2022-02", "2022-03"):
-        make_forms(master, month, tmp_path / month, unit=UNIT)
+        make_forms(store, month, tmp_path / month, unit=UNIT)
         template = tmp_path / month / form_name(month, UNIT)
         filled = fill_form(template, tmp_path / "收件" / f"{month}.xlsx", seed=7).path
-        result = merge_files(master, [filled], month)
+        result = merge_files(store, [filled], month)
         assert result.ok, [f.message for r in result.reports for f in r.findings]
-    ledger = load_master(master).ledger
+    ledger = store.master.ledger
     by = {(e.period, e.project_id): e for e in ledger}
     for before, now in (("2022-01", "2022-02"), ("2022-02", "2022-03")):
         for project in ("ZD2022-0002", "ZD2022-0003"):
@@ -209,7 +219,7 @@ def test_three_months_in_turn(tmp_path: Path) -> None:
             assert cur.total_completed == prev.total_completed + cur.month_completed
     assert by[("2022-01", "ZD2022-0002")].total_completed == \
         Decimal(30000) + by[("2022-01", "ZD2022-0002")].month_completed
-    make_forms(master, "2022-04", tmp_path / "四月", unit=UNIT)
+    make_forms(store, "2022-04", tmp_path / "四月", unit=UNIT)
     sheet = openpyxl.load_workbook(tmp_path / "四月" / form_name("2022-04", UNIT))[SHEET]
     titles = [c.value for c in sheet[HEADER_ROW]]
     ids = [sheet.cell(row=r, column=1).value for r in range(HEADER_ROW + 1, HEADER_ROW + 4)]
@@ -321,13 +331,13 @@ def test_a_units_newest_file_wins_whatever_its_name(office, tmp_path: Path, olde
     assert master.read_bytes() == before  # nothing new: no write, no backup
 
 
-def test_mail_arrival_decides_over_the_files_times(office, tmp_path: Path) -> None:
-    master, template = office
+def test_mail_arrival_decides_over_the_files_times(memory, tmp_path: Path) -> None:
+    store, template = memory
     first, second = two_versions(template, tmp_path / "收件", "a.xlsx", "b.xlsx")
     # the mail with b came first: its file was only saved later
     arrived = {second: datetime(2022, 4, 2, 8, 0), first: datetime(2022, 4, 2, 9, 30)}
-    merge_files(master, [first, second], "2022-03", received=arrived)
-    book = load_master(master)
+    merge_files(store, [first, second], "2022-03", received=arrived)
+    book = store.master
     assert [(s.file_name, s.result, s.received_at) for s in book.submissions] == [
         ("b.xlsx", "被替换", datetime(2022, 4, 2, 8, 0)),
         ("a.xlsx", "已合并", datetime(2022, 4, 2, 9, 30))]
@@ -359,21 +369,20 @@ def test_a_replaced_file_is_taken_back_on_purpose(office, tmp_path: Path) -> Non
     assert text.code == 0 and "与已合并的文件内容相同" in text.stdout
 
 
-def test_months_apply_in_order_whatever_the_files_times(office, tmp_path: Path) -> None:
+def test_months_apply_in_order_whatever_the_files_times(memory, tmp_path: Path) -> None:
     """April's return compares with March's: in one run March is merged first even when
     April's file is older, and April is checked again against the March just merged."""
-    master, template = office
+    store, template = memory
     march = fill_form(template, tmp_path / "收件" / "三月.xlsx", seed=3).path
-    rehearsal = tmp_path / "预演" / "台账.xlsx"  # April's form needs March in the ledger
-    rehearsal.parent.mkdir()
-    rehearsal.write_bytes(master.read_bytes())
+    # April's form needs March in the ledger: a rehearsal on a copy of the master
+    rehearsal = MemoryStore(store.master, tmp_path / "预演")
     assert merge_files(rehearsal, [march], "2022-03").ok
     make_forms(rehearsal, "2022-04", tmp_path / "四月", unit=UNIT)
     april = fill_form(tmp_path / "四月" / form_name("2022-04", UNIT),
                       tmp_path / "收件" / "四月.xlsx", seed=4).path
     os.utime(april, (time.time(), datetime(2022, 4, 1).timestamp()))
     os.utime(march, (time.time(), datetime(2022, 5, 2).timestamp()))
-    result = merge_files(master, [tmp_path / "收件"])
+    result = merge_files(store, [tmp_path / "收件"])
     assert result.ok, [f.message for r in result.reports for f in r.findings]
     assert [(m.period, Path(m.file).name) for m in result.merged] == [("2022-03", "三月.xlsx"),
                                                                       ("2022-04", "四月.xlsx")]
@@ -400,33 +409,33 @@ def test_a_refused_file_sent_again_is_recognised_not_logged_again(office, tmp_pa
     assert [s.result for s in load_master(master).submissions] == ["未通过"]
 
 
-def test_a_refused_file_that_passes_now_is_merged_on_its_own_row(office, tmp_path: Path) -> None:
+def test_a_refused_file_that_passes_now_is_merged_on_its_own_row(memory, tmp_path: Path) -> None:
     """Refused because February's figure in the ledger was wrong; the office corrects
     February, and the same file, merged again, passes."""
-    master, template = office
+    store, template = memory
     filled = fill_form(template, tmp_path / "三月.xlsx", seed=1).path
-    book = load_master(master)
+    book = store.load()
     wrong = next(e for e in book.ledger if e.project_id == "ZD2022-0002")
     wrong.total_completed = Decimal("99999")  # makes March's 开工以来累计 smaller (V07)
-    save_master(book, master)
-    first = merge_files(master, [filled], "2022-03")
+    store.save(book)
+    first = merge_files(store, [filled], "2022-03")
     assert [f.code for f in first.reports[0].findings if f.is_error] == ["V07"]
-    book = load_master(master)
+    book = store.load()
     next(e for e in book.ledger if e.project_id == "ZD2022-0002").total_completed = \
         Decimal("32500")
-    save_master(book, master)
-    second = merge_files(master, [filled], "2022-03")
+    store.save(book)
+    second = merge_files(store, [filled], "2022-03")
     assert second.ok and second.merged and not second.duplicates
-    rows = load_master(master).submissions
+    rows = store.master.submissions
     assert [(s.file_name, s.result, s.errors) for s in rows] == [("三月.xlsx", "已合并", 0)]
     assert rows[0].note.endswith("重新校验后通过")
-    assert len(rows_for(master, "2022-03")) == 4
+    assert len(rows_for(store.master, "2022-03")) == 4
 
 
-def test_a_file_refused_for_another_period_is_checked_again(office, tmp_path: Path) -> None:
-    master, template = office
+def test_a_file_refused_for_another_period_is_checked_again(memory, tmp_path: Path) -> None:
+    store, template = memory
     filled = fill_form(template, tmp_path / "三月.xlsx", seed=1).path
-    assert not merge_files(master, [filled], "2022-04").ok  # F53: not April's form
-    assert merge_files(master, [filled], "2022-03").merged
-    assert [(s.period, s.result) for s in load_master(master).submissions] == [
+    assert not merge_files(store, [filled], "2022-04").ok  # F53: not April's form
+    assert merge_files(store, [filled], "2022-03").merged
+    assert [(s.period, s.result) for s in store.master.submissions] == [
         ("2022-04", "未通过"), ("2022-03", "已合并")]

@@ -41,6 +41,7 @@ from test_mail import (  # noqa: F401
 )
 from zdxm_xl.books.masterio import FileStore, load_master, save_master
 from zdxm_xl.checks.returns import check_file
+from zdxm_xl.core.master import MemoryStore
 from zdxm_xl.core.results import to_json
 from zdxm_xl.forms import make_forms
 from zdxm_xl.frontends.addin import handlers as addin
@@ -51,6 +52,21 @@ from zdxm_xl.reports.forms import form_name
 
 needs_servers = pytest.mark.dovecot
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def in_memory(path: Path) -> MemoryStore:
+    """The master built at ``path`` kept in memory instead, the file gone: the operation
+    works on the store, with the workspace folders beside where the file was."""
+    store = MemoryStore(load_master(path), path.parent, path.name)
+    path.unlink()
+    return store
+
+
+@pytest.fixture
+def office_in_memory(office) -> tuple[MemoryStore, ImapBox, SmtpBox]:
+    """test_mail's office (its settings and real servers) with the master kept in memory."""
+    master, imap, smtp = office
+    return in_memory(master), imap, smtp
 
 
 def received_rows(master: Path) -> list[tuple[str, str | None, str]]:
@@ -702,10 +718,10 @@ def test_receipts_say_late_and_why_an_attachment_was_ignored(office, tmp_path: P
 # ---- progress, server errors, password -------------------------------------------------------
 
 @needs_servers
-def test_progress_lines_and_a_server_that_goes_away(office, tmp_path: Path) -> None:
-    master, imap, smtp = office
+def test_progress_lines_and_a_server_that_goes_away(office_in_memory, tmp_path: Path) -> None:
+    store, imap, smtp = office_in_memory
     for number in (1, 2, 3):
-        filled = returned(master, tmp_path, UNIT, seed=number)
+        filled = returned(store, tmp_path, UNIT, seed=number)
         imap.append(message(INFORMANT, f"月报{number}", [(f"交通{number}.xlsx", filled.read_bytes())],
                             message_id=f"<gone-{number}@jtj.example.cn>"), at(3, 9, number))
     lines: list[str] = []
@@ -715,13 +731,13 @@ def test_progress_lines_and_a_server_that_goes_away(office, tmp_path: Path) -> N
         if text.startswith("正在处理第 2/3 封"):
             imap.stop()
 
-    result = fetch_returns(master, reply=True, progress=progress)
+    result = fetch_returns(store, reply=True, progress=progress)
     assert "文件夹“INBOX”中有 3 封邮件，需要处理 3 封" in lines
     assert [m.message_id for m in result.mails] == ["<gone-1@jtj.example.cn>"]
     assert result.error is not None and result.error.startswith("收件服务器 127.0.0.1:")
     assert "已处理的邮件都已记录，可稍后重新运行" in result.error and not result.ok
     assert len(smtp.replies_to("<gone-1@jtj.example.cn>")) == 1  # what was owed was sent
-    assert [r.result for r in load_master(master).mail_log] == ["已保存", "已回复"]
+    assert [r.result for r in store.master.mail_log] == ["已保存", "已回复"]
 
 
 @needs_servers
@@ -817,8 +833,8 @@ def test_an_april_form_can_be_made_before_march_is_merged(tmp_path: Path) -> Non
     """The 暂存 test relies on it: a later period's form needs no earlier ledger."""
     from test_checking import build_master
 
-    master = build_master(tmp_path / "台账.xlsx")
-    made = make_forms(master, "2022-04", tmp_path / "四月", issued=datetime(2022, 4, 25))
+    store = in_memory(build_master(tmp_path / "台账.xlsx"))
+    made = make_forms(store, "2022-04", tmp_path / "四月", issued=datetime(2022, 4, 25))
     assert {p.name for p in made.files} >= {form_name("2022-04", UNIT)}
 
 

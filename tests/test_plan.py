@@ -21,7 +21,7 @@ from zdxm_xl.core.models import LedgerEntry
 from zdxm_xl.core.results import to_json
 from zdxm_xl.core.summary import summarize
 from zdxm_xl.forms import make_forms
-from zdxm_xl.plan import edit_project, exit_project, plan_history, promote_project
+from zdxm_xl.plan import edit_project, exit_project, import_plan, plan_history, promote_project
 from zdxm_xl.reports.forms import form_name
 
 CULTURE = "市文化广电旅游局"
@@ -90,13 +90,12 @@ def test_a_batch_duplicating_projects_of_the_plan_is_refused(master_path: Path, 
     assert "请从增补表中删去这一行" in stderr
 
 
-def test_a_batch_project_reports_from_the_month_of_its_batch(master_path: Path,
+def test_a_batch_project_reports_from_the_month_of_its_batch(store: MemoryStore,
                                                              tmp_path: Path) -> None:
     plan = batch_file(tmp_path, [library_row(1, "辛馆", CULTURE)])
-    assert run_zdxm("plan", "import", master_path, plan, "--batch", "第一批增补",
-                    "--date", "2022-06-15").code == 0
-    may = make_forms(master_path, "2022-05", tmp_path / "五月")
-    june = make_forms(master_path, "2022-06", tmp_path / "六月")
+    import_plan(store, [plan], batch="第一批增补", batch_date="2022-06-15")
+    may = make_forms(store, "2022-05", tmp_path / "五月")
+    june = make_forms(store, "2022-06", tmp_path / "六月")
     assert CULTURE not in may.units
     assert CULTURE in june.units
     assert identity_of(tmp_path / "六月" / form_name("2022-06", CULTURE)).projects == (

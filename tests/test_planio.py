@@ -13,9 +13,9 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from conftest import run_zdxm
-from zdxm_xl.books.masterio import create_master, load_master, save_master
+from zdxm_xl.books.masterio import create_master, load_master
 from zdxm_xl.core.errors import InputRejected, UsageError
-from zdxm_xl.core.master import new_master
+from zdxm_xl.core.master import Master, MasterStore, MemoryStore, new_master
 from zdxm_xl.core.models import Project
 from zdxm_xl.core.results import to_json
 from zdxm_xl.core.summary import summarize
@@ -108,42 +108,61 @@ def write_book(path: Path, sheets: dict[str, tuple[list[list], list[str]]]) -> P
     return path
 
 
-@pytest.fixture
-def master_path(tmp_path: Path) -> Path:
+def empty_master() -> Master:
     master = new_master(2022)
     master.settings.city = "柳州市"
-    create_master(tmp_path / "台账.xlsx", 2022, master)
+    return master
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> MemoryStore:
+    """An empty 2022 master kept in memory: the plan tables are imported into it."""
+    return MemoryStore(empty_master(), tmp_path)
+
+
+@pytest.fixture
+def master_path(tmp_path: Path) -> Path:
+    """The same empty master as a workbook, for the tests that run ``zdxm``."""
+    create_master(tmp_path / "台账.xlsx", 2022, empty_master())
     return tmp_path / "台账.xlsx"
 
 
-def import_body(tmp_path: Path, master_path: Path, body=IMPL_BODY, **kwargs):
+def import_body(tmp_path: Path, master: MasterStore | Path, body=IMPL_BODY, **kwargs):
     plan = write_book(tmp_path / "计划表.xlsx", {"附表1": plan_sheet(body=body, **kwargs)})
-    return import_plan(master_path, [plan])
+    return import_plan(master, [plan])
 
 
-def rejected(tmp_path: Path, master_path: Path, body=None, *, files=None, **kwargs) -> str:
-    """Import that must fail, leaving the master byte-identical; the message."""
-    before = master_path.read_bytes()
+def rejected(tmp_path: Path, master: MemoryStore | Path, body=None, *, files=None,
+             **kwargs) -> str:
+    """Import that must fail, leaving the master as it was (a workbook byte-identical, a
+    store not saved); the message."""
+    if isinstance(master, Path):
+        before_bytes = master.read_bytes()
+    else:
+        before, saves = copy.deepcopy(master.master), master.saves
     with pytest.raises(InputRejected) as caught:
         if files is None:
-            import_body(tmp_path, master_path, IMPL_BODY if body is None else body, **kwargs)
+            import_body(tmp_path, master, IMPL_BODY if body is None else body, **kwargs)
         else:
-            import_plan(master_path, files)
-    assert master_path.read_bytes() == before
+            import_plan(master, files)
+    if isinstance(master, Path):
+        assert master.read_bytes() == before_bytes
+    else:
+        assert master.saves == saves and master.master == before
     return str(caught.value)
 
 
-def by_name(master_path: Path) -> dict[str, Project]:
-    return {p.name: p for p in load_master(master_path).projects}
+def by_name(store: MemoryStore) -> dict[str, Project]:
+    return {p.name: p for p in store.master.projects}
 
 
 # ---- the official layout ----------------------------------------------------------------------
 
-def test_import_official_layout(tmp_path, master_path):
-    result = import_body(tmp_path, master_path)
+def test_import_official_layout(tmp_path, store):
+    result = import_body(tmp_path, store)
     assert (result.implementation, result.preparatory) == (3, 0)
     assert result.new_units == ["市住建局", "柳东新区管委会", "市工信局", "市交通局"]
-    master = load_master(master_path)
+    master = store.master
     rows = [(p.id, p.name, p.stage, p.sector, p.total_investment, p.prior_completed,
              p.annual_plan, p.lead_unit) for p in master.projects]
     assert rows == [
@@ -164,14 +183,14 @@ def test_import_official_layout(tmp_path, master_path):
     assert [u.name for u in master.units] == result.new_units
 
 
-def test_operator_recorded(tmp_path, master_path):
+def test_operator_recorded(tmp_path, store):
     plan = write_book(tmp_path / "p.xlsx", {"附表1": plan_sheet()})
-    import_plan(master_path, [plan], operator="张三")
-    assert {c.operator for c in load_master(master_path).changes} == {"张三"}
+    import_plan(store, [plan], operator="张三")
+    assert {c.operator for c in store.master.changes} == {"张三"}
 
 
 @pytest.mark.parametrize("layout", ["one book", "two books", "sheet names", "sheet words"])
-def test_which_table_is_which(tmp_path, master_path, layout):
+def test_which_table_is_which(tmp_path, store, layout):
     titled = layout in ("one book", "two books")
     impl = plan_sheet(title=TITLE_IMPL if titled else None)
     prep = plan_sheet(PREP_HEADER, PREP_BODY, title=TITLE_PREP if titled else None, notes=[])
@@ -184,17 +203,17 @@ def test_which_table_is_which(tmp_path, master_path, layout):
         files = [write_book(tmp_path / "计划.xlsx", {"附表2": prep, "附表1": impl})]
     else:
         files = [write_book(tmp_path / "计划.xlsx", {"实施项目": impl, "预备项目": prep})]
-    result = import_plan(master_path, files)
+    result = import_plan(store, files)
     assert (result.implementation, result.preparatory) == (3, 2)
-    projects = by_name(master_path)
+    projects = by_name(store)
     assert (projects["丁站"].stage, projects["丁站"].sector) == ("预备", "基础设施")
     assert (projects["戊园"].sector, projects["戊园"].years) == ("生态环保", (2023, 2023))
     assert projects["戊园"].units == ["市林业局", "鹿寨县人民政府"]
     assert projects["丁站"].planned_start == date(2023, 6, 1)
 
 
-def test_year_in_title_must_match_master(tmp_path, master_path):
-    message = rejected(tmp_path, master_path, title=TITLE_IMPL.replace("2022", "2023"))
+def test_year_in_title_must_match_master(tmp_path, store):
+    message = rejected(tmp_path, store, title=TITLE_IMPL.replace("2022", "2023"))
     assert "2023" in message and "2022" in message and "附表1" in message
 
 
@@ -203,13 +222,13 @@ def test_year_in_title_must_match_master(tmp_path, master_path):
     (12, "业主单位"), (10, "所在县区"), (10, "建设地点"), (3, "建设年限"), (7, "年度建设目标"),
     (12, "项目业主\n单位"),
 ])
-def test_header_synonyms(tmp_path, master_path, column, header):
+def test_header_synonyms(tmp_path, store, column, header):
     header_row = copy.deepcopy(IMPL_HEADER)
     top, sub = header_row[column]
     header_row[column] = (header, None) if sub is None else (top, header)
     plan = write_book(tmp_path / "p.xlsx", {"附表1": plan_sheet(header_row)})
-    import_plan(master_path, [plan])
-    road = by_name(master_path)["甲路"]
+    import_plan(store, [plan])
+    road = by_name(store)["甲路"]
     assert (road.annual_plan, road.content, road.owner, road.county, road.years,
             road.annual_content) == (D(3000), "修路10公里", "甲公司", "柳东新区", (2022, 2024), "路基")
 
@@ -230,18 +249,18 @@ def single_body():
     ]
 
 
-def import_single(tmp_path, master_path, body=None, *, batch=None, batch_date=None):
+def import_single(tmp_path, store, body=None, *, batch=None, batch_date=None):
     rows = plan_sheet(SINGLE_HEADER, single_body() if body is None else body, unit_line=None,
                       notes=[])
     plan = write_book(tmp_path / "single.xlsx", {"附表1": rows})
     if batch is not None and batch_date is None:
         batch_date = date(2022, 6, 15)
-    return import_plan(master_path, [plan], batch=batch, batch_date=batch_date)
+    return import_plan(store, [plan], batch=batch, batch_date=batch_date)
 
 
-def test_single_row_header_with_stage_sector_columns_and_units_in_headers(tmp_path, master_path):
-    import_single(tmp_path, master_path)
-    projects = by_name(master_path)
+def test_single_row_header_with_stage_sector_columns_and_units_in_headers(tmp_path, store):
+    import_single(tmp_path, store)
+    projects = by_name(store)
     garden, road = projects["己园"], projects["庚路"]
     assert (garden.id, garden.stage, garden.sector) == ("ZD2022-0101", "新开工", "产业发展")
     assert (road.id, road.stage, road.sector) == ("ZD2022-0102", "续建", "基础设施")
@@ -253,13 +272,13 @@ def test_single_row_header_with_stage_sector_columns_and_units_in_headers(tmp_pa
 @pytest.mark.parametrize(("stage", "sector", "expected"), [
     ("在建", "基础设施", "阶段"), ("新开工", "交通", "行业分类"), ("预备", "基础设施", "阶段"),
 ])
-def test_stage_and_sector_must_be_known(tmp_path, master_path, stage, sector, expected):
+def test_stage_and_sector_must_be_known(tmp_path, store, stage, sector, expected):
     body = single_body()
     body[0][4], body[0][5] = stage, sector
-    before = master_path.read_bytes()
+    before = copy.deepcopy(store.master)
     with pytest.raises(InputRejected, match=expected):
-        import_single(tmp_path, master_path, body)
-    assert master_path.read_bytes() == before
+        import_single(tmp_path, store, body)
+    assert store.saves == 0 and store.master == before
 
 
 # ---- 单位 and exact money -------------------------------------------------------------------
@@ -279,7 +298,7 @@ def yi_body(total_road="1.2000", declared=("7.00", "2.00", "1.50")):
 
 
 @pytest.mark.parametrize("where", ["unit line", "group header", "column header"])
-def test_yi_converted_exactly(tmp_path, master_path, where):
+def test_yi_converted_exactly(tmp_path, store, where):
     header = copy.deepcopy(IMPL_HEADER)
     unit_line = "单位：亿元"
     if where == "group header":
@@ -292,22 +311,22 @@ def test_yi_converted_exactly(tmp_path, master_path, where):
     body = yi_body(total_road="1.234567", declared=("7.03", "2.00", "1.50"))
     plan = write_book(tmp_path / "p.xlsx",
                       {"附表1": plan_sheet(header, body, unit_line=unit_line)})
-    import_plan(master_path, [plan])
-    projects = by_name(master_path)
+    import_plan(store, [plan])
+    projects = by_name(store)
     assert projects["甲路"].total_investment == D("12345.67")
     assert projects["乙厂"].annual_plan == D("2000.25")
     assert projects["丙桥"].total_investment == D(50000)
     assert all(isinstance(p.total_investment, D) for p in projects.values())
 
 
-def test_yi_with_more_than_two_places_in_wan_is_refused(tmp_path, master_path):
-    message = rejected(tmp_path, master_path, yi_body(total_road="1.2345678"),
+def test_yi_with_more_than_two_places_in_wan_is_refused(tmp_path, store):
+    message = rejected(tmp_path, store, yi_body(total_road="1.2345678"),
                        unit_line="单位：亿元")
     assert "第8行" in message and "小数超过两位" in message
 
 
 @pytest.mark.parametrize(("declared", "ok"), [("2.01", True), ("2.00", False)])
-def test_yi_subtotal_is_rounded_once_from_exact_sum(tmp_path, master_path, declared, ok):
+def test_yi_subtotal_is_rounded_once_from_exact_sum(tmp_path, store, declared, ok):
     # 1.004 + 1.004 = 2.008 → 2.01 亿元; the rounded parts would add up to 2.00.
     body = yi_body(total_road="1.004")
     body[5][4] = "1.004"
@@ -315,27 +334,27 @@ def test_yi_subtotal_is_rounded_once_from_exact_sum(tmp_path, master_path, decla
     body[1][4:7] = [D(declared), None, None]
     body[4][4:7] = [None, None, None]
     if ok:
-        import_body(tmp_path, master_path, body, unit_line="单位：亿元")
-        assert by_name(master_path)["乙厂"].total_investment == D(10040)
+        import_body(tmp_path, store, body, unit_line="单位：亿元")
+        assert by_name(store)["乙厂"].total_investment == D(10040)
     else:
-        message = rejected(tmp_path, master_path, body, unit_line="单位：亿元")
+        message = rejected(tmp_path, store, body, unit_line="单位：亿元")
         assert "第6行" in message and "2.01" in message
 
 
 @pytest.mark.parametrize("text", ["12,000.50", "１２，０００．５０", " 12 000.50 ", "12000.5"])
-def test_numbers_as_text(tmp_path, master_path, text):
+def test_numbers_as_text(tmp_path, store, text):
     body = copy.deepcopy(IMPL_BODY)
     body[3][4] = text
-    import_body(tmp_path, master_path, body)
-    assert by_name(master_path)["甲路"].total_investment == D("12000.50")
+    import_body(tmp_path, store, body)
+    assert by_name(store)["甲路"].total_investment == D("12000.50")
 
 
 @pytest.mark.parametrize("mark", ["—", "/", "-", "无", None, "——", "－"])
-def test_none_marks(tmp_path, master_path, mark):
+def test_none_marks(tmp_path, store, mark):
     body = copy.deepcopy(IMPL_BODY)
     body[5][5] = mark
-    import_body(tmp_path, master_path, body)
-    assert by_name(master_path)["乙厂"].prior_completed is None
+    import_body(tmp_path, store, body)
+    assert by_name(store)["乙厂"].prior_completed is None
 
 
 @pytest.mark.parametrize(("col", "value", "words"), [
@@ -352,10 +371,10 @@ def test_none_marks(tmp_path, master_path, mark):
     (8, 2022, ["第8行", "只写了年份"]),
     (9, 2024.1, ["第8行", "可能是1月也可能是10月"]),
 ])
-def test_unreadable_row_rejects_everything(tmp_path, master_path, col, value, words):
+def test_unreadable_row_rejects_everything(tmp_path, store, col, value, words):
     body = copy.deepcopy(IMPL_BODY)
     body[3][col] = value
-    message = rejected(tmp_path, master_path, body)
+    message = rejected(tmp_path, store, body)
     assert "“计划表.xlsx”工作表“附表1”" in message
     assert all(word in message for word in words), message
 
@@ -365,49 +384,48 @@ def test_unreadable_row_rejects_everything(tmp_path, master_path, col, value, wo
 @pytest.mark.parametrize("units", ["市住建局、柳东新区管委会", "市住建局，柳东新区管委会",
                                    "市住建局,柳东新区管委会", "市住建局；柳东新区管委会",
                                    "市住建局/柳东新区管委会", "市住建局\n柳东新区管委会"])
-def test_unit_separators(tmp_path, master_path, units):
+def test_unit_separators(tmp_path, store, units):
     body = copy.deepcopy(IMPL_BODY)
     body[3][11] = units
-    import_body(tmp_path, master_path, body)
-    road = by_name(master_path)["甲路"]
+    import_body(tmp_path, store, body)
+    road = by_name(store)["甲路"]
     assert (road.units, road.lead_unit) == (["市住建局", "柳东新区管委会"], "市住建局")
 
 
 @pytest.mark.parametrize("years", ["2022-2024", "2022—2024", "2022年-2024年", "2022～2024",
                                    "2022 - 2024"])
-def test_year_spans(tmp_path, master_path, years):
+def test_year_spans(tmp_path, store, years):
     body = copy.deepcopy(IMPL_BODY)
     body[3][3] = years
-    import_body(tmp_path, master_path, body)
-    assert by_name(master_path)["甲路"].years == (2022, 2024)
+    import_body(tmp_path, store, body)
+    assert by_name(store)["甲路"].years == (2022, 2024)
 
 
 @pytest.mark.parametrize("start", ["2022年3月", "2022-03", "2022.3", 2022.03, date(2022, 3, 15),
                                    "2022/3/15", "２０２２年３月"])
-def test_planned_months(tmp_path, master_path, start):
+def test_planned_months(tmp_path, store, start):
     body = copy.deepcopy(IMPL_BODY)
     body[3][8] = start
-    import_body(tmp_path, master_path, body)
-    assert by_name(master_path)["甲路"].planned_start == date(2022, 3, 1)
+    import_body(tmp_path, store, body)
+    assert by_name(store)["甲路"].planned_start == date(2022, 3, 1)
 
 
-def test_notes_at_the_end_are_ignored_but_not_projects_after_them(tmp_path, master_path):
+def test_notes_at_the_end_are_ignored_but_not_projects_after_them(tmp_path, store):
     notes = [["注：1.本表金额单位为万元；"], ["2.项目以市政府公布为准。"]]
-    import_body(tmp_path, master_path, notes=notes)
-    assert len(load_master(master_path).projects) == 3
+    import_body(tmp_path, store, notes=notes)
+    assert len(store.master.projects) == 3
     later = [["注：说明"], [1, "辛路", None, None, 100, None, 10, None, None, None, None, "市交通局"]]
     (tmp_path / "计划表.xlsx").unlink()
-    master_path.unlink()
-    create_master(master_path, 2022)
-    message = rejected(tmp_path, master_path, notes=later)
+    fresh = MemoryStore(new_master(2022), tmp_path)
+    message = rejected(tmp_path, fresh, notes=later)
     assert "第15行" in message and "说明" in message
 
 
-def test_sequence_numbers_restart_and_are_not_keys(tmp_path, master_path):
+def test_sequence_numbers_restart_and_are_not_keys(tmp_path, store):
     body = copy.deepcopy(IMPL_BODY)
     body[8][0] = 1  # 序号 1 three times
-    import_body(tmp_path, master_path, body)
-    assert sorted(by_name(master_path)) == ["丙桥", "乙厂", "甲路"]
+    import_body(tmp_path, store, body)
+    assert sorted(by_name(store)) == ["丙桥", "乙厂", "甲路"]
 
 
 # ---- declared counts and subtotals ------------------------------------------------------------
@@ -415,10 +433,10 @@ def test_sequence_numbers_restart_and_are_not_keys(tmp_path, master_path):
 @pytest.mark.parametrize(("row", "label", "excel_row"), [
     (0, "总计（4项）", 5), (1, "一、新开工项目（3项）", 6), (4, "（二）产业发展（2项）", 9),
 ])
-def test_count_mismatch_leaves_master_untouched(tmp_path, master_path, row, label, excel_row):
+def test_count_mismatch_leaves_master_untouched(tmp_path, store, row, label, excel_row):
     body = copy.deepcopy(IMPL_BODY)
     body[row][0] = label
-    message = rejected(tmp_path, master_path, body)
+    message = rejected(tmp_path, store, body)
     assert f"工作表“附表1”第{excel_row}行" in message and "实际有" in message
 
 
@@ -426,22 +444,22 @@ def test_count_mismatch_leaves_master_untouched(tmp_path, master_path, row, labe
     # beyond rounding: 3 rows shown to 0.1 万元 allow 0.15 万元; 1 whole-万元 row allows 0.5
     (0, 4, D("70000.70"), 5), (2, 6, 3001, 7), (7, 5, 19999, 12),
 ])
-def test_subtotal_mismatch_leaves_master_untouched(tmp_path, master_path, row, col, value,
+def test_subtotal_mismatch_leaves_master_untouched(tmp_path, store, row, col, value,
                                                    excel_row):
     body = copy.deepcopy(IMPL_BODY)
     body[row][col] = value
-    message = rejected(tmp_path, master_path, body)
+    message = rejected(tmp_path, store, body)
     assert f"工作表“附表1”第{excel_row}行" in message and "合计为" in message
 
 
-def test_problems_are_listed_up_to_ten(tmp_path, master_path):
+def test_problems_are_listed_up_to_ten(tmp_path, store):
     body = copy.deepcopy(IMPL_BODY)
     for row in (3, 5, 8):
         body[row][4] = "约1亿"
         body[row][6] = "若干"
         body[row][3] = "不详"
         body[row][9] = "待定"
-    message = rejected(tmp_path, master_path, body)
+    message = rejected(tmp_path, store, body)
     assert "另有" in message and len(message.splitlines()) == 12
 
 
@@ -473,14 +491,14 @@ def _not_a_plan(tmp_path: Path, case: str) -> Path:
     ("missing", "找不到"), ("zip", "而是普通压缩包（zip）"), ("old xls", "不是 Excel 工作簿"),
     ("no table", "没有找到计划表"),
 ])
-def test_files_that_are_not_plan_tables(tmp_path, master_path, case, words):
-    message = rejected(tmp_path, master_path, files=[_not_a_plan(tmp_path, case)])
+def test_files_that_are_not_plan_tables(tmp_path, store, case, words):
+    message = rejected(tmp_path, store, files=[_not_a_plan(tmp_path, case)])
     assert words in message and "计划" in message
 
 
-def test_no_files_is_a_usage_error(master_path):
+def test_no_files_is_a_usage_error(store):
     with pytest.raises(UsageError):
-        import_plan(master_path, [])
+        import_plan(store, [])
 
 
 # ---- batches, duplicates, 项目编号 ------------------------------------------------------------
@@ -494,29 +512,30 @@ def test_second_import_needs_a_batch(tmp_path, master_path):
     assert command.code == 1 and "增补请加 --batch 批次名" in command.stderr, command.stderr
 
 
-def test_batch_adds_projects_and_refuses_existing_ones(tmp_path, master_path):
-    import_body(tmp_path, master_path)
+def test_batch_adds_projects_and_refuses_existing_ones(tmp_path, store):
+    import_body(tmp_path, store)
     body = single_body()
     body[0][1] = None
-    result = import_single(tmp_path, master_path, body, batch="第一批增补",
+    result = import_single(tmp_path, store, body, batch="第一批增补",
                            batch_date="2022-06-15")
     assert result.project_ids == ["ZD2022-0004", "ZD2022-0005"]
     assert (result.batch, result.batch_date) == ("第一批增补", date(2022, 6, 15))
     assert to_json(result)["batch_date"] == "2022-06-15"
-    master = load_master(master_path)
+    master = store.master
     assert {(p.batch, p.batch_date) for p in master.projects[3:]} == {("第一批增补", date(2022, 6, 15))}
     assert {(p.batch, p.batch_date) for p in master.projects[:3]} == {("年初", None)}
     assert [(c.kind, c.batch, c.effective) for c in master.changes[3:]] == [
         ("增补", "第一批增补", date(2022, 6, 15))] * 2
-    before = master_path.read_bytes()
+    assert store.saves == 2
+    before = copy.deepcopy(store.master)
     with pytest.raises(InputRejected) as caught:
-        import_single(tmp_path, master_path, body, batch="第二批增补")
+        import_single(tmp_path, store, body, batch="第二批增补")
     message = str(caught.value)
     assert "计划表未导入（台账未改动）" in message
     assert "与台账中已有项目“己园”（ZD2022-0004，第一批增补）重复：项目代码相同" in message
     assert "项目“庚路”与台账中已有项目（ZD2022-0005，第一批增补）重复：项目名称和牵头单位（市交通局）都相同" \
         in message
-    assert master_path.read_bytes() == before
+    assert store.saves == 2 and store.master == before
 
 
 @pytest.mark.parametrize(("kwargs", "words"), [
@@ -526,61 +545,61 @@ def test_batch_adds_projects_and_refuses_existing_ones(tmp_path, master_path):
     ({"batch": "增补一", "batch_date": "2023-01-10"}, "不在台账的计划年度 2022 年内"),
     ({"batch": "增补一", "batch_date": "6月15日"}, "批次日期“6月15日”无效"),
 ])
-def test_batch_arguments_are_checked(tmp_path, master_path, kwargs, words):
-    import_body(tmp_path, master_path)
-    before = master_path.read_bytes()
+def test_batch_arguments_are_checked(tmp_path, store, kwargs, words):
+    import_body(tmp_path, store)
+    before = copy.deepcopy(store.master)
     plan = write_book(tmp_path / "增补.xlsx", {"附表1": plan_sheet(SINGLE_HEADER, single_body(),
                                                                     unit_line=None, notes=[])})
     with pytest.raises(UsageError, match=words):
-        import_plan(master_path, [plan], **kwargs)
-    assert master_path.read_bytes() == before
+        import_plan(store, [plan], **kwargs)
+    assert store.saves == 1 and store.master == before
 
 
 @pytest.mark.skipif(date.today().year == 2022, reason="今天恰在计划年度内")
-def test_a_batch_needs_a_date_when_today_is_outside_the_plan_year(tmp_path, master_path):
-    import_body(tmp_path, master_path)
+def test_a_batch_needs_a_date_when_today_is_outside_the_plan_year(tmp_path, store):
+    import_body(tmp_path, store)
     plan = write_book(tmp_path / "增补.xlsx", {"附表1": plan_sheet(SINGLE_HEADER, single_body(),
                                                                     unit_line=None, notes=[])})
     with pytest.raises(UsageError, match="请指定增补批次“增补一”的日期"):
-        import_plan(master_path, [plan], batch="增补一")
+        import_plan(store, [plan], batch="增补一")
 
 
-def test_one_batch_name_keeps_one_date(tmp_path, master_path):
-    import_body(tmp_path, master_path)
+def test_one_batch_name_keeps_one_date(tmp_path, store):
+    import_body(tmp_path, store)
     body = single_body()
     first, second = [body[0], ["合计（1项）", *body[2][1:7], D("1.5"), 0, D("0.25")]], \
         [body[1], ["合计（1项）", *body[2][1:7], "2.123456", D("0.5"), D("0.3")]]
-    import_single(tmp_path, master_path, first, batch="第一批增补", batch_date="2022-06-15")
+    import_single(tmp_path, store, first, batch="第一批增补", batch_date="2022-06-15")
     with pytest.raises(UsageError, match="同一批次的附表请用同一日期"):
-        import_single(tmp_path, master_path, second, batch="第一批增补", batch_date="2022-07-01")
-    import_single(tmp_path, master_path, second, batch="第一批增补", batch_date="2022-06-15")
-    assert [p.batch for p in load_master(master_path).projects[3:]] == ["第一批增补"] * 2
+        import_single(tmp_path, store, second, batch="第一批增补", batch_date="2022-07-01")
+    import_single(tmp_path, store, second, batch="第一批增补", batch_date="2022-06-15")
+    assert [p.batch for p in store.master.projects[3:]] == ["第一批增补"] * 2
 
 
 @pytest.mark.parametrize("how", ["same code", "same name and lead unit"])
-def test_duplicate_rows_in_the_file(tmp_path, master_path, how):
+def test_duplicate_rows_in_the_file(tmp_path, store, how):
     body = single_body()
     if how == "same code":
         body[1][2] = body[0][2]
     else:
         body[1][3], body[1][10] = "己园", "市工信局、柳江区人民政府"
-    before = master_path.read_bytes()
+    before = copy.deepcopy(store.master)
     with pytest.raises(InputRejected, match="重复") as caught:
-        import_single(tmp_path, master_path, body)
+        import_single(tmp_path, store, body)
     assert "第4行" in str(caught.value) and "第3行" in str(caught.value)
-    assert master_path.read_bytes() == before
+    assert store.saves == 0 and store.master == before
 
 
-def test_project_id_in_the_file_must_be_free(tmp_path, master_path):
-    master = load_master(master_path)
+def test_project_id_in_the_file_must_be_free(tmp_path, store):
+    master = store.load()
     master.projects.append(Project(id="ZD2022-0101", name="旧项目", stage="续建", sector="基础设施",
                                    total_investment=D(1), annual_plan=D(1), units=["市交通局"]))
     master.ensure_units(["市交通局"])
-    save_master(master, master_path)
-    before = master_path.read_bytes()
+    store.save(master)
+    before = copy.deepcopy(store.master)
     with pytest.raises(InputRejected, match="ZD2022-0101"):
-        import_single(tmp_path, master_path, batch="增补一")
-    assert master_path.read_bytes() == before
+        import_single(tmp_path, store, batch="增补一")
+    assert store.saves == 1 and store.master == before
 
 
 # ---- export -----------------------------------------------------------------------------------
@@ -589,7 +608,7 @@ SECTOR_CYCLE = ("基础设施", "产业发展", "民生保障", "生态环保")
 STAGE_CYCLE = ("新开工", "续建", "竣工", "预备")
 
 
-def sample_master(path: Path):
+def sample_master(folder: Path, name: str = "台账.xlsx") -> MemoryStore:
     master = new_master(2022)
     master.settings.city = "柳州市"
     units = ["市住建局", "市交通局", "柳东新区管委会", "鱼峰区人民政府"]
@@ -619,8 +638,7 @@ def sample_master(path: Path):
             exit_reason="无法实施" if i == 21 else None,
         ))
     master.ensure_units(units)
-    create_master(path, 2022, master)
-    return load_master(path)
+    return MemoryStore(master, folder, name)
 
 
 PLAN_FIELDS = ("id", "code", "name", "stage", "sector", "county", "content", "years",
@@ -629,14 +647,16 @@ PLAN_FIELDS = ("id", "code", "name", "stage", "sector", "county", "content", "ye
 
 
 def test_export_then_import_gives_the_same_plan(tmp_path):
-    original = sample_master(tmp_path / "原台账.xlsx")
-    out = export_plan(tmp_path / "原台账.xlsx", tmp_path / "附表.xlsx")
+    source = sample_master(tmp_path, "原台账.xlsx")
+    original = source.master
+    out = export_plan(source, tmp_path / "附表.xlsx")
+    assert source.saves == 0
     fresh = new_master(2022)
     fresh.settings.city = original.settings.city
-    create_master(tmp_path / "新台账.xlsx", 2022, fresh)
-    result = import_plan(tmp_path / "新台账.xlsx", [out])
+    target = MemoryStore(fresh, tmp_path, "新台账.xlsx")
+    result = import_plan(target, [out])
     assert (result.implementation, result.preparatory) == (15, 5)
-    again = load_master(tmp_path / "新台账.xlsx")
+    again = target.master
 
     def plan(master):
         return {p.id: {f: getattr(p, f) for f in PLAN_FIELDS} for p in master.projects if p.active}
@@ -648,8 +668,7 @@ def test_export_then_import_gives_the_same_plan(tmp_path):
 
 
 def test_export_is_print_ready(tmp_path):
-    sample_master(tmp_path / "台账.xlsx")
-    out = export_plan(tmp_path / "台账.xlsx", tmp_path / "附表.xlsx")
+    out = export_plan(sample_master(tmp_path), tmp_path / "附表.xlsx")
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["附表1", "附表2"]
     ws = book["附表1"]
@@ -674,9 +693,8 @@ def test_export_is_print_ready(tmp_path):
 
 
 def test_export_needs_xlsx(tmp_path):
-    sample_master(tmp_path / "台账.xlsx")
     with pytest.raises(UsageError):
-        export_plan(tmp_path / "台账.xlsx", tmp_path / "附表.xls")
+        export_plan(sample_master(tmp_path), tmp_path / "附表.xls")
 
 
 def test_a_plan_file_built_to_crash_the_reader_is_a_finding(tmp_path, master_path):
@@ -740,25 +758,25 @@ def test_rounded_subtotals_are_accepted_with_a_warning(tmp_path, master_path):
     assert sum((p.total_investment for p in projects), D(0)) == shown * 10000
 
 
-def test_a_subtotal_off_by_more_than_rounding_is_still_refused(tmp_path, master_path):
+def test_a_subtotal_off_by_more_than_rounding_is_still_refused(tmp_path, store):
     body, _ = rounded_yi_table()
     body[0][4] += D("0.0030")  # 30 万元 off across 40 rows shown to 0.0001 亿元 (at most 20)
-    message = rejected(tmp_path, master_path, body, unit_line="单位：亿元")
+    message = rejected(tmp_path, store, body, unit_line="单位：亿元")
     assert "工作表“附表1”第5行" in message and "总计" in message
 
 
-def test_units_leading_several_projects_are_listed_once(tmp_path, master_path):
+def test_units_leading_several_projects_are_listed_once(tmp_path, store):
     body, _ = rounded_yi_table()
     plan = write_book(tmp_path / "计划表.xlsx", {"附表1": plan_sheet(body=body,
                                                                    unit_line="单位：亿元")})
-    result = import_plan(master_path, [plan])
+    result = import_plan(store, [plan])
     assert len(result.new_units) == 5
-    assert [u.name for u in load_master(master_path).units] == result.new_units
+    assert [u.name for u in store.master.units] == result.new_units
     more, _ = rounded_yi_table(rows=6, seed=8)
     for row in more[3:]:
         row[1] = f"增补{row[1]}"
     batch = write_book(tmp_path / "增补.xlsx", {"附表1": plan_sheet(body=more,
                                                                    unit_line="单位：亿元")})
-    assert import_plan(master_path, [batch], batch="第一批增补", batch_date="2022-05-10"
+    assert import_plan(store, [batch], batch="第一批增补", batch_date="2022-05-10"
                        ).new_units == []
-    assert len(load_master(master_path).units) == 5
+    assert len(store.master.units) == 5

@@ -19,9 +19,10 @@ import openpyxl
 import pytest
 
 from conftest import run_zdxm
-from test_checking import UNIT, build_master, edit
+from test_checking import UNIT, build_master, checking_master, edit
 from zdxm_xl.books.masterio import load_master, save_master
 from zdxm_xl.checks.returns import check_file
+from zdxm_xl.core.master import MasterStore, MemoryStore
 from zdxm_xl.core.models import Problem, ProblemStatus, ProblemType
 from zdxm_xl.core.problems import default_type, same_problem
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
@@ -37,7 +38,7 @@ SHEET = "实施项目月报"
 LAND = "用地指标尚未落实，影响开工"
 
 
-def _form(master: Path, period: str, folder: Path) -> Path:
+def _form(master: MasterStore | Path, period: str, folder: Path) -> Path:
     make_forms(master, period, folder, issued=datetime(int(period[:4]), int(period[5:]), 25))
     return folder / form_name(period, UNIT)
 
@@ -46,7 +47,7 @@ def _set(path: Path, sheet: str, changes: dict[tuple[int, str], object]) -> None
     edit(path, changes, sheet)
 
 
-def _return(master: Path, period: str, folder: Path, problems: dict[int, str] | None = None,
+def _return(master: MasterStore | Path, period: str, folder: Path, problems: dict[int, str] | None = None,
             tracking: dict[int, tuple[str | None, str | None]] | None = None,
             name: str = "交通.xlsx", seed: int = 1) -> Path:
     """The unit's return for ``period``: 存在问题 only where ``problems`` says (row → text),
@@ -78,10 +79,17 @@ def _return(master: Path, period: str, folder: Path, problems: dict[int, str] | 
 
 @pytest.fixture
 def master(tmp_path: Path) -> Path:
+    """The master workbook: for the command line and the workbook's own sheets."""
     return build_master(tmp_path / "台账.xlsx")
 
 
-def _merge(master: Path, path: Path, period: str, day: datetime) -> None:
+@pytest.fixture
+def store(tmp_path: Path) -> MemoryStore:
+    """The same master kept in memory."""
+    return MemoryStore(checking_master(), tmp_path)
+
+
+def _merge(master: MasterStore | Path, path: Path, period: str, day: datetime) -> None:
     result = merge_files(master, [path], period, received=day, now=day)
     assert result.merged and not result.rejected, [r.errors for r in result.reports]
 
@@ -138,13 +146,13 @@ def test_a_merged_return_raises_items_and_a_repeat_updates_them(master: Path,
         == ["用地指标尚未落实，影响开工！！", "项目资本金未完全到位"]
 
 
-def test_a_corrected_return_takes_back_what_only_the_first_said(master: Path,
+def test_a_corrected_return_takes_back_what_only_the_first_said(store: MemoryStore,
                                                                tmp_path: Path) -> None:
-    first = _return(master, "2022-03", tmp_path, {0: LAND, 1: "施工图审查时间较长"})
-    _merge(master, first, "2022-03", datetime(2022, 4, 3, 10))
-    corrected = _return(master, "2022-03", tmp_path, {0: LAND}, name="交通（更正）.xlsx", seed=5)
-    _merge(master, corrected, "2022-03", datetime(2022, 4, 4, 10))
-    book = load_master(master)
+    first = _return(store, "2022-03", tmp_path, {0: LAND, 1: "施工图审查时间较长"})
+    _merge(store, first, "2022-03", datetime(2022, 4, 3, 10))
+    corrected = _return(store, "2022-03", tmp_path, {0: LAND}, name="交通（更正）.xlsx", seed=5)
+    _merge(store, corrected, "2022-03", datetime(2022, 4, 4, 10))
+    book = store.master
     assert [(p.id, p.status) for p in book.problems] == [
         ("WT2022-0001", ProblemStatus.WAITING), ("WT2022-0002", ProblemStatus.DROPPED)]
     assert book.problem_log[-1].note == "单位重新报送的月报中已无此问题"
@@ -152,7 +160,7 @@ def test_a_corrected_return_takes_back_what_only_the_first_said(master: Path,
 
 # ---- the office's part -------------------------------------------------------------------------
 
-def _raised(master: Path, tmp_path: Path) -> None:
+def _raised(master: MasterStore | Path, tmp_path: Path) -> None:
     merged = _return(master, "2022-03", tmp_path, {0: LAND, 1: "施工图审查时间较长"})
     _merge(master, merged, "2022-03", datetime(2022, 4, 3, 10))
 
@@ -353,56 +361,57 @@ def test_forms_carry_the_open_items_locked_but_for_the_answers(master: Path,
     assert FORM_PROBLEMS.sheet not in other.sheetnames  # no open problem of its own
 
 
-def test_the_units_word_closes_an_item_as_of_the_period_end(master: Path, tmp_path: Path) -> None:
-    _raised(master, tmp_path)
-    answer = _return(master, "2022-04", tmp_path, tracking={0: ("用地指标已于4月20日下达", "是")},
+def test_the_units_word_closes_an_item_as_of_the_period_end(store: MemoryStore,
+                                                              tmp_path: Path) -> None:
+    _raised(store, tmp_path)
+    answer = _return(store, "2022-04", tmp_path, tracking={0: ("用地指标已于4月20日下达", "是")},
                      seed=2)
-    report = check_file(load_master(master), answer, "2022-04")
+    report = check_file(store.load(), answer, "2022-04")
     assert report.valid and [(t.problem_id, t.solved) for t in report.tracking] == [
         ("WT2022-0001", "是")]
-    merged = merge_files(master, [answer], "2022-04", received=datetime(2022, 5, 3),
+    merged = merge_files(store, [answer], "2022-04", received=datetime(2022, 5, 3),
                          now=datetime(2022, 5, 4))
     assert merged.problems.closed == ["WT2022-0001"] and merged.problems.progressed == ["WT2022-0001"]
-    item = load_master(master).problems[0]
+    item = store.master.problems[0]
     assert (item.status, item.closed, item.progress, item.updated) == (
         ProblemStatus.CLOSED, date(2022, 4, 30), "用地指标已于4月20日下达", "2022-04")
     # the unit corrects its return the same month, in the same form: not solved after all
     corrected = answer.with_name("交通（更正）.xlsx")
     corrected.write_bytes(answer.read_bytes())
     _set(corrected, FORM_PROBLEMS.sheet, {(0, "最新进展"): "还在协调", (0, "是否已解决"): "否"})
-    report = check_file(load_master(master), corrected, "2022-04")
+    report = check_file(store.load(), corrected, "2022-04")
     assert report.findings == [] and [t.solved for t in report.tracking] == ["否"]
-    merge_files(master, [corrected], "2022-04", received=datetime(2022, 5, 4),
+    merge_files(store, [corrected], "2022-04", received=datetime(2022, 5, 4),
                 now=datetime(2022, 5, 5))
-    item = load_master(master).problems[0]
+    item = store.master.problems[0]
     assert (item.status, item.closed) == (ProblemStatus.WAITING, None)
-    assert load_master(master).problem_log[-2].event == "重新办理"
+    assert store.master.problem_log[-2].event == "重新办理"
 
 
 # one test per rule of the 问题跟踪 sheet
-def _tracked(master: Path, tmp_path: Path) -> Path:
+def _tracked(master: MasterStore | Path, tmp_path: Path) -> Path:
     _raised(master, tmp_path)
     return _return(master, "2022-04", tmp_path, seed=2)
 
 
-def _codes(master: Path, path: Path) -> list[str]:
-    return [f.code for f in check_file(load_master(master), path, "2022-04").findings]
+def _codes(store: MemoryStore, path: Path) -> list[str]:
+    return [f.code for f in check_file(store.load(), path, "2022-04").findings]
 
 
-def test_q01_a_problem_not_the_units(master: Path, tmp_path: Path) -> None:
-    path = _tracked(master, tmp_path)
-    book = load_master(master)
+def test_q01_a_problem_not_the_units(store: MemoryStore, tmp_path: Path) -> None:
+    path = _tracked(store, tmp_path)
+    book = store.load()
     book.problems.append(Problem(id="WT2022-0099", project_id="ZD2022-0005", opened="2022-03",
                                  description="别的单位的问题"))
-    save_master(book, master)
+    store.save(book)
     _set(path, FORM_PROBLEMS.sheet, {(0, "问题编号"): "WT2022-0099", (0, "是否已解决"): "是"})
-    assert _codes(master, path) == ["Q01"]
+    assert _codes(store, path) == ["Q01"]
 
 
-def test_q02_a_row_without_its_number(master: Path, tmp_path: Path) -> None:
-    path = _tracked(master, tmp_path)
+def test_q02_a_row_without_its_number(store: MemoryStore, tmp_path: Path) -> None:
+    path = _tracked(store, tmp_path)
     _set(path, FORM_PROBLEMS.sheet, {(0, "问题编号"): None, (0, "最新进展"): "正在办理"})
-    assert _codes(master, path) == ["Q02"]
+    assert _codes(store, path) == ["Q02"]
 
 
 def test_q03_an_item_closed_since_the_form_was_made(master: Path, tmp_path: Path) -> None:
@@ -414,16 +423,16 @@ def test_q03_an_item_closed_since_the_form_was_made(master: Path, tmp_path: Path
     assert "状态为“已办结”（2022年4月6日）" in report.findings[0].message and report.tracking == []
 
 
-def test_q04_a_problem_twice(master: Path, tmp_path: Path) -> None:
-    path = _tracked(master, tmp_path)
+def test_q04_a_problem_twice(store: MemoryStore, tmp_path: Path) -> None:
+    path = _tracked(store, tmp_path)
     _set(path, FORM_PROBLEMS.sheet, {(1, "问题编号"): "WT2022-0001"})
-    assert "Q04" in _codes(master, path)
+    assert "Q04" in _codes(store, path)
 
 
-def test_q05_solved_without_a_word_how(master: Path, tmp_path: Path) -> None:
-    path = _tracked(master, tmp_path)
+def test_q05_solved_without_a_word_how(store: MemoryStore, tmp_path: Path) -> None:
+    path = _tracked(store, tmp_path)
     _set(path, FORM_PROBLEMS.sheet, {(0, "是否已解决"): "是"})
-    report = check_file(load_master(master), path, "2022-04")
+    report = check_file(store.load(), path, "2022-04")
     assert [f.code for f in report.findings] == ["Q05"] and report.valid
 
 
@@ -541,7 +550,6 @@ def test_what_is_supervised_and_to_whom() -> None:
 
 
 def test_notices_are_written_one_per_unit_and_logged_once(tmp_path: Path) -> None:
-    from zdxm_xl.core.master import MemoryStore
     from zdxm_xl.notices import make_notices
 
     book = _supervised_master()
@@ -576,7 +584,6 @@ def test_notices_are_written_one_per_unit_and_logged_once(tmp_path: Path) -> Non
 
 @pytest.mark.soffice
 def test_every_notice_gets_its_pdf_from_one_conversion(tmp_path: Path) -> None:
-    from zdxm_xl.core.master import MemoryStore
     from zdxm_xl.notices import make_notices
 
     result = make_notices(MemoryStore(_supervised_master(), tmp_path), "2022-03",
@@ -614,7 +621,6 @@ def test_notices_from_the_command_line(master: Path, tmp_path: Path) -> None:
 
 def test_the_bulletin_and_the_notice_sheet_read_the_ledger(tmp_path: Path) -> None:
     from zdxm_xl.bulletin import make_bulletin
-    from zdxm_xl.core.master import MemoryStore
 
     store = MemoryStore(_supervised_master(), tmp_path)
     made = make_bulletin(store, "2022-03", tmp_path / "简报", issued=date(2022, 4, 8))
@@ -642,7 +648,6 @@ def test_the_bulletin_and_the_notice_sheet_read_the_ledger(tmp_path: Path) -> No
 
 def test_the_problem_weight_turns_the_indicator_on(tmp_path: Path) -> None:
     from zdxm_xl.assess import assess
-    from zdxm_xl.core.master import MemoryStore
 
     off = assess(MemoryStore(_supervised_master(), tmp_path), "2022-01", "2022-03")
     education = off.unit("市教育局")
@@ -671,7 +676,6 @@ def test_a_notice_prints_as_a_notice(tmp_path: Path) -> None:
     every 问题编号 whole on one line, the answer date, the signature, on at most two pages
     for a unit with a few items."""
     from rendering import pages, render
-    from zdxm_xl.core.master import MemoryStore
     from zdxm_xl.notices import make_notices
 
     book = _supervised_master()

@@ -14,11 +14,12 @@ import openpyxl
 import pytest
 
 from conftest import run_zdxm
-from test_checking import UNIT, build_master
+from test_checking import UNIT, build_master, checking_master
 from zdxm_xl.assess import assess
 from zdxm_xl.books.masterio import load_master, save_master
 from zdxm_xl.bulletin import make_bulletin
 from zdxm_xl.core.identity import IDENTITY_SHEET
+from zdxm_xl.core.master import MemoryStore
 from zdxm_xl.core.results import to_json
 from zdxm_xl.core.returns import submission_status
 from zdxm_xl.demo.fill import fill_form
@@ -32,9 +33,18 @@ ON_TIME, LATE = datetime(2022, 4, 3, 10, 0), datetime(2022, 4, 7, 10, 0)
 
 
 @pytest.fixture
-def office(tmp_path: Path) -> tuple[Path, Path, Path]:
-    """The master of test_checking (市交通运输局 and 市工业和信息化局 report March) and
-    both units' March forms."""
+def office(tmp_path: Path) -> tuple[MemoryStore, Path, Path]:
+    """The master of test_checking (市交通运输局 and 市工业和信息化局 report March), in
+    memory, and both units' March forms."""
+    store = MemoryStore(checking_master(), tmp_path)
+    make_forms(store, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25, 9, 0))
+    return (store, tmp_path / "模板" / form_name("2022-03", UNIT),
+            tmp_path / "模板" / form_name("2022-03", OTHER))
+
+
+@pytest.fixture
+def office_on_file(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """As ``office``, with the master a workbook: for the ``zdxm`` command line."""
     master = build_master(tmp_path / "台账.xlsx")
     make_forms(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25, 9, 0))
     return (master, tmp_path / "模板" / form_name("2022-03", UNIT),
@@ -43,9 +53,9 @@ def office(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 # ---- 1. 50,000,000 typed in a 万元 column ---------------------------------------------------
 
-def test_a_return_in_yuan_is_refused_and_never_reaches_the_bulletin(office, tmp_path: Path
-                                                                    ) -> None:
-    master, form, other = office
+def test_a_return_in_yuan_is_refused_and_never_reaches_the_bulletin(office_on_file,
+                                                                    tmp_path: Path) -> None:
+    master, form, other = office_on_file
     good = fill_form(other, tmp_path / "收件" / "工信.xlsx", seed=1).path
     assert merge_files(master, [good], "2022-03", received=ON_TIME).ok
     before = compute_progress(load_master(master), "2022-03").total
@@ -62,8 +72,9 @@ def test_a_return_in_yuan_is_refused_and_never_reaches_the_bulletin(office, tmp_
 
 # ---- 2. missing returns: figures carried from February, and said to be -----------------------
 
-def test_a_month_with_a_missing_unit_says_what_is_carried_over(office, tmp_path: Path) -> None:
-    master, _, other = office
+def test_a_month_with_a_missing_unit_says_what_is_carried_over(office_on_file,
+                                                              tmp_path: Path) -> None:
+    master, _, other = office_on_file
     good = fill_form(other, tmp_path / "收件" / "工信.xlsx", seed=1).path
     assert merge_files(master, [good], "2022-03", received=ON_TIME).ok
     result = run_zdxm("bulletin", master, "--period", "2022-03", "-o", tmp_path / "简报",
@@ -100,20 +111,20 @@ def _tamper(path: Path) -> Path:
 
 
 def test_a_tampered_file_is_refused_not_missing(office, tmp_path: Path) -> None:
-    master, form, other = office
+    store, form, other = office
     tampered = _tamper(fill_form(form, tmp_path / "收件" / form.name, seed=1).path)
-    merge_files(master, [tampered], "2022-03", received=ON_TIME)
-    status = submission_status(load_master(master), "2022-03")
+    merge_files(store, [tampered], "2022-03", received=ON_TIME)
+    status = submission_status(store.load(), "2022-03")
     assert (status.rejected, status.missing) == ([UNIT], [OTHER])
-    progress = compute_progress(load_master(master), "2022-03")
+    progress = compute_progress(store.load(), "2022-03")
     assert (progress.returns.rejected, progress.returns.missing) == ([UNIT], [OTHER])
     assert progress.returns.on_time == 0
 
 
 @pytest.mark.parametrize(("lenient", "status"), [("否", "逾期"), ("是", "按时")])
-def test_a_failed_file_corrected_after_the_deadline(office, tmp_path: Path, lenient: str,
-                                                    status: str) -> None:
-    master, form, other = office
+def test_a_failed_file_corrected_after_the_deadline(office_on_file, tmp_path: Path,
+                                                    lenient: str, status: str) -> None:
+    master, form, other = office_on_file
     book = load_master(master)
     book.settings.late_correction_on_time = lenient
     save_master(book, master)
@@ -132,8 +143,8 @@ def test_a_failed_file_corrected_after_the_deadline(office, tmp_path: Path, leni
     assert (int(timeliness.done), int(timeliness.due)) == (int(status == "按时"), 1)
 
 
-def test_status_shows_one_column_of_states(office, tmp_path: Path) -> None:
-    master, form, _ = office
+def test_status_shows_one_column_of_states(office_on_file, tmp_path: Path) -> None:
+    master, form, _ = office_on_file
     failed = fill_form(form, tmp_path / "a" / form.name, seed=1, mistakes=("negative",)).path
     merge_files(master, [failed], "2022-03", received=ON_TIME)
     shown = run_zdxm("status", master, "--period", "2022-03")
@@ -147,11 +158,11 @@ def test_status_shows_one_column_of_states(office, tmp_path: Path) -> None:
 
 def test_the_bulletin_counts_no_failed_file_as_on_time(office, tmp_path: Path) -> None:
     """Issue case 3: 简报/通报 counted a unit whose file failed as 按时."""
-    master, form, other = office
+    store, form, other = office
     failed = fill_form(form, tmp_path / "a" / form.name, seed=1, mistakes=("negative",)).path
     good = fill_form(other, tmp_path / "a" / other.name, seed=2).path
-    merge_files(master, [failed, good], "2022-03", received=ON_TIME)
-    result = make_bulletin(master, "2022-03", tmp_path / "out")
+    merge_files(store, [failed, good], "2022-03", received=ON_TIME)
+    result = make_bulletin(store, "2022-03", tmp_path / "out")
     returns = result.progress.returns
     assert (returns.on_time, returns.on_time_rate) == (1, Decimal("50.0"))
     assert {u.unit: (u.on_time, u.passed, u.status) for u in returns.units} == {
