@@ -315,3 +315,33 @@ def test_reading_a_master_leaves_the_collector_as_it_was(office) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_part_read_back_is_trusted_only_as_the_bytes_it_was_written_as() -> None:
+    """Verifying a partial save takes a rewritten part back without inflating it again —
+    but only when the file holds exactly the compressed bytes written; a part that differs
+    on disk is read from the file, and its damage shows."""
+    import io
+
+    name = "xl/worksheets/sheet1.xml"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, b"<old/>")
+        archive.writestr("xl/other.xml", b"<kept/>")
+    package = Package(buffer.getvalue())
+    xml = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (n, n, n) for n in range(1, 500))
+    out = io.BytesIO()
+    package.write(out, {name: xml})
+    written = out.getvalue()
+
+    again = package.read_back(written)
+    assert again.part(name) is xml  # the very bytes written: not inflated again
+    assert again.part("xl/other.xml") == b"<kept/>"
+
+    packed = package.written[name].packed
+    at = written.index(packed)
+    damaged = bytearray(written)
+    damaged[at + len(packed) // 2] ^= 0x55  # one byte of the stored part changed on disk
+    from zdxm_xl.books.package import PackageLayoutError
+    with pytest.raises(PackageLayoutError):
+        package.read_back(bytes(damaged)).part(name)

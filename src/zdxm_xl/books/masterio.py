@@ -514,8 +514,9 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot) -> dict[str
         rewritten table has its header as it was, one row per record (and its table's
         range says so), and its rewritten rows read back — with python-calamine, as a load
         reads them — into as many records, without a problem. The rows kept are the bytes
-        they were, which the load read."""
-        again = Package(temp.read_bytes())
+        they were, which the load read. A rewritten part the file holds exactly as it was
+        compressed (``Package.read_back``) is checked as made, not inflated again."""
+        again = package.read_back(temp.read_bytes())
         sheets = again.sheets()
         if list(sheets) != names or FileGateway(temp).sheet_names() != names:
             raise MasterError(_NOT_AS_WRITTEN)

@@ -24,7 +24,7 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -59,6 +59,15 @@ def _unescape(text: bytes) -> str:
 
 
 @dataclass(frozen=True)
+class _Written:
+    """A part as ``Package.write`` wrote it: its bytes, compressed, and their checksum."""
+
+    data: bytes
+    packed: bytes
+    crc: int
+
+
+@dataclass(frozen=True)
 class SheetParts:
     """Where a sheet lives in the package: its part and its table's part (if any)."""
 
@@ -69,7 +78,7 @@ class SheetParts:
 class Package:
     """A .xlsx file's bytes, read part by part."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, *, written: Mapping[str, _Written] | None = None) -> None:
         self.data = data
         try:
             self.archive = zipfile.ZipFile(io.BytesIO(data))
@@ -77,11 +86,28 @@ class Package:
             self._parts: dict[str, bytes] = {}
         except (zipfile.BadZipFile, ValueError, OSError) as exc:
             raise PackageLayoutError(str(exc)) from exc
+        self._known = dict(written or {})
+        self.written: dict[str, _Written] = {}  # the new parts of the last ``write``
+
+    def read_back(self, data: bytes) -> Package:
+        """The package ``write`` wrote, read from ``data`` (the file's bytes as read back):
+        a part it made new is taken back without inflating it again when the file holds
+        exactly the compressed bytes it was written as (same size, same checksum); any
+        other part, or one that differs, is read from ``data`` as in any package."""
+        return Package(data, written=self.written)
 
     def part(self, name: str) -> bytes:
         """A part's bytes, inflated once however often they are asked for."""
         found = self._parts.get(name)
         if found is None:
+            known = self._known.get(name)
+            info = self.infos.get(name)
+            if known is not None and info is not None and info.CRC == known.crc \
+                    and info.file_size == len(known.data) and not info.flag_bits & 0x1 \
+                    and info.compress_type == zipfile.ZIP_DEFLATED \
+                    and self._raw(info) == known.packed:
+                found = self._parts[name] = known.data
+                return found
             try:
                 found = self._parts[name] = self.archive.read(name)
             except (KeyError, zipfile.BadZipFile, zlib.error, ValueError, OSError) as exc:
@@ -136,6 +162,7 @@ class Package:
         missing = set(replaced) - set(self.infos)
         if missing:
             raise PackageLayoutError(f"no part {sorted(missing)[0]}")
+        self.written = {}
         central: list[bytes] = []
         offset = 0
         stamp = _dos_time(time.localtime())
@@ -147,6 +174,7 @@ class Package:
                 crc = zlib.crc32(data)
                 packed = _deflate(data)
                 method, size, moment = zipfile.ZIP_DEFLATED, len(data), stamp
+                self.written[info.filename] = _Written(data, packed, crc)
             else:
                 packed = self._raw(info)
                 crc, size = info.CRC, info.file_size
