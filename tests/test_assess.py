@@ -112,11 +112,9 @@ def figures(data: dict) -> dict[str, tuple]:
             for u in data["units"]}
 
 
-def test_assessment_of_the_first_quarter_matches_the_hand_computation(master: Path) -> None:
-    result = run_zdxm("assess", master, "--from", "2022-01", "--to", "2022-03", "--json")
-    assert result.code == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert data == to_json(assess(master, "2022-01", "2022-03"))
+def test_assessment_of_the_first_quarter_matches_the_hand_computation(store: MemoryStore) -> None:
+    data = to_json(assess(store, "2022-01", "2022-03"))
+    assert store.saves == 1  # the promotion only: assessing writes nothing
     assert data["weights"] == {"investment": 40, "start": 20, "completion": 20, "timeliness": 20,
                                "problems": 0}  # 问题办结率: off until the office gives it a weight
     assert (data["benchmark"], data["ceiling"]) == ("25.00", 100)  # 时序进度 of March: 3/12
@@ -160,6 +158,14 @@ def test_assessment_of_the_first_quarter_matches_the_hand_computation(master: Pa
     assert second["weights_used"] == {"investment": "66.67", "timeliness": "33.33"}
     assert next(u for u in data["units"] if u["unit"] == E)["timeliness"]["expected"] == 2
     assert "权重按比例分给其余适用指标" in data["rule"] and "不参评" in data["rule"]
+
+
+def test_assess_json_is_the_library_result(master: Path) -> None:
+    result = run_zdxm("assess", master, "--from", "2022-01", "--to", "2022-03", "--json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data == to_json(assess(master, "2022-01", "2022-03"))
+    assert figures(data)[A] == (2, "28.18", "100.00", "0.00", "66.67", "73.33")
 
 
 def test_units_on_schedule_score_alike_whichever_indicators_apply(tmp_path: Path) -> None:
@@ -227,11 +233,9 @@ def test_no_performance_weight_is_refused(store: MemoryStore) -> None:
         assess(store, "2022-01", "2022-03")
 
 
-def test_the_workbook_is_print_ready(master: Path, tmp_path: Path) -> None:
+def test_the_workbook_is_print_ready(store: MemoryStore, tmp_path: Path) -> None:
     out = tmp_path / "考核结果.xlsx"
-    result = run_zdxm("assess", master, "--from", "2022-01", "--to", "2022-03", "-o", out)
-    assert result.code == 0, result.stderr
-    assert f"已写出考核表：{out}" in result.stdout
+    assert assess(store, "2022-01", "2022-03", out).output == out
     ws = openpyxl.load_workbook(out)["考核结果"]
     assert ws["A1"].value == "柳州市2022年重大项目责任单位考核结果"
     assert "2022年1月至2022年3月" in ws["A2"].value and "时序进度25.00%" in ws["A2"].value
@@ -257,6 +261,15 @@ def test_the_workbook_is_print_ready(master: Path, tmp_path: Path) -> None:
     assert {"A1:Q1", "A2:Q2", "A4:Q4"} <= {str(r) for r in ws.merged_cells.ranges}
     notes = " ".join(str(ws.cell(r, 1).value) for r in range(12, 20))
     assert "得分＝100×" in notes and "不参评" in notes and "按单位类别" in notes
+
+
+def test_assess_writes_the_workbook_it_names(master: Path, tmp_path: Path) -> None:
+    out = tmp_path / "考核结果.xlsx"
+    result = run_zdxm("assess", master, "--from", "2022-01", "--to", "2022-03", "-o", out)
+    assert result.code == 0, result.stderr
+    assert f"已写出考核表：{out}" in result.stdout
+    ws = openpyxl.load_workbook(out)["考核结果"]
+    assert ws["A1"].value == "柳州市2022年重大项目责任单位考核结果"
 
 
 def test_assess_prints_a_table_per_group(master: Path) -> None:

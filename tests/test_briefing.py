@@ -11,7 +11,7 @@ import pytest
 from docx import Document
 
 from conftest import project, run_zdxm, small_master
-from zdxm_xl.books.masterio import create_master, load_master, save_master
+from zdxm_xl.books.masterio import create_master, load_master
 from zdxm_xl.bulletin import make_bulletin
 from zdxm_xl.core.master import Master, MemoryStore
 from zdxm_xl.core.models import (
@@ -187,38 +187,60 @@ def test_attachments_are_numbered_from_the_lists_that_have_items() -> None:
 # ---- 同比 from the command line and from 设置 --------------------------------------------------
 
 @pytest.fixture
-def two_years(tmp_path: Path) -> tuple[Path, Path]:
-    this_year, last_year = tmp_path / "2022年台账.xlsx", tmp_path / "2021年台账.xlsx"
+def last_year(tmp_path: Path) -> Path:
+    """Last year's master: a workbook from outside, read only for the 同比."""
+    path = tmp_path / "2021年台账.xlsx"
+    create_master(path, 2021, _master(2021))
+    return path
+
+
+@pytest.fixture
+def two_years(tmp_path: Path, last_year: Path) -> tuple[Path, Path]:
+    """This year's master as the office's workbook too, for the command line."""
+    this_year = tmp_path / "2022年台账.xlsx"
     create_master(this_year, 2022, _master())
-    create_master(last_year, 2021, _master(2021))
     return this_year, last_year
+
+
+@pytest.fixture
+def this_years_store(tmp_path: Path) -> MemoryStore:
+    """This year's master kept in memory, in the folder of last year's."""
+    return MemoryStore(_master(), tmp_path, name="2022年台账.xlsx")
 
 
 def _said(docx: Path) -> str:
     return "\n".join(p.text for p in Document(str(docx)).paragraphs)
 
 
-def test_previous_gives_the_same_period_last_year(two_years: tuple[Path, Path],
-                                                 tmp_path: Path) -> None:
+def test_previous_gives_the_same_period_last_year(this_years_store: MemoryStore,
+                                                 last_year: Path, tmp_path: Path) -> None:
+    result = make_bulletin(this_years_store, "2022-02", tmp_path / "out", issued=date(2022, 3, 8),
+                           previous=last_year)
+    assert result.year_ago == "2021年台账.xlsx"
+    assert result.progress.total.growth_text == "与上年同期持平"
+    assert "与上年同期相比，累计完成投资与上年同期持平" in _said(result.docx)
+    without = make_bulletin(this_years_store, "2022-02", tmp_path / "plain")
+    assert without.year_ago is None and without.progress.year_ago is None
+    assert "与上年同期相比" not in _said(without.docx)
+
+
+def test_bulletin_previous_prints_the_year_on_year_line(two_years: tuple[Path, Path],
+                                                       tmp_path: Path) -> None:
     this_year, last_year = two_years
     result = run_zdxm("bulletin", this_year, "--period", "2022-02", "-o", tmp_path / "out",
                       "--previous", last_year, "--date", "2022-03-08")
     assert result.code == 0, result.stderr
     assert "同比：与上年台账“2021年台账.xlsx”的同期相比，与上年同期持平。" in result.stdout
-    docx = next((tmp_path / "out").glob("*.docx"))
-    assert "与上年同期相比，累计完成投资与上年同期持平" in _said(docx)
+    assert "与上年同期相比" in _said(next((tmp_path / "out").glob("*.docx")))
     without = run_zdxm("bulletin", this_year, "--period", "2022-02", "-o", tmp_path / "plain")
     assert without.code == 0 and "同比" not in without.stdout
-    assert "与上年同期相比" not in _said(next((tmp_path / "plain").glob("*.docx")))
 
 
-def test_last_years_master_can_be_named_in_settings(two_years: tuple[Path, Path],
-                                                    tmp_path: Path) -> None:
-    this_year, last_year = two_years
-    master = load_master(this_year)
-    master.settings.previous_master = last_year.name  # relative to the master's folder
-    save_master(master, this_year)
-    result = make_bulletin(this_year, "2022-02", tmp_path / "out", issued=date(2022, 3, 8))
+def test_last_years_master_can_be_named_in_settings(this_years_store: MemoryStore,
+                                                    last_year: Path, tmp_path: Path) -> None:
+    # 上年台账 is named relative to the master's folder
+    this_years_store.master.settings.previous_master = last_year.name
+    result = make_bulletin(this_years_store, "2022-02", tmp_path / "out", issued=date(2022, 3, 8))
     assert result.year_ago == "2021年台账.xlsx"
     assert result.progress.year_ago is not None
 

@@ -30,6 +30,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -41,11 +42,12 @@ import openpyxl
 import pytest
 
 from conftest import DOVECOT, project, run_zdxm
-from test_checking import UNIT, build_master
+from test_checking import UNIT, build_master, checking_master
 from zdxm_xl.books.masterio import FileStore, load_master, save_master
 from zdxm_xl.checks.attachments import safe_file_name, unpack_zip
 from zdxm_xl.checks.limits import ATTACHMENT
 from zdxm_xl.checks.returns import check_file
+from zdxm_xl.core.master import Master, MasterStore, MemoryStore
 from zdxm_xl.core.models import AllowedSender, Unit
 from zdxm_xl.core.results import to_json
 from zdxm_xl.demo.fill import fill_form
@@ -284,11 +286,9 @@ def smtp_box() -> Iterator[SmtpBox]:
 
 # ---- the office ---------------------------------------------------------------------------
 
-def mail_master(tmp_path: Path, imap_port: int = 1, smtp_port: int = 1, **settings: object) -> Path:
-    """test_checking's master (市交通运输局 with a February ledger, 市工业和信息化局) plus
-    市教育局, which has no email, and the mailbox settings."""
-    path = build_master(tmp_path / "台账.xlsx")
-    master = load_master(path)
+def _with_mail(master: Master, imap_port: int, smtp_port: int, **settings: object) -> Master:
+    """``master`` (test_checking's) plus 市教育局, which has no email, and the mailbox
+    settings."""
     master.projects.append(project(6, "续建", "民生保障", "3000", "500", ("市教育局",),
                                    prior_completed=Decimal("100")))
     master.units.append(Unit(name="市教育局", informant_name="周红"))
@@ -306,8 +306,22 @@ def mail_master(tmp_path: Path, imap_port: int = 1, smtp_port: int = 1, **settin
     values.update(settings)
     for name, value in values.items():
         setattr(master.settings, name, value)
-    save_master(master, path)
+    return master
+
+
+def mail_master(tmp_path: Path, imap_port: int = 1, smtp_port: int = 1, **settings: object) -> Path:
+    """test_checking's master (市交通运输局 with a February ledger, 市工业和信息化局) plus
+    市教育局, which has no email, and the mailbox settings: the master workbook, for the
+    command line and the workbook itself."""
+    path = build_master(tmp_path / "台账.xlsx")
+    save_master(_with_mail(load_master(path), imap_port, smtp_port, **settings), path)
     return path
+
+
+def mail_store(tmp_path: Path, imap_port: int = 1, smtp_port: int = 1,
+               **settings: object) -> MemoryStore:
+    """The same master kept in memory, its workspace folders in ``tmp_path``."""
+    return MemoryStore(_with_mail(checking_master(), imap_port, smtp_port, **settings), tmp_path)
 
 
 @pytest.fixture
@@ -317,7 +331,15 @@ def office(tmp_path: Path, imap_box: ImapBox, smtp_box: SmtpBox,
     return mail_master(tmp_path, imap_box.port, smtp_box.port), imap_box, smtp_box
 
 
-def returned(master: Path, tmp_path: Path, unit: str, seed: int, period: str = "2022-03",
+@pytest.fixture
+def office_store(tmp_path: Path, imap_box: ImapBox, smtp_box: SmtpBox,
+                 monkeypatch: pytest.MonkeyPatch) -> tuple[MemoryStore, ImapBox, SmtpBox]:
+    """The office with its master in memory (the operations themselves, not the command)."""
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    return mail_store(tmp_path, imap_box.port, smtp_box.port), imap_box, smtp_box
+
+
+def returned(master: MasterStore | Path, tmp_path: Path, unit: str, seed: int, period: str = "2022-03",
              mistakes: tuple[str, ...] = ()) -> Path:
     """A unit's template for ``period`` (March by default), filled in plausibly."""
     folder = tmp_path / "下发" / period
@@ -345,11 +367,15 @@ def message(sender: str, subject: str, files: list[tuple[str, bytes]] | None = N
     return mail.as_bytes()
 
 
-def allow(master: Path, address: str, *units: str) -> None:
-    """Put ``address`` on the office's 允许发件人 list (for ``units``, or all)."""
-    book = load_master(master)
+def allow(master: MasterStore | Path, address: str, *units: str) -> None:
+    """Put ``address`` on the office's 允许发件人 list (for ``units``, or all), in the master
+    workbook or the store."""
+    book = load_master(master) if isinstance(master, Path) else master.load()
     book.settings.mail_allowed.append(AllowedSender(address=address, units=list(units)))
-    save_master(book, master)
+    if isinstance(master, Path):
+        save_master(book, master)
+    else:
+        master.save(book)
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -359,11 +385,22 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 # ---- sending ------------------------------------------------------------------------------
 
 @needs_servers
-def test_send_templates_delivers_one_message_per_unit(office, tmp_path: Path) -> None:
+def test_send_templates_on_the_command_line(office) -> None:
     master, _imap, smtp = office
     result = run_zdxm("mail", "send-templates", master, "--period", "2022-03")
     assert result.code == 1, result.stderr  # 市教育局 has no email: reported, not a crash
     assert "未发送 市教育局" in result.stdout
+    assert "已发送 市交通运输局" in result.stdout and "已发送 市工业和信息化局" in result.stdout
+    assert len(smtp.messages) == 2
+    assert [r.unit for r in load_master(master).mail_log] == [UNIT, INDUSTRY]
+
+
+@needs_servers
+def test_send_templates_delivers_one_message_per_unit(office_store, tmp_path: Path) -> None:
+    store, _imap, smtp = office_store
+    result = send_forms(store, "2022-03")
+    assert not result.ok  # 市教育局 has no email: reported, not a crash
+    assert list(result.no_address) == ["市教育局"]
     assert len(smtp.messages) == 2
     by_to = {m.message["To"]: m for m in smtp.messages}
     assert set(by_to) == {INFORMANT, GXJ}
@@ -389,17 +426,17 @@ def test_send_templates_delivers_one_message_per_unit(office, tmp_path: Path) ->
     attached = tmp_path / "附件.xlsx"
     attached.write_bytes(list(transport.message.iter_attachments())[0].get_content())
     filled = fill_form(attached, tmp_path / "填好.xlsx", seed=1).path
-    report = check_file(load_master(master), filled, "2022-03")
+    report = check_file(store.load(), filled, "2022-03")
     assert (report.valid, report.unit) == (True, UNIT)
-    log = load_master(master).mail_log
+    log = store.master.mail_log
     assert [(r.direction, r.unit, r.result, r.address, r.cc) for r in log] == [
         ("发送", UNIT, "已发送", INFORMANT, LIAISON), ("发送", INDUSTRY, "已发送", GXJ, None)]
     assert {r.message_id for r in log} == {m.message["Message-ID"] for m in smtp.messages}
-    assert not journal_path(FileStore(master)).exists()
+    assert not journal_path(store).exists()
 
 
 @needs_servers
-def test_dry_run_writes_eml_files_and_sends_nothing(office, tmp_path: Path) -> None:
+def test_dry_run_on_the_command_line_prints_what_the_library_returns(office) -> None:
     master, _imap, smtp = office
     result = run_zdxm("mail", "send-templates", master, "--period", "2022-03", "--dry-run",
                       "--json")
@@ -412,6 +449,17 @@ def test_dry_run_writes_eml_files_and_sends_nothing(office, tmp_path: Path) -> N
     assert data["no_address"] == {"市教育局": ["信息员、联络员都没有登记邮箱"]}
     assert smtp.messages == []
     assert load_master(master).mail_log == []
+
+
+@needs_servers
+def test_dry_run_writes_eml_files_and_sends_nothing(office_store, tmp_path: Path) -> None:
+    store, _imap, smtp = office_store
+    before = deepcopy(store.master)
+    result = send_forms(store, "2022-03", dry_run=True)
+    assert not result.ok
+    assert result.no_address == {"市教育局": ["信息员、联络员都没有登记邮箱"]}
+    assert smtp.messages == []
+    assert store.saves == 0 and store.master == before and store.master.mail_log == []
     emls = sorted((tmp_path / "输出" / "邮件预览" / "2022-03").glob("*.eml"))
     assert len(emls) == 2
     parsed = email.message_from_bytes(emls[0].read_bytes(), policy=email.policy.default)
@@ -432,9 +480,9 @@ def test_one_unit_only(office) -> None:
 
 # ---- fetching -----------------------------------------------------------------------------
 
-@needs_servers
-def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office, tmp_path: Path) -> None:
-    master, imap, smtp = office
+def _two_returns(master: MasterStore | Path, tmp_path: Path, imap: ImapBox) -> Path:
+    """市交通运输局's March return on time and 市工业和信息化局's late, in the mailbox; the
+    first returned."""
     transport = returned(master, tmp_path, UNIT, seed=1)
     industry = returned(master, tmp_path, INDUSTRY, seed=1)
     # 23:30 on the 截止日 is on time; 00:10 the next day is late (in UTC both are the 5th)
@@ -442,6 +490,14 @@ def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office, tmp_
                                                  transport.read_bytes())]), at(5, 23, 30))
     imap.append(message(GXJ, "工信局3月月报", [(form_name("2022-03", INDUSTRY),
                                             industry.read_bytes())]), at(6, 0, 10))
+    return transport
+
+
+@needs_servers
+def test_fetch_on_the_command_line_prints_json_and_leaves_the_master_alone_when_nothing_is_new(
+        office, tmp_path: Path) -> None:
+    master, imap, smtp = office
+    _two_returns(master, tmp_path, imap)
     result = run_zdxm("mail", "fetch", master, "--period", "2022-03", "--reply", "--merge",
                       "--json")
     assert result.code == 0, result.stdout + result.stderr
@@ -450,10 +506,33 @@ def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office, tmp_
     assert [[(f["result"], f["unit"], f["valid"]) for f in m["files"]] for m in data["mails"]] == [
         [("已保存", UNIT, True)], [("已保存", INDUSTRY, True)]]
     assert [m["reply"] for m in data["mails"]] == ["已回复", "已回复"]
+    assert len(data["merge"]["merged"]) == 2
+    assert {e.unit for e in load_master(master).ledger if e.period == "2022-03"} == {UNIT, INDUSTRY}
+    # again: nothing new, nothing answered twice, the master's bytes untouched
+    before = master.read_bytes()
+    again = run_zdxm("mail", "fetch", master, "--period", "2022-03", "--reply", "--merge",
+                     "--json")
+    assert again.code == 0, again.stderr
+    assert json.loads(again.stdout)["mails"] == [] and json.loads(again.stdout)["already"] == 2
+    assert len(smtp.messages) == 2 and master.read_bytes() == before
+
+
+@needs_servers
+def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office_store,
+                                                                     tmp_path: Path) -> None:
+    store, imap, smtp = office_store
+    transport = _two_returns(store, tmp_path, imap)
+    result = fetch_returns(store, "2022-03", reply=True, merge=True)
+    assert result.ok and result.failure is None, result
+    assert [m.received for m in result.mails] == [datetime(2022, 4, 5, 23, 30),
+                                                  datetime(2022, 4, 6, 0, 10)]
+    assert [[(f.result, f.unit, f.valid) for f in m.files] for m in result.mails] == [
+        [("已保存", UNIT, True)], [("已保存", INDUSTRY, True)]]
+    assert [m.reply for m in result.mails] == ["已回复", "已回复"]
     saved = tmp_path / "收件" / "2022-03" / form_name("2022-03", UNIT)
     assert saved.read_bytes() == transport.read_bytes()
-    assert len(data["merge"]["merged"]) == 2
-    book = load_master(master)
+    assert result.merge is not None and len(result.merge.merged) == 2
+    book = store.master
     assert {(s.unit, s.on_time, s.result) for s in book.submissions} == {
         (UNIT, "是", "已合并"), (INDUSTRY, "否", "已合并")}
     assert {e.unit for e in book.ledger if e.period == "2022-03"} == {UNIT, INDUSTRY}
@@ -477,16 +556,15 @@ def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office, tmp_
     assert kept.read_bytes() == copy.get_content()
 
     # again: nothing new, nothing answered twice, the master untouched
-    before = master.read_bytes()
-    again = run_zdxm("mail", "fetch", master, "--period", "2022-03", "--reply", "--merge",
-                     "--json")
-    assert again.code == 0, again.stderr
-    assert json.loads(again.stdout)["mails"] == [] and json.loads(again.stdout)["already"] == 2
-    assert len(smtp.messages) == 2 and master.read_bytes() == before
+    before, saves = deepcopy(store.master), store.saves
+    again = fetch_returns(store, "2022-03", reply=True, merge=True)
+    assert again.ok and again.failure is None, again
+    assert again.mails == [] and again.already == 2
+    assert len(smtp.messages) == 2 and store.saves == saves and store.master == before
 
     # the same file in a new message: a duplicate, not saved again
     imap.append(message(LIAISON, "重发", [("再发一次.xlsx", transport.read_bytes())]), at(7, 9))
-    third = fetch_returns(master, "2022-03", reply=True)
+    third = fetch_returns(store, "2022-03", reply=True)
     assert [(f.result, f.saved) for f in third.files] == [("重复", None)]
     assert not (tmp_path / "收件" / "2022-03" / "再发一次.xlsx").exists()
     assert "内容相同" in smtp.messages[-1].message.get_body(("plain",)).get_content()
@@ -523,15 +601,26 @@ NO_MESSAGE_ID = (b"From: nomid@unit.example.cn\r\nTo: zdb@zdb.example.cn\r\nSubj
 
 
 @needs_servers
-def test_odd_and_hostile_mail_is_handled_without_crashing(office, tmp_path: Path,
+def test_fetch_on_the_command_line_exits_1_when_an_attachment_is_refused(office) -> None:
+    master, imap, _smtp = office
+    imap.append(message(INFORMANT, "月报", [("月报.xlsx", b"MZ\x90\0" + b"\0" * 500)]), at(3, 9))
+    result = run_zdxm("mail", "fetch", master, "--reply", "--json")
+    assert result.code == 1, result.stderr
+    (mail,) = json.loads(result.stdout)["mails"]
+    assert [(f["result"], f["unit"]) for f in mail["files"]] == [("已拒收", None)]
+    assert "Windows 程序" in mail["files"][0]["reason"]
+
+
+@needs_servers
+def test_odd_and_hostile_mail_is_handled_without_crashing(office_store, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    master, imap, smtp = office
-    allow(master, "office@qxj.example.cn")  # a 县区重点办 that forwards for every unit
+    store, imap, smtp = office_store
+    allow(store, "office@qxj.example.cn")  # a 县区重点办 that forwards for every unit
     monkeypatch.setattr(mailparts, "MAX_ATTACHMENT", 256 * 1024)  # keeps "huge" small
-    transport = returned(master, tmp_path, UNIT, seed=1)
-    industry = returned(master, tmp_path, INDUSTRY, seed=1)
-    forwarded = returned(master, tmp_path, INDUSTRY, seed=3)
-    corrected = returned(master, tmp_path, UNIT, seed=2)
+    transport = returned(store, tmp_path, UNIT, seed=1)
+    industry = returned(store, tmp_path, INDUSTRY, seed=1)
+    forwarded = returned(store, tmp_path, INDUSTRY, seed=3)
+    corrected = returned(store, tmp_path, UNIT, seed=2)
     bomb = _zip({"月报.xlsx": b"\0" * (5 * 2**20)})
     cases = {
         "no attachment, registered": message(INFORMANT, "忘了附件"),
@@ -555,11 +644,10 @@ def test_odd_and_hostile_mail_is_handled_without_crashing(office, tmp_path: Path
     }
     for number, raw in enumerate(cases.values()):
         imap.append(raw, at(3, 9, number))
-    result = run_zdxm("mail", "fetch", master, "--reply", "--json")
-    assert result.code == 1, result.stderr  # some attachments were refused
-    data = json.loads(result.stdout)
-    outcome = {name: [(f["result"], f["unit"]) for f in mail["files"]]
-               for name, mail in zip(cases, data["mails"], strict=True)}
+    result = fetch_returns(store, reply=True)
+    assert result.failure is None and not result.ok  # some attachments were refused
+    outcome = {name: [(f.result, f.unit) for f in mail.files]
+               for name, mail in zip(cases, result.mails, strict=True)}
     assert outcome == {
         "no attachment, registered": [],
         "no attachment, stranger": [],
@@ -574,33 +662,33 @@ def test_odd_and_hostile_mail_is_handled_without_crashing(office, tmp_path: Path
         "no message id": [],
         "auto reply": [],
     }
-    mails = dict(zip(cases, data["mails"], strict=True))
-    assert "Windows 程序" in mails["program as xlsx"]["files"][0]["reason"]
-    assert "过大" in mails["huge"]["files"][0]["reason"]
-    assert mails["forwarded"]["state"] == "待确认" and mails["forwarded"]["ticket"] == 1
-    assert "mishu@jtj.example.cn 不是任何单位登记的邮箱" in mails["forwarded"]["reason"]
+    mails = dict(zip(cases, result.mails, strict=True))
+    assert "Windows 程序" in mails["program as xlsx"].files[0].reason
+    assert "过大" in mails["huge"].files[0].reason
+    assert mails["forwarded"].state == "待确认" and mails["forwarded"].ticket == 1
+    assert "mishu@jtj.example.cn 不是任何单位登记的邮箱" in mails["forwarded"].reason
     answered = {m.rcpt_tos[0] for m in smtp.messages}
     assert INFORMANT in answered and "office@qxj.example.cn" in answered
     assert not answered & {"spam@ads.example.com", "someone@unit.example.cn",
                            "mishu@jtj.example.cn", "x@broken.example.cn"}
-    assert mails["auto reply"]["reply"] is None and mails["no attachment, stranger"]["reply"] is None
+    assert mails["auto reply"].reply is None and mails["no attachment, stranger"].reply is None
     no_attachment = next(m for m in smtp.messages if m.message["In-Reply-To"]
-                         == mails["no attachment, registered"]["message_id"])
+                         == mails["no attachment, registered"].message_id)
     assert "没有找到 Excel 填报文件" in no_attachment.message.get_body(("plain",)).get_content()
     saved = sorted(p.name for p in (tmp_path / "收件" / "2022-03").glob("*.xlsx"))
     assert saved == sorted(["交通.xlsx", "工信.xlsx", "交通三月.xlsx"])
     assert not (tmp_path / "收件" / "未识别").exists()
     # and again: every message, odd or not, was processed exactly once
     replies = len(smtp.messages)
-    again = json.loads(run_zdxm("mail", "fetch", master, "--reply", "--json").stdout)
-    assert again["mails"] == [] and again["already"] == len(cases)
+    again = fetch_returns(store, reply=True)
+    assert again.mails == [] and again.already == len(cases)
     assert len(smtp.messages) == replies
 
 
 @needs_servers
-def test_processed_mail_is_moved_never_deleted(tmp_path: Path, imap_box: ImapBox,
-                                               smtp_box: SmtpBox,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_on_the_command_line_says_what_it_did(tmp_path: Path, imap_box: ImapBox,
+                                                    smtp_box: SmtpBox,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     master = mail_master(tmp_path, imap_box.port, smtp_box.port, mail_done_folder="已处理/月报")
     transport = returned(master, tmp_path, UNIT, seed=1)
@@ -610,9 +698,25 @@ def test_processed_mail_is_moved_never_deleted(tmp_path: Path, imap_box: ImapBox
     assert shown.code == 0, shown.stderr
     assert f"已保存 a.xlsx（{UNIT} 2022-03）通过" in shown.stdout
     assert "新邮件 2 封：保存附件 1 个（通过 1 个），重复 0 个，拒收 0 个；此前已处理 0 封。" in shown.stdout
+
+
+@needs_servers
+def test_processed_mail_is_moved_never_deleted(tmp_path: Path, imap_box: ImapBox,
+                                               smtp_box: SmtpBox,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    store = mail_store(tmp_path, imap_box.port, smtp_box.port, mail_done_folder="已处理/月报")
+    transport = returned(store, tmp_path, UNIT, seed=1)
+    imap_box.append(message(INFORMANT, "月报", [("a.xlsx", transport.read_bytes())]), at(2, 9))
+    imap_box.append(message("x@unit.example.cn", "无关"), at(2, 10))
+    shown = fetch_returns(store)
+    assert shown.ok and shown.failure is None, shown
+    assert [(f.saved.name if f.saved else None, f.result, f.unit, f.period, f.valid)
+            for f in shown.files] == [("a.xlsx", "已保存", UNIT, "2022-03", True)]
+    assert (len(shown.mails), shown.already, shown.moved) == (2, 0, 2)
     assert (imap_box.count("INBOX"), imap_box.count("已处理/月报")) == (0, 2)
     imap_box.append(message("y@unit.example.cn", "又一封"), at(2, 11))
-    result = fetch_returns(master)
+    result = fetch_returns(store)
     assert (len(result.mails), result.moved, result.notes) == (1, 1, [])
     assert (imap_box.count("INBOX"), imap_box.count("已处理/月报")) == (0, 3)
 

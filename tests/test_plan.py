@@ -16,13 +16,14 @@ from test_planio import SINGLE_HEADER, plan_sheet, write_book
 from zdxm_xl.books.masterio import create_master, load_master
 from zdxm_xl.core.changelog import initial_plan
 from zdxm_xl.core.errors import ChangeRefused, Field, Remedy, UsageError
-from zdxm_xl.core.master import Master, MemoryStore
+from zdxm_xl.core.master import Master, MasterStore, MemoryStore
 from zdxm_xl.core.models import LedgerEntry
 from zdxm_xl.core.results import to_json
 from zdxm_xl.core.summary import summarize
 from zdxm_xl.forms import make_forms
 from zdxm_xl.plan import edit_project, exit_project, import_plan, plan_history, promote_project
 from zdxm_xl.reports.forms import form_name
+from zdxm_xl.summary import plan_summary
 
 CULTURE = "市文化广电旅游局"
 
@@ -53,14 +54,15 @@ def unchanged(path: Path, *args: object) -> tuple[int, str]:
 
 # ---- 增补 ------------------------------------------------------------------------------------
 
-def test_a_batch_is_appended_with_its_name_and_date(master_path: Path, tmp_path: Path) -> None:
+def test_a_batch_is_appended_with_its_name_and_date(store: MemoryStore, tmp_path: Path) -> None:
     plan = batch_file(tmp_path, [library_row(1, "辛馆", CULTURE, "2206-450200-04-01-000010")])
-    result = run_zdxm("plan", "import", master_path, plan, "--batch", "第一批增补",
-                      "--date", "2022-06-15", "--operator", "李四")
-    assert result.code == 0, result.stderr
-    assert "增补批次“第一批增补”（2022-06-15）" in result.stdout
-    assert "已导入实施项目 1 个、预备项目 0 个" in result.stdout
-    master = load_master(master_path)
+    result = import_plan(store, [plan], batch="第一批增补", batch_date="2022-06-15",
+                         operator="李四")
+    assert (result.batch, result.batch_date) == ("第一批增补", date(2022, 6, 15))
+    assert (result.implementation, result.preparatory) == (1, 0)
+    assert result.new_units == [CULTURE]
+    assert store.saves == 1
+    master = store.master
     added = master.project("ZD2022-0005")
     assert (added.name, added.stage, added.batch, added.batch_date, added.annual_plan) \
         == ("辛馆", "新开工", "第一批增补", date(2022, 6, 15), D(2000))
@@ -69,6 +71,17 @@ def test_a_batch_is_appended_with_its_name_and_date(master_path: Path, tmp_path:
     assert (change.kind, change.project_id, change.batch, change.effective, change.operator) == (
         "增补", "ZD2022-0005", "第一批增补", date(2022, 6, 15), "李四")
     assert master.unit(CULTURE) is not None
+
+
+def test_plan_import_of_a_batch_says_what_it_added(master_path: Path, tmp_path: Path) -> None:
+    plan = batch_file(tmp_path, [library_row(1, "辛馆", CULTURE, "2206-450200-04-01-000010")])
+    result = run_zdxm("plan", "import", master_path, plan, "--batch", "第一批增补",
+                      "--date", "2022-06-15", "--operator", "李四")
+    assert result.code == 0, result.stderr
+    assert "增补批次“第一批增补”（2022-06-15）" in result.stdout
+    assert "已导入实施项目 1 个、预备项目 0 个" in result.stdout
+    assert f"新增责任单位 1 个：{CULTURE}" in result.stdout
+    assert load_master(master_path).project("ZD2022-0005").batch == "第一批增补"
 
 
 @pytest.mark.parametrize(("row", "words"), [
@@ -134,12 +147,10 @@ def two_projects(tmp_path: Path) -> MemoryStore:
     return MemoryStore(with_two_projects(), tmp_path)
 
 
-def test_exit_keeps_the_project_and_its_ledger(two_project_master: Path) -> None:
-    path = two_project_master
-    result = run_zdxm("plan", "exit", path, "ZD2022-0005", "--date", "2022-05-20",
-                      "--reason", "受规划调整影响，项目无法实施[见批复]", "--operator", "王五", "--json")
-    assert result.code == 0, result.stderr
-    master = load_master(path)
+def test_exit_keeps_the_project_and_its_ledger(two_projects: MemoryStore) -> None:
+    result = exit_project(two_projects, "ZD2022-0005", "2022-05-20",
+                          "受规划调整影响，项目无法实施[见批复]", operator="王五")
+    master = two_projects.master
     gone = master.project("ZD2022-0005")
     assert (gone.status, gone.exit_date, gone.exit_reason) == (
         "已退出", date(2022, 5, 20), "受规划调整影响，项目无法实施[见批复]")
@@ -148,6 +159,17 @@ def test_exit_keeps_the_project_and_its_ledger(two_project_master: Path) -> None
     change = master.changes[-1]
     assert (change.kind, change.field, change.old, change.new, change.effective, change.operator,
             change.batch) == ("退出", "状态", "在库", "已退出", date(2022, 5, 20), "王五", "年初")
+    assert (result.project_id, result.project_name, result.changes, result.notes) == (
+        "ZD2022-0005", "测试项目5", [change], [])
+    assert plan_history(two_projects, "ZD2022-0005").changes == [change]
+
+
+def test_plan_exit_prints_the_change_and_history_shows_it(two_project_master: Path) -> None:
+    path = two_project_master
+    result = run_zdxm("plan", "exit", path, "ZD2022-0005", "--date", "2022-05-20",
+                      "--reason", "受规划调整影响，项目无法实施[见批复]", "--operator", "王五", "--json")
+    assert result.code == 0, result.stderr
+    change = load_master(path).changes[-1]
     assert json.loads(result.stdout) == {
         "project_id": "ZD2022-0005", "project_name": "测试项目5",
         "changes": [change.model_dump(mode="json")], "notes": []}
@@ -194,32 +216,40 @@ def test_exit_refusals(master_path: Path, args: tuple[str, ...], code: int, word
 
 # ---- 转入实施 --------------------------------------------------------------------------------
 
-def test_promote_makes_a_preparatory_project_a_new_start(master_path: Path) -> None:
-    result = run_zdxm("plan", "promote", master_path, "ZD2022-0004", "--date", "2022-06-10",
-                      "--annual-plan", "3,000.50", "--operator", "赵六", "--json")
-    assert result.code == 0, result.stderr
-    master = load_master(master_path)
+def test_promote_makes_a_preparatory_project_a_new_start(store: MemoryStore) -> None:
+    result = promote_project(store, "ZD2022-0004", "2022-06-10", "3,000.50", operator="赵六")
+    master = store.master
     moved = master.project("ZD2022-0004")
     assert (moved.stage, moved.annual_plan, moved.planned_start) == (
         "新开工", D("3000.50"), date(2022, 6, 1))
     assert [p.id for p in master.preparatory] == []
-    sheet = openpyxl.load_workbook(master_path)["实施项目"]
-    assert "ZD2022-0004" in [c.value for c in sheet["A"]]
+    assert "ZD2022-0004" in [p.id for p in master.implementation]
     assert [(c.kind, c.field, c.old, c.new, c.effective, c.operator) for c in master.changes] == [
         ("阶段转换", "阶段", "预备", "新开工", date(2022, 6, 10), "赵六"),
         ("阶段转换", "年度计划投资", None, "3000.50", date(2022, 6, 10), "赵六"),
         ("阶段转换", "计划开工时间", None, "2022-06", date(2022, 6, 10), "赵六"),
     ]
-    assert json.loads(result.stdout)["changes"] == [c.model_dump(mode="json")
-                                                     for c in master.changes]
+    assert result.changes == master.changes
     # …and it is counted with the 新开工 projects of the summary.
-    rows = {(r["stage"], r["sector"]): r
-            for r in json.loads(run_zdxm("plan", "summary", master_path, "--json").stdout)["rows"]}
+    rows = {(r["stage"], r["sector"]): r for r in to_json(plan_summary(store))["rows"]}
     # 新开工: 10000.50 + 12345.67 = 22346.17 万元 → 2.23 亿元; 2000.25 + 3000.50 = 5000.75 → 0.50
     assert rows[("新开工", None)] == {"stage": "新开工", "sector": None, "count": 2,
                                       "total_investment": "2.23", "annual_plan": "0.50"}
     assert rows[("新开工", "生态环保")]["count"] == 1
     assert rows[("预备", None)]["count"] == 0
+
+
+def test_plan_promote_moves_the_row_to_the_implementation_sheet(master_path: Path) -> None:
+    result = run_zdxm("plan", "promote", master_path, "ZD2022-0004", "--date", "2022-06-10",
+                      "--annual-plan", "3,000.50", "--operator", "赵六", "--json")
+    assert result.code == 0, result.stderr
+    master = load_master(master_path)
+    assert master.project("ZD2022-0004").annual_plan == D("3000.50")
+    book = openpyxl.load_workbook(master_path)
+    assert "ZD2022-0004" in [c.value for c in book["实施项目"]["A"]]
+    assert "ZD2022-0004" not in [c.value for c in book["预备项目"]["A"]]
+    assert json.loads(result.stdout)["changes"] == [c.model_dump(mode="json")
+                                                     for c in master.changes]
 
 
 def test_promote_keeps_a_planned_start_of_this_year(store: MemoryStore) -> None:
@@ -255,13 +285,11 @@ def test_promote_date_must_be_in_the_plan_year(store: MemoryStore) -> None:
 
 # ---- 修改 ------------------------------------------------------------------------------------
 
-def test_edits_are_logged_field_by_field(master_path: Path) -> None:
-    result = run_zdxm("plan", "edit", master_path, "ZD2022-0002", "--set", "年度计划投资=1200",
-                      "--set", "计划竣工时间=2022年10月",
-                      "--set", "责任单位=市工业和信息化局、柳江区人民政府",
-                      "--reason", "市政府审定调整", "--operator", "钱七")
-    assert result.code == 0, result.stderr
-    master = load_master(master_path)
+def test_edits_are_logged_field_by_field(store: MemoryStore) -> None:
+    result = edit_project(store, "ZD2022-0002", {
+        "年度计划投资": "1200", "计划竣工时间": "2022年10月",
+        "责任单位": "市工业和信息化局、柳江区人民政府"}, "市政府审定调整", "钱七")
+    master = store.master
     edited = master.project("ZD2022-0002")
     assert (edited.annual_plan, edited.planned_end, edited.units) == (
         D(1200), date(2022, 10, 1), ["市工业和信息化局", "柳江区人民政府"])
@@ -271,11 +299,23 @@ def test_edits_are_logged_field_by_field(master_path: Path) -> None:
         ("修改", "计划竣工时间", None, "2022-10", "市政府审定调整"),
         ("修改", "责任单位", "市工业和信息化局", "市工业和信息化局、柳江区人民政府", "市政府审定调整"),
     ]
-    assert "年度计划投资：1000 → 1200" in result.stdout
+    assert result.changes == master.changes
     # 年初计划 undoes the edits.
     before = next(p for p in initial_plan(master) if p.id == "ZD2022-0002")
     assert (before.annual_plan, before.planned_end, before.units) == (
         D(1000), None, ["市工业和信息化局"])
+
+
+def test_plan_edit_prints_each_change(master_path: Path) -> None:
+    result = run_zdxm("plan", "edit", master_path, "ZD2022-0002", "--set", "年度计划投资=1200",
+                      "--set", "计划竣工时间=2022年10月",
+                      "--set", "责任单位=市工业和信息化局、柳江区人民政府",
+                      "--reason", "市政府审定调整", "--operator", "钱七")
+    assert result.code == 0, result.stderr
+    assert "已修改：ZD2022-0002 测试项目2" in result.stdout
+    assert "年度计划投资：1000 → 1200" in result.stdout
+    assert "计划竣工时间：（空） → 2022-10" in result.stdout
+    assert load_master(master_path).project("ZD2022-0002").annual_plan == D(1200)
 
 
 def test_an_edit_that_changes_nothing_writes_nothing(store: MemoryStore) -> None:
@@ -331,6 +371,26 @@ def test_history_prints_every_change_and_json_is_the_library_result(master_path:
     assert data["changes"][0]["time"] == "2022-06-11T10:00:00"
 
 
+def test_history_lists_the_changes_oldest_first(store: MemoryStore) -> None:
+    exit_project(store, "ZD2022-0003", "2022-05-20", "无法实施", operator="王五",
+                 now=datetime(2022, 5, 21, 9, 30))
+    promote_project(store, "ZD2022-0004", "2022-06-10", "3000", operator="赵六",
+                    now=datetime(2022, 6, 11, 10, 0))
+    everything = plan_history(store)
+    assert everything.project_id is None
+    assert [(c.kind, c.project_id, c.field) for c in everything.changes] == [
+        ("退出", "ZD2022-0003", "状态"), ("阶段转换", "ZD2022-0004", "阶段"),
+        ("阶段转换", "ZD2022-0004", "年度计划投资"), ("阶段转换", "ZD2022-0004", "计划开工时间")]
+    one = plan_history(store, " ZD2022-0004 ")
+    assert one.project_id == "ZD2022-0004" and one.changes == everything.changes[1:]
+    assert one.changes[0].effective == date(2022, 6, 10)
+    assert one.changes[0].time == datetime(2022, 6, 11, 10, 0)
+    assert plan_history(store, "ZD2022-0001").changes == []
+    with pytest.raises(UsageError, match="没有项目编号为“ZD2022-0404”"):
+        plan_history(store, "ZD2022-0404")
+    assert store.saves == 2
+
+
 def test_history_of_a_project_without_changes_and_of_an_unknown_one(master_path: Path) -> None:
     quiet = run_zdxm("plan", "history", master_path, "ZD2022-0001")
     assert quiet.code == 0 and "项目 ZD2022-0001 的变更记录为空" in quiet.stdout
@@ -340,23 +400,20 @@ def test_history_of_a_project_without_changes_and_of_an_unknown_one(master_path:
 
 # ---- the summary: 年初计划 and 调整后 ---------------------------------------------------------
 
-def adjusted_during_the_year(path: Path, tmp_path: Path) -> None:
-    """增补 one project, exit one, promote one, edit one — each through zdxm."""
+def adjusted_during_the_year(where: MasterStore | Path, tmp_path: Path) -> None:
+    """增补 one project, exit one, promote one, edit one."""
     plan = batch_file(tmp_path, [library_row(1, "辛馆", CULTURE)])
-    assert run_zdxm("plan", "import", path, plan, "--batch", "第一批增补",
-                    "--date", "2022-06-15").code == 0
-    exit_project(path, "ZD2022-0003", "2022-05-20", "无法实施")
-    promote_project(path, "ZD2022-0004", "2022-06-10", "3000")
-    edit_project(path, "ZD2022-0002", {"年度计划投资": "1200"}, "调整")
+    import_plan(where, [plan], batch="第一批增补", batch_date="2022-06-15")
+    exit_project(where, "ZD2022-0003", "2022-05-20", "无法实施")
+    promote_project(where, "ZD2022-0004", "2022-06-10", "3000")
+    edit_project(where, "ZD2022-0002", {"年度计划投资": "1200"}, "调整")
 
 
-def test_summary_sets_the_initial_plan_beside_the_adjusted_one(master_path: Path,
+def test_summary_sets_the_initial_plan_beside_the_adjusted_one(store: MemoryStore,
                                                                tmp_path: Path) -> None:
-    adjusted_during_the_year(master_path, tmp_path)
-    result = run_zdxm("plan", "summary", master_path, "--json")
-    assert result.code == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert data == to_json(summarize(load_master(master_path)))
+    adjusted_during_the_year(store, tmp_path)
+    data = to_json(plan_summary(store))
+    assert data == to_json(summarize(store.master))
     # 年初计划 is the plan as imported at the start of the year: the small master untouched.
     assert data["initial"] == to_json(summarize(small_master(), small_master().projects))["rows"]
     assert data["adjusted"] == data["rows"]
@@ -376,6 +433,15 @@ def test_summary_sets_the_initial_plan_beside_the_adjusted_one(master_path: Path
                               "annual_plan": "0.03"}]
     assert data["promotions"] == [{"project_id": "ZD2022-0004", "name": "测试项目4",
                                    "date": "2022-06-10", "annual_plan": "0.30"}]
+
+
+def test_plan_summary_json_is_the_library_result(master_path: Path, tmp_path: Path) -> None:
+    adjusted_during_the_year(master_path, tmp_path)
+    result = run_zdxm("plan", "summary", master_path, "--json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data == to_json(summarize(load_master(master_path)))
+    assert [b["project_ids"] for b in data["batches"]] == [["ZD2022-0005"]]
 
 
 def test_summary_text_and_table_show_both_plans(master_path: Path, tmp_path: Path) -> None:

@@ -31,8 +31,10 @@ from zdxm_xl.core.results import to_json
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.forms import make_forms
 from zdxm_xl.merge import merge_files
-from zdxm_xl.problems import list_problems
+from zdxm_xl.plan import exit_project
+from zdxm_xl.problems import assign_problem, close_problem, list_problems, problem_history
 from zdxm_xl.reports.forms import form_name
+from zdxm_xl.validate import validate_files
 
 SHEET = "实施项目月报"
 LAND = "用地指标尚未落实，影响开工"
@@ -117,12 +119,20 @@ def test_the_same_problem_in_other_words(a: str, b: str, same: bool) -> None:
     assert same_problem(a, b) is same
 
 
-def test_a_merged_return_raises_items_and_a_repeat_updates_them(master: Path,
-                                                              tmp_path: Path) -> None:
+def test_merge_on_the_command_line_tells_of_the_new_items(master: Path, tmp_path: Path) -> None:
     first = _return(master, "2022-03", tmp_path, {0: LAND, 1: "施工图审查时间较长"})
     merged = run_zdxm("merge", master, first, "--period", "2022-03", "--received", "2022-04-03")
     assert merged.code == 0 and "问题台帐：新增 2 个（zdxm problems 查看）。" in merged.stdout
-    book = load_master(master)
+    assert [p.id for p in load_master(master).problems] == ["WT2022-0001", "WT2022-0002"]
+
+
+def test_a_merged_return_raises_items_and_a_repeat_updates_them(store: MemoryStore,
+                                                              tmp_path: Path) -> None:
+    first = _return(store, "2022-03", tmp_path, {0: LAND, 1: "施工图审查时间较长"})
+    merged = merge_files(store, [first], "2022-03", received=datetime(2022, 4, 3))
+    assert merged.merged and not merged.rejected, [r.errors for r in merged.reports]
+    assert merged.problems.text() == "新增 2 个"
+    book = store.master
     assert [(p.id, p.project_id, p.reporter, p.opened, p.type, p.status, p.description)
             for p in book.problems] == [
         ("WT2022-0001", "ZD2022-0001", UNIT, "2022-03", ProblemType.LAND, ProblemStatus.WAITING, LAND),
@@ -134,15 +144,15 @@ def test_a_merged_return_raises_items_and_a_repeat_updates_them(master: Path,
                       ("WT2022-0002", "提出", "问题描述", "施工图审查时间较长", UNIT),
                       ("WT2022-0002", "提出", "问题类型", "审批手续", UNIT)]
     # April: the land problem again in other words, and a new one on the same project
-    again = _return(master, "2022-04", tmp_path, {0: "用地指标尚未落实，影响开工！！"}, seed=2)
-    _merge(master, again, "2022-04", datetime(2022, 5, 3, 10))
-    book = load_master(master)
+    again = _return(store, "2022-04", tmp_path, {0: "用地指标尚未落实，影响开工！！"}, seed=2)
+    _merge(store, again, "2022-04", datetime(2022, 5, 3, 10))
+    book = store.master
     assert len(book.problems) == 2
     assert book.problems[0].updated == "2022-04" and book.problems[0].opened == "2022-03"
     assert [c.event for c in book.problem_log[4:]] == ["续报", "续报"]  # 问题描述, 更新报告期
-    third = _return(master, "2022-05", tmp_path, {0: "项目资本金未完全到位"}, seed=3)
-    _merge(master, third, "2022-05", datetime(2022, 6, 3, 10))
-    assert [p.description for p in load_master(master).problems if p.project_id == "ZD2022-0001"] \
+    third = _return(store, "2022-05", tmp_path, {0: "项目资本金未完全到位"}, seed=3)
+    _merge(store, third, "2022-05", datetime(2022, 6, 3, 10))
+    assert [p.description for p in store.master.problems if p.project_id == "ZD2022-0001"] \
         == ["用地指标尚未落实，影响开工！！", "项目资本金未完全到位"]
 
 
@@ -165,6 +175,26 @@ def _raised(master: MasterStore | Path, tmp_path: Path) -> None:
     _merge(master, merged, "2022-03", datetime(2022, 4, 3, 10))
 
 
+def test_assign_and_close_keep_a_history(store: MemoryStore, tmp_path: Path) -> None:
+    _raised(store, tmp_path)
+    assigned = assign_problem(store, "WT2022-0001", "柳南区人民政府", "2022-04-30", "征地拆迁",
+                              "王五")
+    assert (assigned.item.id, assigned.item.project_name) == ("WT2022-0001", "测试项目1")
+    assert ("交办", "状态", "待交办", "办理中") in [
+        (c.event, c.field, c.old, c.new) for c in assigned.changes]
+    item = store.master.problems[0]
+    assert (item.unit, item.due, item.type, item.status) == (
+        "柳南区人民政府", date(2022, 4, 30), ProblemType.DEMOLITION, ProblemStatus.HANDLING)
+    closed = close_problem(store, "wt2022-0001", "2022-04-20", "已完成3户签约", "王五")
+    assert closed.item.status == ProblemStatus.CLOSED and closed.item.closed == date(2022, 4, 20)
+    assert [c.field for c in closed.changes] == ["状态", "办结日期", "最新进展"]
+    history = problem_history(store, "WT2022-0001")
+    assert [c.event for c in history.changes] == [
+        "提出", "提出", "交办", "交办", "交办", "交办", "办结", "办结", "办结"]
+    assert ("协调责任单位", None, "柳南区人民政府", "王五") in [
+        (c.field, c.old, c.new, c.operator) for c in history.changes]
+
+
 def test_assign_and_close_by_command_keep_a_history(master: Path, tmp_path: Path) -> None:
     _raised(master, tmp_path)
     result = run_zdxm("problems", "assign", master, "WT2022-0001", "--to", "柳南区人民政府",
@@ -172,9 +202,6 @@ def test_assign_and_close_by_command_keep_a_history(master: Path, tmp_path: Path
     assert result.code == 0, result.stderr
     assert "已交办：WT2022-0001 测试项目1" in result.stdout
     assert "交办 状态：待交办 → 办理中" in result.stdout
-    item = load_master(master).problems[0]
-    assert (item.unit, item.due, item.type, item.status) == (
-        "柳南区人民政府", date(2022, 4, 30), ProblemType.DEMOLITION, ProblemStatus.HANDLING)
     closed = run_zdxm("problems", "close", master, "wt2022-0001", "--date", "2022-04-20",
                       "--note", "已完成3户签约", "--operator", "王五", "--json")
     assert closed.code == 0, closed.stderr
@@ -189,24 +216,31 @@ def test_assign_and_close_by_command_keep_a_history(master: Path, tmp_path: Path
     assert "协调责任单位：（空） → 柳南区人民政府" in history.stdout and "操作人：王五" in history.stdout
 
 
-def test_a_project_leaving_the_plan_takes_its_open_items_with_it(master: Path,
+def test_a_project_leaving_the_plan_takes_its_open_items_with_it(store: MemoryStore,
                                                                  tmp_path: Path) -> None:
-    _raised(master, tmp_path)
-    run_zdxm("problems", "close", master, "WT2022-0002", "--date", "2022-04-20")
-    run_zdxm("problems", "assign", master, "WT2022-0001", "--to", "柳南区人民政府", "--due",
-             "2022-05-31")
-    done = run_zdxm("plan", "exit", master, "ZD2022-0001", "--date", "2022-05-20", "--reason",
-                    "受产业政策调整影响，项目无法实施")
-    assert done.code == 0, done.stderr
-    assert "未办结的 1 个问题（WT2022-0001）改为“不再协调”" in done.stdout
-    book = load_master(master)
+    _raised(store, tmp_path)
+    close_problem(store, "WT2022-0002", "2022-04-20")
+    assign_problem(store, "WT2022-0001", "柳南区人民政府", "2022-05-31")
+    done = exit_project(store, "ZD2022-0001", "2022-05-20", "受产业政策调整影响，项目无法实施")
+    assert any("未办结的 1 个问题（WT2022-0001）改为“不再协调”" in note for note in done.notes)
+    book = store.master
     first, second = book.problems
     assert (first.status, second.status) == (ProblemStatus.DROPPED, ProblemStatus.CLOSED)
     last = book.problem_log[-1]
     assert (last.problem_id, last.event, last.new) == ("WT2022-0001", "不再协调", "不再协调")
     assert last.note == "项目已于 2022-05-20 退出重大项目计划（受产业政策调整影响，项目无法实施）"
+    assert list_problems(store, status="未办结").items == []
+
+
+def test_plan_exit_on_the_command_line_tells_of_the_items_it_drops(master: Path,
+                                                                   tmp_path: Path) -> None:
+    _raised(master, tmp_path)
+    done = run_zdxm("plan", "exit", master, "ZD2022-0001", "--date", "2022-05-20", "--reason",
+                    "受产业政策调整影响，项目无法实施")
+    assert done.code == 0, done.stderr
+    assert "未办结的 1 个问题（WT2022-0001）改为“不再协调”" in done.stdout
     listed = json.loads(run_zdxm("problems", master, "--status", "未办结", "--json").stdout)
-    assert listed == {"items": []}
+    assert [i["id"] for i in listed["items"]] == ["WT2022-0002"]  # another project's
 
 
 @pytest.mark.parametrize(("args", "code", "words"), [
@@ -337,11 +371,11 @@ def test_a_master_from_before_the_problem_sheets_gets_them_at_its_next_save(
 
 # ---- the form's 问题跟踪 sheet ----------------------------------------------------------------
 
-def test_forms_carry_the_open_items_locked_but_for_the_answers(master: Path,
+def test_forms_carry_the_open_items_locked_but_for_the_answers(store: MemoryStore,
                                                                 tmp_path: Path) -> None:
-    _raised(master, tmp_path)
-    assert run_zdxm("problems", "close", master, "WT2022-0002", "--date", "2022-04-06").code == 0
-    template = _form(master, "2022-04", tmp_path / "四月")
+    _raised(store, tmp_path)
+    assert close_problem(store, "WT2022-0002", "2022-04-06").item.status == ProblemStatus.CLOSED
+    template = _form(store, "2022-04", tmp_path / "四月")
     book = openpyxl.load_workbook(template)
     assert book.sheetnames == ["填报说明", SHEET, "预备项目月报", FORM_PROBLEMS.sheet, "系统信息"]
     ws = book[FORM_PROBLEMS.sheet]
@@ -414,11 +448,11 @@ def test_q02_a_row_without_its_number(store: MemoryStore, tmp_path: Path) -> Non
     assert _codes(store, path) == ["Q02"]
 
 
-def test_q03_an_item_closed_since_the_form_was_made(master: Path, tmp_path: Path) -> None:
-    path = _tracked(master, tmp_path)
+def test_q03_an_item_closed_since_the_form_was_made(store: MemoryStore, tmp_path: Path) -> None:
+    path = _tracked(store, tmp_path)
     _set(path, FORM_PROBLEMS.sheet, {(0, "最新进展"): "已解决", (0, "是否已解决"): "是"})
-    assert run_zdxm("problems", "close", master, "WT2022-0001", "--date", "2022-04-06").code == 0
-    report = check_file(load_master(master), path, "2022-04")
+    assert close_problem(store, "WT2022-0001", "2022-04-06").item.status == ProblemStatus.CLOSED
+    report = check_file(store.load(), path, "2022-04")
     assert [f.code for f in report.findings] == ["Q03"] and report.valid
     assert "状态为“已办结”（2022年4月6日）" in report.findings[0].message and report.tracking == []
 
@@ -436,13 +470,21 @@ def test_q05_solved_without_a_word_how(store: MemoryStore, tmp_path: Path) -> No
     assert [f.code for f in report.findings] == ["Q05"] and report.valid
 
 
-def test_a_bad_answer_is_a_value_finding_and_marked_in_the_annotated_copy(
-        master: Path, tmp_path: Path) -> None:
+def test_validate_on_the_command_line_shows_a_bad_answer(master: Path, tmp_path: Path) -> None:
     path = _tracked(master, tmp_path)
     _set(path, FORM_PROBLEMS.sheet, {(0, "是否已解决"): "基本解决"})
     result = run_zdxm("validate", master, path, "--period", "2022-04", "--annotate",
                       tmp_path / "批注")
     assert result.code == 1 and "V10" in result.stdout
+    assert (tmp_path / "批注" / f"{path.stem}_校验结果.xlsx").is_file()
+
+
+def test_a_bad_answer_is_a_value_finding_and_marked_in_the_annotated_copy(
+        store: MemoryStore, tmp_path: Path) -> None:
+    path = _tracked(store, tmp_path)
+    _set(path, FORM_PROBLEMS.sheet, {(0, "是否已解决"): "基本解决"})
+    run = validate_files(store, [path], "2022-04", tmp_path / "批注")
+    assert not run.ok and "V10" in [f.code for f in run.reports[0].findings]
     copy = openpyxl.load_workbook(tmp_path / "批注" / f"{path.stem}_校验结果.xlsx")
     ws = copy[FORM_PROBLEMS.sheet]
     titles = [c.value for c in ws[HEADER_ROW]]
