@@ -1005,13 +1005,16 @@ class _Found:
 # matter sends the sheet there.
 _FAST_LIMIT = 8 * 2**20
 _LEADING = re.compile(rb"\s*<")
-_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:[cf][\s/>]")
-_FORMULA = re.compile(rb"<f[\s/>]")
-_CELL = re.compile(rb"<c[\s/>]")  # every cell element, however its attributes are spaced
+# A cell or formula element with a namespace prefix, or a formula: the full parse looks.
+_PREFIXED_OR_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:[cf]|f)[\s/>]")
 # A cell whose reference is not plain capitals and digits within FZ9999 (row not 0): it may
 # lie beyond the limits, or be read differently by readers (python-calamine takes
 # ``xfd1048576`` as XFD1048576 and aborts on it); the full parse measures it exactly.
-_UNPLAIN_REF = re.compile(rb'<c r="(?![A-F]?[A-Z][1-9][0-9]{0,3}")')
+# Any cell element but ``<c r="`` and a plain reference — spaced otherwise, without its
+# reference first, or with a reference that is not plain: a sheet without one has exactly
+# as many cells as ``<c r="`` occurs (no "<" stands unescaped in text or attributes of a
+# well-formed part, which expat makes sure of below).
+_UNPLAIN_CELL = re.compile(rb'<c(?:[\t\n\r\f\v/>]| (?!r="[A-F]?[A-Z][1-9][0-9]{0,3}"))')
 _PLAIN_REACH = (9_999, 182)  # rows, columns a plain reference can reach (FZ = 182)
 # Every dimension element's ref, in either quotes, and possibly more (the name is not
 # anchored to its "<").
@@ -1032,15 +1035,15 @@ def _plain_sheet(data: bytes) -> int | None:
     if b"encoding" in head and b"utf-8" not in head:
         return None
     # "<!": a DTD or entity (also a comment or CDATA, which the full parse handles)
-    if (b"!" in data and b"<!" in data) or _PREFIXED_CELL.search(data):
+    if b"!" in data and b"<!" in data:
         return None
-    if b"<f" in data and _FORMULA.search(data):  # formulas: cached values?
+    if _PREFIXED_OR_FORMULA.search(data):  # formulas: cached values?
         return None
     if len(data.translate(None, _CONTROL_BYTES)) != len(data) or _ESCAPED_CONTROL.search(data) \
             or _LONG_TEXT.search(data):
         return None
-    cells = len(_CELL.findall(data))
-    if cells != data.count(b'<c r="') or cells > limits.max_cells or _UNPLAIN_REF.search(data):
+    cells = data.count(b'<c r="')
+    if cells > limits.max_cells or _UNPLAIN_CELL.search(data):
         return None
     for ref in _DIMENSION.findall(data):
         far = _position(ref.decode("ascii", "replace").split(":")[-1])
