@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import field
 from datetime import datetime
 from pathlib import Path
@@ -181,26 +180,9 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
     result.seconds["check"] = result.seconds.get("check", 0.0) + time.perf_counter() - clock
     start = len(result.reports)
     result.reports.extend(report for _path, report in checked)
-    # The files that passed are archived while they are applied: copying and flushing them
-    # is the disk's work, applying them this process's.
-    archiving = _Archiving(workspace, [report for _path, report in checked if _archivable(report)])
-    try:
-        changed = _apply(master, checked, period, received, processed, result, start, context,
-                         problems, reapply, archiving)
-    finally:
-        archiving.wait()
-    checkpoint("after-archive")
-    return changed
-
-
-def _apply(master: Master, checked: list[tuple[Path, FileReport]], period: str | None,
-           received: datetime | Mapping[Path, datetime] | None, processed: datetime,
-           result: MergeResult, start: int, context: CheckContext, problems: ProblemIndex,
-           reapply: bool, archiving: _Archiving) -> bool:
-    """Apply the checked files to the master in order (``_apply_order``); returns whether
-    the master changed."""
     log = _Log(master)
     ledger = _Ledger(master)
+    archive: list[FileReport] = []
     changed_periods: set[str] = set()
     changed = False
     for position in _apply_order(checked, received):
@@ -239,7 +221,7 @@ def _apply(master: Master, checked: list[tuple[Path, FileReport]], period: str |
             result.rejected.append(RejectedFile(str(path), report.unit, report.period,
                                                 report.errors))
             continue
-        archiving.include(report)
+        archive.append(report)
         if earlier is None:  # a new file
             timely = on_time(arrived, report.period, master.settings.deadline_day)
             row = log.add(Submission(period=logged, unit=report.unit, file_name=path.name,
@@ -268,6 +250,7 @@ def _apply(master: Master, checked: list[tuple[Path, FileReport]], period: str |
             result.replaced.append(ReplacedFile(other.file_name, other.unit, other.period,
                                                 str(path)))
     ledger.flush()
+    _archive(workspace, archive)
     return changed
 
 
@@ -343,52 +326,21 @@ class _Log:
         self.counted.setdefault(row.sha256, row)
 
 
-def _archivable(report: FileReport) -> bool:
-    return report.valid and report.period is not None and report.unit is not None
-
-
-class _Archiving:
-    """Keeping a copy of each merged file in the archive, named by its content, begun in the
-    background with the files that passed their checks (nearly always the ones merged):
-    all written first, then made durable together (one flush of the disk for the lot, not
-    one each). A file merged that was not among them (a check made again in the run passed
-    it) is ``include``-d and archived by ``wait``, which returns when every copy is on disk
-    and raises what went wrong — before the master is written, which names them."""
-
-    def __init__(self, workspace: Workspace, reports: Sequence[FileReport]) -> None:
-        self.workspace = workspace
-        self.started = {id(report) for report in reports}
-        self.later: list[FileReport] = []
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-archive")
-        self.copying = self.pool.submit(self._copy, list(reports))
-
-    def include(self, report: FileReport) -> None:
-        if id(report) not in self.started:
-            self.later.append(report)
-
-    def wait(self) -> None:
-        try:
-            self.copying.result()
-        finally:
-            self.pool.shutdown()
-        self._copy(self.later)
-
-    def _copy(self, reports: Sequence[FileReport]) -> None:
-        copies: dict[Path, Path] = {}
-        made: set[Path] = set()
-        for report in reports:
-            assert report.period is not None and report.unit is not None
-            # Named by what the file is, not what it was called: a .xls sent as “….xlsx” is
-            # a .xls.
-            kind = report.vetted.kind if report.vetted is not None else None
-            target = self.workspace.archived(report.period, report.unit, report.sha256,
-                                             f".{kind}" if kind else report.path.suffix or ".xlsx")
-            if target not in copies and not target.exists():
-                if target.parent not in made:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(target.parent)
-                copies[target] = report.path
-        copy_files_durably([(source, target) for target, source in copies.items()])
+def _archive(workspace: Workspace, reports: Sequence[FileReport]) -> None:
+    """Keep a copy of each merged file in the archive, named by its content: all written
+    first, then made durable together (one flush of the disk for the lot, not one each)."""
+    copies: dict[Path, Path] = {}
+    for report in reports:
+        assert report.period is not None and report.unit is not None
+        # Named by what the file is, not what it was called: a .xls sent as “….xlsx” is a .xls.
+        kind = report.vetted.kind if report.vetted is not None else None
+        target = workspace.archived(report.period, report.unit, report.sha256,
+                                    f".{kind}" if kind else report.path.suffix or ".xlsx")
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copies[target] = report.path
+    copy_files_durably([(source, target) for target, source in copies.items()])
+    checkpoint("after-archive")
 
 
 class _Ledger:
