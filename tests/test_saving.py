@@ -87,25 +87,28 @@ def test_rows_after_a_changed_one_are_rewritten_the_rest_kept(office, tmp_path: 
 
 
 TRICKY = ' =HYPERLINK("http://x") a&b<c>\r\n第二行\t\x01 '
+TEXTS = [TRICKY, "主体结构施工，完成投资 30%", "　全角空格在前 ", "A&B <合同> 已签", "]]> &amp;"]
 
 
+@pytest.mark.parametrize("text", TEXTS)
 @pytest.mark.parametrize("whole", [False, True])
-def test_text_is_written_as_text_whatever_it_holds(office, whole: bool) -> None:
-    """Text that looks like a formula, markup, line breaks, a control character: written
-    into the rows as text, read back as the same text (less what XML cannot hold), whether
-    only the changed rows are written or the whole master."""
+def test_text_is_written_as_text_whatever_it_holds(office, whole: bool, text: str) -> None:
+    """Text that looks like a formula, markup, line breaks, a control character, spaces at
+    its ends, or is just plain text: written into the rows as text, read back as the same
+    text (less what XML cannot hold), whether only the changed rows are written or the
+    whole master."""
     master, _filled = office
     store = FileStore(master)
     with store.session():
         book = store.load()
-        book.ledger[-1].progress = TRICKY
+        book.ledger[-1].progress = text
         if whole:
             book.settings.city = "柳州"  # a change beyond the tables: the whole master
         store.save(book)
-    expected = TRICKY.replace("\x01", "").strip()
+    expected = text.replace("\x01", "").strip()
     assert load_master(master).ledger[-1].progress == expected
     cell = openpyxl.load_workbook(master)["月报台帐"]["L4"]
-    assert (cell.value, cell.data_type) == (TRICKY.replace("\x01", ""), "s")
+    assert (cell.value, cell.data_type) == (text.replace("\x01", ""), "s")
 
 
 def test_a_blank_row_typed_into_the_ledger_is_no_trouble(office) -> None:

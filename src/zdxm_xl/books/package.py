@@ -293,10 +293,13 @@ def _text(value: str) -> tuple[str, str]:
     """Text as it goes between tags — without the characters XML cannot hold (as openpyxl's
     ``write_text`` drops them), escaped — and the attribute that keeps its spaces at either
     end, if it has any (as openpyxl's writer adds it)."""
-    if not value.isprintable():  # control characters, but also tabs and line breaks
+    printable = value.isprintable()
+    if not printable:  # control characters, but also tabs and line breaks
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
     space = ' xml:space="preserve"' if value and (value[0].isspace() or value[-1].isspace()) \
         else ""
+    if printable and "&" not in value and "<" not in value and ">" not in value:
+        return value, space  # nearly every text: nothing to escape
     return value.translate(_ESCAPE), space
 
 
@@ -305,22 +308,28 @@ def _cells(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -
     ``starts`` are each column's ``<c r="X`` and style, around the row number."""
     suffix = str(number)
     parts = [f'<row r="{suffix}">']
+    add = parts.append
     for (start, style), value in zip(starts, row, strict=False):
-        if value is None or value == "":
-            parts.append(f"{start}{suffix}{style}/>")
-        elif type(value) is str:
+        kind = type(value)  # the usual types first, by identity; anything else below
+        if value is None or (kind is str and not value):
+            add(f"{start}{suffix}{style}/>")
+        elif kind is str:
             text, space = _text(value)
-            parts.append(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            add(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        elif kind is Decimal or kind is int or kind is float:
+            add(f'{start}{suffix}{style} t="n"><v>{"%.16g" % value}</v></c>')
         elif isinstance(value, bool):
-            parts.append(f'{start}{suffix}{style} t="b"><v>{int(value)}</v></c>')
+            add(f'{start}{suffix}{style} t="b"><v>{int(value)}</v></c>')
         elif isinstance(value, int | float | Decimal):
-            parts.append(f'{start}{suffix}{style} t="n"><v>{"%.16g" % value}</v></c>')
+            add(f'{start}{suffix}{style} t="n"><v>{"%.16g" % value}</v></c>')
         elif isinstance(value, datetime | date):
-            parts.append(f'{start}{suffix}{style} t="n"><v>{"%.16g" % to_excel(value)}</v></c>')
+            add(f'{start}{suffix}{style} t="n"><v>{"%.16g" % to_excel(value)}</v></c>')
+        elif isinstance(value, str) and not value:
+            add(f"{start}{suffix}{style}/>")
         else:
             text, space = _text(str(value))
-            parts.append(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
-    parts.append("</row>")
+            add(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+    add("</row>")
     return "".join(parts)
 
 

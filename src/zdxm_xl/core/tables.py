@@ -319,15 +319,23 @@ def encode_table(spec: SheetSpec, records: Iterable[R],
     """Records → rows of cell values in the registry's column order (header not included);
     ``derive`` gives a record's values of the spec's derived columns."""
     rows = []
-    columns = [(_encoder(column), column.field) for column in spec.columns]
+    fields = [column.field for column in spec.columns]
+    # each column: whether its usual values go as they are, and its encoder for the others
+    columns = [(column.kind not in _SPELLED_OUT, _encoder(column)) for column in spec.columns]
+    plain = _AS_THEY_ARE
     for record in records:
         # a flat record's own field values are what model_dump would give, without a new
         # dict of copies of them
         values = record.__dict__ if _flat(type(record)) else record.model_dump()
         if derive is not None:
             values = {**values, **derive(record)}
-        rows.append([encode(values.get(field)) for encode, field in columns])
+        rows.append([value if value is None or (as_is and type(value) in plain) else encode(value)
+                     for (as_is, encode), value in zip(columns, map(values.get, fields),
+                                                           strict=True)])
     return rows
+
+
+_SPELLED_OUT = (Kind.UNIT_LIST, Kind.YEARS, Kind.DATE, Kind.MONTH)  # always through encode_value
 
 
 _AS_THEY_ARE = {str, Decimal, int, datetime, date}  # exactly these types: cells as they are
@@ -336,7 +344,7 @@ _AS_THEY_ARE = {str, Decimal, int, datetime, date}  # exactly these types: cells
 def _encoder(column: Column) -> Callable[[Any], Cell]:
     """``encode_value`` for one column, with the values a record usually holds (text,
     amounts, numbers, dates of a column that is no list, span or month) passed as they are."""
-    if column.kind in (Kind.UNIT_LIST, Kind.YEARS, Kind.DATE, Kind.MONTH):
+    if column.kind in _SPELLED_OUT:
         return lambda value: encode_value(column, value)
 
     def encode(value: Any) -> Cell:
