@@ -685,15 +685,27 @@ def test_odd_and_hostile_mail_is_handled_without_crashing(office_store, tmp_path
     assert len(smtp.messages) == replies
 
 
+def a_return_and_a_stranger(master: MasterStore | Path, tmp_path: Path, imap: ImapBox) -> None:
+    """In the mailbox: 市交通运输局's March return (as a.xlsx), then a mail from a stranger."""
+    transport = returned(master, tmp_path, UNIT, seed=1)
+    imap.append(message(INFORMANT, "月报", [("a.xlsx", transport.read_bytes())]), at(2, 9))
+    imap.append(message("x@unit.example.cn", "无关"), at(2, 10))
+
+
+@pytest.fixture
+def moving(imap_box: ImapBox, smtp_box: SmtpBox, monkeypatch: pytest.MonkeyPatch
+           ) -> dict[str, Any]:
+    """The mailbox settings of an office that moves processed mail to 已处理/月报."""
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    return {"imap_port": imap_box.port, "smtp_port": smtp_box.port,
+            "mail_done_folder": "已处理/月报"}
+
+
 @needs_servers
 def test_fetch_on_the_command_line_says_what_it_did(tmp_path: Path, imap_box: ImapBox,
-                                                    smtp_box: SmtpBox,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
-    master = mail_master(tmp_path, imap_box.port, smtp_box.port, mail_done_folder="已处理/月报")
-    transport = returned(master, tmp_path, UNIT, seed=1)
-    imap_box.append(message(INFORMANT, "月报", [("a.xlsx", transport.read_bytes())]), at(2, 9))
-    imap_box.append(message("x@unit.example.cn", "无关"), at(2, 10))
+                                                    moving: dict[str, Any]) -> None:
+    master = mail_master(tmp_path, **moving)
+    a_return_and_a_stranger(master, tmp_path, imap_box)
     shown = run_zdxm("mail", "fetch", master)
     assert shown.code == 0, shown.stderr
     assert f"已保存 a.xlsx（{UNIT} 2022-03）通过" in shown.stdout
@@ -702,13 +714,9 @@ def test_fetch_on_the_command_line_says_what_it_did(tmp_path: Path, imap_box: Im
 
 @needs_servers
 def test_processed_mail_is_moved_never_deleted(tmp_path: Path, imap_box: ImapBox,
-                                               smtp_box: SmtpBox,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
-    store = mail_store(tmp_path, imap_box.port, smtp_box.port, mail_done_folder="已处理/月报")
-    transport = returned(store, tmp_path, UNIT, seed=1)
-    imap_box.append(message(INFORMANT, "月报", [("a.xlsx", transport.read_bytes())]), at(2, 9))
-    imap_box.append(message("x@unit.example.cn", "无关"), at(2, 10))
+                                               moving: dict[str, Any]) -> None:
+    store = mail_store(tmp_path, **moving)
+    a_return_and_a_stranger(store, tmp_path, imap_box)
     shown = fetch_returns(store)
     assert shown.ok and shown.failure is None, shown
     assert [(f.saved.name if f.saved else None, f.result, f.unit, f.period, f.valid)
