@@ -26,8 +26,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checking_office import UNIT, build_master
 from conftest import run_zdxm, small_master
-from test_checking import UNIT, build_master
 from xlremote import actions, apply_actions, book_payload, written_tables
 from zdxm_xl.books.livebook import BookStore, excel_cell
 from zdxm_xl.books.masterio import create_master, load_master, save_master

@@ -13,8 +13,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from checking_office import SHEET, UNIT, build_master, checking_master
 from conftest import run_zdxm
-from test_checking import SHEET, UNIT, build_master, checking_master
 from zdxm_xl.books.styles import write_text
 from zdxm_xl.checks.returns import FileReport, check_file
 from zdxm_xl.core.findings import finding

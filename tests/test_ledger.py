@@ -16,8 +16,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from checking_office import SHEET, UNIT, build_master, checking_master, edit
 from conftest import run_zdxm
-from test_checking import SHEET, UNIT, build_master, checking_master, edit
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.books.safety import MasterLock
 from zdxm_xl.core.errors import MasterBusyError

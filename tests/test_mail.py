@@ -41,8 +41,8 @@ from typing import Any
 import openpyxl
 import pytest
 
+from checking_office import UNIT, build_master, checking_master
 from conftest import DOVECOT, project, run_zdxm
-from test_checking import UNIT, build_master, checking_master
 from zdxm_xl.books.masterio import FileStore, load_master, save_master
 from zdxm_xl.checks.attachments import safe_file_name, unpack_zip
 from zdxm_xl.checks.limits import ATTACHMENT

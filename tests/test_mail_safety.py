@@ -20,8 +20,8 @@ import openpyxl
 import pytest
 from openpyxl.utils.cell import coordinate_from_string
 
+from checking_office import UNIT
 from conftest import run_zdxm
-from test_checking import UNIT
 from test_mail import (  # noqa: F401
     ACCOUNT,
     GXJ,
@@ -831,7 +831,7 @@ def test_template_mail_that_failed_is_retried_not_composed_again(office, tmp_pat
 
 def test_an_april_form_can_be_made_before_march_is_merged(tmp_path: Path) -> None:
     """The 暂存 test relies on it: a later period's form needs no earlier ledger."""
-    from test_checking import build_master
+    from checking_office import build_master
 
     store = in_memory(build_master(tmp_path / "台账.xlsx"))
     made = make_forms(store, "2022-04", tmp_path / "四月", issued=datetime(2022, 4, 25))

@@ -217,7 +217,7 @@ def test_the_summary_is_the_same_through_any_path(tmp_path: Path) -> None:
 
 
 def test_sheets_read_ahead_are_the_sheets_read_in_turn(tmp_path: Path) -> None:
-    from test_checking import build_master
+    from checking_office import build_master
     from zdxm_xl.books.filebook import FileGateway
 
     path = build_master(tmp_path / "台账.xlsx")  # February in its ledger
@@ -229,7 +229,7 @@ def test_sheets_read_ahead_are_the_sheets_read_in_turn(tmp_path: Path) -> None:
 
 
 def test_a_master_replaced_while_it_is_read_is_read_as_it_was(tmp_path: Path) -> None:
-    from test_checking import build_master
+    from checking_office import build_master
     from zdxm_xl.books.filebook import FileGateway
 
     path = build_master(tmp_path / "台账.xlsx")  # February in its ledger

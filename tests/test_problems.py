@@ -18,8 +18,8 @@ import docx
 import openpyxl
 import pytest
 
+from checking_office import UNIT, build_master, checking_master, edit
 from conftest import run_zdxm
-from test_checking import UNIT, build_master, checking_master, edit
 from zdxm_xl.books.masterio import load_master, save_master
 from zdxm_xl.checks.returns import check_file
 from zdxm_xl.core.master import MasterStore, MemoryStore

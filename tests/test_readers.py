@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from test_checking import UNIT, build_master
+from checking_office import UNIT, build_master
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.checks.readers import shared
 from zdxm_xl.core.results import to_json

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from test_checking import UNIT, build_master
+from checking_office import UNIT, build_master
 from zdxm_xl.books.masterio import FileStore, load_master
 from zdxm_xl.books.package import Package
 from zdxm_xl.core.errors import MasterError

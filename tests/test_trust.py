@@ -13,8 +13,8 @@ import docx
 import openpyxl
 import pytest
 
+from checking_office import UNIT, build_master, checking_master
 from conftest import run_zdxm
-from test_checking import UNIT, build_master, checking_master
 from zdxm_xl.assess import assess
 from zdxm_xl.books.masterio import load_master, save_master
 from zdxm_xl.bulletin import make_bulletin
