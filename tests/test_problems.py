@@ -457,6 +457,36 @@ def test_q03_an_item_closed_since_the_form_was_made(store: MemoryStore, tmp_path
     assert "状态为“已办结”（2022年4月6日）" in report.findings[0].message and report.tracking == []
 
 
+def _closed_in_the_sheet(store: MemoryStore, problem_id: str, day: date) -> None:
+    """The office closes an item by typing its 办结日期 into 问题台帐, 状态 left as it was."""
+    book = store.load()
+    next(p for p in book.problems if p.id == problem_id).closed = day
+    store.save(book)
+
+
+def test_an_item_the_office_closed_in_the_sheet_is_not_sent_out_as_open(
+        store: MemoryStore, tmp_path: Path) -> None:
+    _raised(store, tmp_path)
+    _closed_in_the_sheet(store, "WT2022-0001", date(2022, 4, 20))
+    template = _form(store, "2022-04", tmp_path / "四月")
+    ws = openpyxl.load_workbook(template)[FORM_PROBLEMS.sheet]
+    assert [r[0].value for r in ws.iter_rows(min_row=HEADER_ROW + 1) if r[0].value] == [
+        "WT2022-0002"]
+
+
+def test_validate_and_merge_agree_on_an_item_closed_in_the_sheet(store: MemoryStore,
+                                                                 tmp_path: Path) -> None:
+    """The unit answers an item the office has since closed by typing its 办结日期: checking
+    the file says Q03, as merging it does."""
+    path = _tracked(store, tmp_path)
+    _set(path, FORM_PROBLEMS.sheet, {(0, "最新进展"): "已解决", (0, "是否已解决"): "是"})
+    _closed_in_the_sheet(store, "WT2022-0001", date(2022, 4, 6))
+    checked = validate_files(store, [path], "2022-04").files[0]
+    assert [f.code for f in checked.findings] == ["Q03"] and checked.valid
+    merged = merge_files(store, [path], "2022-04", now=datetime(2022, 4, 8, 9))
+    assert [f.code for f in merged.reports[0].findings] == ["Q03"]
+
+
 def test_q04_a_problem_twice(store: MemoryStore, tmp_path: Path) -> None:
     path = _tracked(store, tmp_path)
     _set(path, FORM_PROBLEMS.sheet, {(1, "问题编号"): "WT2022-0001"})

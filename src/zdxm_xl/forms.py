@@ -15,6 +15,7 @@ from pydantic.dataclasses import dataclass
 from .books.masterio import open_store
 from .core.master import MasterStore
 from .core.periods import plan_period
+from .core.problems import reconcile
 from .core.results import RESULT
 from .core.returns import expected_returns, last_reported, previous_figures
 from .core.workspace import Workspace
@@ -40,6 +41,10 @@ def make_forms(master_store: MasterStore | Path | str, period: str,
     store = open_store(master_store)
     master = store.load()
     period = plan_period(period, master.year)
+    issued_at = (issued or datetime.now()).replace(microsecond=0)
+    # 问题台帐 as the office left it: an item closed by typing its 办结日期 is not sent out
+    # as open (kept in the history when the master is saved, as here for new ids)
+    reconcile(master, issued_at)
     if master.ids_assigned:
         with store.session():  # the ids in the forms must be the ones the master keeps
             store.save(master)
@@ -47,7 +52,6 @@ def make_forms(master_store: MasterStore | Path | str, period: str,
     workspace = Workspace(store.folder, master.settings)
     out = Path(out_dir) if out_dir is not None else workspace.forms(period)
     out.mkdir(parents=True, exist_ok=True)
-    issued_at = (issued or datetime.now()).replace(microsecond=0)
     figures, previous = previous_figures(master, period), last_reported(master, period)
     result = FormsResult(period)
     for name, projects in expected.items():

@@ -18,6 +18,7 @@ from .checks.returns import CheckContext, FileReport, begin_checking, check_file
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
 from .core.periods import plan_period
+from .core.problems import reconcile
 from .core.results import RESULT, Hidden
 from .core.workspace import Workspace
 from .reports.annotated import annotate, office_of
@@ -56,6 +57,8 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
         else:
             store = open_store(master)
             loaded, folder = store.load(), store.folder
+            # 问题台帐 as the office left it, as merge checks against it (not saved)
+            reconcile(loaded, datetime.now())
         if period is not None:
             period = plan_period(period, loaded.year)
         if not paths:

@@ -50,6 +50,7 @@ from ..core.models import (
     Unit,
 )
 from ..core.periods import deadline, period_month, plan_period
+from ..core.problems import reconcile
 from ..core.results import RESULT, Hidden
 from ..core.returns import expected_returns
 from ..core.workspace import Workspace
@@ -345,6 +346,8 @@ def fetch_returns(master_store: MasterStore | Path | str, period: str | None = N
     store = open_store(master_store)
     with store.session():
         master = store.load()
+        # 问题台帐 as the office left it: the 回执 say what a merge would
+        reconcile(master, datetime.now())
         period = plan_period(period, master.year) if period is not None else None
         config = MailConfig.from_settings(master.settings)
         if reply:
