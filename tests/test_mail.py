@@ -44,6 +44,7 @@ import pytest
 from checking_office import UNIT, build_master, checking_master
 from conftest import DOVECOT, project, run_zdxm
 from zdxm_xl.books.masterio import FileStore, load_master, save_master
+from zdxm_xl.checks import vetting
 from zdxm_xl.checks.attachments import safe_file_name, unpack_zip
 from zdxm_xl.checks.limits import ATTACHMENT
 from zdxm_xl.checks.returns import check_file
@@ -568,6 +569,32 @@ def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office_store
     assert [(f.result, f.saved) for f in third.files] == [("重复", None)]
     assert not (tmp_path / "收件" / "2022-03" / "再发一次.xlsx").exists()
     assert "内容相同" in smtp.messages[-1].message.get_body(("plain",)).get_content()
+
+
+@needs_servers
+def test_fetch_with_merge_vets_each_workbook_once(office_store, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Merging reuses the vetting and reading done when the mail was taken in; a file an
+    earlier run saved is vetted once, by the merge."""
+    store, imap, _smtp = office_store
+    earlier = returned(store, tmp_path, UNIT, seed=1)
+    imap.append(message(INFORMANT, "3月月报", [("交通.xlsx", earlier.read_bytes())]), at(4, 9))
+    assert fetch_returns(store, "2022-03").ok
+    now = returned(store, tmp_path, INDUSTRY, seed=1)
+    imap.append(message(GXJ, "3月月报", [("工信.xlsx", now.read_bytes())]), at(4, 10))
+    monkeypatch.setenv("ZDXM_READERS", "0")  # every file vetted in this process, to be counted
+    names = {earlier.read_bytes(): "交通", now.read_bytes(): "工信"}
+    vetted: list[str] = []
+    real = vetting.vet_workbook
+
+    def counting(path: Path, *args: Any, **kwargs: Any) -> Any:
+        vetted.append(names.get(Path(path).read_bytes(), str(path)))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(vetting, "vet_workbook", counting)
+    result = fetch_returns(store, "2022-03", merge=True)
+    assert result.ok and result.merge is not None and len(result.merge.merged) == 2, result
+    assert sorted(vetted) == ["交通", "工信"]
 
 
 def _zip(files: dict[str, bytes]) -> bytes:

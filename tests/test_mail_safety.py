@@ -183,6 +183,21 @@ def test_a_confirmed_message_is_processed_answered_once_and_merged(office, tmp_p
     assert len(smtp.messages) == 1
 
 
+@needs_servers
+def test_confirm_reports_the_receipt_it_sent(office, tmp_path: Path) -> None:
+    master, imap, smtp = office
+    filled = returned(master, tmp_path, UNIT, seed=2)
+    imap.append(message("someone@outside.example", "3月月报", [("交通局.xlsx", filled.read_bytes())],
+                        message_id="<outside-9@outside.example>"), at(4, 20))
+    assert run_zdxm("mail", "fetch", master).code == 0
+    confirmed = run_zdxm("mail", "confirm", master, "1", "--json")
+    assert confirmed.code == 0, confirmed.stdout + confirmed.stderr
+    shown = json.loads(confirmed.stdout)
+    assert shown["mail"]["reply"] == "已回复"
+    assert [m["state"] for m in shown["outbox"]["sent"]] == ["已发送"]
+    assert len(smtp.replies_to("<outside-9@outside.example>")) == 1
+
+
 def _b64(text: str, charset: str = "utf-8") -> str:
     data = text.encode("gb18030" if charset in ("gb2312", "gbk") else charset)
     return f"=?{charset}?B?{base64.b64encode(data).decode()}?="

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import field
 from datetime import datetime
 from pathlib import Path
@@ -37,13 +36,13 @@ from pydantic.dataclasses import dataclass
 from ..books.safety import atomic_write, checkpoint
 from ..checks.attachments import safe_file_name
 from ..checks.returns import CheckContext, FileReport, check_file
+from ..checks.vetting import Examined, examine, file_sha256
 from ..core.cells import format_date, format_month
-from ..core.master import Master, MasterStore
+from ..core.master import Master
 from ..core.models import MailDirection, MailRecord, MailResult, OutboxEntry, OutboxKind
 from ..core.periods import period_month
 from ..core.results import RESULT, Hidden
 from ..core.returns import on_time
-from ..core.workspace import Workspace
 from ..reports.annotated import annotate, office_of, receipt_text
 from .messages import (
     BEIJING,
@@ -56,17 +55,16 @@ from .messages import (
     reply_subject,
     workbook_candidates,
 )
-from .outbox import Journal, Outbox, eml_name, now, raw_bytes
+from .outbox import Outbox, eml_name, now, raw_bytes
 from .policy import SenderPolicy
 from .servers import Envelope, MailConfig
 
 __all__ = ["FileResult", "FetchedFile", "FetchedMail", "Intake", "Decision", "reply_text",
-           "held_groups", "HeldGroup"]
+           "held_groups", "HeldGroup", "MAX_MESSAGE"]
 
-Progress = Callable[[str], None]
 FileResult = Literal["已保存", "重复", "已拒收", "已忽略", "待确认", "暂存"]
 Decision = Literal["auto", "confirmed", "released"]
-_MAX_MESSAGE_MB = 60
+MAX_MESSAGE = 60 * 2**20  # a bigger message is not downloaded (attachments are ≤ 20 MiB)
 
 
 @dataclass(config=RESULT)
@@ -87,6 +85,7 @@ class FetchedFile:
     annotated: Path | None = None
     report: Hidden[FileReport | None] = field(default=None, repr=False)
     staged: Hidden[Path | None] = field(default=None, repr=False)
+    examined: Hidden[Examined | None] = field(default=None, repr=False)  # for the merge
 
 
 @dataclass(config=RESULT)
@@ -106,6 +105,9 @@ class FetchedMail:
     released: bool = False  # held before, processed now
     reply: str | None = None  # 回执待发送, 已回复, 回复失败：…, or None when not answered
     reply_id: Hidden[str | None] = None  # the 回执's Message-ID
+    # of the warnings, those the 回执 repeats: why the body has no workbook, copies not made
+    body_notes: Hidden[list[str]] = field(default_factory=list)
+    copy_failures: Hidden[list[str]] = field(default_factory=list)
 
 
 @dataclass
@@ -143,11 +145,10 @@ def held_groups(master: Master) -> list[HeldGroup]:
 class Intake:
     """One run's taking in of received mail, over a loaded master."""
 
-    def __init__(self, store: MasterStore, master: Master, config: MailConfig, period: str | None,
-                 journal: Journal, outbox: Outbox, say: Progress) -> None:
-        self.store, self.master, self.config, self.period = store, master, config, period
-        self.journal, self.outbox, self.say = journal, outbox, say
-        self.workspace = Workspace(store.folder, master.settings)
+    def __init__(self, master: Master, config: MailConfig, period: str | None,
+                 outbox: Outbox) -> None:
+        self.master, self.config, self.period, self.outbox = master, config, period, outbox
+        self.journal, self.workspace = outbox.journal, outbox.workspace
         self.inbox = self.workspace.inbox
         self.staging = self.workspace.staging
         self.context = CheckContext(master)
@@ -202,7 +203,8 @@ class Intake:
                                   FetchedFile(candidate.name, "已拒收" if candidate.action == "reject"
                                               else "已忽略", candidate.reason))
             if not self._workbooks(mail):
-                mail.warnings += body_notes(received.message)
+                mail.body_notes = body_notes(received.message)
+                mail.warnings += mail.body_notes
             state, reason = self._decide(mail, received, decision)
             mail.reason = reason
             if state == "待确认":
@@ -234,12 +236,13 @@ class Intake:
             staged = self.staging / f"{sha}{candidate.suffix}"
             staged.write_bytes(candidate.data)
             item.staged = staged
-            report = check_file(self.master, staged, None, self.context)
+            examined = examine(staged)
+            report = check_file(self.master, staged, None, self.context, examined=examined)
         except Exception as exc:  # one file never stops the batch
             item.result, item.reason = "已拒收", (f"检查这个文件时出错（{type(exc).__name__}），"
                                                  "未接收；请办公室查看邮箱中的原邮件")
             return item
-        item.report = report
+        item.report, item.examined = report, examined
         item.unit, item.period = report.unit, report.period
         item.valid, item.errors, item.warnings = report.valid, report.errors, report.warnings
         return item
@@ -282,7 +285,7 @@ class Intake:
         else:
             mail.state = "暂存"
             folder = self.workspace.mail_held
-            name = f"{mail.held_for}_{hashlib.sha256(raw).hexdigest()[:16]}.eml"
+            name = f"{mail.held_for}_{received.digest[:16]}.eml"
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
         atomic_write(target, lambda temp: temp.write_bytes(raw))
@@ -376,7 +379,7 @@ class Intake:
         mail = FetchedMail(received.message_id, received.sender, received.subject, when)
         mail.files.append(FetchedFile("（整封邮件）", "已拒收",
                                       f"邮件过大（约 {envelope.size / 2**20:.0f} MB，上限 "
-                                      f"{_MAX_MESSAGE_MB} MB），未下载；请把附件压缩或分开发送"))
+                                      f"{MAX_MESSAGE // 2**20} MB），未下载；请把附件压缩或分开发送"))
         self.journal.commit(self.master, self._rows(mail, received, "auto"))
         self._known(mail.message_id, when, None)
         return mail
@@ -414,8 +417,9 @@ class Intake:
                 attachments.append(OutgoingAttachment(copy.name, copy.read_bytes()))
                 item.annotated = copy
             except Exception as exc:  # the copy of one file never stops the batch
-                mail.warnings.append(f"{item.name} 的批注副本未能生成（{type(exc).__name__}），"
-                                     "回执正文中已列出全部问题")
+                mail.copy_failures.append(f"{item.name} 的批注副本未能生成（{type(exc).__name__}），"
+                                          "回执正文中已列出全部问题")
+                mail.warnings.append(mail.copy_failures[-1])
         subject = reply_subject(mail.subject)
         sender = self.config.address
         message_id = _make_id(sender, mail.message_id, received.digest)
@@ -436,7 +440,7 @@ class Intake:
                             subject=subject[:500], replying_to=mail.message_id,
                             attachment="、".join(a.name for a in attachments)[:500] or None,
                             file=eml_name(message_id),
-                            note="；".join(w for w in mail.warnings if "批注副本" in w) or None)
+                            note="；".join(mail.copy_failures) or None)
         return entry, raw_bytes(message)
 
 
@@ -451,16 +455,9 @@ def _place(folder: Path, item: FetchedFile) -> Path:
         candidate = path if number == 1 else path.with_name(f"{path.stem}_{number}{path.suffix}")
         if not candidate.exists():
             return candidate
-        if _sha256(candidate) == item.sha256:
+        if file_sha256(candidate) == item.sha256:
             return candidate
     raise OSError(f"收件目录中同名文件过多：{path.name}")
-
-
-def _sha256(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
 
 
 def _make_id(sender: str, answered: str, digest: str) -> str:
@@ -482,7 +479,7 @@ def reply_text(master: Master, mail: FetchedMail, contact: str,
     workbooks = [f for f in mail.files if f.result != "已忽略"]
     if not workbooks:
         lines += ["", "邮件中没有找到 Excel 填报文件。"]
-        lines += [f"- {note}。" for note in mail.warnings if "邮件正文" in note or "链接" in note]
+        lines += [f"- {note}。" for note in mail.body_notes]
         lines.append("请把填好的模板（.xlsx）作为附件重新发送。")
     for number, item in enumerate(workbooks, start=1):
         lines += ["", f"【附件{number}】{item.name}"]
@@ -499,7 +496,7 @@ def reply_text(master: Master, mail: FetchedMail, contact: str,
             lines.append(f"{item.reason}。")
         else:
             lines.append(f"未接收：{item.reason}。")
-    lines += [f"（{w}）" for w in mail.warnings if "批注副本" in w]
+    lines += [f"（{w}）" for w in mail.copy_failures]
     ignored = [f for f in mail.files if f.result == "已忽略"]
     if ignored:
         lines += ["", "以下附件未处理："]

@@ -28,7 +28,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -48,13 +48,12 @@ from ..core.models import (
 )
 from ..core.results import RESULT
 from ..core.workspace import Workspace
-from .messages import OUT_POLICY
+from .messages import BEIJING, OUT_POLICY
 from .servers import MailConfig, SendFailed, SmtpSession
 
 __all__ = ["Journal", "journal_path", "Outbox", "OutboxMail", "DrainResult", "now", "eml_name",
            "raw_bytes"]
 
-BEIJING = timezone(timedelta(hours=8), "北京时间")
 Progress = Callable[[str], None]
 _DONE = (OutboxState.SENT, OutboxState.CANCELLED)
 
@@ -174,6 +173,11 @@ class DrainResult:
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    def outcome(self, message_id: str | None) -> OutboxMail | None:
+        """What became of the message ``message_id`` in this drain: sent, failed, or
+        ``None`` when it was not tried."""
+        return next((m for m in (*self.sent, *self.failed) if m.message_id == message_id), None)
 
 
 class Outbox:

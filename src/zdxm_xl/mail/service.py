@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import field
 from datetime import date, datetime
 from email.utils import make_msgid
@@ -37,6 +37,8 @@ from pydantic.dataclasses import dataclass
 
 from ..books.masterio import open_store
 from ..books.safety import atomic_write, checkpoint
+from ..checks.batch import examine_all
+from ..checks.vetting import Examined
 from ..core.cells import format_date
 from ..core.errors import Field, MailError, UsageError
 from ..core.master import Master, MasterStore
@@ -56,7 +58,7 @@ from ..core.returns import expected_returns
 from ..core.workspace import Workspace
 from ..merge import MergeResult, merge_into
 from ..reports.forms import form_name, write_form
-from .intake import FetchedFile, FetchedMail, HeldGroup, Intake, held_groups
+from .intake import MAX_MESSAGE, FetchedFile, FetchedMail, HeldGroup, Intake, held_groups
 from .messages import BEIJING, OutgoingAttachment, compose, read_message, split_addresses
 from .outbox import DrainResult, Journal, Outbox, OutboxMail, eml_name, journal_path, raw_bytes
 from .outbox import now as _now
@@ -67,7 +69,6 @@ __all__ = ["SentMail", "SendResult", "FetchedFile", "FetchedMail", "FetchResult"
            "OutboxMail", "send_forms", "fetch_returns", "save_password", "pending_mail",
            "confirm_mail", "decline_mail", "mail_status", "MAX_MESSAGE", "journal_path"]
 
-MAX_MESSAGE = 60 * 2**20  # a bigger message is not downloaded (attachments are ≤ 20 MiB)
 Progress = Callable[[str], None]
 
 
@@ -276,9 +277,8 @@ def send_forms(master_store: MasterStore | Path | str, period: str, *, dry_run: 
                     store.save(master)
             return result
         result.outbox = outbox.drain(config, password_for(config.account), say)
-        states = {m.message_id: m for m in (*result.outbox.sent, *result.outbox.failed)}
         for sent in result.mails:
-            done = states.get(sent.message_id)
+            done = result.outbox.outcome(sent.message_id)
             if done is not None and done.state is OutboxState.SENT:
                 sent.state = "已发送"
             elif done is not None:
@@ -356,7 +356,7 @@ def fetch_returns(master_store: MasterStore | Path | str, period: str | None = N
         recovered = journal.recover(master)
         workspace = Workspace(store.folder, master.settings)
         outbox = Outbox(master, workspace, journal)
-        intake = Intake(store, master, config, period, journal, outbox, say)
+        intake = Intake(master, config, period, outbox)
         result = FetchResult()
         if recovered:
             result.notes.append(f"已补记上次中断时的 {recovered} 条邮件记录")
@@ -376,14 +376,15 @@ def fetch_returns(master_store: MasterStore | Path | str, period: str | None = N
             raise failure  # nothing was done: the run simply could not start
         if reply:
             result.outbox = outbox.drain(config, password, say)
-            _replies(result)
+            _replies(result.mails, result.outbox)
         changed = journal.changed or master.ids_assigned
         if merge:
             files = _unmerged(master, workspace, period)
             if files:
                 result.merge = MergeResult()
                 changed = merge_into(master, workspace, list(files), period, files,
-                                     result=result.merge) or changed
+                                     result=result.merge,
+                                     examined=_examined(result.mails, list(files))) or changed
         result.waiting = [OutboxMail.of(e) for e in master.outbox]
         result.pending = sum(1 for g in held_groups(master) if g.result is MailResult.PENDING)
         if changed:
@@ -471,15 +472,21 @@ def _read_mailbox(intake: Intake, config: MailConfig, password: str | None,
                     result.moved = len(done)
 
 
-def _replies(result: FetchResult) -> None:
+def _replies(mails: Sequence[FetchedMail], drained: DrainResult) -> None:
     """Each answered mail's state after the outbox was sent."""
-    assert result.outbox is not None
-    outcome = {m.message_id: m for m in (*result.outbox.sent, *result.outbox.failed)}
-    for mail in result.mails:
-        sent = outcome.get(mail.reply_id or "")
+    for mail in mails:
+        sent = drained.outcome(mail.reply_id) if mail.reply_id else None
         if sent is not None:
             mail.reply = ("已回复" if sent.state is OutboxState.SENT
                           else f"回复失败：{sent.error}（已留在发件箱，下次自动重试）")
+
+
+def _examined(mails: Sequence[FetchedMail], paths: Sequence[Path]) -> Iterator[Examined]:
+    """The vetting and reading of ``paths``, in order: kept from taking in this run's mail,
+    done now (as ``merge`` does) for the files an earlier run saved."""
+    known = {f.saved: f.examined for m in mails for f in m.files if f.saved and f.examined}
+    earlier = examine_all([p for p in paths if p not in known])
+    return (known[p] if p in known else next(earlier) for p in paths)
 
 
 def _unmerged(master: Master, workspace: Workspace, period: str | None) -> dict[Path, datetime]:
@@ -590,7 +597,7 @@ def confirm_mail(master_store: MasterStore | Path | str, ticket: int, *, reply: 
         except OSError as exc:
             raise MailError(f"编号 {ticket} 的原邮件文件“{path}”不见了，无法处理。"
                             "请从邮箱中找到这封邮件，转发给本邮箱后重新收取。") from exc
-        intake = Intake(store, master, config, None, journal, outbox, say)
+        intake = Intake(master, config, None, outbox)
         try:
             mail = intake.take(read_message(raw), group.first.time, "confirmed", ticket)
         finally:
@@ -598,6 +605,7 @@ def confirm_mail(master_store: MasterStore | Path | str, ticket: int, *, reply: 
         result = DecisionResult(ticket, "确认", mail)
         if reply and intake.can_answer:
             result.outbox = outbox.drain(config, password_for(config.account), say)
+            _replies([mail], result.outbox)
         result.waiting = [OutboxMail.of(e) for e in master.outbox]
         store.save(master)
         journal.clear()
