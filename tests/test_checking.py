@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from checking_office import SHEET, UNIT, build_master, checking_master, edit
-from conftest import run_zdxm
+from conftest import project, run_zdxm
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.checks.returns import check_file
 from zdxm_xl.core.findings import RULES
@@ -546,6 +546,29 @@ def test_a_form_filled_in_libreoffice_computes_its_own_totals(setup, tmp_path: P
     assert figures["ZD2022-0001"] == (Decimal(800), Decimal(800))
     assert figures["ZD2022-0002"] == (Decimal(3500), Decimal(33500))
     assert figures["ZD2022-0003"] == (Decimal(1000), Decimal(9000))
+
+
+def test_a_formula_of_the_units_own_is_noted_after_any_number_of_the_forms(tmp_path: Path) -> None:
+    """Saved without results (as a program that does not compute formulas saves them), the
+    form's own 本年累计 and 开工以来累计 formulas are no problem of the unit's; a formula of
+    the unit's own after more than 20 of them is still noted (F13)."""
+    book = checking_master()
+    book.projects += [project(n, "续建", "基础设施", "8000", "2000", (UNIT,),
+                              prior_completed=Decimal("1000")) for n in range(6, 17)]
+    store = MemoryStore(book, tmp_path)
+    make_forms(store, "2022-03", tmp_path / "模板", unit=UNIT)
+    workbook = openpyxl.load_workbook(tmp_path / "模板" / form_name("2022-03", UNIT))
+    ws = workbook[SHEET]
+    titles = [c.value for c in ws[HEADER_ROW]]
+    last = HEADER_ROW + 14  # 14 实施项目: 28 of the form's formulas before its last cell
+    assert ws.cell(last, titles.index(YEAR) + 1).value == \
+        f'=IF(I{last}="","",G{last}+I{last})'
+    own = ws.cell(last, titles.index("情况说明") + 1)
+    own.value = '="设备"&"集中到货"'
+    workbook.save(tmp_path / "填好.xlsx")  # openpyxl keeps no formula's result
+    report = check_file(store.load(), tmp_path / "填好.xlsx", "2022-03")
+    assert [(f.code, f.cell, f.value) for f in report.findings if f.code == "F13"] == [
+        ("F13", own.coordinate, '="设备"&"集中到货"')]
 
 
 # ---- 回执 a unit can act on ----------------------------------------------------------------

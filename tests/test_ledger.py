@@ -389,6 +389,34 @@ def test_months_apply_in_order_whatever_the_files_times(memory, tmp_path: Path) 
     assert all(r.valid for r in result.reports)
 
 
+def test_a_later_month_checked_again_is_not_read_again(memory, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    """April, checked again once March is merged in the same run, is checked as it was
+    vetted and read the first time: not vetted, hashed and read from the disk again."""
+    from zdxm_xl.checks import returns
+
+    store, template = memory
+    march = fill_form(template, tmp_path / "收件" / "三月.xlsx", seed=3).path
+    rehearsal = MemoryStore(store.master, tmp_path / "预演")
+    assert merge_files(rehearsal, [march], "2022-03").ok
+    make_forms(rehearsal, "2022-04", tmp_path / "四月", unit=UNIT)
+    fill_form(tmp_path / "四月" / form_name("2022-04", UNIT), tmp_path / "收件" / "四月.xlsx",
+              seed=4)
+    examined_again: list[Path] = []
+
+    def examine(path, *args):
+        examined_again.append(Path(path))
+        return real(path, *args)
+
+    real = returns.examine
+    monkeypatch.setattr(returns, "examine", examine)
+    result = merge_files(store, [tmp_path / "收件"])
+    assert [(m.period, Path(m.file).name) for m in result.merged] == [("2022-03", "三月.xlsx"),
+                                                                      ("2022-04", "四月.xlsx")]
+    assert result.ok and all(r.valid for r in result.reports)
+    assert examined_again == []
+
+
 # ---- a refused file, sent again unchanged ----------------------------------------------------
 
 def test_a_refused_file_sent_again_is_recognised_not_logged_again(office, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ before it 被替换, saying by which). A later run's file is newer than an earli
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import field
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +39,7 @@ from .core.master import Master, MasterStore
 from .core.models import LedgerEntry, Submission, SubmissionResult, YesNo
 from .core.pauses import no_collection_pauses
 from .core.periods import plan_period
-from .core.problems import ProblemIndex, ReturnEffect, reconcile, take_return
+from .core.problems import ReturnEffect, reconcile, take_return
 from .core.results import RESULT, Hidden
 from .core.returns import COUNTED, on_time
 from .core.workspace import Workspace
@@ -172,11 +172,20 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
     result = result if result is not None else MergeResult()
     processed = (now or datetime.now()).replace(microsecond=0)
     reconcile(master, processed)  # the office's edits of 问题台帐 first, in their history
-    problems = ProblemIndex(master)
     context = CheckContext(master)
     clock = time.perf_counter()
-    checked = list(zip(paths, check_files(master, paths, period, context, examined=examined),
-                       strict=True))
+    found: list[Examined] = []
+    checked = list(zip(paths, check_files(
+        master, paths, period, context,
+        examined=_keeping(examined if examined is not None else begin_checking(paths), found)),
+        strict=True))
+    # A file of a later 报告期 than the first may be checked again once an earlier one is
+    # merged (below): from its vetting and reading kept here, as the bytes were the first
+    # time, not from the disk again. The others' are let go.
+    first = min((r.period for _p, r in checked if r.period is not None), default="")
+    again = {n: found[n] for n, (_p, r) in enumerate(checked)
+             if r.period is not None and r.period > first}
+    found.clear()
     result.seconds["check"] = result.seconds.get("check", 0.0) + time.perf_counter() - clock
     start = len(result.reports)
     result.reports.extend(report for _path, report in checked)
@@ -190,7 +199,7 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
         if report.period is not None and any(p < report.period for p in changed_periods):
             # an earlier month changed in this run: check against it as it is now
             ledger.flush()
-            report = check_file(master, path, period, context)
+            report = check_file(master, path, period, context, examined=again.pop(position))
             result.reports[start + position] = report
         when = received.get(path) if isinstance(received, Mapping) else received
         arrived = (when or processed).replace(microsecond=0)
@@ -238,7 +247,7 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
             log.moved(row)
         replaced = _replace_rows(ledger, log, report, row)
         result.problems.add(take_return(master, report.period, report.unit, report.entries,
-                                        report.tracking, processed, problems))
+                                        report.tracking, processed, context.problems()))
         reapplied = row.result is SubmissionResult.REPLACED
         row.result = SubmissionResult.MERGED
         log.merged(row)
@@ -252,6 +261,13 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
     ledger.flush()
     _archive(workspace, archive)
     return changed
+
+
+def _keeping(examined: Iterable[Examined], kept: list[Examined]) -> Iterator[Examined]:
+    """``examined`` as it goes by, each one also put in ``kept``."""
+    for one in examined:
+        kept.append(one)
+        yield one
 
 
 def _apply_order(checked: Sequence[tuple[Path, FileReport]],

@@ -49,8 +49,10 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
     ``today``, default the real today). ``received`` — when the files arrived, one time for
     all or per file — lets a 回执 say that a file came after the 截止日."""
     paths = collect_files(files)
+    if not paths:
+        raise UsageError("没有找到要校验的文件。", field=Field.FILES)
     # the files are vetted and read (in reader processes) while the master is read
-    examining = begin_checking(paths) if paths else None
+    examining = begin_checking(paths)
     try:
         if isinstance(master, Master):
             loaded, folder = master, None
@@ -61,24 +63,20 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
             reconcile(loaded, datetime.now())
         if period is not None:
             period = plan_period(period, loaded.year)
-        if not paths:
-            raise UsageError("没有找到要校验的文件。", field=Field.FILES)
         if annotate_dir is None and annotate_copies:
             if folder is None:
                 raise UsageError("没有台账所在文件夹，无法确定批注副本的位置。", field=Field.OUTPUT)
             annotate_dir = Workspace(folder, loaded.settings).annotated(period)
-    except BaseException:
-        if examining is not None:
-            examining.close()
-        raise
-    run = ValidationRun()
-    context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
-    for path, report in zip(paths, check_files(loaded, paths, period, context,
-                                               examined=examining), strict=True):
-        run.files.append(report)
-        if annotate_dir is not None:
-            when = received.get(path) if isinstance(received, Mapping) else received
-            office = office_of(loaded, period or report.period)
-            run.annotated.append(annotate(report, annotate_dir, loaded.settings.publisher, today,
-                                          office=office, received=when))
-    return run
+        run = ValidationRun()
+        context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
+        for path, report in zip(paths, check_files(loaded, paths, period, context,
+                                                   examined=examining), strict=True):
+            run.files.append(report)
+            if annotate_dir is not None:
+                when = received.get(path) if isinstance(received, Mapping) else received
+                office = office_of(loaded, period or report.period)
+                run.annotated.append(annotate(report, annotate_dir, loaded.settings.publisher,
+                                              today, office=office, received=when))
+        return run
+    finally:
+        examining.close()

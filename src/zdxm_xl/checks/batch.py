@@ -68,11 +68,10 @@ class Examination:
     in order (this process takes files too while the next one is not ready); ``close``
     stops the readers' work, also when the results are not all taken."""
 
-    def __init__(self, paths: Sequence[Path], limits: Limits = RETURN,
-                 readers: int | None = None) -> None:
+    def __init__(self, paths: Sequence[Path], limits: Limits = RETURN) -> None:
         self.pending = _Pending(paths)
         self.limits = limits
-        count = reader_count(len(paths)) if readers is None else readers
+        count = reader_count(len(paths))
         self.threads = [threading.Thread(target=_work, args=(self.pending, shared(), limits),
                                          name=f"zdxm-examine-{n}", daemon=True)
                         for n in range(count)]
@@ -97,11 +96,10 @@ class Examination:
         self.threads = []
 
 
-def examine_all(paths: Sequence[Path], limits: Limits = RETURN,
-                readers: int | None = None) -> Iterator[Examined]:
-    """``examine`` each of ``paths``, yielding in their order; ``readers`` reader
-    processes help (default ``reader_count``). Stopping early stops the readers' work."""
-    return iter(Examination(paths, limits, readers))
+def examine_all(paths: Sequence[Path], limits: Limits = RETURN) -> Iterator[Examined]:
+    """``examine`` each of ``paths``, yielding in their order; reader processes help
+    (``reader_count`` of them). Stopping early stops the readers' work."""
+    return iter(Examination(paths, limits))
 
 
 def _work(pending: _Pending, pool: Readers, limits: Limits) -> None:

@@ -69,7 +69,7 @@ from .formshape import form_extents, form_values, shape_findings
 from .vetting import Examined, Vetted, examine
 
 __all__ = ["FileReport", "CheckContext", "check_file", "check_files", "begin_checking",
-           "collect_files", "RETURN_SUFFIXES",
+           "collect_files", "find_header", "RETURN_SUFFIXES",
            "unit_in_name", "SPIKE_TIMES", "SPIKE_SHARE"]
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -156,7 +156,8 @@ class CheckContext:
     """Per-period facts shared by the files of one run (validate or merge).
 
     A merge changes the ledger of its own 报告期 only, which later periods' month-over-month
-    checks read: ``ledger_changed(period)`` forgets the facts of the periods after it.
+    checks read: ``ledger_changed(period)`` forgets the facts of the periods after it. The
+    problems a merged return raises are added to ``problems()`` by the merge (``take_return``).
     """
 
     def __init__(self, master: Master, *, entries: bool = True) -> None:
@@ -180,19 +181,17 @@ class CheckContext:
         return self._facts[period]
 
     def ledger_changed(self, period: str) -> None:
-        self._problems = None  # a merged return may have raised items
         for later in [p for p in self._facts if p > period]:
             del self._facts[later]
 
 
 def check_file(master: Master, path: Path, period: str | None = None,
                context: CheckContext | None = None, *,
-               sender_unit: str | None = None, examined: Examined | None = None) -> FileReport:
+               examined: Examined | None = None) -> FileReport:
     """Check one returned file against ``master``; never raises for a problem in the file.
 
-    ``sender_unit`` is the unit whose registered address sent the file (mail), used to name
-    the unit when the file itself cannot say. ``examined`` is the file already vetted and
-    read (``check_files`` has that done for many files at once)."""
+    ``examined`` is the file already vetted and read (``check_files`` has that done for
+    many files at once)."""
     context = context if context is not None and context.master is master else CheckContext(master)
     path = Path(path)
     examined = examined if examined is not None else examine(path)
@@ -200,34 +199,33 @@ def check_file(master: Master, path: Path, period: str | None = None,
     try:
         _check(master, examined, period, context, report)
     finally:
-        _forget_our_formulas(report)
         _apply_levels(report, master.settings.rule_levels)
         if report.unit is None and report.named_unit is None:
-            report.named_unit = sender_unit or unit_in_name(
+            report.named_unit = unit_in_name(
                 path.name, _candidates(master, context, period or report.period))
     return report
 
 
 def check_files(master: Master, paths: Sequence[Path], period: str | None = None,
-                context: CheckContext | None = None, *, readers: int | None = None,
+                context: CheckContext | None = None, *,
                 examined: Iterable[Examined] | None = None) -> Iterator[FileReport]:
     """``check_file`` for each of ``paths``, in order. Vetting and reading — the part that
-    needs no master — is shared with reader processes (``checks.batch``: ``readers`` of
-    them, by default one per core beyond the first) while this process checks the files
-    against the master as they come; the reports are the same as one file after another.
-    ``examined`` is that examination begun earlier (``begin_checking``)."""
+    needs no master — is shared with reader processes (``checks.batch``: one per core
+    beyond the first) while this process checks the files against the master as they
+    come; the reports are the same as one file after another. ``examined`` is that
+    examination begun earlier (``begin_checking``)."""
     context = context if context is not None and context.master is master else CheckContext(master)
-    found = examined if examined is not None else examine_all(paths, readers=readers)
+    found = examined if examined is not None else examine_all(paths)
     with no_collection_pauses():
         for path, one in zip(paths, found, strict=True):
             yield check_file(master, path, period, context, examined=one)
 
 
-def begin_checking(paths: Sequence[Path], readers: int | None = None) -> Examination:
+def begin_checking(paths: Sequence[Path]) -> Examination:
     """Start vetting and reading ``paths`` (the part of checking that needs no master) in
     reader processes now, for ``check_files(…, examined=…)`` later: the master is read
     meanwhile."""
-    return Examination(paths, readers=readers)
+    return Examination(paths)
 
 
 def _check(master: Master, examined: Examined, period: str | None, context: CheckContext,
@@ -264,25 +262,6 @@ def _check(master: Master, examined: Examined, period: str | None, context: Chec
     tracking = report.form_values.get(FORM_PROBLEMS.sheet)
     if tracking is not None:  # a form listing open problems (older forms have none)
         checker.check_problems(tracking, projects)
-
-
-_OUR_FORMULA = re.compile(r'^=IF\([A-Z]+\d+="","",[A-Z]+\d+\+[A-Z]+\d+\)$')
-
-
-def _forget_our_formulas(report: FileReport) -> None:
-    """The form's own 本年累计 / 开工以来累计 formulas, saved by a program that did not
-    compute them, are no problem of the unit's: their value is worked out by the checker
-    (``_Checker._derived``), so vetting's “公式没有计算结果” about them is dropped."""
-    kept, dropped = [], False
-    for item in report.findings:
-        if item.code == "F13" and item.sheet == FORM_IMPLEMENTATION.sheet and \
-                _OUR_FORMULA.match(item.value or ""):
-            dropped = True
-            continue
-        kept.append(item)
-    if dropped and not any(f.code == "F13" and f.sheet for f in kept):
-        kept = [f for f in kept if f.code != "F13"]  # “另有 N 个单元格”: the same formulas
-    report.findings[:] = kept
 
 
 def _apply_levels(report: FileReport, levels: dict[str, RuleLevel]) -> None:
@@ -464,24 +443,31 @@ class _Checker:
             item = with_level(item, Severity.WARNING)
         self.report.findings.append(item)
 
+    def _header(self, spec: SheetSpec, rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
+        """The sheet's header row and where each title is in it; ``None`` (said as F56) when
+        there is no header or it lacks a column that is read."""
+        header_row = find_header(rows)
+        if header_row is None:
+            self.add("F56", spec.sheet, value=spec.column("id").title)
+            return None
+        index = header_index(rows[header_row])
+        missing = [c.title for c in spec.columns
+                   if c.title not in index and c.field not in spec.optional
+                   and (c.field in spec.inputs or c.field == "id")]
+        for title in missing:
+            self.add("F56", spec.sheet, value=title)
+        return None if missing else (header_row, index)
+
     def check_sheet(self, spec: SheetSpec, projects: list[Project],
                     rows: list[list[Any]] | None) -> None:
         sheet = spec.sheet
         if rows is None:
             self.add("F55", sheet, value=sheet)
             return
-        header_row = _find_header(rows)
-        if header_row is None:
-            self.add("F56", sheet, value="项目编号")
+        header = self._header(spec, rows)
+        if header is None:
             return
-        index = header_index(rows[header_row])
-        missing = [c.title for c in spec.columns
-                   if c.title not in index and c.field not in spec.optional
-                   and (c.field in spec.inputs or c.field == "id")]
-        if missing:
-            for title in missing:
-                self.add("F56", sheet, value=title)
-            return
+        header_row, index = header
         self._contacts(sheet, rows[:header_row])
         # The sheet's columns as found, worked out once for all its rows: (column, position,
         # whether the unit fills it in).
@@ -516,17 +502,10 @@ class _Checker:
         an item must be one of the unit's projects' (their list is signed in the form's
         identity), so a unit can speak only for its own problems."""
         spec, sheet = FORM_PROBLEMS, FORM_PROBLEMS.sheet
-        header_row = _find_header(rows)
-        if header_row is None:
-            self.add("F56", sheet, value=spec.column("id").title)
+        header = self._header(spec, rows)
+        if header is None:
             return
-        index = header_index(rows[header_row])
-        missing = [c.title for c in spec.columns
-                   if c.title not in index and (c.field in spec.inputs or c.field == "id")]
-        for title in missing:
-            self.add("F56", sheet, value=title)
-        if missing:
-            return
+        header_row, index = header
         items = self.problems.by_id
         id_at = index[spec.column("id").title]
         seen: set[str] = set()
@@ -874,7 +853,9 @@ def _phone_hint(phone: str) -> str:
     return ""
 
 
-def _find_header(rows: list[list[Any]]) -> int | None:
+def find_header(rows: Sequence[Sequence[Any]]) -> int | None:
+    """The index of a return sheet's header row (项目编号 and 项目名称 among its texts), if
+    it is among the first rows."""
     for number, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
         texts = {clean_text(v) for v in row if isinstance(v, str) and v}  # headers are text
         if "项目编号" in texts and "项目名称" in texts:

@@ -28,7 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..books.safety import atomic_write
 from ..books.styles import HEADER_FILL, HEADER_FONT, print_ready, write_text
-from ..checks.returns import FileReport
+from ..checks.returns import FileReport, find_header
 from ..core.cells import clean_text, format_date, format_month
 from ..core.findings import Finding
 from ..core.identity import IDENTITY_SHEET
@@ -48,7 +48,6 @@ WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
 _HEADERS = ("序号", "级别", "规则", "工作表", "单元格", "项目编号", "项目名称", "所填内容",
             "说明（请按此修改）")
 _WIDTHS = (6, 6, 6, 14, 8, 13, 28, 18, 80)
-_HEADER_SCAN_ROWS = 15
 _TEXT_LIMIT = 32_767  # characters Excel holds in a cell
 _LISTED = 30  # findings listed in a 回执; the rest are in the annotated copy
 
@@ -137,15 +136,14 @@ def _style_table(ws: Worksheet, spec: SheetSpec, rows: Sequence[Sequence[Any]],
                  period: str | None = None) -> None:
     """Style a return (or 问题跟踪) sheet by its header row, wherever the unit has put the
     columns."""
-    header = next((number for number, row in enumerate(rows[:_HEADER_SCAN_ROWS], start=1)
-                   if {"项目编号", "项目名称"} <= {clean_text(v) for v in row}), None)
+    header = find_header(rows)
     if header is None:
         return  # not our table any more: the values are shown as they are
     by_title: dict[str, Column] = {column.title: column for column in spec.columns}
     positions = {position + 1: by_title[title]
-                 for title, position in header_index(rows[header - 1]).items() if title in by_title}
+                 for title, position in header_index(rows[header]).items() if title in by_title}
     projects = 0
-    for row in rows[header:]:
+    for row in rows[header + 1:]:
         if all(v in (None, "") for v in row):
             break
         projects += 1
