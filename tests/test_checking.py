@@ -522,6 +522,20 @@ def test_a_level_the_office_mistyped_is_named(on_file) -> None:
     assert result.code == 2 and "处理" in result.stderr and "错误、警告、不检查" in result.stderr
 
 
+def test_a_rule_row_left_without_its_code_is_passed_over(on_file) -> None:
+    """A 校验规则 row whose 规则代码 the office cleared says nothing about any rule: the
+    master still opens, and the rule keeps its default."""
+    master, _ = on_file
+    book = openpyxl.load_workbook(master)
+    sheet = book["设置"]
+    sheet.cell(2, RULE_COLUMN).value = None
+    sheet.cell(2, RULE_COLUMN + 2).value = "不检查"
+    book.save(master)
+    result = run_zdxm("status", master, "--period", "2022-03")
+    assert result.code == 0, result.stderr
+    assert load_master(master).settings.rule_levels == {}
+
+
 @pytest.mark.soffice
 def test_a_form_filled_in_libreoffice_computes_its_own_totals(setup, tmp_path: Path) -> None:
     """Only 本月完成 typed; the formulas (stored without results by openpyxl) are computed

@@ -20,6 +20,7 @@ from zdxm_xl.books.masterio import FileStore, load_master
 from zdxm_xl.books.package import Package
 from zdxm_xl.core.errors import MasterError
 from zdxm_xl.core.models import LedgerEntry
+from zdxm_xl.core.registry import UNITS
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.forms import make_forms
 from zdxm_xl.merge import merge_files
@@ -149,6 +150,37 @@ def test_a_file_changed_since_it_was_loaded_is_written_whole(office) -> None:
         master.touch()  # as if something else wrote it meanwhile
         store.save(book)
     assert load_master(master).ledger[-1].month_completed == Decimal(5)
+
+
+def test_a_file_replaced_while_it_was_loading_is_written_whole(office, tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """Another copy of the master is saved over it while it loads (after it was opened):
+    the save writes the whole master as loaded, not this load's rows into the other file."""
+    from zdxm_xl.books import filebook
+
+    master, _filled = office
+    other = tmp_path / "另一份.xlsx"
+    shutil.copy(master, other)
+    book = openpyxl.load_workbook(other)
+    book["月报台帐"]["L2"] = "另一份里改的"
+    book.save(other)
+    real = filebook.FileGateway.read_table
+
+    def read_table(self, sheet: str, first_column: int = 1):  # noqa: ANN001, ANN202
+        if sheet == UNITS.sheet and other.exists():  # halfway through the load
+            other.replace(master)
+        return real(self, sheet, first_column)
+
+    monkeypatch.setattr(filebook.FileGateway, "read_table", read_table)
+    store = FileStore(master)
+    with store.session():
+        book = store.load()
+        monkeypatch.undo()
+        book.ledger.append(LedgerEntry(period="2022-03", project_id="ZD2022-0001",
+                                       month_completed=Decimal(5)))
+        store.save(book)
+    assert [(e.progress, e.month_completed) for e in load_master(master).ledger] == [
+        (e.progress, e.month_completed) for e in book.ledger]
 
 
 def written_wrong(monkeypatch, edit: Callable[[bytes], bytes]) -> None:  # noqa: ANN001

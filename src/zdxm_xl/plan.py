@@ -31,7 +31,7 @@ from .checks.plantables import (
     read_plan_tables,
     unique_paths,
 )
-from .core.cells import parse_date, parse_month
+from .core.cells import parse_month
 from .core.changelog import (
     EDITABLE,
     INITIAL_BATCH,
@@ -52,7 +52,7 @@ from .core.models import (
     Stage,
 )
 from .core.money import AmountError, parse_amount
-from .core.periods import format_period, period_month
+from .core.periods import format_period, given_day, period_month
 from .core.problems import drop_exited, reconcile
 from .core.registry import PREPARATORY, Column, Kind
 from .core.results import RESULT
@@ -109,17 +109,7 @@ def plan_date(master: Master, value: date | str | None, label: str,
     """A date of the plan year; ``UsageError`` naming ``field`` otherwise."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise UsageError(f"请指定{label}，如 {master.year}-05-20。", field=field)
-    if isinstance(value, date):
-        day = value
-    else:
-        try:
-            parsed = parse_date(value)
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise UsageError(f"{label}“{value}”无效，请写成 {master.year}-05-20 的形式。",
-                             field=field, value=value)
-        day = parsed
+    day = given_day(value, label, field, f"{master.year}-05-20")
     if day.year != master.year:
         raise UsageError(f"{label} {day.isoformat()} 不在台账的计划年度 {master.year} 年内。",
                          field=field, value=value)

@@ -28,7 +28,7 @@ from .core.models import (
     ProblemStatus,
     ProblemType,
 )
-from .core.periods import format_period, plan_period
+from .core.periods import format_period, given_day, plan_period
 from .core.results import RESULT, Hidden
 
 __all__ = ["OPEN", "ProblemLine", "ProblemList", "ProblemChangeResult", "ProblemHistory",
@@ -91,7 +91,7 @@ class ProblemList:
 def _as_of(master: Master, day: date | str | None) -> date:
     if day is None:
         return date.today()
-    return ledger.given_day(day, "日期", Field.DATE, f"{master.year}-04-08")
+    return given_day(day, "日期", Field.DATE, f"{master.year}-04-08")
 
 
 def _reference(master: Master, period: str | None, day: date) -> str:

@@ -71,6 +71,14 @@ class FileGateway:
                 raise MasterError(f"无法读取台账“{self.path.name}”：文件已损坏或不是 .xlsx 工作簿。") from exc
         return self._reader
 
+    @property
+    def opened(self) -> tuple[int, int, int]:
+        """Which file this gateway reads: its ``file_state`` as the reader opened it (a file
+        saved over it since has another)."""
+        self._open_reader()
+        assert self._opened is not None  # taken with the reader
+        return self._opened
+
     def sheet_names(self) -> list[str]:
         return list(self._open_reader().sheet_names)
 

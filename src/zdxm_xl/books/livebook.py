@@ -20,14 +20,7 @@ from typing import Any
 
 from ..core.errors import MasterBusyError, MasterError
 from ..core.master import Master
-from ..core.registry import (
-    RULE_COLUMN,
-    RULE_TABLE,
-    SETTINGS_SHEET,
-    SUMMARY,
-    SUMMARY_SHEET,
-    SheetSpec,
-)
+from ..core.registry import SUMMARY, SUMMARY_SHEET, SheetSpec
 from .gateway import Layout, TableData, table_from_grid
 from .masterio import read_master, write_master
 from .styles import NUMBER_FORMATS
@@ -286,13 +279,8 @@ class BookStore:
         return gateway
 
     def load(self) -> Master:
-        gateway = self._gateway()
-        master = read_master(gateway, self.name)
+        master = read_master(self._gateway(), self.name)
         self._read = _rows_of(master)
-        header = gateway.read_table(SETTINGS_SHEET, RULE_COLUMN).header
-        if RULE_TABLE.column("code").title not in header:
-            # A master from before the 校验规则 table: the next save adds it to the book.
-            self._read.pop(RULE_TABLE.table, None)
         return master
 
     def save(self, master: Master) -> None:

@@ -15,7 +15,7 @@ import functools
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import TypeVar
@@ -69,7 +69,14 @@ from ..core.registry import (
 )
 from ..core.returnrules import ADJUSTABLE, default_level
 from ..core.summary import summary_sheet
-from ..core.tables import RowProblem, decode_table, decode_value, encode_table, encode_value
+from ..core.tables import (
+    RowProblem,
+    decode_table,
+    decode_value,
+    encode_table,
+    encode_value,
+    header_index,
+)
 from .filebook import FileGateway, file_state
 from .gateway import Cell, Gateway, Layout
 from .package import (
@@ -144,8 +151,6 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
     # 问题台帐 and its 问题办理记录 came with 问题督办 (docs/问题督办.md): likewise.
     problem_rows = table(PROBLEMS, _ProblemRow) if PROBLEMS.sheet in sheets else []
     problem_log = table(PROBLEM_LOG, ProblemChange) if PROBLEM_LOG.sheet in sheets else []
-    if settings is not None:
-        settings.mail_allowed = _read_allowed(gateway, problems)
     if problems or settings is None:
         raise MasterError(_describe_problems(name, problems))
     master = Master(settings=settings, secret=secret, units=units, ledger=ledger,
@@ -196,6 +201,7 @@ def _read_settings(gateway: Gateway, problems: list[RowProblem]) -> Settings | N
     counties = gateway.read_table(SETTINGS_SHEET, first_column=COUNTY_COLUMN)
     values["counties"] = [str(r[0]).strip() for r in counties.rows if r and r[0] not in ("", None)]
     values["rule_levels"] = _read_rule_levels(gateway, problems)
+    values["mail_allowed"] = _read_allowed(gateway, problems)
     if "year" not in values:
         problems.append(RowProblem(SETTINGS_SHEET, 2, "年度", "", "不能为空"))
         return None
@@ -213,28 +219,24 @@ def _read_rule_levels(gateway: Gateway, problems: list[RowProblem]) -> dict[str,
     """The office's 校验规则 (code → 错误/警告/不检查) beside the settings; a master made
     before the table existed has none, and every rule keeps its default."""
     data = gateway.read_table(SETTINGS_SHEET, first_column=RULE_COLUMN)
-    titles = [str(v).strip() if v is not None else "" for v in data.header]
-    code_title, level_title = RULE_TABLE.column("code").title, RULE_TABLE.column("level").title
-    if code_title not in titles or level_title not in titles:
+    # a row the office left without a code is passed over, as it always was
+    columns = (replace(RULE_TABLE.column("code"), required=False),
+               RULE_TABLE.column("level"))
+    if any(column.title not in header_index(data.header) for column in columns):
         return {}
-    code_at, level_at = titles.index(code_title), titles.index(level_title)
+    rows, found = decode_table(RULE_TABLE, _RuleRow, data.header, data.rows, columns=columns)
+    problems.extend(found)
     defaults = {r.code: default_level(r) for r in ADJUSTABLE}
-    levels: dict[str, RuleLevel] = {}
-    for number, row in enumerate(data.rows, start=2):
-        code = str(row[code_at]).strip().upper() if len(row) > code_at and row[code_at] else ""
-        raw = row[level_at] if len(row) > level_at else None
-        text = "" if raw is None else str(raw).strip()
-        if not code or not text:
-            continue
-        try:
-            level = RuleLevel(text)
-        except ValueError:
-            problems.append(RowProblem(SETTINGS_SHEET, number, level_title, text,
-                                       "应为" + "、".join(RuleLevel) + "之一"))
-            continue
-        if defaults.get(code, level) is not level:  # kept: only what differs from the default
-            levels[code] = level
-    return levels
+    levels = {row.code.upper(): row.level for row in rows if row.code and row.level is not None}
+    # kept: only what differs from the default
+    return {code: level for code, level in levels.items() if defaults.get(code, level) is not level}
+
+
+class _RuleRow(BaseModel):
+    """A 校验规则 row as read: the rule, and how the office wants it applied (if said)."""
+
+    code: str = ""
+    level: RuleLevel | None = None
 
 
 def _rule_rows(settings: Settings) -> list[list[object]]:
@@ -447,7 +449,10 @@ class _Snapshot:
                 if [str(v).strip() if v is not None else "" for v in header] == list(spec.titles) \
                         and width == len(spec.columns) and rows == len(getattr(master, name)):
                     in_place.add(name)
-        return cls(master, file_state(path), _others(master),
+        # the file read, not the one at ``path`` now: another may have been saved over it
+        # during a long load
+        file = file_state(path) if gateway is None else gateway.opened
+        return cls(master, file, _others(master),
                    {name: _states(records) for name, records in _records(master).items()},
                    in_place)
 

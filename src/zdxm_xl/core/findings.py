@@ -19,7 +19,7 @@ which is the rule's unless the office or an explanation changed it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -104,5 +104,4 @@ def finding(code: str, *, sheet: str | None = None, cell: str | None = None,
 
 def with_level(item: Finding, level: Severity) -> Finding:
     """The same finding at another severity (the office's 校验规则, or an explanation)."""
-    return Finding(item.rule, item.message, item.sheet, item.cell, item.project_id, item.value,
-                   item.project_name, level)
+    return replace(item, level=level)

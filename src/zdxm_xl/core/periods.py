@@ -3,17 +3,18 @@
 ``parse_period`` reads any way a month is written; ``plan_period`` is the one check every
 operation makes of a 报告期 it is given: a month, and in the master's plan year. The rest
 are the calendar facts of a 报告期: its first and last day, the one before, its 截止日.
+``given_day`` is the like check of a day the office gives (a 日期 option or argument).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .cells import parse_month
+from .cells import parse_date, parse_month
 from .errors import Field, UsageError
 
-__all__ = ["parse_period", "plan_period", "format_period", "period_month", "period_end",
-           "previous_period", "deadline", "months"]
+__all__ = ["parse_period", "plan_period", "given_day", "format_period", "period_month",
+           "period_end", "previous_period", "deadline", "months"]
 
 
 def parse_period(value: object) -> str:
@@ -40,6 +41,21 @@ def plan_period(value: object, year: int, field: Field = Field.PERIOD) -> str:
         raise UsageError(f"报告期 {period} 不在台账的计划年度 {year} 年内。", field=field,
                          value=value)
     return period
+
+
+def given_day(value: date | str, what: str, wanted: Field, example: str = "2022-04-30") -> date:
+    """A day as the office gives it (2022-04-30, 2022年4月30日, a date); ``UsageError``
+    naming ``wanted`` (and saying ``what`` it is) when it is not one."""
+    if isinstance(value, date):
+        return value
+    try:
+        day = parse_date(value)
+    except ValueError:
+        day = None
+    if day is None:
+        raise UsageError(f"{what}“{value}”无效，请写成 {example} 的形式。", field=wanted,
+                         value=value)
+    return day
 
 
 def period_month(period: str) -> date:

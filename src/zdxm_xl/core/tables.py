@@ -321,7 +321,8 @@ def encode_table(spec: SheetSpec, records: Iterable[R],
     rows = []
     fields = [column.field for column in spec.columns]
     # each column: whether its usual values go as they are, and its encoder for the others
-    columns = [(column.kind not in _SPELLED_OUT, _encoder(column)) for column in spec.columns]
+    columns = [(column.kind not in _SPELLED_OUT, functools.partial(encode_value, column))
+               for column in spec.columns]
     plain = _AS_THEY_ARE
     for record in records:
         # a flat record's own field values are what model_dump would give, without a new
@@ -340,15 +341,3 @@ _SPELLED_OUT = (Kind.UNIT_LIST, Kind.YEARS, Kind.DATE, Kind.MONTH)  # always thr
 
 _AS_THEY_ARE = {str, Decimal, int, datetime, date}  # exactly these types: cells as they are
 
-
-def _encoder(column: Column) -> Callable[[Any], Cell]:
-    """``encode_value`` for one column, with the values a record usually holds (text,
-    amounts, numbers, dates of a column that is no list, span or month) passed as they are."""
-    if column.kind in _SPELLED_OUT:
-        return lambda value: encode_value(column, value)
-
-    def encode(value: Any) -> Cell:
-        if value is None or type(value) in _AS_THEY_ARE:
-            return value
-        return encode_value(column, value)
-    return encode

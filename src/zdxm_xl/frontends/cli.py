@@ -263,18 +263,12 @@ def merge_command(
     as_json: JsonOpt = False,
 ) -> None:
     """校验并把通过的月报合并进月报台帐；同一单位有多份时以最新收到的为准，同一文件不会重复合并。"""
-    from ..core.cells import parse_date
+    from ..core.periods import given_day
     from ..merge import merge_files
 
     when = None
     if received is not None:
-        try:
-            day = parse_date(received)
-        except ValueError:
-            day = None
-        if day is None:
-            raise UsageError(f"接收日期“{received}”无效，请写成 2022-04-05 的形式。",
-                             field=Field.RECEIVED, value=received)
+        day = given_day(received, "接收日期", Field.RECEIVED, "2022-04-05")
         when = datetime.combine(day, datetime.min.time())
     result = merge_files(master, files, period, received=when, reapply=reapply)
     if as_json:
@@ -553,15 +547,9 @@ def bulletin_command(
         return
     if master is None or period is None:
         raise UsageError("请给出台账文件和报告期，如：zdxm bulletin 台账.xlsx --period 2022-03 -o 输出")
-    from ..core.cells import parse_date
+    from ..core.periods import given_day
 
-    try:
-        day = parse_date(issued)
-    except ValueError:
-        day = None
-    if issued is not None and day is None:
-        raise UsageError(f"印发日期“{issued}”无效，请写成 2022-04-08 的形式。", field=Field.DATE,
-                         value=issued)
+    day = None if issued is None else given_day(issued, "印发日期", Field.DATE, "2022-04-08")
     result = make_bulletin(master, period, output, word_template=word, excel_template=excel,
                            pdf=pdf, issued=day, previous=previous)
     if as_json:
