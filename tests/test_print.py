@@ -346,6 +346,20 @@ def test_assessment_headers_break_before_their_unit(tmp_path: Path) -> None:
         assert all(text_units(line, 10) < width for line in lines), cell.value
 
 
+@pytest.mark.parametrize(("text", "width", "size", "lines"), [
+    ("", 10, 11, 1),
+    ("一" * 43, 90, 11, 1),  # 43 CJK characters fill a 填报说明 rule's line
+    ("一" * 44, 90, 11, 2),
+    ("a" * 80, 90, 11, 1),  # Latin letters are half as wide
+    ("第一行\n第二行", 90, 11, 2),
+    ("不参评", 7, 10, 1),  # a 考核 rank column
+])
+def test_wrapped_lines(text: str, width: float, size: float, lines: int) -> None:
+    from zdxm_xl.books.styles import wrapped_lines
+
+    assert wrapped_lines(text, width, size) == lines
+
+
 def test_progress_is_the_same_through_the_plan_columns(master_file: Path) -> None:
     """The plan columns are written, never read: figures come from the plan itself."""
     master = load_master(master_file)

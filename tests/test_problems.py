@@ -552,6 +552,32 @@ def test_figures_are_exact() -> None:
     assert figures.by_status_text == "待交办1个、办理中2个、已办结2个、不再协调1个"
 
 
+def test_the_assessment_counts_the_problems_due_or_closed_by_its_day() -> None:
+    """考核 (``due_only``): an item not yet due, and not closed, is not yet judged."""
+    from zdxm_xl.core.master import new_master
+    from zdxm_xl.core.problems import closure
+
+    book = new_master(2022)
+
+    def item(n: int, unit: str, due: date | None, closed: date | None = None) -> Problem:
+        return Problem(id=f"WT2022-{n:04d}", project_id="ZD2022-0001", opened="2022-02",
+                       description=f"问题{n}", unit=unit, due=due, closed=closed,
+                       status=ProblemStatus.CLOSED if closed else ProblemStatus.HANDLING)
+
+    book.problems = [
+        item(1, "甲", date(2022, 3, 31), date(2022, 3, 20)),  # closed in time
+        item(2, "甲", date(2022, 3, 31), date(2022, 4, 2)),  # still open on 3/31: due, open
+        item(3, "甲", date(2022, 5, 31), date(2022, 3, 25)),  # closed early: counted
+        item(4, "乙", date(2022, 4, 30)),  # not due yet
+        item(5, "乙", None),  # no 时限: due at the end of the year
+    ]
+    day = date(2022, 3, 31)
+    assert [(c.unit, c.total, c.closed, c.on_time) for c in closure(book, "2022-03", day)] == [
+        ("乙", 2, 0, 0), ("甲", 3, 2, 2)]
+    assert [(c.unit, c.total, c.closed, c.on_time)
+            for c in closure(book, "2022-03", day, due_only=True)] == [("甲", 3, 2, 2)]
+
+
 # ---- 督办: who is supervised for what -----------------------------------------------------------
 
 def _supervised_master() -> Any:
@@ -652,6 +678,17 @@ def test_notices_are_written_one_per_unit_and_logged_once(tmp_path: Path) -> Non
     again = make_notices(store, "2022-03", tmp_path / "督办", issued=date(2022, 4, 9))
     assert len(again.notices) == 3 and not again.written  # the same notices: not logged twice
     assert len([c for c in store.master.problem_log if c.event == "督办"]) == 2
+
+
+def test_the_notices_ask_for_an_answer_by_the_day_given(tmp_path: Path) -> None:
+    from zdxm_xl.notices import make_notices
+
+    result = make_notices(MemoryStore(_supervised_master(), tmp_path), "2022-03",
+                          tmp_path / "督办", issued=date(2022, 4, 8), reply_by="2022-04-20")
+    assert result.reply_by == date(2022, 4, 20)
+    assert result.supervision is not None and result.supervision.reply_by_text == "2022年4月20日"
+    text = "\n".join(p.text for p in docx.Document(str(result.notices[0].file)).paragraphs)
+    assert "于2022年4月20日前将办理情况书面反馈" in text
 
 
 @pytest.mark.soffice

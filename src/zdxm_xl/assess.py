@@ -9,11 +9,9 @@ from pathlib import Path
 from .books.masterio import FileStore, open_store
 from .core.errors import Field, UsageError
 from .core.master import MasterStore
-from .core.money import round_half_up
 from .core.periods import plan_period
 from .core.problems import reconcile
-from .reports.assessment import INDICATORS, Assessment, assess_units, weights_of, write_assessment
-from .reports.progress import benchmark_percent
+from .reports.assessment import INDICATORS, Assessment, assess_units, write_assessment
 
 __all__ = ["INDICATORS", "Assessment", "assess"]
 
@@ -31,13 +29,7 @@ def assess(master_store: MasterStore | Path | str, first: str, last: str,
     if start > end:
         raise UsageError(f"考核起始报告期 {start} 晚于截止报告期 {end}。", field=Field.FIRST_PERIOD,
                          value=first)
-    weights = weights_of(master)
-    settings = master.settings
-    result = Assessment(master.year, settings.city, start, end, weights)
-    result.benchmark = round_half_up(benchmark_percent(
-        settings.benchmark_method, int(end[5:7]), settings.monthly_targets), 2)
-    result.ceiling = settings.score_ceiling
-    result.units = assess_units(master, start, end, weights)
+    result = assess_units(master, start, end)
     if out is not None:
         write_assessment(result, out)
         result.output = out

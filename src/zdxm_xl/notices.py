@@ -19,11 +19,10 @@ from pydantic.dataclasses import dataclass
 from .books.masterio import open_store
 from .books.safety import atomic_write
 from .core import problems as ledger
-from .core.cells import format_date
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
 from .core.models import ProblemEvent
-from .core.periods import plan_period
+from .core.periods import given_day, plan_period
 from .core.results import RESULT, Hidden
 from .core.workspace import Workspace
 from .reports.bulletins import template_bytes
@@ -78,20 +77,16 @@ def make_notices(master_store: MasterStore | Path | str, period: str,
         period = plan_period(period, master.year)
         example = f"{master.year}-04-08"
         day = when.date() if issued is None else \
-            ledger.given_day(issued, "通知日期", Field.DATE, example)
+            given_day(issued, "通知日期", Field.DATE, example)
         answer = None if reply_by is None else \
-            ledger.given_day(reply_by, "反馈日期", Field.DUE, example)
+            given_day(reply_by, "反馈日期", Field.DUE, example)
         if answer is not None and answer < day:
             raise UsageError(f"反馈日期 {answer.isoformat()} 早于通知日期 {day.isoformat()}。",
                              field=Field.DUE, value=str(reply_by))
         edits = ledger.reconcile(master, when)
-        progress = compute_progress(master, period, issued=day, compare=False)
+        progress = compute_progress(master, period, issued=day, compare=False, reply_by=answer)
         supervision = progress.supervision
         assert supervision is not None
-        if answer is not None:
-            supervision = supervision.model_copy(update={
-                "reply_by": answer, "reply_by_text": format_date(answer)})
-            progress = progress.model_copy(update={"supervision": supervision})
         folder = Path(out_dir) if out_dir is not None else \
             Workspace(store.folder, master.settings).notices(period)
         folder.mkdir(parents=True, exist_ok=True)

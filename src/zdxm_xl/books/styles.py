@@ -3,6 +3,7 @@ sheet zdxm writes (the master, forms, annotated copies, plan tables, 通报, 考
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from typing import Any
 
@@ -14,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..core.registry import Kind
 
 __all__ = ["NUMBER_FORMATS", "HEADER_FILL", "HEADER_FONT", "THIN", "BORDER", "print_ready",
-           "write_text", "text_units", "header_lines", "header_width"]
+           "write_text", "text_units", "wrapped_lines", "header_lines", "header_width"]
 
 NUMBER_FORMATS = {
     Kind.MONEY: "#,##0.00",
@@ -72,6 +73,15 @@ def text_units(text: str, size: float = 11) -> float:
     """Excel column width units ``text`` takes on one line at ``size`` points."""
     return sum((WIDE_PER_POINT if unicodedata.east_asian_width(c) in ("W", "F", "A")
                 else NARROW_PER_POINT) * size for c in text)
+
+
+def wrapped_lines(text: str, width: float, size: float = 11) -> int:
+    """Lines ``text`` takes wrapped in a column ``width`` units wide at ``size`` points: no
+    program reading our files fits a row's height to its wrapped text, so we set it. Part
+    of a unit is let go: ``text_units`` errs wide (a digit is one unit, counted as 1.1)."""
+    room = max(width - CELL_PADDING, 1)
+    return sum(max(1, math.ceil(int(text_units(line, size)) / room))
+               for line in text.split("\n"))
 
 
 def header_lines(text: str, width: float, size: float = 10) -> str:

@@ -34,7 +34,6 @@ from datetime import date, datetime, timedelta
 
 from pydantic.dataclasses import dataclass as result
 
-from .cells import parse_date
 from .errors import ChangeRefused, Field, UsageError
 from .master import Master
 from .models import (
@@ -46,7 +45,7 @@ from .models import (
     ProblemType,
     YesNo,
 )
-from .periods import period_end, period_month
+from .periods import given_day, period_end, period_month
 from .registry import PROBLEMS, Column, Kind
 from .results import RESULT
 from .tables import decode_value, encode_value
@@ -56,7 +55,7 @@ __all__ = ["PROBLEM_ID", "KEYWORDS", "TRACKED", "TrackingUpdate", "ReturnEffect"
            "take_return", "drop_exited",
            "closed_by_return",
            "reconcile", "assign", "close", "unit_items", "overdue", "due_soon", "months_open",
-           "status_on", "Closure", "closure", "history", "given_day"]
+           "status_on", "Closure", "closure", "history"]
 
 PROBLEM_ID = re.compile(r"^WT(\d{4})-(\d{4,})$")
 # The words that say a problem's type, first match wins (征地拆迁 before 用地: "征地" is
@@ -100,10 +99,15 @@ def _number(problem_id: str, year: int) -> int:
     return int(match.group(2)) if match and int(match.group(1)) == year else 0
 
 
+def _problem_id(year: int, number: int) -> str:
+    """The 问题编号 of ``year``'s ``number``th item: ``WT{年度}-{序号}``."""
+    return f"WT{year}-{number:04d}"
+
+
 def next_problem_id(year: int, problems: Iterable[Problem]) -> str:
-    """The next free 问题编号, ``WT{年度}-{序号}``; numbers are never reused."""
+    """The next free 问题编号; numbers are never reused."""
     highest = max((_number(item.id, year) for item in problems), default=0)
-    return f"WT{year}-{highest + 1:04d}"
+    return _problem_id(year, highest + 1)
 
 
 class ProblemIndex:
@@ -129,7 +133,7 @@ class ProblemIndex:
 
     def next_id(self) -> str:
         """``next_problem_id`` of the master as it is now."""
-        return f"WT{self.master.year}-{self.highest + 1:04d}"
+        return _problem_id(self.master.year, self.highest + 1)
 
     def add(self, item: Problem) -> None:
         """An item just appended to 问题台帐."""
@@ -410,21 +414,6 @@ def _consistent(tracker: Tracker, item: Problem, edited: set[str], today: date) 
             tracker.set(item, "status", ProblemStatus.CLOSED, ProblemEvent.CLOSED, "已填写办结日期")
 
 
-def given_day(value: date | str, what: str, wanted: Field, example: str = "2022-04-30") -> date:
-    """A day as the office gives it (2022-04-30, 2022年4月30日, a date); ``UsageError``
-    naming ``wanted`` (and saying ``what`` it is) when it is not one."""
-    if isinstance(value, date):
-        return value
-    try:
-        day = parse_date(value)
-    except ValueError:
-        day = None
-    if day is None:
-        raise UsageError(f"{what}“{value}”无效，请写成 {example} 的形式。", field=wanted,
-                         value=value)
-    return day
-
-
 def assign(master: Master, problem_id: str, unit: str, due: date | str,
            kind: ProblemType | str | None, when: datetime, operator: str | None) -> Problem:
     """交办: ``unit`` is to solve the item by ``due`` (and its type is ``kind``, if given)."""
@@ -539,17 +528,22 @@ class Closure:
         return self.total - self.closed
 
 
-def closure(master: Master, period: str, day: date) -> list[Closure]:
+def closure(master: Master, period: str, day: date, *, due_only: bool = False) -> list[Closure]:
     """Per 协调责任单位, the items raised up to ``period`` and their state on ``day``, in
-    the order of the 责任单位 sheet."""
+    the order of the 责任单位 sheet. With ``due_only`` (考核) only the items to be judged on
+    ``day``: those due by then (no 办理时限: the end of the year) and those closed by then."""
     order = {u.name: n for n, u in enumerate(master.units)}
+    year_end = date(master.year, 12, 31)
     units: dict[str, Closure] = {}
     for item in master.problems:
         if item.unit is None or item.opened > period or item.status is ProblemStatus.DROPPED:
             continue
+        closed = status_on(item, day) is ProblemStatus.CLOSED
+        if due_only and not closed and (item.due or year_end) > day:
+            continue  # not due yet, and not closed early: not yet to be judged
         tally = units.setdefault(item.unit, Closure(item.unit))
         tally.total += 1
-        if status_on(item, day) is ProblemStatus.CLOSED:
+        if closed:
             tally.closed += 1
             if item.due is None or (item.closed is not None and item.closed <= item.due):
                 tally.on_time += 1

@@ -78,7 +78,7 @@ from pydantic import Field, computed_field
 from pydantic.dataclasses import dataclass
 
 from ..books.safety import atomic_write, refuse_if_open_elsewhere
-from ..books.styles import header_lines, header_width, print_ready, write_text
+from ..books.styles import header_lines, header_width, print_ready, wrapped_lines, write_text
 from ..core.cells import format_date
 from ..core.changelog import promotion_dates
 from ..core.errors import MasterError
@@ -86,7 +86,6 @@ from ..core.master import Master
 from ..core.models import (
     IMPLEMENTATION_STAGES,
     LedgerEntry,
-    ProblemStatus,
     ReturnStatus,
     Stage,
     UnitCategory,
@@ -94,6 +93,7 @@ from ..core.models import (
 )
 from ..core.money import CENT, round_half_up
 from ..core.periods import months, period_end, period_month
+from ..core.problems import closure
 from ..core.results import RESULT, Hidden
 from ..core.returns import reports_in, submission_status
 from .progress import benchmark_percent
@@ -375,8 +375,10 @@ class _Tally:
     carried: int = 0
 
 
-def assess_units(master: Master, start: str, end: str,
-                  weights: dict[str, int]) -> list[UnitAssessment]:
+def assess_units(master: Master, start: str, end: str) -> Assessment:
+    """Every 牵头单位 (and, once 问题办结率 has a weight, 协调责任单位) assessed over the
+    报告期 ``start``…``end`` with the weights of 设置, ranked (see the module)."""
+    weights = weights_of(master)
     # Equal ranks and unranked units keep the order of the 责任单位 sheet.
     order: dict[str, int] = {}
     for name in [u.name for u in master.units] + [p.lead_unit for p in master.projects]:
@@ -424,13 +426,19 @@ def assess_units(master: Master, start: str, end: str,
             if row is not None and row.completed == YesNo.YES:
                 counts.finished += 1
 
-    problem_counts = _problem_counts(master, end)
+    # 问题办结率: of the items given to the unit, those due (or closed) by the end of ``end``
+    problem_counts = {c.unit: ProblemRatio(Decimal(c.closed), Decimal(c.total), c.on_time)
+                      for c in closure(master, end, end_day, due_only=True)}
     if weights.get("problems"):  # a unit that only coordinates problems is assessed on them
         for unit in problem_counts:
             tally(unit)
     settings = master.settings
-    benchmark = benchmark_percent(settings.benchmark_method, int(end[5:7]),
-                                  settings.monthly_targets) / _HUNDRED
+    exact_benchmark = benchmark_percent(settings.benchmark_method, int(end[5:7]),
+                                        settings.monthly_targets)
+    result = Assessment(master.year, settings.city, start, end, weights,
+                        benchmark=round_half_up(exact_benchmark, 2),
+                        ceiling=settings.score_ceiling)
+    benchmark = exact_benchmark / _HUNDRED
     ceiling = Decimal(settings.score_ceiling) / _HUNDRED
     units = []
     for name, t in tallies.items():
@@ -449,29 +457,8 @@ def assess_units(master: Master, start: str, end: str,
         _rank([u for u in units if u.category == group], lambda u: u.group_rank, "group_rank")
     units.sort(key=lambda u: (GROUPS.index(u.category), not u.rated, u.group_rank or 0,
                               tallies[u.unit].order))
-    return units
-
-
-def _problem_counts(master: Master, end: str) -> dict[str, ProblemRatio]:
-    """协调责任单位 → its 问题办结率 at the end of ``end`` (see the module)."""
-    last_day = period_end(end)
-    december = date(master.year, 12, 31)
-    counts: dict[str, list[int]] = {}
-    for item in master.problems:
-        if item.unit is None or item.opened > end or item.status is ProblemStatus.DROPPED:
-            continue
-        closed = item.status is ProblemStatus.CLOSED and item.closed is not None \
-            and item.closed <= last_day
-        if not closed and (item.due or december) > last_day:
-            continue  # not due yet, and not closed early: not yet to be judged
-        tally = counts.setdefault(item.unit, [0, 0, 0])
-        tally[0] += 1
-        if closed:
-            tally[1] += 1
-            if item.due is None or (item.closed is not None and item.closed <= item.due):
-                tally[2] += 1
-    return {unit: ProblemRatio(Decimal(closed), Decimal(due), in_time)
-            for unit, (due, closed, in_time) in counts.items()}
+    result.units = units
+    return result
 
 
 def _score(unit: UnitAssessment, weights: dict[str, int]) -> None:
@@ -628,7 +615,10 @@ def write_assessment(result: Assessment, path: Path) -> None:
             values = _values(unit, problems)
             for index, value in enumerate(values, start=1):
                 _body_cell(ws.cell(row=row, column=index), value, columns[index - 1][2])
-            ws.row_dimensions[row].height = 14 * _lines(values, columns) + 4
+            lines = max((wrapped_lines(value, width, _BODY_FONT.sz) for value, (_, width, _)
+                         in zip(values, columns, strict=True) if isinstance(value, str)),
+                        default=1)
+            ws.row_dimensions[row].height = 14 * lines + 4
             row += 1
     notes = _notes(result)
     _write_notes(ws, row + 1, last_column, notes)
@@ -637,18 +627,6 @@ def write_assessment(result: Assessment, path: Path) -> None:
                 area=f"A1:{get_column_letter(last_column)}{row + len(notes)}")
     refuse_if_open_elsewhere(path)
     atomic_write(path, lambda temp: book.save(temp))
-
-
-def _lines(values: list[object],
-           columns: tuple[tuple[str, float, str | None], ...] = _COLUMNS) -> int:
-    """Lines a row needs: its texts wrapped in their columns (a CJK character is about two
-    width units; no reader of the file works row heights out for us)."""
-    lines = 1
-    for value, (_, width, _) in zip(values, columns, strict=True):
-        if isinstance(value, str) and value:
-            per_line = max(int(width // 2) - 1, 1)
-            lines = max(lines, -(-len(value) // per_line))
-    return lines
 
 
 def _banner(ws: Worksheet, row: int, text: str, font: Font, alignment: Alignment,

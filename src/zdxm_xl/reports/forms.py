@@ -37,7 +37,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..books.safety import save_workbook
-from ..books.styles import NUMBER_FORMATS, print_ready, text_units, write_text
+from ..books.styles import NUMBER_FORMATS, print_ready, wrapped_lines, write_text
 from ..core.cells import format_date
 from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
 from ..core.master import Master
@@ -177,8 +177,7 @@ def style_guide(ws: Worksheet) -> None:
             label.alignment = Alignment(vertical="top")
             rule = ws.cell(row=row, column=2)
             rule.alignment = Alignment(wrap_text=True, vertical="top")
-            # No program sizes rows to wrapped text for us: about 42 characters a line in B.
-            ws.row_dimensions[row].height = 16 * -(-len(str(rule.value or "")) // 42) + 2
+            ws.row_dimensions[row].height = 16 * wrapped_lines(str(rule.value or ""), 90) + 2
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 90
     # The guide fits one A4 page wide (it was split across pages before).
@@ -370,8 +369,8 @@ def style_problems(ws: Worksheet, positions: dict[int, Column], rows: int,
                 cell.protection = Protection(locked=False)
             else:
                 cell.fill = LOCKED_FILL
-            units = text_units(str(cell.value or "")) if isinstance(cell.value, str) else 0
-            lines = max(lines, -(-int(units) // max(column.width - 1, 1)))
+            if isinstance(cell.value, str):
+                lines = max(lines, wrapped_lines(cell.value, column.width))
             if column.field == "due" and isinstance(cell.value, date) and issued is not None \
                     and cell.value < issued:
                 cell.font = Font(name="等线", bold=True, color="C00000")

@@ -43,7 +43,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, Field, computed_field
 
 from ..core.cells import format_date, format_month
 from ..core.errors import MasterError
@@ -54,7 +54,16 @@ from ..core.periods import period_end, period_month, plan_period, previous_perio
 from ..core.problems import KEYWORDS, default_type, same_problem
 from ..core.registry import IMPLEMENTATION_STAGES, PERMITS, SECTORS
 from ..core.returns import reports_in, submission_status
-from .supervision import ProblemFigures, Supervision, problem_figures, supervise
+from .supervision import (
+    Context,
+    ProblemFigures,
+    Supervision,
+    Tally,
+    problem_figures,
+    share,
+    supervise,
+    tally_text,
+)
 
 __all__ = [
     "RATE_PLACES",
@@ -95,10 +104,6 @@ _LOG_ITEM = re.compile(r"^(\d{4}-\d{2})=(\d+)$")
 
 _FLAG_COLOR_HELP = ("预警底色（十六进制 RGB，如 FFC7CE）；Word 表格单元格开头写 "
                     "{% cellbg 行.flag_color %} 即按预警着色")
-
-
-class _Context(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 # ---- rules -------------------------------------------------------------------------------
@@ -190,10 +195,6 @@ def _percent(value: Decimal | None) -> Decimal | None:
     return None if value is None else round_half_up(value, RATE_PLACES)
 
 
-def _share(part: int, whole: int) -> Decimal | None:
-    return _percent(Decimal(part) * HUNDRED / Decimal(whole)) if whole else None
-
-
 def _change_text(change: Decimal | None, unit: str) -> str:
     if change is None:
         return ""
@@ -221,7 +222,7 @@ def _gap_text(gap: Decimal | None) -> str:
 
 # ---- the context model -------------------------------------------------------------------
 
-class Group(_Context):
+class Group(Context):
     """投资完成情况的一个分组（全市合计、某阶段、某行业、某县区或某牵头单位）。"""
 
     name: str = Field(description="分组名称：合计、阶段、行业分类、县区或牵头单位名称")
@@ -296,7 +297,7 @@ class Group(_Context):
         return re.sub(r"（[^）]*）|\([^)]*\)", "", self.name) or self.name
 
 
-class ProjectLine(_Context):
+class ProjectLine(Context):
     """一个项目的进度（滞后项目、逾期未开工或未竣工项目的一行）；金额单位为万元。"""
 
     id: str = Field(description="项目编号")
@@ -337,7 +338,7 @@ class ProjectLine(_Context):
         return FLAG_COLORS.get(self.flag or "", NO_FLAG_COLOR)
 
 
-class Milestones(_Context):
+class Milestones(Context):
     """新开工项目的开工情况，或竣工项目的竣工情况。"""
 
     planned: int = Field(description="全年计划项目个数（新开工项目计划开工，竣工项目计划竣工）")
@@ -348,7 +349,7 @@ class Milestones(_Context):
     overdue: list[ProjectLine] = Field(description="计划时间已到而尚未开工（竣工）的项目")
 
 
-class IssueItem(_Context):
+class IssueItem(Context):
     """本报告期报送的一条存在问题或需协调事项（及其在问题台帐中的办理情况）。"""
 
     project_id: str = Field(description="项目编号")
@@ -389,7 +390,7 @@ class IssueItem(_Context):
         return f"办理中：{self.handler}" + (f"，{self.due_text}前" if self.due_text else "")
 
 
-class PermitCount(_Context):
+class PermitCount(Context):
     """预备项目某一项前期工作的办理情况。"""
 
     name: str = Field(description="前期工作名称，如 投资许可、用地许可")
@@ -400,7 +401,7 @@ class PermitCount(_Context):
     unknown: int = Field(description="尚无报送数据的项目数")
 
 
-class Preparatory(_Context):
+class Preparatory(Context):
     """预备项目前期工作进展。"""
 
     count: int = Field(description="预备项目个数")
@@ -413,7 +414,7 @@ class Preparatory(_Context):
     reported: int = Field(description="本报告期已报送的预备项目数")
 
 
-class UnitReturn(_Context):
+class UnitReturn(Context):
     """一个牵头单位本报告期的报送情况。"""
 
     unit: str = Field(description="牵头单位")
@@ -426,7 +427,7 @@ class UnitReturn(_Context):
                                                 "（与 zdxm status、考核一致）")
 
 
-class Returns(_Context):
+class Returns(Context):
     """报送情况（来自报送记录，与 zdxm status 一致）。"""
 
     deadline: str = Field(description="报送截止日，如“2022年4月5日”")
@@ -455,7 +456,7 @@ class Returns(_Context):
         return "、".join(self.rejected) or "无"
 
 
-class UnitGroup(_Context):
+class UnitGroup(Context):
     """一类牵头单位（县区、市直部门、国有企业或未分类）在类内的排名。"""
 
     name: str = Field(description="单位类别：县区、市直部门、国有企业，或“未分类”（责任单位未填类别）")
@@ -488,7 +489,7 @@ class UnitGroup(_Context):
         return _few([u.name for u in self.units if u.flag == "红"], "单位", 5)
 
 
-class UnitRanking(_Context):
+class UnitRanking(Context):
     """牵头单位按单位类别分组排名（通报的“牵头单位排名”按此分三类排名）。"""
 
     county: UnitGroup = Field(description="县区（县区人民政府、新区管委会）")
@@ -511,14 +512,7 @@ class UnitRanking(_Context):
         return _few([u.name for u in red], "单位", TOP_UNITS)
 
 
-class Tally(_Context):
-    """一个类别及其个数。"""
-
-    name: str = Field(description="类别名称")
-    count: int = Field(description="个数")
-
-
-class ProblemSummary(_Context):
+class ProblemSummary(Context):
     """本报告期报送的存在问题的概况（按问题类型归类）。"""
 
     projects: int = Field(description="报送了存在问题或需协调事项的项目个数")
@@ -529,10 +523,10 @@ class ProblemSummary(_Context):
     @computed_field(description="按类型的概况，如“征地拆迁5个、资金4个”；没有时为空")  # type: ignore[prop-decorator]
     @property
     def by_type_text(self) -> str:
-        return "、".join(f"{t.name}{t.count}个" for t in self.by_type)
+        return tally_text(self.by_type)
 
 
-class YearAgo(_Context):
+class YearAgo(Context):
     """同比的比较对象：上年台账的同一报告期。"""
 
     period: str = Field(description="上年同期报告期，如 2021-03")
@@ -540,7 +534,7 @@ class YearAgo(_Context):
     source: str = Field(description="上年台账的文件名")
 
 
-class Attachment(_Context):
+class Attachment(Context):
     """简报的一个附件。"""
 
     number: int = Field(description="附件序号（附件1、附件2……）")
@@ -550,7 +544,7 @@ class Attachment(_Context):
     title: str = Field(description="附件名称，如“滞后项目名单”")
 
 
-class Attachments(_Context):
+class Attachments(Context):
     """长名单的去处（设置“简报附件”）：附在简报正文之后，或只放通报。"""
 
     in_bulletin: bool = Field(description="长名单是否作为附件附在简报后（否则只放通报）")
@@ -564,7 +558,7 @@ class Attachments(_Context):
                                                "不作附件时为空")
 
 
-class NextStep(_Context):
+class NextStep(Context):
     """下步工作的一项。"""
 
     number: str = Field(description="序号，如“（一）”")
@@ -576,7 +570,7 @@ _FRESHNESS_HELP = ("沿用数据的说明，如“3月有5个牵头单位的78�
                    "本月数据（含未通过校验），这些项目沿用2月数据。”；全部为本月数据时说明这一点")
 
 
-class Freshness(_Context):
+class Freshness(Context):
     """本报告期数据的新旧：哪些项目的数据是本月报送的，哪些沿用以前月份。"""
 
     month: int = Field(description="报告期的月份")
@@ -615,7 +609,7 @@ class Freshness(_Context):
         return sentence + "。"
 
 
-class Progress(_Context):
+class Progress(Context):
     """一个报告期的重大项目推进情况：简报（Word）和通报（Excel）模板可用的全部字段。"""
 
     city: str = Field(description="城市名称（设置“城市名称”），如 柳州市")
@@ -858,7 +852,7 @@ def _milestones(rules: _Rules, members: list[_Figures], start: bool) -> Mileston
            if rules.due(f.project.planned_start if start else f.project.planned_end)]
     overdue = [rules.line(f, ["逾期未开工" if start else "逾期未竣工"]) for f in due
                if not (f.started if start else f.completed)]
-    return Milestones(planned=len(members), done=len(done), rate=_share(len(done), len(members)),
+    return Milestones(planned=len(members), done=len(done), rate=share(len(done), len(members)),
                       due=len(due), due_done=len(due) - len(overdue), overdue=overdue)
 
 
@@ -886,7 +880,7 @@ def _preparatory(projects: list[Project], rows: dict[str, LedgerEntry], period: 
         count=len(projects),
         total_investment_yi=to_yi(sum((p.total_investment for p in projects), Decimal(0))),
         permits=counts, permits_done=done_total, permits_required=required,
-        permit_rate=_share(done_total, required), ready=ready,
+        permit_rate=share(done_total, required), ready=ready,
         reported=sum(1 for p in projects if p.id in rows and rows[p.id].period == period))
 
 
@@ -902,16 +896,18 @@ def _returns(master: Master, period: str) -> Returns:
     on_time = len(status.of(ReturnStatus.ON_TIME))
     return Returns(deadline=format_date(status.deadline), expected=len(status.units),
                    submitted=sum(1 for u in status.units if u.submitted), on_time=on_time,
-                   on_time_rate=_share(on_time, len(status.units)), missing=status.missing,
+                   on_time_rate=share(on_time, len(status.units)), missing=status.missing,
                    late=status.late, rejected=status.rejected, units=units)
 
 
 def compute_progress(master: Master, period: str, issue: int = 0,
                      issued: date | None = None, *, year_ago: Master | None = None,
-                     year_ago_source: str = "", compare: bool = True) -> Progress:
+                     year_ago_source: str = "", compare: bool = True,
+                     reply_by: date | None = None) -> Progress:
     """The progress of ``period`` from the master's plan, 月报台帐 and 报送记录; with
     ``compare``, 环比 against the 报告期 before and, given last year's master ``year_ago``,
-    同比 against the same 报告期 of last year."""
+    同比 against the same 报告期 of last year. ``reply_by`` is the day the 督办 asks an
+    answer by (default: ten days after ``issued``)."""
     period = plan_period(period, master.year)
     settings = master.settings
     month = int(period[5:7])
@@ -977,7 +973,8 @@ def compute_progress(master: Master, period: str, issue: int = 0,
         returns=_returns(master, period),
         unreported=sum(1 for f in everything if not f.reported),
         freshness=_freshness(everything, month))
-    return _briefing(progress, master, rules, built, compare, year_ago, year_ago_source)
+    return _briefing(progress, master, rules, built, compare, year_ago, year_ago_source,
+                     reply_by)
 
 
 # ---- the briefing: unit groups, this month's facts, comparisons, 下步工作, 附件 ------------
@@ -991,7 +988,8 @@ _NUMERALS = "一二三四五六七八九十"
 
 
 def _briefing(progress: Progress, master: Master, rules: _Rules, built: list[_Figures],
-              compare: bool, year_ago: Master | None, year_ago_source: str) -> Progress:
+              compare: bool, year_ago: Master | None, year_ago_source: str,
+              reply_by: date | None) -> Progress:
     """The fields the 简报 reads beyond the figures: unit groups, this month's new starts and
     completions, the problems by type, 环比 and 同比, 下步工作 and the 附件."""
     period = progress.period
@@ -1009,7 +1007,7 @@ def _briefing(progress: Progress, master: Master, rules: _Rules, built: list[_Fi
         "units": units, "unit_ranking": ranking, "month_starts": starts,
         "month_completions": completions, "problems": _problem_summary(progress.issues),
         "problem_ledger": problem_figures(master, period, progress.issued),
-        "supervision": supervise(master, period, progress.issued, progress.lagging),
+        "supervision": supervise(master, period, progress.issued, progress.lagging, reply_by),
         "next_starts": sum(1 for f in built if f.project.stage == "新开工" and not f.started
                            and f.project.planned_start == next_month),
         "next_benchmark": None if next_month is None else round_half_up(

@@ -17,7 +17,8 @@ itself make a notice. Problems not yet given to a unit (待交办) are the offic
 assign: they are counted, never sent.
 
 This module does not know the progress model: the projects come in as anything with the
-attributes of ``ProjectFacts`` (``progress.ProjectLine``).
+attributes of ``ProjectFacts`` (``progress.ProjectLine``). The other way round, ``progress``
+builds its models on this module's ``Context``, ``Tally``, ``share`` and ``tally_text``.
 """
 
 from __future__ import annotations
@@ -37,16 +38,18 @@ from ..core.periods import period_end, period_month
 from ..core.problems import closure, due_soon, months_open, overdue, status_on
 from ..core.returns import reports_in
 
-__all__ = ["NOTICE_DAYS", "ProjectFacts", "Tally", "ClosureRate", "ProblemFigures",
-           "SupervisionItem", "SupervisedUnit", "Supervision", "problem_figures", "supervise",
-           "notice_number"]
+__all__ = ["NOTICE_DAYS", "Context", "ProjectFacts", "Tally", "share", "tally_text", "ClosureRate",
+           "ProblemFigures", "SupervisionItem", "SupervisedUnit", "Supervision", "problem_figures",
+           "supervise", "notice_number"]
 
 NOTICE_DAYS = 10  # a 督办通知单 asks for an answer within this many days of its date
 _HUNDRED = Decimal(100)
 _CATEGORY_ORDER = (*(c.value for c in UnitCategory), "")
 
 
-class _Context(BaseModel):
+class Context(BaseModel):
+    """A template context model (简报, 通报, 督办通知单): read-only once made."""
+
     model_config = ConfigDict(frozen=True)
 
 
@@ -77,22 +80,24 @@ class ProjectFacts(Protocol):
     def reasons(self) -> list[str]: ...
 
 
-class Tally(_Context):
+class Tally(Context):
     """一个类别及其个数。"""
 
     name: str = Field(description="类别名称")
     count: int = Field(description="个数")
 
 
-def _percent(part: int, whole: int) -> Decimal | None:
+def share(part: int, whole: int) -> Decimal | None:
+    """``part`` of ``whole`` in per cent, one decimal; ``None`` of nothing."""
     return round_half_up(Decimal(part) * _HUNDRED / whole, 1) if whole else None
 
 
-def _text(tallies: Sequence[Tally]) -> str:
+def tally_text(tallies: Sequence[Tally]) -> str:
+    """``征地拆迁6个、用地4个``: the tallies that count something."""
     return "、".join(f"{t.name}{t.count}个" for t in tallies if t.count)
 
 
-class ClosureRate(_Context):
+class ClosureRate(Context):
     """一个协调责任单位（或全部）交办问题的办结情况。"""
 
     unit: str = Field(description="协调责任单位（合计为“合计”）")
@@ -105,7 +110,7 @@ class ClosureRate(_Context):
     on_time_rate: Decimal | None = Field(description="按时办结率（%）：时限内办结 ÷ 交办，一位小数")
 
 
-class ProblemFigures(_Context):
+class ProblemFigures(Context):
     """问题台帐截至报告期的概况（按状态、类型）和各协调责任单位的问题办结率。"""
 
     as_of: date = Field(description="状态和逾期的判断日（简报为印发日期）")
@@ -125,17 +130,17 @@ class ProblemFigures(_Context):
     @computed_field(description="按状态的概况，如“已办结5个、办理中12个、待交办3个”")  # type: ignore[prop-decorator]
     @property
     def by_status_text(self) -> str:
-        return _text(self.by_status)
+        return tally_text(self.by_status)
 
     @computed_field(description="未办结问题按类型的概况，如“征地拆迁6个、用地4个”")  # type: ignore[prop-decorator]
     @property
     def open_by_type_text(self) -> str:
-        return _text(self.open_by_type)
+        return tally_text(self.open_by_type)
 
     @computed_field(description="未办结问题最多的至多三类，如“征地拆迁6个、用地4个、资金3个”")  # type: ignore[prop-decorator]
     @property
     def open_top_text(self) -> str:
-        return _text(self.open_by_type[:3])
+        return tally_text(self.open_by_type[:3])
 
     @computed_field(description="未办结问题最多的至多三类的名称，如“征地拆迁、用地、资金”")  # type: ignore[prop-decorator]
     @property
@@ -152,7 +157,7 @@ class ProblemFigures(_Context):
 def _rate(unit: str, total: int, closed: int, on_time: int, overdue_count: int) -> ClosureRate:
     return ClosureRate(unit=unit, total=total, closed=closed, on_time=on_time,
                        open=total - closed, overdue=overdue_count,
-                       rate=_percent(closed, total), on_time_rate=_percent(on_time, total))
+                       rate=share(closed, total), on_time_rate=share(on_time, total))
 
 
 def problem_figures(master: Master, period: str, as_of: date) -> ProblemFigures:
@@ -188,7 +193,7 @@ def problem_figures(master: Master, period: str, as_of: date) -> ProblemFigures:
         by_status=by_status, open_by_type=open_by_type, closure=rates, closure_total=total)
 
 
-class SupervisionItem(_Context):
+class SupervisionItem(Context):
     """督办的一个事项：一个问题，或一个项目。"""
 
     kind: str = Field(description="类别：问题或项目")
@@ -218,7 +223,7 @@ class SupervisionRow(SupervisionItem):
     number: str = Field(description="督办通知单编号")
 
 
-class SupervisedUnit(_Context):
+class SupervisedUnit(Context):
     """一个责任单位的督办事项：一份督办通知单。"""
 
     unit: str = Field(description="督办对象：问题的协调责任单位，或项目的牵头单位")
@@ -260,7 +265,7 @@ class SupervisedUnit(_Context):
         return "；".join(parts)
 
 
-class Supervision(_Context):
+class Supervision(Context):
     """督办：逾期和久拖未决的问题、红灯和逾期未开工（竣工）的项目，按责任单位汇总。"""
 
     as_of: date = Field(description="督办的判断日（通报、简报为印发日期）")
@@ -313,7 +318,8 @@ def _days(day: date, since: date) -> int:
 
 def supervise(master: Master, period: str, as_of: date, lagging: Sequence[ProjectFacts],
               reply_by: date | None = None) -> Supervision:
-    """What is 督办 for ``period`` on ``as_of``, per responsible unit (see the module)."""
+    """What is 督办 for ``period`` on ``as_of``, per responsible unit (see the module); the
+    notices ask an answer by ``reply_by`` (default: ``NOTICE_DAYS`` after ``as_of``)."""
     settings = master.settings
     active = {p.id for p in master.projects if reports_in(p, period)}
     problems: dict[str, list[SupervisionItem]] = {}
