@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
@@ -16,6 +17,7 @@ import openpyxl
 import pytest
 
 from checking_office import UNIT, build_master
+from zdxm_xl.books import safety
 from zdxm_xl.books.masterio import FileStore, load_master
 from zdxm_xl.books.package import Package
 from zdxm_xl.core.errors import MasterError
@@ -380,3 +382,33 @@ def test_a_part_read_back_is_trusted_only_as_the_bytes_it_was_written_as() -> No
     from zdxm_xl.books.package import PackageLayoutError
     with pytest.raises(PackageLayoutError):
         package.read_back(bytes(damaged)).part(name)
+
+
+@pytest.mark.parametrize("count", [3, 40])  # flushed one by one; the file system at once
+def test_many_archive_copies_are_made_whole_and_leave_nothing_behind(tmp_path: Path,
+                                                                     count: int) -> None:
+    if count >= 16 and sys.platform.startswith("linux"):
+        assert safety._syncfs() is not None  # the many are flushed together here
+    sources, copies = tmp_path / "收件", []
+    sources.mkdir()
+    for number in range(count):
+        source = sources / f"{number}.xlsx"
+        source.write_bytes(bytes([number]) * (1000 + number))
+        target = tmp_path / "归档" / "2022-03" / f"单位{number % 7}" / f"{number}.xlsx"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copies.append((source, target))
+    safety.copy_files_durably(copies)
+    assert all(target.read_bytes() == source.read_bytes() for source, target in copies)
+    assert sorted(p.name for p in (tmp_path / "归档").rglob("*") if p.is_file()) == sorted(
+        f"{number}.xlsx" for number in range(count))
+
+
+def test_archive_copies_that_fail_leave_no_file_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "归档"
+    folder.mkdir()
+    copies = [(tmp_path / f"{n}.xlsx", folder / f"{n}.xlsx") for n in range(40)]
+    for source, _target in copies[:-1]:
+        source.write_bytes(b"PK")
+    with pytest.raises(FileNotFoundError):  # the last one is missing
+        safety.copy_files_durably(copies)
+    assert list(folder.iterdir()) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import getpass
 import glob
 import io
@@ -18,6 +19,7 @@ import re
 import shutil
 import socket
 import stat
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
@@ -132,13 +134,18 @@ def atomic_write(
 def copy_files_durably(copies: Sequence[tuple[Path, Path]]) -> None:
     """Copy each source to its target as ``atomic_write`` would — a temporary file in the
     target's folder, on disk before it takes the target's name, the folder flushed after —
-    but for many files at once: the copies are flushed to disk together (in parallel, so the
-    file system commits them in a few journal writes rather than one per file), then
-    renamed, then each folder flushed once. A failure leaves no temporary file behind and
-    no target half-written."""
+    but for many files at once: the copies are flushed to disk together, then renamed,
+    then the folders flushed. Together: on Linux the file system is flushed once for all of
+    them (``syncfs``: one commit where a flush of each file and folder costs one each, six
+    times the time for a thousand returns); elsewhere each is flushed, in parallel, so the
+    file system still commits them in a few journal writes. A failure leaves no temporary
+    file behind and no target half-written."""
     if not copies:
         return
     temps: list[tuple[Path, Path]] = []
+    folders = list(dict.fromkeys(target.parent for _source, target in copies))
+    # each folder, and the folders above them that were made for them
+    folders += list(dict.fromkeys(folder.parent for folder in folders))
     try:
         for source, target in copies:
             fd, name = tempfile.mkstemp(prefix=f".~zdxm-{target.stem}-", suffix=target.suffix,
@@ -147,25 +154,74 @@ def copy_files_durably(copies: Sequence[tuple[Path, Path]]) -> None:
             temps.append((Path(name), target))
             _copy_mode(target, Path(name))
             shutil.copyfile(source, name)
+        systems = _file_systems(folders) if len(temps) >= _SYNC_WHOLE_FROM else None
 
         def flush(path: Path) -> None:
             with open(path, "rb+") as handle:
                 os.fsync(handle.fileno())
 
         with ThreadPoolExecutor(max_workers=min(16, len(temps))) as pool:
-            list(pool.map(flush, [temp for temp, _target in temps]))
+            if systems is None:
+                list(pool.map(flush, [temp for temp, _target in temps]))
+            else:
+                _sync_file_systems(systems)  # the copies on disk under their temporary names
             for temp, target in list(temps):
                 os.replace(temp, target)
                 temps.remove((temp, target))
-            folders = list(dict.fromkeys(target.parent for _source, target in copies))
-            # each folder, and the folders above them that were made for them
-            folders += list(dict.fromkeys(folder.parent for folder in folders))
-            list(pool.map(_fsync_dir, folders))
+            if systems is None:
+                list(pool.map(_fsync_dir, folders))
+            else:
+                _sync_file_systems(systems)  # the new names too
     except BaseException:
         for temp, _target in temps:
             with contextlib.suppress(OSError):
                 temp.unlink()
         raise
+
+
+_SYNC_WHOLE_FROM = 16  # files: fewer are flushed one by one (the file system may hold more)
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    """Linux's ``syncfs`` (glibc 2.14 and later): flush the file system holding an open
+    file; ``None`` where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (AttributeError, OSError):
+        return None
+
+
+def _file_systems(folders: Sequence[Path]) -> list[Path] | None:
+    """A folder on each file system that holds ``folders``, when the whole file system can
+    be flushed at once; ``None`` otherwise."""
+    if _syncfs() is None:
+        return None
+    found: dict[int, Path] = {}
+    for folder in folders:
+        found.setdefault(folder.stat().st_dev, folder)
+    return list(found.values())
+
+
+def _sync_file_systems(folders: Sequence[Path]) -> None:
+    """Flush the file system of each folder — all its files and folders — to the disk; an
+    ``OSError`` when the disk says it could not write something."""
+    import ctypes
+
+    syncfs = _syncfs()
+    assert syncfs is not None
+    for folder in folders:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if syncfs(fd) != 0:
+                number = ctypes.get_errno()
+                raise OSError(number, os.strerror(number), str(folder))
+        finally:
+            os.close(fd)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
