@@ -4,6 +4,7 @@ falls back to writing the whole master whenever the file is not as zdxm wrote it
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -412,3 +413,32 @@ def test_archive_copies_that_fail_leave_no_file_behind(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):  # the last one is missing
         safety.copy_files_durably(copies)
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("in_part", [True, False])
+def test_a_master_is_kept_only_once_what_it_waits_for_is_done(office, in_part: bool) -> None:
+    """``save``'s ``ready`` (a merge's archive copies) is done while the new master is
+    written: once, before the new master is kept — and when it fails, the old one stays."""
+    master, _filled = office
+    before, rows = master.read_bytes(), len(load_master(master).ledger)
+    calls: list[str] = []
+
+    def save(ready: Callable[[], object]) -> None:
+        store = FileStore(master)
+        with store.session() if in_part else contextlib.nullcontext():
+            book = store.load()
+            book.ledger.append(LedgerEntry(period="2022-03", project_id=book.projects[0].id))
+            store.save(book, ready)
+
+    def fail() -> None:
+        calls.append("failed")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        save(fail)
+    assert calls == ["failed"]
+    assert master.read_bytes() == before
+    assert not [p for p in master.parent.iterdir() if p.name.startswith(".~zdxm")]
+    save(lambda: calls.append("done"))
+    assert calls == ["failed", "done"]
+    assert len(load_master(master).ledger) == rows + 1

@@ -96,10 +96,21 @@ class MergeResult:
     rejected: list[RejectedFile] = field(default_factory=list)
     problems: ReturnEffect = field(default_factory=ReturnEffect)  # what they did to 问题台帐
     reports: Hidden[list[FileReport]] = field(default_factory=list)
+    # copies of the merged files for the archive (source, target), made by ``archive``
+    # while the master is written, before it is kept
+    to_archive: Hidden[list[tuple[Path, Path]]] = field(default_factory=list)
     written: Hidden[bool] = False
     # where the time went: read (the master), check (the files), apply (ledger and 报送记录
     # in memory, and the archive), write (the master)
     seconds: Hidden[dict[str, float]] = field(default_factory=dict)
+
+    def archive(self) -> None:
+        """Keep a copy of each merged file in the archive, made durable together (one flush
+        of the disk for the lot, not one each); the master says they were merged only
+        after this. Called again, there is nothing left to do."""
+        copies, self.to_archive = self.to_archive, []
+        copy_files_durably(copies)
+        checkpoint("after-archive")
 
     @property
     def ok(self) -> bool:
@@ -142,8 +153,9 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
             clock = time.perf_counter()
             if changed:
                 checkpoint("before-master-write")
-                store.save(master)
+                store.save(master, result.archive)  # archived while the master is written
                 result.written = True
+            result.archive()  # (nothing is left, unless nothing changed)
             result.seconds["write"] = time.perf_counter() - clock
             return result
     finally:
@@ -259,7 +271,7 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
             result.replaced.append(ReplacedFile(other.file_name, other.unit, other.period,
                                                 str(path)))
     ledger.flush()
-    _archive(workspace, archive)
+    result.to_archive += _archive(workspace, archive)
     return changed
 
 
@@ -342,9 +354,9 @@ class _Log:
         self.counted.setdefault(row.sha256, row)
 
 
-def _archive(workspace: Workspace, reports: Sequence[FileReport]) -> None:
-    """Keep a copy of each merged file in the archive, named by its content: all written
-    first, then made durable together (one flush of the disk for the lot, not one each)."""
+def _archive(workspace: Workspace, reports: Sequence[FileReport]) -> list[tuple[Path, Path]]:
+    """Where each merged file is to be kept in the archive (source, target), named by its
+    content; one kept before is not copied again. Copied by ``MergeResult.archive``."""
     copies: dict[Path, Path] = {}
     for report in reports:
         assert report.period is not None and report.unit is not None
@@ -355,8 +367,7 @@ def _archive(workspace: Workspace, reports: Sequence[FileReport]) -> None:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             copies[target] = report.path
-    copy_files_durably([(source, target) for target, source in copies.items()])
-    checkpoint("after-archive")
+    return [(source, target) for target, source in copies.items()]
 
 
 class _Ledger:

@@ -12,7 +12,7 @@ This module does not import xlwings: it only calls methods of the book object it
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -283,7 +283,9 @@ class BookStore:
         self._read = _rows_of(master)
         return master
 
-    def save(self, master: Master) -> None:
+    def save(self, master: Master, ready: Callable[[], object] | None = None) -> None:
+        if ready is not None:  # nothing is written to disk here to do it beside
+            ready()
         write_master(master, self._gateway())
         self._read = _rows_of(master)
         master.ids_assigned = False

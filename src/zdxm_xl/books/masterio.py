@@ -15,6 +15,7 @@ import functools
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
@@ -488,10 +489,12 @@ class _Snapshot:
 _NOT_AS_WRITTEN = "写入台账后复核不一致，已放弃本次写入，原台账未改动。"
 
 
-def _save_changes(master: Master, target: Path, snapshot: _Snapshot) -> dict[str, int] | None:
+def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
+                  ready: Callable[[], object] | None = None) -> dict[str, int] | None:
     """Save ``master`` over ``target`` rewriting only what changed since ``snapshot``: the
     tables rewritten, from which row; ``None`` when that cannot be done (nothing was
-    written: the caller writes it whole)."""
+    written, ``ready`` not called: the caller writes it whole). ``ready``: as
+    ``MasterStore.save``, called while the new file is read back."""
     changed = snapshot.first_changes(master)
     if not changed:  # something else changed, or nothing did (a save still rewrites 汇总)
         return None
@@ -520,32 +523,35 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot) -> dict[str
         range says so), and its rewritten rows read back — with python-calamine, as a load
         reads them — into as many records, without a problem. The rows kept are the bytes
         they were, which the load read. A rewritten part the file holds exactly as it was
-        compressed (``Package.read_back``) is checked as made, not inflated again."""
+        compressed (``Package.read_back``) is checked as made, not inflated again.
+        python-calamine reads without holding the interpreter: ``ready`` is done meanwhile."""
         again = package.read_back(temp.read_bytes())
         sheets = again.sheets()
         if list(sheets) != names or FileGateway(temp).sheet_names() != names:
             raise MasterError(_NOT_AS_WRITTEN)
         styles = again.styles()
+        rewritten: dict[str, bytes] = {}  # table → its rewritten rows, as a workbook
         for name, first in changed.items():
-            spec, model = _ALONE[name]
+            spec = _ALONE[name][0]
             xml = again.part(sheets[spec.sheet].sheet)
             expected = len(getattr(master, name))
             if header_row(xml) != headers[name] or row_count(xml) != max(expected, 1) + 1 \
                     or table_rows(again, spec.sheet) != max(expected, 1):
                 raise MasterError(_NOT_AS_WRITTEN)
-            if expected == first:
-                continue
-            book = CalamineWorkbook.from_filelike(io.BytesIO(
-                workbook_of_rows(rows_from(xml, first + 2), styles)))
-            sheet = book.get_sheet_by_name(book.sheet_names[0])
-            if sheet.start is None:
-                raise MasterError(_NOT_AS_WRITTEN)
-            top, left = sheet.start
-            grid = [[""] * left + row for row in sheet.to_python(skip_empty_area=True)]
-            records, problems = decode_table(spec, model, list(spec.titles), grid,
-                                             first_row=first + 2)
-            if top != first + 1 or problems or len(records) != expected - first:
-                raise MasterError(_NOT_AS_WRITTEN)
+            if expected != first:
+                rewritten[name] = workbook_of_rows(rows_from(xml, first + 2), styles)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-verify") as pool:
+            reading = {name: pool.submit(_first_sheet, book) for name, book in rewritten.items()}
+            if ready is not None:
+                ready()
+            for name, read in reading.items():
+                spec, model = _ALONE[name]
+                first, expected = changed[name], len(getattr(master, name))
+                top, grid = read.result()
+                records, problems = decode_table(spec, model, list(spec.titles), grid,
+                                                 first_row=first + 2)
+                if top != first + 1 or problems or len(records) != expected - first:
+                    raise MasterError(_NOT_AS_WRITTEN)
 
     try:
         FileGateway(target).commit_changes(package, tables, verify)
@@ -554,11 +560,24 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot) -> dict[str
     return changed
 
 
-def save_master(master: Master, path: Path | str) -> Path:
+def _first_sheet(book: bytes) -> tuple[int, list[list[Cell]]]:
+    """The first sheet of a workbook as python-calamine reads it: the row its cells start
+    at (0-based) and their values, from column A."""
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(book))
+    sheet = workbook.get_sheet_by_name(workbook.sheet_names[0])
+    if sheet.start is None:
+        raise MasterError(_NOT_AS_WRITTEN)
+    top, left = sheet.start
+    return top, [[""] * left + row for row in sheet.to_python(skip_empty_area=True)]
+
+
+def save_master(master: Master, path: Path | str,
+                ready: Callable[[], object] | None = None) -> Path:
     """Write ``master`` to the file ``path``, atomically.
 
     A dated copy of the old file goes to 备份/ first (see ``FileGateway.commit``); the new
-    file is read back and compared before it replaces the old one.
+    file is read back and compared, and ``ready`` (as ``MasterStore.save``) called, before
+    it replaces the old one.
     """
     target = Path(path)
     refuse_if_open_elsewhere(target)
@@ -577,6 +596,8 @@ def save_master(master: Master, path: Path | str) -> Path:
                 len(master.submissions), len(master.changes), len(master.mail_log),
                 len(master.outbox), len(master.problems), len(master.problem_log)):
             raise MasterError("写入台账后复核不一致，已放弃本次写入，原台账未改动。")
+        if ready is not None:
+            ready()
 
     gateway.commit(verify)
     master.ids_assigned = False
@@ -634,15 +655,15 @@ class FileStore:
             self._snapshot = _Snapshot.of(master, self.path, gateway) if self._writing else None
         return master
 
-    def save(self, master: Master) -> None:
+    def save(self, master: Master, ready: Callable[[], object] | None = None) -> None:
         with no_collection_pauses():
             snapshot = self._snapshot
-            changed = _save_changes(master, self.path, snapshot) if snapshot is not None \
-                else None
+            changed = _save_changes(master, self.path, snapshot, ready) \
+                if snapshot is not None else None
             if changed is not None and snapshot is not None:
                 snapshot.saved(self.path, changed)  # a second save compares with this one
                 return
-            save_master(master, self.path)
+            save_master(master, self.path, ready)
             self._snapshot = _Snapshot.of(master, self.path) if self._writing else None
 
     @contextlib.contextmanager

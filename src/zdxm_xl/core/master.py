@@ -14,7 +14,7 @@ import contextlib
 import copy
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,8 +123,12 @@ class MasterStore(Protocol):
 
     def load(self) -> Master: ...
 
-    def save(self, master: Master) -> None:
-        """Keep ``master`` — every table, and the 汇总 derived from it."""
+    def save(self, master: Master, ready: Callable[[], object] | None = None) -> None:
+        """Keep ``master`` — every table, and the 汇总 derived from it. ``ready`` is called
+        once before the new master is kept, while it is being written where that takes
+        time: what the master will say is done (the merge's archive copies) is done there,
+        beside the writing, and the master is not kept if it raises. It may be called again
+        after a write that could not be finished is made anew: it returns at once then."""
         ...
 
     def session(self) -> AbstractContextManager[object]:
@@ -153,7 +157,9 @@ class MemoryStore:
     def load(self) -> Master:
         return copy.deepcopy(self.master)
 
-    def save(self, master: Master) -> None:
+    def save(self, master: Master, ready: Callable[[], object] | None = None) -> None:
+        if ready is not None:
+            ready()
         master.ids_assigned = False
         self.master = copy.deepcopy(master)
         self.saves += 1
