@@ -5,7 +5,9 @@ falls back to writing the whole master whenever the file is not as zdxm wrote it
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import zipfile
@@ -442,3 +444,19 @@ def test_a_master_is_kept_only_once_what_it_waits_for_is_done(office, in_part: b
     save(lambda: calls.append("done"))
     assert calls == ["failed", "done"]
     assert len(load_master(master).ledger) == rows + 1
+
+
+def test_a_copy_over_a_file_keeps_its_mode_and_a_killed_run_s_temporary_file_is_no_bar(
+        tmp_path: Path) -> None:
+    source, target = tmp_path / "新.xlsx", tmp_path / "归档" / "旧.xlsx"
+    source.write_bytes(b"new")
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    # what a run with this process's number, killed while copying, would have left
+    stale = target.parent / f".~zdxm-{os.getpid()}-0-{target.name}"
+    stale.write_bytes(b"half")
+    safety.copy_files_durably([(source, target)])
+    assert target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(p.name for p in target.parent.iterdir()) == sorted([stale.name, target.name])

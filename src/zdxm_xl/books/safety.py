@@ -142,41 +142,80 @@ def copy_files_durably(copies: Sequence[tuple[Path, Path]]) -> None:
     file behind and no target half-written."""
     if not copies:
         return
-    temps: list[tuple[Path, Path]] = []
+    temps: list[tuple[str, Path]] = []
+    renamed = 0
     folders = list(dict.fromkeys(target.parent for _source, target in copies))
     # each folder, and the folders above them that were made for them
     folders += list(dict.fromkeys(folder.parent for folder in folders))
     try:
-        for source, target in copies:
-            fd, name = tempfile.mkstemp(prefix=f".~zdxm-{target.stem}-", suffix=target.suffix,
-                                        dir=target.parent)
-            os.close(fd)
-            temps.append((Path(name), target))
-            _copy_mode(target, Path(name))
-            shutil.copyfile(source, name)
+        for number, (source, target) in enumerate(copies):
+            temps.append((_copy_beside(source, target, number), target))
         systems = _file_systems(folders) if len(temps) >= _SYNC_WHOLE_FROM else None
-
-        def flush(path: Path) -> None:
-            with open(path, "rb+") as handle:
-                os.fsync(handle.fileno())
-
-        with ThreadPoolExecutor(max_workers=min(16, len(temps))) as pool:
-            if systems is None:
-                list(pool.map(flush, [temp for temp, _target in temps]))
-            else:
-                _sync_file_systems(systems)  # the copies on disk under their temporary names
-            for temp, target in list(temps):
-                os.replace(temp, target)
-                temps.remove((temp, target))
-            if systems is None:
+        if systems is None:
+            with ThreadPoolExecutor(max_workers=min(16, len(temps))) as pool:
+                list(pool.map(_fsync_file, [temp for temp, _target in temps]))
+        else:
+            _sync_file_systems(systems)  # the copies on disk under their temporary names
+        for temp, target in temps:
+            os.replace(temp, target)
+            renamed += 1
+        if systems is None:
+            with ThreadPoolExecutor(max_workers=min(16, len(folders))) as pool:
                 list(pool.map(_fsync_dir, folders))
-            else:
-                _sync_file_systems(systems)  # the new names too
+        else:
+            _sync_file_systems(systems)  # the new names too
     except BaseException:
-        for temp, _target in temps:
+        for temp, _target in temps[renamed:]:
             with contextlib.suppress(OSError):
-                temp.unlink()
+                os.unlink(temp)
         raise
+
+
+_CHUNK = 1 << 20
+_SENDFILE = sys.platform.startswith("linux")  # file to file in the kernel (Linux 2.6.33 on)
+
+
+def _copy_beside(source: Path, target: Path, number: int) -> str:
+    """A copy of ``source`` in ``target``'s folder under a temporary name (returned), with
+    the mode of ``target`` if it exists, else the usual one. Made with a few system calls
+    and no more: a merge archives a thousand files at once."""
+    temp = os.path.join(target.parent, f".~zdxm-{os.getpid()}-{number}-{target.name}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        out = os.open(temp, flags, 0o666)  # the mode the umask leaves, as for any new file
+    except FileExistsError:  # left by a process of the same number that was killed
+        out, temp = tempfile.mkstemp(prefix=".~zdxm-", suffix=target.suffix, dir=target.parent)
+        _copy_mode(target, Path(temp))
+    try:
+        try:
+            with open(source, "rb") as handle:
+                if _SENDFILE:
+                    offset, size = 0, os.fstat(handle.fileno()).st_size
+                    while sent := os.sendfile(out, handle.fileno(), offset,
+                                              max(size - offset, _CHUNK)):
+                        offset += sent
+                else:
+                    while chunk := handle.read(_CHUNK):
+                        view = memoryview(chunk)
+                        while view:
+                            view = view[os.write(out, view):]
+        finally:
+            os.close(out)
+        if os.path.exists(target):
+            _copy_mode(target, Path(temp))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return temp
+
+
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))  # Windows flushes writable ones
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 _SYNC_WHOLE_FROM = 16  # files: fewer are flushed one by one (the file system may hold more)
