@@ -295,13 +295,13 @@ class FileGateway:
         atomic_write(self.path, write, verify)
         self._reader = None
 
-    def commit_changes(self, package: Package,
-                       tables: Mapping[str, tuple[Sequence[Sequence[Cell]], int, int]],
-                       verify: Callable[[Path], None] | None = None) -> None:
-        """Save over ``path`` the workbook ``package`` (the file as it is) with the rows of
-        ``tables`` (sheet → rows, columns, rows unchanged at the start) rewritten, and
-        every other part as it is: a save costs what changed. Atomic, after a backup, and
-        verified, as ``commit``."""
+    @staticmethod
+    def rewritten_parts(package: Package,
+                        tables: Mapping[str, tuple[Sequence[Sequence[Cell]], int, int]]
+                        ) -> dict[str, bytes]:
+        """The parts of ``package`` (the file as it is) that hold the rows of ``tables``
+        (sheet → rows, columns, rows unchanged at the start), made anew: each sheet with
+        its rows rewritten, and its table's range. For ``commit_changes``."""
         parts = package.sheets()
         replaced: dict[str, bytes] = {}
         for sheet, (rows, width, keep) in tables.items():
@@ -311,6 +311,13 @@ class FileGateway:
             replaced[where.sheet] = sheet_with_rows(package.part(where.sheet), rows, width,
                                                     keep=keep)
             replaced[where.table] = with_table_rows(package.part(where.table), len(rows))
+        return replaced
+
+    def commit_changes(self, package: Package, replaced: dict[str, bytes],
+                       verify: Callable[[Path], None] | None = None) -> None:
+        """Save over ``path`` the workbook ``package`` (the file as it is) with the parts in
+        ``replaced`` new (``rewritten_parts``) and every other part as it is: a save costs
+        what changed. Atomic, after a backup, and verified, as ``commit``."""
         refuse_if_open_elsewhere(self.path)
         backup(self.path)
 

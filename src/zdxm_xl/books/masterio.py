@@ -15,7 +15,7 @@ import functools
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
@@ -505,43 +505,63 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
         package = Package(target.read_bytes())
     except (OSError, PackageLayoutError):
         return None
-    tables: dict[str, tuple[Sequence[Sequence[Cell]], int, int]] = {}
-    for name, first in changed.items():
-        spec = _ALONE[name][0]
-        records = getattr(master, name)
-        derive = _from_plan(master) if spec is LEDGER else None
-        rows: list[Cell] = [None] * first
-        rows += encode_table(spec, records[first:], derive)
-        tables[spec.sheet] = (rows, len(spec.columns), first)
-    names = list(package.sheets())
-    headers = {name: header_row(package.part(package.sheets()[_ALONE[name][0].sheet].sheet))
-               for name in changed}
+    try:
+        sheets = package.sheets()
+        names = list(sheets)
+        headers = {name: header_row(package.part(sheets[_ALONE[name][0].sheet].sheet))
+                   for name in changed}
+        styles = package.styles()
+    except (KeyError, PackageLayoutError):
+        return None
+    replaced: dict[str, bytes] = {}  # the parts made anew
+    made: dict[str, bytes] = {}  # table → its sheet part as made
+    # python-calamine reads a table's new rows, as a load will, without holding the
+    # interpreter: while the other tables are made, the file written, and ``ready`` done
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-verify") as pool:
+        reading: dict[str, Future[tuple[int, list[list[Cell]]]]] = {}
+        try:
+            # the table with the most new rows first: its reading takes the longest
+            for name, first in sorted(changed.items(),
+                                      key=lambda item: item[1] - len(getattr(master, item[0]))):
+                spec = _ALONE[name][0]
+                records = getattr(master, name)
+                derive = _from_plan(master) if spec is LEDGER else None
+                rows: list[Cell] = [None] * first
+                rows += encode_table(spec, records[first:], derive)
+                parts = FileGateway.rewritten_parts(package, {spec.sheet: (rows, len(spec.columns),
+                                                                           first)})
+                replaced.update(parts)
+                made[name] = parts[sheets[spec.sheet].sheet]
+                if len(records) != first:
+                    reading[name] = pool.submit(_first_sheet, workbook_of_rows(
+                        rows_from(made[name], first + 2), styles))
+        except PackageLayoutError:
+            return None
 
-    def verify(temp: Path) -> None:
-        """Read the new file back: it opens as a workbook with the same sheets; each
-        rewritten table has its header as it was, one row per record (and its table's
-        range says so), and its rewritten rows read back — with python-calamine, as a load
-        reads them — into as many records, without a problem. The rows kept are the bytes
-        they were, which the load read. A rewritten part the file holds exactly as it was
-        compressed (``Package.read_back``) is checked as made, not inflated again.
-        python-calamine reads without holding the interpreter: ``ready`` is done meanwhile."""
-        again = package.read_back(temp.read_bytes())
-        sheets = again.sheets()
-        if list(sheets) != names or FileGateway(temp).sheet_names() != names:
-            raise MasterError(_NOT_AS_WRITTEN)
-        styles = again.styles()
-        rewritten: dict[str, bytes] = {}  # table → its rewritten rows, as a workbook
-        for name, first in changed.items():
-            spec = _ALONE[name][0]
-            xml = again.part(sheets[spec.sheet].sheet)
-            expected = len(getattr(master, name))
-            if header_row(xml) != headers[name] or row_count(xml) != max(expected, 1) + 1 \
-                    or table_rows(again, spec.sheet) != max(expected, 1):
+        def verify(temp: Path) -> None:
+            """Read the new file back: it opens as a workbook with the same sheets and
+            styles; each rewritten table has its header as it was, one row per record (and
+            its table's range says so), and its rewritten rows read back — with
+            python-calamine, as a load reads them — into as many records, without a
+            problem. The rows kept are the bytes they were, which the load read. A
+            rewritten part the file holds exactly as it was compressed
+            (``Package.read_back``) is the part as made, whose rows were being read since
+            it was made; one that is not is read from the file."""
+            again = package.read_back(temp.read_bytes())
+            found = again.sheets()
+            if list(found) != names or FileGateway(temp).sheet_names() != names \
+                    or again.styles() != styles:
                 raise MasterError(_NOT_AS_WRITTEN)
-            if expected != first:
-                rewritten[name] = workbook_of_rows(rows_from(xml, first + 2), styles)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-verify") as pool:
-            reading = {name: pool.submit(_first_sheet, book) for name, book in rewritten.items()}
+            for name, first in changed.items():
+                spec = _ALONE[name][0]
+                xml = again.part(found[spec.sheet].sheet)
+                expected = len(getattr(master, name))
+                if header_row(xml) != headers[name] or row_count(xml) != max(expected, 1) + 1 \
+                        or table_rows(again, spec.sheet) != max(expected, 1):
+                    raise MasterError(_NOT_AS_WRITTEN)
+                if name in reading and xml is not made[name]:
+                    reading[name] = pool.submit(_first_sheet, workbook_of_rows(
+                        rows_from(xml, first + 2), styles))
             if ready is not None:
                 ready()
             for name, read in reading.items():
@@ -553,10 +573,10 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                 if top != first + 1 or problems or len(records) != expected - first:
                     raise MasterError(_NOT_AS_WRITTEN)
 
-    try:
-        FileGateway(target).commit_changes(package, tables, verify)
-    except PackageLayoutError:
-        return None
+        try:
+            FileGateway(target).commit_changes(package, replaced, verify)
+        except PackageLayoutError:
+            return None
     return changed
 
 
