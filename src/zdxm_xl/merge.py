@@ -101,15 +101,16 @@ class MergeResult:
     to_archive: Hidden[list[tuple[Path, Path]]] = field(default_factory=list)
     written: Hidden[bool] = False
     # where the time went: read (the master), check (the files), apply (ledger and 报送记录
-    # in memory, and the archive), write (the master)
+    # in memory), write (the master, and the archive meanwhile)
     seconds: Hidden[dict[str, float]] = field(default_factory=dict)
 
     def archive(self) -> None:
         """Keep a copy of each merged file in the archive, made durable together (one flush
         of the disk for the lot, not one each); the master says they were merged only
-        after this. Called again, there is nothing left to do."""
-        copies, self.to_archive = self.to_archive, []
-        copy_files_durably(copies)
+        after this. Called again, there is nothing left to do (or, after it failed, it
+        tries again)."""
+        copy_files_durably(self.to_archive)
+        self.to_archive = []
         checkpoint("after-archive")
 
     @property

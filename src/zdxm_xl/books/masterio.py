@@ -518,7 +518,7 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     # python-calamine reads a table's new rows, as a load will, without holding the
     # interpreter: while the other tables are made, the file written, and ``ready`` done
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-verify") as pool:
-        reading: dict[str, Future[tuple[int, list[list[Cell]]]]] = {}
+        reading: dict[str, Future[int]] = {}
         try:
             # the table with the most new rows first: its reading takes the longest
             for name, first in sorted(changed.items(),
@@ -533,7 +533,7 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                 replaced.update(parts)
                 made[name] = parts[sheets[spec.sheet].sheet]
                 if len(records) != first:
-                    reading[name] = pool.submit(_first_sheet, workbook_of_rows(
+                    reading[name] = pool.submit(_read_back, name, first, workbook_of_rows(
                         rows_from(made[name], first + 2), styles))
         except PackageLayoutError:
             return None
@@ -560,17 +560,12 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                         or table_rows(again, spec.sheet) != max(expected, 1):
                     raise MasterError(_NOT_AS_WRITTEN)
                 if name in reading and xml is not made[name]:
-                    reading[name] = pool.submit(_first_sheet, workbook_of_rows(
+                    reading[name] = pool.submit(_read_back, name, first, workbook_of_rows(
                         rows_from(xml, first + 2), styles))
             if ready is not None:
                 ready()
             for name, read in reading.items():
-                spec, model = _ALONE[name]
-                first, expected = changed[name], len(getattr(master, name))
-                top, grid = read.result()
-                records, problems = decode_table(spec, model, list(spec.titles), grid,
-                                                 first_row=first + 2)
-                if top != first + 1 or problems or len(records) != expected - first:
+                if read.result() != len(getattr(master, name)) - changed[name]:
                     raise MasterError(_NOT_AS_WRITTEN)
 
         try:
@@ -580,15 +575,23 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     return changed
 
 
-def _first_sheet(book: bytes) -> tuple[int, list[list[Cell]]]:
-    """The first sheet of a workbook as python-calamine reads it: the row its cells start
-    at (0-based) and their values, from column A."""
+def _read_back(name: str, first: int, book: bytes) -> int:
+    """How many records of table ``name`` the rows of ``book`` (a workbook of the rows from
+    row ``first + 2`` on, as written) give, read as a load reads them: python-calamine,
+    then decoded; ``MasterError`` when they do not start at that row or any is a problem.
+    (Run beside the rest of the save: the reading holds no interpreter, the decoding
+    overlaps the writing and flushing, which hold it little.)"""
+    spec, model = _ALONE[name]
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(book))
     sheet = workbook.get_sheet_by_name(workbook.sheet_names[0])
     if sheet.start is None:
         raise MasterError(_NOT_AS_WRITTEN)
     top, left = sheet.start
-    return top, [[""] * left + row for row in sheet.to_python(skip_empty_area=True)]
+    grid = [[""] * left + row for row in sheet.to_python(skip_empty_area=True)]
+    records, problems = decode_table(spec, model, list(spec.titles), grid, first_row=first + 2)
+    if top != first + 1 or problems:
+        raise MasterError(_NOT_AS_WRITTEN)
+    return len(records)
 
 
 def save_master(master: Master, path: Path | str,
