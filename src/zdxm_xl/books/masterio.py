@@ -493,8 +493,9 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                   ready: Callable[[], object] | None = None) -> dict[str, int] | None:
     """Save ``master`` over ``target`` rewriting only what changed since ``snapshot``: the
     tables rewritten, from which row; ``None`` when that cannot be done (nothing was
-    written, ``ready`` not called: the caller writes it whole). ``ready``: as
-    ``MasterStore.save``, called while the new file is read back."""
+    written: the caller writes it whole, passing ``ready`` on — if it was called here
+    already, it has nothing left to do). ``ready``: as ``MasterStore.save``, called while
+    the new file is read back."""
     changed = snapshot.first_changes(master)
     if not changed:  # something else changed, or nothing did (a save still rewrites 汇总)
         return None
