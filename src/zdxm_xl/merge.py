@@ -156,7 +156,6 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
                 checkpoint("before-master-write")
                 store.save(master, result.archive)  # archived while the master is written
                 result.written = True
-            result.archive()  # (nothing is left, unless nothing changed)
             result.seconds["write"] = time.perf_counter() - clock
             return result
     finally:

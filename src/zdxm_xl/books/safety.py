@@ -171,37 +171,22 @@ def copy_files_durably(copies: Sequence[tuple[Path, Path]]) -> None:
         raise
 
 
-_CHUNK = 1 << 20
-_SENDFILE = sys.platform.startswith("linux")  # file to file in the kernel (Linux 2.6.33 on)
-
-
 def _copy_beside(source: Path, target: Path, number: int) -> str:
     """A copy of ``source`` in ``target``'s folder under a temporary name (returned), with
     the mode of ``target`` if it exists, else the usual one. Made with a few system calls
-    and no more: a merge archives a thousand files at once."""
+    and no more (no mkstemp, no chmod for a new file): a merge archives a thousand files at
+    once."""
     temp = os.path.join(target.parent, f".~zdxm-{os.getpid()}-{number}-{target.name}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    private = False
     try:
-        out = os.open(temp, flags, 0o666)  # the mode the umask leaves, as for any new file
+        sink = open(temp, "xb")  # closed below; the mode the umask leaves
     except FileExistsError:  # left by a process of the same number that was killed
-        out, temp = tempfile.mkstemp(prefix=".~zdxm-", suffix=target.suffix, dir=target.parent)
-        _copy_mode(target, Path(temp))
+        fd, temp = tempfile.mkstemp(prefix=".~zdxm-", suffix=target.suffix, dir=target.parent)
+        sink, private = open(fd, "wb"), True  # mkstemp makes it private
     try:
-        try:
-            with open(source, "rb") as handle:
-                if _SENDFILE:
-                    offset, size = 0, os.fstat(handle.fileno()).st_size
-                    while sent := os.sendfile(out, handle.fileno(), offset,
-                                              max(size - offset, _CHUNK)):
-                        offset += sent
-                else:
-                    while chunk := handle.read(_CHUNK):
-                        view = memoryview(chunk)
-                        while view:
-                            view = view[os.write(out, view):]
-        finally:
-            os.close(out)
-        if os.path.exists(target):
+        with sink, open(source, "rb") as handle:
+            shutil.copyfileobj(handle, sink)
+        if private or os.path.exists(target):
             _copy_mode(target, Path(temp))
     except BaseException:
         with contextlib.suppress(OSError):

@@ -392,8 +392,6 @@ def fetch_returns(master_store: MasterStore | Path | str, period: str | None = N
             checkpoint("before-master-write")
             # the merged files archived while the master is written
             store.save(master, result.merge.archive if result.merge is not None else None)
-        if result.merge is not None:
-            result.merge.archive()  # (nothing is left, unless nothing changed)
         journal.clear()
         return result
 
