@@ -20,14 +20,15 @@ from checking_office import SHEET, UNIT, build_master, checking_master, edit
 from conftest import run_zdxm
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.books.safety import MasterLock
-from zdxm_xl.core.errors import MasterBusyError
+from zdxm_xl.core.errors import MasterBusyError, MasterError
 from zdxm_xl.core.master import Master, MemoryStore
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
 from zdxm_xl.core.results import to_json
 from zdxm_xl.core.returns import submission_status
+from zdxm_xl.core.workspace import Workspace
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.forms import make_forms
-from zdxm_xl.merge import merge_files
+from zdxm_xl.merge import MergeResult, merge_files, merge_into
 from zdxm_xl.reports.forms import form_name
 
 
@@ -467,3 +468,20 @@ def test_a_file_refused_for_another_period_is_checked_again(memory, tmp_path: Pa
     assert merge_files(store, [filled], "2022-03").merged
     assert [(s.period, s.result) for s in store.master.submissions] == [
         ("2022-04", "未通过"), ("2022-03", "已合并")]
+
+
+def test_a_file_gone_before_it_is_archived_leaves_the_master_as_it_was(memory,
+                                                                        tmp_path: Path) -> None:
+    """The archive is made while the master is written, before it is kept: a file taken out
+    of 收件 in between stops the merge with a Chinese message, and nothing is kept."""
+    store, template = memory
+    filled = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    master = store.load()
+    result = MergeResult()
+    assert merge_into(master, Workspace(tmp_path, master.settings), [filled], "2022-03",
+                      result=result)
+    filled.unlink()
+    with pytest.raises(MasterError, match="无法把合并的文件存入归档目录.*台账没有改动"):
+        store.save(master, result.archive)
+    assert store.saves == 0
+    assert not [p for p in tmp_path.glob("归档/**/*") if p.is_file()]  # nor a half copy

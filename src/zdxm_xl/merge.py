@@ -34,7 +34,7 @@ from .checks.returns import (
     collect_files,
 )
 from .checks.vetting import Examined
-from .core.errors import Field, UsageError
+from .core.errors import Field, MasterError, UsageError
 from .core.master import Master, MasterStore
 from .core.models import LedgerEntry, Submission, SubmissionResult, YesNo
 from .core.pauses import no_collection_pauses
@@ -109,7 +109,13 @@ class MergeResult:
         of the disk for the lot, not one each); the master says they were merged only
         after this. Called again, there is nothing left to do (or, after it failed, it
         tries again)."""
-        copy_files_durably(self.to_archive)
+        try:
+            copy_files_durably(self.to_archive)
+        except OSError as exc:  # a file gone from 收件 meanwhile, a full or read-only disk
+            where = exc.filename or (self.to_archive[0][1].parent if self.to_archive else "")
+            raise MasterError(f"无法把合并的文件存入归档目录（{where}：{exc.strerror or exc}），"
+                              "台账没有改动。请检查文件是否还在、归档目录能否写入、磁盘是否"
+                              "已满，然后重新合并。") from exc
         self.to_archive = []
         checkpoint("after-archive")
 
