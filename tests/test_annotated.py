@@ -22,7 +22,7 @@ from zdxm_xl.core.master import MemoryStore
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.forms import make_forms
-from zdxm_xl.reports.annotated import annotate
+from zdxm_xl.reports.annotated import Office, annotate
 from zdxm_xl.reports.forms import form_name
 
 FORM_SHEETS = ["校验结果", "填报说明", "实施项目月报", "预备项目月报", "系统信息"]
@@ -46,7 +46,7 @@ def office_file(tmp_path: Path) -> tuple[Path, Path]:
 
 def annotated(store: MemoryStore, path: Path, out: Path) -> tuple[FileReport, Path]:
     report = check_file(store.load(), path, "2022-03")
-    copy, _receipt = annotate(report, out)
+    copy, _receipt = annotate(report, out, Office())
     return report, copy
 
 
@@ -141,7 +141,7 @@ def test_a_finding_under_a_merged_cell_is_marked(office, tmp_path: Path) -> None
     # a finding placed on the form's own merged title is shown on its first cell
     report.findings.append(finding("V21", sheet=SHEET, cell="C1", column="填报人",
                                    sheet_name=SHEET, place="C1"))
-    copy, _ = annotate(report, tmp_path / "又一次")
+    copy, _ = annotate(report, tmp_path / "又一次", Office())
     title = openpyxl.load_workbook(copy)[SHEET]["A1"]
     assert "V21" in title.comment.text
 

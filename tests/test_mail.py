@@ -555,6 +555,14 @@ def test_fetch_saves_takes_received_time_replies_merges_and_dedupes(office_store
     # the copy is kept where the 校验报表 button and zdxm demo keep theirs (one Workspace)
     kept = tmp_path / "输出" / "校验结果" / "2022-03" / copy.get_filename()
     assert kept.read_bytes() == copy.get_content()
+    # and the 回执 kept beside each copy says what the mail does: 逾期 past the 截止日, and
+    # whom to ask
+    receipts = {unit: (kept.parent / f"{Path(form_name('2022-03', unit)).stem}_回执.txt")
+                .read_text(encoding="utf-8") for unit in (UNIT, INDUSTRY)}
+    assert "已于 2022年4月6日 00:10 收到" in receipts[INDUSTRY]
+    assert "本期报送截止日为2022年4月5日，本次报送晚于截止日，按逾期报送统计" in receipts[INDUSTRY]
+    assert "逾期" not in receipts[UNIT]
+    assert all("如有疑问，请联系：" in text for text in receipts.values())
 
     # again: nothing new, nothing answered twice, the master untouched
     before, saves = deepcopy(store.master), store.saves

@@ -75,8 +75,8 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
             if annotate_dir is not None:
                 when = received.get(path) if isinstance(received, Mapping) else received
                 office = office_of(loaded, period or report.period)
-                run.annotated.append(annotate(report, annotate_dir, loaded.settings.publisher,
-                                              today, office=office, received=when))
+                run.annotated.append(annotate(report, annotate_dir, office, today,
+                                              received=when))
         return run
     finally:
         examining.close()

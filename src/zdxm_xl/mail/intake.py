@@ -406,14 +406,16 @@ class Intake:
 
     def _receipt(self, mail: FetchedMail, received: Received) -> tuple[OutboxEntry, bytes]:
         """The 回执 of ``mail``: composed, with the annotated copies, not yet recorded."""
-        settings = self.master.settings
         attachments = []
         for item in mail.files:
             if item.report is None or item.saved is None:
                 continue
             try:
+                # the 回执 kept beside the copy says what the mail's says: 截止日, 逾期,
+                # by when to correct it, whom to ask
                 copy, _receipt = annotate(item.report, self.workspace.annotated(item.period),
-                                          settings.publisher)
+                                          office_of(self.master, item.period or self.period),
+                                          received=mail.received, unit=item.unit)
                 attachments.append(OutgoingAttachment(copy.name, copy.read_bytes()))
                 item.annotated = copy
             except Exception as exc:  # the copy of one file never stops the batch
@@ -489,9 +491,8 @@ def reply_text(master: Master, mail: FetchedMail, contact: str,
                          f"如果您要报送的是{wanted}的月报，请使用{wanted}的填报模板。")
         if item.report is not None and item.saved is not None:
             office = office_of(master, item.period or collecting)
-            lines.append(receipt_text(item.report, publisher, office=office,
-                                      received=mail.received, unit=item.unit,
-                                      signed=False).rstrip())
+            lines.append(receipt_text(item.report, office, received=mail.received,
+                                      unit=item.unit, signed=False).rstrip())
         elif item.result == "重复":
             lines.append(f"{item.reason}。")
         else:

@@ -79,10 +79,10 @@ def receipt_name(path: Path) -> str:
     return f"{path.stem}_回执.txt"
 
 
-def annotate(report: FileReport, out_dir: Path, publisher: str = "市重点办",
-             today: date | None = None, *, office: Office | None = None,
-             received: datetime | None = None) -> tuple[Path, Path]:
-    """Write the annotated copy and the 回执 for ``report`` into ``out_dir``."""
+def annotate(report: FileReport, out_dir: Path, office: Office, today: date | None = None, *,
+             received: datetime | None = None, unit: str | None = None) -> tuple[Path, Path]:
+    """Write the annotated copy and the 回执 for ``report`` into ``out_dir`` (the 回执 as
+    ``receipt_text`` writes it, signed)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     copy = out_dir / annotated_name(report.path)
@@ -91,7 +91,7 @@ def annotate(report: FileReport, out_dir: Path, publisher: str = "市重点办",
     _result_sheet(book, report)
     atomic_write(copy, lambda temp: book.save(temp))
     receipt = out_dir / receipt_name(report.path)
-    receipt.write_text(receipt_text(report, publisher, today, office=office, received=received),
+    receipt.write_text(receipt_text(report, office, today, received=received, unit=unit),
                        encoding="utf-8")
     return copy, receipt
 
@@ -236,19 +236,15 @@ def _when(moment: datetime) -> str:
     return f"{format_date(moment.date())} {moment:%H:%M}"
 
 
-def receipt_text(report: FileReport, publisher: str = "市重点办", today: date | None = None, *,
-                 office: Office | None = None, received: datetime | None = None,
-                 unit: str | None = None, signed: bool = True) -> str:
+def receipt_text(report: FileReport, office: Office, today: date | None = None, *,
+                 received: datetime | None = None, unit: str | None = None,
+                 signed: bool = True) -> str:
     """A short reply a staff member can paste into the answering email.
 
-    ``office`` (``office_of``) adds the 截止日, the resubmission date and the contact line;
+    ``office`` (``office_of``) gives the 截止日, the resubmission date and the contact line;
     ``received`` (when the file arrived) lets it say 逾期; ``unit`` names the addressee
     when the file cannot (a tampered or foreign file: the sender's unit). Unsigned, it ends
     before the contact line and the signature: the mail that carries it signs once."""
-    # Without ``office`` (a caller that adds its own contact line, as the mail reply does)
-    # the 回执 ends with the office's name and the date.
-    told = office is not None
-    office = office or Office(publisher)
     day = today or date.today()
     addressee = report.unit or unit or report.named_unit
     period = office.period or report.period  # the month collected (a file may be another's)
@@ -287,9 +283,7 @@ def receipt_text(report: FileReport, publisher: str = "市重点办", today: dat
         lines.append(_resubmit(office, day))
     if not signed:
         return "\n".join(lines) + "\n"
-    lines.append("")
-    if told:
-        lines.append(f"如有疑问，请联系：{office.contact or office.publisher}。")
+    lines += ["", f"如有疑问，请联系：{office.contact or office.publisher}。"]
     lines += [office.publisher, format_date(day)]
     return "\n".join(lines) + "\n"
 
