@@ -411,7 +411,7 @@ class Intake:
             if item.report is None or item.saved is None:
                 continue
             try:
-                # the 回执 kept beside the copy says what the mail's says: 截止日, 逾期,
+                # the 回执 kept beside the copy says what the mail does: 截止日, 逾期,
                 # by when to correct it, whom to ask
                 copy, _receipt = annotate(item.report, self.workspace.annotated(item.period),
                                           office_of(self.master, item.period or self.period),
