@@ -19,7 +19,7 @@ import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from zdxm_xl.checks.limits import RETURN, Limits
-from zdxm_xl.checks.vetting import Vetted, safe_read_sheets, vet_workbook
+from zdxm_xl.checks.vetting import Vetted, _plain_strings, safe_read_sheets, vet_workbook
 from zdxm_xl.core.findings import RULES, Finding, Severity
 
 FAST = 5.0  # seconds any single vetting may take
@@ -183,6 +183,37 @@ def test_the_child_process_reads_the_same_values(good: Path) -> None:
     in_child = safe_read_sheets(vetted, isolate=True)
     assert isinstance(in_child, dict) and in_child == safe_read_sheets(vetted, isolate=False)
     assert vetted.findings == []
+
+
+EXCEL_STRINGS = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<sst xmlns="{MAIN_NS}" '
+    'count="4" uniqueCount="3"><si><t>项目编号</t><phoneticPr fontId="1" type="noConversion"/>'
+    '</si><si><r><rPr><b/><sz val="11"/><rFont val="宋体"/><charset val="134"/></rPr>'
+    '<t>2022</t></r><r><rPr><sz val="11"/><rFont val="宋体"/></rPr><t xml:space="preserve">'
+    '年 A&amp;B 项目_一期</t></r><phoneticPr fontId="1" type="noConversion"/></si>'
+    '<si><t xml:space="preserve">  </t></si></sst>').encode()
+
+
+def test_shared_strings_as_excel_saves_them_are_vetted_by_searches() -> None:
+    """The way a return saved by Excel or WPS keeps its text (a phonetic property on each
+    string, rich-text runs) is known plain from its bytes: no Python callback per element."""
+    assert _plain_strings(EXCEL_STRINGS)
+    assert not _plain_strings(EXCEL_STRINGS.replace(b"_", b"_x0007_"))
+
+
+@pytest.mark.soffice
+def test_a_return_saved_by_libreoffice_is_vetted_by_searches(tmp_path: Path, good: Path) -> None:
+    """LibreOffice saves text as shared strings, in rich-text runs: vetted the quick way,
+    without a finding, and read as the file it came from."""
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--convert-to", "xlsx", "--outdir", str(tmp_path / "saved"),
+                    str(good)], check=True, capture_output=True, timeout=180)
+    saved = tmp_path / "saved" / good.name
+    with zipfile.ZipFile(saved) as archive:
+        assert _plain_strings(archive.read(SST))
+    vetted = vet(saved)
+    assert (vetted.ok, vetted.findings) == (True, [])
+    assert safe_read_sheets(vetted) == safe_read_sheets(vet(good))
 
 
 def test_extension_is_not_trusted(tmp_path: Path, good: Path) -> None:
@@ -439,6 +470,53 @@ def _inline_control(tmp: Path, good: Path) -> Path:
     return rewrite(good, tmp / "内联.xlsx", edit={SHEET: sheet})
 
 
+def _long_text_in_runs(tmp: Path, good: Path) -> Path:
+    """A string of 40 000 characters in two rich-text runs, each within the limit."""
+    runs = "".join(f"<r><t>{letter * 20_000}</t></r>" for letter in "xy")
+    strings = sst("正常").replace(b"</sst>", f"<si>{runs}</si></sst>".encode())
+    return with_shared_strings(good, tmp / "长文字.xlsx", strings,
+                               '<c r="A5" t="s"><v>0</v></c><c r="B5" t="s"><v>1</v></c>')
+
+
+def _control_split_between_runs(tmp: Path, good: Path) -> Path:
+    strings = sst("<r><t>复制_x00</t></r><r><rPr><b/></rPr><t>01_来的</t></r>")
+    return with_shared_strings(good, tmp / "分段.xlsx",
+                               strings.replace(b"<si><t><r>", b"<si><r>").replace(
+                                   b"</r></t></si>", b"</r></si>"),
+                               '<c r="A5" t="s"><v>0</v></c>')
+
+
+def _control_by_reference(tmp: Path, good: Path) -> Path:
+    return with_shared_strings(good, tmp / "引用.xlsx", sst("复制&#95;x0001_来的"),
+                               '<c r="A5" t="s"><v>0</v></c>')
+
+
+def _unique_count_after_a_bracket(tmp: Path, good: Path) -> Path:
+    strings = sst("x", unique=4_000_000_000).replace(b" count=", b' note="a>b" count=')
+    return with_shared_strings(good, tmp / "字符串表2.xlsx", strings,
+                               '<c r="A5" t="s"><v>0</v></c>')
+
+
+def _unique_count_by_reference(tmp: Path, good: Path) -> Path:
+    strings = sst("x", unique=4_000_000_000).replace(b'"4000000000"', b'"&#52;000000000"')
+    return with_shared_strings(good, tmp / "字符串表3.xlsx", strings,
+                               '<c r="A5" t="s"><v>0</v></c>')
+
+
+def _unbound_prefix_in_strings(tmp: Path, good: Path) -> Path:
+    return with_shared_strings(good, tmp / "前缀.xlsx", sst('<t x:lang="zh">a</t>').replace(
+        b"<si><t><t", b"<si><t").replace(b"</t></t></si>", b"</t></si>"),
+        '<c r="A5" t="s"><v>0</v></c>')
+
+
+def _unbound_prefix_in_sheet(tmp: Path, good: Path) -> Path:
+    def sheet(data: bytes) -> bytes:
+        return data.replace(b"</sheetData>", b'<row r="5"><c r="A5" x:note="1"><v>1</v></c>'
+                            b"</row></sheetData>")
+
+    return rewrite(good, tmp / "前缀表.xlsx", edit={SHEET: sheet})
+
+
 def sheet_xml(rows: int, cols: int, seed: int = 0) -> bytes:
     """A worksheet part of ``rows`` × ``cols`` numbers (varied, so it does not look like a
     zip bomb)."""
@@ -502,6 +580,13 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("formula-without-value", _formula, ["F13"], "xlsx"),
     ("long-and-control-text", _long_and_control, ["F14", "F15", "F15"], "xlsx"),
     ("inline-control-text", _inline_control, ["F15"], "xlsx"),
+    ("long-text-in-two-runs", _long_text_in_runs, ["F14"], "xlsx"),
+    ("control-escape-split-between-runs", _control_split_between_runs, ["F15"], "xlsx"),
+    ("control-escape-by-character-reference", _control_by_reference, ["F15"], "xlsx"),
+    ("sst-unique-count-after-a-bracket", _unique_count_after_a_bracket, ["F07"], "xlsx"),
+    ("sst-unique-count-by-character-reference", _unique_count_by_reference, ["F07"], "xlsx"),
+    ("unbound-prefix-in-shared-strings", _unbound_prefix_in_strings, ["F04"], "xlsx"),
+    ("unbound-prefix-in-sheet", _unbound_prefix_in_sheet, ["F04"], "xlsx"),
     ("malformed-xml", _bad_xml, ["F04"], "xlsx"),
     ("hidden-sheet-12000-cells", _big_hidden_sheet, ["F17"], "xlsx"),
 ]

@@ -423,7 +423,7 @@ def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted, data: bytes) -> None:
     for info in _targets(links, "/sharedStrings", part, extra=(
             "xl/sharedStrings.xml", posixpath.join(posixpath.dirname(workbook),
                                                    "sharedStrings.xml"))):
-        _parse_part(archive, info, _SharedStrings(strings), budget)
+        _scan_strings(archive, info, strings, budget)
     # Readers differ in how they resolve a relationship's target (python-calamine follows
     # absolute targets anywhere): scan every part any worksheet relationship may mean, and
     # anything else kept in a worksheets folder.
@@ -1047,15 +1047,79 @@ def _plain_sheet(data: bytes) -> int | None:
         far = _position(ref.decode("ascii", "replace").split(":")[-1])
         if far is None or far[0] > limits.max_rows or far[1] > limits.max_cols:
             return None
-    # Well-formed? expat with no handlers runs entirely in C; with no "<!" in the bytes
-    # there is no DTD, so no entity can be declared or expanded.
+    return cells if _well_formed(data) else None
+
+
+def _well_formed(data: bytes) -> bool:
+    """Whether the part is well-formed XML, namespaces included, as the full parse takes
+    it: expat with no handlers runs entirely in C. Only for bytes without "<!": with no DTD,
+    no entity can be declared or expanded."""
     from xml.parsers import expat
 
     try:
-        expat.ParserCreate().Parse(data, True)
+        expat.ParserCreate(None, "}").Parse(data, True)
     except expat.ExpatError:
-        return None
-    return cells
+        return False
+    return True
+
+
+# The fast path for shared strings: a part whose bytes show that no string in it is too
+# long or holds a control character, and that it declares no more strings than allowed,
+# is vetted by a few searches (in C) instead of a Python callback per element — a return
+# saved by Excel, WPS or LibreOffice keeps its text there, often in rich-text runs, three
+# to ten elements a string. Each search errs on the side of the full parse.
+_PREFIXED = re.compile(rb"</?[A-Za-z_][\w.-]*:")
+_STRING_ITEM = re.compile(rb"<si[\s/>]")
+_UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_TAG = re.compile(rb"<[^>]*>")
+
+
+def _plain_strings(data: bytes) -> bool:
+    """Whether the bytes show a shared-strings part that cannot give any finding (see
+    above); ``False`` when it needs the full parse."""
+    limits = _LIMITS.get()
+    if len(data) > _FAST_LIMIT or not _LEADING.match(data):
+        return False
+    head = data[:200].lower()
+    if b"encoding" in head and b"utf-8" not in head:
+        return False
+    # "<!": a DTD or entity (also a comment or CDATA); "&#": a character reference could
+    # spell out a control character's escape; a prefixed name: the full parse goes by the
+    # local name
+    if (b"!" in data and b"<!" in data) or b"&#" in data or _PREFIXED.search(data):
+        return False
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
+        return False
+    # the text without its tags: an escape split between two runs of a string shows too
+    # (text holds no "<", so no text is taken away; what is left of an odd tag only adds)
+    if b"_" in data and _ESCAPED_CONTROL.search(_TAG.sub(b"", data)):
+        return False
+    at = data.find(b"uniqueCount")
+    while at >= 0:  # any element's, not only <sst>'s
+        declared = _UNIQUE_COUNT.match(data, at)
+        if declared is not None:
+            count = declared[1] if declared[1] is not None else declared[2]
+            if not count.isdigit() or len(count) > 9 or int(count) > limits.max_strings:
+                return False
+        at = data.find(b"uniqueCount", at + 1)
+    starts = [found.start() for found in _STRING_ITEM.finditer(data)]
+    if len(starts) > limits.max_strings:
+        return False
+    # a string's text is never longer in characters than its element is in bytes
+    if len(data) > EXCEL_TEXT_LIMIT and any(
+            end - start > EXCEL_TEXT_LIMIT for start, end in zip(starts, [*starts[1:], len(data)],
+                                                                 strict=True)):
+        return False
+    return _well_formed(data)
+
+
+def _scan_strings(archive: zipfile.ZipFile, info: zipfile.ZipInfo, strings: _BadStrings,
+                  budget: _Budget) -> None:
+    """Vet one shared-strings part: the strings too long or holding control characters go
+    into ``strings``."""
+    if info.file_size <= _FAST_LIMIT and _plain_strings(_entry(archive, info, budget)):
+        return
+    _parse_part(archive, info, _SharedStrings(strings), budget)
 
 
 def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, hidden: bool,
