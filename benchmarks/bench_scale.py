@@ -10,6 +10,7 @@ merged into masters of more and more projects, each with two months in its ledge
     python benchmarks/bench_scale.py --sizes 100,1000 --masters 1000,30000
     python benchmarks/bench_scale.py --workers 0               # one process only
     python benchmarks/bench_scale.py --repeat 5                # best of five, each
+    python benchmarks/bench_scale.py --resaved 100,1000        # LibreOffice-saved: 100, 1000
 
 Each of python-calamine's read, validate and merge (and each merge into a large master)
 is run ``--repeat`` times (default 3) and its best time kept, alike for the baseline and
@@ -21,6 +22,10 @@ January. Returns are prepared once and cached (``ZDXM_BENCH_CACHE``, default
 ~/.cache/zdxm-bench). ``validate`` is ``validate_files`` as ``zdxm validate`` runs it (read
 the master once, check every file); ``merge`` is ``merge_files`` on a fresh copy of the
 master (read, check, archive, write, verify).
+
+The same returns are measured again as a spreadsheet program saves them (``--resaved``,
+default 1,000 of them; ``common.resaved``: opened and saved by LibreOffice): text in shared
+strings, as in a return a 信息员 saved in Excel or WPS.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from common import CACHE, PERIOD, naive_read, prepare, prepare_history, raw_read
+from common import CACHE, PERIOD, naive_read, prepare, prepare_history, raw_read, resaved
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.checks.readers import reader_count
 from zdxm_xl.merge import MergeResult, merge_files
@@ -73,10 +78,9 @@ def best_merge(repeat: int, master: Path, folder: Path, files: list[Path],
                 for copy in copies), key=lambda found: found[0])
 
 
-def measure(prepared, size: int, work: Path, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    files = prepared.returns[:size]
-    folder = work / f"n{size}"
-    folder.mkdir()
+def measure(prepared, files: list[Path], work: Path, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    size = len(files)
+    folder = Path(tempfile.mkdtemp(prefix=f"n{size}-", dir=work))
     master_path = prepared.write_master(folder, size)
     raw_read(files[: min(size, 20)])  # the file cache is warm for every contender alike
     figures = {"raw": min(raw_read(files) for _ in range(repeat)), "naive": naive_read(files)}
@@ -101,7 +105,9 @@ def markdown(header: list[str], rows: list[list[str]]) -> None:
         print("| " + " | ".join(row) + " |")
 
 
-def table(sizes: list[int], rows: dict[int, dict[str, float]]) -> None:
+def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") -> None:
+    if title:
+        print(title)
     markdown(["报表数", "python-calamine 原始读取（基线）", "zdxm validate", "zdxm merge",
               "openpyxl 只读读取（朴素脚本）"],
              [[f"{size:,}", f"{rows[size]['raw']:.2f} s",
@@ -154,6 +160,9 @@ def main() -> None:
                         help="months already in those masters' ledgers")
     parser.add_argument("--workers", type=int, default=None,
                         help="reader processes (default: one per core beyond the first)")
+    parser.add_argument("--resaved", default="1000",
+                        help="numbers of returns also measured as LibreOffice saves them "
+                             "('' for none)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each contender, the best kept (default 3)")
     parser.add_argument("--cache", type=Path, default=CACHE)
@@ -165,13 +174,26 @@ def main() -> None:
           "（各自安检并读取不同的文件）；基线都是单个进程。")
     print(f"原始读取、validate、merge（以及合并进大台账）各运行 {max(1, args.repeat)} 次取最快的一次"
           "（openpyxl 只读读取运行 1 次）。")
-    prepared = prepare(max(sizes), cache=args.cache)
+    again = sorted(int(s) for s in args.resaved.split(",") if s)
+    if again and not shutil.which("soffice"):
+        print("（没有找到 LibreOffice（soffice），不量另存后的报表。）")
+        again = []
+    prepared = prepare(max(sizes + again), cache=args.cache)
     rows: dict[int, dict[str, float]] = {}
+    saved: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="zdxm-bench-") as temp:
         for size in sizes:
-            rows[size] = measure(prepared, size, Path(temp), max(1, args.repeat))
+            rows[size] = measure(prepared, prepared.returns[:size], Path(temp),
+                                 max(1, args.repeat))
+        files = resaved(prepared, max(again)) if again else []
+        for size in again:
+            saved[size] = measure(prepared, files[:size], Path(temp), max(1, args.repeat))
     print()
     table(sizes, rows)
+    if again:
+        print()
+        table(again, saved, "同样的报表经 LibreOffice 打开再保存（文字在共享字符串中、UTF-8，"
+                            "如 Excel、WPS 保存的报表）：")
     if args.masters:
         masters(sorted(int(s) for s in args.masters.split(",") if s), args.cache,
                 [int(m) for m in args.months.split(",") if m], max(1, args.repeat))

@@ -12,6 +12,11 @@ unit for January, filled plausibly (``demo.fill``). Preparing thousands of them 
 minutes, so they are kept in a cache folder and reused by later runs; a master for fewer
 units is the same plan cut to its first units, signed with the same key, so the first N
 returns of the cache are valid returns for it.
+
+Those returns are written by openpyxl (``demo.fill``): their text is inline, every Chinese
+character a character reference. A 信息员's return was saved by Excel or WPS, which keep text
+in a shared-strings part, as UTF-8, often in rich-text runs. ``resaved`` gives the same
+returns in that shape: opened and saved again by LibreOffice (cached too).
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -176,6 +183,36 @@ def prepare(units: int, per_unit: int = 10, cache: Path = CACHE, quiet: bool = F
         print(f"（准备 {units} 份报表用时 {time.perf_counter() - started:.0f} s，"
               f"已缓存在 {folder}）")
     return Prepared(folder, units, per_unit, secret, returns)
+
+
+def resaved(prepared: Prepared, count: int, quiet: bool = False) -> list[Path]:
+    """The first ``count`` returns as a spreadsheet program saves them: each opened and saved
+    again as .xlsx by LibreOffice (``soffice``, one per core, in batches), kept beside the
+    returns in the cache (``另存``). A return is only put there whole."""
+    folder = prepared.folder / "另存"
+    folder.mkdir(exist_ok=True)
+    wanted = prepared.returns[:count]
+    missing = [path for path in wanted if not (folder / path.name).exists()]
+    if missing:
+        started = time.perf_counter()
+        workers = os.cpu_count() or 1
+        batches = [missing[n:n + 100] for n in range(0, len(missing), 100)]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda batch: _resave(batch, folder), batches))
+        if not quiet:
+            print(f"（用 LibreOffice 另存 {len(missing)} 份报表用时 "
+                  f"{time.perf_counter() - started:.0f} s，已缓存在 {folder}）")
+    return [folder / path.name for path in wanted]
+
+
+def _resave(paths: list[Path], folder: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="zdxm-bench-resave-") as temp:
+        out = Path(temp) / "out"
+        subprocess.run(["soffice", f"-env:UserInstallation={(Path(temp) / 'profile').as_uri()}",
+                        "--headless", "--calc", "--convert-to", "xlsx", "--outdir", str(out),
+                        *map(str, paths)], check=True, capture_output=True, timeout=3600)
+        for path in paths:
+            os.replace(out / path.name, folder / path.name)
 
 
 def with_history(master: Master, months: int) -> Master:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+
+import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -14,8 +17,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
     env = dict(os.environ, ZDXM_BENCH_CACHE=str(tmp_path / "cache"))
     done = subprocess.run([sys.executable, str(BENCHMARKS / "bench_scale.py"), "--sizes", "3,6",
-                           "--masters", "20,40"], cwd=BENCHMARKS, env=env, capture_output=True,
-                          text=True, timeout=600)
+                           "--masters", "20,40", "--resaved", ""], cwd=BENCHMARKS, env=env,
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert any(line.startswith("| 报表数 | python-calamine 原始读取（基线） | zdxm validate | zdxm merge")
@@ -30,3 +33,26 @@ def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
     assert parts[0].split("|")[9].strip() == "0"  # and none had a finding
     sizes = [line for line in lines if line.startswith(("| 20 |", "| 40 |"))]
     assert len(sizes) == 4  # one return merged into masters of 20 and 40 projects, 0 and 2 months
+
+
+@pytest.mark.soffice
+def test_the_scale_benchmark_also_measures_returns_saved_by_a_spreadsheet_program(
+        tmp_path: Path) -> None:
+    env = dict(os.environ, ZDXM_BENCH_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "bench_scale.py"), "--sizes", "2",
+                           "--masters", "", "--resaved", "3", "--repeat", "1"], cwd=BENCHMARKS,
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert "同样的报表经 LibreOffice 打开再保存" in text
+    after = text.split("同样的报表经 LibreOffice 打开再保存")[1].splitlines()
+    [ratios] = [line for line in after if line.startswith("| 3 |") and "×" in line]
+    assert ratios.count("×") == 3
+    [parts] = [line for line in after if line.startswith("| 3 |") and line.count("|") == 10]
+    assert parts.split("|")[8].strip() == "3"  # all three saved returns merged
+    assert parts.split("|")[9].strip() == "0"  # and none had a finding
+    saved = list((tmp_path / "cache").glob("*/另存/*.xlsx"))
+    assert len(saved) == 3
+    for path in saved:  # as a spreadsheet program saves it: its text in shared strings
+        with zipfile.ZipFile(path) as archive:
+            assert "xl/sharedStrings.xml" in archive.namelist()
