@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from datetime import datetime
@@ -18,7 +20,7 @@ import pytest
 
 from checking_office import SHEET, UNIT, build_master, checking_master, edit
 from conftest import run_zdxm
-from zdxm_xl.books.masterio import load_master
+from zdxm_xl.books.masterio import FileStore, load_master
 from zdxm_xl.books.safety import MasterLock
 from zdxm_xl.core.errors import MasterBusyError, MasterError
 from zdxm_xl.core.master import Master, MemoryStore
@@ -485,3 +487,35 @@ def test_a_file_gone_before_it_is_archived_leaves_the_master_as_it_was(memory,
         store.save(master, result.archive)
     assert store.saves == 0
     assert not [p for p in tmp_path.glob("归档/**/*") if p.is_file()]  # nor a half copy
+
+
+def test_a_file_gone_before_it_is_archived_leaves_the_master_file_as_it_was(
+        office, tmp_path: Path) -> None:
+    """The same, writing the master's file (only the ledger's changed rows, read back meanwhile):
+    the failure ends the write at once, and the file is the bytes it was."""
+    master_path, template = office
+    filled = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    before = master_path.read_bytes()
+    store = FileStore(master_path)
+    with store.session():
+        master = store.load()
+        result = MergeResult()
+        assert merge_into(master, Workspace(store.folder, master.settings), [filled],
+                          "2022-03", result=result)
+        filled.unlink()
+        failed: list[BaseException] = []
+
+        def save() -> None:
+            try:
+                store.save(master, result.archive)
+            except BaseException as exc:
+                failed.append(exc)
+
+        saving = threading.Thread(target=save, daemon=True)
+        saving.start()
+        saving.join(timeout=60)
+        assert not saving.is_alive(), "the write did not end"
+    [error] = failed
+    assert isinstance(error, MasterError)
+    assert re.search("无法把合并的文件存入归档目录.*台账没有改动", str(error))
+    assert master_path.read_bytes() == before

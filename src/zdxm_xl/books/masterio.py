@@ -14,6 +14,7 @@ import contextlib
 import functools
 import io
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -517,8 +518,14 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     replaced: dict[str, bytes] = {}  # the parts made anew
     made: dict[str, bytes] = {}  # table → its sheet part as made
     # python-calamine reads a table's new rows, as a load will, without holding the
-    # interpreter: while the other tables are made, the file written, and ``ready`` done
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-verify") as pool:
+    # interpreter: while the other tables are made, the file written, and ``ready`` done.
+    # Decoding them holds it: that waits until the rest is done (``settled``), or it would
+    # hold up ``ready``'s many short system calls (a thousand files archived) for a
+    # switch interval each.
+    settled = threading.Event()
+    # (set however this ends, before the pool waits for its thread)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-verify") as pool, \
+            _set_on_exit(settled):
         reading: dict[str, Future[int]] = {}
         try:
             # the table with the most new rows first: its reading takes the longest
@@ -535,7 +542,7 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                 made[name] = parts[sheets[spec.sheet].sheet]
                 if len(records) != first:
                     reading[name] = pool.submit(_read_back, name, first, workbook_of_rows(
-                        rows_from(made[name], first + 2), styles))
+                        rows_from(made[name], first + 2), styles), settled)
         except PackageLayoutError:
             return None
 
@@ -562,9 +569,10 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                     raise MasterError(_NOT_AS_WRITTEN)
                 if name in reading and xml is not made[name]:
                     reading[name] = pool.submit(_read_back, name, first, workbook_of_rows(
-                        rows_from(xml, first + 2), styles))
+                        rows_from(xml, first + 2), styles), settled)
             if ready is not None:
                 ready()
+            settled.set()
             for name, read in reading.items():
                 if read.result() != len(getattr(master, name)) - changed[name]:
                     raise MasterError(_NOT_AS_WRITTEN)
@@ -576,15 +584,24 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     return changed
 
 
-def _read_back(name: str, first: int, book: bytes) -> int:
+@contextlib.contextmanager
+def _set_on_exit(event: threading.Event) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        event.set()
+
+
+def _read_back(name: str, first: int, book: bytes, settled: threading.Event) -> int:
     """How many records of table ``name`` the rows of ``book`` (a workbook of the rows from
     row ``first + 2`` on, as written) give, read as a load reads them: python-calamine,
-    then decoded; ``MasterError`` when they do not start at that row or any is a problem.
-    (Run beside the rest of the save: the reading holds no interpreter, the decoding
-    overlaps the writing and flushing, which hold it little.)"""
+    then — once ``settled`` — decoded; ``MasterError`` when they do not start at that row
+    or any is a problem. (Run beside the rest of the save: the reading holds no
+    interpreter.)"""
     spec, model = _ALONE[name]
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(book))
     sheet = workbook.get_sheet_by_name(workbook.sheet_names[0])
+    settled.wait()
     if sheet.start is None:
         raise MasterError(_NOT_AS_WRITTEN)
     top, left = sheet.start
