@@ -478,6 +478,14 @@ def _long_text_in_runs(tmp: Path, good: Path) -> Path:
                                '<c r="A5" t="s"><v>0</v></c><c r="B5" t="s"><v>1</v></c>')
 
 
+def _long_text_in_a_prefixed_string(tmp: Path, good: Path) -> Path:
+    """A string of 40 000 characters under a prefixed name, before the unprefixed ones."""
+    strings = sst("正常").replace(b"<si>", f'<x:si xmlns:x="{MAIN_NS}"><x:t>{"x" * 40_000}'
+                                           "</x:t></x:si><si>".encode(), 1)
+    return with_shared_strings(good, tmp / "前缀长文字.xlsx", strings,
+                               '<c r="A5" t="s"><v>0</v></c><c r="B5" t="s"><v>1</v></c>')
+
+
 def _control_split_between_runs(tmp: Path, good: Path) -> Path:
     strings = sst("<r><t>复制_x00</t></r><r><rPr><b/></rPr><t>01_来的</t></r>")
     return with_shared_strings(good, tmp / "分段.xlsx",
@@ -581,6 +589,7 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("long-and-control-text", _long_and_control, ["F14", "F15", "F15"], "xlsx"),
     ("inline-control-text", _inline_control, ["F15"], "xlsx"),
     ("long-text-in-two-runs", _long_text_in_runs, ["F14"], "xlsx"),
+    ("long-text-in-a-prefixed-string", _long_text_in_a_prefixed_string, ["F14"], "xlsx"),
     ("control-escape-split-between-runs", _control_split_between_runs, ["F15"], "xlsx"),
     ("control-escape-by-character-reference", _control_by_reference, ["F15"], "xlsx"),
     ("sst-unique-count-after-a-bracket", _unique_count_after_a_bracket, ["F07"], "xlsx"),

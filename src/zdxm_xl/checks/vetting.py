@@ -1068,7 +1068,6 @@ def _well_formed(data: bytes) -> bool:
 # is vetted by a few searches (in C) instead of a Python callback per element — a return
 # saved by Excel, WPS or LibreOffice keeps its text there, often in rich-text runs, three
 # to ten elements a string. Each search errs on the side of the full parse.
-_PREFIXED = re.compile(rb"</?[A-Za-z_][\w.-]*:")
 _STRING_ITEM = re.compile(rb"<si[\s/>]")
 _UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _TAG = re.compile(rb"<[^>]*>")
@@ -1084,9 +1083,8 @@ def _plain_strings(data: bytes) -> bool:
     if b"encoding" in head and b"utf-8" not in head:
         return False
     # "<!": a DTD or entity (also a comment or CDATA); "&#": a character reference could
-    # spell out a control character's escape; a prefixed name: the full parse goes by the
-    # local name
-    if (b"!" in data and b"<!" in data) or b"&#" in data or _PREFIXED.search(data):
+    # spell out a control character's escape
+    if (b"!" in data and b"<!" in data) or b"&#" in data:
         return False
     if len(data.translate(None, _CONTROL_BYTES)) != len(data):
         return False
@@ -1102,14 +1100,16 @@ def _plain_strings(data: bytes) -> bool:
             if not count.isdigit() or len(count) > 9 or int(count) > limits.max_strings:
                 return False
         at = data.find(b"uniqueCount", at + 1)
-    starts = [found.start() for found in _STRING_ITEM.finditer(data)]
-    if len(starts) > limits.max_strings:
+    # The full parse knows a string by its local name, whatever its prefix: no more strings
+    # than "<"s; and a string's text, never longer in characters than its element is in
+    # bytes, lies between one "<si" and the next (or the part's start or end).
+    if data.count(b"<") > limits.max_strings:
         return False
-    # a string's text is never longer in characters than its element is in bytes
-    if len(data) > EXCEL_TEXT_LIMIT and any(
-            end - start > EXCEL_TEXT_LIMIT for start, end in zip(starts, [*starts[1:], len(data)],
-                                                                 strict=True)):
-        return False
+    if len(data) > EXCEL_TEXT_LIMIT:
+        starts = [0, *(found.start() for found in _STRING_ITEM.finditer(data)), len(data)]
+        if any(end - start > EXCEL_TEXT_LIMIT
+               for start, end in zip(starts, starts[1:], strict=False)):
+            return False
     return _well_formed(data)
 
 
