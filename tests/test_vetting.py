@@ -19,7 +19,13 @@ import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from zdxm_xl.checks.limits import RETURN, Limits
-from zdxm_xl.checks.vetting import Vetted, _plain_strings, safe_read_sheets, vet_workbook
+from zdxm_xl.checks.vetting import (
+    Vetted,
+    _plain_sheet,
+    _plain_strings,
+    safe_read_sheets,
+    vet_workbook,
+)
 from zdxm_xl.core.findings import RULES, Finding, Severity
 
 FAST = 5.0  # seconds any single vetting may take
@@ -199,6 +205,18 @@ def test_shared_strings_as_excel_saves_them_are_vetted_by_searches() -> None:
     string, rich-text runs) is known plain from its bytes: no Python callback per element."""
     assert _plain_strings(EXCEL_STRINGS)
     assert not _plain_strings(EXCEL_STRINGS.replace(b"_", b"_x0007_"))
+
+
+def test_formulas_saved_with_their_values_are_vetted_by_searches(tmp_path: Path,
+                                                                 good: Path) -> None:
+    """A sheet whose formulas each have their computed value after them, as Excel, WPS and
+    LibreOffice save the form's 本年累计 and 开工以来累计, is known plain from its bytes."""
+    computed = with_row(tmp_path, good, "算好.xlsx", COMPUTED)
+    with zipfile.ZipFile(computed) as archive:
+        assert _plain_sheet(archive.read(SHEET)) is not None
+    assert vet(computed).findings == []
+    values = safe_read_sheets(vet(computed))
+    assert isinstance(values, dict) and values["填报表"][4] == [200.5, "200.5万元", 121.5, 81]
 
 
 @pytest.mark.soffice
@@ -525,6 +543,50 @@ def _unbound_prefix_in_sheet(tmp: Path, good: Path) -> Path:
     return rewrite(good, tmp / "前缀表.xlsx", edit={SHEET: sheet})
 
 
+def with_row(tmp: Path, good: Path, name: str, cells: str) -> Path:
+    """The good workbook with a row 5 of ``cells`` (XML) in its first sheet."""
+    def sheet(data: bytes) -> bytes:
+        return data.replace(b"</sheetData>", f'<row r="5">{cells}</row></sheetData>'.encode())
+
+    return rewrite(good, tmp / name, edit={SHEET: sheet})
+
+
+COMPUTED = ('<c r="A5"><f>SUM(C2:C3)</f><v>200.5</v></c>'
+            '<c r="B5" t="str"><f aca="false">A5&amp;"万元"</f><v>200.5万元</v></c>'
+            '<c r="C5"><f t="shared" ref="C5:D5" si="0">C2+1</f><v>121.5</v></c>'
+            '<c r="D5"><f t="shared" si="0"/><v>81</v></c>')
+
+
+def _formula_blank_value(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "空值.xlsx", '<c r="C4"><f>SUM(C2:C3)</f><v></v></c>')
+
+
+def _formula_value_by_reference(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "空格.xlsx", '<c r="C4"><f>SUM(C2:C3)</f><v>&#32;</v></c>')
+
+
+def _shared_formula_without_value(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "共享.xlsx", COMPUTED + '<c r="E5"><f t="shared" si="0"/></c>')
+
+
+def _formula_with_a_bracket_without_value(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "括号.xlsx", COMPUTED + '<c r="E5"><f ref="E5>" t="shared" si="1">'
+                                            "C2+2</f></c>")
+
+
+def _prefixed_formula_without_value(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "前缀公式.xlsx", COMPUTED + f'<c r="E5"><x:f xmlns:x="{MAIN_NS}">'
+                                              "SUM(C2:C3)</x:f></c>")
+
+
+def _formula_with_bare_text_after_it(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "裸文字.xlsx", '<c r="C4"><f>SUM(C2:C3)</f>200.5</c>')
+
+
+def _value_before_formula(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "倒序.xlsx", '<c r="C4"><v>1</v><f>SUM(C2:C3)</f></c>')
+
+
 def sheet_xml(rows: int, cols: int, seed: int = 0) -> bytes:
     """A worksheet part of ``rows`` × ``cols`` numbers (varied, so it does not look like a
     zip bomb)."""
@@ -586,6 +648,14 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("macros", _macros, ["F11"], "xlsx"),
     ("external-link", _external_link, ["F12"], "xlsx"),
     ("formula-without-value", _formula, ["F13"], "xlsx"),
+    ("formula-with-a-blank-value", _formula_blank_value, ["F13"], "xlsx"),
+    ("formula-with-a-space-by-reference", _formula_value_by_reference, ["F13"], "xlsx"),
+    ("shared-formula-without-value", _shared_formula_without_value, ["F13"], "xlsx"),
+    ("formula-with-a-bracket-without-value", _formula_with_a_bracket_without_value, ["F13"],
+     "xlsx"),
+    ("value-before-formula", _value_before_formula, ["F13"], "xlsx"),
+    ("formula-with-bare-text-after-it", _formula_with_bare_text_after_it, ["F13"], "xlsx"),
+    ("prefixed-formula-without-value", _prefixed_formula_without_value, ["F13"], "xlsx"),
     ("long-and-control-text", _long_and_control, ["F14", "F15", "F15"], "xlsx"),
     ("inline-control-text", _inline_control, ["F15"], "xlsx"),
     ("long-text-in-two-runs", _long_text_in_runs, ["F14"], "xlsx"),

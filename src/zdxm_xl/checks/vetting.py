@@ -1003,8 +1003,17 @@ class _Found:
 # matter sends the sheet there.
 _FAST_LIMIT = 8 * 2**20
 _LEADING = re.compile(rb"\s*<")
-# A cell or formula element with a namespace prefix, or a formula: the full parse looks.
+# A cell or formula element with a namespace prefix, or a formula: the full parse looks at
+# the first, and at the second unless each formula has its computed value saved right after
+# it (not blank: the full parse takes a formula without one as never computed, F13) — as
+# Excel, WPS and LibreOffice save a return's 本年累计 and 开工以来累计. No "<" stands in the
+# text or attributes of a well-formed part, so each "<f" opens a formula element and the two
+# counts compare.
 _PREFIXED_OR_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:[cf]|f)[\s/>]")
+_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:[cf][\s/>]")
+_FORMULA = re.compile(rb"<f[\s/>]")
+_COMPUTED_FORMULA = re.compile(
+    rb"""<f(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(?:/>|>[^<]*</f>)<v>[^<&\s]""")
 # A cell whose reference is not plain capitals and digits within FZ9999 (row not 0): it may
 # lie beyond the limits, or be read differently by readers (python-calamine takes
 # ``xfd1048576`` as XFD1048576 and aborts on it); the full parse measures it exactly.
@@ -1035,7 +1044,9 @@ def _plain_sheet(data: bytes) -> int | None:
     # "<!": a DTD or entity (also a comment or CDATA, which the full parse handles)
     if b"!" in data and b"<!" in data:
         return None
-    if _PREFIXED_OR_FORMULA.search(data):  # formulas: cached values?
+    if _PREFIXED_OR_FORMULA.search(data) and (
+            _PREFIXED_CELL.search(data)
+            or len(_FORMULA.findall(data)) != len(_COMPUTED_FORMULA.findall(data))):
         return None
     if len(data.translate(None, _CONTROL_BYTES)) != len(data) or _ESCAPED_CONTROL.search(data) \
             or _LONG_TEXT.search(data):
