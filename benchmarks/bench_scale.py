@@ -23,9 +23,10 @@ January. Returns are prepared once and cached (``ZDXM_BENCH_CACHE``, default
 the master once, check every file); ``merge`` is ``merge_files`` on a fresh copy of the
 master (read, check, archive, write, verify).
 
-The same returns are measured again as a spreadsheet program saves them (``--resaved``,
-default 1,000 of them; ``common.resaved``: opened and saved by LibreOffice): text in shared
-strings, as in a return a 信息员 saved in Excel or WPS.
+The same returns are measured again as a 信息员's spreadsheet program saves them
+(``--resaved``, default 1,000 of them; ``common.resaved``): 本年累计 and 开工以来累计 left to
+the form's formulas, saved by LibreOffice with their computed values and the text in shared
+strings, as in a return saved in Excel or WPS.
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ def main() -> None:
     table(sizes, rows)
     if again:
         print()
-        table(again, saved, "同样的报表经 LibreOffice 打开再保存（文字在共享字符串中、UTF-8，"
+        table(again, saved, "同样的报表按信息员的做法填写（本年累计、开工以来累计留给模板的公式）、"
+                            "经 LibreOffice 保存（公式连同算出的值，文字在共享字符串中，"
                             "如 Excel、WPS 保存的报表）：")
     if args.masters:
         masters(sorted(int(s) for s in args.masters.split(",") if s), args.cache,

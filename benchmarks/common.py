@@ -15,8 +15,9 @@ returns of the cache are valid returns for it.
 
 Those returns are written by openpyxl (``demo.fill``): their text is inline, every Chinese
 character a character reference. A 信息员's return was saved by Excel or WPS, which keep text
-in a shared-strings part, as UTF-8, often in rich-text runs. ``resaved`` gives the same
-returns in that shape: opened and saved again by LibreOffice (cached too).
+in a shared-strings part, as UTF-8, often in rich-text runs, and the form's formulas with
+the values they computed. ``resaved`` gives the same returns in that shape: 本年累计 and
+开工以来累计 left to the formulas, opened and saved by LibreOffice (cached too).
 """
 
 from __future__ import annotations
@@ -186,32 +187,41 @@ def prepare(units: int, per_unit: int = 10, cache: Path = CACHE, quiet: bool = F
 
 
 def resaved(prepared: Prepared, count: int, quiet: bool = False) -> list[Path]:
-    """The first ``count`` returns as a spreadsheet program saves them: each opened and saved
-    again as .xlsx by LibreOffice (``soffice``, one per core, in batches), kept beside the
-    returns in the cache (``另存``). A return is only put there whole."""
-    folder = prepared.folder / "另存"
+    """The first ``count`` returns as a 信息员's spreadsheet program saves them: filled as
+    ``prepare`` fills them, except that 本年累计 and 开工以来累计 are left to the form's
+    formulas (``fill_form(formulas=True)``), then opened and saved as .xlsx by LibreOffice
+    (``soffice``, one per core, in batches), which computes the formulas and saves each
+    with its value, and the text in shared strings. Kept in the cache beside the returns
+    (``表格软件另存``); a return is only put there whole."""
+    folder = prepared.folder / "表格软件另存"
     folder.mkdir(exist_ok=True)
     wanted = prepared.returns[:count]
-    missing = [path for path in wanted if not (folder / path.name).exists()]
+    missing = [(number, path) for number, path in enumerate(wanted)
+               if not (folder / path.name).exists()]
     if missing:
         started = time.perf_counter()
-        workers = os.cpu_count() or 1
         batches = [missing[n:n + 100] for n in range(0, len(missing), 100)]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(lambda batch: _resave(batch, folder), batches))
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(lambda batch: _resave(prepared, batch, folder), batches))
         if not quiet:
-            print(f"（用 LibreOffice 另存 {len(missing)} 份报表用时 "
+            print(f"（填写并用 LibreOffice 另存 {len(missing)} 份报表用时 "
                   f"{time.perf_counter() - started:.0f} s，已缓存在 {folder}）")
     return [folder / path.name for path in wanted]
 
 
-def _resave(paths: list[Path], folder: Path) -> None:
+def _resave(prepared: Prepared, returns: list[tuple[int, Path]], folder: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="zdxm-bench-resave-") as temp:
-        out = Path(temp) / "out"
+        filled, out = Path(temp) / "filled", Path(temp) / "out"
+        for number, path in returns:
+            unit = unit_name(number)
+            seed = int(hashlib.sha256(unit.encode()).hexdigest()[:8], 16)
+            fill_form(prepared.folder / "模板" / path.name, filled / path.name, seed=seed,
+                      formulas=True)
         subprocess.run(["soffice", f"-env:UserInstallation={(Path(temp) / 'profile').as_uri()}",
                         "--headless", "--calc", "--convert-to", "xlsx", "--outdir", str(out),
-                        *map(str, paths)], check=True, capture_output=True, timeout=3600)
-        for path in paths:
+                        *(str(filled / path.name) for _number, path in returns)],
+                       check=True, capture_output=True, timeout=3600)
+        for _number, path in returns:
             os.replace(out / path.name, folder / path.name)
 
 

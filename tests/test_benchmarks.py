@@ -4,6 +4,7 @@ how fast a machine is, is not a test's business)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -44,15 +45,18 @@ def test_the_scale_benchmark_also_measures_returns_saved_by_a_spreadsheet_progra
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     text = done.stdout
-    assert "同样的报表经 LibreOffice 打开再保存" in text
-    after = text.split("同样的报表经 LibreOffice 打开再保存")[1].splitlines()
+    assert "经 LibreOffice 保存（公式连同算出的值" in text
+    after = text.split("经 LibreOffice 保存（公式连同算出的值")[1].splitlines()
     [ratios] = [line for line in after if line.startswith("| 3 |") and "×" in line]
     assert ratios.count("×") == 3
     [parts] = [line for line in after if line.startswith("| 3 |") and line.count("|") == 10]
     assert parts.split("|")[8].strip() == "3"  # all three saved returns merged
     assert parts.split("|")[9].strip() == "0"  # and none had a finding
-    saved = list((tmp_path / "cache").glob("*/另存/*.xlsx"))
+    saved = list((tmp_path / "cache").glob("*/表格软件另存/*.xlsx"))
     assert len(saved) == 3
-    for path in saved:  # as a spreadsheet program saves it: its text in shared strings
-        with zipfile.ZipFile(path) as archive:
+    for path in saved:  # as a spreadsheet program saves it: its text in shared strings, the
+        with zipfile.ZipFile(path) as archive:  # form's formulas with their values
             assert "xl/sharedStrings.xml" in archive.namelist()
+            sheets = [archive.read(name) for name in archive.namelist()
+                      if name.startswith("xl/worksheets/sheet")]
+            assert any(re.search(rb"</f><v>[0-9.]+</v>", sheet) for sheet in sheets)

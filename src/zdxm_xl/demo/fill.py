@@ -86,9 +86,12 @@ class FillResult:
 
 
 def fill_form(template: Path, out: Path, *, seed: int = 0,
-                  mistakes: tuple[str, ...] = ()) -> FillResult:
+              mistakes: tuple[str, ...] = (), formulas: bool = False) -> FillResult:
     """Fill ``template`` plausibly into ``out``; each name in ``mistakes`` (see ``MISTAKES``)
-    is made once, on the first row it fits."""
+    is made once, on the first row it fits. With ``formulas`` the 本年累计 and 开工以来累计
+    of 实施项目 are left to the form's formulas, as a 信息员 in Excel or WPS leaves them
+    (openpyxl saves them uncomputed; a spreadsheet program computes them on opening);
+    without, their values are typed over the formulas."""
     unknown = [m for m in mistakes if m not in MISTAKES]
     if unknown:
         raise ValueError(f"unknown mistakes: {unknown}")
@@ -101,7 +104,7 @@ def fill_form(template: Path, out: Path, *, seed: int = 0,
     rows = 0
     for spec in (FORM_IMPLEMENTATION, FORM_PREPARATORY):
         if spec.sheet in book.sheetnames:
-            sheet = _Sheet(book[spec.sheet], period, rng, todo)
+            sheet = _Sheet(book[spec.sheet], period, rng, todo, formulas)
             rows += sheet.fill(implementation=spec is FORM_IMPLEMENTATION)
             sheet.contacts()
     if FORM_PROBLEMS.sheet in book.sheetnames:
@@ -158,8 +161,10 @@ def _track_problems(book: Any, period: str, rng: random.Random) -> None:
 
 
 class _Sheet:
-    def __init__(self, ws: Worksheet, period: str, rng: random.Random, todo: list[str]) -> None:
+    def __init__(self, ws: Worksheet, period: str, rng: random.Random, todo: list[str],
+                 formulas: bool = False) -> None:
         self.ws = ws
+        self.formulas = formulas
         self.period = period
         self.month = period_month(period)
         self.end = period_end(period)
@@ -222,8 +227,9 @@ class _Sheet:
             month = min((annual * share).quantize(Decimal(1)), max(total - since_before,
                                                                     Decimal(0)))
         self.put(row, "month_completed", month)
-        self.put(row, "year_completed", year_before + month)
-        self.put(row, "total_completed", since_before + month)
+        if not self.formulas:
+            self.put(row, "year_completed", year_before + month)
+            self.put(row, "total_completed", since_before + month)
         completed = clean_text(self.get(row, "completed")) == "是"
         if not completed and stage == "竣工" and started:
             completed = rng.random() < max(self.month.month - 8, 0) / 6
@@ -291,9 +297,18 @@ class _Sheet:
         if implementation:
             self.money_mistakes(first)
 
+    def figure(self, row: int, field: str, before: str) -> Decimal:
+        """A 累计 as the 信息员 sees it: typed, or what the form's formula (the figure
+        ``before`` this month + 本月完成) shows."""
+        value = self.get(row, field)
+        if isinstance(value, str) and value.startswith("="):
+            return sum((parse_amount(self.get(row, name)) or Decimal(0)
+                        for name in (before, "month_completed")), Decimal(0))
+        return parse_amount(value) or Decimal(0)
+
     def money_mistakes(self, row: int) -> None:
         month = parse_amount(self.get(row, "month_completed")) or Decimal(0)
-        year = parse_amount(self.get(row, "year_completed")) or Decimal(0)
+        year = self.figure(row, "year_completed", "previous_year_completed")
         if self.take("year_mismatch"):
             self.put(row, "year_completed", year + 100)
         if self.take("text_amount"):
@@ -308,7 +323,7 @@ class _Sheet:
             self.put(row, "total_completed", Decimal(0))
             self.put(row, "year_completed", Decimal(0))
             self.put(row, "month_completed", Decimal(0))
-        since = parse_amount(self.get(row, "total_completed")) or Decimal(0)
+        since = self.figure(row, "total_completed", "previous_total_completed")
         if self.take("huge_amount"):
             # The 信息员 types the month in 元 (5000 万元 as 50000000); the form's formulas
             # carry it into 本年累计 and 开工以来累计, as Excel would show them.
