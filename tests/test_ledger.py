@@ -489,6 +489,22 @@ def test_a_file_gone_before_it_is_archived_leaves_the_master_as_it_was(memory,
     assert not [p for p in tmp_path.glob("归档/**/*") if p.is_file()]  # nor a half copy
 
 
+def test_an_archive_folder_that_cannot_be_made_stops_the_merge_and_says_why(
+        office, tmp_path: Path) -> None:
+    """归档 is a file, not a folder: the merge stops with the archive's message, the
+    master as it was."""
+    master_path, template = office
+    filled = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    (master_path.parent / "归档").write_text("不是文件夹", encoding="utf-8")
+    before = master_path.read_bytes()
+    with pytest.raises(MasterError, match="无法把合并的文件存入归档目录.*台账没有改动"):
+        merge_files(master_path, [filled])
+    assert master_path.read_bytes() == before
+    result = run_zdxm("merge", master_path, filled)
+    assert result.code != 0 and "无法把合并的文件存入归档目录" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
 def test_a_file_gone_before_it_is_archived_leaves_the_master_file_as_it_was(
         office, tmp_path: Path) -> None:
     """The same, writing the master's file (only the ledger's changed rows, read back meanwhile):

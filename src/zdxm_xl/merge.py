@@ -370,8 +370,7 @@ def _archive(workspace: Workspace, reports: Sequence[FileReport]) -> list[tuple[
         kind = report.vetted.kind if report.vetted is not None else None
         target = workspace.archived(report.period, report.unit, report.sha256,
                                     f".{kind}" if kind else report.path.suffix or ".xlsx")
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():  # its folder is made with the copy
             copies[target] = report.path
     return [(source, target) for target, source in copies.items()]
 

@@ -133,9 +133,9 @@ def atomic_write(
 
 def copy_files_durably(copies: Sequence[tuple[Path, Path]]) -> None:
     """Copy each source to its target as ``atomic_write`` would — a temporary file in the
-    target's folder, on disk before it takes the target's name, the folder flushed after —
-    but for many files at once: the copies are flushed to disk together, then renamed,
-    then the folders flushed. Together: on Linux the file system is flushed once for all of
+    target's folder (made if need be), on disk before it takes the target's name, the folder
+    flushed after — but for many files at once: the copies are flushed to disk together,
+    then renamed, then the folders flushed. Together: on Linux the file system is flushed once for all of
     them (``syncfs``: one commit where a flush of each file and folder costs one each, six
     times the time for a thousand returns); elsewhere each is flushed, in parallel, so the
     file system still commits them in a few journal writes. A failure leaves no temporary
@@ -144,10 +144,12 @@ def copy_files_durably(copies: Sequence[tuple[Path, Path]]) -> None:
         return
     temps: list[tuple[str, Path]] = []
     renamed = 0
-    folders = list(dict.fromkeys(target.parent for _source, target in copies))
+    own = list(dict.fromkeys(target.parent for _source, target in copies))
     # each folder, and the folders above them that were made for them
-    folders += list(dict.fromkeys(folder.parent for folder in folders))
+    folders = own + list(dict.fromkeys(folder.parent for folder in own))
     try:
+        for folder in own:
+            folder.mkdir(parents=True, exist_ok=True)
         for number, (source, target) in enumerate(copies):
             temps.append((_copy_beside(source, target, number), target))
         systems = _file_systems(folders) if len(temps) >= _SYNC_WHOLE_FROM else None
