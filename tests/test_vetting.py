@@ -94,9 +94,14 @@ def with_shared_strings(src: Path, dst: Path, strings_xml: bytes, cells: str) ->
 
 
 def sst(*items: str, unique: int | None = None) -> bytes:
-    body = "".join(f"<si><t>{item}</t></si>" for item in items)
-    count = len(items) if unique is None else unique
-    return (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="{len(items)}" '
+    return sst_of(*(f"<t>{item}</t>" for item in items), unique=unique)
+
+
+def sst_of(*strings: str, unique: int | None = None) -> bytes:
+    """A shared-strings part of ``strings``, each the XML inside its <si>."""
+    body = "".join(f"<si>{string}</si>" for string in strings)
+    count = len(strings) if unique is None else unique
+    return (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="{len(strings)}" '
             f'uniqueCount="{count}">{body}</sst>').encode()
 
 
@@ -481,18 +486,13 @@ def _long_and_control(tmp: Path, good: Path) -> Path:
 
 
 def _inline_control(tmp: Path, good: Path) -> Path:
-    def sheet(data: bytes) -> bytes:
-        return data.replace(b"</sheetData>", b'<row r="5"><c r="E5" t="inlineStr"><is><t>'
-                            b"a\x01b</t></is></c></row></sheetData>")
-
-    return rewrite(good, tmp / "内联.xlsx", edit={SHEET: sheet})
+    return with_row(tmp, good, "内联.xlsx", '<c r="E5" t="inlineStr"><is><t>a\x01b</t></is></c>')
 
 
 def _long_text_in_runs(tmp: Path, good: Path) -> Path:
     """A string of 40 000 characters in two rich-text runs, each within the limit."""
     runs = "".join(f"<r><t>{letter * 20_000}</t></r>" for letter in "xy")
-    strings = sst("正常").replace(b"</sst>", f"<si>{runs}</si></sst>".encode())
-    return with_shared_strings(good, tmp / "长文字.xlsx", strings,
+    return with_shared_strings(good, tmp / "长文字.xlsx", sst_of("<t>正常</t>", runs),
                                '<c r="A5" t="s"><v>0</v></c><c r="B5" t="s"><v>1</v></c>')
 
 
@@ -505,11 +505,8 @@ def _long_text_in_a_prefixed_string(tmp: Path, good: Path) -> Path:
 
 
 def _control_split_between_runs(tmp: Path, good: Path) -> Path:
-    strings = sst("<r><t>复制_x00</t></r><r><rPr><b/></rPr><t>01_来的</t></r>")
-    return with_shared_strings(good, tmp / "分段.xlsx",
-                               strings.replace(b"<si><t><r>", b"<si><r>").replace(
-                                   b"</r></t></si>", b"</r></si>"),
-                               '<c r="A5" t="s"><v>0</v></c>')
+    strings = sst_of("<r><t>复制_x00</t></r><r><rPr><b/></rPr><t>01_来的</t></r>")
+    return with_shared_strings(good, tmp / "分段.xlsx", strings, '<c r="A5" t="s"><v>0</v></c>')
 
 
 def _control_by_reference(tmp: Path, good: Path) -> Path:
@@ -530,17 +527,12 @@ def _unique_count_by_reference(tmp: Path, good: Path) -> Path:
 
 
 def _unbound_prefix_in_strings(tmp: Path, good: Path) -> Path:
-    return with_shared_strings(good, tmp / "前缀.xlsx", sst('<t x:lang="zh">a</t>').replace(
-        b"<si><t><t", b"<si><t").replace(b"</t></t></si>", b"</t></si>"),
-        '<c r="A5" t="s"><v>0</v></c>')
+    return with_shared_strings(good, tmp / "前缀.xlsx", sst_of('<t x:lang="zh">a</t>'),
+                               '<c r="A5" t="s"><v>0</v></c>')
 
 
 def _unbound_prefix_in_sheet(tmp: Path, good: Path) -> Path:
-    def sheet(data: bytes) -> bytes:
-        return data.replace(b"</sheetData>", b'<row r="5"><c r="A5" x:note="1"><v>1</v></c>'
-                            b"</row></sheetData>")
-
-    return rewrite(good, tmp / "前缀表.xlsx", edit={SHEET: sheet})
+    return with_row(tmp, good, "前缀表.xlsx", '<c r="A5" x:note="1"><v>1</v></c>')
 
 
 def with_row(tmp: Path, good: Path, name: str, cells: str) -> Path:
