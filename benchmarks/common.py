@@ -188,11 +188,11 @@ def prepare(units: int, per_unit: int = 10, cache: Path = CACHE, quiet: bool = F
 
 def resaved(prepared: Prepared, count: int, quiet: bool = False) -> list[Path]:
     """The first ``count`` returns as a 信息员's spreadsheet program saves them: filled as
-    ``prepare`` fills them, except that 本年累计 and 开工以来累计 are left to the form's
-    formulas (``fill_form(formulas=True)``), then opened and saved as .xlsx by LibreOffice
-    (``soffice``, one per core, in batches), which computes the formulas and saves each
-    with its value, and the text in shared strings. Kept in the cache beside the returns
-    (``表格软件另存``); a return is only put there whole."""
+    ``prepare`` fills them (in worker processes), except that 本年累计 and 开工以来累计 are
+    left to the form's formulas (``fill_form(formulas=True)``), then opened and saved as
+    .xlsx by LibreOffice (``soffice``, one per core, in batches), which computes the formulas
+    and saves each with its value, and the text in shared strings. Kept in the cache beside
+    the returns (``表格软件另存``); a return is only put there whole."""
     folder = prepared.folder / "表格软件另存"
     folder.mkdir(exist_ok=True)
     wanted = prepared.returns[:count]
@@ -200,28 +200,35 @@ def resaved(prepared: Prepared, count: int, quiet: bool = False) -> list[Path]:
                if not (folder / path.name).exists()]
     if missing:
         started = time.perf_counter()
-        batches = [missing[n:n + 100] for n in range(0, len(missing), 100)]
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            list(pool.map(lambda batch: _resave(prepared, batch, folder), batches))
+        with tempfile.TemporaryDirectory(prefix="zdxm-bench-resave-") as temp:
+            filled = Path(temp) / "filled"
+            jobs = [(str(prepared.folder / "模板" / path.name), str(filled / path.name),
+                     unit_name(number)) for number, path in missing]
+            with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                list(pool.map(_fill_with_formulas, jobs, chunksize=16))
+            batches = [[filled / path.name for _number, path in missing[n:n + 100]]
+                       for n in range(0, len(missing), 100)]
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as threads:
+                list(threads.map(lambda batch: _resave(batch, folder), batches))
         if not quiet:
             print(f"（填写并用 LibreOffice 另存 {len(missing)} 份报表用时 "
                   f"{time.perf_counter() - started:.0f} s，已缓存在 {folder}）")
     return [folder / path.name for path in wanted]
 
 
-def _resave(prepared: Prepared, returns: list[tuple[int, Path]], folder: Path) -> None:
+def _fill_with_formulas(job: tuple[str, str, str]) -> None:
+    form, filled, unit = job
+    seed = int(hashlib.sha256(unit.encode()).hexdigest()[:8], 16)
+    fill_form(Path(form), Path(filled), seed=seed, formulas=True)
+
+
+def _resave(paths: list[Path], folder: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="zdxm-bench-resave-") as temp:
-        filled, out = Path(temp) / "filled", Path(temp) / "out"
-        for number, path in returns:
-            unit = unit_name(number)
-            seed = int(hashlib.sha256(unit.encode()).hexdigest()[:8], 16)
-            fill_form(prepared.folder / "模板" / path.name, filled / path.name, seed=seed,
-                      formulas=True)
+        out = Path(temp) / "out"
         subprocess.run(["soffice", f"-env:UserInstallation={(Path(temp) / 'profile').as_uri()}",
                         "--headless", "--calc", "--convert-to", "xlsx", "--outdir", str(out),
-                        *(str(filled / path.name) for _number, path in returns)],
-                       check=True, capture_output=True, timeout=3600)
-        for _number, path in returns:
+                        *map(str, paths)], check=True, capture_output=True, timeout=3600)
+        for path in paths:
             os.replace(out / path.name, folder / path.name)
 
 
