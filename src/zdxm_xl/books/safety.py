@@ -135,11 +135,11 @@ def copy_files_durably(copies: Sequence[tuple[Path, Path]]) -> None:
     """Copy each source to its target as ``atomic_write`` would — a temporary file in the
     target's folder (made if need be), on disk before it takes the target's name, the folder
     flushed after — but for many files at once: the copies are flushed to disk together,
-    then renamed, then the folders flushed. Together: on Linux the file system is flushed once for all of
-    them (``syncfs``: one commit where a flush of each file and folder costs one each, six
-    times the time for a thousand returns); elsewhere each is flushed, in parallel, so the
-    file system still commits them in a few journal writes. A failure leaves no temporary
-    file behind and no target half-written."""
+    then renamed, then the folders flushed. Together: on Linux the file system is flushed
+    once for all of them (``syncfs``: one commit where a flush of each file and folder
+    costs one each, six times the time for a thousand returns); elsewhere each is flushed,
+    in parallel, so the file system still commits them in a few journal writes. A failure
+    leaves no temporary file behind and no target half-written."""
     if not copies:
         return
     temps: list[tuple[str, Path]] = []
