@@ -162,8 +162,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="reader processes (default: one per core beyond the first)")
     parser.add_argument("--resaved", default="1000",
-                        help="numbers of returns also measured as LibreOffice saves them "
-                             "('' for none)")
+                        help="numbers of returns also measured as a 信息员 fills them and "
+                             "LibreOffice saves them ('' for none)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each contender, the best kept (default 3)")
     parser.add_argument("--cache", type=Path, default=CACHE)
