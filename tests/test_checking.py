@@ -59,6 +59,28 @@ def test_a_plausible_fill_passes_clean(setup, tmp_path: Path) -> None:
         "ZD2022-0001", "ZD2022-0002", "ZD2022-0003", "ZD2022-0004"]
 
 
+def test_a_fill_that_leaves_the_totals_to_the_formulas_passes_clean(setup,
+                                                                   tmp_path: Path) -> None:
+    """As a 信息员 fills it: only 本月完成 typed, 本年累计 and 开工以来累计 the form's formulas
+    (saved uncomputed by openpyxl): worked out by the checker, no finding; a mistake made
+    on such a form is still found."""
+    store, template = setup
+    filled = fill_form(template, tmp_path / "公式.xlsx", seed=1, formulas=True).path
+    sheet = openpyxl.load_workbook(filled)[SHEET]
+    titles = [c.value for c in sheet[HEADER_ROW]]
+    assert str(sheet.cell(HEADER_ROW + 1, titles.index(YEAR) + 1).value).startswith("=IF(")
+    report = check_file(store.load(), filled, "2022-03")
+    assert [f.message for f in report.findings] == []
+    plain = check_file(store.load(), fill_form(template, tmp_path / "值.xlsx", seed=1).path,
+                       "2022-03")
+    assert [(e.year_completed, e.total_completed) for e in report.entries] == [
+        (e.year_completed, e.total_completed) for e in plain.entries]
+    wrong = fill_form(template, tmp_path / "错.xlsx", seed=2, mistakes=("huge_amount",),
+                      formulas=True)
+    assert wrong.mistakes == ("huge_amount",)
+    assert MISTAKES["huge_amount"] in codes_of(store, wrong.path)
+
+
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_each_mistake_a_unit_makes_is_found(setup, tmp_path: Path, mistake: str) -> None:
     store, template = setup
