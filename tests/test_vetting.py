@@ -549,6 +549,21 @@ COMPUTED = ('<c r="A5"><f>SUM(C2:C3)</f><v>200.5</v></c>'
             '<c r="D5"><f t="shared" si="0"/><v>81</v></c>')
 
 
+def _inline_control_split_between_runs(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "内联分段.xlsx", '<c r="E5" t="inlineStr"><is><r><t>复制_x00</t></r>'
+                                              "<r><t>01_来的</t></r></is></c>")
+
+
+def _inline_control_by_reference(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "内联引用.xlsx",
+                    '<c r="E5" t="inlineStr"><is><t>复制&#95;x0001&#x5F;来的</t></is></c>')
+
+
+def _inline_long_text_in_runs(tmp: Path, good: Path) -> Path:
+    runs = "".join(f"<r><t>{letter * 20_000}</t></r>" for letter in "xy")
+    return with_row(tmp, good, "内联长文字.xlsx", f'<c r="E5" t="inlineStr"><is>{runs}</is></c>')
+
+
 def _formula_blank_value(tmp: Path, good: Path) -> Path:
     return with_row(tmp, good, "空值.xlsx", '<c r="C4"><f>SUM(C2:C3)</f><v></v></c>')
 
@@ -650,6 +665,11 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("prefixed-formula-without-value", _prefixed_formula_without_value, ["F13"], "xlsx"),
     ("long-and-control-text", _long_and_control, ["F14", "F15", "F15"], "xlsx"),
     ("inline-control-text", _inline_control, ["F15"], "xlsx"),
+    ("inline-control-escape-split-between-runs", _inline_control_split_between_runs, ["F15"],
+     "xlsx"),
+    ("inline-control-escape-by-character-reference", _inline_control_by_reference, ["F15"],
+     "xlsx"),
+    ("inline-long-text-in-two-runs", _inline_long_text_in_runs, ["F14"], "xlsx"),
     ("long-text-in-two-runs", _long_text_in_runs, ["F14"], "xlsx"),
     ("long-text-in-a-prefixed-string", _long_text_in_a_prefixed_string, ["F14"], "xlsx"),
     ("control-escape-split-between-runs", _control_split_between_runs, ["F15"], "xlsx"),

@@ -997,10 +997,10 @@ class _Found:
 
 
 # The fast path: a plain sheet — UTF-8, every cell with a plain A1 reference near A1, no
-# formula, no control character, no long text — is vetted by a few searches over its bytes
-# (in C) instead of a Python callback per element; anything else gets the full streaming
-# parse. Each search errs on the side of the full parse: a byte pattern that merely might
-# matter sends the sheet there.
+# formula without its value, no control character, no long text — is vetted by a few
+# searches over its bytes (in C) instead of a Python callback per element; anything else
+# gets the full streaming parse. Each search errs on the side of the full parse: a byte
+# pattern that merely might matter sends the sheet there.
 _FAST_LIMIT = 8 * 2**20
 _LEADING = re.compile(rb"\s*<")
 # A cell or formula element with a namespace prefix, or a formula: the full parse looks at
@@ -1026,30 +1026,55 @@ _PLAIN_REACH = (9_999, 182)  # rows, columns a plain reference can reach (FZ = 1
 # Every dimension element's ref, in either quotes, and possibly more (the name is not
 # anchored to its "<").
 _DIMENSION = re.compile(rb"""dimension\s[^>]*?\bref=["']([^"']*)["']""")
+_CELL = re.compile(rb"<c[\s/>]")
 _ESCAPED_CONTROL = re.compile(rb"_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
-_LONG_TEXT = re.compile(rb">[^<]{" + str(EXCEL_TEXT_LIMIT).encode() + rb",}<")
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+# A character reference to "_" (&#95;, &#x5F;, any zeros before), and to any ASCII
+# character: Chinese text spelled as references, as openpyxl writes it, has neither.
+_UNDERSCORE_REFERENCE = re.compile(rb"&#[0xX]*(?:95|5[fF]);")
+_ASCII_REFERENCE = re.compile(rb"&#(?:0*(?:1[01][0-9]|12[0-7]|[0-9]{1,2})|[xX]0*[0-7]?[0-9a-fA-F]);")
+_TAG = re.compile(rb"<[^>]*>")
+
+
+def _plain_bytes(data: bytes, item: re.Pattern[bytes]) -> bool:
+    """What both quick paths (sheets, shared strings) ask of a part's bytes first: not too
+    large, UTF-8 XML, no "<!" (a DTD or entity; also a comment or CDATA, which the full
+    parse handles), and no text the full parse could find too long or holding a control
+    character. The full parse joins the runs of a rich text and reads character
+    references, so: no raw control byte; where a "_" stands, as itself or as a reference
+    (an escape, ``_x0001_``, needs two), no reference to an ASCII character (it could spell
+    the rest) and no escape in the text with the tags taken out (text holds no "<", so no
+    text is taken away; what is left of an odd tag only adds); and no stretch longer than a
+    text may be between one ``item`` (the element a text belongs to) and the next, or the
+    part's start or end — a text is never longer in characters than in bytes."""
+    if len(data) > _FAST_LIMIT or not _LEADING.match(data):
+        return False
+    head = data[:200].lower()
+    if b"encoding" in head and b"utf-8" not in head:
+        return False
+    if (b"!" in data and b"<!" in data) or len(data.translate(None, _CONTROL_BYTES)) != len(data):
+        return False
+    if b"_" in data or (b"&#" in data and _UNDERSCORE_REFERENCE.search(data)):
+        if _ASCII_REFERENCE.search(data) or _ESCAPED_CONTROL.search(_TAG.sub(b"", data)):
+            return False
+    if len(data) > EXCEL_TEXT_LIMIT:
+        starts = [0, *(found.start() for found in item.finditer(data)), len(data)]
+        if any(end - start > EXCEL_TEXT_LIMIT
+               for start, end in zip(starts, starts[1:], strict=False)):
+            return False
+    return True
 
 
 def _plain_sheet(data: bytes) -> int | None:
     """The number of cells when the bytes show a sheet that cannot give any finding (see
     above); ``None`` when the sheet needs the full parse."""
     limits = _LIMITS.get()
-    if len(data) > _FAST_LIMIT or not _LEADING.match(data) \
-            or limits.max_rows < _PLAIN_REACH[0] or limits.max_cols < _PLAIN_REACH[1]:
-        return None
-    head = data[:200].lower()
-    if b"encoding" in head and b"utf-8" not in head:
-        return None
-    # "<!": a DTD or entity (also a comment or CDATA, which the full parse handles)
-    if b"!" in data and b"<!" in data:
+    if limits.max_rows < _PLAIN_REACH[0] or limits.max_cols < _PLAIN_REACH[1] \
+            or not _plain_bytes(data, _CELL):
         return None
     if _PREFIXED_OR_FORMULA.search(data) and (
             _PREFIXED_CELL.search(data)
             or len(_FORMULA.findall(data)) != len(_COMPUTED_FORMULA.findall(data))):
-        return None
-    if len(data.translate(None, _CONTROL_BYTES)) != len(data) or _ESCAPED_CONTROL.search(data) \
-            or _LONG_TEXT.search(data):
         return None
     cells = data.count(b'<c r="')
     if cells > limits.max_cells or _UNPLAIN_CELL.search(data):
@@ -1081,27 +1106,13 @@ def _well_formed(data: bytes) -> bool:
 # to ten elements a string. Each search errs on the side of the full parse.
 _STRING_ITEM = re.compile(rb"<si[\s/>]")
 _UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_TAG = re.compile(rb"<[^>]*>")
 
 
 def _plain_strings(data: bytes) -> bool:
     """Whether the bytes show a shared-strings part that cannot give any finding (see
     above); ``False`` when it needs the full parse."""
     limits = _LIMITS.get()
-    if len(data) > _FAST_LIMIT or not _LEADING.match(data):
-        return False
-    head = data[:200].lower()
-    if b"encoding" in head and b"utf-8" not in head:
-        return False
-    # "<!": a DTD or entity (also a comment or CDATA); "&#": a character reference could
-    # spell out a control character's escape
-    if (b"!" in data and b"<!" in data) or b"&#" in data:
-        return False
-    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
-        return False
-    # the text without its tags: an escape split between two runs of a string shows too
-    # (text holds no "<", so no text is taken away; what is left of an odd tag only adds)
-    if b"_" in data and _ESCAPED_CONTROL.search(_TAG.sub(b"", data)):
+    if not _plain_bytes(data, _STRING_ITEM):
         return False
     at = data.find(b"uniqueCount")
     while at >= 0:  # any element's, not only <sst>'s
@@ -1112,15 +1123,9 @@ def _plain_strings(data: bytes) -> bool:
                 return False
         at = data.find(b"uniqueCount", at + 1)
     # The full parse knows a string by its local name, whatever its prefix: no more strings
-    # than "<"s; and a string's text, never longer in characters than its element is in
-    # bytes, lies between one "<si" and the next (or the part's start or end).
+    # than "<"s (and a prefixed string's text lies between two "<si" as well).
     if data.count(b"<") > limits.max_strings:
         return False
-    if len(data) > EXCEL_TEXT_LIMIT:
-        starts = [0, *(found.start() for found in _STRING_ITEM.finditer(data)), len(data)]
-        if any(end - start > EXCEL_TEXT_LIMIT
-               for start, end in zip(starts, starts[1:], strict=False)):
-            return False
     return _well_formed(data)
 
 
