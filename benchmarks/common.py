@@ -132,13 +132,17 @@ class Prepared:
         return path
 
 
+def fill_seed(unit: str) -> int:
+    """How a unit's return is filled (the same figures every time it is made)."""
+    return int(hashlib.sha256(unit.encode()).hexdigest()[:8], 16)
+
+
 def _make_return(job: tuple[str, int, int, str, str, str]) -> str:
     secret, units, per_unit, unit, form, filled = job
     master = _plan_for_worker(units, per_unit, secret)
     projects = _WORKER_PLAN[1][unit]
     write_form(master, unit, projects, PERIOD, Path(form), ISSUED, _WORKER_PLAN[2], _WORKER_PLAN[3])
-    seed = int(hashlib.sha256(unit.encode()).hexdigest()[:8], 16)
-    return str(fill_form(Path(form), Path(filled), seed=seed).path)
+    return str(fill_form(Path(form), Path(filled), seed=fill_seed(unit)).path)
 
 
 _WORKER_PLAN: tuple = ()
@@ -218,8 +222,7 @@ def resaved(prepared: Prepared, count: int, quiet: bool = False) -> list[Path]:
 
 def _fill_with_formulas(job: tuple[str, str, str]) -> None:
     form, filled, unit = job
-    seed = int(hashlib.sha256(unit.encode()).hexdigest()[:8], 16)
-    fill_form(Path(form), Path(filled), seed=seed, formulas=True)
+    fill_form(Path(form), Path(filled), seed=fill_seed(unit), formulas=True)
 
 
 def _resave(paths: list[Path], folder: Path) -> None:
