@@ -12,7 +12,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -226,6 +226,47 @@ def test_a_new_row_that_does_not_read_back_is_caught(office, monkeypatch) -> Non
     with pytest.raises(MasterError, match="复核不一致"):
         merge_files(master, [filled], "2022-03")
     assert master.read_bytes() == before
+
+
+def test_a_figure_written_as_another_is_caught(office, monkeypatch) -> None:
+    """A row that still reads as a good record, but not the one meant — an amount written
+    as another — is caught: the rows read back are compared with what was meant, cell by
+    cell, not only decoded."""
+    master, filled = office
+    before = master.read_bytes()
+
+    def change_the_last_figure(xml: bytes) -> bytes:  # an amount, a date: one more
+        last = xml.rindex(b'<row r="')
+        if b"<v>" not in xml[last:]:
+            return xml
+        at = xml.index(b"<v>", last) + len(b"<v>")
+        end = xml.index(b"</v>", at)
+        return xml[:at] + b"%.16g" % (float(xml[at:end]) + 1) + xml[end:]
+
+    written_wrong(monkeypatch, change_the_last_figure)
+    with pytest.raises(MasterError, match="复核不一致"):
+        merge_files(master, [filled], "2022-03")
+    assert master.read_bytes() == before
+
+
+def test_exact_figures_dates_and_times_are_saved_in_part_as_they_are(office) -> None:
+    """Amounts with places no float holds exactly, a date and a time to the second pass the
+    read-back as written, and load as they were."""
+    master, filled = office
+    merge_files(master, [filled], "2022-03")
+    store = FileStore(master)
+    amounts = [Decimal("0.1"), Decimal("12345678.99"), Decimal("0.07")]
+    with store.session():
+        book = store.load()
+        for entry, amount in zip(book.ledger, amounts, strict=False):
+            entry.month_completed = amount
+        book.ledger[-1].start_date = date(2021, 2, 28)
+        book.submissions[-1].received_at = datetime(2022, 3, 31, 23, 59, 59)
+        store.save(book)
+    again = load_master(master)
+    assert [e.month_completed for e in again.ledger[:3]] == amounts
+    assert again.ledger[-1].start_date == date(2021, 2, 28)
+    assert again.submissions[-1].received_at == datetime(2022, 3, 31, 23, 59, 59)
 
 
 @pytest.mark.soffice

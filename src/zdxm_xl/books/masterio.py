@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -84,6 +85,7 @@ from .gateway import Cell, Gateway, Layout
 from .package import (
     Package,
     PackageLayoutError,
+    cells_as_read,
     header_row,
     row_count,
     rows_from,
@@ -526,7 +528,8 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     # (set however this ends, before the pool waits for its thread)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-verify") as pool, \
             _set_on_exit(settled):
-        reading: dict[str, Future[int]] = {}
+        reading: dict[str, Future[None]] = {}
+        written: dict[str, list[Cell]] = {}  # table → its rows as encoded (those kept: None)
         try:
             # the table with the most new rows first: its reading takes the longest
             for name, first in sorted(changed.items(),
@@ -541,7 +544,8 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                 replaced.update(parts)
                 made[name] = parts[sheets[spec.sheet].sheet]
                 if len(records) != first:
-                    reading[name] = pool.submit(_read_back, name, first, workbook_of_rows(
+                    written[name] = rows
+                    reading[name] = pool.submit(_read_back, rows, first, workbook_of_rows(
                         rows_from(made[name], first + 2), styles), settled)
         except PackageLayoutError:
             return None
@@ -568,14 +572,14 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                         or table_rows(again, spec.sheet) != max(expected, 1):
                     raise MasterError(_NOT_AS_WRITTEN)
                 if name in reading and xml is not made[name]:
-                    reading[name] = pool.submit(_read_back, name, first, workbook_of_rows(
-                        rows_from(xml, first + 2), styles), settled)
+                    reading[name] = pool.submit(_read_back, written[name], first,
+                                                workbook_of_rows(rows_from(xml, first + 2), styles),
+                                                settled)
             if ready is not None:
                 ready()
             settled.set()
-            for name, read in reading.items():
-                if read.result() != len(getattr(master, name)) - changed[name]:
-                    raise MasterError(_NOT_AS_WRITTEN)
+            for read in reading.values():
+                read.result()
 
         try:
             FileGateway(target).commit_changes(package, replaced, verify)
@@ -592,24 +596,47 @@ def _set_on_exit(event: threading.Event) -> Iterator[None]:
         event.set()
 
 
-def _read_back(name: str, first: int, book: bytes, settled: threading.Event) -> int:
-    """How many records of table ``name`` the rows of ``book`` (a workbook of the rows from
-    row ``first + 2`` on, as written) give, read as a load reads them: python-calamine,
-    then — once ``settled`` — decoded; ``MasterError`` when they do not start at that row
-    or any is a problem. (Run beside the rest of the save: the reading holds no
-    interpreter.)"""
-    spec, model = _ALONE[name]
+def _read_back(rows: list[Cell], first: int, book: bytes, settled: threading.Event) -> None:
+    """Read ``book`` (a workbook of a table's rows from row ``first + 2`` on, as written)
+    as a load reads it — python-calamine — and, once ``settled``, compare it with what was
+    meant to be there: ``rows[first:]``, each cell as python-calamine reads what ``_cells``
+    wrote for it; ``MasterError`` when anything differs. (Run beside the rest of the save:
+    the reading holds no interpreter.)"""
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(book))
     sheet = workbook.get_sheet_by_name(workbook.sheet_names[0])
     settled.wait()
-    if sheet.start is None:
+    if sheet.start is None or sheet.start[0] != first + 1:
         raise MasterError(_NOT_AS_WRITTEN)
-    top, left = sheet.start
-    grid = [[""] * left + row for row in sheet.to_python(skip_empty_area=True)]
-    records, problems = decode_table(spec, model, list(spec.titles), grid, first_row=first + 2)
-    if top != first + 1 or problems:
+    left = [""] * sheet.start[1]
+    grid = sheet.to_python(skip_empty_area=True)
+    if len(grid) != len(rows) - first:
         raise MasterError(_NOT_AS_WRITTEN)
-    return len(records)
+    for row, got in zip(rows[first:], grid, strict=True):
+        meant = cells_as_read(row)
+        if left:
+            got = left + got
+        if (meant[:len(got)] != got or any(value != "" for value in meant[len(got):])) \
+                and not _same_cells(meant, got):
+            raise MasterError(_NOT_AS_WRITTEN)
+
+
+def _same_cells(meant: Sequence[object], got: Sequence[object]) -> bool:
+    """The cells of a row as meant and as read are the same, a time within a millisecond (a
+    date-time cell holds a day number, good to about a microsecond), an empty cell at the
+    end the same as none."""
+    width = max(len(meant), len(got))
+    for one, other in zip([*meant, *[""] * (width - len(meant))],
+                          [*got, *[""] * (width - len(got))], strict=True):
+        if one == other:
+            continue
+        if isinstance(one, date) and isinstance(other, date):
+            first, second = (value if isinstance(value, datetime)
+                             else datetime.combine(value, datetime.min.time())
+                             for value in (one, other))
+            if abs(first - second) < timedelta(milliseconds=1):
+                continue
+        return False
+    return True
 
 
 def save_master(master: Master, path: Path | str,

@@ -35,7 +35,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-__all__ = ["Package", "SheetParts", "sheet_with_rows", "with_table_rows", "row_count",
+__all__ = ["Package", "SheetParts", "sheet_with_rows", "cells_as_read", "with_table_rows",
+           "row_count",
            "rows_from", "table_rows", "workbook_of_rows", "header_row",
            "PackageLayoutError"]
 
@@ -331,6 +332,30 @@ def _cells(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -
             add(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
     add("</row>")
     return "".join(parts)
+
+
+def cells_as_read(row: Sequence[Any]) -> list[Any]:
+    """The values python-calamine reads back from the cells ``_cells`` writes for ``row``:
+    text without the characters XML cannot hold, numbers as the floats their written digits
+    spell, dates and times as they are (in a date style), ``""`` for an empty cell."""
+    read: list[Any] = []
+    add = read.append
+    for value in row:
+        kind = type(value)
+        if value is None:
+            add("")
+        elif kind is str:
+            add(value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value))
+        elif kind is Decimal or kind is int or kind is float:
+            add(float("%.16g" % value))
+        elif isinstance(value, bool | datetime | date):
+            add(value)
+        elif isinstance(value, int | float | Decimal):
+            add(float("%.16g" % value))
+        else:
+            text = value if isinstance(value, str) else str(value)
+            add(text if text.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", text))
+    return read
 
 
 def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int, *,
