@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import re
 import shutil
+import stat
 import struct
 import subprocess
 import time
@@ -705,6 +707,30 @@ def test_oversize_file(good: Path) -> None:
     vetted = vet(good, limits=replace(RETURN, max_bytes=1000))
     assert codes(vetted) == ["F02"]
     assert "文件过大" in vetted.findings[0].message
+
+
+@pytest.mark.parametrize("limit", [None, "between"])
+def test_a_file_that_grew_after_it_was_measured(good: Path, monkeypatch, limit) -> None:
+    """The file is read whole whatever its size said a moment before — or refused as too
+    big when it grew past the limit."""
+    size = good.stat().st_size
+    real = Path.stat
+
+    def measured_before_it_grew(self: Path, **kwargs: object) -> os.stat_result:
+        found = real(self, **kwargs)
+        if self != good:
+            return found
+        fields = list(found)
+        fields[stat.ST_SIZE] = size // 3
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(Path, "stat", measured_before_it_grew)
+    limits = RETURN if limit is None else replace(RETURN, max_bytes=size // 2)
+    vetted = vet(good, limits=limits)
+    if limit is None:
+        assert vetted.ok and codes(vetted) == [] and safe_read_sheets(vetted)
+    else:
+        assert codes(vetted) == ["F02"]
 
 
 def test_findings_say_where(tmp_path: Path, good: Path) -> None:

@@ -197,8 +197,12 @@ def _vet(path: Path, vetted: Vetted, max_bytes: int) -> None:
     try:
         with path.open("rb") as fh:
             # the whole file, once (its size is within the limit): vetting, reading and the
-            # content hash all see the same bytes, however the file changes meanwhile
-            data = fh.read(max_bytes + 1)
+            # content hash all see the same bytes, however the file changes meanwhile. Asked
+            # for by its size (a buffer of the limit would be made for each file), then for
+            # what it may have grown by since, up to the limit.
+            data = fh.read(size + 1)
+            if len(data) > size:
+                data += fh.read(max_bytes + 1 - len(data))
     except OSError:
         raise _stop("F01", detail="文件无法打开（可能正被其他程序占用）", value=path.name) from None
     if len(data) > max_bytes:  # grew since it was measured
