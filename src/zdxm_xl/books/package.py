@@ -304,9 +304,12 @@ def _text(value: str) -> tuple[str, str]:
     return value.translate(_ESCAPE), space
 
 
-def _cells(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -> str:
+def _cells(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]],
+           texts: dict[str, str]) -> str:
     """One row's XML, each value as openpyxl's ``write_text`` and writer would put it;
-    ``starts`` are each column's ``<c r="X`` and style, around the row number."""
+    ``starts`` are each column's ``<c r="X`` and style, around the row number; ``texts``
+    keeps the inline-text endings made so far (most texts recur: a period, a unit, a
+    choice)."""
     suffix = str(number)
     parts = [f'<row r="{suffix}">']
     add = parts.append
@@ -315,8 +318,10 @@ def _cells(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -
         if value is None or (kind is str and not value):
             add(f"{start}{suffix}{style}/>")
         elif kind is str:
-            text, space = _text(value)
-            add(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            ending = texts.get(value)
+            if ending is None:
+                ending = texts[value] = _inline(value)
+            add(f"{start}{suffix}{style}{ending}")
         elif kind is Decimal or kind is int or kind is float:
             add(f'{start}{suffix}{style} t="n"><v>{"%.16g" % value}</v></c>')
         elif isinstance(value, bool):
@@ -328,10 +333,15 @@ def _cells(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -
         elif isinstance(value, str) and not value:
             add(f"{start}{suffix}{style}/>")
         else:
-            text, space = _text(str(value))
-            add(f'{start}{suffix}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            add(f"{start}{suffix}{style}{_inline(str(value))}")
     add("</row>")
     return "".join(parts)
+
+
+def _inline(value: str) -> str:
+    """An inline text cell's XML after its style."""
+    text, space = _text(value)
+    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def cells_as_read(row: Sequence[Any]) -> list[Any]:
@@ -383,9 +393,11 @@ def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int,
     letters = [get_column_letter(c) for c in range(1, width + 1)]
     starts = [(f'<c r="{letter}', f'" s="{style}"') for letter, style in zip(letters, styles,
                                                                             strict=True)]
-    body = [_cells(number, row, starts) for number, row in enumerate(rows[keep:], start=first_new)]
+    texts: dict[str, str] = {}
+    body = [_cells(number, row, starts, texts)
+            for number, row in enumerate(rows[keep:], start=first_new)]
     if not rows:
-        body = [_cells(2, [None] * width, starts)]
+        body = [_cells(2, [None] * width, starts, texts)]
     last_row = max(len(rows) + 1, 2)
     # the dimension element comes before the rows: it is looked for there only; the kept
     # rows are copied once, into the result

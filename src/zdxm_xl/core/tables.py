@@ -318,22 +318,37 @@ def encode_table(spec: SheetSpec, records: Iterable[R],
                  derive: Callable[[R], dict[str, Any]] | None = None) -> list[list[Cell]]:
     """Records → rows of cell values in the registry's column order (header not included);
     ``derive`` gives a record's values of the spec's derived columns."""
-    rows = []
-    fields = [column.field for column in spec.columns]
-    # each column: whether its usual values go as they are, and its encoder for the others
-    columns = [(column.kind not in _SPELLED_OUT, functools.partial(encode_value, column))
+    records = list(records)
+    # a flat record's own field values are what model_dump would give, without a new dict
+    # of copies of them
+    values = [record.__dict__ if _flat(type(record)) else record.model_dump()
+              for record in records]
+    if derive is not None:
+        values = [{**own, **derive(record)} for own, record in zip(values, records, strict=True)]
+    # a column at a time: what it needs is decided once, and each value not written as it
+    # is (a choice, a list of units, a span of years) is encoded once per column
+    columns = [_encode_column(column, [own.get(column.field) for own in values])
                for column in spec.columns]
-    plain = _AS_THEY_ARE
-    for record in records:
-        # a flat record's own field values are what model_dump would give, without a new
-        # dict of copies of them
-        values = record.__dict__ if _flat(type(record)) else record.model_dump()
-        if derive is not None:
-            values = {**values, **derive(record)}
-        rows.append([value if value is None or (as_is and type(value) in plain) else encode(value)
-                     for (as_is, encode), value in zip(columns, map(values.get, fields),
-                                                           strict=True)])
-    return rows
+    return [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in values]
+
+
+def _encode_column(column: Column, values: list[Any]) -> list[Cell]:
+    """One column's values → its cells (``encode_value``)."""
+    plain = () if column.kind in _SPELLED_OUT else _AS_THEY_ARE
+    done: dict[tuple[type, Any], Cell] = {}
+
+    def encode(value: Any) -> Cell:
+        try:
+            key = (type(value), value)
+            found = done.get(key, done)
+        except TypeError:  # unhashable: a list of units
+            return encode_value(column, value)
+        if found is done:
+            found = done[key] = encode_value(column, value)
+        return found
+
+    return [value if value is None or type(value) in plain else encode(value)
+            for value in values]
 
 
 _SPELLED_OUT = (Kind.UNIT_LIST, Kind.YEARS, Kind.DATE, Kind.MONTH)  # always through encode_value
