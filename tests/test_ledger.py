@@ -20,6 +20,7 @@ import pytest
 
 from checking_office import SHEET, UNIT, build_master, checking_master, edit
 from conftest import run_zdxm
+from zdxm_xl.books import durable
 from zdxm_xl.books.masterio import FileStore, load_master
 from zdxm_xl.books.safety import MasterLock
 from zdxm_xl.core.errors import MasterBusyError, MasterError
@@ -49,6 +50,14 @@ def memory(tmp_path: Path) -> tuple[MemoryStore, Path]:
     store = MemoryStore(checking_master(), tmp_path)
     make_forms(store, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
     return store, tmp_path / "模板" / form_name("2022-03", UNIT)
+
+
+@pytest.fixture(params=["here", "helper"])
+def archiving(request, monkeypatch) -> str:  # noqa: ANN001
+    """The archive copies made in this process (as for a few files), or by the helper
+    process (as for many)."""
+    monkeypatch.setattr(durable, "HELPER_FROM", 10**6 if request.param == "here" else 1)
+    return str(request.param)
 
 
 def rows_for(book: Master, period: str) -> dict[str, object]:
@@ -472,8 +481,8 @@ def test_a_file_refused_for_another_period_is_checked_again(memory, tmp_path: Pa
         ("2022-04", "未通过"), ("2022-03", "已合并")]
 
 
-def test_a_file_gone_before_it_is_archived_leaves_the_master_as_it_was(memory,
-                                                                        tmp_path: Path) -> None:
+def test_a_file_gone_before_it_is_archived_leaves_the_master_as_it_was(memory, tmp_path: Path,
+                                                                        archiving: str) -> None:
     """The archive is made while the master is written, before it is kept: a file taken out
     of 收件 in between stops the merge with a Chinese message, and nothing is kept."""
     store, template = memory
@@ -490,7 +499,7 @@ def test_a_file_gone_before_it_is_archived_leaves_the_master_as_it_was(memory,
 
 
 def test_an_archive_folder_that_cannot_be_made_stops_the_merge_and_says_why(
-        office, tmp_path: Path) -> None:
+        office, tmp_path: Path, archiving: str) -> None:
     """归档 is a file, not a folder: the merge stops with the archive's message, the
     master as it was."""
     master_path, template = office
@@ -503,6 +512,38 @@ def test_an_archive_folder_that_cannot_be_made_stops_the_merge_and_says_why(
     result = run_zdxm("merge", master_path, filled)
     assert result.code != 0 and "无法把合并的文件存入归档目录" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_the_archive_holds_the_bytes_checked_however_it_is_made(office, tmp_path: Path,
+                                                                 archiving: str) -> None:
+    master_path, template = office
+    filled = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    assert merge_files(master_path, [filled], "2022-03").merged
+    log = load_master(master_path).submissions[-1]
+    archived = master_path.parent / "归档" / "2022-03" / UNIT / f"{log.sha256}.xlsx"
+    assert archived.read_bytes() == filled.read_bytes()
+    assert not list(tmp_path.rglob(".~zdxm*"))
+
+
+def test_a_file_changed_after_its_check_is_neither_archived_nor_merged(
+        office, tmp_path: Path, archiving: str, monkeypatch) -> None:  # noqa: ANN001
+    """A 信息员 saves the file in 收件 again while the merge runs: what would be archived is
+    not what was checked, so the merge stops with a Chinese message and keeps nothing."""
+    master_path, template = office
+    filled = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    before = master_path.read_bytes()
+    begin = MergeResult.begin_archive
+
+    def saved_again_meanwhile(result: MergeResult) -> None:
+        fill_form(template, filled, seed=2)
+        begin(result)
+
+    monkeypatch.setattr(MergeResult, "begin_archive", saved_again_meanwhile)
+    with pytest.raises(MasterError, match="“交通.xlsx”在检查之后又被改动过.*台账没有改动"):
+        merge_files(master_path, [filled], "2022-03")
+    assert master_path.read_bytes() == before
+    assert not [p for p in tmp_path.glob("归档/**/*") if p.is_file()]
+    assert not list(tmp_path.rglob(".~zdxm*"))
 
 
 def test_a_file_gone_before_it_is_archived_leaves_the_master_file_as_it_was(

@@ -5,6 +5,7 @@ falls back to writing the whole master whenever the file is not as zdxm wrote it
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import stat
@@ -20,7 +21,7 @@ import openpyxl
 import pytest
 
 from checking_office import UNIT, build_master
-from zdxm_xl.books import safety
+from zdxm_xl.books import durable, safety
 from zdxm_xl.books.masterio import FileStore, load_master
 from zdxm_xl.books.package import Package
 from zdxm_xl.core.errors import MasterError
@@ -432,7 +433,7 @@ def test_a_part_read_back_is_trusted_only_as_the_bytes_it_was_written_as() -> No
 def test_many_archive_copies_are_made_whole_and_leave_nothing_behind(tmp_path: Path,
                                                                      count: int) -> None:
     if count >= 16 and sys.platform.startswith("linux"):
-        assert safety._syncfs() is not None  # the many are flushed together here
+        assert durable._syncfs() is not None  # the many are flushed together here
     sources, copies = tmp_path / "收件", []
     sources.mkdir()
     for number in range(count):
@@ -456,6 +457,55 @@ def test_archive_copies_that_fail_leave_no_file_behind(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):  # the last one is missing
         safety.copy_files_durably(copies)
     assert list(folder.iterdir()) == []
+
+
+def test_a_copy_whose_source_changed_is_not_made(tmp_path: Path) -> None:
+    """Each copy is of the bytes checked: a source whose SHA-256 is no longer the one given
+    stops them all, and leaves no file behind."""
+    folder = tmp_path / "归档"
+    folder.mkdir()
+    copies, digests = [], []
+    for number in range(3):
+        source = tmp_path / f"{number}.xlsx"
+        source.write_bytes(b"PK" * (number + 1))
+        copies.append((source, folder / source.name))
+        digests.append(hashlib.sha256(source.read_bytes()).hexdigest())
+    copies[1][0].write_bytes(b"changed")
+    with pytest.raises(durable.SourceChanged) as raised:
+        durable.copy_files_durably(copies, digests)
+    assert raised.value.filename == str(copies[1][0])
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("helper", [sys.executable, "/nonexistent/python", "/bin/true"])
+def test_copies_begun_in_a_helper_are_made_whatever_becomes_of_it(
+        tmp_path: Path, monkeypatch, helper: str) -> None:  # noqa: ANN001
+    """Many copies are made by a helper process; when none can be started, or it ends
+    without a word, they are made here — the same copies either way."""
+    monkeypatch.setattr(durable, "HELPER_FROM", 1)
+    monkeypatch.setattr(sys, "executable", helper)
+    sources = tmp_path / "收件"
+    sources.mkdir()
+    copies = []
+    for number in range(5):
+        source = sources / f"{number}.xlsx"
+        source.write_bytes(bytes([number]) * 100)
+        copies.append((source, tmp_path / "归档" / f"单位{number}" / f"{number}.xlsx"))
+    digests = [hashlib.sha256(source.read_bytes()).hexdigest() for source, _ in copies]
+    copying = durable.DurableCopies(copies, digests)
+    copying.wait()
+    assert all(target.read_bytes() == source.read_bytes() for source, target in copies)
+    assert not list(tmp_path.rglob(".~zdxm*"))
+    copying.wait()  # nothing left to do
+
+
+def test_a_helper_s_failure_is_said_as_here(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(durable, "HELPER_FROM", 1)
+    copies = [(tmp_path / "不在了.xlsx", tmp_path / "归档" / "a.xlsx")]
+    copying = durable.DurableCopies(copies)
+    with pytest.raises(FileNotFoundError) as raised:
+        copying.wait()
+    assert raised.value.filename == str(copies[0][0])
 
 
 @pytest.mark.parametrize("in_part", [True, False])

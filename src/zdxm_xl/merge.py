@@ -23,8 +23,9 @@ from pathlib import Path
 
 from pydantic.dataclasses import dataclass
 
+from .books.durable import DurableCopies, SourceChanged
 from .books.masterio import FileStore, open_store
-from .books.safety import LOCK_WAIT, checkpoint, copy_files_durably
+from .books.safety import LOCK_WAIT, checkpoint
 from .checks.returns import (
     CheckContext,
     FileReport,
@@ -96,21 +97,38 @@ class MergeResult:
     rejected: list[RejectedFile] = field(default_factory=list)
     problems: ReturnEffect = field(default_factory=ReturnEffect)  # what they did to 问题台帐
     reports: Hidden[list[FileReport]] = field(default_factory=list)
-    # copies of the merged files for the archive (source, target), made by ``archive``
-    # while the master is written, before it is kept
-    to_archive: Hidden[list[tuple[Path, Path]]] = field(default_factory=list)
+    # copies of the merged files for the archive (source, target, the SHA-256 checked),
+    # begun by ``begin_archive`` and made by ``archive`` while the master is written,
+    # before it is kept
+    to_archive: Hidden[list[tuple[Path, Path, str]]] = field(default_factory=list)
+    copying: Hidden[DurableCopies | None] = None
     written: Hidden[bool] = False
     # where the time went: read (the master), check (the files), apply (ledger and 报送记录
     # in memory), write (the master, and the archive meanwhile)
     seconds: Hidden[dict[str, float]] = field(default_factory=dict)
 
+    def begin_archive(self) -> None:
+        """Start the archive copies now (many are made by a helper process while the master
+        is written); ``archive`` waits for them."""
+        if self.to_archive and self.copying is None:
+            self.copying = DurableCopies([(source, target) for source, target, _ in self.to_archive],
+                                         [digest for _source, _target, digest in self.to_archive])
+
     def archive(self) -> None:
-        """Keep a copy of each merged file in the archive, made durable together (one flush
-        of the disk for the lot, not one each); the master says they were merged only
-        after this. Called again, there is nothing left to do (or, after it failed, it
-        tries again)."""
+        """Keep a copy of each merged file in the archive — each the bytes checked — made
+        durable together (one flush of the disk for the lot, not one each); the master says
+        they were merged only after this. Called again, there is nothing left to do (or,
+        after it failed, it tries again)."""
+        self.begin_archive()
+        copying, self.copying = self.copying, None
+        if copying is None:
+            return
         try:
-            copy_files_durably(self.to_archive)
+            copying.wait()
+        except SourceChanged as exc:
+            raise MasterError(f"“{Path(exc.filename).name}”在检查之后又被改动过（也许正被重新保存），"
+                              "存入归档的就不是检查过的内容，台账没有改动。请等文件保存好后重新"
+                              "合并。") from exc
         except OSError as exc:  # a file gone from 收件 meanwhile, a full or read-only disk
             where = exc.filename or (self.to_archive[0][1].parent if self.to_archive else "")
             raise MasterError(f"无法把合并的文件存入归档目录（{where}：{exc.strerror or exc}），"
@@ -118,6 +136,12 @@ class MergeResult:
                               "已满，然后重新合并。") from exc
         self.to_archive = []
         checkpoint("after-archive")
+
+    def end_archive(self) -> None:
+        """Copies begun and not waited for (the merge stopped before): let them finish."""
+        copying, self.copying = self.copying, None
+        if copying is not None:
+            copying.close()
 
     @property
     def ok(self) -> bool:
@@ -142,6 +166,7 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
     if not paths:
         raise UsageError("没有找到要合并的文件。", field=Field.FILES)
     # the files are vetted and read (in reader processes) while the master is read
+    result = MergeResult()
     examining = begin_checking(paths)
     try:
         with store.session():
@@ -149,7 +174,6 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
             master = store.load()
             if period is not None:
                 period = plan_period(period, master.year)
-            result = MergeResult()
             result.seconds["read"] = time.perf_counter() - clock
             clock = time.perf_counter()
             with no_collection_pauses():
@@ -160,12 +184,14 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
             clock = time.perf_counter()
             if changed:
                 checkpoint("before-master-write")
-                store.save(master, result.archive)  # archived while the master is written
+                result.begin_archive()  # archived while the master is written
+                store.save(master, result.archive)
                 result.written = True
             result.seconds["write"] = time.perf_counter() - clock
             return result
     finally:
         examining.close()
+        result.end_archive()
 
 
 def version_time(path: Path, received: datetime | Mapping[Path, datetime] | None) -> datetime:
@@ -360,10 +386,12 @@ class _Log:
         self.counted.setdefault(row.sha256, row)
 
 
-def _archive(workspace: Workspace, reports: Sequence[FileReport]) -> list[tuple[Path, Path]]:
-    """Where each merged file is to be kept in the archive (source, target), named by its
-    content; one kept before is not copied again. Copied by ``MergeResult.archive``."""
-    copies: dict[Path, Path] = {}
+def _archive(workspace: Workspace, reports: Sequence[FileReport]
+             ) -> list[tuple[Path, Path, str]]:
+    """Where each merged file is to be kept in the archive (source, target, its SHA-256),
+    named by its content; one kept before is not copied again. Copied by
+    ``MergeResult.archive``."""
+    copies: dict[Path, FileReport] = {}
     for report in reports:
         assert report.period is not None and report.unit is not None
         # Named by what the file is, not what it was called: a .xls sent as “….xlsx” is a .xls.
@@ -371,8 +399,8 @@ def _archive(workspace: Workspace, reports: Sequence[FileReport]) -> list[tuple[
         target = workspace.archived(report.period, report.unit, report.sha256,
                                     f".{kind}" if kind else report.path.suffix or ".xlsx")
         if not target.exists():  # its folder is made with the copy
-            copies[target] = report.path
-    return [(source, target) for target, source in copies.items()]
+            copies[target] = report
+    return [(report.path, target, report.sha256) for target, report in copies.items()]
 
 
 class _Ledger:

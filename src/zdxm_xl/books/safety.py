@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import getpass
 import glob
 import io
@@ -18,12 +17,9 @@ import os
 import re
 import shutil
 import socket
-import stat
-import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +28,7 @@ from filelock import BaseFileLock, FileLock, Timeout
 
 from ..core.errors import MasterBusyError, MasterError
 from ..core.workspace import BACKUP_FOLDER
+from .durable import copy_files_durably, copy_mode, fsync_dir
 
 __all__ = ["atomic_write", "copy_files_durably", "save_workbook", "refuse_if_open_elsewhere",
            "owner_lock_files", "backup", "MasterLock", "LOCK_WAIT", "BACKUP_FOLDER", "KEEP_BACKUPS",
@@ -72,29 +69,6 @@ def checkpoint(name: str) -> None:
         os._exit(137)
 
 
-def _fsync_dir(folder: Path) -> None:
-    # Not every platform can open a directory (Windows cannot); there the rename is durable
-    # enough once the file itself is synced.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _copy_mode(path: Path, temp: Path) -> None:
-    # mkstemp makes the file private (0600); keep the old file's mode, or the usual one.
-    if path.exists():
-        mode = stat.S_IMODE(path.stat().st_mode)
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    with contextlib.suppress(OSError):
-        os.chmod(temp, mode)
-
-
 def atomic_write(
     path: Path,
     write: Callable[[Path], object],
@@ -110,7 +84,7 @@ def atomic_write(
     os.close(fd)
     temp = Path(temp_name)
     try:
-        _copy_mode(path, temp)
+        copy_mode(path, temp)
         write(temp)
         with open(temp, "rb+") as handle:
             handle.flush()
@@ -128,126 +102,7 @@ def atomic_write(
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    _fsync_dir(folder)
-
-
-def copy_files_durably(copies: Sequence[tuple[Path, Path]]) -> None:
-    """Copy each source to its target as ``atomic_write`` would — a temporary file in the
-    target's folder (made if need be), on disk before it takes the target's name, the folder
-    flushed after — but for many files at once: the copies are flushed to disk together,
-    then renamed, then the folders flushed. Together: on Linux the file system is flushed
-    once for all of them (``syncfs``: one commit where a flush of each file and folder
-    costs one each, six times the time for a thousand returns); elsewhere each is flushed,
-    in parallel, so the file system still commits them in a few journal writes. A failure
-    leaves no temporary file behind and no target half-written."""
-    if not copies:
-        return
-    temps: list[tuple[str, Path]] = []
-    renamed = 0
-    own = list(dict.fromkeys(target.parent for _source, target in copies))
-    # each folder, and the folders above them that were made for them
-    folders = own + list(dict.fromkeys(folder.parent for folder in own))
-    try:
-        for folder in own:
-            folder.mkdir(parents=True, exist_ok=True)
-        for number, (source, target) in enumerate(copies):
-            temps.append((_copy_beside(source, target, number), target))
-        systems = _file_systems(folders) if len(temps) >= _SYNC_WHOLE_FROM else None
-        if systems is None:
-            with ThreadPoolExecutor(max_workers=min(16, len(temps))) as pool:
-                list(pool.map(_fsync_file, [temp for temp, _target in temps]))
-        else:
-            _sync_file_systems(systems)  # the copies on disk under their temporary names
-        for temp, target in temps:
-            os.replace(temp, target)
-            renamed += 1
-        if systems is None:
-            with ThreadPoolExecutor(max_workers=min(16, len(folders))) as pool:
-                list(pool.map(_fsync_dir, folders))
-        else:
-            _sync_file_systems(systems)  # the new names too
-    except BaseException:
-        for temp, _target in temps[renamed:]:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-        raise
-
-
-def _copy_beside(source: Path, target: Path, number: int) -> str:
-    """A copy of ``source`` in ``target``'s folder under a temporary name (returned), with
-    the mode of ``target`` if it exists, else the usual one. Made with a few system calls
-    and no more (no mkstemp, no chmod for a new file): a merge archives a thousand files at
-    once."""
-    temp = os.path.join(target.parent, f".~zdxm-{os.getpid()}-{number}-{target.name}")
-    private = False
-    try:
-        sink = open(temp, "xb")  # closed below; the mode the umask leaves
-    except FileExistsError:  # left by a process of the same number that was killed
-        fd, temp = tempfile.mkstemp(prefix=".~zdxm-", suffix=target.suffix, dir=target.parent)
-        sink, private = open(fd, "wb"), True  # mkstemp makes it private
-    try:
-        with sink, open(source, "rb") as handle:
-            shutil.copyfileobj(handle, sink)
-        if private or os.path.exists(target):
-            _copy_mode(target, Path(temp))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    return temp
-
-
-def _fsync_file(path: str) -> None:
-    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))  # Windows flushes writable ones
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-_SYNC_WHOLE_FROM = 16  # files: fewer are flushed one by one (the file system may hold more)
-
-
-@functools.cache
-def _syncfs() -> Callable[[int], int] | None:
-    """Linux's ``syncfs`` (glibc 2.14 and later): flush the file system holding an open
-    file; ``None`` where there is none."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None, use_errno=True).syncfs
-    except (AttributeError, OSError):
-        return None
-
-
-def _file_systems(folders: Sequence[Path]) -> list[Path] | None:
-    """A folder on each file system that holds ``folders``, when the whole file system can
-    be flushed at once; ``None`` otherwise."""
-    if _syncfs() is None:
-        return None
-    found: dict[int, Path] = {}
-    for folder in folders:
-        found.setdefault(folder.stat().st_dev, folder)
-    return list(found.values())
-
-
-def _sync_file_systems(folders: Sequence[Path]) -> None:
-    """Flush the file system of each folder — all its files and folders — to the disk; an
-    ``OSError`` when the disk says it could not write something."""
-    import ctypes
-
-    syncfs = _syncfs()
-    assert syncfs is not None
-    for folder in folders:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            if syncfs(fd) != 0:
-                number = ctypes.get_errno()
-                raise OSError(number, os.strerror(number), str(folder))
-        finally:
-            os.close(fd)
+    fsync_dir(folder)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")

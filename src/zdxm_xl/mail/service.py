@@ -391,7 +391,14 @@ def fetch_returns(master_store: MasterStore | Path | str, period: str | None = N
             say("正在写入台账……")
             checkpoint("before-master-write")
             # the merged files archived while the master is written
-            store.save(master, result.merge.archive if result.merge is not None else None)
+            if result.merge is None:
+                store.save(master)
+            else:
+                try:
+                    result.merge.begin_archive()
+                    store.save(master, result.merge.archive)
+                finally:
+                    result.merge.end_archive()
         journal.clear()
         return result
 
