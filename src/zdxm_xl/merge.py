@@ -169,17 +169,19 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
     result = MergeResult()
     examining = begin_checking(paths)
     try:
-        with store.session():
+        # No collection pauses from the read to the write: each time the collector is let
+        # back on, it walks every record made since (for 1,000 returns, about 0.2 s in all
+        # for the master's, the returns', the new ledger's); none of them makes a cycle.
+        with no_collection_pauses(), store.session():
             clock = time.perf_counter()
             master = store.load()
             if period is not None:
                 period = plan_period(period, master.year)
             result.seconds["read"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            with no_collection_pauses():
-                changed = merge_into(master, Workspace(store.folder, master.settings), paths,
-                                     period, received, now, result, reapply=reapply,
-                                     examined=examining)
+            changed = merge_into(master, Workspace(store.folder, master.settings), paths,
+                                 period, received, now, result, reapply=reapply,
+                                 examined=examining)
             result.seconds["apply"] = time.perf_counter() - clock - result.seconds["check"]
             clock = time.perf_counter()
             if changed:
@@ -327,6 +329,8 @@ def _apply_order(checked: Sequence[tuple[Path, FileReport]],
         if report.period is not None and report.unit is not None:
             groups.setdefault((report.period, report.unit), []).append(position)
     for places in groups.values():
+        if len(places) == 1:  # the unit's one file: no times to look up
+            continue
         by_time = sorted(places, key=lambda i: version_time(checked[i][0], received))
         for place, position in zip(places, by_time, strict=True):
             order[place] = position
