@@ -17,6 +17,7 @@ from .books.masterio import open_store
 from .checks.returns import CheckContext, FileReport, begin_checking, check_files, collect_files
 from .core.errors import Field, UsageError
 from .core.master import Master, MasterStore
+from .core.pauses import no_collection_pauses
 from .core.periods import plan_period
 from .core.problems import reconcile
 from .core.results import RESULT, Hidden
@@ -54,29 +55,31 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
     # the files are vetted and read (in reader processes) while the master is read
     examining = begin_checking(paths)
     try:
-        if isinstance(master, Master):
-            loaded, folder = master, None
-        else:
-            store = open_store(master)
-            loaded, folder = store.load(), store.folder
-            # 问题台帐 as the office left it, as merge checks against it (not saved)
-            reconcile(loaded, datetime.now())
-        if period is not None:
-            period = plan_period(period, loaded.year)
-        if annotate_dir is None and annotate_copies:
-            if folder is None:
-                raise UsageError("没有台账所在文件夹，无法确定批注副本的位置。", field=Field.OUTPUT)
-            annotate_dir = Workspace(folder, loaded.settings).annotated(period)
-        run = ValidationRun()
-        context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
-        for path, report in zip(paths, check_files(loaded, paths, period, context,
-                                                   examined=examining), strict=True):
-            run.files.append(report)
-            if annotate_dir is not None:
-                when = received.get(path) if isinstance(received, Mapping) else received
-                office = office_of(loaded, period or report.period)
-                run.annotated.append(annotate(report, annotate_dir, office, today,
-                                              received=when))
-        return run
+        # one collection pause for the read and the checks (as ``merge_files``)
+        with no_collection_pauses():
+            if isinstance(master, Master):
+                loaded, folder = master, None
+            else:
+                store = open_store(master)
+                loaded, folder = store.load(), store.folder
+                # 问题台帐 as the office left it, as merge checks against it (not saved)
+                reconcile(loaded, datetime.now())
+            if period is not None:
+                period = plan_period(period, loaded.year)
+            if annotate_dir is None and annotate_copies:
+                if folder is None:
+                    raise UsageError("没有台账所在文件夹，无法确定批注副本的位置。", field=Field.OUTPUT)
+                annotate_dir = Workspace(folder, loaded.settings).annotated(period)
+            run = ValidationRun()
+            context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
+            for path, report in zip(paths, check_files(loaded, paths, period, context,
+                                                       examined=examining), strict=True):
+                run.files.append(report)
+                if annotate_dir is not None:
+                    when = received.get(path) if isinstance(received, Mapping) else received
+                    office = office_of(loaded, period or report.period)
+                    run.annotated.append(annotate(report, annotate_dir, office, today,
+                                                  received=when))
+            return run
     finally:
         examining.close()
