@@ -399,6 +399,26 @@ def test_reading_a_master_leaves_the_collector_as_it_was(office) -> None:
         gc.enable()
 
 
+def test_rows_are_written_a_column_at_a_time_as_a_cell_at_a_time() -> None:
+    """The rows' XML made a column at a time (each recurring text or date once) is the XML
+    made cell by cell, whatever the columns hold: texts to escape, amounts, -0, a yes/no
+    beside a 1, a date beside the same day's midnight, columns of mixed kinds."""
+    from zdxm_xl.books.package import _row, _rows
+
+    rows = [
+        ["文字", Decimal("0.1"), 3, 2.5, True, date(2022, 3, 1), datetime(2022, 3, 1, 8, 30, 15),
+         None, " 前后空格 ", "a&b<c>\x01"],
+        ["文字", Decimal("12345678.99"), -0.0, 0.0, False, date(2022, 3, 1),
+         datetime(2022, 3, 31, 23, 59, 59), "", "第二行\n", None],
+        ["混", 1, True, Decimal("1"), None, datetime(2022, 3, 1), date(2022, 3, 1), 7, "x", 1.5],
+    ]
+    starts = [(f'<c r="{letter}', f'" s="{number}"') for number, letter in enumerate("ABCDEFGHIJ")]
+    one_by_one = [_row(number, row, starts) for number, row in enumerate(rows, start=5)]
+    assert _rows(rows, 5, starts) == one_by_one
+    assert "\x00" not in "".join(one_by_one) and '<c r="C6" s="2" t="n"><v>-0</v></c>' in one_by_one[1]
+    assert _rows([*rows, rows[0][:4]], 5, starts)[:3] == one_by_one  # a short row: cell by cell
+
+
 def test_garbage_made_in_a_pause_is_collected_when_the_next_one_begins() -> None:
     """What a pause leaves alive is set aside, not walked at its end; the next pause
     collects it first: a reference cycle made in one is gone once the next has begun."""

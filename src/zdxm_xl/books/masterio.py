@@ -85,9 +85,9 @@ from .gateway import Cell, Gateway, Layout
 from .package import (
     Package,
     PackageLayoutError,
-    cells_as_read,
     header_row,
     row_count,
+    rows_as_read,
     rows_from,
     table_rows,
     workbook_of_rows,
@@ -599,24 +599,29 @@ def _set_on_exit(event: threading.Event) -> Iterator[None]:
 def _read_back(rows: list[Cell], first: int, book: bytes, settled: threading.Event) -> None:
     """Read ``book`` (a workbook of a table's rows from row ``first + 2`` on, as written)
     as a load reads it — python-calamine — and, once ``settled``, compare it with what was
-    meant to be there: ``rows[first:]``, each cell as python-calamine reads what ``_cells``
-    wrote for it; ``MasterError`` when anything differs. (Run beside the rest of the save:
-    the reading holds no interpreter.)"""
+    meant to be there: ``rows[first:]``, each cell as python-calamine reads what was
+    written for it (``rows_as_read``); ``MasterError`` when anything differs. (Run beside
+    the rest of the save: the reading holds no interpreter.)"""
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(book))
     sheet = workbook.get_sheet_by_name(workbook.sheet_names[0])
     settled.wait()
     if sheet.start is None or sheet.start[0] != first + 1:
         raise MasterError(_NOT_AS_WRITTEN)
-    left = [""] * sheet.start[1]
+    left = sheet.start[1]
     grid = sheet.to_python(skip_empty_area=True)
     if len(grid) != len(rows) - first:
         raise MasterError(_NOT_AS_WRITTEN)
-    for row, got in zip(rows[first:], grid, strict=True):
-        meant = cells_as_read(row)
-        if left:
-            got = left + got
-        if (meant[:len(got)] != got or any(value != "" for value in meant[len(got):])) \
-                and not _same_cells(meant, got):
+    meant = rows_as_read(rows[first:])
+    got = [("",) * left + tuple(row) for row in grid] if left else list(map(tuple, grid))
+    # the columns after the last with a value are not read: empty in every row meant
+    width = len(got[0]) if got else 0
+    if meant and len(meant[0]) > width and {row[width:] for row in meant} == {
+            ("",) * (len(meant[0]) - width)}:
+        meant = [row[:width] for row in meant]
+    if meant == got:
+        return
+    for one, other in zip(meant, got, strict=True):
+        if one != other and not _same_cells(one, other):
             raise MasterError(_NOT_AS_WRITTEN)
 
 

@@ -35,7 +35,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-__all__ = ["Package", "SheetParts", "sheet_with_rows", "cells_as_read", "with_table_rows",
+__all__ = ["Package", "SheetParts", "sheet_with_rows", "cells_as_read", "rows_as_read",
+           "with_table_rows",
            "row_count",
            "rows_from", "table_rows", "workbook_of_rows", "header_row",
            "PackageLayoutError"]
@@ -304,48 +305,74 @@ def _text(value: str) -> tuple[str, str]:
     return value.translate(_ESCAPE), space
 
 
-def _cells(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]],
-           texts: dict[str, str]) -> str:
-    """One row's XML, each value as openpyxl's ``write_text`` and writer would put it;
-    ``starts`` are each column's ``<c r="X`` and style, around the row number; ``texts``
-    keeps the inline-text endings made so far (most texts recur: a period, a unit, a
-    choice)."""
-    suffix = str(number)
-    parts = [f'<row r="{suffix}">']
-    add = parts.append
-    for (start, style), value in zip(starts, row, strict=False):
-        kind = type(value)  # the usual types first, by identity; anything else below
-        if value is None or (kind is str and not value):
-            add(f"{start}{suffix}{style}/>")
-        elif kind is str:
-            ending = texts.get(value)
-            if ending is None:
-                ending = texts[value] = _inline(value)
-            add(f"{start}{suffix}{style}{ending}")
-        elif kind is Decimal or kind is int or kind is float:
-            add(f'{start}{suffix}{style} t="n"><v>{"%.16g" % value}</v></c>')
-        elif isinstance(value, bool):
-            add(f'{start}{suffix}{style} t="b"><v>{int(value)}</v></c>')
-        elif isinstance(value, int | float | Decimal):
-            add(f'{start}{suffix}{style} t="n"><v>{"%.16g" % value}</v></c>')
-        elif isinstance(value, datetime | date):
-            add(f'{start}{suffix}{style} t="n"><v>{"%.16g" % to_excel(value)}</v></c>')
-        elif isinstance(value, str) and not value:
-            add(f"{start}{suffix}{style}/>")
+# Stands for the row number in a row's cells while they are made (one replace puts it in
+# for the whole row): no cell's text holds it, as XML cannot (``_text`` drops it).
+_ROW = "\x00"
+
+
+def _rows(rows: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[str, str]]
+          ) -> list[str]:
+    """The XML of ``rows`` (numbered from ``first``), each value as openpyxl's
+    ``write_text`` and writer would put it; ``starts`` are each column's ``<c r="X`` and
+    style, around the row number. Made a column at a time: a column of texts (or of dates)
+    has its cells made once for each text in it (most recur: a period, a unit, a choice),
+    an amount column's in one pass; then each row's are joined and its number put in."""
+    width = len(starts)
+    if not rows or any(len(row) != width for row in rows):
+        return [_row(number, row, starts) for number, row in enumerate(rows, start=first)]
+    columns: list[Sequence[str]] = []
+    for (start, style), values in zip(starts, zip(*rows, strict=True), strict=True):
+        kinds = set(map(type, values))
+        if kinds <= _TEXTS or kinds <= _DAYS or kinds <= _TIMES:
+            made = {value: _cell(start, style, value) for value in set(values)}
+            columns.append(list(map(made.__getitem__, values)))
+        elif kinds <= _AMOUNTS:
+            empty = f"{start}{_ROW}{style}/>"
+            columns.append([empty if value is None else
+                            f'{start}{_ROW}{style} t="n"><v>{"%.16g" % value}</v></c>'
+                            for value in values])
         else:
-            add(f"{start}{suffix}{style}{_inline(str(value))}")
-    add("</row>")
-    return "".join(parts)
+            columns.append([_cell(start, style, value) for value in values])
+    return [f'<row r="{number}">{"".join(cells).replace(_ROW, str(number))}</row>'
+            for number, cells in enumerate(zip(*columns, strict=True), start=first)]
 
 
-def _inline(value: str) -> str:
-    """An inline text cell's XML after its style."""
-    text, space = _text(value)
-    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+_TEXTS = {str, type(None)}
+_DAYS, _TIMES = {date, type(None)}, {datetime, type(None)}
+_AMOUNTS = {Decimal, int, float, type(None)}  # not bool: a cell of its own kind
+
+
+def _row(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -> str:
+    """One row's XML, as ``_rows`` makes it (for a row not as wide as the table)."""
+    cells = "".join(_cell(start, style, value)
+                    for (start, style), value in zip(starts, row, strict=False))
+    return f'<row r="{number}">{cells.replace(_ROW, str(number))}</row>'
+
+
+def _cell(start: str, style: str, value: Any) -> str:
+    """One cell's XML, ``_ROW`` for its row number."""
+    kind = type(value)  # the usual types first, by identity; anything else below
+    if value is None or (kind is str and not value):
+        return f"{start}{_ROW}{style}/>"
+    if kind is str:
+        text, space = _text(value)
+        return f'{start}{_ROW}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    if kind is Decimal or kind is int or kind is float:
+        return f'{start}{_ROW}{style} t="n"><v>{"%.16g" % value}</v></c>'
+    if isinstance(value, bool):
+        return f'{start}{_ROW}{style} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | float | Decimal):
+        return f'{start}{_ROW}{style} t="n"><v>{"%.16g" % value}</v></c>'
+    if isinstance(value, datetime | date):
+        return f'{start}{_ROW}{style} t="n"><v>{"%.16g" % to_excel(value)}</v></c>'
+    if isinstance(value, str) and not value:
+        return f"{start}{_ROW}{style}/>"
+    text, space = _text(str(value))
+    return f'{start}{_ROW}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def cells_as_read(row: Sequence[Any]) -> list[Any]:
-    """The values python-calamine reads back from the cells ``_cells`` writes for ``row``:
+    """The values python-calamine reads back from the cells ``_rows`` writes for ``row``:
     text without the characters XML cannot hold, numbers as the floats their written digits
     spell, dates and times as they are (in a date style), ``""`` for an empty cell."""
     read: list[Any] = []
@@ -366,6 +393,25 @@ def cells_as_read(row: Sequence[Any]) -> list[Any]:
             text = value if isinstance(value, str) else str(value)
             add(text if text.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", text))
     return read
+
+
+def rows_as_read(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """``cells_as_read`` of each row, as a tuple: made a column at a time, each recurring
+    text or date once (as ``_rows`` writes them)."""
+    width = len(rows[0]) if rows else 0
+    if any(len(row) != width for row in rows):
+        return [tuple(cells_as_read(row)) for row in rows]
+    columns: list[Sequence[Any]] = []
+    for values in zip(*rows, strict=True):
+        kinds = set(map(type, values))
+        if kinds <= _TEXTS or kinds <= _DAYS or kinds <= _TIMES:
+            read = {value: cells_as_read((value,))[0] for value in set(values)}
+            columns.append(list(map(read.__getitem__, values)))
+        elif kinds <= _AMOUNTS:
+            columns.append(["" if value is None else float("%.16g" % value) for value in values])
+        else:
+            columns.append(cells_as_read(values))
+    return list(zip(*columns, strict=True))
 
 
 def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int, *,
@@ -393,11 +439,7 @@ def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int,
     letters = [get_column_letter(c) for c in range(1, width + 1)]
     starts = [(f'<c r="{letter}', f'" s="{style}"') for letter, style in zip(letters, styles,
                                                                             strict=True)]
-    texts: dict[str, str] = {}
-    body = [_cells(number, row, starts, texts)
-            for number, row in enumerate(rows[keep:], start=first_new)]
-    if not rows:
-        body = [_cells(2, [None] * width, starts, texts)]
+    body = _rows(rows[keep:], first_new, starts) if rows else _rows([[None] * width], 2, starts)
     last_row = max(len(rows) + 1, 2)
     # the dimension element comes before the rows: it is looked for there only; the kept
     # rows are copied once, into the result
