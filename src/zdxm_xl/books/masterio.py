@@ -520,13 +520,13 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     replaced: dict[str, bytes] = {}  # the parts made anew
     made: dict[str, bytes] = {}  # table → its sheet part as made
     # python-calamine reads a table's new rows, as a load will, without holding the
-    # interpreter: while the other tables are made, the file written, and ``ready`` done.
-    # Decoding them holds it: that waits until the rest is done (``settled``), or it would
-    # hold up ``ready``'s many short system calls (a thousand files archived) for a
-    # switch interval each.
+    # interpreter: while the other tables are made, the file written, and ``ready`` done
+    # (two readers: the small tables are read while the ledger's many rows are). Comparing
+    # them holds it: that waits until the rest is done (``settled``), or it would hold up
+    # ``ready``'s many short system calls (files archived here) for a switch interval each.
     settled = threading.Event()
-    # (set however this ends, before the pool waits for its thread)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-verify") as pool, \
+    # (set however this ends, before the pool waits for its threads)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="zdxm-verify") as pool, \
             _set_on_exit(settled):
         reading: dict[str, Future[None]] = {}
         written: dict[str, list[Cell]] = {}  # table → its rows as encoded (those kept: None)
