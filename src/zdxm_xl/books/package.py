@@ -16,6 +16,7 @@ Only our own masters go through here (books/); nothing from outside the office d
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import posixpath
@@ -35,10 +36,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-__all__ = ["Package", "SheetParts", "sheet_with_rows", "cells_as_read", "rows_as_read",
-           "with_table_rows",
-           "row_count",
-           "rows_from", "table_rows", "workbook_of_rows", "header_row",
+from ..core.tables import each_once
+
+__all__ = ["Package", "SheetParts", "sheet_with_rows", "rows_as_read", "with_table_rows",
+           "row_count", "rows_from", "table_rows", "workbook_of_rows", "header_row",
            "PackageLayoutError"]
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
@@ -314,32 +315,15 @@ def _rows(rows: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[str,
           ) -> list[str]:
     """The XML of ``rows`` (numbered from ``first``), each value as openpyxl's
     ``write_text`` and writer would put it; ``starts`` are each column's ``<c r="X`` and
-    style, around the row number. Made a column at a time: a column of texts (or of dates)
-    has its cells made once for each text in it (most recur: a period, a unit, a choice),
-    an amount column's in one pass; then each row's are joined and its number put in."""
+    style, around the row number. Made a column at a time, each recurring text or date
+    once (``each_once``); then each row's cells are joined and its number put in."""
     width = len(starts)
     if not rows or any(len(row) != width for row in rows):
         return [_row(number, row, starts) for number, row in enumerate(rows, start=first)]
-    columns: list[Sequence[str]] = []
-    for (start, style), values in zip(starts, zip(*rows, strict=True), strict=True):
-        kinds = set(map(type, values))
-        if kinds <= _TEXTS or kinds <= _DAYS or kinds <= _TIMES:
-            made = {value: _cell(start, style, value) for value in set(values)}
-            columns.append(list(map(made.__getitem__, values)))
-        elif kinds <= _AMOUNTS:
-            empty = f"{start}{_ROW}{style}/>"
-            columns.append([empty if value is None else
-                            f'{start}{_ROW}{style} t="n"><v>{"%.16g" % value}</v></c>'
-                            for value in values])
-        else:
-            columns.append([_cell(start, style, value) for value in values])
+    columns = [each_once(values, functools.partial(_cell, start, style))
+               for (start, style), values in zip(starts, zip(*rows, strict=True), strict=True)]
     return [f'<row r="{number}">{"".join(cells).replace(_ROW, str(number))}</row>'
             for number, cells in enumerate(zip(*columns, strict=True), start=first)]
-
-
-_TEXTS = {str, type(None)}
-_DAYS, _TIMES = {date, type(None)}, {datetime, type(None)}
-_AMOUNTS = {Decimal, int, float, type(None)}  # not bool: a cell of its own kind
 
 
 def _row(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -> str:
@@ -371,47 +355,31 @@ def _cell(start: str, style: str, value: Any) -> str:
     return f'{start}{_ROW}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def cells_as_read(row: Sequence[Any]) -> list[Any]:
-    """The values python-calamine reads back from the cells ``_rows`` writes for ``row``:
-    text without the characters XML cannot hold, numbers as the floats their written digits
-    spell, dates and times as they are (in a date style), ``""`` for an empty cell."""
-    read: list[Any] = []
-    add = read.append
-    for value in row:
-        kind = type(value)
-        if value is None:
-            add("")
-        elif kind is str:
-            add(value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value))
-        elif kind is Decimal or kind is int or kind is float:
-            add(float("%.16g" % value))
-        elif isinstance(value, bool | datetime | date):
-            add(value)
-        elif isinstance(value, int | float | Decimal):
-            add(float("%.16g" % value))
-        else:
-            text = value if isinstance(value, str) else str(value)
-            add(text if text.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", text))
-    return read
+def _as_read(value: Any) -> Any:
+    """What python-calamine reads back from the cell ``_cell`` writes for ``value``: text
+    without the characters XML cannot hold, a number as the float its written digits spell,
+    a date or a time as it is (in a date style), ``""`` for an empty cell."""
+    kind = type(value)
+    if value is None:
+        return ""
+    if kind is str:
+        return value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, bool | datetime | date):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return float("%.16g" % value)
+    text = value if isinstance(value, str) else str(value)
+    return text if text.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
 def rows_as_read(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
-    """``cells_as_read`` of each row, as a tuple: made a column at a time, each recurring
-    text or date once (as ``_rows`` writes them)."""
+    """What python-calamine reads back from the rows ``_rows`` writes, each row a tuple;
+    made a column at a time, as they are written."""
     width = len(rows[0]) if rows else 0
     if any(len(row) != width for row in rows):
-        return [tuple(cells_as_read(row)) for row in rows]
-    columns: list[Sequence[Any]] = []
-    for values in zip(*rows, strict=True):
-        kinds = set(map(type, values))
-        if kinds <= _TEXTS or kinds <= _DAYS or kinds <= _TIMES:
-            read = {value: cells_as_read((value,))[0] for value in set(values)}
-            columns.append(list(map(read.__getitem__, values)))
-        elif kinds <= _AMOUNTS:
-            columns.append(["" if value is None else float("%.16g" % value) for value in values])
-        else:
-            columns.append(cells_as_read(values))
-    return list(zip(*columns, strict=True))
+        return [tuple(map(_as_read, row)) for row in rows]
+    return list(zip(*(each_once(values, _as_read) for values in zip(*rows, strict=True)),
+                    strict=True))
 
 
 def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int, *,

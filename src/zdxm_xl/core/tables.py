@@ -23,8 +23,10 @@ from .periods import parse_period
 from .registry import Column, Kind, SheetSpec
 
 __all__ = ["RowProblem", "decode_value", "encode_value", "decode_table", "encode_table",
+           "each_once",
            "header_index", "is_blank_row"]
 
+T = TypeVar("T")
 R = TypeVar("R", bound=BaseModel)
 Cell = Any
 
@@ -335,20 +337,30 @@ def encode_table(spec: SheetSpec, records: Iterable[R],
 def _encode_column(column: Column, values: list[Any]) -> list[Cell]:
     """One column's values → its cells (``encode_value``)."""
     plain = () if column.kind in _SPELLED_OUT else _AS_THEY_ARE
-    done: dict[tuple[type, Any], Cell] = {}
 
     def encode(value: Any) -> Cell:
-        try:
-            key = (type(value), value)
-            found = done.get(key, done)
-        except TypeError:  # unhashable: a list of units
-            return encode_value(column, value)
-        if found is done:
-            found = done[key] = encode_value(column, value)
-        return found
+        return value if value is None or type(value) in plain else encode_value(column, value)
 
-    return [value if value is None or type(value) in plain else encode(value)
-            for value in values]
+    return each_once(values, encode)
+
+
+def each_once(values: Sequence[Any], make: Callable[[Any], T]) -> list[T]:
+    """``make(value)`` for each of a column's values, made once for each distinct value
+    when they are all of one kind and not numbers (texts, choices, dates recur: a period,
+    a unit, 是/否); a number is made each time (-0 and 0 are equal, and differ), and so is
+    every value of a column of mixed kinds (1 and True are equal, and differ)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if len(kinds) > 1 or kinds & _NUMBERS:
+        return [make(value) for value in values]
+    try:
+        made = {value: make(value) for value in set(values)}
+    except TypeError:  # unhashable: lists of units
+        return [make(value) for value in values]
+    return list(map(made.__getitem__, values))
+
+
+_NUMBERS = {int, float, Decimal, bool}
 
 
 _SPELLED_OUT = (Kind.UNIT_LIST, Kind.YEARS, Kind.DATE, Kind.MONTH)  # always through encode_value
