@@ -15,8 +15,9 @@ before it 被替换, saying by which). A later run's file is newer than an earli
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import field
 from datetime import datetime
 from pathlib import Path
@@ -137,11 +138,18 @@ class MergeResult:
         self.to_archive = []
         checkpoint("after-archive")
 
-    def end_archive(self) -> None:
-        """Copies begun and not waited for (the merge stopped before): let them finish."""
-        copying, self.copying = self.copying, None
-        if copying is not None:
-            copying.close()
+    @contextlib.contextmanager
+    def archiving(self) -> Iterator[Callable[[], None]]:
+        """The archive copies begun now, for a save of the master meanwhile: yields
+        ``archive``, the save's ``ready``. Copies begun and not waited for (the save failed
+        first) are let finish, however it ends."""
+        self.begin_archive()
+        try:
+            yield self.archive
+        finally:
+            copying, self.copying = self.copying, None
+            if copying is not None:
+                copying.close()
 
     @property
     def ok(self) -> bool:
@@ -166,7 +174,6 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
     if not paths:
         raise UsageError("没有找到要合并的文件。", field=Field.FILES)
     # the files are vetted and read (in reader processes) while the master is read
-    result = MergeResult()
     examining = begin_checking(paths)
     try:
         # No collection pauses from the read to the write: each time the collector is let
@@ -177,6 +184,7 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
             master = store.load()
             if period is not None:
                 period = plan_period(period, master.year)
+            result = MergeResult()
             result.seconds["read"] = time.perf_counter() - clock
             clock = time.perf_counter()
             changed = merge_into(master, Workspace(store.folder, master.settings), paths,
@@ -186,14 +194,13 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
             clock = time.perf_counter()
             if changed:
                 checkpoint("before-master-write")
-                result.begin_archive()  # archived while the master is written
-                store.save(master, result.archive)
+                with result.archiving() as ready:  # archived while the master is written
+                    store.save(master, ready)
                 result.written = True
             result.seconds["write"] = time.perf_counter() - clock
             return result
     finally:
         examining.close()
-        result.end_archive()
 
 
 def version_time(path: Path, received: datetime | Mapping[Path, datetime] | None) -> datetime:

@@ -394,11 +394,8 @@ def fetch_returns(master_store: MasterStore | Path | str, period: str | None = N
             if result.merge is None:
                 store.save(master)
             else:
-                try:
-                    result.merge.begin_archive()
-                    store.save(master, result.merge.archive)
-                finally:
-                    result.merge.end_archive()
+                with result.merge.archiving() as ready:
+                    store.save(master, ready)
         journal.clear()
         return result
 
