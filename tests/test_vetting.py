@@ -226,6 +226,26 @@ def test_formulas_saved_with_their_values_are_vetted_by_searches(tmp_path: Path,
     assert isinstance(values, dict) and values["填报表"][4] == [200.5, "200.5万元", 121.5, 81]
 
 
+EMPTY_TEXT = ('<c r="A5" s="1" t="str"><f aca="false">IF(C3="","",C2+C3)</f><v></v></c>'
+              '<c r="B5" t="str"><f>IF(C3="","",C3)</f><v/></c>'
+              '<c r="C5" t="str"><f t="shared" ref="C5:D5" si="0">IF(C3="","",C3)</f><v></v></c>'
+              '<c r="D5" t="str"><f t="shared" si="0"/><v></v></c>')
+
+
+def test_formulas_computed_as_empty_text_are_vetted_by_searches(tmp_path: Path,
+                                                                good: Path) -> None:
+    """Our form's 本年累计 while 本月完成 is blank gives "": Excel, WPS and LibreOffice save
+    that as a text cell with an empty value. Known plain from the bytes too, and read as the
+    full parse reads it: computed, no finding."""
+    blank = with_row(tmp_path, good, "空文字.xlsx", COMPUTED.replace('"A5"', '"E5"').replace(
+        '"B5"', '"F5"').replace('"C5"', '"G5"').replace('"D5"', '"H5"') + EMPTY_TEXT)
+    with zipfile.ZipFile(blank) as archive:
+        assert _plain_sheet(archive.read(SHEET)) is not None
+    assert vet(blank).findings == []
+    values = safe_read_sheets(vet(blank))
+    assert isinstance(values, dict) and values["填报表"][4][:4] == ["", "", "", ""]
+
+
 @pytest.mark.soffice
 def test_a_return_saved_by_libreoffice_is_vetted_by_searches(tmp_path: Path, good: Path) -> None:
     """LibreOffice saves text as shared strings, in rich-text runs: vetted the quick way,
@@ -239,6 +259,31 @@ def test_a_return_saved_by_libreoffice_is_vetted_by_searches(tmp_path: Path, goo
     vetted = vet(saved)
     assert (vetted.ok, vetted.findings) == (True, [])
     assert safe_read_sheets(vetted) == safe_read_sheets(vet(good))
+
+
+@pytest.mark.soffice
+def test_an_empty_text_result_saved_by_libreoffice_is_vetted_by_searches(tmp_path: Path) -> None:
+    """本年累计 as our form computes it, saved by LibreOffice while 本月完成 is blank (""),
+    and while it is not: the shape the quick path knows, found by it, without a finding."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["上月累计", "本月完成", "本年累计"])
+    sheet.append([100, None, '=IF(B2="","",A2+B2)'])
+    sheet.append([100, 20, '=IF(B3="","",A3+B3)'])
+    workbook.save(tmp_path / "累计.xlsx")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--convert-to", "xlsx", "--outdir", str(tmp_path / "saved"),
+                    str(tmp_path / "累计.xlsx")], check=True, capture_output=True, timeout=180)
+    saved = tmp_path / "saved" / "累计.xlsx"
+    with zipfile.ZipFile(saved) as archive:
+        data = archive.read(SHEET)
+    assert b't="str"><f aca="false">IF(B2' in data
+    assert _plain_sheet(data) is not None
+    vetted = vet(saved)
+    assert (vetted.ok, vetted.findings) == (True, [])
+    values = safe_read_sheets(vetted)
+    assert isinstance(values, dict) and [row[2] for row in values["Sheet"][1:]] == ["", 120]
 
 
 def test_extension_is_not_trusted(tmp_path: Path, good: Path) -> None:
@@ -570,6 +615,15 @@ def _formula_blank_value(tmp: Path, good: Path) -> Path:
     return with_row(tmp, good, "空值.xlsx", '<c r="C4"><f>SUM(C2:C3)</f><v></v></c>')
 
 
+def _formula_blank_value_with_text_type_in_another_attribute(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "空值冒充文字.xlsx",
+                    EMPTY_TEXT + '<c r="E5" t="n" x=\'t="str"\'><f>SUM(C2:C3)</f><v></v></c>')
+
+
+def _text_formula_without_value(tmp: Path, good: Path) -> Path:
+    return with_row(tmp, good, "文字公式无值.xlsx", EMPTY_TEXT + '<c r="E5" t="str"><f>C2&amp;"万元"</f></c>')
+
+
 def _formula_value_by_reference(tmp: Path, good: Path) -> Path:
     return with_row(tmp, good, "空格.xlsx", '<c r="C4"><f>SUM(C2:C3)</f><v>&#32;</v></c>')
 
@@ -659,6 +713,9 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("formula-without-value", _formula, ["F13"], "xlsx"),
     ("formula-with-a-blank-value", _formula_blank_value, ["F13"], "xlsx"),
     ("formula-with-a-space-by-reference", _formula_value_by_reference, ["F13"], "xlsx"),
+    ("formula-with-a-blank-value-and-text-type-in-another-attribute",
+     _formula_blank_value_with_text_type_in_another_attribute, ["F13"], "xlsx"),
+    ("text-formula-without-value", _text_formula_without_value, ["F13"], "xlsx"),
     ("shared-formula-without-value", _shared_formula_without_value, ["F13"], "xlsx"),
     ("formula-with-a-bracket-without-value", _formula_with_a_bracket_without_value, ["F13"],
      "xlsx"),

@@ -1009,15 +1009,22 @@ _FAST_LIMIT = 8 * 2**20
 _LEADING = re.compile(rb"\s*<")
 # A cell or formula element with a namespace prefix, or a formula: the full parse looks at
 # the first, and at the second unless each formula has its computed value saved right after
-# it (not blank: the full parse takes a formula without one as never computed, F13) — as
-# Excel, WPS and LibreOffice save a return's 本年累计 and 开工以来累计. No "<" stands in the
-# text or attributes of a well-formed part, so each "<f" opens a formula element and the two
-# counts compare.
+# it (not blank, unless empty text, below: the full parse takes a formula without one as
+# never computed, F13) — as Excel, WPS and LibreOffice save a return's 本年累计 and 开工以来
+# 累计. No "<" stands in the text or attributes of a well-formed part, so each "<f" opens a
+# formula element, and the count of those equals the count of those computed.
 _PREFIXED_OR_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:[cf]|f)[\s/>]")
 _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:[cf][\s/>]")
 _FORMULA = re.compile(rb"<f[\s/>]")
-_COMPUTED_FORMULA = re.compile(
-    rb"""<f(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(?:/>|>[^<]*</f>)<v>[^<&\s]""")
+_FORMULA_ELEMENT = rb"""<f(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(?:/>|>[^<]*</f>)"""
+_COMPUTED_FORMULA = re.compile(_FORMULA_ELEMENT + rb"<v>[^<&\s]")
+# A formula computed as empty text: our form's 本年累计 while 本月完成 is blank (its formula
+# gives ""), which Excel, WPS and LibreOffice save as a text cell with an empty value, as
+# ``<c r="J5" s="17" t="str"><f>IF(I5="","",G5+I5)</f><v></v></c>``. The full parse takes a
+# text cell's value as computed, empty or not; only this plain shape (the cell's attributes
+# r, s and t, and nothing else, which could hold another "t") is known from its bytes.
+_EMPTY_TEXT_FORMULA = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: s="[0-9]{1,6}")? t="str">'
+                                 + _FORMULA_ELEMENT + rb"<v(?:\s*/>|></v>)")
 # A cell whose reference is not plain capitals and digits within FZ9999 (row not 0): it may
 # lie beyond the limits, or be read differently by readers (python-calamine takes
 # ``xfd1048576`` as XFD1048576 and aborts on it); the full parse measures it exactly.
@@ -1078,7 +1085,8 @@ def _plain_sheet(data: bytes) -> int | None:
         return None
     if _PREFIXED_OR_FORMULA.search(data) and (
             _PREFIXED_CELL.search(data)
-            or len(_FORMULA.findall(data)) != len(_COMPUTED_FORMULA.findall(data))):
+            or len(_FORMULA.findall(data)) != len(_COMPUTED_FORMULA.findall(data))
+            + len(_EMPTY_TEXT_FORMULA.findall(data))):
         return None
     cells = data.count(b'<c r="')
     if cells > limits.max_cells or _UNPLAIN_CELL.search(data):
