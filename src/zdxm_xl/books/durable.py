@@ -222,7 +222,9 @@ class DurableCopies:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "--serve"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                # Windows: started from Excel, a python.exe child would flash a console window
+                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
             assert self.process.stdin is not None
             with self.process.stdin:
                 self.process.stdin.write(request)

@@ -83,7 +83,9 @@ class _Reader:
         self.process = subprocess.Popen(
             [sys.executable, str(_SCRIPT), "--serve"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
-            env=_environment())
+            env=_environment(),
+            # Windows: started from Excel, a python.exe child would flash a console window
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         self.deadline: float | None = None  # monotonic time by which the answer is due
         self.timed_out = False
         self.last_used = time.monotonic()

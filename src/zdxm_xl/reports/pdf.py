@@ -86,6 +86,8 @@ def _with_libreoffice(soffice: str, docxs: Sequence[Path], timeout: int
                                   "env": {**os.environ, **font_config(Path(scratch))}}
         if sys.platform != "win32":
             kwargs["start_new_session"] = True
+        else:  # started from Excel: no console window flashes up
+            kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
         process = subprocess.Popen(command, **kwargs)
         limit = timeout + _SECONDS_PER_MORE * (len(docxs) - 1)
         try:
