@@ -546,6 +546,51 @@ def test_a_file_changed_after_its_check_is_neither_archived_nor_merged(
     assert not list(tmp_path.rglob(".~zdxm*"))
 
 
+def test_a_save_that_fails_takes_its_archive_copies_back(office, tmp_path: Path,
+                                                        archiving: str,
+                                                        monkeypatch) -> None:  # noqa: ANN001
+    """The master is opened in Excel while the merge checks (the copies for a big merge are
+    then already being made): the merge stops, and the archive holds no copy the ledger does
+    not list, nor a folder made for one. A file archived before stays."""
+    master_path, template = office
+    earlier = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    assert merge_files(master_path, [earlier], "2022-03").merged
+    kept = sorted(p for p in tmp_path.glob("归档/**/*"))
+    filled = fill_form(template, tmp_path / "收件" / "交通-改.xlsx", seed=2).path
+    before = master_path.read_bytes()
+    begin = MergeResult.begin_archive
+
+    def opened_in_excel_meanwhile(result: MergeResult) -> None:
+        begin(result)
+        (master_path.parent / f"~${master_path.name}").write_text("owner")
+
+    monkeypatch.setattr(MergeResult, "begin_archive", opened_in_excel_meanwhile)
+    with pytest.raises(MasterError, match="正在 Excel"):
+        merge_files(master_path, [filled], "2022-03")
+    assert master_path.read_bytes() == before
+    assert sorted(p for p in tmp_path.glob("归档/**/*")) == kept
+    assert not list(tmp_path.rglob(".~zdxm*"))
+
+
+def test_a_month_first_archived_by_a_failed_save_leaves_no_folder(office, tmp_path: Path,
+                                                                  archiving: str,
+                                                                  monkeypatch) -> None:  # noqa: ANN001
+    """As above, the first file of the month: its month's and unit's folders go too."""
+    master_path, template = office
+    filled = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    (master_path.parent / "归档").mkdir()
+    begin = MergeResult.begin_archive
+
+    def opened_in_excel_meanwhile(result: MergeResult) -> None:
+        begin(result)
+        (master_path.parent / f"~${master_path.name}").write_text("owner")
+
+    monkeypatch.setattr(MergeResult, "begin_archive", opened_in_excel_meanwhile)
+    with pytest.raises(MasterError, match="正在 Excel"):
+        merge_files(master_path, [filled], "2022-03")
+    assert list((master_path.parent / "归档").iterdir()) == []
+
+
 def test_a_file_gone_before_it_is_archived_leaves_the_master_file_as_it_was(
         office, tmp_path: Path) -> None:
     """The same, writing the master's file (only the ledger's changed rows, read back meanwhile):

@@ -248,6 +248,8 @@ def test_a_figure_written_as_another_is_caught(office, monkeypatch) -> None:
     with pytest.raises(MasterError, match="复核不一致"):
         merge_files(master, [filled], "2022-03")
     assert master.read_bytes() == before
+    # found before the file was archived: no copy the ledger does not list
+    assert not [p for p in master.parent.glob("归档/**/*") if p.is_file()]
 
 
 def test_exact_figures_dates_and_times_are_saved_in_part_as_they_are(office) -> None:

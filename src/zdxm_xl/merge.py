@@ -102,6 +102,7 @@ class MergeResult:
     # begun by ``begin_archive`` and made by ``archive`` while the master is written,
     # before it is kept
     to_archive: Hidden[list[tuple[Path, Path, str]]] = field(default_factory=list)
+    archive_root: Hidden[Path | None] = None  # 归档目录, where they go
     copying: Hidden[DurableCopies | None] = None
     written: Hidden[bool] = False
     # where the time went: read (the master), check (the files), apply (ledger and 报送记录
@@ -142,14 +143,46 @@ class MergeResult:
     def archiving(self) -> Iterator[Callable[[], None]]:
         """The archive copies begun now, for a save of the master meanwhile: yields
         ``archive``, the save's ``ready``. Copies begun and not waited for (the save failed
-        first) are let finish, however it ends."""
+        first) are let finish, however it ends; when the save failed before they were done,
+        the copies made are taken out of the archive again."""
+        planned = list(self.to_archive)
         self.begin_archive()
         try:
             yield self.archive
+        except BaseException:
+            # Failed before its copies were done (``archive`` is the save's last step before
+            # the master is kept): the master does not list them. After it, only the
+            # replacing of the old file failed, or what comes after: they stay.
+            if self.to_archive:
+                self._end_copying()
+                self._take_back(planned)
+            raise
         finally:
-            copying, self.copying = self.copying, None
-            if copying is not None:
-                copying.close()
+            self._end_copying()
+
+    def _end_copying(self) -> None:
+        copying, self.copying = self.copying, None
+        if copying is not None:
+            copying.close()
+
+    def _take_back(self, planned: Sequence[tuple[Path, Path, str]]) -> None:
+        """Remove the copies ``planned`` (none was in the archive before: ``_archive`` plans
+        only new ones, and only one merge runs at a time) and the folders left empty, up to
+        the archive's own. What cannot be removed stays: named by its content, it is the
+        file as checked, and the next merge of it finds it there."""
+        folders: set[Path] = set()
+        for _source, target, _digest in planned:
+            with contextlib.suppress(OSError):
+                target.unlink(missing_ok=True)
+            folders.add(target.parent)
+        root = self.archive_root
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            while root is not None and folder != root and folder.is_relative_to(root):
+                try:
+                    folder.rmdir()
+                except OSError:  # not empty: other months' or units' files
+                    break
+                folder = folder.parent
 
     @property
     def ok(self) -> bool:
@@ -313,6 +346,7 @@ def merge_into(master: Master, workspace: Workspace, paths: Sequence[Path],
                                                 str(path)))
     ledger.flush()
     result.to_archive += _archive(workspace, archive)
+    result.archive_root = workspace.archive
     return changed
 
 

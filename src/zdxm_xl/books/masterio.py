@@ -497,8 +497,8 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     """Save ``master`` over ``target`` rewriting only what changed since ``snapshot``: the
     tables rewritten, from which row; ``None`` when that cannot be done (nothing was
     written: the caller writes it whole, passing ``ready`` on — if it was called here
-    already, it has nothing left to do). ``ready``: as ``MasterStore.save``, called while
-    the new file is read back."""
+    already, it has nothing left to do). ``ready``: as ``MasterStore.save``, called once
+    the new file has been read back and found good."""
     changed = snapshot.first_changes(master)
     if not changed:  # something else changed, or nothing did (a save still rewrites 汇总)
         return None
@@ -520,10 +520,9 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     replaced: dict[str, bytes] = {}  # the parts made anew
     made: dict[str, bytes] = {}  # table → its sheet part as made
     # python-calamine reads a table's new rows, as a load will, without holding the
-    # interpreter: while the other tables are made, the file written, and ``ready`` done
-    # (two readers: the small tables are read while the ledger's many rows are). Comparing
-    # them holds it: that waits until the rest is done (``settled``), or it would hold up
-    # ``ready``'s many short system calls (files archived here) for a switch interval each.
+    # interpreter: while the other tables are made and the file written (two readers: the
+    # small tables are read while the ledger's many rows are). Comparing them holds it:
+    # that waits until the file is written (``settled``).
     settled = threading.Event()
     # (set however this ends, before the pool waits for its threads)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="zdxm-verify") as pool, \
@@ -575,11 +574,11 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                     reading[name] = pool.submit(_read_back, written[name], first,
                                                 workbook_of_rows(rows_from(xml, first + 2), styles),
                                                 settled)
-            if ready is not None:
-                ready()
             settled.set()
             for read in reading.values():
                 read.result()
+            if ready is not None:  # last: the new file is good, only its replacing is left
+                ready()
 
         try:
             FileGateway(target).commit_changes(package, replaced, verify)

@@ -125,10 +125,10 @@ class MasterStore(Protocol):
 
     def save(self, master: Master, ready: Callable[[], object] | None = None) -> None:
         """Keep ``master`` — every table, and the 汇总 derived from it. ``ready`` is called
-        once before the new master is kept, while it is being written where that takes
-        time: what the master will say is done (the merge's archive copies) is done there,
-        beside the writing, and the master is not kept if it raises. It may be called again
-        after a write that could not be finished is made anew: it returns at once then."""
+        once the new master is written and found good, just before it is kept: what the
+        master will say is done (the merge's archive copies, begun beside the writing) is
+        done by then, and the master is not kept if it raises. It may be called again after
+        a write that could not be finished is made anew: it returns at once then."""
         ...
 
     def session(self) -> AbstractContextManager[object]:
