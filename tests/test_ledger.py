@@ -546,6 +546,17 @@ def test_a_file_changed_after_its_check_is_neither_archived_nor_merged(
     assert not list(tmp_path.rglob(".~zdxm*"))
 
 
+def opened_in_excel_once_archiving(master_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """The master is opened in Excel just after the merge begins its archive copies."""
+    begin = MergeResult.begin_archive
+
+    def opened_in_excel_meanwhile(result: MergeResult) -> None:
+        begin(result)
+        (master_path.parent / f"~${master_path.name}").write_text("owner")
+
+    monkeypatch.setattr(MergeResult, "begin_archive", opened_in_excel_meanwhile)
+
+
 def test_a_save_that_fails_takes_its_archive_copies_back(office, tmp_path: Path,
                                                         archiving: str,
                                                         monkeypatch) -> None:  # noqa: ANN001
@@ -558,13 +569,7 @@ def test_a_save_that_fails_takes_its_archive_copies_back(office, tmp_path: Path,
     kept = sorted(p for p in tmp_path.glob("归档/**/*"))
     filled = fill_form(template, tmp_path / "收件" / "交通-改.xlsx", seed=2).path
     before = master_path.read_bytes()
-    begin = MergeResult.begin_archive
-
-    def opened_in_excel_meanwhile(result: MergeResult) -> None:
-        begin(result)
-        (master_path.parent / f"~${master_path.name}").write_text("owner")
-
-    monkeypatch.setattr(MergeResult, "begin_archive", opened_in_excel_meanwhile)
+    opened_in_excel_once_archiving(master_path, monkeypatch)
     with pytest.raises(MasterError, match="正在 Excel"):
         merge_files(master_path, [filled], "2022-03")
     assert master_path.read_bytes() == before
@@ -579,13 +584,7 @@ def test_a_month_first_archived_by_a_failed_save_leaves_no_folder(office, tmp_pa
     master_path, template = office
     filled = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
     (master_path.parent / "归档").mkdir()
-    begin = MergeResult.begin_archive
-
-    def opened_in_excel_meanwhile(result: MergeResult) -> None:
-        begin(result)
-        (master_path.parent / f"~${master_path.name}").write_text("owner")
-
-    monkeypatch.setattr(MergeResult, "begin_archive", opened_in_excel_meanwhile)
+    opened_in_excel_once_archiving(master_path, monkeypatch)
     with pytest.raises(MasterError, match="正在 Excel"):
         merge_files(master_path, [filled], "2022-03")
     assert list((master_path.parent / "归档").iterdir()) == []
