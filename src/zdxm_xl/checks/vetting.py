@@ -1083,11 +1083,12 @@ def _plain_sheet(data: bytes) -> int | None:
     if limits.max_rows < _PLAIN_REACH[0] or limits.max_cols < _PLAIN_REACH[1] \
             or not _plain_bytes(data, _CELL):
         return None
-    if _PREFIXED_OR_FORMULA.search(data) and (
-            _PREFIXED_CELL.search(data)
-            or len(_FORMULA.findall(data)) != len(_COMPUTED_FORMULA.findall(data))
-            + len(_EMPTY_TEXT_FORMULA.findall(data))):
-        return None
+    if _PREFIXED_OR_FORMULA.search(data):
+        if _PREFIXED_CELL.search(data):
+            return None
+        formulas, computed = len(_FORMULA.findall(data)), len(_COMPUTED_FORMULA.findall(data))
+        if formulas != computed and formulas != computed + len(_EMPTY_TEXT_FORMULA.findall(data)):
+            return None
     cells = data.count(b'<c r="')
     if cells > limits.max_cells or _UNPLAIN_CELL.search(data):
         return None
