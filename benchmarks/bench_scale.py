@@ -15,7 +15,9 @@ merged into masters of more and more projects, each with two months in its ledge
 Each of python-calamine's read, validate and merge (and each merge into a large master)
 is run ``--repeat`` times (default 3) and its best time kept, alike for the baseline and
 for zdxm: on a shared machine a single run's noise (a fifth either way) would otherwise
-decide a ratio. The openpyxl read, which only shows what a naive script costs, is run once.
+decide a ratio. The read, validate and merge take turns, one run each a round, so that the
+machine's getting faster or slower meanwhile does not favour one of them. The openpyxl
+read, which only shows what a naive script costs, is run once.
 
 A master of N units has 10 实施 projects per unit; each unit sends one filled return for
 January. Returns are prepared once and cached (``ZDXM_BENCH_CACHE``, default
@@ -40,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from common import CACHE, PERIOD, naive_read, prepare, prepare_history, raw_read, resaved
 from zdxm_xl.books.masterio import load_master
@@ -71,18 +73,23 @@ def best(repeat: int, run: Callable[[], T]) -> tuple[float, T]:
     return min((timed(run) for _ in range(repeat)), key=lambda found: found[0])
 
 
-def best_merge(repeat: int, master: Path, folder: Path, files: list[Path],
-               period: str) -> tuple[float, MergeResult]:
-    """The fastest of ``repeat`` merges, each into a fresh copy of ``master`` (all copied
-    before any clock starts), and what it did."""
+def fresh_copies(master: Path, folder: Path, count: int) -> list[Path]:
+    """``count`` copies of ``master`` to merge into, one each (made before any clock starts)."""
     copies = []
-    for run in range(repeat):
+    for run in range(count):
         copy = folder / f"merge{run}" / "台账.xlsx"
         copy.parent.mkdir(parents=True)
         shutil.copy(master, copy)
         copies.append(copy)
+    return copies
+
+
+def best_merge(repeat: int, master: Path, folder: Path, files: list[Path],
+               period: str) -> tuple[float, MergeResult]:
+    """The fastest of ``repeat`` merges, each into a fresh copy of ``master``, and what it
+    did."""
     return min((timed(lambda copy=copy: merge_files(copy, files, period))  # type: ignore[misc]
-                for copy in copies), key=lambda found: found[0])
+                for copy in fresh_copies(master, folder, repeat)), key=lambda found: found[0])
 
 
 def measure(prepared, files: list[Path], work: Path, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -90,15 +97,27 @@ def measure(prepared, files: list[Path], work: Path, repeat: int) -> dict[str, f
     folder = Path(tempfile.mkdtemp(prefix=f"n{size}-", dir=work))
     master_path = prepared.write_master(folder, size)
     raw_read(files[: min(size, 20)])  # the file cache is warm for every contender alike
-    figures = {"raw": min(raw_read(files) for _ in range(repeat)), "naive": naive_read(files)}
-    # as the command runs it: the files are vetted and read while the master is read
-    figures["validate"], run = best(repeat, lambda: validate_files(master_path, files, PERIOD))
-    figures["findings"] = sum(len(r.findings) for r in run.reports)
-    # its two parts alone
+    # Round by round, each contender once a round, the best of each kept: a shared machine
+    # that gets faster or slower during the run (by a fifth, at times) weighs on all of
+    # them alike, not on whichever ran last. Validate as the command runs it (the files are
+    # vetted and read while the master is read); merge into a fresh copy each time.
+    raw = float("inf")
+    validate: tuple[float, Any] = (float("inf"), None)
+    merge: tuple[float, Any] = (float("inf"), None)
+    for copy in fresh_copies(master_path, folder, repeat):
+        raw = min(raw, raw_read(files))
+        validate = min(validate, timed(lambda: validate_files(master_path, files, PERIOD)),
+                       key=lambda found: found[0])
+        merge = min(merge, timed(lambda copy=copy: merge_files(copy, files, PERIOD)),  # type: ignore[misc]
+                    key=lambda found: found[0])
+    figures = {"raw": raw, "naive": naive_read(files), "validate": validate[0],
+               "merge": merge[0]}
+    figures["findings"] = sum(len(r.findings) for r in validate[1].reports)
+    # validate's two parts alone
     figures["validate_read"] = best(repeat, lambda: load_master(master_path))[0]
     master = load_master(master_path)
     figures["validate_check"] = best(repeat, lambda: validate_files(master, files, PERIOD))[0]
-    figures["merge"], result = best_merge(repeat, master_path, folder, files, PERIOD)
+    result = merge[1]
     figures.update({f"merge_{part}": value for part, value in result.seconds.items()})
     figures["merged"] = len(result.merged)
     return figures
@@ -179,8 +198,8 @@ def main() -> None:
     sizes = sorted(int(s) for s in args.sizes.split(",") if s)
     print(f"本机 {os.cpu_count()} 核；校验时另用 {reader_count(max(sizes))} 个常驻读取进程"
           "（各自安检并读取不同的文件）；基线都是单个进程。")
-    print(f"原始读取、validate、merge（以及合并进大台账）各运行 {max(1, args.repeat)} 次取最快的一次"
-          "（openpyxl 只读读取运行 1 次）。")
+    print(f"原始读取、validate、merge（以及合并进大台账）各运行 {max(1, args.repeat)} 次取最快的一次，"
+          "前三者轮流运行（openpyxl 只读读取运行 1 次）。")
     again = sorted(int(s) for s in args.resaved.split(",") if s)
     if again and not shutil.which("soffice"):
         print("（没有找到 LibreOffice（soffice），不量另存后的报表。）")
