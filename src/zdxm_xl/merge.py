@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic.dataclasses import dataclass
 
-from .books.durable import DurableCopies, SourceChanged
+from .books.durable import DurableCopies, SourceChanged, remove_copies
 from .books.masterio import FileStore, open_store
 from .books.safety import LOCK_WAIT, checkpoint
 from .checks.returns import (
@@ -166,23 +166,12 @@ class MergeResult:
             copying.close()
 
     def _take_back(self, planned: Sequence[tuple[Path, Path, str]]) -> None:
-        """Remove the copies ``planned`` (none was in the archive before: ``_archive`` plans
-        only new ones, and only one merge runs at a time) and the folders left empty, up to
-        the archive's own. What cannot be removed stays: named by its content, it is the
-        file as checked, and the next merge of it finds it there."""
-        folders: set[Path] = set()
-        for _source, target, _digest in planned:
-            with contextlib.suppress(OSError):
-                target.unlink(missing_ok=True)
-            folders.add(target.parent)
-        root = self.archive_root
-        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
-            while root is not None and folder != root and folder.is_relative_to(root):
-                try:
-                    folder.rmdir()
-                except OSError:  # not empty: other months' or units' files
-                    break
-                folder = folder.parent
+        """Remove the copies ``planned`` and the folders made for them: none was in the
+        archive before (``_archive`` plans only new ones, and one merge runs at a time).
+        What cannot be removed stays: named by its content, it is the file as checked, and
+        the next merge of it finds it there."""
+        if self.archive_root is not None:
+            remove_copies([target for _source, target, _digest in planned], self.archive_root)
 
     @property
     def ok(self) -> bool:

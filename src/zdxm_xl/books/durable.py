@@ -10,6 +10,8 @@ would have. For a few files the copies are made here: a process costs more to st
 
 Each copy is of the bytes the caller checked: the source is read whole and its SHA-256
 compared with the one given (``SourceChanged`` when it was changed meanwhile).
+``remove_copies`` takes copies back, with the folders made for them, when what they were
+made for did not happen (the master was not written).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-__all__ = ["copy_files_durably", "DurableCopies", "SourceChanged", "fsync_dir", "copy_mode",
-           "HELPER_FROM"]
+__all__ = ["copy_files_durably", "remove_copies", "DurableCopies", "SourceChanged", "fsync_dir",
+           "copy_mode", "HELPER_FROM"]
 
 HELPER_FROM = 200  # copies: fewer are made in this process
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -108,6 +110,23 @@ def copy_files_durably(copies: Sequence[tuple[Path, Path]],
             with contextlib.suppress(OSError):
                 os.unlink(temp)
         raise
+
+
+def remove_copies(targets: Sequence[Path], within: Path) -> None:
+    """Undo ``copy_files_durably``: remove ``targets`` and the folders left empty, up to
+    ``within`` (not itself). What cannot be removed stays."""
+    folders: set[Path] = set()
+    for target in targets:
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)
+        folders.add(target.parent)
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        while folder != within and folder.is_relative_to(within):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty: other copies
+                break
+            folder = folder.parent
 
 
 def _copy_beside(source: Path, target: Path, number: int, digest: str | None = None) -> str:
