@@ -21,7 +21,9 @@ import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from zdxm_xl.checks.limits import RETURN, Limits
+from zdxm_xl.checks.seenparts import SeenParts
 from zdxm_xl.checks.vetting import (
+    _SEEN,
     Vetted,
     _plain_sheet,
     _plain_strings,
@@ -752,6 +754,99 @@ def test_vetting_finds(tmp_path: Path, good: Path, build: Callable[[Path, Path],
     assert vetted.ok == all(RULES[code].severity is Severity.WARNING for code in expected)
     for found in vetted.findings:
         assert re.search("[\u4e00-\u9fff]", found.message)  # a Chinese sentence
+
+
+def outcome(vetted: Vetted) -> tuple[object, ...]:
+    """All that vetting says of a file."""
+    return (vetted.kind, [(f.code, f.message, f.sheet, f.cell, f.value) for f in vetted.findings],
+            vetted.sheets, vetted.hidden, vetted.has_macros)
+
+
+def test_parts_met_before_are_vetted_alike(tmp_path: Path, good: Path) -> None:
+    """What vetting found in a part met before is taken from then: every hostile file is
+    vetted as it is with nothing met before, after the good file and every other hostile
+    file (which share most of their parts with it) have been."""
+    built = []
+    for name, build, _expected, _kind in CASES:
+        folder = tmp_path / name
+        folder.mkdir()
+        built.append((name, build(folder, good)))
+    fresh = {}
+    for name, path in built:
+        _SEEN.clear()
+        fresh[name] = outcome(vet(path))
+    _SEEN.clear()
+    assert outcome(vet(good)) == outcome(vet(good))
+    hits = _SEEN.hits
+    assert hits > 0  # the second time, its parts were met before
+    assert {name: outcome(vet(path)) for name, path in built} == fresh
+    assert _SEEN.hits > hits
+
+
+def declaring(path: Path, part: str, crc: int, size: int) -> Path:
+    """``path`` with the zip's local header and directory entry of ``part`` declaring the
+    checksum ``crc`` and ``size`` bytes inflated, whatever its bytes are."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        at = archive.getinfo(part).header_offset
+    struct.pack_into("<I", data, at + 14, crc)
+    struct.pack_into("<I", data, at + 22, size)
+    entries = 0
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        name_length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46:at + 46 + name_length] == part.encode():
+            struct.pack_into("<I", data, at + 16, crc)
+            struct.pack_into("<I", data, at + 24, size)
+            entries += 1
+        at = data.find(b"PK\x01\x02", at + 4)
+    assert entries == 1
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_part_met_before_is_that_part_in_every_byte(tmp_path: Path, good: Path) -> None:
+    """A part is taken for one met before only when it is stored in the same bytes, said
+    to inflate to as many bytes with the same checksum: a workbook part declaring the
+    checksum and size of the good one met before, but holding other bytes (with a DTD), or
+    another checksum, is inflated and checked — and found damaged."""
+    assert vet(good).ok and vet(good).ok
+    with zipfile.ZipFile(good) as archive:
+        info = archive.getinfo("xl/workbook.xml")
+    other = rewrite(good, tmp_path / "换了内容.xlsx", edit={"xl/workbook.xml": lambda data: (
+        b'<!DOCTYPE x [<!ENTITY a "b">]>' + data.split(b"?>", 1)[-1])})
+    assert codes(vet(declaring(other, "xl/workbook.xml", info.CRC, info.file_size))) == ["F04"]
+    checksum = shutil.copy(good, tmp_path / "校验和不符.xlsx")
+    assert codes(vet(declaring(checksum, "xl/workbook.xml", info.CRC ^ 1,
+                               info.file_size))) == ["F04"]
+
+
+@pytest.mark.parametrize("elements", [0, 1, 3, 5, 8, 12, 16, 20, 30])
+def test_a_part_met_before_costs_the_elements_it_took(good: Path, elements: int) -> None:
+    """Taken from a part met before, a list of relationships or sheets costs the elements
+    parsing it took: under a budget of elements that a file runs out of, it runs out at the
+    same part."""
+    limits = replace(RETURN, max_elements=elements)
+    _SEEN.clear()
+    fresh = outcome(vet(good, limits=limits))
+    vet(good)  # every part met, under the usual limits
+    assert outcome(vet(good, limits=limits)) == fresh
+
+
+def test_parts_met_before_are_kept_within_their_capacity() -> None:
+    seen = SeenParts(capacity=10)
+    data = memoryview(b"0123456789abcdef")
+    seen.put(("a", 1, data[:4]), "A")
+    seen.put(("b", 1, data[4:8]), "B")
+    assert seen.get(("a", 1, b"0123")) == "A" and seen.get(("b", 1, data[4:8])) == "B"
+    assert seen.get(("a", 2, b"0123")) is None and seen.get(("a", 1, b"0124")) is None
+    seen.put(("c", 1, data[8:12]), "C")  # 12 bytes: the oldest is let go
+    assert seen.get(("a", 1, b"0123")) is None and seen.get(("c", 1, b"89ab")) == "C"
+    assert seen.size == 8
+    seen.put(("d", 1, b"x" * 11), "D")  # more than the whole capacity: not kept
+    assert seen.get(("d", 1, b"x" * 11)) is None and seen.size == 8
+    seen.clear()
+    assert seen.get(("c", 1, b"89ab")) is None and seen.size == 0
 
 
 def test_refused_files_are_never_read(tmp_path: Path, good: Path) -> None:

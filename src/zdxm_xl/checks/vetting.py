@@ -38,6 +38,7 @@ from typing import Any, Literal
 from ..core.findings import RULES, Finding, Severity, finding, rule
 from .limits import RETURN, Limits
 from .readers import Outcome
+from .seenparts import SeenParts
 from .sniff import OLE_MAGIC, ZIP_MAGICS, describe
 
 __all__ = [
@@ -471,9 +472,7 @@ def _all_relationships(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInf
         folder, base = posixpath.split(name)
         if base.lower().endswith(".rels") and posixpath.basename(folder) == "_rels":
             source = posixpath.join(posixpath.dirname(folder), base[:-len(".rels")])
-            found = _Relationships()
-            _parse_part(archive, info, found, budget)
-            links[source.lstrip("/")] = found.items
+            links[source.lstrip("/")] = _listed(archive, info, _Relationships, budget)
     return links
 
 
@@ -714,6 +713,13 @@ _DTD_MARKERS = tuple(marker.encode(codec) for marker in ("<!DOCTYPE", "<!ENTITY"
 
 
 def _scan_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> None:
+    reads = min(info.file_size, PROLOG_SCAN)
+    # A part met before is not inflated again. That takes the bytes the scan would read
+    # being within the budget (as they were then), which then pays for them as the scan would.
+    key = _seen_key("prolog", info, budget) if reads <= budget.left else None
+    if key is not None and _SEEN.get(key) is not None:
+        budget.left -= reads
+        return
     head = _entry(archive, info, budget, limit=PROLOG_SCAN)
     # every marker holds the byte "!" (memchr finds it at once: most parts have none), then
     # "<!" (ASCII, UTF-8) or "<\0!" (UTF-16 either way): only a part with one of them is
@@ -721,6 +727,50 @@ def _scan_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budge
     if b"!" in head and (b"<!" in head or b"<\x00!" in head) \
             and any(marker in head for marker in _DTD_MARKERS):
         raise _stop("F09", part=info.filename, value=info.filename)
+    if key is not None:
+        _SEEN.put(key, True)
+
+
+# Parts met before in this process, and what they passed (``seenparts``): a month's returns
+# share most of their parts. Not a return's sheets and shared strings, which differ from
+# return to return (looking them up would only cost time).
+_SEEN = SeenParts()
+_OWN_TO_EACH_RETURN = ("worksheets/", "sharedstrings")
+
+
+def _seen_key(what: str, info: zipfile.ZipInfo, budget: _Budget) -> tuple[Any, ...] | None:
+    """The key in ``_SEEN`` of what ``what`` finds in the part ``info``: all it can depend
+    on — the part's name, how it is stored, the size and checksum its inflated bytes are
+    checked against, its exact compressed bytes, and the one limit that shapes a list
+    (the elements a parse takes are paid for apart); ``None`` for a part that differs in
+    every return."""
+    name = info.filename.lower()
+    if any(own in name for own in _OWN_TO_EACH_RETURN):
+        return None
+    return (what, info.filename, info.compress_type, info.file_size, info.CRC,
+            _LIMITS.get().max_entries, _packed(budget.data, info))
+
+
+def _listed(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None,
+            handler: type[_Relationships] | type[_Workbook],
+            budget: _Budget) -> list[tuple[str, str, str]]:
+    """What ``handler`` lists of the part ``info`` (its relationships, or a workbook's
+    sheets): parsed, or as it was in the same part met before — when the elements it took
+    to parse are within the budget (as they were then), which then pays for them."""
+    assert info is not None  # required parts were checked before
+    key = _seen_key(handler.__name__, info, budget)
+    seen = _SEEN.get(key) if key is not None else None
+    if isinstance(seen, tuple):
+        items, elements = seen
+        if elements <= budget.elements:
+            budget.elements -= elements
+            return list(items)
+    found = handler()
+    before = budget.elements
+    _parse_part(archive, info, found, budget)
+    if key is not None:
+        _SEEN.put(key, (tuple(found.items), before - budget.elements))
+    return found.items
 
 
 def _external_links(parts: dict[str, zipfile.ZipInfo], links: _Links, vetted: Vetted) -> None:
@@ -739,11 +789,10 @@ def _workbook_sheets(archive: zipfile.ZipFile, part: Callable[[str], zipfile.Zip
                      budget: _Budget) -> tuple[dict[str, str], set[str]]:
     """Worksheet names listed in the workbook part, by the part holding each sheet; and the
     names of the hidden (or very hidden) ones."""
-    listed = _Workbook()
-    _parse_part(archive, part(workbook), listed, budget)
+    listed = _listed(archive, part(workbook), _Workbook, budget)
     targets = {rid: (rel_type, target) for rid, rel_type, target in links.get(workbook, [])}
     sheets: dict[str, str] = {}
-    for name, rid, _state in listed.sheets:
+    for name, rid, _state in listed:
         if rid not in targets:
             raise _stop("F08", detail=f"工作表「{name}」的关系记录", value=rid)
         rel_type, target = targets[rid]
@@ -756,7 +805,7 @@ def _workbook_sheets(archive: zipfile.ZipFile, part: Callable[[str], zipfile.Zip
         sheets[info.filename] = name
     if not sheets:
         raise _stop("F08", detail="工作表", value=workbook)
-    return sheets, {name for name, _rid, state in listed.sheets if state in ("hidden", "veryHidden")}
+    return sheets, {name for name, _rid, state in listed if state in ("hidden", "veryHidden")}
 
 
 # ---------------------------------------------------------------------------------------
@@ -896,11 +945,11 @@ class _Relationships(_Handler):
 
 class _Workbook(_Handler):
     def __init__(self) -> None:
-        self.sheets: list[tuple[str, str, str]] = []  # (name, r:id, state)
+        self.items: list[tuple[str, str, str]] = []  # its sheets: (name, r:id, state)
 
     def start(self, local: str, attrs: list[str]) -> None:
-        if local == "sheet" and len(self.sheets) < _LIMITS.get().max_entries:
-            self.sheets.append((_attr(attrs, "name") or "", _attr(attrs, "id") or "",
+        if local == "sheet" and len(self.items) < _LIMITS.get().max_entries:
+            self.items.append((_attr(attrs, "name") or "", _attr(attrs, "id") or "",
                                 _attr(attrs, "state") or "visible"))
 
 
