@@ -733,9 +733,9 @@ def _scan_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budge
 
 # Parts met before in this process, and what they passed (``seenparts``): a month's returns
 # share most of their parts. Not a return's sheets and shared strings, which differ from
-# return to return (looking them up would only cost time).
+# return to return (looking them up would only cost time); a sheet's relationships are kept.
 _SEEN = SeenParts()
-_OWN_TO_EACH_RETURN = ("worksheets/", "sharedstrings")
+_OWN_TO_EACH_RETURN = re.compile(r"worksheets/[^/]*\.xml$|sharedstrings", re.IGNORECASE)
 
 
 def _seen_key(what: str, info: zipfile.ZipInfo, budget: _Budget) -> tuple[Any, ...] | None:
@@ -744,8 +744,7 @@ def _seen_key(what: str, info: zipfile.ZipInfo, budget: _Budget) -> tuple[Any, .
     checked against, its exact compressed bytes, and the one limit that shapes a list
     (the elements a parse takes are paid for apart); ``None`` for a part that differs in
     every return."""
-    name = info.filename.lower()
-    if any(own in name for own in _OWN_TO_EACH_RETURN):
+    if _OWN_TO_EACH_RETURN.search(info.filename):
         return None
     return (what, info.filename, info.compress_type, info.file_size, info.CRC,
             _LIMITS.get().max_entries, _packed(budget.data, info))
