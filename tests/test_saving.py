@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -543,6 +544,38 @@ def test_copies_begun_in_a_helper_are_made_whatever_becomes_of_it(
     assert all(target.read_bytes() == source.read_bytes() for source, target in copies)
     assert not list(tmp_path.rglob(".~zdxm*"))
     copying.wait()  # nothing left to do
+
+
+@pytest.mark.parametrize("helper", ["python", "/bin/true"])
+def test_a_request_more_than_a_pipe_holds_reaches_the_helper(
+        tmp_path: Path, monkeypatch, helper: str) -> None:  # noqa: ANN001
+    """A thousand returns' copies are asked for in more bytes than a pipe holds: they are
+    handed to the helper without waiting for it to read them all, and it gets all of them
+    (one that ends without reading them holds nothing up: they are made here)."""
+    monkeypatch.setattr(durable, "HELPER_FROM", 1)
+    sources = tmp_path / "收件"
+    sources.mkdir()
+    copies = []
+    for number in range(300):
+        source = sources / f"{number:04d}-{'某单位重大项目月报表' * 4}.xlsx"
+        source.write_bytes(number.to_bytes(2, "big"))
+        copies.append((source, tmp_path / "归档" / "2022-03" / f"{'某单位' * 10}{number % 9}"
+                       / source.name))
+    assert len(json.dumps([[str(s), str(t)] for s, t in copies]).encode()) > 2 * 65_536
+    go, gave_up = tmp_path / "go", tmp_path / "gave-up"
+    if helper == "python":  # a helper that reads nothing before it is told to go
+        helper = str(tmp_path / "waiting-python")
+        Path(helper).write_text(f"#!/bin/sh\nfor i in $(seq 1000); do [ -e '{go}' ] && exec "
+                                f"'{sys.executable}' \"$@\"; sleep 0.01; done\n"
+                                f"touch '{gave_up}'\n")
+        Path(helper).chmod(0o755)
+    monkeypatch.setattr(sys, "executable", helper)
+    copying = durable.DurableCopies(copies)  # told to go only once this is done
+    go.touch()
+    copying.wait()
+    assert not gave_up.exists()
+    assert all(target.read_bytes() == source.read_bytes() for source, target in copies)
+    assert not list(tmp_path.rglob(".~zdxm*"))
 
 
 def test_a_helper_s_failure_is_said_as_here(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001

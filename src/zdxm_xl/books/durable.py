@@ -25,6 +25,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -234,6 +235,7 @@ class DurableCopies:
                  digests: Sequence[str] | None = None) -> None:
         self.copies, self.digests = list(copies), None if digests is None else list(digests)
         self.process: subprocess.Popen[bytes] | None = None
+        self.sending: threading.Thread | None = None
         if len(self.copies) < HELPER_FROM:
             return
         request = json.dumps({"copies": [[str(s), str(t)] for s, t in self.copies],
@@ -244,11 +246,13 @@ class DurableCopies:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 # Windows: started from Excel, a python.exe child would flash a console window
                 creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
-            assert self.process.stdin is not None
-            with self.process.stdin:
-                self.process.stdin.write(request)
         except (OSError, ValueError):  # no helper here: the copies are made by ``wait``
-            self._end()
+            return
+        # The request (a thousand pairs of paths: more than a pipe holds) is handed over
+        # by a thread: written here, it would wait for the helper to start and read it.
+        self.sending = threading.Thread(target=_send, args=(self.process, request),
+                                        name="zdxm-archive-request", daemon=True)
+        self.sending.start()
 
     def wait(self) -> None:
         """The copies are made and on disk; raises as ``copy_files_durably`` does. Called
@@ -279,19 +283,20 @@ class DurableCopies:
             answer = json.loads(data)
         except (OSError, ValueError):
             return None
+        finally:  # the helper has read its request (or is gone): the sending is over
+            sending, self.sending = self.sending, None
+            if sending is not None:
+                sending.join()
         return answer if isinstance(answer, dict) and answer.keys() & {"ok", "changed", "failed"} \
             else None
 
-    def _end(self) -> None:
-        process, self.process = self.process, None
-        if process is not None:
-            with contextlib.suppress(OSError):
-                process.kill()
-            process.wait()
-            for pipe in (process.stdin, process.stdout):
-                if pipe is not None:
-                    with contextlib.suppress(OSError):
-                        pipe.close()
+
+def _send(process: subprocess.Popen[bytes], request: bytes) -> None:
+    """Hand ``request`` to the helper and close its input; a helper that is gone does not
+    get it (it ends without an answer, and ``wait`` makes the copies itself)."""
+    assert process.stdin is not None
+    with contextlib.suppress(OSError, ValueError), process.stdin:
+        process.stdin.write(request)
 
 
 def _serve() -> int:
