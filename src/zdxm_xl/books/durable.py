@@ -281,7 +281,10 @@ class DurableCopies:
                 data = process.stdout.read()
             process.wait()
             answer = json.loads(data)
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # no answer to be had: a helper still there is ended,
+            with contextlib.suppress(OSError):  # so that it cannot hold up the sending
+                process.kill()
+            process.wait()
             return None
         finally:  # the helper has read its request (or is gone): the sending is over
             sending, self.sending = self.sending, None
