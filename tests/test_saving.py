@@ -195,9 +195,13 @@ def written_wrong(monkeypatch, edit: Callable[[bytes], bytes]) -> None:  # noqa:
     would change them."""
     from zdxm_xl.books import filebook
 
-    real = filebook.sheet_with_rows
-    monkeypatch.setattr(filebook, "sheet_with_rows",
-                        lambda *args, **kwargs: edit(real(*args, **kwargs)))
+    real = filebook.sheet_with_new_rows
+
+    def wrong(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        xml, reading = real(*args, **kwargs)
+        return edit(xml), reading
+
+    monkeypatch.setattr(filebook, "sheet_with_new_rows", wrong)
 
 
 def test_a_lost_row_is_caught_and_the_old_file_kept(office, monkeypatch) -> None:
@@ -406,7 +410,7 @@ def test_rows_are_written_a_column_at_a_time_as_a_cell_at_a_time() -> None:
     """The rows' XML made a column at a time (each recurring text or date once) is the XML
     made cell by cell, whatever the columns hold: texts to escape, amounts, -0, a yes/no
     beside a 1, a date beside the same day's midnight, columns of mixed kinds."""
-    from zdxm_xl.books.package import _row, _rows
+    from zdxm_xl.books.package import _as_read, _body, _row, _rows
 
     rows = [
         ["文字", Decimal("0.1"), 3, 2.5, True, date(2022, 3, 1), datetime(2022, 3, 1, 8, 30, 15),
@@ -420,6 +424,11 @@ def test_rows_are_written_a_column_at_a_time_as_a_cell_at_a_time() -> None:
     assert _rows(rows, 5, starts) == one_by_one
     assert "\x00" not in "".join(one_by_one) and '<c r="C6" s="2" t="n"><v>-0</v></c>' in one_by_one[1]
     assert _rows([*rows, rows[0][:4]], 5, starts)[:3] == one_by_one  # a short row: cell by cell
+    # and each cell as python-calamine reads it back, made alongside, is as made alone
+    xml, reading = _body(list(zip(*rows, strict=True)), 5, starts, reading=True)
+    assert xml == one_by_one
+    assert reading == [tuple(map(_as_read, row)) for row in rows]
+    assert reading[0][1] == 0.1 and reading[1][2] == 0.0 and reading[0][4] is True
 
 
 def test_garbage_made_in_a_pause_is_collected_when_the_next_one_begins() -> None:

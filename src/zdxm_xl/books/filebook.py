@@ -26,7 +26,14 @@ from python_calamine import CalamineWorkbook
 from ..core.errors import MasterError, Remedy
 from ..core.registry import SUMMARY_SHEET, Column, Kind, SheetSpec
 from .gateway import PLAIN, Cell, Layout, TableData, table_from_grid
-from .package import Package, PackageLayoutError, sheet_with_rows, with_table_rows
+from .package import (
+    NewRows,
+    Package,
+    PackageLayoutError,
+    sheet_with_new_rows,
+    sheet_with_rows,
+    with_table_rows,
+)
 from .safety import atomic_write, backup, refuse_if_open_elsewhere
 from .styles import HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, print_ready, write_text
 
@@ -296,22 +303,23 @@ class FileGateway:
         self._reader = None
 
     @staticmethod
-    def rewritten_parts(package: Package,
-                        tables: Mapping[str, tuple[Sequence[Sequence[Cell]], int, int]]
-                        ) -> dict[str, bytes]:
+    def rewritten_parts(package: Package, tables: Mapping[str, tuple[NewRows, int]]
+                        ) -> tuple[dict[str, bytes], dict[str, list[tuple[Any, ...]]]]:
         """The parts of ``package`` (the file as it is) that hold the rows of ``tables``
-        (sheet → rows, columns, rows unchanged at the start), made anew: each sheet with
-        its rows rewritten, and its table's range. For ``commit_changes``."""
+        (sheet → its rows from the first that changed, and its columns), made anew: each
+        sheet with its rows rewritten, and its table's range. For ``commit_changes``; with
+        each sheet's new rows as python-calamine reads them back (``sheet_with_new_rows``)."""
         parts = package.sheets()
         replaced: dict[str, bytes] = {}
-        for sheet, (rows, width, keep) in tables.items():
+        reading: dict[str, list[tuple[Any, ...]]] = {}
+        for sheet, (rows, width) in tables.items():
             where = parts.get(sheet)
             if where is None or where.table is None:
                 raise PackageLayoutError(f"no table on sheet {sheet}")
-            replaced[where.sheet] = sheet_with_rows(package.part(where.sheet), rows, width,
-                                                    keep=keep)
-            replaced[where.table] = with_table_rows(package.part(where.table), len(rows))
-        return replaced
+            replaced[where.sheet], reading[sheet] = sheet_with_new_rows(
+                package.part(where.sheet), rows, width)
+            replaced[where.table] = with_table_rows(package.part(where.table), rows.count)
+        return replaced, reading
 
     def commit_changes(self, package: Package, replaced: dict[str, bytes],
                        verify: Callable[[Path], None] | None = None) -> None:

@@ -76,18 +76,19 @@ from ..core.tables import (
     RowProblem,
     decode_table,
     decode_value,
+    encode_columns,
     encode_table,
     encode_value,
     header_index,
 )
 from .filebook import FileGateway, file_state
-from .gateway import Cell, Gateway, Layout
+from .gateway import Gateway, Layout
 from .package import (
+    NewRows,
     Package,
     PackageLayoutError,
     header_row,
     row_count,
-    rows_as_read,
     rows_from,
     table_rows,
     workbook_of_rows,
@@ -528,7 +529,8 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="zdxm-verify") as pool, \
             _set_on_exit(settled):
         reading: dict[str, Future[None]] = {}
-        written: dict[str, list[Cell]] = {}  # table → its rows as encoded (those kept: None)
+        # table → its new rows as python-calamine reads back what was written for them
+        meant: dict[str, list[tuple[object, ...]]] = {}
         try:
             # the table with the most new rows first: its reading takes the longest
             for name, first in sorted(changed.items(),
@@ -536,15 +538,14 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                 spec = _ALONE[name][0]
                 records = getattr(master, name)
                 derive = _from_plan(master) if spec is LEDGER else None
-                rows: list[Cell] = [None] * first
-                rows += encode_table(spec, records[first:], derive)
-                parts = FileGateway.rewritten_parts(package, {spec.sheet: (rows, len(spec.columns),
-                                                                           first)})
+                rows = NewRows(first, encode_columns(spec, records[first:], derive))
+                parts, read = FileGateway.rewritten_parts(package,
+                                                          {spec.sheet: (rows, len(spec.columns))})
                 replaced.update(parts)
                 made[name] = parts[sheets[spec.sheet].sheet]
                 if len(records) != first:
-                    written[name] = rows
-                    reading[name] = pool.submit(_read_back, rows, first, workbook_of_rows(
+                    meant[name] = read[spec.sheet]
+                    reading[name] = pool.submit(_read_back, meant[name], first, workbook_of_rows(
                         rows_from(made[name], first + 2), styles), settled)
         except PackageLayoutError:
             return None
@@ -571,7 +572,7 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                         or table_rows(again, spec.sheet) != max(expected, 1):
                     raise MasterError(_NOT_AS_WRITTEN)
                 if name in reading and xml is not made[name]:
-                    reading[name] = pool.submit(_read_back, written[name], first,
+                    reading[name] = pool.submit(_read_back, meant[name], first,
                                                 workbook_of_rows(rows_from(xml, first + 2), styles),
                                                 settled)
             settled.set()
@@ -595,12 +596,13 @@ def _set_on_exit(event: threading.Event) -> Iterator[None]:
         event.set()
 
 
-def _read_back(rows: list[Cell], first: int, book: bytes, settled: threading.Event) -> None:
+def _read_back(meant: list[tuple[object, ...]], first: int, book: bytes,
+               settled: threading.Event) -> None:
     """Read ``book`` (a workbook of a table's rows from row ``first + 2`` on, as written)
     as a load reads it — python-calamine — and, once ``settled``, compare it with what was
-    meant to be there: ``rows[first:]``, each cell as python-calamine reads what was
-    written for it (``rows_as_read``); ``MasterError`` when anything differs. (Run beside
-    the rest of the save: the reading holds no interpreter.)"""
+    meant to be there: ``meant``, each new row's cells as python-calamine reads what was
+    written for them (``package.sheet_with_new_rows``); ``MasterError`` when anything
+    differs. (Run beside the rest of the save: the reading holds no interpreter.)"""
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(book))
     sheet = workbook.get_sheet_by_name(workbook.sheet_names[0])
     settled.wait()
@@ -608,9 +610,8 @@ def _read_back(rows: list[Cell], first: int, book: bytes, settled: threading.Eve
         raise MasterError(_NOT_AS_WRITTEN)
     left = sheet.start[1]
     grid = sheet.to_python(skip_empty_area=True)
-    if len(grid) != len(rows) - first:
+    if len(grid) != len(meant):
         raise MasterError(_NOT_AS_WRITTEN)
-    meant = rows_as_read(rows[first:])
     got = [("",) * left + tuple(row) for row in grid] if left else list(map(tuple, grid))
     # the columns after the last with a value are not read: empty in every row meant
     width = len(got[0]) if got else 0

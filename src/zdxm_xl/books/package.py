@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import io
+import operator
 import os
 import posixpath
 import re
@@ -25,7 +26,7 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,7 +39,8 @@ from openpyxl.utils.datetime import to_excel
 
 from ..core.tables import each_once
 
-__all__ = ["Package", "SheetParts", "sheet_with_rows", "rows_as_read", "with_table_rows",
+__all__ = ["Package", "SheetParts", "NewRows", "sheet_with_rows", "sheet_with_new_rows",
+           "with_table_rows",
            "row_count", "rows_from", "table_rows", "workbook_of_rows", "header_row",
            "PackageLayoutError"]
 
@@ -315,15 +317,34 @@ def _rows(rows: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[str,
           ) -> list[str]:
     """The XML of ``rows`` (numbered from ``first``), each value as openpyxl's
     ``write_text`` and writer would put it; ``starts`` are each column's ``<c r="X`` and
-    style, around the row number. Made a column at a time, each recurring text or date
-    once (``each_once``); then each row's cells are joined and its number put in."""
+    style, around the row number. Made a column at a time (``_body``)."""
     width = len(starts)
     if not rows or any(len(row) != width for row in rows):
         return [_row(number, row, starts) for number, row in enumerate(rows, start=first)]
-    columns = [each_once(values, functools.partial(_cell, start, style))
-               for (start, style), values in zip(starts, zip(*rows, strict=True), strict=True)]
-    return [f'<row r="{number}">{"".join(cells).replace(_ROW, str(number))}</row>'
-            for number, cells in enumerate(zip(*columns, strict=True), start=first)]
+    return _body(list(zip(*rows, strict=True)), first, starts)[0]
+
+
+def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[str, str]], *,
+          reading: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The XML of the rows given a column at a time (numbered from ``first``), as ``_rows``
+    makes it: each recurring text or date made once (``each_once``), then each row's cells
+    joined and its number put in. With ``reading``, also each row as python-calamine reads
+    it back (``_as_read``), made alongside: a number's digits are spelled once for both."""
+    cells: list[list[str]] = []
+    read: list[list[Any]] = []
+    for (start, style), values in zip(starts, columns, strict=True):
+        if not reading:
+            cells.append(each_once(values, functools.partial(_cell, start, style)))
+            continue
+        made = each_once(values, functools.partial(_cell_and_reading, start, style))
+        cells.append(list(map(_FIRST, made)))
+        read.append(list(map(_SECOND, made)))
+    xml = [f'<row r="{number}">{"".join(row).replace(_ROW, str(number))}</row>'
+           for number, row in enumerate(zip(*cells, strict=True), start=first)]
+    return xml, list(zip(*read, strict=True)) if reading else []
+
+
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def _row(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -> str:
@@ -355,6 +376,16 @@ def _cell(start: str, style: str, value: Any) -> str:
     return f'{start}{_ROW}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
+def _cell_and_reading(start: str, style: str, value: Any) -> tuple[str, Any]:
+    """``_cell``'s XML for the value and what python-calamine reads back from it
+    (``_as_read``): a number's digits spelled once for both."""
+    kind = type(value)
+    if kind is Decimal or kind is int or kind is float:
+        digits = "%.16g" % value
+        return f'{start}{_ROW}{style} t="n"><v>{digits}</v></c>', float(digits)
+    return _cell(start, style, value), _as_read(value)
+
+
 def _as_read(value: Any) -> Any:
     """What python-calamine reads back from the cell ``_cell`` writes for ``value``: text
     without the characters XML cannot hold, a number as the float its written digits spell,
@@ -372,14 +403,19 @@ def _as_read(value: Any) -> Any:
     return text if text.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
-def rows_as_read(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
-    """What python-calamine reads back from the rows ``_rows`` writes, each row a tuple;
-    made a column at a time, as they are written."""
-    width = len(rows[0]) if rows else 0
-    if any(len(row) != width for row in rows):
-        return [tuple(map(_as_read, row)) for row in rows]
-    return list(zip(*(each_once(values, _as_read) for values in zip(*rows, strict=True)),
-                    strict=True))
+@dataclass(frozen=True)
+class NewRows:
+    """A table's rows from the first that changed: the ``kept`` rows before it stay as they
+    are in the sheet; the new ones are given a column at a time, each column one cell per
+    row (as ``core.tables.encode_columns`` makes them)."""
+
+    kept: int
+    columns: Sequence[Sequence[Any]]
+
+    @property
+    def count(self) -> int:
+        """The table's rows: kept and new."""
+        return self.kept + (len(self.columns[0]) if self.columns else 0)
 
 
 def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int, *,
@@ -389,6 +425,32 @@ def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int,
     taken as they are in ``sheet_xml`` (they have not changed); the others are written in
     the styles of row 2's cells (or ``styles``). An empty table keeps one empty row, in
     those styles, as an Excel table needs a body row."""
+    return _with_body(sheet_xml, width, keep, len(rows), styles,
+                      lambda starts: _rows(rows[keep:], keep + 2, starts))
+
+
+def sheet_with_new_rows(sheet_xml: bytes, rows: NewRows, width: int, *,
+                        styles: Sequence[str] | None = None
+                        ) -> tuple[bytes, list[tuple[Any, ...]]]:
+    """``sheet_with_rows`` for rows given as ``NewRows``; and each new row as
+    python-calamine reads it back — made with the XML, to compare with what a reading of
+    the XML gives."""
+    reading: list[tuple[Any, ...]] = []
+
+    def body(starts: Sequence[tuple[str, str]]) -> list[str]:
+        if rows.count == rows.kept:
+            return []
+        xml, reading[:] = _body(rows.columns, rows.kept + 2, starts, reading=True)
+        return xml
+
+    return _with_body(sheet_xml, width, rows.kept, rows.count, styles, body), reading
+
+
+def _with_body(sheet_xml: bytes, width: int, keep: int, count: int,
+               styles: Sequence[str] | None,
+               body: Callable[[Sequence[tuple[str, str]]], list[str]]) -> bytes:
+    """The sheet with its table's ``count`` body rows: the first ``keep`` as they are,
+    the others the XML ``body`` makes from each column's ``<c r="X`` and style."""
     start = sheet_xml.find(b"<sheetData>")
     end = sheet_xml.rfind(b"</sheetData>")
     if start < 0 or end < start:
@@ -407,14 +469,14 @@ def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int,
     letters = [get_column_letter(c) for c in range(1, width + 1)]
     starts = [(f'<c r="{letter}', f'" s="{style}"') for letter, style in zip(letters, styles,
                                                                             strict=True)]
-    body = _rows(rows[keep:], first_new, starts) if rows else _rows([[None] * width], 2, starts)
-    last_row = max(len(rows) + 1, 2)
+    rows = body(starts) if count else _rows([[None] * width], 2, starts)
+    last_row = max(count + 1, 2)
     # the dimension element comes before the rows: it is looked for there only; the kept
     # rows are copied once, into the result
     dimension = f'<dimension ref="A1:{letters[-1]}{last_row}"/>'.encode()
     view = memoryview(sheet_xml)
     return b"".join((_DIMENSION.sub(dimension, sheet_xml[:start], count=1), view[start:cut],
-                     "".join(body).encode("utf-8"), view[end:]))
+                     "".join(rows).encode("utf-8"), view[end:]))
 
 
 def with_table_rows(table_xml: bytes, rows: int) -> bytes:

@@ -23,8 +23,7 @@ from .periods import parse_period
 from .registry import Column, Kind, SheetSpec
 
 __all__ = ["RowProblem", "decode_value", "encode_value", "decode_table", "encode_table",
-           "each_once",
-           "header_index", "is_blank_row"]
+           "encode_columns", "each_once", "header_index", "is_blank_row"]
 
 T = TypeVar("T")
 R = TypeVar("R", bound=BaseModel)
@@ -321,17 +320,29 @@ def encode_table(spec: SheetSpec, records: Iterable[R],
     """Records → rows of cell values in the registry's column order (header not included);
     ``derive`` gives a record's values of the spec's derived columns."""
     records = list(records)
+    columns = encode_columns(spec, records, derive)
+    return [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in records]
+
+
+def encode_columns(spec: SheetSpec, records: Iterable[R],
+                   derive: Callable[[R], dict[str, Any]] | None = None) -> list[list[Cell]]:
+    """``encode_table``'s cells a column at a time — as the sheet's XML is made: the
+    registry's columns in order, each holding one cell per record."""
+    records = list(records)
     # a flat record's own field values are what model_dump would give, without a new dict
     # of copies of them
     values = [record.__dict__ if _flat(type(record)) else record.model_dump()
               for record in records]
-    if derive is not None:
-        values = [{**own, **derive(record)} for own, record in zip(values, records, strict=True)]
+    derived = [derive(record) for record in records] if derive is not None else []
+    # what ``derive`` gives stands before a record's own value of the same name
+    given = set().union(*derived)
     # a column at a time: what it needs is decided once, and each value not written as it
     # is (a choice, a list of units, a span of years) is encoded once per column
-    columns = [_encode_column(column, [own.get(column.field) for own in values])
-               for column in spec.columns]
-    return [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in values]
+    return [_encode_column(column, [made[field] if field in made else own.get(field)
+                                    for own, made in zip(values, derived, strict=True)]
+                           if (field := column.field) in given
+                           else [own.get(field) for own in values])
+            for column in spec.columns]
 
 
 def _encode_column(column: Column, values: list[Any]) -> list[Cell]:
