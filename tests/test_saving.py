@@ -20,6 +20,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from checking_office import UNIT, build_master
 from zdxm_xl.books import durable, safety
@@ -27,7 +28,7 @@ from zdxm_xl.books.masterio import FileStore, load_master
 from zdxm_xl.books.package import Package
 from zdxm_xl.core.errors import MasterError
 from zdxm_xl.core.models import LedgerEntry
-from zdxm_xl.core.registry import UNITS
+from zdxm_xl.core.registry import LEDGER, UNITS
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.forms import make_forms
 from zdxm_xl.merge import merge_files
@@ -255,6 +256,70 @@ def test_a_figure_written_as_another_is_caught(office, monkeypatch) -> None:
     assert master.read_bytes() == before
     # found before the file was archived: no copy the ledger does not list
     assert not [p for p in master.parent.glob("归档/**/*") if p.is_file()]
+
+
+@pytest.fixture
+def in_pieces(monkeypatch) -> list[tuple[int, int]]:  # noqa: ANN001
+    """A save reads its new rows back a row a piece, four pieces at a time (as on four
+    cores); each piece read: (its first row's record number, its rows)."""
+    from zdxm_xl.books import masterio
+
+    monkeypatch.setattr(masterio, "_PIECE_ROWS", 1)
+    monkeypatch.setattr(masterio.os, "cpu_count", lambda: 4)
+    pieces: list[tuple[int, int]] = []
+    real = masterio._read_back
+
+    def read_back(meant, first, book, settled):  # noqa: ANN001, ANN202
+        pieces.append((first, len(meant)))
+        return real(meant, first, book, settled)
+
+    monkeypatch.setattr(masterio, "_read_back", read_back)
+    return pieces
+
+
+def test_the_new_rows_are_read_back_in_pieces(office, in_pieces) -> None:
+    """The 4 new ledger rows (records 3 to 6) are read back in four pieces, each compared
+    with its own rows: the save passes and loads as merged."""
+    master, filled = office
+    merge_files(master, [filled], "2022-03")
+    assert {(3, 1), (4, 1), (5, 1), (6, 1)} <= set(in_pieces)
+    assert [e.period for e in load_master(master).ledger] == ["2022-02"] * 3 + ["2022-03"] * 4
+
+
+@pytest.mark.parametrize("row", ["first", "last"])
+def test_a_cell_written_wrong_in_any_piece_is_caught(office, in_pieces, monkeypatch,
+                                                     row: str) -> None:
+    """The ledger's first new row, or its last, written a month later than meant: a
+    good 报告期, but not the one meant, in the first piece read back or in the last."""
+    master, filled = office
+    before = master.read_bytes()
+
+    def a_month_later(xml: bytes) -> bytes:
+        if f'<dimension ref="A1:{get_column_letter(len(LEDGER.columns))}'.encode() not in xml:
+            return xml  # another table's sheet
+        at = xml.index(b"<t>2022-03</t>") if row == "first" else xml.rindex(b'<row r="')
+        return xml[:at] + xml[at:].replace(b"<t>2022-03</t>", b"<t>2022-04</t>", 1)
+
+    written_wrong(monkeypatch, a_month_later)
+    with pytest.raises(MasterError, match="复核不一致"):
+        merge_files(master, [filled], "2022-03")
+    assert master.read_bytes() == before
+    assert {(3, 1), (6, 1)} <= set(in_pieces)
+
+
+def test_rows_are_split_into_runs_about_as_long_as_each_other() -> None:
+    from zdxm_xl.books.package import row_pieces, rows_from
+
+    xml = b"<worksheet><sheetData>" + b"".join(
+        b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (n, n, n) for n in range(1, 12)
+    ) + b"</sheetData></worksheet>"
+    runs = row_pieces(xml, 5, 7, 3)
+    assert [(start, size) for start, size, _rows in runs] == [(5, 2), (7, 2), (9, 3)]
+    assert all(rows.startswith(b'<row r="%d"' % start) for start, _size, rows in runs)
+    assert b"".join(rows for _start, _size, rows in runs) == rows_from(xml, 5)
+    assert [(start, size) for start, size, _rows in row_pieces(xml, 10, 2, 4)] == [(10, 1),
+                                                                                   (11, 1)]
+    assert [(start, size) for start, size, _rows in row_pieces(xml, 2, 10, 1)] == [(2, 10)]
 
 
 def test_exact_figures_dates_and_times_are_saved_in_part_as_they_are(office) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -89,7 +90,7 @@ from .package import (
     PackageLayoutError,
     header_row,
     row_count,
-    rows_from,
+    row_pieces,
     table_rows,
     workbook_of_rows,
 )
@@ -490,6 +491,11 @@ class _Snapshot:
         return changed
 
 
+# A table's new rows are read back in pieces of at least this many rows, one per core (at
+# most ``_MOST_PIECES``): each piece is read in a thread of its own.
+_PIECE_ROWS = 4000
+_MOST_PIECES = 4
+
 _NOT_AS_WRITTEN = "写入台账后复核不一致，已放弃本次写入，原台账未改动。"
 
 
@@ -521,16 +527,27 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     replaced: dict[str, bytes] = {}  # the parts made anew
     made: dict[str, bytes] = {}  # table → its sheet part as made
     # python-calamine reads a table's new rows, as a load will, without holding the
-    # interpreter: while the other tables are made and the file written (two readers: the
-    # small tables are read while the ledger's many rows are). Comparing them holds it:
-    # that waits until the file is written (``settled``).
+    # interpreter: while the other tables are made and the file written (the ledger's many
+    # rows in pieces, one per core, and the small tables beside them). Comparing them holds
+    # it: that waits until the file is written (``settled``).
     settled = threading.Event()
+    pieces = min(os.cpu_count() or 1, _MOST_PIECES)
     # (set however this ends, before the pool waits for its threads)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="zdxm-verify") as pool, \
+    with ThreadPoolExecutor(max_workers=pieces + 1, thread_name_prefix="zdxm-verify") as pool, \
             _set_on_exit(settled):
-        reading: dict[str, Future[None]] = {}
+        reading: dict[str, list[Future[None]]] = {}
         # table → its new rows as python-calamine reads back what was written for them
         meant: dict[str, list[tuple[object, ...]]] = {}
+
+        def read_back(name: str, first: int, xml: bytes) -> list[Future[None]]:
+            """Read back the new rows of table ``name`` (from record ``first`` on) in
+            ``xml``, its sheet part, a piece at a time; compared once ``settled``."""
+            count = len(meant[name])
+            return [pool.submit(_read_back, meant[name][at - first - 2:at - first - 2 + size],
+                                at - 2, workbook_of_rows(rows, styles), settled)
+                    for at, size, rows in row_pieces(xml, first + 2, count,
+                                                     min(pieces, count // _PIECE_ROWS))]
+
         try:
             # the table with the most new rows first: its reading takes the longest
             for name, first in sorted(changed.items(),
@@ -545,8 +562,7 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                 made[name] = parts[sheets[spec.sheet].sheet]
                 if len(records) != first:
                     meant[name] = read[spec.sheet]
-                    reading[name] = pool.submit(_read_back, meant[name], first, workbook_of_rows(
-                        rows_from(made[name], first + 2), styles), settled)
+                    reading[name] = read_back(name, first, made[name])
         except PackageLayoutError:
             return None
 
@@ -572,12 +588,11 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                         or table_rows(again, spec.sheet) != max(expected, 1):
                     raise MasterError(_NOT_AS_WRITTEN)
                 if name in reading and xml is not made[name]:
-                    reading[name] = pool.submit(_read_back, meant[name], first,
-                                                workbook_of_rows(rows_from(xml, first + 2), styles),
-                                                settled)
+                    reading[name] = read_back(name, first, xml)
             settled.set()
             for read in reading.values():
-                read.result()
+                for piece in read:
+                    piece.result()
             if ready is not None:  # last: the new file is good, only its replacing is left
                 ready()
 

@@ -41,7 +41,7 @@ from ..core.tables import each_once
 
 __all__ = ["Package", "SheetParts", "NewRows", "sheet_with_rows", "sheet_with_new_rows",
            "with_table_rows",
-           "row_count", "rows_from", "table_rows", "workbook_of_rows", "header_row",
+           "row_count", "rows_from", "row_pieces", "table_rows", "workbook_of_rows", "header_row",
            "PackageLayoutError"]
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
@@ -499,6 +499,25 @@ def rows_from(sheet_xml: bytes, first: int) -> bytes:
     if end < 0:
         raise PackageLayoutError("no sheetData")
     return b"" if at < 0 or at > end else sheet_xml[at:end]
+
+
+def row_pieces(sheet_xml: bytes, first: int, count: int, pieces: int
+               ) -> list[tuple[int, int, bytes]]:
+    """The XML of the sheet's ``count`` rows from row ``first`` on (the last ones), in up to
+    ``pieces`` runs of rows as long as each other: each run's first row number, how many
+    rows it has, and their XML."""
+    rows = rows_from(sheet_xml, first)
+    pieces = max(1, min(pieces, count))
+    ends = [count * piece // pieces for piece in range(pieces + 1)]
+    runs: list[tuple[int, int, bytes]] = []
+    at = 0
+    for start, end in zip(ends, ends[1:], strict=False):
+        cut = len(rows) if end == count else _row_at(rows, first + end, at)
+        if cut < 0:
+            raise PackageLayoutError(f"no row {first + end}")
+        runs.append((first + start, end - start, rows[at:cut]))
+        at = cut
+    return runs
 
 
 def table_rows(package: Package, sheet: str) -> int | None:
