@@ -41,7 +41,7 @@ from ..core.tables import each_once
 
 __all__ = ["Package", "SheetParts", "NewRows", "sheet_with_rows", "sheet_with_new_rows",
            "with_table_rows",
-           "row_count", "rows_from", "row_pieces", "table_rows", "workbook_of_rows", "header_row",
+           "row_count", "row_pieces", "table_rows", "workbook_of_rows", "header_row",
            "PackageLayoutError"]
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
@@ -172,8 +172,6 @@ class Package:
         offset = 0
         stamp = _dos_time(time.localtime())
         for info in self.archive.infolist():
-            name = info.filename.encode("utf-8")
-            flags = 0x800 if not info.filename.isascii() else 0
             if info.filename in replaced:
                 data = replaced[info.filename]
                 crc = zlib.crc32(data)
@@ -184,21 +182,13 @@ class Package:
                 packed = self._raw(info)
                 crc, size = info.CRC, info.file_size
                 method, moment = info.compress_type, _dos_time(info.date_time)
-            if size >= 0xFFFFFFFF or len(packed) >= 0xFFFFFFFF or offset >= 0xFFFFFFFF:
-                raise PackageLayoutError("part too large for a plain zip")
-            header = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, method, moment[1],
-                                 moment[0], crc, len(packed), size, len(name), 0)
-            target.write(header + name)
+            header, listed = _entry(info.filename, method, moment, crc, len(packed), size,
+                                    offset, info.external_attr)
+            target.write(header)
             target.write(packed)
-            central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, method,
-                                       moment[1], moment[0], crc, len(packed), size,
-                                       len(name), 0, 0, 0, 0,
-                                       info.external_attr & 0xFFFFFFFF, offset) + name)
-            offset += len(header) + len(name) + len(packed)
-        directory = b"".join(central)
-        target.write(directory)
-        target.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(central), len(central),
-                                 len(directory), offset, 0))
+            central.append(listed)
+            offset += len(header) + len(packed)
+        target.write(_directory(central, offset))
 
     def _raw(self, info: zipfile.ZipInfo) -> bytes:
         """A part's compressed bytes, as they are in the file."""
@@ -212,6 +202,29 @@ class Package:
         if len(packed) != info.compress_size or info.flag_bits & 0x1:
             raise PackageLayoutError(f"{info.filename}: cannot be copied")
         return packed
+
+
+def _entry(filename: str, method: int, moment: tuple[int, int], crc: int, packed: int,
+           size: int, offset: int, external: int = 0) -> tuple[bytes, bytes]:
+    """A part's local header (its name included), to go before its ``packed`` bytes at
+    ``offset``, and its entry in the central directory."""
+    if size >= 0xFFFFFFFF or packed >= 0xFFFFFFFF or offset >= 0xFFFFFFFF:
+        raise PackageLayoutError("part too large for a plain zip")
+    name = filename.encode("utf-8")
+    flags = 0x800 if not filename.isascii() else 0
+    header = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, method, moment[1], moment[0],
+                         crc, packed, size, len(name), 0)
+    listed = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, method, moment[1],
+                         moment[0], crc, packed, size, len(name), 0, 0, 0, 0,
+                         external & 0xFFFFFFFF, offset)
+    return header + name, listed + name
+
+
+def _directory(central: Sequence[bytes], offset: int) -> bytes:
+    """The central directory of these entries, starting at ``offset``, and its end."""
+    directory = b"".join(central)
+    return directory + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(central),
+                                   len(central), len(directory), offset, 0)
 
 
 def _dos_time(moment: Sequence[int]) -> tuple[int, int]:
@@ -472,11 +485,14 @@ def _with_body(sheet_xml: bytes, width: int, keep: int, count: int,
     rows = body(starts) if count else _rows([[None] * width], 2, starts)
     last_row = max(count + 1, 2)
     # the dimension element comes before the rows: it is looked for there only; the kept
-    # rows are copied once, into the result
+    # rows are copied once, into the result, and so is each new row, once encoded
     dimension = f'<dimension ref="A1:{letters[-1]}{last_row}"/>'.encode()
     view = memoryview(sheet_xml)
-    return b"".join((_DIMENSION.sub(dimension, sheet_xml[:start], count=1), view[start:cut],
-                     "".join(rows).encode("utf-8"), view[end:]))
+    parts: list[bytes | memoryview] = [_DIMENSION.sub(dimension, sheet_xml[:start], count=1),
+                                       view[start:cut]]
+    parts += map(str.encode, rows)
+    parts.append(view[end:])
+    return b"".join(parts)
 
 
 def with_table_rows(table_xml: bytes, rows: int) -> bytes:
@@ -492,30 +508,26 @@ def with_table_rows(table_xml: bytes, rows: int) -> bytes:
     return _FILTER_REF.sub(fix, _TABLE_REF.sub(fix, table_xml, count=1), count=1)
 
 
-def rows_from(sheet_xml: bytes, first: int) -> bytes:
-    """The XML of the sheet's rows from row ``first`` on (``b""``: there are none)."""
+def row_pieces(sheet_xml: bytes, first: int, count: int, pieces: int
+               ) -> list[tuple[int, int, memoryview]]:
+    """The XML of the sheet's ``count`` rows from row ``first`` on (the last ones), in up to
+    ``pieces`` runs of rows about as long as each other: each run's first row number, how
+    many rows it has, and their XML (a view of ``sheet_xml``: not copied)."""
     at = _row_at(sheet_xml, first, from_end=True)
     end = sheet_xml.rfind(b"</sheetData>")
     if end < 0:
         raise PackageLayoutError("no sheetData")
-    return b"" if at < 0 or at > end else sheet_xml[at:end]
-
-
-def row_pieces(sheet_xml: bytes, first: int, count: int, pieces: int
-               ) -> list[tuple[int, int, bytes]]:
-    """The XML of the sheet's ``count`` rows from row ``first`` on (the last ones), in up to
-    ``pieces`` runs of rows as long as each other: each run's first row number, how many
-    rows it has, and their XML."""
-    rows = rows_from(sheet_xml, first)
+    if not count or at < 0 or at > end:
+        return []
+    view = memoryview(sheet_xml)
     pieces = max(1, min(pieces, count))
     ends = [count * piece // pieces for piece in range(pieces + 1)]
-    runs: list[tuple[int, int, bytes]] = []
-    at = 0
-    for start, end in zip(ends, ends[1:], strict=False):
-        cut = len(rows) if end == count else _row_at(rows, first + end, at)
-        if cut < 0:
-            raise PackageLayoutError(f"no row {first + end}")
-        runs.append((first + start, end - start, rows[at:cut]))
+    runs: list[tuple[int, int, memoryview]] = []
+    for start, stop in zip(ends, ends[1:], strict=False):
+        cut = end if stop == count else _row_at(sheet_xml, first + stop, at)
+        if cut < 0 or cut > end:
+            raise PackageLayoutError(f"no row {first + stop}")
+        runs.append((first + start, stop - start, view[at:cut]))
         at = cut
     return runs
 
@@ -554,19 +566,31 @@ _MINI_LINKS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="htt
                b'rg/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>')
 
 
-def workbook_of_rows(rows_xml: bytes, styles_xml: bytes) -> bytes:
+def workbook_of_rows(rows_xml: bytes | memoryview, styles_xml: bytes) -> bytes:
     """A workbook holding just these rows (as they are, row numbers and all) and the styles
-    they refer to: for reading back the rows a save wrote, without the rest of the sheet."""
+    they refer to: for reading back the rows a save wrote, without the rest of the sheet.
+    Its parts are stored, not compressed, and the rows copied once, into it."""
     sheet = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlfor'
-             b'mats.org/spreadsheetml/2006/main"><sheetData>' + rows_xml + b"</sheetData></worksheet>")
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as book:
-        for name, data in (("[Content_Types].xml", _MINI_TYPES), ("_rels/.rels", _MINI_ROOT),
-                           ("xl/workbook.xml", _MINI_BOOK),
-                           ("xl/_rels/workbook.xml.rels", _MINI_LINKS),
-                           ("xl/styles.xml", styles_xml), ("xl/worksheets/sheet1.xml", sheet)):
-            book.writestr(name, data)
-    return out.getvalue()
+             b'mats.org/spreadsheetml/2006/main"><sheetData>', rows_xml,
+             b"</sheetData></worksheet>")
+    moment = _dos_time(time.localtime())
+    out: list[bytes | memoryview] = []
+    central: list[bytes] = []
+    offset = 0
+    for name, data in (("[Content_Types].xml", (_MINI_TYPES,)), ("_rels/.rels", (_MINI_ROOT,)),
+                       ("xl/workbook.xml", (_MINI_BOOK,)),
+                       ("xl/_rels/workbook.xml.rels", (_MINI_LINKS,)),
+                       ("xl/styles.xml", (styles_xml,)), ("xl/worksheets/sheet1.xml", sheet)):
+        crc = 0
+        for piece in data:
+            crc = zlib.crc32(piece, crc)
+        size = sum(map(len, data))
+        header, listed = _entry(name, zipfile.ZIP_STORED, moment, crc, size, size, offset)
+        out += (header, *data)
+        central.append(listed)
+        offset += len(header) + size
+    out.append(_directory(central, offset))
+    return b"".join(out)
 
 
 def header_row(sheet_xml: bytes) -> bytes:
