@@ -442,12 +442,11 @@ def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int,
                       lambda starts: _rows(rows[keep:], keep + 2, starts))
 
 
-def sheet_with_new_rows(sheet_xml: bytes, rows: NewRows, width: int, *,
-                        styles: Sequence[str] | None = None
+def sheet_with_new_rows(sheet_xml: bytes, rows: NewRows, width: int
                         ) -> tuple[bytes, list[tuple[Any, ...]]]:
-    """``sheet_with_rows`` for rows given as ``NewRows``; and each new row as
-    python-calamine reads it back — made with the XML, to compare with what a reading of
-    the XML gives."""
+    """``sheet_with_rows`` for rows given as ``NewRows`` (in the styles of row 2's cells);
+    and each new row as python-calamine reads it back — made with the XML, to compare with
+    what a reading of the XML gives."""
     reading: list[tuple[Any, ...]] = []
 
     def body(starts: Sequence[tuple[str, str]]) -> list[str]:
@@ -456,7 +455,7 @@ def sheet_with_new_rows(sheet_xml: bytes, rows: NewRows, width: int, *,
         xml, reading[:] = _body(rows.columns, rows.kept + 2, starts, reading=True)
         return xml
 
-    return _with_body(sheet_xml, width, rows.kept, rows.count, styles, body), reading
+    return _with_body(sheet_xml, width, rows.kept, rows.count, None, body), reading
 
 
 def _with_body(sheet_xml: bytes, width: int, keep: int, count: int,
