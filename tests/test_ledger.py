@@ -620,3 +620,24 @@ def test_a_file_gone_before_it_is_archived_leaves_the_master_file_as_it_was(
     assert isinstance(error, MasterError)
     assert re.search("无法把合并的文件存入归档目录.*台账没有改动", str(error))
     assert master_path.read_bytes() == before
+
+
+def test_a_file_kept_in_the_archive_before_is_not_copied_again(tmp_path: Path) -> None:
+    """The archive is named by content: a file already kept for its 报告期 and unit is not
+    copied again; one new to a 报告期 already begun is, and so is each file of a 报告期
+    whose folder is not there yet."""
+    from zdxm_xl.checks.returns import FileReport
+    from zdxm_xl.core.models import Settings
+    from zdxm_xl.merge import _archive
+
+    workspace = Workspace(tmp_path, Settings(year=2022))
+    kept, new, later = (FileReport(path=tmp_path / "收件" / f"{name}.xlsx", sha256=name * 64,
+                                   unit=UNIT, period=period)
+                        for name, period in (("a", "2022-03"), ("b", "2022-03"), ("c", "2022-04")))
+    there = workspace.archived("2022-03", UNIT, kept.sha256, ".xlsx")
+    there.parent.mkdir(parents=True)
+    there.write_bytes(b"kept before")
+    planned = _archive(workspace, [kept, new, later])
+    assert planned == [(report.path, workspace.archived(report.period, UNIT, report.sha256, ".xlsx"),
+                        report.sha256) for report in (new, later)]
+    assert not workspace.archived_period("2022-04").exists()

@@ -426,13 +426,18 @@ def _archive(workspace: Workspace, reports: Sequence[FileReport]
     named by its content; one kept before is not copied again. Copied by
     ``MergeResult.archive``."""
     copies: dict[Path, FileReport] = {}
+    # 报告期 → whether its folder is there: in a month's first merge it is not, and then
+    # no file is kept in it yet (one look, not one per file)
+    begun: dict[str, bool] = {}
     for report in reports:
         assert report.period is not None and report.unit is not None
         # Named by what the file is, not what it was called: a .xls sent as “….xlsx” is a .xls.
         kind = report.vetted.kind if report.vetted is not None else None
         target = workspace.archived(report.period, report.unit, report.sha256,
                                     f".{kind}" if kind else report.path.suffix or ".xlsx")
-        if not target.exists():  # its folder is made with the copy
+        if report.period not in begun:
+            begun[report.period] = workspace.archived_period(report.period).is_dir()
+        if not (begun[report.period] and target.exists()):  # its folder is made with the copy
             copies[target] = report
     return [(report.path, target, report.sha256) for target, report in copies.items()]
 

@@ -121,7 +121,11 @@ class Workspace:
 
     def archived(self, period: str, unit: str, sha256: str, suffix: str) -> Path:
         """归档目录/报告期/单位/sha256.xlsx — named by content, so a file is stored once."""
-        return self.archive / period / safe_name(unit) / f"{sha256}{suffix.lower()}"
+        return self.archived_period(period) / safe_name(unit) / f"{sha256}{suffix.lower()}"
+
+    def archived_period(self, period: str) -> Path:
+        """归档目录/报告期: the files of that 报告期, each unit's in a folder of its own."""
+        return self.archive / period
 
     @property
     def backups(self) -> Path:
