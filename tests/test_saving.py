@@ -307,6 +307,50 @@ def test_a_cell_written_wrong_in_any_piece_is_caught(office, in_pieces, monkeypa
     assert {(3, 1), (6, 1)} <= set(in_pieces)
 
 
+def as_on_disk(monkeypatch, edit: Callable[[bytes], bytes] = lambda xml: xml) -> None:  # noqa: ANN001
+    """A save's new file is read back as if the rewritten parts on disk were not the bytes
+    written — the ledger's sheet changed by ``edit`` there — so they are read from it."""
+    import io
+
+    def read_back(self: Package, data: bytes) -> Package:  # noqa: ARG001
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as old, \
+                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
+            for info in old.infolist():
+                part = old.read(info)
+                marker = f'<dimension ref="A1:{get_column_letter(len(LEDGER.columns))}'
+                new.writestr(info, edit(part) if marker.encode() in part else part)
+        return Package(out.getvalue())
+
+    monkeypatch.setattr(Package, "read_back", read_back)
+
+
+def test_rows_not_on_disk_as_written_are_read_from_the_file_in_pieces(office, in_pieces,
+                                                                       monkeypatch) -> None:
+    master, filled = office
+    as_on_disk(monkeypatch)
+    merge_files(master, [filled], "2022-03")
+    # each new row read twice: as made, then from the file
+    assert [first for first, _rows in in_pieces].count(6) == 2
+    assert [e.period for e in load_master(master).ledger][-4:] == ["2022-03"] * 4
+
+
+def test_rows_changed_on_disk_are_caught(office, in_pieces, monkeypatch) -> None:
+    """The file on disk holds another 报告期 in the ledger's last row than the one written:
+    the rows read from the file are compared with what was meant, and the old file kept."""
+    master, filled = office
+    before = master.read_bytes()
+
+    def a_month_later(xml: bytes) -> bytes:
+        at = xml.rindex(b'<row r="')
+        return xml[:at] + xml[at:].replace(b"<t>2022-03</t>", b"<t>2022-04</t>", 1)
+
+    as_on_disk(monkeypatch, a_month_later)
+    with pytest.raises(MasterError, match="复核不一致"):
+        merge_files(master, [filled], "2022-03")
+    assert master.read_bytes() == before
+
+
 def test_a_workbook_of_rows_is_a_workbook_others_read() -> None:
     """The workbook a save reads its new rows back from, made by hand, is a zip whose every
     part checks, and python-calamine reads the rows in it where they stand."""
