@@ -6,8 +6,8 @@ most of the time a save takes. Two things here make a save cost what changed:
 
 * ``sheet_with_rows`` writes a table's rows straight into its sheet's XML, each cell in the
   style openpyxl gave the cells of the table's first row, as openpyxl itself would write
-  them (inline strings, numbers and dates as numbers); it can keep the rows before the
-  first one that changed as they are in the old XML.
+  them (inline strings, numbers and dates as numbers); ``sheet_with_new_rows`` keeps the
+  rows before the first one that changed as they are in the old XML.
 * ``Package`` reads a .xlsx file's parts, and writes a new one in which only the parts
   given are new: every other part is copied as it is, still compressed.
 
@@ -26,7 +26,7 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -431,46 +431,43 @@ class NewRows:
         return self.kept + (len(self.columns[0]) if self.columns else 0)
 
 
-def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int, *,
-                    keep: int = 0, styles: Sequence[str] | None = None) -> bytes:
-    """The sheet with its table's body (rows 2 …) replaced by ``rows``; the header row and
-    everything outside the sheet's data stay as they are. The first ``keep`` rows are
-    taken as they are in ``sheet_xml`` (they have not changed); the others are written in
-    the styles of row 2's cells (or ``styles``). An empty table keeps one empty row, in
-    those styles, as an Excel table needs a body row."""
-    return _with_body(sheet_xml, width, keep, len(rows), styles,
-                      lambda starts: _rows(rows[keep:], keep + 2, starts))
+def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int) -> bytes:
+    """The sheet with its table's body (rows 2 …) replaced by ``rows``, written in the
+    styles of row 2's cells; the header row and everything outside the sheet's data stay as
+    they are. An empty table keeps one empty row, in those styles, as an Excel table needs a
+    body row."""
+    starts = _starts(sheet_xml, width)
+    return _with_body(sheet_xml, starts, 0, len(rows), _rows(rows, 2, starts))
 
 
 def sheet_with_new_rows(sheet_xml: bytes, rows: NewRows, width: int
                         ) -> tuple[bytes, list[tuple[Any, ...]]]:
-    """``sheet_with_rows`` for rows given as ``NewRows`` (in the styles of row 2's cells);
-    and each new row as python-calamine reads it back — made with the XML, to compare with
-    what a reading of the XML gives."""
-    reading: list[tuple[Any, ...]] = []
-
-    def body(starts: Sequence[tuple[str, str]]) -> list[str]:
-        if rows.count == rows.kept:
-            return []
-        xml, reading[:] = _body(rows.columns, rows.kept + 2, starts, reading=True)
-        return xml
-
-    return _with_body(sheet_xml, width, rows.kept, rows.count, None, body), reading
+    """``sheet_with_rows`` for rows given as ``NewRows``: the kept rows are taken as they
+    are in ``sheet_xml`` (they have not changed). And each new row as python-calamine reads
+    it back — made with the XML, to compare with what a reading of the XML gives."""
+    starts = _starts(sheet_xml, width)
+    body, reading = _body(rows.columns, rows.kept + 2, starts, reading=True) \
+        if rows.count > rows.kept else ([], [])
+    return _with_body(sheet_xml, starts, rows.kept, rows.count, body), reading
 
 
-def _with_body(sheet_xml: bytes, width: int, keep: int, count: int,
-               styles: Sequence[str] | None,
-               body: Callable[[Sequence[tuple[str, str]]], list[str]]) -> bytes:
+def _starts(sheet_xml: bytes, width: int) -> list[tuple[str, str]]:
+    """Each of the table's ``width`` columns' ``<c r="X`` and style (row 2's cells')."""
+    styles = _styles_of_row(sheet_xml, 2, width)
+    return [(f'<c r="{get_column_letter(c)}', f'" s="{style}"')
+            for c, style in enumerate(styles, start=1)]
+
+
+def _with_body(sheet_xml: bytes, starts: Sequence[tuple[str, str]], keep: int, count: int,
+               body: list[str]) -> bytes:
     """The sheet with its table's ``count`` body rows: the first ``keep`` as they are,
-    the others the XML ``body`` makes from each column's ``<c r="X`` and style."""
+    then ``body`` (the XML of the others)."""
     start = sheet_xml.find(b"<sheetData>")
     end = sheet_xml.rfind(b"</sheetData>")
     if start < 0 or end < start:
         raise PackageLayoutError("no sheetData")
-    styles = list(styles) if styles is not None else _styles_of_row(sheet_xml, 2, width)
-    first_new = keep + 2
     if keep:
-        cut = _row_at(sheet_xml, first_new, start, from_end=True)
+        cut = _row_at(sheet_xml, keep + 2, start, from_end=True)
         if cut < 0 or cut > end:
             cut = end  # the kept rows were the last ones
     else:
@@ -478,18 +475,15 @@ def _with_body(sheet_xml: bytes, width: int, keep: int, count: int,
         if header_end < 0 or _row_at(sheet_xml, 1) != start + len(b"<sheetData>"):
             raise PackageLayoutError("no header row")
         cut = header_end + len(b"</row>")
-    letters = [get_column_letter(c) for c in range(1, width + 1)]
-    starts = [(f'<c r="{letter}', f'" s="{style}"') for letter, style in zip(letters, styles,
-                                                                            strict=True)]
-    rows = body(starts) if count else _rows([[None] * width], 2, starts)
-    last_row = max(count + 1, 2)
+    if not count:
+        body = _rows([[None] * len(starts)], 2, starts)
     # the dimension element comes before the rows: it is looked for there only; the kept
     # rows are copied once, into the result, and so is each new row, once encoded
-    dimension = f'<dimension ref="A1:{letters[-1]}{last_row}"/>'.encode()
+    dimension = f'<dimension ref="A1:{get_column_letter(len(starts))}{max(count + 1, 2)}"/>'
     view = memoryview(sheet_xml)
-    parts: list[bytes | memoryview] = [_DIMENSION.sub(dimension, sheet_xml[:start], count=1),
-                                       view[start:cut]]
-    parts += map(str.encode, rows)
+    parts: list[bytes | memoryview] = [
+        _DIMENSION.sub(dimension.encode(), sheet_xml[:start], count=1), view[start:cut]]
+    parts += map(str.encode, body)
     parts.append(view[end:])
     return b"".join(parts)
 
