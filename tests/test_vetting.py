@@ -200,6 +200,39 @@ def test_the_child_process_reads_the_same_values(good: Path) -> None:
     assert vetted.findings == []
 
 
+def test_values_are_read_from_the_parts_as_vetted(good: Path) -> None:
+    """The values are read from the package laid out again from what vetting saw: every
+    part the file's own bytes, each part vetting inflated stored as it was checked (its
+    reader inflates no part a second time), and it reads as the file does."""
+    vetted = vet(good)
+    assert vetted.package is not None
+    with zipfile.ZipFile(io.BytesIO(vetted.package)) as package, zipfile.ZipFile(good) as file:
+        assert package.testzip() is None  # every part's checksum
+        names = [info.filename for info in file.infolist() if not info.is_dir()]
+        assert [info.filename for info in package.infolist()] == names
+        for name in names:
+            assert package.read(name) == file.read(name)
+        stored = {info.filename for info in package.infolist()
+                  if info.compress_type == zipfile.ZIP_STORED}
+        assert SHEET in stored  # (a part met before in another file may not be inflated)
+    values = safe_read_sheets(vetted)
+    file_read = Vetted(good, kind="xlsx", content=good.read_bytes())
+    assert isinstance(values, dict) and values == safe_read_sheets(file_read)
+    vetted.release()
+    assert vetted.package is None and vetted.content is None
+
+
+def test_a_refused_file_is_not_laid_out_again(tmp_path: Path, good: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bad, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, data.replace(b"<sheetData>", b"<!DOCTYPE x><sheetData>", 1)
+                            if info.filename == SHEET else data)
+    vetted = vet(bad)
+    assert not vetted.ok and vetted.package is None
+
+
 EXCEL_STRINGS = (
     f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<sst xmlns="{MAIN_NS}" '
     'count="4" uniqueCount="3"><si><t>项目编号</t><phoneticPr fontId="1" type="noConversion"/>'

@@ -138,10 +138,18 @@ class Vetted:
     # The bytes that were vetted, read once: the values are read from these very bytes (not
     # from the file again, which may have changed since), then let go (``release``).
     content: bytes | None = field(default=None, repr=False, compare=False)
+    # An .xlsx laid out again from what vetting saw of ``content`` (``_as_vetted``): what
+    # its values are read from.
+    package: bytes | None = field(default=None, repr=False, compare=False)
 
     def release(self) -> None:
         """Let go of the file's bytes once its values are read."""
-        self.content = None
+        self.content = self.package = None
+
+    @property
+    def to_read(self) -> bytes | None:
+        """The bytes its values are read from: the package as vetted, or the file's."""
+        return self.package if self.package is not None else self.content
 
     @property
     def ok(self) -> bool:
@@ -440,6 +448,42 @@ def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted, data: bytes) -> None:
         label = named.get(info.filename, info.filename)
         _scan_sheet(archive, info, label, label in vetted.hidden, strings, budget, found)
     found.close()
+    vetted.package = _as_vetted(infos, budget)
+
+
+def _as_vetted(infos: list[zipfile.ZipInfo], budget: _Budget) -> bytes:
+    """The package laid out again from what vetting saw: each part vetting inflated whole
+    (and checked against its checksum) stored as those very bytes, every other part as its
+    compressed bytes (``_packed``: where the directory says they are), each with a local
+    header made from the directory. What reads its values then reads the parts vetted —
+    not the file again through another zip reader's idea of where its parts are (which a
+    crafted file may make differ) — and inflates only what vetting did not."""
+    out: list[bytes | memoryview] = []
+    central: list[bytes] = []
+    offset = 0
+    for info in infos:
+        if info.is_dir():
+            continue
+        kept = budget.kept.get(info.filename)
+        data: bytes | memoryview
+        if kept is not None and len(kept) == info.file_size:
+            method, data = zipfile.ZIP_STORED, kept
+        else:
+            method, data = info.compress_type, _packed(budget.data, info)
+        name = info.filename.encode("utf-8")
+        flags = (info.flag_bits & 0x1) | (0x800 if not info.filename.isascii() else 0)
+        year, month, day, hour, minute, second = info.date_time
+        moment = (max(year - 1980, 0) << 9 | month << 5 | day, hour << 11 | minute << 5 | second // 2)
+        fields = (method, moment[1], moment[0], info.CRC, len(data), info.file_size, len(name))
+        header = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, *fields, 0)
+        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, *fields,
+                                   0, 0, 0, 0, info.external_attr & 0xFFFFFFFF, offset) + name)
+        out += (header, name, data)
+        offset += len(header) + len(name) + len(data)
+    directory = b"".join(central)
+    out += (directory, struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(central), len(central),
+                                   len(directory), offset, 0))
+    return b"".join(out)
 
 
 def _cell_counts(hidden: list[str], counts: dict[str, int], limits: Limits) -> list[Finding]:
@@ -1405,7 +1449,8 @@ def safe_read_sheets(vetted: Vetted, *, isolate: bool | None = None,
     (``readers.shared()``: long-lived, reused from file to file) limited to ``memory_limit``
     bytes of address space (where the OS supports it; not Windows) and ``timeout`` seconds.
     ``isolate=True``/``False`` forces either way. The bytes read are the ones vetted
-    (``vetted.content``) when vetting kept them.
+    (``vetted.to_read``: an .xlsx laid out again from the parts as vetted, else the file's
+    bytes as vetted) when vetting kept them.
     """
     if not vetted.ok or vetted.kind is None:
         return {}
@@ -1418,7 +1463,7 @@ def safe_read_sheets(vetted: Vetted, *, isolate: bool | None = None,
         from ._sheetreader import read_values
 
         try:
-            values = read_values(str(vetted.path), vetted.content)
+            values = read_values(str(vetted.path), vetted.to_read)
         except Exception as exc:
             return finding("F16", detail="文件内容无法解析", value=f"{type(exc).__name__}: {exc}")
     if isinstance(values, Finding) or vetted.kind != "xls":
@@ -1434,7 +1479,7 @@ def _read_isolated(vetted: Vetted, timeout: float,
                    memory_limit: int) -> dict[str, list[list[Any]]] | Finding:
     from .readers import shared
 
-    outcome = shared().ask(("read", (str(vetted.path), vetted.content, memory_limit,
+    outcome = shared().ask(("read", (str(vetted.path), vetted.to_read, memory_limit,
                                      int(timeout) + 1)), timeout)
     return _values_of(outcome, timeout)
 
