@@ -471,7 +471,7 @@ def _as_vetted(infos: list[zipfile.ZipInfo], budget: _Budget) -> bytes:
         else:
             method, data = info.compress_type, _packed(budget.data, info)
         name = info.filename.encode("utf-8")
-        flags = (info.flag_bits & 0x1) | (0x800 if not info.filename.isascii() else 0)
+        flags = 0x800 if not info.filename.isascii() else 0  # (none encrypted: F05)
         year, month, day, hour, minute, second = info.date_time
         moment = (max(year - 1980, 0) << 9 | month << 5 | day, hour << 11 | minute << 5 | second // 2)
         fields = (method, moment[1], moment[0], info.CRC, len(data), info.file_size, len(name))
