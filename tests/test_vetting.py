@@ -222,6 +222,27 @@ def test_values_are_read_from_the_parts_as_vetted(good: Path) -> None:
     assert vetted.package is None and vetted.content is None
 
 
+@pytest.mark.parametrize("trick", ["disk", "count"])
+def test_the_values_read_are_those_vetted_whatever_the_directory(tmp_path: Path, good: Path,
+                                                                  monkeypatch, trick: str) -> None:
+    """A file whose zip shows python-calamine other parts than it shows vetting is refused
+    (F04, above); and were it not, the values read would still be those of the parts
+    vetted, not the other workbook's."""
+    from zdxm_xl.checks import vetting
+
+    crafted = two_directories(tmp_path, good, trick)
+    from python_calamine import CalamineWorkbook
+    with open(crafted, "rb") as handle:  # what reading the file itself would give
+        assert CalamineWorkbook.from_filelike(handle).get_sheet_by_name(
+            "填报表").to_python()[1][0] == "其他单位的数"
+    monkeypatch.setattr(vetting, "_check_directory_record", lambda data: None)
+    vetted = vet(crafted)
+    assert vetted.ok
+    values = safe_read_sheets(vetted)
+    assert isinstance(values, dict)
+    assert values["填报表"][1] == ["ZD2022-0001", "测试项目1", 120.5]
+
+
 def test_a_refused_file_is_not_laid_out_again(tmp_path: Path, good: Path) -> None:
     bad = tmp_path / "bad.xlsx"
     with zipfile.ZipFile(good) as source, zipfile.ZipFile(bad, "w") as target:
@@ -357,6 +378,48 @@ def _truncated(tmp: Path, good: Path) -> Path:
     data = good.read_bytes()
     path = tmp / "半截.xlsx"
     path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def two_directories(tmp: Path, good: Path, trick: str) -> Path:
+    """A zip with the parts of two workbooks and a directory for each: ``good``'s, with
+    its end record last (what Python's zipfile reads), and another's (``其他单位的数`` in
+    A2), whose end record's comment holds ``good``'s directory and end record. ``trick``
+    spoils ``good``'s end record so that another zip reader (python-calamine's) finds
+    fault with it and takes the other one: "disk" (on another disk), "count" (not all
+    its entries on this disk); "" spoils nothing (two end records, each reaching the end)."""
+    other = write_good(tmp / "另一个.xlsx")
+    book = openpyxl.load_workbook(other)
+    book.active["A2"] = "其他单位的数"
+    book.save(other)
+
+    def pieces(data: bytes) -> tuple[bytes, bytes, bytes]:  # entries, directory, end
+        end = data.rindex(b"PK\x05\x06")
+        size, at = struct.unpack_from("<II", data, end + 12)
+        return data[:at], data[at:at + size], data[end:end + 22]
+
+    def moved(directory: bytes, by: int) -> bytes:  # each entry's offset, ``by`` later
+        out, at = bytearray(directory), 0
+        while at < len(out):
+            name, extra, comment = struct.unpack_from("<3H", out, at + 28)
+            struct.pack_into("<I", out, at + 42, struct.unpack_from("<I", out, at + 42)[0] + by)
+            at += 46 + name + extra + comment
+        return bytes(out)
+
+    mine, my_directory, my_end = pieces(good.read_bytes())
+    theirs, their_directory, their_end = pieces(other.read_bytes())
+    their_directory = moved(their_directory, len(mine))
+    their_end_at = len(mine) + len(theirs)
+    hidden_end = bytearray(their_end)
+    struct.pack_into("<IH", hidden_end, 16, their_end_at, len(my_directory) + 22)
+    last = bytearray(my_end)
+    struct.pack_into("<I", last, 16, their_end_at + len(their_directory) + 22)
+    if trick == "disk":
+        struct.pack_into("<H", last, 4, 1)
+    elif trick == "count":
+        struct.pack_into("<H", last, 8, struct.unpack_from("<H", last, 8)[0] - 1)
+    path = tmp / f"两个目录{trick}.xlsx"
+    path.write_bytes(mine + theirs + their_directory + hidden_end + my_directory + last)
     return path
 
 
@@ -714,6 +777,11 @@ CASES: list[tuple[str, Callable[[Path, Path], Path], list[str], str | None]] = [
     ("missing", _missing, ["F01"], None),
     ("a-folder", _folder, ["F01"], None),
     ("truncated-zip", _truncated, ["F04"], None),
+    ("two-end-records", lambda tmp, good: two_directories(tmp, good, ""), ["F04"], None),
+    ("end-record-of-another-disk", lambda tmp, good: two_directories(tmp, good, "disk"),
+     ["F04"], None),
+    ("end-record-short-of-entries", lambda tmp, good: two_directories(tmp, good, "count"),
+     ["F04"], None),
     ("html-as-xls", _html, ["F03"], None),
     ("csv-as-xlsx", _csv, ["F03"], None),
     ("pdf-as-xlsx", _pdf, ["F03"], None),

@@ -376,6 +376,15 @@ def _check_directory_record(data: bytes) -> None:
     pos = tail.rfind(b"PK\x05\x06")
     if pos < 0 or pos + 22 > len(tail):
         raise _stop("F04", detail="压缩包目录缺失，文件可能不完整", value="EOCD")
+    # One directory, that every zip reader finds: on no other "disk", listing all its
+    # entries, and no earlier end record whose comment reaches the end of the file just as
+    # well (python-calamine's reader takes that one when it finds fault with the last:
+    # other parts than the ones vetted would be read).
+    disk, directory_disk, here, entries = struct.unpack_from("<4H", tail, pos + 4)
+    if disk or directory_disk or here != entries or any(
+            other + 22 + struct.unpack_from("<H", tail, other + 20)[0] == len(tail)
+            for other in _earlier(tail, b"PK\x05\x06", pos) if other + 22 <= len(tail)):
+        raise _stop("F04", detail="压缩包目录前后不一致", value="EOCD")
     entries, directory = struct.unpack_from("<HI", tail, pos + 10)
     offset = struct.unpack_from("<I", tail, pos + 16)[0]
     if (entries == 0xFFFF or directory == 0xFFFFFFFF or offset == 0xFFFFFFFF) and pos >= 20:
@@ -393,6 +402,14 @@ def _check_directory_record(data: bytes) -> None:
         raise _stop("F07", detail="压缩包目录过大", value=directory)
     if directory > size:
         raise _stop("F04", detail="压缩包目录长度不对", value=directory)
+
+
+def _earlier(data: bytes, marker: bytes, end: int) -> Iterator[int]:
+    """Where ``marker`` starts in ``data`` before ``end``, last first."""
+    at = data.rfind(marker, 0, end)
+    while at >= 0:
+        yield at
+        at = data.rfind(marker, 0, at)
 
 
 def _vet_archive(archive: zipfile.ZipFile, vetted: Vetted, data: bytes) -> None:
