@@ -228,10 +228,11 @@ def test_the_values_read_are_those_vetted_whatever_the_directory(tmp_path: Path,
     """A file whose zip shows python-calamine other parts than it shows vetting is refused
     (F04, above); and were it not, the values read would still be those of the parts
     vetted, not the other workbook's."""
+    from python_calamine import CalamineWorkbook
+
     from zdxm_xl.checks import vetting
 
     crafted = two_directories(tmp_path, good, trick)
-    from python_calamine import CalamineWorkbook
     with open(crafted, "rb") as handle:  # what reading the file itself would give
         assert CalamineWorkbook.from_filelike(handle).get_sheet_by_name(
             "填报表").to_python()[1][0] == "其他单位的数"
