@@ -143,10 +143,11 @@ def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") 
     print("各部分用时（秒）：")
     print("（validate 的两部分是分开量的：命令本身在读台账的同时就开始安检和读取报表）")
     markdown(["报表数", "validate 读台账", "validate 校验", "merge 读台账", "merge 校验",
-              "merge 记入台帐", "merge 写台账（同时归档）", "合并份数", "发现问题"],
-             [[f"{size:,}", *(f"{rows[size][key]:.2f}" for key in (
+              "merge 记入台帐", "merge 写台账（同时归档）", "其中等归档", "合并份数", "发现问题"],
+             [[f"{size:,}", *(f"{rows[size].get(key, 0.0):.2f}" for key in (
                  "validate_read", "validate_check", "merge_read", "merge_check", "merge_apply",
-                 "merge_write")), f"{int(rows[size]['merged']):,}", f"{int(rows[size]['findings'])}"]
+                 "merge_write", "merge_archive_wait")), f"{int(rows[size]['merged']):,}",
+               f"{int(rows[size]['findings'])}"]
               for size in sizes])
     if len(sizes) > 1:
         first = sizes[0]

@@ -85,6 +85,20 @@ def test_a_valid_file_is_archived_merged_and_logged(office, tmp_path: Path) -> N
     assert (master.parent / "备份").is_dir()
 
 
+def test_the_merge_says_where_its_time_went(office, tmp_path: Path) -> None:
+    """Of the write, how long the master, written and read back, waited for the archive's
+    copies (what the benchmarks show beside the write); a merge with nothing new to archive
+    waits for none."""
+    master, template = office
+    filled = fill_form(template, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    result = merge_files(master, [filled], "2022-03")
+    seconds = result.seconds
+    assert set(seconds) == {"read", "check", "apply", "write", "archive_wait"}
+    assert 0 < seconds["archive_wait"] <= seconds["write"]
+    again = merge_files(master, [filled], "2022-03")
+    assert again.duplicates and "archive_wait" not in again.seconds
+
+
 def test_a_resubmission_replaces_the_units_rows(memory, tmp_path: Path) -> None:
     store, template = memory
     first = fill_form(template, tmp_path / "第一次.xlsx", seed=1).path

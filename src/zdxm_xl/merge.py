@@ -106,7 +106,8 @@ class MergeResult:
     copying: Hidden[DurableCopies | None] = None
     written: Hidden[bool] = False
     # where the time went: read (the master), check (the files), apply (ledger and 报送记录
-    # in memory), write (the master, and the archive meanwhile)
+    # in memory), write (the master, and the archive meanwhile; of it, archive_wait: the
+    # master written and read back, waiting for the archive's copies)
     seconds: Hidden[dict[str, float]] = field(default_factory=dict)
 
     def begin_archive(self) -> None:
@@ -125,6 +126,7 @@ class MergeResult:
         copying, self.copying = self.copying, None
         if copying is None:
             return
+        clock = time.perf_counter()
         try:
             copying.wait()
         except SourceChanged as exc:
@@ -136,6 +138,9 @@ class MergeResult:
             raise MasterError(f"无法把合并的文件存入归档目录（{where}：{exc.strerror or exc}），"
                               "台账没有改动。请检查文件是否还在、归档目录能否写入、磁盘是否"
                               "已满，然后重新合并。") from exc
+        finally:
+            self.seconds["archive_wait"] = (self.seconds.get("archive_wait", 0.0)
+                                            + time.perf_counter() - clock)
         self.to_archive = []
         checkpoint("after-archive")
 
