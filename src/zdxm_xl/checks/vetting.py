@@ -380,13 +380,12 @@ def _check_directory_record(data: bytes) -> None:
     # entries, and no earlier end record whose comment reaches the end of the file just as
     # well (python-calamine's reader takes that one when it finds fault with the last:
     # other parts than the ones vetted would be read).
-    disk, directory_disk, here, entries = struct.unpack_from("<4H", tail, pos + 4)
+    disk, directory_disk, here, entries, directory, offset = struct.unpack_from(
+        "<4H2I", tail, pos + 4)
     if disk or directory_disk or here != entries or any(
             other + 22 + struct.unpack_from("<H", tail, other + 20)[0] == len(tail)
             for other in _earlier(tail, b"PK\x05\x06", pos) if other + 22 <= len(tail)):
         raise _stop("F04", detail="压缩包目录前后不一致", value="EOCD")
-    entries, directory = struct.unpack_from("<HI", tail, pos + 10)
-    offset = struct.unpack_from("<I", tail, pos + 16)[0]
     if (entries == 0xFFFF or directory == 0xFFFFFFFF or offset == 0xFFFFFFFF) and pos >= 20:
         locator = tail[pos - 20:pos]
         if locator[:4] == b"PK\x06\x07":
@@ -474,7 +473,9 @@ def _as_vetted(infos: list[zipfile.ZipInfo], budget: _Budget) -> bytes:
     compressed bytes (``_packed``: where the directory says they are), each with a local
     header made from the directory. What reads its values then reads the parts vetted —
     not the file again through another zip reader's idea of where its parts are (which a
-    crafted file may make differ) — and inflates only what vetting did not."""
+    crafted file may make differ) — and inflates only what vetting did not. (The master's
+    own package writer, ``books.package``, lays out its entries alike: the gate and the
+    books import nothing of each other, and core holds no file format.)"""
     out: list[bytes | memoryview] = []
     central: list[bytes] = []
     offset = 0
