@@ -349,6 +349,16 @@ class _Budget:
         # Small parts are read whole by the prolog scan; keep them, so that parsing them
         # afterwards costs no second decompression (a return's parts are a few KB each).
         self.kept: dict[str, bytes] = {}
+        self._packed: dict[str, memoryview] = {}  # each entry's compressed bytes, once found
+
+    def packed(self, info: zipfile.ZipInfo) -> memoryview:
+        """``_packed`` for this file's entry ``info``: its local header checked once, however
+        often its bytes are wanted (looked up among parts met before, inflated, laid out
+        again). Entry names are unique (``_check_entries``)."""
+        found = self._packed.get(info.filename)
+        if found is None:
+            found = self._packed[info.filename] = _packed(self.data, info)
+        return found
 
 
 def _vet_zip(data: bytes, vetted: Vetted) -> None:
@@ -487,7 +497,7 @@ def _as_vetted(infos: list[zipfile.ZipInfo], budget: _Budget) -> bytes:
         if kept is not None and len(kept) == info.file_size:
             method, data = zipfile.ZIP_STORED, kept
         else:
-            method, data = info.compress_type, _packed(budget.data, info)
+            method, data = info.compress_type, budget.packed(info)
         name = info.filename.encode("utf-8")
         flags = 0x800 if not info.filename.isascii() else 0  # (none encrypted: F05)
         year, month, day, hour, minute, second = info.date_time
@@ -664,7 +674,7 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget
     whole = cap == info.file_size and cap <= _KEEP
     pieces: list[bytes] = []
     crc = 0
-    for chunk in _inflate(budget.data, info, cap):
+    for chunk in _inflate(budget.packed(info), info, cap):
         got += len(chunk)
         budget.left -= len(chunk)
         crc = zlib.crc32(chunk, crc)
@@ -694,7 +704,7 @@ def _entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget,
         cap = min(cap, limit)
     if cap != info.file_size or cap > _KEEP:
         return b"".join(_read_entry(archive, info, budget, limit))
-    packed = _packed(budget.data, info)
+    packed = budget.packed(info)
     if info.compress_type == zipfile.ZIP_STORED:
         if cap > len(packed):
             raise EOFError("stored entry shorter than declared")
@@ -737,11 +747,11 @@ def _packed(data: memoryview, info: zipfile.ZipInfo) -> memoryview:
     return packed
 
 
-def _inflate(data: memoryview, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
-    """Up to ``cap`` uncompressed bytes of the entry, in chunks, straight from the file's
-    bytes: what ``ZipFile.open`` does (local header checked against the directory, stored or
-    deflated only, never more than declared) without its per-read overhead."""
-    packed = _packed(data, info)
+def _inflate(packed: memoryview, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
+    """Up to ``cap`` uncompressed bytes of the entry whose compressed bytes are ``packed``
+    (``_packed``), in chunks: what ``ZipFile.open`` does (local header checked against the
+    directory, stored or deflated only, never more than declared) without its per-read
+    overhead."""
     if info.compress_type == zipfile.ZIP_STORED:
         if cap > len(packed):
             raise EOFError("stored entry shorter than declared")
@@ -809,7 +819,7 @@ def _seen_key(what: str, info: zipfile.ZipInfo, budget: _Budget) -> tuple[Any, .
     if _OWN_TO_EACH_RETURN.search(info.filename):
         return None
     return (what, info.filename, info.compress_type, info.file_size, info.CRC,
-            _LIMITS.get().max_entries, _packed(budget.data, info))
+            _LIMITS.get().max_entries, budget.packed(info))
 
 
 def _listed(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None,
