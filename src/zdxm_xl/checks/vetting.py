@@ -21,6 +21,7 @@ cells (a .xls is measured after it is read, in the child process).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import posixpath
@@ -541,22 +542,47 @@ def _all_relationships(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInf
     """Every relationship in the package, by the part it belongs to ("" = the package)."""
     links: _Links = {}
     for name, info in parts.items():
-        folder, base = posixpath.split(name)
-        if base.lower().endswith(".rels") and posixpath.basename(folder) == "_rels":
-            source = posixpath.join(posixpath.dirname(folder), base[:-len(".rels")])
-            links[source.lstrip("/")] = _listed(archive, info, _Relationships, budget)
+        source = _relationships_of(name)
+        if source is not None:
+            links[source] = _listed(archive, info, _Relationships, budget)
     return links
 
 
-def _candidates(target: str, source: str) -> list[str]:
+# Part names and relationship targets are worked out as text alone, and a month's returns
+# hold the same ones, return after return: the answers for short ones are kept (a few
+# thousand, a few hundred bytes each at most).
+_KEPT_NAMES = 4096
+_SHORT = 300
+
+
+@functools.lru_cache(maxsize=_KEPT_NAMES)
+def _relationships_of(name: str) -> str | None:
+    """The part whose relationships the part ``name`` lists ("" = the package's), or
+    ``None`` when it is no relationships part."""
+    folder, base = posixpath.split(name)
+    if base.lower().endswith(".rels") and posixpath.basename(folder) == "_rels":
+        return posixpath.join(posixpath.dirname(folder), base[:-len(".rels")]).lstrip("/")
+    return None
+
+
+def _candidates(target: str, source: str) -> tuple[str, ...]:
     """Part names a relationship target may mean: OPC's resolution against the source
     part's folder, and the ``xl/``-relative reading some readers use."""
+    if len(target) + len(source) <= _SHORT:
+        return _kept_candidates(target, source)
+    return _candidates_of(target, source)
+
+
+def _candidates_of(target: str, source: str) -> tuple[str, ...]:
     target = target.split("#")[0]
     if target.startswith("/"):
         names = [target.lstrip("/")]
     else:
         names = [posixpath.join(posixpath.dirname(source), target), posixpath.join("xl", target)]
-    return list(dict.fromkeys(posixpath.normpath(name) for name in names))
+    return tuple(dict.fromkeys(posixpath.normpath(name) for name in names))
+
+
+_kept_candidates = functools.lru_cache(maxsize=_KEPT_NAMES)(_candidates_of)
 
 
 def _rels_of(name: str) -> str:
@@ -590,34 +616,48 @@ def _workbook_part(links: _Links, part: Callable[[str], zipfile.ZipInfo | None])
     return "xl/workbook.xml"
 
 
+# The entry names that passed ``_check_entries``' name checks (with the limits they were
+# checked against): a month's returns are one form, their names the same, return after
+# return. Only their sizes, flags and compression are checked again. Kept few.
+_NAMES_PASSED: dict[tuple[int, int, tuple[str, ...]], bool] = {}
+_NAMES_KEPT = 64
+
+
 def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
-    if len(infos) > _LIMITS.get().max_entries:
-        raise _stop("F07", detail=f"包含 {len(infos)} 个部件，超过上限 {_LIMITS.get().max_entries}",
+    limits = _LIMITS.get()
+    if len(infos) > limits.max_entries:
+        raise _stop("F07", detail=f"包含 {len(infos)} 个部件，超过上限 {limits.max_entries}",
                     value=len(infos))
+    names = (limits.max_name, limits.max_depth, tuple(info.filename for info in infos))
+    named = names in _NAMES_PASSED  # each name sound, none twice (whatever the case)
     seen: set[str] = set()
     total = 0
     for info in infos:
         name = info.filename
-        problem = _bad_name(name)
-        if problem:
-            raise _stop("F07", detail=f"部件名{problem}", value=name)
-        if name.casefold() in seen:
-            raise _stop("F07", detail="部件重名", value=name)
-        seen.add(name.casefold())
+        if not named:
+            problem = _bad_name(name)
+            if problem:
+                raise _stop("F07", detail=f"部件名{problem}", value=name)
+            if name.casefold() in seen:
+                raise _stop("F07", detail="部件重名", value=name)
+            seen.add(name.casefold())
         if info.flag_bits & 0x1:
             raise _stop("F05", value=name)
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _stop("F04", detail="使用了 Excel 不用的压缩方式", value=info.compress_type)
         total += info.file_size
-        if total > _LIMITS.get().max_unpacked:
-            raise _stop("F07", detail=f"解压后超过 {_LIMITS.get().max_unpacked // 2**20} MB，疑似压缩炸弹",
+        if total > limits.max_unpacked:
+            raise _stop("F07", detail=f"解压后超过 {limits.max_unpacked // 2**20} MB，疑似压缩炸弹",
                         value=total)
-        limits = _LIMITS.get()
         if info.file_size > limits.ratio_from \
                 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
             raise _stop("F07", detail=f"部件 {name} 的压缩比达 {ratio}:1，疑似压缩炸弹",
                         value=name)
+    if not named:
+        if len(_NAMES_PASSED) >= _NAMES_KEPT:
+            _NAMES_PASSED.clear()
+        _NAMES_PASSED[names] = True
 
 
 def _bad_name(name: str) -> str | None:
@@ -808,6 +848,8 @@ def _scan_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budge
 # return to return (looking them up would only cost time); a sheet's relationships are kept.
 _SEEN = SeenParts()
 _OWN_TO_EACH_RETURN = re.compile(r"worksheets/[^/]*\.xml$|sharedstrings", re.IGNORECASE)
+_own_to_each_return = functools.lru_cache(maxsize=_KEPT_NAMES)(
+    lambda name: _OWN_TO_EACH_RETURN.search(name) is not None)
 
 
 def _seen_key(what: str, info: zipfile.ZipInfo, budget: _Budget) -> tuple[Any, ...] | None:
@@ -816,7 +858,7 @@ def _seen_key(what: str, info: zipfile.ZipInfo, budget: _Budget) -> tuple[Any, .
     checked against, its exact compressed bytes, and the one limit that shapes a list
     (the elements a parse takes are paid for apart); ``None`` for a part that differs in
     every return."""
-    if _OWN_TO_EACH_RETURN.search(info.filename):
+    if _own_to_each_return(info.filename):
         return None
     return (what, info.filename, info.compress_type, info.file_size, info.CRC,
             _LIMITS.get().max_entries, budget.packed(info))
