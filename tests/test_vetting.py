@@ -255,6 +255,23 @@ def test_a_refused_file_is_not_laid_out_again(tmp_path: Path, good: Path) -> Non
     assert not vetted.ok and vetted.package is None
 
 
+def test_names_met_before_vouch_for_nothing_but_the_names(tmp_path: Path, good: Path) -> None:
+    """A return's entry names, once they passed, are not looked at again: every entry's
+    flags, compression and sizes still are, and the names again under other limits."""
+    assert codes(vet(good)) == []
+    data = good.read_bytes()
+    at = data.index(b"PK\x01\x02")  # the directory's first entry: its flags, its method
+    flags = struct.unpack_from("<H", data, at + 8)[0]
+    marked = tmp_path / "加密标记.xlsx"
+    marked.write_bytes(data[:at + 8] + struct.pack("<H", flags | 0x1) + data[at + 10:])
+    assert codes(vet(marked)) == ["F05"]
+    bzip2 = tmp_path / "其他压缩方式.xlsx"
+    bzip2.write_bytes(data[:at + 10] + struct.pack("<H", zipfile.ZIP_BZIP2) + data[at + 12:])
+    assert codes(vet(bzip2)) == ["F04"]
+    shallow = vet(good, limits=replace(RETURN, max_depth=1))
+    assert codes(shallow) == ["F07"] and "目录层级过深" in shallow.findings[0].message
+
+
 EXCEL_STRINGS = (
     f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<sst xmlns="{MAIN_NS}" '
     'count="4" uniqueCount="3"><si><t>项目编号</t><phoneticPr fontId="1" type="noConversion"/>'
