@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ..core.findings import RULES, Finding, Severity, finding, rule
 from .limits import RETURN, Limits
@@ -550,12 +550,25 @@ def _all_relationships(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInf
 
 # Part names and relationship targets are worked out as text alone, and a month's returns
 # hold the same ones, return after return: the answers for short ones are kept (a few
-# thousand, a few hundred bytes each at most).
+# thousand, a few hundred characters each at most, whatever a file holds).
 _KEPT_NAMES = 4096
 _SHORT = 300
+T = TypeVar("T")
 
 
-@functools.lru_cache(maxsize=_KEPT_NAMES)
+def _kept_for_short(work: Callable[..., T]) -> Callable[..., T]:
+    """``work`` (of texts alone), its answers kept for texts of ``_SHORT`` characters in
+    all, at most."""
+    kept = functools.lru_cache(maxsize=_KEPT_NAMES)(work)
+
+    @functools.wraps(work)
+    def answer(*texts: str) -> T:
+        return kept(*texts) if sum(map(len, texts)) <= _SHORT else work(*texts)
+
+    return answer
+
+
+@_kept_for_short
 def _relationships_of(name: str) -> str | None:
     """The part whose relationships the part ``name`` lists ("" = the package's), or
     ``None`` when it is no relationships part."""
@@ -565,24 +578,16 @@ def _relationships_of(name: str) -> str | None:
     return None
 
 
+@_kept_for_short
 def _candidates(target: str, source: str) -> tuple[str, ...]:
     """Part names a relationship target may mean: OPC's resolution against the source
     part's folder, and the ``xl/``-relative reading some readers use."""
-    if len(target) + len(source) <= _SHORT:
-        return _kept_candidates(target, source)
-    return _candidates_of(target, source)
-
-
-def _candidates_of(target: str, source: str) -> tuple[str, ...]:
     target = target.split("#")[0]
     if target.startswith("/"):
         names = [target.lstrip("/")]
     else:
         names = [posixpath.join(posixpath.dirname(source), target), posixpath.join("xl", target)]
     return tuple(dict.fromkeys(posixpath.normpath(name) for name in names))
-
-
-_kept_candidates = functools.lru_cache(maxsize=_KEPT_NAMES)(_candidates_of)
 
 
 def _rels_of(name: str) -> str:
@@ -618,9 +623,11 @@ def _workbook_part(links: _Links, part: Callable[[str], zipfile.ZipInfo | None])
 
 # The entry names that passed ``_check_entries``' name checks (with the limits they were
 # checked against): a month's returns are one form, their names the same, return after
-# return. Only their sizes, flags and compression are checked again. Kept few.
+# return. Only their sizes, flags and compression are checked again. Kept few, and only
+# short lists of names.
 _NAMES_PASSED: dict[tuple[int, int, tuple[str, ...]], bool] = {}
 _NAMES_KEPT = 64
+_NAMES_SHORT = 16_384  # characters in all
 
 
 def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
@@ -654,7 +661,7 @@ def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
             ratio = info.file_size // max(info.compress_size, 1)
             raise _stop("F07", detail=f"部件 {name} 的压缩比达 {ratio}:1，疑似压缩炸弹",
                         value=name)
-    if not named:
+    if not named and sum(map(len, names[2])) <= _NAMES_SHORT:
         if len(_NAMES_PASSED) >= _NAMES_KEPT:
             _NAMES_PASSED.clear()
         _NAMES_PASSED[names] = True
@@ -848,8 +855,12 @@ def _scan_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budge
 # return to return (looking them up would only cost time); a sheet's relationships are kept.
 _SEEN = SeenParts()
 _OWN_TO_EACH_RETURN = re.compile(r"worksheets/[^/]*\.xml$|sharedstrings", re.IGNORECASE)
-_own_to_each_return = functools.lru_cache(maxsize=_KEPT_NAMES)(
-    lambda name: _OWN_TO_EACH_RETURN.search(name) is not None)
+
+
+@_kept_for_short
+def _own_to_each_return(name: str) -> bool:
+    return _OWN_TO_EACH_RETURN.search(name) is not None
+
 
 
 def _seen_key(what: str, info: zipfile.ZipInfo, budget: _Budget) -> tuple[Any, ...] | None:
