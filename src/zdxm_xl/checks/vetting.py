@@ -621,33 +621,19 @@ def _workbook_part(links: _Links, part: Callable[[str], zipfile.ZipInfo | None])
     return "xl/workbook.xml"
 
 
-# The entry names that passed ``_check_entries``' name checks (with the limits they were
-# checked against): a month's returns are one form, their names the same, return after
-# return. Only their sizes, flags and compression are checked again. Kept few, and only
-# short lists of names.
-_NAMES_PASSED: dict[tuple[int, int, tuple[str, ...]], bool] = {}
-_NAMES_KEPT = 64
-_NAMES_SHORT = 16_384  # characters in all
-
-
 def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
     limits = _LIMITS.get()
     if len(infos) > limits.max_entries:
         raise _stop("F07", detail=f"包含 {len(infos)} 个部件，超过上限 {limits.max_entries}",
                     value=len(infos))
-    names = (limits.max_name, limits.max_depth, tuple(info.filename for info in infos))
-    named = names in _NAMES_PASSED  # each name sound, none twice (whatever the case)
-    seen: set[str] = set()
+    names = tuple(info.filename for info in infos)
+    bad = _kept_bad_name(names, limits) if sum(map(len, names)) <= _NAMES_SHORT \
+        else _first_bad_name(names, limits)
     total = 0
-    for info in infos:
+    for number, info in enumerate(infos):
         name = info.filename
-        if not named:
-            problem = _bad_name(name)
-            if problem:
-                raise _stop("F07", detail=f"部件名{problem}", value=name)
-            if name.casefold() in seen:
-                raise _stop("F07", detail="部件重名", value=name)
-            seen.add(name.casefold())
+        if bad is not None and bad[0] == number:
+            raise _stop("F07", detail=bad[1], value=name)
         if info.flag_bits & 0x1:
             raise _stop("F05", value=name)
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -661,14 +647,31 @@ def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
             ratio = info.file_size // max(info.compress_size, 1)
             raise _stop("F07", detail=f"部件 {name} 的压缩比达 {ratio}:1，疑似压缩炸弹",
                         value=name)
-    if not named and sum(map(len, names[2])) <= _NAMES_SHORT:
-        if len(_NAMES_PASSED) >= _NAMES_KEPT:
-            _NAMES_PASSED.clear()
-        _NAMES_PASSED[names] = True
 
 
-def _bad_name(name: str) -> str | None:
-    if not name or len(name) > _LIMITS.get().max_name:
+def _first_bad_name(names: tuple[str, ...], limits: Limits) -> tuple[int, str] | None:
+    """The first entry name that is not sound, or the same as one before it (whatever the
+    case): its place and what is wrong with it."""
+    seen: set[str] = set()
+    for number, name in enumerate(names):
+        problem = _bad_name(name, limits)
+        if problem:
+            return number, f"部件名{problem}"
+        if name.casefold() in seen:
+            return number, "部件重名"
+        seen.add(name.casefold())
+    return None
+
+
+# A month's returns are one form: their entry names are the same, return after return, and
+# so is what is wrong with them. Kept for short lists of names (the sizes, flags and
+# compression of the entries are checked every time).
+_NAMES_SHORT = 16_384  # characters in all
+_kept_bad_name = functools.lru_cache(maxsize=64)(_first_bad_name)
+
+
+def _bad_name(name: str, limits: Limits) -> str | None:
+    if not name or len(name) > limits.max_name:
         return "为空或过长"
     if "\x00" in name or "\\" in name:
         return "含非法字符"
@@ -677,7 +680,7 @@ def _bad_name(name: str) -> str | None:
     steps = name.rstrip("/").split("/")
     if ".." in steps or "." in steps:
         return "含上级目录（..）"
-    if len(steps) > _LIMITS.get().max_depth:
+    if len(steps) > limits.max_depth:
         return "目录层级过深"
     return None
 
@@ -860,7 +863,6 @@ _OWN_TO_EACH_RETURN = re.compile(r"worksheets/[^/]*\.xml$|sharedstrings", re.IGN
 @_kept_for_short
 def _own_to_each_return(name: str) -> bool:
     return _OWN_TO_EACH_RETURN.search(name) is not None
-
 
 
 def _seen_key(what: str, info: zipfile.ZipInfo, budget: _Budget) -> tuple[Any, ...] | None:
