@@ -23,6 +23,7 @@ Three habits keep the findings trustworthy for a 信息员:
 from __future__ import annotations
 
 import contextlib
+import enum
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -470,9 +471,12 @@ class _Checker:
         header_row, index = header
         self._contacts(sheet, rows[:header_row])
         # The sheet's columns as found, worked out once for all its rows: (column, position,
-        # whether the unit fills it in).
-        plan = [(column, index[column.title], column.field in spec.inputs)
-                for column in spec.columns if column.title in index]
+        # field, how a cell of it is read — ``_Reading``). A column neither filled in nor
+        # planned (项目编号, last month's figures) is not read.
+        plan = [(column, index[column.title], column.field, _reading(spec, column))
+                for column in spec.columns
+                if column.title in index
+                and (column.field in spec.inputs or column.field in _PLAN_FIELDS)]
         expected = {p.id: p for p in projects}
         seen: set[str] = set()
         for offset, row in enumerate(rows[header_row + 1:], start=header_row + 2):
@@ -578,40 +582,43 @@ class _Checker:
                 self.report.contacts.setdefault(name, value)
 
     def _row(self, spec: SheetSpec, project: Project, row: list[Any], number: int,
-             index: dict[str, int], plan: Sequence[tuple[Column, int, bool]]) -> None:
+             index: dict[str, int], plan: Sequence[tuple[Column, int, str, _Reading]]) -> None:
         sheet = spec.sheet
         values: dict[str, Any] = {}
         ok = True
         width = len(row)
-        for column, position, is_input in plan:
+        for column, position, name, reading in plan:
             raw = row[position] if position < width else None
             if raw == "":
                 raw = None
-            if not is_input:
-                if column.field in _PLAN_FIELDS:
-                    self._plan_field(sheet, project, column, raw, number, position)
+            if reading is _Reading.PLANNED:
+                # unchanged, as nearly every cell is (``_plan_field`` tells the rest): the
+                # planned value itself, a text without spaces to trim
+                if raw is not None and type(raw) is not bool and raw == getattr(project, name) \
+                        and (type(raw) is not str or raw == raw.strip()):
+                    continue
+                self._plan_field(sheet, project, column, raw, number, position)
                 continue
             if raw is None:  # an empty cell: readable, nothing in it
-                values[column.field] = None
+                values[name] = None
                 continue
             # the usual cells, read as ``_value`` reads them, without its general path: an
             # amount of at most two places, and clean text (a listed choice where one is due)
-            kind = column.kind
-            if kind is Kind.MONEY and type(raw) is float and raw >= 0:
-                try:
-                    values[column.field] = from_cell(raw)
-                    continue
-                except AmountError:
-                    pass
-            elif type(raw) is str and (kind is Kind.TEXT or kind is Kind.CHOICE) \
-                    and not _CONTROL.search(raw):
+            if reading is _Reading.MONEY:
+                if type(raw) is float and raw >= 0:
+                    try:
+                        values[name] = from_cell(raw)
+                        continue
+                    except AmountError:
+                        pass
+            elif reading is not _Reading.OTHER and type(raw) is str and not _CONTROL.search(raw):
                 text = raw.strip()
-                if not text or kind is Kind.TEXT or (column.choices and text in column.choices):
-                    values[column.field] = text or None
+                if not text or reading is _Reading.TEXT or text in (column.choices or ()):
+                    values[name] = text or None
                     continue
             good, value = self._value(sheet, project, column, raw, number, position)
             ok = ok and good
-            values[column.field] = value
+            values[name] = value
         if spec is FORM_IMPLEMENTATION:
             self._implementation_rules(sheet, project, values, number, index)
         if ok and self.entries:
@@ -764,13 +771,12 @@ class _Checker:
         remaining = max(total - money.previous_since, Decimal(0))
         annual = project.annual_plan or Decimal(0)
         fits = min(remaining, annual) if annual else remaining
-        hint = _yuan_hint(month, fits)
         if remaining > 0 and month > remaining:
             self.add("V25", **where, value=month, remaining=remaining, total=total,
-                     done=money.previous_since, hint=hint)
+                     done=money.previous_since, hint=_yuan_hint(month, fits))
         elif annual and month > annual:
-            self.add("V09", **where, value=month, annual=annual, hint=hint,
-                     explained=explanation)
+            self.add("V09", **where, value=month, annual=annual,
+                     hint=_yuan_hint(month, fits), explained=explanation)
         else:
             usual = self._usual_month(money)
             if usual is None or month <= usual * SPIKE_TIMES or \
@@ -778,7 +784,7 @@ class _Checker:
                 return
             times = round_half_up(month / usual, 0) if month / usual < 1000 else "上千"
             self.add("V26", **where, value=month, usual=round_half_up(usual, 2), times=times,
-                     hint=hint, explained=explanation)
+                     hint=_yuan_hint(month, fits), explained=explanation)
         money.month_wrong = True
 
     def _usual_month(self, money: _Money) -> Decimal | None:
@@ -820,11 +826,11 @@ class _Checker:
             self.add(code, sheet, row, at(field), project, **params)
 
         started, completed = values.get("started"), values.get("completed")
-        end_example = {"example": f"{self.end.year}-{self.end.month:02d}-{self.end.day:02d}"}
         if started == "是" and values.get("start_date") is None and not unread("start_date"):
             add("V11", "start_date", **self.examples)
         if completed == "是" and values.get("end_date") is None and not unread("end_date"):
-            add("V12", "end_date", **end_example)
+            add("V12", "end_date",
+                example=f"{self.end.year}-{self.end.month:02d}-{self.end.day:02d}")
         for field_name in ("start_date", "end_date"):
             day: date | None = values.get(field_name)
             if day is not None and day > self.end:
@@ -844,6 +850,28 @@ class _Checker:
             add("V17", "completed")
         if completed == "是" and started != "是" and not unread("started"):
             add("V18", "completed")
+
+
+class _Reading(enum.Enum):
+    """How ``_Checker._row`` reads a cell of a column: compared with the plan (a column the
+    unit does not fill in), or read as an amount, a text, a listed choice, or otherwise
+    (dates, months, choices without a list: ``_value``'s general path)."""
+
+    PLANNED = "planned"
+    MONEY = "money"
+    TEXT = "text"
+    CHOICE = "choice"
+    OTHER = "other"
+
+
+def _reading(spec: SheetSpec, column: Column) -> _Reading:
+    if column.field not in spec.inputs:
+        return _Reading.PLANNED
+    if column.kind is Kind.MONEY:
+        return _Reading.MONEY
+    if column.kind is Kind.TEXT:
+        return _Reading.TEXT
+    return _Reading.CHOICE if column.kind is Kind.CHOICE and column.choices else _Reading.OTHER
 
 
 def _phone_hint(phone: str) -> str:
