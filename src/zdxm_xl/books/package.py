@@ -396,6 +396,10 @@ def _cell_and_reading(start: str, style: str, value: Any) -> tuple[str, Any]:
     if kind is Decimal or kind is int or kind is float:
         digits = "%.16g" % value
         return f'{start}{_ROW}{style} t="n"><v>{digits}</v></c>', float(digits)
+    if kind is str and value and value.isprintable() and not value[0].isspace() \
+            and not value[-1].isspace() and "&" not in value and "<" not in value \
+            and ">" not in value:  # nearly every text: written and read back as it is
+        return f'{start}{_ROW}{style} t="inlineStr"><is><t>{value}</t></is></c>', value
     return _cell(start, style, value), _as_read(value)
 
 

@@ -348,6 +348,8 @@ def encode_columns(spec: SheetSpec, records: Iterable[R],
 def _encode_column(column: Column, values: list[Any]) -> list[Cell]:
     """One column's values → its cells (``encode_value``)."""
     plain = () if column.kind in _SPELLED_OUT else _AS_THEY_ARE
+    if plain and set(map(type, values)) <= _AS_THEY_ARE_OR_NONE:
+        return values  # every cell as it is: nothing to encode (most columns)
 
     def encode(value: Any) -> Cell:
         return value if value is None or type(value) in plain else encode_value(column, value)
@@ -378,4 +380,5 @@ _SPELLED_OUT = (Kind.UNIT_LIST, Kind.YEARS, Kind.DATE, Kind.MONTH)  # always thr
 
 
 _AS_THEY_ARE = {str, Decimal, int, datetime, date}  # exactly these types: cells as they are
+_AS_THEY_ARE_OR_NONE = {*_AS_THEY_ARE, type(None)}
 
