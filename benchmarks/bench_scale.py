@@ -16,8 +16,10 @@ Each of python-calamine's read, validate and merge (and each merge into a large 
 is run ``--repeat`` times (default 3) and its best time kept, alike for the baseline and
 for zdxm: on a shared machine a single run's noise (a fifth either way) would otherwise
 decide a ratio. The read, validate and merge take turns, one run each a round, so that the
-machine's getting faster or slower meanwhile does not favour one of them. The openpyxl
-read, which only shows what a naive script costs, is run once.
+machine's getting faster or slower meanwhile does not favour one of them. How far each one's
+runs lay apart (slowest ÷ fastest) is printed beside the ratios: where it is large, the
+machine was noisy, and a ratio is only as good as that. The openpyxl read, which only shows
+what a naive script costs, is run once.
 
 A master of N units has 10 实施 projects per unit; each unit sends one filled return for
 January. Returns are prepared once and cached (``ZDXM_BENCH_CACHE``, default
@@ -101,17 +103,21 @@ def measure(prepared, files: list[Path], work: Path, repeat: int) -> dict[str, f
     # that gets faster or slower during the run (by a fifth, at times) weighs on all of
     # them alike, not on whichever ran last. Validate as the command runs it (the files are
     # vetted and read while the master is read); merge into a fresh copy each time.
-    raw = float("inf")
-    validate: tuple[float, Any] = (float("inf"), None)
-    merge: tuple[float, Any] = (float("inf"), None)
+    raws: list[float] = []
+    validates: list[tuple[float, Any]] = []
+    merges: list[tuple[float, Any]] = []
     for copy in fresh_copies(master_path, folder, repeat):
-        raw = min(raw, raw_read(files))
-        validate = min(validate, timed(lambda: validate_files(master_path, files, PERIOD)),
-                       key=lambda found: found[0])
-        merge = min(merge, timed(lambda copy=copy: merge_files(copy, files, PERIOD)),  # type: ignore[misc]
-                    key=lambda found: found[0])
-    figures = {"raw": raw, "naive": naive_read(files), "validate": validate[0],
+        raws.append(raw_read(files))
+        validates.append(timed(lambda: validate_files(master_path, files, PERIOD)))
+        merges.append(timed(lambda copy=copy: merge_files(copy, files, PERIOD)))  # type: ignore[misc]
+    validate = min(validates, key=lambda found: found[0])
+    merge = min(merges, key=lambda found: found[0])
+    figures = {"raw": min(raws), "naive": naive_read(files), "validate": validate[0],
                "merge": merge[0]}
+    # how far the runs of each lay apart: the noise the best of them was kept against
+    for key, runs in (("raw", raws), ("validate", [t for t, _ in validates]),
+                      ("merge", [t for t, _ in merges])):
+        figures[f"{key}_spread"] = max(runs) / min(runs)
     figures["findings"] = sum(len(r.findings) for r in validate[1].reports)
     # validate's two parts alone
     figures["validate_read"] = best(repeat, lambda: load_master(master_path))[0]
@@ -135,9 +141,11 @@ def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") 
     if title:
         print(title)
     markdown(["报表数", "python-calamine 原始读取（基线）", "zdxm validate", "zdxm merge",
-              "openpyxl 只读读取（朴素脚本）"],
+              "openpyxl 只读读取（朴素脚本）", "各次最慢÷最快：基线 / validate / merge"],
              [[f"{size:,}", f"{rows[size]['raw']:.2f} s",
-               *(ratio(rows[size][key], rows[size]["raw"]) for key in ("validate", "merge", "naive"))]
+               *(ratio(rows[size][key], rows[size]["raw"]) for key in ("validate", "merge", "naive")),
+               " / ".join(f"{rows[size][key + '_spread']:.2f}"
+                          for key in ("raw", "validate", "merge"))]
               for size in sizes])
     print()
     print("各部分用时（秒）：")

@@ -28,6 +28,9 @@ def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
     assert len(rows) == 6  # each size: the ratios, the parts, the growth
     first = rows[0].split("|")
     assert "×" in first[3] and "×" in first[4] and "×" in first[5]
+    # how far each contender's runs lay apart: baseline, validate, merge (1.00 = not at all)
+    spreads = [float(x) for x in first[6].split("/")]
+    assert len(spreads) == 3 and all(spread >= 1 for spread in spreads)
     assert "| 合并份数 | 发现问题 |" in done.stdout
     parts = [line for line in lines if line.startswith("| 3 | ") and line.count("|") == 11]
     # the write, and of it the wait for the archive's copies (made in this process for so few)
