@@ -65,3 +65,21 @@ def test_the_scale_benchmark_also_measures_returns_saved_by_a_spreadsheet_progra
             sheets = [archive.read(name) for name in archive.namelist()
                       if name.startswith("xl/worksheets/sheet")]
             assert any(re.search(rb"</f><v>[0-9.]+</v>", sheet) for sheet in sheets)
+
+
+def test_the_commands_benchmark_times_the_commands_as_installed(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "bench_commands.py"), "--skip-demo"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    assert done.returncode == 0, done.stderr
+    assert "先把 zdxm_xl 编译成字节码" in done.stdout
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| zdxm ")]
+    assert [row.split("|")[1].strip() for row in rows] == ["zdxm --version",
+                                                           "zdxm templates（示例 56 个单位）"]
+    assert all(re.search(r"\| [0-9.]+ s \| < [0-9.]+ s [✓✗] \|$", row) for row in rows)
+    # the bytecode each new process loads, there although this environment says not to write it
+    import importlib.util
+
+    import zdxm_xl.frontends.cli
+
+    assert Path(importlib.util.cache_from_source(zdxm_xl.frontends.cli.__file__)).is_file()
