@@ -103,21 +103,26 @@ def measure(prepared, files: list[Path], work: Path, repeat: int) -> dict[str, f
     # that gets faster or slower during the run (by a fifth, at times) weighs on all of
     # them alike, not on whichever ran last. Validate as the command runs it (the files are
     # vetted and read while the master is read); merge into a fresh copy each time.
-    raws: list[float] = []
-    validates: list[tuple[float, Any]] = []
-    merges: list[tuple[float, Any]] = []
+    runs: dict[str, list[float]] = {"raw": [], "validate": [], "merge": []}
+    best_of: dict[str, tuple[float, Any]] = {}
+
+    def run(name: str, what: Callable[[], Any]) -> None:
+        """Time ``what``; keep its time, and its result only while it is the best."""
+        taken = timed(what)
+        runs[name].append(taken[0])
+        if name not in best_of or taken[0] < best_of[name][0]:
+            best_of[name] = taken
+
     for copy in fresh_copies(master_path, folder, repeat):
-        raws.append(raw_read(files))
-        validates.append(timed(lambda: validate_files(master_path, files, PERIOD)))
-        merges.append(timed(lambda copy=copy: merge_files(copy, files, PERIOD)))  # type: ignore[misc]
-    validate = min(validates, key=lambda found: found[0])
-    merge = min(merges, key=lambda found: found[0])
-    figures = {"raw": min(raws), "naive": naive_read(files), "validate": validate[0],
+        runs["raw"].append(raw_read(files))
+        run("validate", lambda: validate_files(master_path, files, PERIOD))
+        run("merge", lambda copy=copy: merge_files(copy, files, PERIOD))  # type: ignore[misc]
+    validate, merge = best_of["validate"], best_of["merge"]
+    figures = {"raw": min(runs["raw"]), "naive": naive_read(files), "validate": validate[0],
                "merge": merge[0]}
     # how far the runs of each lay apart: the noise the best of them was kept against
-    for key, runs in (("raw", raws), ("validate", [t for t, _ in validates]),
-                      ("merge", [t for t, _ in merges])):
-        figures[f"{key}_spread"] = max(runs) / min(runs)
+    for key, times in runs.items():
+        figures[f"{key}_spread"] = max(times) / min(times)
     figures["findings"] = sum(len(r.findings) for r in validate[1].reports)
     # validate's two parts alone
     figures["validate_read"] = best(repeat, lambda: load_master(master_path))[0]
