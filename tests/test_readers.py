@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -119,3 +121,28 @@ def test_a_reader_that_dies_costs_only_its_file(inbox, monkeypatch, fresh_reader
                 here.sha256, here.vetted.kind, here.vetted.findings, here.values)
     # the one that died and the one after it (and at most a spare): not a process per file
     assert 2 <= shared().started - started <= 3
+
+
+_AFTER_A_LARGE_JOB = """
+import sys
+from pathlib import Path
+from zdxm_xl.checks.readers import shared
+from zdxm_xl.checks.vetting import check_request
+
+held = bytearray(b"x") * (700 * 2**20)  # a large merge's worth, given back before readers start
+del held
+pool = shared()
+answers = [pool.ask(*check_request(Path(name))).status for name in sys.argv[1:]]
+print(answers, pool.started)
+"""
+
+
+def test_a_reader_started_by_a_process_that_once_held_much_memory_keeps_serving(inbox) -> None:
+    """Linux counts into a new process's peak memory the peak of the one that started it.
+    A zdxm that once held more than a reader may (a large merge, the add-in after a long
+    day) still gets readers that each serve many files, not one process per file."""
+    _master, files = inbox
+    done = subprocess.run([sys.executable, "-c", _AFTER_A_LARGE_JOB, *map(str, files[:4])],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["['ok',", "'ok',", "'ok',", "'ok']", "1"]
