@@ -146,3 +146,23 @@ def test_a_reader_started_by_a_process_that_once_held_much_memory_keeps_serving(
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["['ok',", "'ok',", "'ok',", "'ok']", "1"]
+
+
+_HOLDING_THEN_NOT = """
+from zdxm_xl.checks._readerprocess import _spent
+
+before = _spent()
+held = bytearray(b"x") * (700 * 2**20)  # a large file's worth, still held
+holding = _spent()
+del held
+print(before, holding, _spent())
+"""
+
+
+def test_a_reader_is_spent_while_it_holds_much_memory_and_not_after() -> None:
+    """A reader hands its next file to a fresh one while it holds more than it may (memory a
+    large file took is not always given back); what it held once no longer counts."""
+    done = subprocess.run([sys.executable, "-c", _HOLDING_THEN_NOT], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "False"]

@@ -29,39 +29,19 @@ _HEADER = struct.Struct(">I")
 _SPENT_KB = 512 * 1024
 
 
-def _peak_kb() -> int | None:
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+def _spent() -> bool:
+    """Whether this reader holds more than ``_SPENT_KB`` now (Linux; elsewhere never).
 
-
-# Linux counts into a process's peak the peak of the process that started it (the memory
-# it had when the reader was forked off it): a reader started by a zdxm that once held
-# more than _SPENT_KB would count as spent from its first answer on — and quit after
-# every file. So what counts is the memory the reader holds now (/proc), or else how far
-# its peak rose after it started.
-_STARTED_PEAK_KB = _peak_kb()
-
-
-def _resident_kb() -> int | None:
-    """The memory this process holds now (Linux), in KB."""
+    Not its peak (``ru_maxrss``): Linux counts into a new process's peak the peak of the
+    process that started it, so a reader started by a zdxm that once held more (a large
+    merge, the add-in after a long day) would be spent from its first answer on — and quit
+    after every file."""
     try:
         with open("/proc/self/statm", "rb") as statm:
             pages = int(statm.read().split()[1])
     except (OSError, ValueError, IndexError):
-        return None
-    return pages * (os.sysconf("SC_PAGE_SIZE") // 1024)
-
-
-def _spent() -> bool:
-    held = _resident_kb()
-    if held is not None:
-        return held > _SPENT_KB
-    peak = _peak_kb()
-    return peak is not None and _STARTED_PEAK_KB is not None \
-        and peak - _STARTED_PEAK_KB > _SPENT_KB
+        return False
+    return pages * (os.sysconf("SC_PAGE_SIZE") // 1024) > _SPENT_KB
 
 
 def _answer(kind: str, args: tuple[Any, ...]) -> tuple[str, Any]:
