@@ -202,7 +202,7 @@ def main() -> None:
                         help="reader processes (default: one per core beyond the first)")
     parser.add_argument("--resaved", default="1000",
                         help="numbers of returns also measured as a 信息员 fills them and "
-                             "LibreOffice saves them ('' for none)")
+                             "LibreOffice saves them ('' or 0 for none)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each contender, the best kept (default 3)")
     parser.add_argument("--cache", type=Path, default=CACHE)
@@ -214,7 +214,7 @@ def main() -> None:
           "（各自安检并读取不同的文件）；基线都是单个进程。")
     print(f"原始读取、validate、merge（以及合并进大台账）各运行 {max(1, args.repeat)} 次取最快的一次，"
           "前三者轮流运行（openpyxl 只读读取运行 1 次）。")
-    again = sorted(int(s) for s in args.resaved.split(",") if s)
+    again = sorted(n for n in (int(s) for s in args.resaved.split(",") if s) if n > 0)
     if again and not shutil.which("soffice"):
         print("（没有找到 LibreOffice（soffice），不量另存后的报表。）")
         again = []
