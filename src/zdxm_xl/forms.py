@@ -6,20 +6,24 @@ once, write every unit's form (``reports.forms``), and return where they are.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic.dataclasses import dataclass
 
 from .books.masterio import open_store
-from .core.master import MasterStore
+from .core.master import Master, MasterStore
+from .core.models import LedgerEntry, Project
 from .core.periods import plan_period
 from .core.problems import reconcile
 from .core.results import RESULT
 from .core.returns import expected_returns, last_reported, previous_figures
 from .core.workspace import Workspace
 from .reports.forms import form_name, write_form
+from .reports.writers import write_each
 
 __all__ = ["FormsResult", "make_forms"]
 
@@ -52,11 +56,25 @@ def make_forms(master_store: MasterStore | Path | str, period: str,
     workspace = Workspace(store.folder, master.settings)
     out = Path(out_dir) if out_dir is not None else workspace.forms(period)
     out.mkdir(parents=True, exist_ok=True)
-    figures, previous = previous_figures(master, period), last_reported(master, period)
-    result = FormsResult(period)
-    for name, projects in expected.items():
-        path = out / form_name(period, name)
-        write_form(master, name, projects, period, path, issued_at, figures, previous)
-        result.files.append(path)
-        result.units.append(name)
-    return result
+    shared = _Shared(master, period, issued_at, previous_figures(master, period),
+                     last_reported(master, period))
+    jobs = [(name, projects, out / form_name(period, name)) for name, projects in expected.items()]
+    write_each(_write, shared, jobs)  # worker processes write some, for many units
+    return FormsResult(period, [path for _name, _projects, path in jobs], list(expected))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shared:
+    """What every form of the period is written from."""
+
+    master: Master
+    period: str
+    issued: datetime
+    figures: dict[str, tuple[Decimal, Decimal]]
+    previous: dict[str, LedgerEntry]
+
+
+def _write(shared: _Shared, job: tuple[str, list[Project], Path]) -> None:
+    name, projects, path = job
+    write_form(shared.master, name, projects, shared.period, path, shared.issued, shared.figures,
+               shared.previous)

@@ -22,7 +22,8 @@ from .core.periods import plan_period
 from .core.problems import reconcile
 from .core.results import RESULT, Hidden
 from .core.workspace import Workspace
-from .reports.annotated import annotate, office_of
+from .reports.annotated import Office, annotate, office_of
+from .reports.writers import write_each
 
 __all__ = ["ValidationRun", "validate_files"]
 
@@ -72,14 +73,19 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
                 annotate_dir = Workspace(folder, loaded.settings).annotated(period)
             run = ValidationRun()
             context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
-            for path, report in zip(paths, check_files(loaded, paths, period, context,
-                                                       examined=examining), strict=True):
-                run.files.append(report)
-                if annotate_dir is not None:
-                    when = received.get(path) if isinstance(received, Mapping) else received
-                    office = office_of(loaded, period or report.period)
-                    run.annotated.append(annotate(report, annotate_dir, office, today,
-                                                  received=when))
-            return run
+            run.files = list(check_files(loaded, paths, period, context, examined=examining))
+        if annotate_dir is not None:
+            # the copies are written by writer processes too, for many files
+            jobs = [(report, office_of(loaded, period or report.period),
+                     received.get(path) if isinstance(received, Mapping) else received)
+                    for path, report in zip(paths, run.files, strict=True)]
+            run.annotated = write_each(_annotate, (annotate_dir, today), jobs)
+        return run
     finally:
         examining.close()
+
+
+def _annotate(shared: tuple[Path, date | None],
+              job: tuple[FileReport, Office, datetime | None]) -> tuple[Path, Path]:
+    (folder, today), (report, office, received) = shared, job
+    return annotate(report, folder, office, today, received=received)

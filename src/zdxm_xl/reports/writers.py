@@ -1,0 +1,174 @@
+"""Writing many documents at once (多份文件同时写出).
+
+A month's 填报模板 are one workbook per 牵头单位, each tens of milliseconds of openpyxl's
+time, all of it CPU: on a machine of several cores, writer processes (one per core beyond
+the first, at most four) write some of them beside this process. Each is given what the
+documents share (the master) once, then takes the next document from the front of the
+list, while this process writes from its end — so nothing waits for a writer to start
+(importing takes it about a second; a late one just takes fewer, and for a few documents
+none is started). The documents are the same, byte for byte, whoever wrote them.
+
+A writer is ``python _writerprocess.py`` (run by path, as a reader is: it imports nothing
+of the program that started it — Excel, a script — only zdxm_xl), fed pickles of our own
+data on its input. A document a writer could not write — it failed, or the writer could
+not start or died — is written here, where a failure is raised as it would be without
+writers. The environment variable ``ZDXM_WRITERS`` sets their number (0: this process
+alone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+__all__ = ["write_each", "writer_count", "PARALLEL_FROM"]
+
+S = TypeVar("S")
+J = TypeVar("J")
+R = TypeVar("R")
+
+PARALLEL_FROM = 16  # documents: fewer are written here, one after another
+_MOST = 4
+_IN_HAND = 2  # documents a writer has in hand at once: it never waits for this process
+_SCRIPT = Path(__file__).with_name("_writerprocess.py")
+_HEADER = struct.Struct(">I")
+
+
+def writer_count(documents: int) -> int:
+    """How many writer processes write ``documents`` documents beside this process: one
+    per core beyond the first (at most four), none for a few documents or on one core."""
+    wanted = os.environ.get("ZDXM_WRITERS", "").strip()
+    if wanted.isdigit():
+        return min(int(wanted), 16) if documents > 1 else 0
+    if documents < PARALLEL_FROM:
+        return 0
+    return max(0, min((os.cpu_count() or 1) - 1, _MOST))
+
+
+def write_each(write: Callable[[S, J], R], shared: S, jobs: Sequence[J],
+               writers: int | None = None) -> list[R]:
+    """``write(shared, job)`` for each of ``jobs``, the results in their order; writer
+    processes (``writer_count``, or ``writers``) help. ``write`` is a function of a module
+    (a writer imports it by name); ``shared``, the jobs and the results travel pickled."""
+    count = min(writer_count(len(jobs)) if writers is None else writers, len(jobs) - 1)
+    if count <= 0:
+        return [write(shared, job) for job in jobs]
+    batch = _Batch(len(jobs))
+    shared_data = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
+    threads = [threading.Thread(target=_serve, args=(batch, write, shared_data, jobs),
+                                name=f"zdxm-writer-{n}", daemon=True) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        while (position := batch.take_last()) is not None:
+            batch.results[position] = write(shared, jobs[position])
+    finally:
+        batch.stop()
+        for thread in threads:
+            thread.join()
+    # what the writers took and did not write (it failed, a writer died or never started),
+    # here, where a failure is raised as it is
+    for position in range(batch.front):
+        if position not in batch.written:
+            batch.results[position] = write(shared, jobs[position])
+    return batch.results
+
+
+class _Batch:
+    """Which documents are taken: writers from the front, this process from the back."""
+
+    def __init__(self, size: int) -> None:
+        self.front, self.back = 0, size
+        self.results: list[Any] = [None] * size
+        self.written: set[int] = set()  # by a writer
+        self.lock = threading.Lock()
+
+    def take_first(self) -> int | None:
+        with self.lock:
+            if self.front >= self.back:
+                return None
+            self.front += 1
+            return self.front - 1
+
+    def take_last(self) -> int | None:
+        with self.lock:
+            if self.front >= self.back:
+                return None
+            self.back -= 1
+            return self.back
+
+    def stop(self) -> None:
+        """Nothing more is taken (this process failed): writers finish what they have."""
+        with self.lock:
+            self.back = self.front
+
+
+def _serve(batch: _Batch, write: Callable[..., Any], shared: bytes, jobs: Sequence[Any]) -> None:
+    """One writer's share: started, given ``shared``, then documents in turn."""
+    in_hand: deque[int] = deque()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, str(_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=_environment(),
+            # Windows: started from Excel, a python.exe child would flash a console window
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+    except OSError:  # no writer here: this process writes them all
+        return
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        _send(process.stdin, ("shared", shared))
+        while True:
+            while len(in_hand) < _IN_HAND and (position := batch.take_first()) is not None:
+                _send(process.stdin, ("write", pickle.dumps((write, jobs[position]),
+                                                            protocol=pickle.HIGHEST_PROTOCOL)))
+                in_hand.append(position)
+            if not in_hand:
+                return
+            status, result = _receive(process.stdout)
+            position = in_hand.popleft()
+            if status == "ok":
+                batch.results[position] = result
+                batch.written.add(position)
+    except (OSError, EOFError, ValueError, pickle.UnpicklingError, struct.error):
+        pass  # the writer died: what it had in hand is written here
+    finally:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+
+def _send(pipe: IO[bytes], message: tuple[str, bytes]) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    pipe.write(_HEADER.pack(len(data)) + data)
+    pipe.flush()
+
+
+def _receive(pipe: IO[bytes]) -> tuple[str, Any]:
+    head = pipe.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        raise EOFError
+    # a writer is this program's own process, answering about its own data
+    status, result = pickle.loads(pipe.read(_HEADER.unpack(head)[0]))
+    return status, result
+
+
+def _environment() -> dict[str, str]:
+    """The writer imports zdxm_xl the way this process did."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
+    return env

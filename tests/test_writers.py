@@ -1,0 +1,146 @@
+"""Many documents at once: writer processes beside this one write some of a month's
+templates and annotated copies — the same documents as one after another, and a document a
+writer could not write is written here, its failure raised as it is."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from checking_office import UNIT, build_master
+from zdxm_xl.demo.fill import fill_form
+from zdxm_xl.forms import make_forms
+from zdxm_xl.reports import writers
+from zdxm_xl.reports.forms import form_name
+from zdxm_xl.reports.writers import PARALLEL_FROM, write_each, writer_count
+from zdxm_xl.validate import validate_files
+
+HERE = os.getpid()
+
+
+@pytest.fixture
+def importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer imports the functions below by name, from this folder."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(Path(__file__).parent), *filter(None, [os.environ.get("PYTHONPATH")])]))
+
+
+@pytest.fixture
+def writers_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process writes no document itself while writers are at work: every document
+    of a batch with writers is one a writer wrote (unless it failed there)."""
+    def wait_for_the_writers(batch: writers._Batch) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with batch.lock:
+                if batch.front >= batch.back:
+                    return None
+            time.sleep(0.01)
+        return None
+
+    monkeypatch.setattr(writers._Batch, "take_last", wait_for_the_writers)
+
+
+def slow_pid(shared: str, job: int) -> tuple[str, int, int]:
+    """Who wrote job ``job``: slow enough for a writer to start and take some."""
+    time.sleep(0.05)
+    return shared, job, os.getpid()
+
+
+def fails_in_a_writer(shared: str, job: int) -> int:
+    if os.getpid() != int(shared):
+        raise RuntimeError("only in a writer")
+    return job
+
+
+def first_fails(shared: str, job: int) -> int:
+    if job == 0:  # a writer's first document, wherever it is written
+        raise ValueError(f"文档 {job} 写不出")
+    return job
+
+
+def dies_in_a_writer(shared: str, job: int) -> int:
+    if os.getpid() != int(shared):
+        os._exit(3)  # as if the writer were killed
+    return job * 2
+
+
+def test_writers_take_documents_from_the_front_and_this_process_from_the_back(
+        importable) -> None:
+    written = write_each(slow_pid, "共用", list(range(60)), writers=1)
+    assert [(shared, job) for shared, job, _pid in written] == [("共用", n) for n in range(60)]
+    by = [pid for _shared, _job, pid in written]
+    assert by[-1] == HERE and by[0] != HERE  # this process from the end, the writer from the start
+    writer = by[0]
+    assert set(by) == {HERE, writer}
+    # each took a run: the writer's documents all come before this process's
+    assert by == [writer] * by.count(writer) + [HERE] * by.count(HERE)
+
+
+def test_a_document_a_writer_fails_on_is_written_here(importable) -> None:
+    assert write_each(fails_in_a_writer, str(HERE), list(range(40)), writers=1) == list(range(40))
+
+
+def test_a_document_that_cannot_be_written_raises_its_own_error_here(importable) -> None:
+    with pytest.raises(ValueError, match="文档 0 写不出"):
+        write_each(first_fails, "", list(range(40)), writers=1)
+
+
+def test_the_documents_of_a_writer_that_died_are_written_here(importable) -> None:
+    assert write_each(dies_in_a_writer, str(HERE), list(range(40)), writers=2) == \
+        [n * 2 for n in range(40)]
+
+
+def test_writers_only_for_many_documents_and_as_the_environment_says(monkeypatch) -> None:
+    monkeypatch.delenv("ZDXM_WRITERS", raising=False)
+    assert writer_count(PARALLEL_FROM - 1) == 0
+    assert writer_count(PARALLEL_FROM) == min((os.cpu_count() or 1) - 1, 4)
+    monkeypatch.setenv("ZDXM_WRITERS", "0")
+    assert writer_count(1000) == 0
+    monkeypatch.setenv("ZDXM_WRITERS", "3")
+    assert writer_count(5) == 3
+
+
+def test_templates_written_by_writers_are_the_same_bytes(master_path: Path, tmp_path: Path,
+                                                         monkeypatch, writers_only) -> None:
+    made = {}
+    for count in ("0", "2"):
+        monkeypatch.setenv("ZDXM_WRITERS", count)
+        result = make_forms(master_path, "2022-03", tmp_path / count,
+                            issued=datetime(2022, 3, 25, 9, 0))
+        made[count] = {path.name: path.read_bytes() for path in result.files}
+    assert len(made["0"]) == 4
+    assert made["2"] == made["0"]
+
+
+def _annotated(path: Path) -> list[tuple[str, list[tuple[object, ...]], list[str]]]:
+    """Each sheet of an annotated copy: its values and the cells marked (filled)."""
+    book = openpyxl.load_workbook(path)
+    return [(ws.title, [tuple(row) for row in ws.iter_rows(values_only=True)],
+             sorted(cell.coordinate for row in ws.iter_rows() for cell in row
+                    if cell.fill is not None and cell.fill.fgColor.rgb in ("FFFFC7CE", "FFFFEB9C")
+                    or cell.comment is not None)) for ws in book.worksheets]
+
+
+def test_annotated_copies_written_by_writers_are_those_written_here(tmp_path: Path, monkeypatch,
+                                                                    writers_only) -> None:
+    master = build_master(tmp_path / "台账.xlsx")
+    make_forms(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
+    template = tmp_path / "模板" / form_name("2022-03", UNIT)
+    files = [fill_form(template, tmp_path / "收件" / f"{n:02d}.xlsx", seed=n,
+                       mistakes=(("text_amount",), ("year_mismatch",), ())[n % 3]).path
+             for n in range(6)]
+    found = {}
+    for count in ("0", "2"):
+        monkeypatch.setenv("ZDXM_WRITERS", count)
+        run = validate_files(master, files, "2022-03", tmp_path / count, today=date(2022, 4, 4))
+        assert [copy.parent for copy, _receipt in run.annotated] == [tmp_path / count] * 6
+        found[count] = [(_annotated(copy), receipt.read_text(encoding="utf-8"))
+                          for copy, receipt in run.annotated]
+    assert found["2"] == found["0"]
+    assert any(marked for sheets, _ in found["0"] for _title, _values, marked in sheets)
