@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from ..merge import merge_files
 from ..notices import make_notices
 from ..problems import Assignment, assign_problems, close_problem, list_problems
 from ..reports.forms import form_name
+from ..reports.pdf import to_pdf
 from ..status import report_status
 from ..validate import ValidationRun, validate_files
 from .fill import fill_form
@@ -220,8 +221,11 @@ def _march(result: DemoResult, progress: Progress) -> None:
     result.steps.append(("3月合并", f"合并 {len(merged.merged)} 份（含 1 份更正重报、1 份逾期），"
                                    f"{len(merged.rejected)} 份未通过未合并", result.master))
     _close_one(result)
-    _bulletin(result, period, progress)
-    _notices(result, period, progress)
+    # LibreOffice makes the 简报's PDF (in a process of its own) while the notices are written
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-demo-pdf") as pdf:
+        bulletin = _bulletin(result, period, progress, pdf)
+        _notices(result, period, progress)
+        bulletin()
     result.status = report_status(FileStore(result.master), period)
     status = result.status
     result.steps.append(("3月报送情况", f"应报 {len(status.units)} 个单位；未报送 {len(status.missing)}、"
@@ -253,18 +257,28 @@ def _notices(result: DemoResult, period: str, progress: Progress) -> None:
                          made.folder))
 
 
-def _bulletin(result: DemoResult, period: str, progress: Progress) -> None:
-    """The 简报 and 通报 of the month (and their PDF where LibreOffice or Word is present)."""
+def _bulletin(result: DemoResult, period: str, progress: Progress,
+              pdf: ThreadPoolExecutor) -> Callable[[], None]:
+    """The 简报 and 通报 of the month; their PDF (where LibreOffice or Word is present) is
+    made by ``pdf`` meanwhile: the step is noted by the function returned, once it is."""
     from ..bulletin import make_bulletin
 
     progress("3月：生成简报和通报", 0, 1)
-    made = make_bulletin(result.master, period, pdf=True, issued=date(2022, 4, 8))
-    out = made.docx.parent
+    made = make_bulletin(result.master, period, issued=date(2022, 4, 8))
+    converting = pdf.submit(to_pdf, made.docx)
     result.outputs.update({"简报": made.docx, "通报": made.xlsx})
-    note = f"第 {made.issue} 期简报和通报"
-    if made.pdf is not None:
-        result.outputs["简报PDF"] = made.pdf
-        note += "（含 PDF）"
-    elif made.pdf_problem:
-        note += f"（未生成 PDF：{made.pdf_problem}）"
-    result.steps.append(("3月简报", note, out))
+    place = len(result.steps)
+
+    def noted() -> None:
+        made.pdf, made.pdf_problem = converting.result()
+        note = f"第 {made.issue} 期简报和通报"
+        if made.pdf is not None:  # listed after the 通报, as the steps are
+            listed = list(result.outputs.items())
+            at = list(result.outputs).index("通报") + 1
+            result.outputs = dict([*listed[:at], ("简报PDF", made.pdf), *listed[at:]])
+            note += "（含 PDF）"
+        elif made.pdf_problem:
+            note += f"（未生成 PDF：{made.pdf_problem}）"
+        result.steps.insert(place, ("3月简报", note, made.docx.parent))
+
+    return noted
