@@ -1,20 +1,24 @@
 """Many documents at once: writer processes beside this one write some of a month's
-templates and annotated copies — the same documents as one after another, and a document a
+templates, annotated copies and 督办通知单 — the same documents as one after another, and a document a
 writer could not write is written here, its failure raised as it is."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+import docx
 import openpyxl
 import pytest
 
 from checking_office import UNIT, build_master
+from zdxm_xl.core.master import MemoryStore
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.forms import make_forms
+from zdxm_xl.notices import make_notices
 from zdxm_xl.reports import writers
 from zdxm_xl.reports.forms import form_name
 from zdxm_xl.reports.writers import PARALLEL_FROM, write_each, writer_count
@@ -31,9 +35,16 @@ def importable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def writers_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This process writes no document itself while writers are at work: every document
-    of a batch with writers is one a writer wrote (unless it failed there)."""
+def writers_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process writes no document itself while writers are at work — and every
+    document of a batch with writers is found, at the end, to be one a writer wrote."""
+    batches: list[writers._Batch] = []
+    made = writers._Batch.__init__
+
+    def recorded(batch: writers._Batch, size: int) -> None:
+        made(batch, size)
+        batches.append(batch)
+
     def wait_for_the_writers(batch: writers._Batch) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -43,7 +54,10 @@ def writers_only(monkeypatch: pytest.MonkeyPatch) -> None:
             time.sleep(0.01)
         return None
 
+    monkeypatch.setattr(writers._Batch, "__init__", recorded)
     monkeypatch.setattr(writers._Batch, "take_last", wait_for_the_writers)
+    yield
+    assert batches and all(batch.written == set(range(len(batch.results))) for batch in batches)
 
 
 def slow_pid(shared: str, job: int) -> tuple[str, int, int]:
@@ -144,3 +158,24 @@ def test_annotated_copies_written_by_writers_are_those_written_here(tmp_path: Pa
                           for copy, receipt in run.annotated]
     assert found["2"] == found["0"]
     assert any(marked for sheets, _ in found["0"] for _title, _values, marked in sheets)
+
+
+def _document(path: Path) -> tuple[list[str], list[list[list[str]]]]:
+    document = docx.Document(str(path))
+    return ([p.text for p in document.paragraphs],
+            [[[cell.text for cell in row.cells] for row in table.rows] for table in document.tables])
+
+
+def test_notices_written_by_writers_say_what_those_written_here_say(tmp_path: Path, monkeypatch,
+                                                                     writers_only) -> None:
+    from test_problems import _supervised_master
+
+    found = {}
+    for count in ("0", "2"):
+        monkeypatch.setenv("ZDXM_WRITERS", count)
+        result = make_notices(MemoryStore(_supervised_master(), tmp_path), "2022-03",
+                              tmp_path / count, issued=date(2022, 4, 8),
+                              now=datetime(2022, 4, 8, 11))
+        found[count] = [(notice.file.name, _document(notice.file)) for notice in result.notices]
+    assert len(found["0"]) == 3
+    assert found["2"] == found["0"]

@@ -28,8 +28,9 @@ from .core.workspace import Workspace
 from .reports.bulletins import template_bytes
 from .reports.notices import NOTICE_TEMPLATE, notice_context, notice_name, render_notice
 from .reports.pdf import to_pdfs
-from .reports.progress import compute_progress
+from .reports.progress import Progress, compute_progress
 from .reports.supervision import SupervisedUnit, Supervision
+from .reports.writers import write_each
 
 __all__ = ["NoticeFile", "NoticesResult", "make_notices"]
 
@@ -92,13 +93,13 @@ def make_notices(master_store: MasterStore | Path | str, period: str,
         folder.mkdir(parents=True, exist_ok=True)
         result = NoticesResult(period, day, supervision.reply_by, folder,
                                waiting=supervision.waiting_problems, supervision=supervision)
-        contact = master.settings.mail_contact
-        for position, unit in enumerate(supervision.units, start=1):
-            path = folder / notice_name(position, unit.unit)
-            context = notice_context(progress, unit, contact)
-            atomic_write(path, partial(render_notice, data, label, context))
-            result.notices.append(NoticeFile(unit.unit, unit.number, path, unit.problem_count,
-                                             unit.warning_count, len(unit.projects)))
+        jobs = [(unit, folder / notice_name(position, unit.unit))
+                for position, unit in enumerate(supervision.units, start=1)]
+        # writer processes write some, for many units
+        write_each(_write, (data, label, progress, master.settings.mail_contact), jobs)
+        result.notices = [NoticeFile(unit.unit, unit.number, path, unit.problem_count,
+                                     unit.warning_count, len(unit.projects))
+                          for unit, path in jobs]
         logged = _log_supervision(master, supervision.units, period, when)
         if logged or edits or master.ids_assigned:
             store.save(master)
@@ -109,6 +110,11 @@ def make_notices(master_store: MasterStore | Path | str, period: str,
             if notice.file.with_suffix(".pdf") in made:
                 notice.pdf = notice.file.with_suffix(".pdf")
     return result
+
+
+def _write(shared: tuple[bytes, str, Progress, str], job: tuple[SupervisedUnit, Path]) -> None:
+    (data, label, progress, contact), (unit, path) = shared, job
+    atomic_write(path, partial(render_notice, data, label, notice_context(progress, unit, contact)))
 
 
 def _log_supervision(master: Master, units: list[SupervisedUnit], period: str,

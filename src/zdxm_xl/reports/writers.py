@@ -62,8 +62,11 @@ def write_each(write: Callable[[S, J], R], shared: S, jobs: Sequence[J],
     count = min(writer_count(len(jobs)) if writers is None else writers, len(jobs) - 1)
     if count <= 0:
         return [write(shared, job) for job in jobs]
+    try:
+        shared_data = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # what cannot travel is written here
+        return [write(shared, job) for job in jobs]
     batch = _Batch(len(jobs))
-    shared_data = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
     threads = [threading.Thread(target=_serve, args=(batch, write, shared_data, jobs),
                                 name=f"zdxm-writer-{n}", daemon=True) for n in range(count)]
     for thread in threads:
@@ -138,8 +141,8 @@ def _serve(batch: _Batch, write: Callable[..., Any], shared: bytes, jobs: Sequen
             if status == "ok":
                 batch.results[position] = result
                 batch.written.add(position)
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError, struct.error):
-        pass  # the writer died: what it had in hand is written here
+    except Exception:  # it died, or a document cannot travel: what it had is written here
+        pass
     finally:
         with contextlib.suppress(OSError):
             process.stdin.close()
