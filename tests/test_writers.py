@@ -179,3 +179,17 @@ def test_notices_written_by_writers_say_what_those_written_here_say(tmp_path: Pa
         found[count] = [(notice.file.name, _document(notice.file)) for notice in result.notices]
     assert len(found["0"]) == 3
     assert found["2"] == found["0"]
+
+
+def hangs_in_a_writer(shared: str, job: int) -> int:
+    if os.getpid() != int(shared):
+        time.sleep(600)  # as if stuck
+        return -job  # had it not been stopped
+    return job + 1
+
+
+def test_the_documents_of_a_writer_that_does_not_answer_are_written_here(importable,
+                                                                         monkeypatch) -> None:
+    monkeypatch.setattr(writers, "ANSWER_SECONDS", 3.0)
+    assert write_each(hangs_in_a_writer, str(HERE), list(range(40)), writers=1) == \
+        [n + 1 for n in range(40)]

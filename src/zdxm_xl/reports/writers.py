@@ -1,19 +1,21 @@
 """Writing many documents at once (多份文件同时写出).
 
 A month's 填报模板 are one workbook per 牵头单位, each tens of milliseconds of openpyxl's
-time, all of it CPU: on a machine of several cores, writer processes (one per core beyond
-the first, at most four) write some of them beside this process. Each is given what the
+time, all of it CPU; so are a validation's annotated copies and the 督办通知单 (docxtpl). On
+a machine of several cores, writer processes (one per core beyond the first, at most four)
+write some of them beside this process. Each is given what the
 documents share (the master) once, then takes the next document from the front of the
 list, while this process writes from its end — so nothing waits for a writer to start
 (importing takes it about a second; a late one just takes fewer, and for a few documents
-none is started). The documents are the same, byte for byte, whoever wrote them.
+none is started). The documents are the same whoever wrote them (a template byte for
+byte).
 
 A writer is ``python _writerprocess.py`` (run by path, as a reader is: it imports nothing
 of the program that started it — Excel, a script — only zdxm_xl), fed pickles of our own
 data on its input. A document a writer could not write — it failed, or the writer could
-not start or died — is written here, where a failure is raised as it would be without
-writers. The environment variable ``ZDXM_WRITERS`` sets their number (0: this process
-alone).
+not start, died or did not answer within ``ANSWER_SECONDS`` — is written here, where a
+failure is raised as it would be without writers. The environment variable
+``ZDXM_WRITERS`` sets their number (0: this process alone).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ R = TypeVar("R")
 PARALLEL_FROM = 16  # documents: fewer are written here, one after another
 _MOST = 4
 _IN_HAND = 2  # documents a writer has in hand at once: it never waits for this process
+ANSWER_SECONDS = 120.0  # for a writer's next answer (the first: once it has started)
 _SCRIPT = Path(__file__).with_name("_writerprocess.py")
 _HEADER = struct.Struct(">I")
 
@@ -136,7 +139,13 @@ def _serve(batch: _Batch, write: Callable[..., Any], shared: bytes, jobs: Sequen
                 in_hand.append(position)
             if not in_hand:
                 return
-            status, result = _receive(process.stdout)
+            # a writer that does not answer in time is stopped: its documents are written here
+            watchdog = threading.Timer(ANSWER_SECONDS, process.kill)
+            watchdog.start()
+            try:
+                status, result = _receive(process.stdout)
+            finally:
+                watchdog.cancel()
             position = in_hand.popleft()
             if status == "ok":
                 batch.results[position] = result
