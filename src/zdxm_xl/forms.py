@@ -59,7 +59,7 @@ def make_forms(master_store: MasterStore | Path | str, period: str,
     shared = _Shared(master, period, issued_at, previous_figures(master, period),
                      last_reported(master, period))
     jobs = [(name, projects, out / form_name(period, name)) for name, projects in expected.items()]
-    write_each(_write, shared, jobs)  # worker processes write some, for many units
+    write_each(_write, shared, jobs)  # writer processes write some, for many units
     return FormsResult(period, [path for _name, _projects, path in jobs], list(expected))
 
 
