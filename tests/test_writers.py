@@ -5,8 +5,10 @@ writer could not write is written here, its failure raised as it is."""
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -193,3 +195,43 @@ def test_the_documents_of_a_writer_that_does_not_answer_are_written_here(importa
     monkeypatch.setattr(writers, "ANSWER_SECONDS", 3.0)
     assert write_each(hangs_in_a_writer, str(HERE), list(range(40)), writers=1) == \
         [n + 1 for n in range(40)]
+
+
+def test_without_writers_that_can_start_every_document_is_written_here(importable,
+                                                                       monkeypatch) -> None:
+    failed: list[object] = []  # a writer's thread that failed (it would print a traceback)
+    monkeypatch.setattr(threading, "excepthook", failed.append)
+    monkeypatch.setattr(sys, "executable", str(Path(sys.executable).with_name("没有这个程序")))
+    written = write_each(slow_pid, "共用", list(range(20)), writers=2)
+    assert [(job, pid) for _shared, job, pid in written] == [(n, HERE) for n in range(20)]
+    assert failed == []
+
+
+def shared_call(shared: Callable[[int], int], job: int) -> int:
+    return shared(job)
+
+
+def test_what_cannot_travel_to_a_writer_is_written_here(importable, monkeypatch) -> None:
+    failed: list[object] = []  # a writer's thread that failed (it would print a traceback)
+    monkeypatch.setattr(threading, "excepthook", failed.append)
+    # a function made on the spot cannot be pickled: the documents are written here
+    assert write_each(shared_call, lambda job: job * 3, list(range(20)), writers=2) == \
+        [n * 3 for n in range(20)]
+    # nor can a job: its writer stops, without a word to the user (this process waits
+    # until the writer has taken one)
+    taking = writers._Batch.take_last
+
+    def after_the_writer_took_one(batch: writers._Batch) -> int | None:
+        deadline = time.monotonic() + 60
+        while batch.front == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return taking(batch)
+
+    monkeypatch.setattr(writers._Batch, "take_last", after_the_writer_took_one)
+    jobs = [lambda n=n: n for n in range(20)]
+    assert write_each(call_job, "", jobs, writers=1) == list(range(20))
+    assert failed == []
+
+
+def call_job(shared: str, job: Callable[[], int]) -> int:
+    return job()
