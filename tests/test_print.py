@@ -149,6 +149,51 @@ def test_table_columns_follow_their_content(tmp_path: Path) -> None:
     assert widths[1] == max(widths)  # the long name takes the room left
 
 
+
+def test_a_table_too_wide_for_its_numbers_is_set_smaller_to_fit(tmp_path: Path) -> None:
+    """Eight amounts side by side do not fit the type area at the body size: the table's
+    text is set half a point smaller at a time until they do — each number still on one
+    line — and never below 8 pt."""
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.left_margin, section.right_margin = Mm(210), Mm(28), Mm(26)
+    table = document.add_table(rows=2, cols=8)
+    for column in range(8):
+        table.cell(0, column).text = f"第{column + 1}列"
+        table.cell(1, column).text = "1,234,567.89"
+    room = 156 / 25.4 * 72
+
+    def needs(size: float) -> float:  # eight numbers, each with its cell's margins and slack
+        return 8 * (text_width("1,234,567.89", size) * 1.03 + 2 + 2 * 68 / 20)
+
+    assert needs(10.5) > room  # too wide as it is
+    fit_tables(document)
+    sizes = {run.font.size.pt for row in table.rows for cell in row.cells
+             for paragraph in cell.paragraphs for run in paragraph.runs}
+    assert len(sizes) == 1
+    size = sizes.pop()
+    assert size == 8.5  # the largest half point that fits: 9 pt would not
+    assert needs(size) <= room < needs(size + 0.5)
+    widths = [c.w.pt for c in table._tbl.tblGrid.gridCol_lst]
+    assert sum(widths) == pytest.approx(room, abs=1)
+    assert all(width > text_width("1,234,567.89", size) for width in widths)
+
+
+def test_a_table_that_fits_not_even_at_eight_points_is_left_as_its_author_made_it(
+        tmp_path: Path) -> None:
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.left_margin, section.right_margin = Mm(210), Mm(28), Mm(26)
+    table = document.add_table(rows=1, cols=12)
+    for column in range(12):
+        table.cell(0, column).text = "1,234,567.89"
+    before = [c.w for c in table._tbl.tblGrid.gridCol_lst]
+    fit_tables(document)
+    assert [c.w for c in table._tbl.tblGrid.gridCol_lst] == before
+    assert {run.font.size for cell in table.rows[0].cells for paragraph in cell.paragraphs
+            for run in paragraph.runs} == {None}
+
+
 # ---- the 通报 ------------------------------------------------------------------------------
 
 @pytest.mark.soffice
