@@ -62,6 +62,31 @@ def writers_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert batches and all(batch.written == set(range(len(batch.results))) for batch in batches)
 
 
+def _this_process_waits(monkeypatch: pytest.MonkeyPatch, taken: int) -> None:
+    """This process takes its first document only once the writers have taken ``taken``."""
+    taking = writers._Batch.take_last
+
+    def after_the_writers_took_some(batch: writers._Batch) -> int | None:
+        deadline = time.monotonic() + 60
+        while batch.front < taken and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return taking(batch)
+
+    monkeypatch.setattr(writers._Batch, "take_last", after_the_writers_took_some)
+
+
+@pytest.fixture
+def a_writer_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of quick documents is not all written here before a writer has started."""
+    _this_process_waits(monkeypatch, 1)
+
+
+@pytest.fixture
+def a_writer_with_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer has two documents in hand (it is sent the second while on the first)."""
+    _this_process_waits(monkeypatch, 2)
+
+
 def slow_pid(shared: str, job: int) -> tuple[str, int, int]:
     """Who wrote job ``job``: slow enough for a writer to start and take some."""
     time.sleep(0.05)
@@ -98,16 +123,16 @@ def test_writers_take_documents_from_the_front_and_this_process_from_the_back(
     assert by == [writer] * by.count(writer) + [HERE] * by.count(HERE)
 
 
-def test_a_document_a_writer_fails_on_is_written_here(importable) -> None:
+def test_a_document_a_writer_fails_on_is_written_here(importable, a_writer_first) -> None:
     assert write_each(fails_in_a_writer, str(HERE), list(range(40)), writers=1) == list(range(40))
 
 
-def test_a_document_that_cannot_be_written_raises_its_own_error_here(importable) -> None:
+def test_a_document_that_cannot_be_written_raises_its_own_error_here(importable, a_writer_first) -> None:
     with pytest.raises(ValueError, match="文档 0 写不出"):
         write_each(first_fails, "", list(range(40)), writers=1)
 
 
-def test_the_documents_of_a_writer_that_died_are_written_here(importable) -> None:
+def test_the_documents_of_a_writer_that_died_are_written_here(importable, a_writer_first) -> None:
     assert write_each(dies_in_a_writer, str(HERE), list(range(40)), writers=2) == \
         [n * 2 for n in range(40)]
 
@@ -190,10 +215,19 @@ def hangs_in_a_writer(shared: str, job: int) -> int:
     return job + 1
 
 
-def test_the_documents_of_a_writer_that_does_not_answer_are_written_here(importable,
-                                                                         monkeypatch) -> None:
+def hangs_on_a_large_job(shared: str, job: tuple[int, str]) -> int:
+    return hangs_in_a_writer(shared, job[0])
+
+
+def test_the_documents_of_a_writer_that_does_not_answer_are_written_here(importable, monkeypatch,
+                                                                         a_writer_with_two) -> None:
     monkeypatch.setattr(writers, "ANSWER_SECONDS", 3.0)
     assert write_each(hangs_in_a_writer, str(HERE), list(range(40)), writers=1) == \
+        [n + 1 for n in range(40)]
+    # a writer stuck with a job in hand takes no more: sending it the next (larger than a
+    # pipe holds) is given no longer than an answer
+    large = [(n, "文" * 300_000) for n in range(40)]
+    assert write_each(hangs_on_a_large_job, str(HERE), large, writers=1) == \
         [n + 1 for n in range(40)]
 
 
@@ -211,23 +245,14 @@ def shared_call(shared: Callable[[int], int], job: int) -> int:
     return shared(job)
 
 
-def test_what_cannot_travel_to_a_writer_is_written_here(importable, monkeypatch) -> None:
+def test_what_cannot_travel_to_a_writer_is_written_here(importable, monkeypatch,
+                                                        a_writer_first) -> None:
     failed: list[object] = []  # a writer's thread that failed (it would print a traceback)
     monkeypatch.setattr(threading, "excepthook", failed.append)
     # a function made on the spot cannot be pickled: the documents are written here
     assert write_each(shared_call, lambda job: job * 3, list(range(20)), writers=2) == \
         [n * 3 for n in range(20)]
-    # nor can a job: its writer stops, without a word to the user (this process waits
-    # until the writer has taken one)
-    taking = writers._Batch.take_last
-
-    def after_the_writer_took_one(batch: writers._Batch) -> int | None:
-        deadline = time.monotonic() + 60
-        while batch.front == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return taking(batch)
-
-    monkeypatch.setattr(writers._Batch, "take_last", after_the_writer_took_one)
+    # nor can a job: its writer stops, without a word to the user
     jobs = [lambda n=n: n for n in range(20)]
     assert write_each(call_job, "", jobs, writers=1) == list(range(20))
     assert failed == []

@@ -3,12 +3,11 @@
 A month's 填报模板 are one workbook per 牵头单位, each tens of milliseconds of openpyxl's
 time, all of it CPU; so are a validation's annotated copies and the 督办通知单 (docxtpl). On
 a machine of several cores, writer processes (one per core beyond the first, at most four)
-write some of them beside this process. Each is given what the
-documents share (the master) once, then takes the next document from the front of the
-list, while this process writes from its end — so nothing waits for a writer to start
-(importing takes it about a second; a late one just takes fewer, and for a few documents
-none is started). The documents are the same whoever wrote them (a template byte for
-byte).
+write some of them beside this process. Each is given what the documents share (the
+master) once, then takes the next document from the front of the list, while this process
+writes from its end — so nothing waits for a writer to start (importing takes it about a
+second; a late one just takes fewer, and for a few documents none is started). The
+documents are the same whoever wrote them (a template byte for byte).
 
 A writer is ``python _writerprocess.py`` (run by path, as a reader is: it imports nothing
 of the program that started it — Excel, a script — only zdxm_xl), fed pickles of our own
@@ -28,7 +27,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -41,7 +40,7 @@ R = TypeVar("R")
 PARALLEL_FROM = 16  # documents: fewer are written here, one after another
 _MOST = 4
 _IN_HAND = 2  # documents a writer has in hand at once: it never waits for this process
-ANSWER_SECONDS = 120.0  # for a writer's next answer (the first: once it has started)
+ANSWER_SECONDS = 120.0  # for a writer to take what it is sent and answer (once started)
 _SCRIPT = Path(__file__).with_name("_writerprocess.py")
 _HEADER = struct.Struct(">I")
 
@@ -131,21 +130,17 @@ def _serve(batch: _Batch, write: Callable[..., Any], shared: bytes, jobs: Sequen
         return
     assert process.stdin is not None and process.stdout is not None
     try:
-        _send(process.stdin, ("shared", shared))
+        with _deadline(process):
+            _send(process.stdin, ("shared", shared))
         while True:
-            while len(in_hand) < _IN_HAND and (position := batch.take_first()) is not None:
-                _send(process.stdin, ("write", pickle.dumps((write, jobs[position]),
-                                                            protocol=pickle.HIGHEST_PROTOCOL)))
-                in_hand.append(position)
-            if not in_hand:
-                return
-            # a writer that does not answer in time is stopped: its documents are written here
-            watchdog = threading.Timer(ANSWER_SECONDS, process.kill)
-            watchdog.start()
-            try:
+            with _deadline(process):
+                while len(in_hand) < _IN_HAND and (position := batch.take_first()) is not None:
+                    _send(process.stdin, ("write", pickle.dumps(
+                        (write, jobs[position]), protocol=pickle.HIGHEST_PROTOCOL)))
+                    in_hand.append(position)
+                if not in_hand:
+                    return
                 status, result = _receive(process.stdout)
-            finally:
-                watchdog.cancel()
             position = in_hand.popleft()
             if status == "ok":
                 batch.results[position] = result
@@ -161,6 +156,18 @@ def _serve(batch: _Batch, write: Callable[..., Any], shared: bytes, jobs: Sequen
             process.kill()
             process.wait()
         process.stdout.close()
+
+
+@contextlib.contextmanager
+def _deadline(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    """A writer that does not take or answer within ``ANSWER_SECONDS`` is stopped (the pipe
+    then fails): its documents are written here."""
+    watchdog = threading.Timer(ANSWER_SECONDS, process.kill)
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.cancel()
 
 
 def _send(pipe: IO[bytes], message: tuple[str, bytes]) -> None:
