@@ -391,15 +391,15 @@ def _cell(start: str, style: str, value: Any) -> str:
 
 def _cell_and_reading(start: str, style: str, value: Any) -> tuple[str, Any]:
     """``_cell``'s XML for the value and what python-calamine reads back from it
-    (``_as_read``): a number's digits spelled once for both."""
+    (``_as_read``): a number's digits, a text's cleaning, worked out once for both."""
     kind = type(value)
     if kind is Decimal or kind is int or kind is float:
         digits = "%.16g" % value
         return f'{start}{_ROW}{style} t="n"><v>{digits}</v></c>', float(digits)
-    if kind is str and value and value.isprintable() and not value[0].isspace() \
-            and not value[-1].isspace() and "&" not in value and "<" not in value \
-            and ">" not in value:  # nearly every text: written and read back as it is
-        return f'{start}{_ROW}{style} t="inlineStr"><is><t>{value}</t></is></c>', value
+    if kind is str and value:
+        text, space = _text(value)
+        return (f'{start}{_ROW}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>',
+                value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value))
     return _cell(start, style, value), _as_read(value)
 
 
