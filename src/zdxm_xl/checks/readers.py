@@ -35,7 +35,7 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import IO, Any, Literal
 
-__all__ = ["Outcome", "Readers", "shared", "reader_count", "IDLE_SECONDS"]
+__all__ = ["Outcome", "Readers", "shared", "reader_count", "child_environment", "IDLE_SECONDS"]
 
 IDLE_SECONDS = 60.0  # a reader without work this long is let go
 _SCRIPT = Path(__file__).with_name("_readerprocess.py")
@@ -66,8 +66,10 @@ class _Unpickler(pickle.Unpickler):
         return allowed
 
 
-def _environment() -> dict[str, str]:
-    """The reader imports zdxm_xl (to vet files) the way this process did."""
+def child_environment() -> dict[str, str]:
+    """The environment of a process of ours started by path — a reader (it imports zdxm_xl
+    to vet files), a writer (``reports.writers``) — so that it imports zdxm_xl the way this
+    process did."""
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
@@ -83,7 +85,7 @@ class _Reader:
         self.process = subprocess.Popen(
             [sys.executable, str(_SCRIPT), "--serve"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
-            env=_environment(),
+            env=child_environment(),
             # Windows: started from Excel, a python.exe child would flash a console window
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         self.deadline: float | None = None  # monotonic time by which the answer is due

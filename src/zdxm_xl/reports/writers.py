@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from ..checks.readers import child_environment
+
 __all__ = ["write_each", "writer_count", "PARALLEL_FROM"]
 
 S = TypeVar("S")
@@ -123,7 +125,7 @@ def _serve(batch: _Batch, write: Callable[..., Any], shared: bytes, jobs: Sequen
     try:
         process = subprocess.Popen(
             [sys.executable, str(_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=_environment(),
+            stderr=subprocess.DEVNULL, env=child_environment(),
             # Windows: started from Excel, a python.exe child would flash a console window
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
     except OSError:  # no writer here: this process writes them all
@@ -184,10 +186,3 @@ def _receive(pipe: IO[bytes]) -> tuple[str, Any]:
     status, result = pickle.loads(pipe.read(_HEADER.unpack(head)[0]))
     return status, result
 
-
-def _environment() -> dict[str, str]:
-    """The writer imports zdxm_xl the way this process did."""
-    package_root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
-    return env
