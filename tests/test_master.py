@@ -82,13 +82,23 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
 def test_blank_ids_are_assigned_and_kept_after_saving(master_path: Path) -> None:
     book = openpyxl.load_workbook(master_path)
     book["实施项目"]["A3"] = None
+    book["实施项目"]["A4"] = None
     book.save(master_path)
     master = load_master(master_path)
     assert master.ids_assigned
-    assigned = master.implementation[1].id
-    assert assigned == "ZD2022-0005"
+    assigned = [master.implementation[1].id, master.implementation[2].id]
+    assert assigned == ["ZD2022-0005", "ZD2022-0006"]  # each its own, after the highest
     save_master(master, master_path)
-    assert load_master(master_path).implementation[1].id == assigned
+    again = load_master(master_path)
+    assert [again.implementation[1].id, again.implementation[2].id] == assigned
+
+
+def test_a_project_id_typed_twice_is_refused_by_name(master_path: Path) -> None:
+    book = openpyxl.load_workbook(master_path)
+    book["实施项目"]["A3"] = book["实施项目"]["A2"].value
+    book.save(master_path)
+    with pytest.raises(MasterError, match="项目编号“ZD2022-0001”重复"):
+        load_master(master_path)
 
 
 def test_a_hand_typed_bad_value_is_named_by_sheet_row_and_column(master_path: Path) -> None:

@@ -268,7 +268,7 @@ def _read_allowed(gateway: Gateway, problems: list[RowProblem]) -> list[AllowedS
 def _check_ids(master: Master, name: str) -> None:
     seen: set[str] = set()
     for project in master.projects:
-        if project.id in seen:
+        if project.id in seen and project.id:  # rows added without one are numbered below
             raise MasterError(f"台账“{name}”中项目编号“{project.id}”重复，请改正后重试。")
         seen.add(project.id)
     for project in master.projects:
