@@ -503,10 +503,10 @@ def _build_projects(rows: list[PlanRow], master: Master, batch: str, batch_date:
     # Numbers are handed out after the 项目编号 the file carries, so none is taken twice.
     existing = list(master.projects)
     master.projects = existing + [p for p in built if p.id]
+    free_ids = master.free_project_ids()
     for project in built:
         if not project.id:
-            project.id = master.next_project_id()
-            master.projects.append(project)
+            project.id = next(free_ids)
     master.projects = existing + built
     return built
 

@@ -271,9 +271,10 @@ def _check_ids(master: Master, name: str) -> None:
         if project.id in seen and project.id:  # rows added without one are numbered below
             raise MasterError(f"台账“{name}”中项目编号“{project.id}”重复，请改正后重试。")
         seen.add(project.id)
+    free_ids = master.free_project_ids()
     for project in master.projects:
         if project.id == "":
-            project.id = master.next_project_id()
+            project.id = next(free_ids)
             master.ids_assigned = True
 
 

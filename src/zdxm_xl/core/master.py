@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,12 +82,19 @@ class Master:
 
     def next_project_id(self) -> str:
         """The next free 项目编号, ``ZD{年度}-{序号}``; numbers are never reused."""
+        return next(self.free_project_ids())
+
+    def free_project_ids(self) -> Iterator[str]:
+        """The free 项目编号 in turn, after the highest taken this year: for numbering
+        many new projects with one look through the master (projects numbered meanwhile
+        must take theirs from here)."""
         highest = 0
         for project in self.projects:
             match = PROJECT_ID.match(project.id)
             if match and int(match.group(1)) == self.year:
                 highest = max(highest, int(match.group(2)))
-        return f"ZD{self.year}-{highest + 1:04d}"
+        for number in itertools.count(highest + 1):
+            yield f"ZD{self.year}-{number:04d}"
 
     def ensure_units(self, names: Iterable[str]) -> list[str]:
         """Add the units not yet in 责任单位 (by exact name), each once however often it is

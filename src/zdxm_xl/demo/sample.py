@@ -636,6 +636,7 @@ class _Builder:
         self.names: set[str] = set()  # membership only: never iterated
         self.serials: set[int] = set()
         self.people: set[str] = set()
+        self.free_ids = master.free_project_ids()  # the projects are numbered in turn
 
     # -- kinds, counties and sizes --
     def county_for(self, kind: ProjectKind) -> str:
@@ -700,7 +701,7 @@ class _Builder:
             prior = draft.total - _known(draft.annual)
         owner = self._owner(kind, fields)
         return Project(
-            id=self.master.next_project_id(),
+            id=next(self.free_ids),
             code=self._code(draft, start),
             name=name, stage=cast(Stage, draft.stage), sector=cast(Sector, draft.sector),
             county=draft.county,
