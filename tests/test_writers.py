@@ -29,6 +29,14 @@ from zdxm_xl.validate import validate_files
 HERE = os.getpid()
 
 
+@pytest.fixture(autouse=True)
+def no_kept_writers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts its own writers (a kept one has another test's environment)."""
+    monkeypatch.setattr(writers, "_SHARED", writers.Writers())
+    yield
+    writers.pool().close()
+
+
 @pytest.fixture
 def importable(monkeypatch: pytest.MonkeyPatch) -> None:
     """A writer imports the functions below by name, from this folder."""
@@ -229,6 +237,7 @@ def test_the_documents_of_a_writer_that_does_not_answer_are_written_here(importa
     large = [(n, "文" * 300_000) for n in range(40)]
     assert write_each(hangs_on_a_large_job, str(HERE), large, writers=1) == \
         [n + 1 for n in range(40)]
+    assert writers.pool().kept == 0  # a writer stopped is not kept
 
 
 def test_without_writers_that_can_start_every_document_is_written_here(importable,
@@ -260,3 +269,56 @@ def test_what_cannot_travel_to_a_writer_is_written_here(importable, monkeypatch,
 
 def call_job(shared: str, job: Callable[[], int]) -> int:
     return job()
+
+
+def _writer_of(written: list[tuple[str, int, int]]) -> int:
+    pids = {pid for _shared, _job, pid in written} - {HERE}
+    assert len(pids) == 1
+    return pids.pop()
+
+
+def test_a_writer_is_kept_for_the_next_batch(importable) -> None:
+    first = _writer_of(write_each(slow_pid, "一", list(range(40)), writers=1))
+    assert writers.pool().kept == 1
+    again = write_each(slow_pid, "二", list(range(40)), writers=1)
+    assert _writer_of(again) == first and writers.pool().started == 1
+    assert {shared for shared, _job, _pid in again} == {"二"}  # each batch its own shared data
+
+
+def test_a_writer_that_died_is_not_kept(importable, a_writer_first) -> None:
+    write_each(dies_in_a_writer, str(HERE), list(range(40)), writers=1)
+    assert writers.pool().kept == 0
+    write_each(slow_pid, "", list(range(40)), writers=1)
+    assert writers.pool().started == 2
+
+
+def test_a_writer_without_work_is_let_go(importable, monkeypatch) -> None:
+    monkeypatch.setattr(writers, "_SHARED", writers.Writers(idle=0.2))
+    monkeypatch.setattr(writers, "_WATCH_EVERY", 0.05)
+    writer = _writer_of(write_each(slow_pid, "", list(range(40)), writers=1))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(writer, 0)
+        except ProcessLookupError:  # ended, and waited for
+            break
+        time.sleep(0.05)
+    assert writers.pool().kept == 0
+    with pytest.raises(ProcessLookupError):
+        os.kill(writer, 0)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_forked_child_does_not_use_its_parents_writers(importable) -> None:
+    write_each(slow_pid, "", list(range(40)), writers=1)
+    assert writers.pool().kept == 1
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its own pool, empty
+        os.write(writing, str(writers.pool().kept).encode())
+        os._exit(0)
+    os.close(writing)
+    assert os.read(reading, 10) == b"0"
+    os.waitpid(child, 0)
+    os.close(reading)
+    assert writers.pool().kept == 1

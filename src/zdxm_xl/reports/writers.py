@@ -15,10 +15,16 @@ data on its input. A document a writer could not write — it failed, or the wri
 not start, died or did not answer within ``ANSWER_SECONDS`` — is written here, where a
 failure is raised as it would be without writers. The environment variable
 ``ZDXM_WRITERS`` sets their number (0: this process alone).
+
+Writers are kept between batches, as readers are (``Writers``, ``pool()``): the add-in's
+next button and the demo's next month find them started, with what they write imported.
+One without work for ``IDLE_SECONDS`` is let go, and so is every one when this process
+ends.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pickle
@@ -26,6 +32,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -33,7 +40,8 @@ from typing import IO, Any, TypeVar
 
 from ..checks.readers import child_environment
 
-__all__ = ["write_each", "writer_count", "PARALLEL_FROM"]
+__all__ = ["write_each", "writer_count", "pool", "Writers", "PARALLEL_FROM",
+           "IDLE_SECONDS"]
 
 S = TypeVar("S")
 J = TypeVar("J")
@@ -43,6 +51,8 @@ PARALLEL_FROM = 16  # documents: fewer are written here, one after another
 _MOST = 4
 _IN_HAND = 2  # documents a writer has in hand at once: it never waits for this process
 ANSWER_SECONDS = 120.0  # for a writer to take what it is sent and answer (once started)
+IDLE_SECONDS = 60.0  # a writer without work this long is let go
+_WATCH_EVERY = 1.0  # seconds between looks for writers idle too long
 _SCRIPT = Path(__file__).with_name("_writerprocess.py")
 _HEADER = struct.Struct(">I")
 
@@ -70,8 +80,8 @@ def write_each(write: Callable[[S, J], R], shared: S, jobs: Sequence[J],
         shared_data = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # what cannot travel is written here
         return [write(shared, job) for job in jobs]
-    batch = _Batch(len(jobs))
-    threads = [threading.Thread(target=_serve, args=(batch, write, shared_data, jobs),
+    batch, kept = _Batch(len(jobs)), pool()
+    threads = [threading.Thread(target=_serve, args=(kept, batch, write, shared_data, jobs),
                                 name=f"zdxm-writer-{n}", daemon=True) for n in range(count)]
     for thread in threads:
         thread.start()
@@ -119,21 +129,140 @@ class _Batch:
             self.back = self.front
 
 
-def _serve(batch: _Batch, write: Callable[..., Any], shared: bytes, jobs: Sequence[Any]) -> None:
-    """One writer's share: started, given ``shared``, then documents in turn."""
-    in_hand: deque[int] = deque()
-    try:
-        process = subprocess.Popen(
+class _Writer:
+    """One writer process and the pipes to it; used by one thread at a time."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
             [sys.executable, str(_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, env=child_environment(),
             # Windows: started from Excel, a python.exe child would flash a console window
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
-    except OSError:  # no writer here: this process writes them all
+        self.last_used = time.monotonic()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        """End the writer (it ends by itself when its input closes) and free its pipes."""
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class Writers:
+    """Writer processes kept between batches, and let go after ``idle`` seconds without
+    work; a writer that failed to take or answer is not kept."""
+
+    def __init__(self, idle: float = IDLE_SECONDS) -> None:
+        self.idle = idle
+        self._free: list[_Writer] = []
+        self._lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self.started = 0  # writer processes started so far
+
+    @property
+    def kept(self) -> int:
+        """Writers kept for the next batch."""
+        with self._lock:
+            return len(self._free)
+
+    def take(self) -> _Writer | None:
+        """A kept writer, or a new one: ``None`` when none can be started."""
+        with self._lock:
+            while self._free:
+                writer = self._free.pop(0)  # the longest kept: the likeliest to be ready
+                if writer.alive:
+                    return writer
+                writer.close()
+            try:
+                writer = _Writer()
+            except OSError:
+                return None
+            self.started += 1
+            return writer
+
+    def give_back(self, writer: _Writer) -> None:
+        """Keep ``writer`` (done with its batch, nothing in hand) for the next batch."""
+        writer.last_used = time.monotonic()
+        with self._lock:
+            if writer.alive:
+                self._free.append(writer)
+                if self._watcher is None:
+                    self._watcher = threading.Thread(target=self._watch, name="zdxm-writers",
+                                                     daemon=True)
+                    self._watcher.start()
+                return
+        writer.close()
+
+    def _watch(self) -> None:
+        """Let go of writers idle too long; end when none is kept."""
+        while True:
+            time.sleep(_WATCH_EVERY)
+            now = time.monotonic()
+            with self._lock:
+                idle = [w for w in self._free if now - w.last_used > self.idle]
+                self._free = [w for w in self._free if w not in idle]
+                stop = not self._free
+                if stop:
+                    self._watcher = None
+            for writer in idle:
+                writer.close()
+            if stop:
+                return
+
+    def close(self) -> None:
+        """Let every kept writer go; the pool can be used again afterwards."""
+        with self._lock:
+            kept, self._free = self._free, []
+        for writer in kept:
+            writer.close()
+
+
+_SHARED: Writers | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def pool() -> Writers:
+    """This process's kept writers."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = Writers()
+            atexit.register(_SHARED.close)
+        return _SHARED
+
+
+def _forget_in_child() -> None:
+    """A forked child has its own writers: its parent's pipes are not its to use."""
+    global _SHARED
+    _SHARED = None
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, where nothing forks
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
+def _serve(pool: Writers, batch: _Batch, write: Callable[..., Any], shared_data: bytes,
+           jobs: Sequence[Any]) -> None:
+    """One writer's share: a kept or new writer, given ``shared_data``, then documents in
+    turn; kept afterwards if it took and answered everything."""
+    writer = pool.take()
+    if writer is None:  # no writer here: this process writes them all
         return
+    process, in_hand, done = writer.process, deque[int](), False
     assert process.stdin is not None and process.stdout is not None
     try:
         with _deadline(process):
-            _send(process.stdin, ("shared", shared))
+            _send(process.stdin, ("shared", shared_data))
         while True:
             with _deadline(process):
                 while len(in_hand) < _IN_HAND and (position := batch.take_first()) is not None:
@@ -141,6 +270,7 @@ def _serve(batch: _Batch, write: Callable[..., Any], shared: bytes, jobs: Sequen
                         (write, jobs[position]), protocol=pickle.HIGHEST_PROTOCOL)))
                     in_hand.append(position)
                 if not in_hand:
+                    done = True
                     return
                 status, result = _receive(process.stdout)
             position = in_hand.popleft()
@@ -150,14 +280,10 @@ def _serve(batch: _Batch, write: Callable[..., Any], shared: bytes, jobs: Sequen
     except Exception:  # it died, or a document cannot travel: what it had is written here
         pass
     finally:
-        with contextlib.suppress(OSError):
-            process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        if done:
+            pool.give_back(writer)
+        else:
+            writer.close()
 
 
 @contextlib.contextmanager
