@@ -12,7 +12,9 @@ February's returns raise them into 问题台帐; after February the office gives
 April); March's forms carry the open ones in their 问题跟踪 sheet, where units report
 progress and solve some; the office closes one itself; and on 4月8日 the items still open
 past their 时限 — with the 红 and overdue projects — become 督办通知单.
-Everything is deterministic: the same folder content every run.
+Everything is deterministic: the same templates (byte for byte), returns, ledger, findings
+and documents every run; only the times files were written differ (the master's and a
+document's own, and the backups named by them).
 """
 
 from __future__ import annotations
