@@ -191,6 +191,35 @@ def masters(sizes: list[int], cache: Path, months: list[int], repeat: int) -> No
     markdown(["项目数", "已有月份", "月报台帐行数", "读台账", "校验", "写台账", "合计"], found)
 
 
+def returns(sizes: list[int], again: list[int], args: argparse.Namespace) -> None:
+    """validate and merge of ``sizes`` returns (and ``again`` LibreOffice-saved ones)."""
+    print(f"本机 {os.cpu_count()} 核；校验时另用 {reader_count(max(sizes + again))} 个常驻读取进程"
+          "（各自安检并读取不同的文件）；基线都是单个进程。")
+    print(f"原始读取、validate、merge（以及合并进大台账）各运行 {max(1, args.repeat)} 次取最快的一次，"
+          "前三者轮流运行（openpyxl 只读读取运行 1 次）。")
+    if again and not shutil.which("soffice"):
+        print("（没有找到 LibreOffice（soffice），不量另存后的报表。）")
+        again = []
+    prepared = prepare(max(sizes + again), cache=args.cache)
+    files = resaved(prepared, max(again)) if again else []  # all made before any clock runs
+    rows: dict[int, dict[str, float]] = {}
+    saved: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="zdxm-bench-") as temp:
+        for size in sizes:
+            rows[size] = measure(prepared, prepared.returns[:size], Path(temp),
+                                 max(1, args.repeat))
+        for size in again:
+            saved[size] = measure(prepared, files[:size], Path(temp), max(1, args.repeat))
+    if sizes:
+        print()
+        table(sizes, rows)
+    if again:
+        print()
+        table(again, saved, "同样的报表按信息员的做法填写（本年累计、开工以来累计留给模板的公式）、"
+                            "经 LibreOffice 保存（公式连同算出的值，文字在共享字符串中，"
+                            "如 Excel、WPS 保存的报表）：")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,3000", help="numbers of returns")
@@ -210,31 +239,9 @@ def main() -> None:
     if args.workers is not None:
         os.environ["ZDXM_READERS"] = str(args.workers)
     sizes = sorted(int(s) for s in args.sizes.split(",") if s)
-    print(f"本机 {os.cpu_count()} 核；校验时另用 {reader_count(max(sizes))} 个常驻读取进程"
-          "（各自安检并读取不同的文件）；基线都是单个进程。")
-    print(f"原始读取、validate、merge（以及合并进大台账）各运行 {max(1, args.repeat)} 次取最快的一次，"
-          "前三者轮流运行（openpyxl 只读读取运行 1 次）。")
     again = sorted(n for n in (int(s) for s in args.resaved.split(",") if s) if n > 0)
-    if again and not shutil.which("soffice"):
-        print("（没有找到 LibreOffice（soffice），不量另存后的报表。）")
-        again = []
-    prepared = prepare(max(sizes + again), cache=args.cache)
-    files = resaved(prepared, max(again)) if again else []  # all made before any clock runs
-    rows: dict[int, dict[str, float]] = {}
-    saved: dict[int, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="zdxm-bench-") as temp:
-        for size in sizes:
-            rows[size] = measure(prepared, prepared.returns[:size], Path(temp),
-                                 max(1, args.repeat))
-        for size in again:
-            saved[size] = measure(prepared, files[:size], Path(temp), max(1, args.repeat))
-    print()
-    table(sizes, rows)
-    if again:
-        print()
-        table(again, saved, "同样的报表按信息员的做法填写（本年累计、开工以来累计留给模板的公式）、"
-                            "经 LibreOffice 保存（公式连同算出的值，文字在共享字符串中，"
-                            "如 Excel、WPS 保存的报表）：")
+    if sizes or again:
+        returns(sizes, again, args)
     if args.masters:
         masters(sorted(int(s) for s in args.masters.split(",") if s), args.cache,
                 [int(m) for m in args.months.split(",") if m], max(1, args.repeat))
