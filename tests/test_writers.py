@@ -322,3 +322,43 @@ def test_a_forked_child_does_not_use_its_parents_writers(importable) -> None:
     os.waitpid(child, 0)
     os.close(reading)
     assert writers.pool().kept == 1
+
+
+def _a_writer_kept() -> None:
+    kept = writers.pool()
+    writer = kept.take()
+    assert writer is not None
+    kept.give_back(writer)
+
+
+def test_a_kept_writer_writes_the_bulletin_as_this_process_does(master_path: Path, tmp_path: Path,
+                                                                writers_only) -> None:
+    from zdxm_xl.bulletin import make_bulletin
+
+    here = make_bulletin(master_path, "2022-03", tmp_path / "本进程", issued=date(2022, 4, 8))
+    _a_writer_kept()
+    there = make_bulletin(master_path, "2022-03", tmp_path / "写出进程", issued=date(2022, 4, 8))
+    assert there.docx.name == here.docx.name
+    assert _document(there.docx) == _document(here.docx)
+    assert [[tuple(r) for r in ws.iter_rows(values_only=True)]
+            for ws in openpyxl.load_workbook(there.xlsx).worksheets] == \
+        [[tuple(r) for r in ws.iter_rows(values_only=True)]
+         for ws in openpyxl.load_workbook(here.xlsx).worksheets]
+
+
+def test_a_bulletin_a_kept_writer_cannot_write_fails_here_as_it_would(master_path: Path,
+                                                                      tmp_path: Path,
+                                                                      a_writer_first) -> None:
+    from docx import Document
+
+    from zdxm_xl.bulletin import make_bulletin
+    from zdxm_xl.core.errors import UsageError
+
+    template = tmp_path / "我的简报.docx"
+    document = Document()
+    document.add_paragraph("完成率{{ total.完成率 }}")
+    document.save(str(template))
+    _a_writer_kept()
+    with pytest.raises(UsageError, match="不存在的字段"):
+        make_bulletin(master_path, "2022-03", tmp_path, word_template=template)
+    assert writers.pool().kept == 1  # it said it could not, and is kept

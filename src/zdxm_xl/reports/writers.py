@@ -40,7 +40,7 @@ from typing import IO, Any, TypeVar
 
 from ..checks.readers import child_environment
 
-__all__ = ["write_each", "writer_count", "pool", "Writers", "PARALLEL_FROM",
+__all__ = ["write_each", "writer_count", "kept_writers", "pool", "Writers", "PARALLEL_FROM",
            "IDLE_SECONDS"]
 
 S = TypeVar("S")
@@ -66,6 +66,12 @@ def writer_count(documents: int) -> int:
     if documents < PARALLEL_FROM:
         return 0
     return max(0, min((os.cpu_count() or 1) - 1, _MOST))
+
+
+def kept_writers() -> int:
+    """Writers kept from an earlier batch, ready at once: a few documents (a 简报 and its
+    通报) are worth handing to one of them, though not worth starting one for."""
+    return pool().kept
 
 
 def write_each(write: Callable[[S, J], R], shared: S, jobs: Sequence[J],
