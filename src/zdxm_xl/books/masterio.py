@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 from python_calamine import CalamineWorkbook
 
 from ..core.errors import Field, MasterError, Remedy
@@ -136,17 +136,18 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
                           "请升级 zdxm 后再试。")
     settings = _read_settings(gateway, problems)
 
-    def table(spec: SheetSpec, model: type[R]) -> list[R]:
+    def table(spec: SheetSpec, model: type[R], defaults: dict[str, Any] | None = None) -> list[R]:
         if spec.sheet not in sheets:
             problems.append(RowProblem(spec.sheet, 1, "", "", "缺少这个工作表"))
             return []
         data = gateway.read_table(spec.sheet)
-        records, found = decode_table(spec, model, data.header, data.rows)
+        records, found = decode_table(spec, model, data.header, data.rows, defaults=defaults)
         problems.extend(found)
         return records
 
-    implementation = table(IMPLEMENTATION, _ImplementationRow)
-    preparatory = table(PREPARATORY, _PreparatoryRow)
+    # 项目编号 may be blank (assigned below); the 预备项目 sheet has no 阶段 column
+    implementation = table(IMPLEMENTATION, Project, {"id": ""})
+    preparatory = table(PREPARATORY, Project, {"id": "", "stage": Stage.PREPARATORY})
     units = table(UNITS, Unit)
     ledger = table(LEDGER, LedgerEntry)
     submissions = table(SUBMISSIONS, Submission)
@@ -161,8 +162,7 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
         raise MasterError(_describe_problems(name, problems))
     master = Master(settings=settings, secret=secret, units=units, ledger=ledger,
                     submissions=submissions, changes=changes, mail_log=mail_log, outbox=outbox)
-    master.projects = _PROJECTS.validate_python([row.__dict__ for row in implementation]
-                                                + [row.__dict__ for row in preparatory])
+    master.projects = implementation + preparatory
     _check_ids(master, name)
     master.problems = _problem_ids(master, problem_rows, name)
     master.problem_log = problem_log
@@ -302,23 +302,6 @@ class _ProblemRow(Problem):
 
     def to_problem(self) -> Problem:
         return Problem.model_validate(self.model_dump())
-
-
-_PROJECTS = TypeAdapter(list[Project])
-
-
-class _PlanRow(Project):
-    """A project row as read: 项目编号 may be blank (assigned after reading)."""
-
-    id: str = ""
-
-
-class _ImplementationRow(_PlanRow):
-    pass
-
-
-class _PreparatoryRow(_PlanRow):
-    stage: Stage = Stage.PREPARATORY  # the 预备项目 sheet has no 阶段 column
 
 
 # ---- writing ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, get_args
@@ -180,10 +180,12 @@ def decode_table(
     rows: Iterable[Sequence[Cell]],
     first_row: int = 2,
     columns: Sequence[Column] | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> tuple[list[R], list[RowProblem]]:
     """Rows of a table → records, plus every problem found (nothing is silently dropped).
 
-    A missing required column is reported once as a problem on the header row.
+    A missing required column is reported once as a problem on the header row. ``defaults``
+    are the values of fields a row leaves empty, or the table has no column for.
     """
     columns = tuple(columns or spec.columns)
     index = header_index(header)
@@ -206,6 +208,8 @@ def decode_table(
         fields = [column.field for column, _position, _decode in present]
         given = [{field: value for field, value in zip(fields, values, strict=True)
                   if value is not None} for _row_number, values in fast]
+        if defaults:
+            given = [{**defaults, **filled} for filled in given]
         try:  # all at once; a record that fails is looked for one by one
             return _all_of(model).validate_python(given), problems
         except ValidationError:
@@ -220,7 +224,7 @@ def decode_table(
         row_number = first_row + offset
         if _blank(row):
             continue
-        data: dict[str, Any] = {}
+        data: dict[str, Any] = dict(defaults or {})
         row_problems: list[RowProblem] = []
         width = len(row)
         for column, position, decode in present:
