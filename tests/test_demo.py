@@ -140,7 +140,8 @@ def test_the_demo_never_overwrites(demo) -> None:
 
 def test_two_runs_give_the_same_ledger_and_figures(demo, tmp_path: Path) -> None:
     """Everything in the story is seeded and dated: a second run, elsewhere, gives the same
-    ledger, the same 报送记录 and the same figures, line by line."""
+    ledger, the same 报送记录 and the same figures, line by line, and the same templates
+    and returns, byte for byte."""
     folder, stdout = demo
     second = tmp_path / "又一次"
     again = run_zdxm("demo", second)
@@ -157,6 +158,11 @@ def test_two_runs_give_the_same_ledger_and_figures(demo, tmp_path: Path) -> None
     for name in (n for n in receipts if n.endswith("_回执.txt")):
         assert (folder / "输出" / "校验结果" / "2022-03" / name).read_text(encoding="utf-8") == \
             (second / "输出" / "校验结果" / "2022-03" / name).read_text(encoding="utf-8")
+    for place in ("输出/模板/2022-01", "输出/模板/2022-03", "收件/2022-02", "收件/2022-03"):
+        names = sorted(p.name for p in (folder / place).iterdir())  # the same bytes
+        assert len(names) > 40
+        assert all((folder / place / n).read_bytes() == (second / place / n).read_bytes()
+                   for n in names), place
 
 
 def test_receipts_are_dated_in_the_story_not_today(demo) -> None:
