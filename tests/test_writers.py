@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 
 from checking_office import UNIT, build_master
+from zdxm_xl.checks import readers
 from zdxm_xl.core.master import MemoryStore
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.forms import make_forms
@@ -32,7 +33,7 @@ HERE = os.getpid()
 @pytest.fixture(autouse=True)
 def no_kept_writers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts its own writers (a kept one has another test's environment)."""
-    monkeypatch.setattr(writers, "_SHARED", writers.Writers())
+    monkeypatch.setitem(readers._POOLS, writers.Writers, writers.Writers())
     yield
     writers.pool().close()
 
@@ -293,8 +294,8 @@ def test_a_writer_that_died_is_not_kept(importable, a_writer_first) -> None:
 
 
 def test_a_writer_without_work_is_let_go(importable, monkeypatch) -> None:
-    monkeypatch.setattr(writers, "_SHARED", writers.Writers(idle=0.2))
-    monkeypatch.setattr(writers, "_WATCH_EVERY", 0.05)
+    monkeypatch.setitem(readers._POOLS, writers.Writers, writers.Writers(idle=0.2))
+    monkeypatch.setattr(writers.Writers, "watch_every", 0.05)
     writer = _writer_of(write_each(slow_pid, "", list(range(40)), writers=1))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -10,7 +10,8 @@ fresh one for the next file.
 Starting a process costs more than reading a return, so readers are kept: a ``Readers``
 pool starts them as they are needed, hands each request to an idle one, and lets them go
 after a while without work (and when this process ends). ``shared()`` is the pool of this
-process; ``checks.batch`` also has readers vet and read many files at once.
+process; ``checks.batch`` also has readers vet and read many files at once. The keeping
+(``Helper``, ``Kept``, ``pool``) serves the writers of ``reports.writers`` too.
 
 The reader's answers are data from a process that handled a hostile file: they are
 unpickled with only plain containers, numbers, text and date/time values allowed.
@@ -33,9 +34,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Generic, Literal, TypeVar, cast
 
-__all__ = ["Outcome", "Readers", "shared", "reader_count", "child_environment", "IDLE_SECONDS"]
+__all__ = ["Outcome", "Readers", "shared", "reader_count", "child_environment", "IDLE_SECONDS",
+           "Helper", "Kept", "pool"]
 
 IDLE_SECONDS = 60.0  # a reader without work this long is let go
 _SCRIPT = Path(__file__).with_name("_readerprocess.py")
@@ -77,25 +79,151 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-class _Reader:
-    """One reader process and the pipes to it; used by one thread at a time."""
+class Helper:
+    """A process of ours run by path (``python script args``) and spoken to over its
+    standard input and output — a reader, a writer (``reports.writers``); used by one
+    thread at a time. ``OSError`` when it cannot be started."""
 
-    def __init__(self) -> None:
-        self.errors: IO[bytes] = tempfile.TemporaryFile()
+    def __init__(self, script: Path, *args: str, stderr: IO[bytes] | int = subprocess.DEVNULL
+                 ) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(_SCRIPT), "--serve"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
+            [sys.executable, str(script), *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
             env=child_environment(),
             # Windows: started from Excel, a python.exe child would flash a console window
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
-        self.deadline: float | None = None  # monotonic time by which the answer is due
-        self.timed_out = False
         self.last_used = time.monotonic()
-        self.fresh = True  # not yet known to answer
 
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.kill()
+
+    def close(self, wait: float = 10.0) -> None:
+        """End the process (it ends by itself when its input closes), killing it if it has
+        not within ``wait`` seconds, and free its pipes."""
+        with contextlib.suppress(OSError, ValueError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.process.wait()
+        with contextlib.suppress(OSError, ValueError):
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+
+
+H = TypeVar("H", bound=Helper)
+
+
+class Kept(Generic[H]):
+    """Helper processes kept for the next piece of work, and let go after ``idle`` seconds
+    without any, or when this process ends (``pool``). A watcher thread looks every
+    ``watch_every`` seconds while any is kept or at work."""
+
+    watch_every = 1.0
+
+    def __init__(self, idle: float = IDLE_SECONDS) -> None:
+        self.idle = idle
+        self._free: list[H] = []
+        self._lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self.started = 0  # processes started so far
+
+    @property
+    def kept(self) -> int:
+        """Processes kept, idle, for the next piece of work."""
+        with self._lock:
+            return len(self._free)
+
+    def _keep(self, helper: H) -> None:
+        """Keep ``helper`` (alive, nothing in hand); with the lock held."""
+        helper.last_used = time.monotonic()
+        self._free.append(helper)
+        self._watching()
+
+    def _watching(self) -> None:
+        """The watcher runs; with the lock held."""
+        if self._watcher is None or not self._watcher.is_alive():
+            self._watcher = threading.Thread(target=self._watch, daemon=True,
+                                             name=f"zdxm-{type(self).__name__.lower()}")
+            self._watcher.start()
+
+    def _look(self, now: float) -> bool:
+        """What a look at the pool does besides letting idle ones go, with the lock held:
+        whether any helper is at work."""
+        return False
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.watch_every)
+            now = time.monotonic()
+            with self._lock:
+                working = self._look(now)
+                idle = [h for h in self._free if now - h.last_used > self.idle]
+                self._free = [h for h in self._free if h not in idle]
+                stop = not working and not self._free
+                if stop:
+                    self._watcher = None
+            for helper in idle:
+                helper.close()
+            if stop:
+                return
+
+    def close(self) -> None:
+        """Let every kept process go; the pool can be used again afterwards."""
+        with self._lock:
+            kept, self._free = self._free, []
+        for helper in kept:
+            helper.close()
+
+
+K = TypeVar("K", bound=Kept[Any])
+_POOLS: dict[type[Kept[Any]], Kept[Any]] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def pool(kind: type[K]) -> K:
+    """This process's pool of ``kind`` (made on first use, emptied when it ends)."""
+    with _POOLS_LOCK:
+        found = _POOLS.get(kind)
+        if found is None:
+            found = _POOLS[kind] = kind()
+        return cast(K, found)
+
+
+@atexit.register
+def _close_all() -> None:
+    for kept in list(_POOLS.values()):
+        kept.close()
+
+
+def _forget_in_child() -> None:
+    """A forked child has helpers of its own: its parent's pipes are not its to use (nor
+    to close when it ends)."""
+    global _POOLS_LOCK
+    _POOLS.clear()
+    _POOLS_LOCK = threading.Lock()  # another thread may have held it when the fork came
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, where nothing forks
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
+class _Reader(Helper):
+    """One reader process and the pipes to it; used by one thread at a time."""
+
+    def __init__(self) -> None:
+        self.errors: IO[bytes] = tempfile.TemporaryFile()
+        super().__init__(_SCRIPT, "--serve", stderr=self.errors)
+        self.deadline: float | None = None  # monotonic time by which the answer is due
+        self.timed_out = False
+        self.fresh = True  # not yet known to answer
 
     def send(self, request: tuple[Any, ...]) -> None:
         """Queue a request: the reader answers requests in the order sent."""
@@ -151,36 +279,21 @@ class _Reader:
             return f"exit {code}: {lines[-1] if lines else ''}"
         return f"exit {code}"
 
-    def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self.process.kill()
-
-    def close(self) -> None:
-        """End the reader (it ends by itself when its input closes) and free its pipes."""
+    def close(self, wait: float = 2.0) -> None:
+        super().close(wait)
         with contextlib.suppress(OSError, ValueError):
-            if self.process.stdin is not None:
-                self.process.stdin.close()
-        try:
-            self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            self.process.wait()
-        for pipe in (self.process.stdout, self.errors):
-            with contextlib.suppress(OSError, ValueError):
-                if pipe is not None:
-                    pipe.close()
+            self.errors.close()
 
 
-class Readers:
-    """A pool of reader processes, started as needed and kept while there is work."""
+class Readers(Kept[_Reader]):
+    """A pool of reader processes, started as needed and kept while there is work; one
+    past its deadline is killed."""
+
+    watch_every = _WATCH_EVERY
 
     def __init__(self, idle: float = IDLE_SECONDS) -> None:
-        self.idle = idle
-        self._free: list[_Reader] = []
+        super().__init__(idle)
         self._busy: set[_Reader] = set()
-        self._lock = threading.Lock()
-        self._watcher: threading.Thread | None = None
-        self.started = 0  # reader processes started so far
 
     def ask(self, request: tuple[Any, ...], timeout: float) -> Outcome:
         """Send ``request`` to an idle reader (a new one when none is idle) and wait for
@@ -218,63 +331,29 @@ class Readers:
                 reader = _Reader()
                 self.started += 1
             self._busy.add(reader)
-            if self._watcher is None or not self._watcher.is_alive():
-                self._watcher = threading.Thread(target=self._watch, name="zdxm-readers",
-                                                 daemon=True)
-                self._watcher.start()
+            self._watching()
             return reader
 
     def _release(self, reader: _Reader) -> None:
         with self._lock:
             self._busy.discard(reader)
             if reader.alive:
-                self._free.append(reader)
-            else:
-                reader.close()
-
-    def _watch(self) -> None:
-        """Kill a reader past its deadline; let go of readers idle too long."""
-        while True:
-            time.sleep(_WATCH_EVERY)
-            now = time.monotonic()
-            with self._lock:
-                for reader in self._busy:
-                    if reader.deadline is not None and now > reader.deadline:
-                        reader.timed_out = True
-                        reader.kill()
-                idle = [r for r in self._free if now - r.last_used > self.idle]
-                for reader in idle:
-                    self._free.remove(reader)
-                if not self._busy and not self._free:
-                    self._watcher = None
-                    stop = True
-                else:
-                    stop = False
-            for reader in idle:
-                reader.close()
-            if stop:
+                self._keep(reader)
                 return
+        reader.close()
 
-    def close(self) -> None:
-        """Let every idle reader go; the pool can be used again afterwards."""
-        with self._lock:
-            readers, self._free = self._free, []
-        for reader in readers:
-            reader.close()
-
-
-_SHARED: Readers | None = None
-_SHARED_LOCK = threading.Lock()
+    def _look(self, now: float) -> bool:
+        """Kill a reader past its deadline."""
+        for reader in self._busy:
+            if reader.deadline is not None and now > reader.deadline:
+                reader.timed_out = True
+                reader.kill()
+        return bool(self._busy)
 
 
 def shared() -> Readers:
     """This process's pool of readers."""
-    global _SHARED
-    with _SHARED_LOCK:
-        if _SHARED is None:
-            _SHARED = Readers()
-            atexit.register(_SHARED.close)
-        return _SHARED
+    return pool(Readers)
 
 
 PARALLEL_FROM = 24  # files: fewer are vetted and read here, one after another

@@ -24,21 +24,19 @@ ends.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import pickle
 import struct
 import subprocess
-import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from ..checks.readers import child_environment
+from ..checks.readers import IDLE_SECONDS, Helper, Kept
+from ..checks.readers import pool as kept_pool
 
 __all__ = ["write_each", "writer_count", "kept_writers", "pool", "Writers", "PARALLEL_FROM",
            "IDLE_SECONDS"]
@@ -51,8 +49,6 @@ PARALLEL_FROM = 16  # documents: fewer are written here, one after another
 _MOST = 4
 _IN_HAND = 2  # documents a writer has in hand at once: it never waits for this process
 ANSWER_SECONDS = 120.0  # for a writer to take what it is sent and answer (once started)
-IDLE_SECONDS = 60.0  # a writer without work this long is let go
-_WATCH_EVERY = 1.0  # seconds between looks for writers idle too long
 _SCRIPT = Path(__file__).with_name("_writerprocess.py")
 _HEADER = struct.Struct(">I")
 
@@ -135,51 +131,16 @@ class _Batch:
             self.back = self.front
 
 
-class _Writer:
+class _Writer(Helper):
     """One writer process and the pipes to it; used by one thread at a time."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=child_environment(),
-            # Windows: started from Excel, a python.exe child would flash a console window
-            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
-        self.last_used = time.monotonic()
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def close(self) -> None:
-        """End the writer (it ends by itself when its input closes) and free its pipes."""
-        with contextlib.suppress(OSError):
-            if self.process.stdin is not None:
-                self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        super().__init__(_SCRIPT)
 
 
-class Writers:
+class Writers(Kept[_Writer]):
     """Writer processes kept between batches, and let go after ``idle`` seconds without
     work; a writer that failed to take or answer is not kept."""
-
-    def __init__(self, idle: float = IDLE_SECONDS) -> None:
-        self.idle = idle
-        self._free: list[_Writer] = []
-        self._lock = threading.Lock()
-        self._watcher: threading.Thread | None = None
-        self.started = 0  # writer processes started so far
-
-    @property
-    def kept(self) -> int:
-        """Writers kept for the next batch."""
-        with self._lock:
-            return len(self._free)
 
     def take(self) -> _Writer | None:
         """A kept writer, or a new one: ``None`` when none can be started."""
@@ -198,70 +159,23 @@ class Writers:
 
     def give_back(self, writer: _Writer) -> None:
         """Keep ``writer`` (done with its batch, nothing in hand) for the next batch."""
-        writer.last_used = time.monotonic()
         with self._lock:
             if writer.alive:
-                self._free.append(writer)
-                if self._watcher is None:
-                    self._watcher = threading.Thread(target=self._watch, name="zdxm-writers",
-                                                     daemon=True)
-                    self._watcher.start()
+                self._keep(writer)
                 return
         writer.close()
-
-    def _watch(self) -> None:
-        """Let go of writers idle too long; end when none is kept."""
-        while True:
-            time.sleep(_WATCH_EVERY)
-            now = time.monotonic()
-            with self._lock:
-                idle = [w for w in self._free if now - w.last_used > self.idle]
-                self._free = [w for w in self._free if w not in idle]
-                stop = not self._free
-                if stop:
-                    self._watcher = None
-            for writer in idle:
-                writer.close()
-            if stop:
-                return
-
-    def close(self) -> None:
-        """Let every kept writer go; the pool can be used again afterwards."""
-        with self._lock:
-            kept, self._free = self._free, []
-        for writer in kept:
-            writer.close()
-
-
-_SHARED: Writers | None = None
-_SHARED_LOCK = threading.Lock()
 
 
 def pool() -> Writers:
     """This process's kept writers."""
-    global _SHARED
-    with _SHARED_LOCK:
-        if _SHARED is None:
-            _SHARED = Writers()
-            atexit.register(_SHARED.close)
-        return _SHARED
+    return kept_pool(Writers)
 
 
-def _forget_in_child() -> None:
-    """A forked child has its own writers: its parent's pipes are not its to use."""
-    global _SHARED
-    _SHARED = None
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, where nothing forks
-    os.register_at_fork(after_in_child=_forget_in_child)
-
-
-def _serve(pool: Writers, batch: _Batch, write: Callable[..., Any], shared_data: bytes,
+def _serve(kept: Writers, batch: _Batch, write: Callable[..., Any], shared_data: bytes,
            jobs: Sequence[Any]) -> None:
     """One writer's share: a kept or new writer, given ``shared_data``, then documents in
     turn; kept afterwards if it took and answered everything."""
-    writer = pool.take()
+    writer = kept.take()
     if writer is None:  # no writer here: this process writes them all
         return
     process, in_hand, done = writer.process, deque[int](), False
@@ -287,7 +201,7 @@ def _serve(pool: Writers, batch: _Batch, write: Callable[..., Any], shared_data:
         pass
     finally:
         if done:
-            pool.give_back(writer)
+            kept.give_back(writer)
         else:
             writer.close()
 
