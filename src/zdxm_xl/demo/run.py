@@ -223,16 +223,16 @@ def _march(result: DemoResult, progress: Progress) -> None:
     result.steps.append(("3月合并", f"合并 {len(merged.merged)} 份（含 1 份更正重报、1 份逾期），"
                                    f"{len(merged.rejected)} 份未通过未合并", result.master))
     _close_one(result)
-    # LibreOffice makes the 简报's PDF (in a process of its own) while the notices are written
+    # LibreOffice makes the 简报's PDF (in a process of its own) while the notices and the
+    # 报送情况 are made
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zdxm-demo-pdf") as pdf:
         bulletin = _bulletin(result, period, progress, pdf)
         _notices(result, period, progress)
-        bulletin()
-    result.status = report_status(FileStore(result.master), period)
-    status = result.status
-    result.steps.append(("3月报送情况", f"应报 {len(status.units)} 个单位；未报送 {len(status.missing)}、"
-                                     f"逾期 {len(status.late)}、未通过 {len(status.rejected)}",
-                         result.master))
+        result.status = status = report_status(FileStore(result.master), period)
+        result.steps.append(("3月报送情况", f"应报 {len(status.units)} 个单位；未报送 {len(status.missing)}、"
+                                         f"逾期 {len(status.late)}、未通过 {len(status.rejected)}",
+                             result.master))
+        bulletin()  # the PDF, if LibreOffice is still at it
 
 
 def _close_one(result: DemoResult) -> None:
