@@ -48,6 +48,7 @@ from typing import Any, TypeVar
 
 from common import CACHE, PERIOD, naive_read, prepare, prepare_history, raw_read, resaved
 from zdxm_xl.books.masterio import load_master
+from zdxm_xl.checks.batch import forget_examined
 from zdxm_xl.checks.readers import reader_count
 from zdxm_xl.merge import MergeResult, merge_files
 from zdxm_xl.validate import validate_files
@@ -58,7 +59,10 @@ T = TypeVar("T")
 def timed(run: Callable[[], T]) -> tuple[float, T]:
     """How long ``run`` takes, begun as in a new ``zdxm`` process: what the runs before
     left to the cycle collector (``core.pauses`` sets it aside for the next run in the same
-    process) is collected before the clock starts."""
+    process) is collected before the clock starts, and nothing of their files is
+    remembered (``checks.batch``: a merge after a validation in one process, as the
+    add-in's, takes that validation's examinations)."""
+    forget_examined()
     gc.unfreeze()
     gc.collect()
     started = time.perf_counter()

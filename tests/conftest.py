@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from zdxm_xl.books.masterio import create_master
+from zdxm_xl.checks.batch import forget_examined
 from zdxm_xl.core.master import Master, MemoryStore, new_master
 from zdxm_xl.core.models import Project, Unit
 from zdxm_xl.frontends.cli import main
@@ -29,6 +30,13 @@ REQUIREMENTS: dict[str, tuple[Callable[[], bool], str]] = {
                 "poppler-utils）"),
     "dovecot": (lambda: DOVECOT is not None, "Dovecot（Debian 软件包 dovecot-imapd）"),
 }
+
+
+@pytest.fixture(autouse=True)
+def examined_afresh() -> None:
+    """Each test's files are vetted and read by its own runs, not remembered from another
+    test's (a module's files are shared by its tests)."""
+    forget_examined()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -5,18 +5,22 @@ costs only the file it was reading."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 
 from checking_office import UNIT, build_master
 from zdxm_xl.books.masterio import load_master
+from zdxm_xl.checks.batch import examine_all, forget_examined, remembered
+from zdxm_xl.checks.limits import RETURN
 from zdxm_xl.checks.readers import shared
 from zdxm_xl.core.results import to_json
 from zdxm_xl.demo.fill import MISTAKES, fill_form
@@ -68,6 +72,7 @@ def test_readers_give_the_same_reports_as_one_file_after_another(inbox, monkeypa
     monkeypatch.setenv("ZDXM_READERS", "0")
     alone = to_json(validate_files(master, files, "2022-03"))
     monkeypatch.setenv("ZDXM_READERS", "2")
+    forget_examined()  # vetted and read again, by readers
     started = shared().started
     together = to_json(validate_files(master, files, "2022-03"))
     assert together == alone
@@ -85,6 +90,7 @@ def test_a_merge_with_readers_merges_as_one_without(inbox, tmp_path: Path, monke
         copy.parent.mkdir()
         shutil.copy(master, copy)
         monkeypatch.setenv("ZDXM_READERS", readers)
+        forget_examined()
         result = merge_files(copy, files, "2022-03", received=datetime(2022, 4, 3),
                              now=datetime(2022, 4, 4))
         book = load_master(copy)
@@ -166,3 +172,82 @@ def test_a_reader_is_spent_while_it_holds_much_memory_and_not_after() -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "True", "False"]
+
+
+def _vetting_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files vetted from now on (in this process: no readers)."""
+    from zdxm_xl.checks import vetting
+
+    monkeypatch.setenv("ZDXM_READERS", "0")
+    vetted: list[str] = []
+    real = vetting.vet_workbook
+
+    def counting(path: Path, *args: Any, **kwargs: Any) -> Any:
+        vetted.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(vetting, "vet_workbook", counting)
+    return vetted
+
+
+def test_a_merge_after_a_validation_takes_its_examinations(inbox, tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """The add-in's 合并 after its 校验: the files that passed vetting are not vetted and
+    read again, and the merge is the one it would be without."""
+    master, files = inbox
+    merged = []
+    for remembering in (True, False):
+        copy = tmp_path / str(remembering) / "台账.xlsx"
+        copy.parent.mkdir()
+        shutil.copy(master, copy)
+        validate_files(copy, files, "2022-03")
+        if not remembering:
+            forget_examined()
+        with monkeypatch.context() as patched:
+            vetted = _vetting_counted(patched)
+            result = merge_files(copy, files, "2022-03", received=datetime(2022, 4, 3),
+                                 now=datetime(2022, 4, 4))
+        merged.append((vetted, json.dumps(to_json(result), ensure_ascii=False).replace(
+            str(copy.parent), ""), [e.model_dump() for e in load_master(copy).ledger]))
+    (again, remembered_run, remembered_ledger), (every, fresh_run, fresh_ledger) = merged
+    assert sorted(every) == sorted(p.name for p in files)
+    assert again == ["文本.xlsx"]  # vetted again: only what vetting refused (not a workbook)
+    assert remembered_run == fresh_run and remembered_ledger == fresh_ledger
+
+
+def test_a_file_changed_since_it_was_examined_is_examined_again(inbox, tmp_path: Path,
+                                                                monkeypatch) -> None:
+    _master, files = inbox
+    path = Path(shutil.copy(files[0], tmp_path / "改过.xlsx"))
+    assert remembered(path) is None
+    list(examine_all([path]))
+    assert remembered(path) is not None
+    # the same size, the same file, the same time: only the content hash tells
+    before = path.stat()
+    content = bytearray(path.read_bytes())
+    content[-30] ^= 0xFF
+    path.write_bytes(bytes(content))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert remembered(path) is None
+    with monkeypatch.context() as patched:
+        vetted = _vetting_counted(patched)
+        list(examine_all([path]))
+    assert vetted == ["改过.xlsx"]
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))  # touched
+    assert remembered(path) is None
+
+
+def test_a_file_that_took_its_reader_with_it_is_not_remembered(inbox) -> None:
+    """Whether a reader survives a file is no property of its bytes: it is tried again."""
+    from zdxm_xl.checks import batch
+    from zdxm_xl.checks.readers import Outcome
+    from zdxm_xl.checks.vetting import examined_from
+
+    _master, files = inbox
+    died = examined_from(files[4], Outcome("died", "exit -6"))
+    assert died is not None and died.vetted.findings[0].code == "F16"
+    batch._remember(files[4], batch._state(files[4]), RETURN, died)
+    assert remembered(files[4]) is None
+    list(examine_all([files[4]]))
+    assert remembered(files[4]) is not None

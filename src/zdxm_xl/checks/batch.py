@@ -11,13 +11,20 @@ the next reader.
 
 Each reader has the next files queued before it finishes the one in hand, so it does not
 wait for this process, which is busy checking.
+
+The latest examinations are remembered (``Examination`` remembers, ``remembered`` finds):
+the add-in's 合并 after its 校验 takes the same files moments later in the same process,
+and a file whose bytes are still those examined (its size, time and content hash) is not
+vetted and read again. A file vetting refused, or that took its reader with it, is. The
+command line starts afresh each time: ``forget_examined`` empties the memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -25,12 +32,64 @@ from .limits import RETURN, Limits
 from .readers import Readers, _Reader, reader_count, shared
 from .vetting import Examined, check_request, examine, examined_from
 
-__all__ = ["Examination", "examine_all", "QUEUED"]
+__all__ = ["Examination", "examine_all", "QUEUED", "remembered", "forget_examined"]
 
 # Files a reader has in hand and queued. The thread here that feeds it waits its turn for
 # the interpreter while this process checks (up to a switch interval, 5 ms, each time), and
 # a return takes a reader under 2 ms: two in hand left it idle a fifth of the time.
 QUEUED = 8
+
+
+REMEMBERED = 1000  # files: the latest examinations kept (a return's values take tens of KB)
+_Remembered = tuple[tuple[int, int, int], Limits, Examined]
+_LATEST: OrderedDict[Path, _Remembered] = OrderedDict()
+_LATEST_LOCK = threading.Lock()
+
+
+def _state(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns, info.st_ino
+
+
+def _remember(path: Path, state: tuple[int, int, int] | None, limits: Limits,
+              examined: Examined) -> None:
+    """Keep what ``path`` (in ``state`` before it was examined) was found to be, if it
+    passed vetting and was read."""
+    if state is None or not examined.vetted.ok or not isinstance(examined.values, dict):
+        return
+    with _LATEST_LOCK:
+        _LATEST[path] = (state, limits, examined)
+        _LATEST.move_to_end(path)
+        while len(_LATEST) > REMEMBERED:
+            _LATEST.popitem(last=False)
+
+
+def remembered(path: Path, limits: Limits = RETURN) -> Examined | None:
+    """``path``'s latest examination, if its bytes are still those examined: the same size,
+    modification time and file, and the same content hash (read again to be sure)."""
+    with _LATEST_LOCK:
+        kept = _LATEST.get(path)
+    if kept is None:
+        return None
+    state, kept_limits, examined = kept
+    if kept_limits != limits or _state(path) != state:
+        return None
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(content).hexdigest() != examined.sha256:
+        return None
+    return examined
+
+
+def forget_examined() -> None:
+    """Forget every examination (the next batch vets and reads every file)."""
+    with _LATEST_LOCK:
+        _LATEST.clear()
 
 
 class _Pending:
@@ -50,6 +109,8 @@ class _Pending:
                 return None
             if self.returned:
                 return heapq.heappop(self.returned)
+            while self.next < len(self.paths) and self.next in self.done:
+                self.next += 1  # remembered
             if self.next >= len(self.paths):
                 return None
             self.next += 1
@@ -74,7 +135,12 @@ class Examination:
     def __init__(self, paths: Sequence[Path], limits: Limits = RETURN) -> None:
         self.pending = _Pending(paths)
         self.limits = limits
-        count = reader_count(len(paths))
+        self.states = [_state(path) for path in self.pending.paths]  # before any is read
+        for position, path in enumerate(self.pending.paths):
+            found = remembered(path, limits)
+            if found is not None:
+                self.pending.done[position] = found
+        count = reader_count(len(paths) - len(self.pending.done))
         self.threads = [threading.Thread(target=_work, args=(self.pending, shared(), limits),
                                          name=f"zdxm-examine-{n}", daemon=True)
                         for n in range(count)]
@@ -83,11 +149,13 @@ class Examination:
 
     def __iter__(self) -> Iterator[Examined]:
         try:
-            for position in range(len(self.pending.paths)):
-                if self.threads:
-                    yield _result(self.pending, position, self.limits)
+            for position, path in enumerate(self.pending.paths):
+                if self.threads or position in self.pending.done:
+                    found = _result(self.pending, position, self.limits)
                 else:
-                    yield examine(self.pending.paths[position], self.limits)
+                    found = examine(path, self.limits)
+                _remember(path, self.states[position], self.limits, found)
+                yield found
         finally:
             self.close()
 
