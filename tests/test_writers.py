@@ -329,7 +329,7 @@ def _a_writer_kept() -> None:
     kept = writers.pool()
     writer = kept.take()
     assert writer is not None
-    kept.give_back(writer)
+    kept.give_back(writer, True)
 
 
 def test_a_kept_writer_writes_the_bulletin_as_this_process_does(master_path: Path, tmp_path: Path,

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -93,10 +94,39 @@ class Helper:
             # Windows: started from Excel, a python.exe child would flash a console window
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         self.last_used = time.monotonic()
+        self.deadline: float | None = None  # monotonic time by which it must have answered
+        self.timed_out = False  # killed at its deadline (by its pool's watcher)
 
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    @contextlib.contextmanager
+    def due(self, seconds: float) -> Iterator[float]:
+        """What is done inside must be done within ``seconds`` (the deadline, yielded):
+        past it, the pool that holds this process as at work kills it, and its pipes fail."""
+        self.timed_out = False
+        deadline = self.deadline = time.monotonic() + seconds
+        try:
+            yield deadline
+        finally:
+            self.deadline = None
+            self.last_used = time.monotonic()
+
+    def send(self, message: Any) -> None:
+        """Queue ``message`` (pickled, its length first): answers come in the order sent."""
+        assert self.process.stdin is not None
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        self.process.stdin.write(_HEADER.pack(len(data)) + data)
+        self.process.stdin.flush()
+
+    def answer(self) -> bytes:
+        """The next answer, still pickled; ``b""`` when the process ended without one."""
+        assert self.process.stdout is not None
+        head = self.process.stdout.read(_HEADER.size)
+        if len(head) < _HEADER.size:
+            return b""
+        return self.process.stdout.read(_HEADER.unpack(head)[0])
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
@@ -123,14 +153,16 @@ H = TypeVar("H", bound=Helper)
 
 class Kept(Generic[H]):
     """Helper processes kept for the next piece of work, and let go after ``idle`` seconds
-    without any, or when this process ends (``pool``). A watcher thread looks every
-    ``watch_every`` seconds while any is kept or at work."""
+    without any, or when this process ends (``pool``); one at work past its deadline
+    (``Helper.due``) is killed. A watcher thread looks every ``watch_every`` seconds while
+    any is kept or at work."""
 
     watch_every = 1.0
 
     def __init__(self, idle: float = IDLE_SECONDS) -> None:
         self.idle = idle
         self._free: list[H] = []
+        self._busy: set[H] = set()  # at work: killed past their deadline
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
         self.started = 0  # processes started so far
@@ -155,9 +187,13 @@ class Kept(Generic[H]):
             self._watcher.start()
 
     def _look(self, now: float) -> bool:
-        """What a look at the pool does besides letting idle ones go, with the lock held:
-        whether any helper is at work."""
-        return False
+        """Kill a helper at work past its deadline; with the lock held. Whether any is at
+        work."""
+        for helper in self._busy:
+            if helper.deadline is not None and now > helper.deadline:
+                helper.timed_out = True
+                helper.kill()
+        return bool(self._busy)
 
     def _watch(self) -> None:
         while True:
@@ -221,33 +257,16 @@ class _Reader(Helper):
     def __init__(self) -> None:
         self.errors: IO[bytes] = tempfile.TemporaryFile()
         super().__init__(_SCRIPT, "--serve", stderr=self.errors)
-        self.deadline: float | None = None  # monotonic time by which the answer is due
-        self.timed_out = False
         self.fresh = True  # not yet known to answer
-
-    def send(self, request: tuple[Any, ...]) -> None:
-        """Queue a request: the reader answers requests in the order sent."""
-        assert self.process.stdin is not None
-        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-        self.process.stdin.write(_HEADER.pack(len(data)) + data)
-        self.process.stdin.flush()
 
     def receive(self, timeout: float) -> Outcome:
         """The answer to the oldest request not yet answered, within ``timeout`` seconds
         from now (the reader is killed at that deadline)."""
-        assert self.process.stdout is not None
-        self.timed_out = False
-        deadline = self.deadline = time.monotonic() + timeout
-        try:
+        with self.due(timeout) as deadline:
             try:
-                head = self.process.stdout.read(_HEADER.size)
-                answer = self.process.stdout.read(_HEADER.unpack(head)[0]) \
-                    if len(head) == _HEADER.size else b""
+                answer = self.answer()
             except (OSError, ValueError):
                 answer = b""
-        finally:
-            self.deadline = None
-            self.last_used = time.monotonic()
         if self.timed_out:  # killed at its deadline
             self.close()
             return Outcome("timeout")
@@ -286,14 +305,9 @@ class _Reader(Helper):
 
 
 class Readers(Kept[_Reader]):
-    """A pool of reader processes, started as needed and kept while there is work; one
-    past its deadline is killed."""
+    """A pool of reader processes, started as needed and kept while there is work."""
 
     watch_every = _WATCH_EVERY
-
-    def __init__(self, idle: float = IDLE_SECONDS) -> None:
-        super().__init__(idle)
-        self._busy: set[_Reader] = set()
 
     def ask(self, request: tuple[Any, ...], timeout: float) -> Outcome:
         """Send ``request`` to an idle reader (a new one when none is idle) and wait for
@@ -341,14 +355,6 @@ class Readers(Kept[_Reader]):
                 self._keep(reader)
                 return
         reader.close()
-
-    def _look(self, now: float) -> bool:
-        """Kill a reader past its deadline."""
-        for reader in self._busy:
-            if reader.deadline is not None and now > reader.deadline:
-                reader.timed_out = True
-                reader.kill()
-        return bool(self._busy)
 
 
 def shared() -> Readers:

@@ -24,16 +24,13 @@ ends.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
-import struct
-import subprocess
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 from ..checks.readers import IDLE_SECONDS, Helper, Kept
 from ..checks.readers import pool as kept_pool
@@ -50,7 +47,6 @@ _MOST = 4
 _IN_HAND = 2  # documents a writer has in hand at once: it never waits for this process
 ANSWER_SECONDS = 120.0  # for a writer to take what it is sent and answer (once started)
 _SCRIPT = Path(__file__).with_name("_writerprocess.py")
-_HEADER = struct.Struct(">I")
 
 
 def writer_count(documents: int) -> int:
@@ -143,24 +139,29 @@ class Writers(Kept[_Writer]):
     work; a writer that failed to take or answer is not kept."""
 
     def take(self) -> _Writer | None:
-        """A kept writer, or a new one: ``None`` when none can be started."""
+        """A kept writer, or a new one, at work: ``None`` when none can be started."""
         with self._lock:
             while self._free:
                 writer = self._free.pop(0)  # the longest kept: the likeliest to be ready
                 if writer.alive:
-                    return writer
+                    break
                 writer.close()
-            try:
-                writer = _Writer()
-            except OSError:
-                return None
-            self.started += 1
+            else:
+                try:
+                    writer = _Writer()
+                except OSError:
+                    return None
+                self.started += 1
+            self._busy.add(writer)
+            self._watching()
             return writer
 
-    def give_back(self, writer: _Writer) -> None:
-        """Keep ``writer`` (done with its batch, nothing in hand) for the next batch."""
+    def give_back(self, writer: _Writer, done: bool) -> None:
+        """Keep ``writer`` for the next batch if it is ``done`` with its own (took and
+        answered everything), else let it go."""
         with self._lock:
-            if writer.alive:
+            self._busy.discard(writer)
+            if done and writer.alive:
                 self._keep(writer)
                 return
         writer.close()
@@ -178,21 +179,24 @@ def _serve(kept: Writers, batch: _Batch, write: Callable[..., Any], shared_data:
     writer = kept.take()
     if writer is None:  # no writer here: this process writes them all
         return
-    process, in_hand, done = writer.process, deque[int](), False
-    assert process.stdin is not None and process.stdout is not None
+    in_hand, done = deque[int](), False
     try:
-        with _deadline(process):
-            _send(process.stdin, ("shared", shared_data))
+        with writer.due(ANSWER_SECONDS):
+            writer.send(("shared", shared_data))
         while True:
-            with _deadline(process):
+            with writer.due(ANSWER_SECONDS):
                 while len(in_hand) < _IN_HAND and (position := batch.take_first()) is not None:
-                    _send(process.stdin, ("write", pickle.dumps(
+                    writer.send(("write", pickle.dumps(
                         (write, jobs[position]), protocol=pickle.HIGHEST_PROTOCOL)))
                     in_hand.append(position)
                 if not in_hand:
                     done = True
                     return
-                status, result = _receive(process.stdout)
+                answer = writer.answer()
+            if not answer:
+                raise EOFError  # it died, or was stopped at its deadline
+            # a writer is this program's own process, answering about its own data
+            status, result = pickle.loads(answer)
             position = in_hand.popleft()
             if status == "ok":
                 batch.results[position] = result
@@ -200,35 +204,4 @@ def _serve(kept: Writers, batch: _Batch, write: Callable[..., Any], shared_data:
     except Exception:  # it died, or a document cannot travel: what it had is written here
         pass
     finally:
-        if done:
-            kept.give_back(writer)
-        else:
-            writer.close()
-
-
-@contextlib.contextmanager
-def _deadline(process: subprocess.Popen[bytes]) -> Iterator[None]:
-    """A writer that does not take or answer within ``ANSWER_SECONDS`` is stopped (the pipe
-    then fails): its documents are written here."""
-    watchdog = threading.Timer(ANSWER_SECONDS, process.kill)
-    watchdog.start()
-    try:
-        yield
-    finally:
-        watchdog.cancel()
-
-
-def _send(pipe: IO[bytes], message: tuple[str, bytes]) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    pipe.write(_HEADER.pack(len(data)) + data)
-    pipe.flush()
-
-
-def _receive(pipe: IO[bytes]) -> tuple[str, Any]:
-    head = pipe.read(_HEADER.size)
-    if len(head) < _HEADER.size:
-        raise EOFError
-    # a writer is this program's own process, answering about its own data
-    status, result = pickle.loads(pipe.read(_HEADER.unpack(head)[0]))
-    return status, result
-
+        kept.give_back(writer, done)
