@@ -13,8 +13,8 @@ minutes, so they are kept in a cache folder and reused by later runs; a master f
 units is the same plan cut to its first units, signed with the same key, so the first N
 returns of the cache are valid returns for it.
 
-Those returns are written by openpyxl (``demo.fill``): their text is inline, every Chinese
-character a character reference. A 信息员's return was saved by Excel or WPS, which keep text
+Those returns are the forms as openpyxl wrote them — text inline, every Chinese character a
+character reference — with the inputs typed into them in place (``demo.fill``). A 信息员's return was saved by Excel or WPS, which keep text
 in a shared-strings part, as UTF-8, often in rich-text runs, and the form's formulas with
 the values they computed. ``resaved`` gives the same returns in that shape: 本年累计 and
 开工以来累计 left to the formulas, opened and saved by LibreOffice (cached too).
@@ -50,13 +50,17 @@ PERIOD = "2022-01"
 
 
 def _layout() -> str:
-    """What cached files depend on: the form version and every sheet's columns (a master or
-    a form made before a column or sheet was added is made again)."""
+    """What cached files depend on: the form version, every sheet's columns and how returns
+    are filled (a master or a form made before a column or sheet was added, or a return
+    filled otherwise, is made again)."""
     from zdxm_xl.core import registry
 
     specs = sorted((value.sheet, value.titles) for value in vars(registry).values()
                    if isinstance(value, registry.SheetSpec))
-    return f"v{FORM_VERSION}-" + hashlib.sha256(repr(specs).encode()).hexdigest()[:8]
+    return f"v{FORM_VERSION}-" + hashlib.sha256(repr((specs, _FILLED)).encode()).hexdigest()[:8]
+
+
+_FILLED = "in place"  # how ``demo.fill`` fills a return (before: "openpyxl", laid out anew)
 
 
 LAYOUT = _layout()

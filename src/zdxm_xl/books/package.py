@@ -11,7 +11,8 @@ most of the time a save takes. Two things here make a save cost what changed:
 * ``Package`` reads a .xlsx file's parts, and writes a new one in which only the parts
   given are new: every other part is copied as it is, still compressed.
 
-Only our own masters go through here (books/); nothing from outside the office does.
+Only our own files go through here (books/: masters, and forms being filled in by the
+demo); nothing from outside the office does.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from openpyxl.utils.datetime import to_excel
 from ..core.tables import each_once
 
 __all__ = ["Package", "SheetParts", "NewRows", "sheet_with_rows", "sheet_with_new_rows",
-           "with_table_rows",
+           "with_table_rows", "cell_xml",
            "row_count", "row_pieces", "table_rows", "workbook_of_rows", "header_row",
            "PackageLayoutError"]
 
@@ -161,9 +162,12 @@ class Package:
             found[_unescape(raw_name)] = SheetParts(part, tables[0] if len(tables) == 1 else None)
         return found
 
-    def write(self, target: IO[bytes], replaced: dict[str, bytes]) -> None:
+    def write(self, target: IO[bytes], replaced: dict[str, bytes], *,
+              keep_times: bool = False) -> None:
         """The package with the parts in ``replaced`` new (by name, each already there)
-        and every other part copied as it is, in the same order."""
+        and every other part copied as it is, in the same order. A new part is dated now,
+        or — ``keep_times`` — as the part it replaces was (the same content, the same
+        bytes)."""
         missing = set(replaced) - set(self.infos)
         if missing:
             raise PackageLayoutError(f"no part {sorted(missing)[0]}")
@@ -176,7 +180,8 @@ class Package:
                 data = replaced[info.filename]
                 crc = zlib.crc32(data)
                 packed = _deflate(data)
-                method, size, moment = zipfile.ZIP_DEFLATED, len(data), stamp
+                method, size = zipfile.ZIP_DEFLATED, len(data)
+                moment = _dos_time(info.date_time) if keep_times else stamp
                 self.written[info.filename] = _Written(data, packed, crc)
             else:
                 packed = self._raw(info)
@@ -387,6 +392,14 @@ def _cell(start: str, style: str, value: Any) -> str:
         return f"{start}{_ROW}{style}/>"
     text, space = _text(str(value))
     return f'{start}{_ROW}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def cell_xml(reference: str, style: str | None, value: Any) -> str:
+    """One cell's XML at ``reference`` (such as ``B5``), in style ``style`` (``None``: the
+    default), as ``sheet_with_rows`` writes a cell."""
+    column = reference.rstrip("0123456789")
+    start_style = f'" s="{style}"' if style is not None else '"'
+    return _cell(f'<c r="{column}', start_style, value).replace(_ROW, reference[len(column):])
 
 
 def _cell_and_reading(start: str, style: str, value: Any) -> tuple[str, Any]:

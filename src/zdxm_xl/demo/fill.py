@@ -1,8 +1,9 @@
 """Filling a template as a unit's 信息员 would — plausibly, or with chosen mistakes.
 
 The demo and the tests need realistic returns. ``fill_form`` reads only what the
-template itself shows (plan, last month's figures), like a real 信息员, and writes the
-inputs with openpyxl, keeping the template's identity, protection and dropdowns.
+template itself shows (plan, last month's figures), like a real 信息员, and types the
+inputs into the template's own sheets (``books.formbook``): its identity, protection,
+dropdowns and formulas stay as they are, as a spreadsheet program keeps them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.worksheet.worksheet import Worksheet
-
-from ..books.safety import save_workbook
-from ..books.styles import write_text
+from ..books.formbook import FormBook, FormSheet
 from ..core.cells import clean_text
 from ..core.identity import IDENTITY_KEYS, IDENTITY_SHEET
 from ..core.money import parse_amount
@@ -90,53 +87,53 @@ def fill_form(template: Path, out: Path, *, seed: int = 0,
     """Fill ``template`` plausibly into ``out``; each name in ``mistakes`` (see ``MISTAKES``)
     is made once, on the first row it fits. With ``formulas`` the 本年累计 and 开工以来累计
     of 实施项目 are left to the form's formulas, as a 信息员 in Excel or WPS leaves them
-    (openpyxl saves them uncomputed; a spreadsheet program computes them on opening);
-    without, their values are typed over the formulas."""
+    (saved uncomputed: a spreadsheet program computes them on opening); without, their
+    values are typed over the formulas."""
     unknown = [m for m in mistakes if m not in MISTAKES]
     if unknown:
         raise ValueError(f"unknown mistakes: {unknown}")
     rng = random.Random(seed)
-    book = openpyxl.load_workbook(template)
-    identity = {clean_text(r[0].value): clean_text(r[1].value)
-                for r in book[IDENTITY_SHEET].iter_rows(max_col=2)}
+    book = FormBook(template)
+    meta = book.sheet(IDENTITY_SHEET)
+    identity = {clean_text(meta.value(row, 1)): clean_text(meta.value(row, 2))
+                for row in range(1, meta.last_row + 1)}
     period = identity[IDENTITY_KEYS["period"]]
     todo = list(mistakes)
     rows = 0
     for spec in (FORM_IMPLEMENTATION, FORM_PREPARATORY):
         if spec.sheet in book.sheetnames:
-            sheet = _Sheet(book[spec.sheet], period, rng, todo, formulas)
+            sheet = _Sheet(book.sheet(spec.sheet), period, rng, todo, formulas)
             rows += sheet.fill(implementation=spec is FORM_IMPLEMENTATION)
             sheet.contacts()
     if FORM_PROBLEMS.sheet in book.sheetnames:
         _track_problems(book, period, random.Random(seed * 7919 + 1))
     if "other_unit" in todo:
-        meta = book[IDENTITY_SHEET]
-        for row in meta.iter_rows(max_col=2):
-            if clean_text(row[0].value) == IDENTITY_KEYS["unit"]:
-                write_text(row[1], "市重点办")
+        for row in range(1, meta.last_row + 1):
+            if clean_text(meta.value(row, 1)) == IDENTITY_KEYS["unit"]:
+                meta.set(row, 2, "市重点办")
         todo.remove("other_unit")
     out.parent.mkdir(parents=True, exist_ok=True)
     # dated as the form it was filled from: the same return every run of the demo
-    save_workbook(book, out, book.properties.created)
+    book.save(out)
     return FillResult(out, identity[IDENTITY_KEYS["unit"]], period, rows,
                       tuple(m for m in mistakes if m not in todo))
 
 
-def _track_problems(book: Any, period: str, rng: random.Random) -> None:
+def _track_problems(book: FormBook, period: str, rng: random.Random) -> None:
     """The 问题跟踪 sheet as a 信息员 fills it: a word of progress on each problem, some
     solved; some unsolved ones also written again into the return's 存在问题."""
-    ws = book[FORM_PROBLEMS.sheet]
-    index = {k: v + 1 for k, v in header_index([c.value for c in ws[HEADER_ROW]]).items()}
+    ws = book.sheet(FORM_PROBLEMS.sheet)
+    index = {k: v + 1 for k, v in header_index(ws.row_values(HEADER_ROW)).items()}
 
     def column(field: str) -> int:
         return index[FORM_PROBLEMS.column(field).title]
 
     month = period_month(period)
     repeated: dict[str, str] = {}
-    for row in range(HEADER_ROW + 1, ws.max_row + 1):
-        if not ws.cell(row=row, column=column("id")).value:
+    for row in range(HEADER_ROW + 1, ws.last_row + 1):
+        if not ws.value(row, column("id")):
             continue
-        unit = clean_text(ws.cell(row=row, column=column("unit")).value) or "有关部门"
+        unit = clean_text(ws.value(row, column("unit"))) or "有关部门"
         if rng.random() < SOLVED_SHARE:
             words = rng.choice(SOLVED).format(unit=unit, m=month.month, d=rng.randint(5, 28))
             solved = "是"
@@ -144,24 +141,24 @@ def _track_problems(book: Any, period: str, rng: random.Random) -> None:
             words = rng.choice(WORKING).format(unit=unit, n=rng.randint(30, 80))
             solved = "否"
             if rng.random() < REPEATED_SHARE:
-                project = clean_text(ws.cell(row=row, column=column("project_id")).value)
-                repeated[project] = clean_text(ws.cell(row=row, column=column("description")).value)
-        write_text(ws.cell(row=row, column=column("progress")), words)
-        write_text(ws.cell(row=row, column=column("solved")), solved)
+                project = clean_text(ws.value(row, column("project_id")))
+                repeated[project] = clean_text(ws.value(row, column("description")))
+        ws.set(row, column("progress"), words)
+        ws.set(row, column("solved"), solved)
     for spec in (FORM_IMPLEMENTATION, FORM_PREPARATORY):
         if spec.sheet not in book.sheetnames or not repeated:
             continue
-        sheet = book[spec.sheet]
-        at = {k: v + 1 for k, v in header_index([c.value for c in sheet[HEADER_ROW]]).items()}
+        sheet = book.sheet(spec.sheet)
+        at = {k: v + 1 for k, v in header_index(sheet.row_values(HEADER_ROW)).items()}
         id_col, problem_col = at[spec.column("id").title], at[spec.column("problems").title]
-        for row in range(HEADER_ROW + 1, sheet.max_row + 1):
-            project = clean_text(sheet.cell(row=row, column=id_col).value)
-            if project in repeated and not sheet.cell(row=row, column=problem_col).value:
-                write_text(sheet.cell(row=row, column=problem_col), repeated[project])
+        for row in range(HEADER_ROW + 1, sheet.last_row + 1):
+            project = clean_text(sheet.value(row, id_col))
+            if project in repeated and not sheet.value(row, problem_col):
+                sheet.set(row, problem_col, repeated[project])
 
 
 class _Sheet:
-    def __init__(self, ws: Worksheet, period: str, rng: random.Random, todo: list[str],
+    def __init__(self, ws: FormSheet, period: str, rng: random.Random, todo: list[str],
                  formulas: bool = False) -> None:
         self.ws = ws
         self.formulas = formulas
@@ -170,8 +167,7 @@ class _Sheet:
         self.end = period_end(period)
         self.rng = rng
         self.todo = todo
-        header = [c.value for c in ws[HEADER_ROW]]
-        self.index = {k: v + 1 for k, v in header_index(header).items()}
+        self.index = {k: v + 1 for k, v in header_index(ws.row_values(HEADER_ROW)).items()}
 
     def take(self, mistake: str) -> bool:
         if mistake in self.todo:
@@ -183,18 +179,17 @@ class _Sheet:
         return self.index[spec.column(spec_field).title]
 
     def get(self, row: int, field: str, spec: Any = FORM_IMPLEMENTATION) -> Any:
-        return self.ws.cell(row=row, column=self.col(field, spec)).value
+        return self.ws.value(row, self.col(field, spec))
 
     def put(self, row: int, field: str, value: Any, spec: Any = FORM_IMPLEMENTATION) -> None:
-        write_text(self.ws.cell(row=row, column=self.col(field, spec)), value)
+        self.ws.set(row, self.col(field, spec), value)
 
     def day_in_year(self, first: date) -> date:
         span = (self.end - first).days
         return first + timedelta(days=self.rng.randint(0, max(span, 0)))
 
     def fill(self, implementation: bool) -> int:
-        rows = [r for r in range(HEADER_ROW + 1, self.ws.max_row + 1)
-                if self.ws.cell(row=r, column=1).value]
+        rows = [r for r in range(HEADER_ROW + 1, self.ws.last_row + 1) if self.ws.value(r, 1)]
         for row in rows:
             if implementation:
                 self.implementation_row(row)
@@ -256,44 +251,43 @@ class _Sheet:
 
     def contacts(self) -> None:
         labels = {label: name for name, label in FORM_CONTACTS}
-        for row in self.ws.iter_rows(min_row=1, max_row=HEADER_ROW - 1):
-            for cell in row:
-                name = labels.get(clean_text(cell.value))
+        ws = self.ws
+        for row in range(1, HEADER_ROW):
+            for column in range(1, ws.last_column + 1):
+                name = labels.get(clean_text(ws.value(row, column)))
                 if name is None:
                     continue
-                target = self.ws.cell(row=cell.row, column=cell.column + 1)
                 if name == "informant_name" and self.take("no_informant"):
-                    target.value = None
+                    ws.set(row, column + 1, None)
                 elif name == "informant_phone" and self.take("bad_phone"):
-                    write_text(target, "12345")
-                elif not target.value:
-                    write_text(target, self.rng.choice(NAMES) + self.rng.choice(GIVEN)
-                               if name != "informant_phone"
-                               else f"139{self.rng.randint(10**7, 10**8 - 1)}")
+                    ws.set(row, column + 1, "12345")
+                elif not ws.value(row, column + 1):
+                    ws.set(row, column + 1, self.rng.choice(NAMES) + self.rng.choice(GIVEN)
+                           if name != "informant_phone"
+                           else f"139{self.rng.randint(10**7, 10**8 - 1)}")
 
     def row_mistakes(self, rows: list[int]) -> None:
-        implementation = self.ws.title == FORM_IMPLEMENTATION.sheet
+        implementation = self.ws.name == FORM_IMPLEMENTATION.sheet
         spec = FORM_IMPLEMENTATION if implementation else FORM_PREPARATORY
         if not rows:
             return
         first = rows[0]
         id_col = self.col("id", spec)
         if self.take("changed_plan"):
-            cell = self.ws.cell(row=first, column=self.col("name", spec))
-            write_text(cell, f"{cell.value}（改）")
+            name_col = self.col("name", spec)
+            self.ws.set(first, name_col, f"{self.ws.value(first, name_col)}（改）")
         if self.take("control_chars"):
-            # openpyxl refuses control characters; the file format's own escape carries one.
+            # XML holds no control character; the file format's own escape carries one.
             self.put(first, "problems", "资金_x0007_未到位", spec)
         if self.take("bad_permit"):
             self.put(first, "permit_land", "已完成", spec)
         if len(rows) > 1 and self.take("duplicate_row"):
-            write_text(self.ws.cell(row=rows[1], column=id_col),
-                       self.ws.cell(row=first, column=id_col).value)
+            self.ws.set(rows[1], id_col, self.ws.value(first, id_col))
         if self.take("foreign_project"):
-            write_text(self.ws.cell(row=rows[-1], column=id_col), "ZD1999-9999")
+            self.ws.set(rows[-1], id_col, "ZD1999-9999")
         if self.take("missing_project"):
-            for column in range(1, self.ws.max_column + 1):
-                self.ws.cell(row=rows[-1], column=column).value = None
+            for column in range(1, self.ws.last_column + 1):
+                self.ws.set(rows[-1], column, None)
         if implementation:
             self.money_mistakes(first)
 
