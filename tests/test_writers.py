@@ -132,6 +132,24 @@ def test_writers_take_documents_from_the_front_and_this_process_from_the_back(
     assert by == [writer] * by.count(writer) + [HERE] * by.count(HERE)
 
 
+def test_of_two_documents_a_writer_leaves_one_for_this_process(importable, monkeypatch) -> None:
+    """A writer takes a document ahead, while writing one, only if that leaves one for
+    whoever is free next: of two (the 简报 and the 通报), it writes one, this process the
+    other — however late this process comes to take its own."""
+    taking = writers._Batch.take_last
+
+    def once_the_writer_has_begun(batch: writers._Batch) -> int | None:
+        deadline = time.monotonic() + 60
+        while batch.front < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # time enough for the writer to take the other too, if it would
+        return taking(batch)
+
+    monkeypatch.setattr(writers._Batch, "take_last", once_the_writer_has_begun)
+    written = write_each(slow_pid, "共用", [0, 1], writers=1)
+    assert [(job, pid == HERE) for _shared, job, pid in written] == [(0, False), (1, True)]
+
+
 def test_a_document_a_writer_fails_on_is_written_here(importable, a_writer_first) -> None:
     assert write_each(fails_in_a_writer, str(HERE), list(range(40)), writers=1) == list(range(40))
 

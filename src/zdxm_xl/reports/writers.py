@@ -107,9 +107,10 @@ class _Batch:
         self.written: set[int] = set()  # by a writer
         self.lock = threading.Lock()
 
-    def take_first(self) -> int | None:
+    def take_first(self, leave: int = 0) -> int | None:
+        """The first document not taken, unless no more than ``leave`` are left."""
         with self.lock:
-            if self.front >= self.back:
+            if self.back - self.front <= leave:
                 return None
             self.front += 1
             return self.front - 1
@@ -185,7 +186,10 @@ def _serve(kept: Writers, batch: _Batch, write: Callable[..., Any], shared_data:
             writer.send(("shared", shared_data))
         while True:
             with writer.due(ANSWER_SECONDS):
-                while len(in_hand) < _IN_HAND and (position := batch.take_first()) is not None:
+                # one more in hand while it writes, if that leaves one for whoever is
+                # free next (two documents: the writer writes one, this process the other)
+                while len(in_hand) < _IN_HAND and (
+                        position := batch.take_first(leave=1 if in_hand else 0)) is not None:
                     writer.send(("write", pickle.dumps(
                         (write, jobs[position]), protocol=pickle.HIGHEST_PROTOCOL)))
                     in_hand.append(position)
