@@ -1107,6 +1107,21 @@ def test_a_child_that_dies_becomes_a_finding(tmp_path: Path, good: Path) -> None
     assert time.monotonic() - started < 30
     assert isinstance(result, Finding) and result.code == "F16" and result.is_error
     assert "读取工作表内容失败" in result.message and "异常退出" in result.message
+    assert result.value is None  # what the reader said is no value of the unit's file
+
+
+def test_a_reader_that_dies_leaves_its_last_words_for_the_office(tmp_path: Path,
+                                                                 good: Path) -> None:
+    """Its exit status and the last line it wrote before it died, for technical staff."""
+    from zdxm_xl.checks.limits import RETURN
+    from zdxm_xl.checks.readers import shared
+
+    hostile = _far_cell(tmp_path, good)
+    outcome = shared().ask(("read", (str(hostile), hostile.read_bytes(), RETURN.read_memory, 31)),
+                           30)
+    assert outcome.status == "died", outcome.payload
+    status, _, words = str(outcome.payload).partition(": ")
+    assert status.startswith("exit ") and status != "exit 0" and words.strip()
 
 
 def _many_numbers(path: Path, good: Path, rows: int = 5000, columns: int = 20) -> Path:

@@ -273,7 +273,6 @@ class _Reader(Helper):
         try:
             status, payload = _Unpickler(io.BytesIO(answer)).load()
         except Exception:  # no answer: the reader died (abort, memory limit, killed)
-            self.close()
             return Outcome("died", self._last_words())
         if status == "restart":  # answered, but spent: a fresh reader takes the next file
             self.close()
@@ -286,17 +285,21 @@ class _Reader(Helper):
         try:
             self.send(request)
         except (OSError, ValueError):  # it had died
-            self.close()
             return Outcome("died", self._last_words())
         return self.receive(timeout)
 
     def _last_words(self) -> str:
-        code = self.process.returncode
+        """Its exit status and the last line it wrote to its error output, once it has
+        ended (it is closed, with its pipes and that output): for the office's technical
+        staff (``Outcome.payload``), never shown to a unit."""
+        super().close(2.0)  # ended: all it wrote is in its error output
+        words = f"exit {self.process.returncode}"
         with contextlib.suppress(OSError, ValueError):
             self.errors.seek(0)
             lines = self.errors.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
-            return f"exit {code}: {lines[-1] if lines else ''}"
-        return f"exit {code}"
+            words += f": {lines[-1]}" if lines else ""
+        self.close()
+        return words
 
     def close(self, wait: float = 2.0) -> None:
         super().close(wait)

@@ -1568,12 +1568,16 @@ def _read_isolated(vetted: Vetted, timeout: float,
 
 
 def _values_of(outcome: Outcome, timeout: float) -> dict[str, list[list[Any]]] | Finding:
+    """The values a reader read, or the F16 finding that says, in words a 信息员 reads, why
+    there are none. What the reader itself said (an exit status, a library's English error)
+    stays in ``outcome``: it is no value of the unit's file, and a finding's value is shown
+    to the unit (the annotated copy's 值 column)."""
     if outcome.status == "timeout":
-        return finding("F16", detail=f"读取超时（超过 {timeout:g} 秒）", value="timeout")
+        return finding("F16", detail=f"读取超时（超过 {timeout:g} 秒）")
     if outcome.status == "died":
-        return finding("F16", detail="读取进程异常退出，文件可能过大或已损坏", value=outcome.payload)
+        return finding("F16", detail="读取进程异常退出，文件可能过大或已损坏")
     if outcome.status != "ok" or not isinstance(outcome.payload, dict):
-        return finding("F16", detail="文件内容无法解析", value=outcome.payload)
+        return finding("F16", detail="文件内容无法解析")
     return outcome.payload
 
 
