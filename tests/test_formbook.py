@@ -87,7 +87,7 @@ def test_cells_written_read_back_as_written(form, tmp_path: Path) -> None:
     assert sheet.value(row, column_of("year_completed")).startswith("=IF(")
     sheet.set(row, month, Decimal("12.5"))
     sheet.set(row, column_of("start_date"), date(2022, 3, 1))
-    sheet.set(row, column_of("progress"), "=SUM(1,2) & <b>\x07")
+    sheet.set(row, column_of("progress"), "=SUM(1,2) & <b>&#38;lt;\x07")
     sheet.set(row, column_of("started"), None)
     sheet.set(60, 40, "新行")
     assert sheet.value(row, month) == 12.5 and sheet.value(60, 40) == "新行"
@@ -95,14 +95,16 @@ def test_cells_written_read_back_as_written(form, tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(tmp_path / "写.xlsx")[SHEET]
     assert ws.cell(row, month).value == 12.5
     assert ws.cell(row, column_of("start_date")).value == datetime(2022, 3, 1)
-    assert ws.cell(row, column_of("progress")).value == "=SUM(1,2) & <b>"
+    assert ws.cell(row, column_of("progress")).value == "=SUM(1,2) & <b>&#38;lt;"
     assert ws.cell(row, column_of("progress")).data_type == "s"
     assert ws.cell(row, column_of("started")).value is None
     assert ws.cell(60, 40).value == "新行"
     assert ws.cell(row, column_of("year_completed")).value == \
         f'=IF(I{row}="","",G{row}+I{row})'
+    with zipfile.ZipFile(tmp_path / "写.xlsx") as written:  # its dimension reaches it
+        assert b'<dimension ref="A1:AN60"/>' in written.read("xl/worksheets/sheet2.xml")
     again = FormBook(tmp_path / "写.xlsx").sheet(SHEET)
-    assert again.value(row, column_of("progress")) == "=SUM(1,2) & <b>"
+    assert again.value(row, column_of("progress")) == "=SUM(1,2) & <b>&#38;lt;"
     assert again.last_row == 60 and again.last_column == 40
 
 

@@ -37,17 +37,22 @@ _FORMULA = re.compile(rb"<f>(.*?)</f>", re.DOTALL)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.DOTALL)
 _INLINE = re.compile(rb"^<is><t(?: [^>]*)?>(.*?)</t></is>$|^<is><t(?: [^>]*)?/></is>$", re.DOTALL)
 _STRING_ITEM = re.compile(rb"<si>(?:<t(?: [^>]*)?>(.*?)</t>|<t(?: [^>]*)?/>)</si>", re.DOTALL)
-_REFERENCE = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);")
-_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
+_ESCAPED = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|quot|apos|amp);")
+_ENTITIES = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&"}
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3}[0-9]+)(?::([A-Z]{1,3})([0-9]+))?"/>')
+
+
+def _character(escaped: re.Match[str]) -> str:
+    name = escaped[1]
+    if name[0] != "#":
+        return _ENTITIES[name]
+    return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
 
 
 def _text(raw: bytes) -> str:
-    """XML text as it reads: character references and the five entities replaced."""
-    text = _REFERENCE.sub(lambda m: chr(int(m[1][1:], 16) if m[1][0] == "x" else int(m[1])),
-                          raw.decode("utf-8"))
-    for entity, character in _ENTITIES.items():
-        text = text.replace(entity, character)
-    return text.replace("&amp;", "&")
+    """XML text as it reads: character references and the five entities replaced (in one
+    pass: ``&#38;lt;`` is the text ``&lt;``)."""
+    return _ESCAPED.sub(_character, raw.decode("utf-8"))
 
 
 def _number(raw: bytes) -> int | float:
@@ -206,7 +211,7 @@ class FormSheet:
         """The sheet's XML with its cells as they are now: a row not written to is its
         bytes as they were, but that every formula's result is left out — cells it adds up
         may have been written — for a spreadsheet program to compute on opening."""
-        parts = [self._head]
+        parts = [self._dimensioned(self._head)]
         for number in sorted(self._rows):
             row = self._rows[number]
             formulas = self.formulas and any(cell.formula is not None
@@ -222,6 +227,20 @@ class FormSheet:
             parts.append(b"</row>")
         parts.append(self._tail)
         return b"".join(parts)
+
+
+    def _dimensioned(self, head: bytes) -> bytes:
+        """The sheet's start, its dimension reaching its last cell (one made is counted)."""
+        found = _DIMENSION.search(head)
+        if found is None:
+            return head
+        rows, columns = self.last_row, self.last_column
+        if found[2] is not None:
+            rows = max(rows, int(found[3]))
+            columns = max(columns, column_index_from_string(found[2].decode()))
+        reach = b'<dimension ref="%s:%s%d"/>' % (found[1], get_column_letter(columns).encode(),
+                                                 rows)
+        return head[:found.start()] + reach + head[found.end():]
 
 
 def _parts_of(cell: bytes) -> tuple[bytes, bytes]:
