@@ -30,7 +30,7 @@ from ..core.registry import (
 from ..core.registry import FORM_HEADER_ROW as HEADER_ROW
 from ..core.tables import header_index
 
-__all__ = ["MISTAKES", "FillResult", "fill_form"]
+__all__ = ["MISTAKES", "FillResult", "FillJob", "fill_form", "fill_job"]
 
 # Each mistake a 信息员 really makes, and the rule code the checker answers with.
 MISTAKES = {
@@ -117,6 +117,15 @@ def fill_form(template: Path, out: Path, *, seed: int = 0,
     book.save(out)
     return FillResult(out, identity[IDENTITY_KEYS["unit"]], period, rows,
                       tuple(m for m in mistakes if m not in todo))
+
+
+FillJob = tuple[Path, Path, int, tuple[str, ...]]  # template, return, seed, mistakes
+
+
+def fill_job(_shared: None, job: FillJob) -> Path:
+    """``fill_form`` as ``reports.writers.write_each`` calls it, for many units at once."""
+    template, target, seed, mistakes = job
+    return fill_form(template, target, seed=seed, mistakes=mistakes).path
 
 
 def _track_problems(book: FormBook, period: str, rng: random.Random) -> None:

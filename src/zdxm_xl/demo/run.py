@@ -20,9 +20,8 @@ document's own, and the backups named by them).
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -38,9 +37,10 @@ from ..notices import make_notices
 from ..problems import Assignment, assign_problems, close_problem, list_problems
 from ..reports.forms import form_name
 from ..reports.pdf import to_pdf
+from ..reports.writers import write_each
 from ..status import report_status
 from ..validate import ValidationRun, validate_files
-from .fill import fill_form
+from .fill import FillJob, fill_form, fill_job
 from .sample import SAMPLE_SEED, SAMPLE_YEAR, build_sample
 
 __all__ = ["DemoResult", "run_demo", "MARCH_MISTAKES"]
@@ -146,28 +146,12 @@ def _ordinary_month(result: DemoResult, period: str, label: str, progress: Progr
     result.steps.append((f"{label}月报", f"{len(merged.merged)} 个单位报送并合并", inbox))
 
 
-_Job = tuple[Path, Path, int, tuple[str, ...]]  # template, return, seed, mistakes
-
-
-def _fill_one(job: _Job) -> Path:
-    template, target, seed, mistakes = job
-    return fill_form(template, target, seed=seed, mistakes=mistakes).path
-
-
-def _fill_all(jobs: list[_Job], label: str, progress: Progress) -> None:
-    """The units fill their templates at once (one process per core): each return depends
-    on its own template and seed only, so the result is the same as one after another."""
-    workers = min(os.cpu_count() or 1, 4)
-    if workers < 2:
-        for done, job in enumerate(jobs):
-            progress(label, done, len(jobs))
-            _fill_one(job)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_fill_one, job) for job in jobs]
-        for done, future in enumerate(as_completed(futures)):
-            progress(label, done, len(jobs))
-            future.result()
+def _fill_all(jobs: list[FillJob], label: str, progress: Progress) -> None:
+    """The units fill their templates at once — this process and the writers kept from
+    writing the templates (``reports.writers``): each return depends on its own template
+    and seed only, so the result is the same as one after another."""
+    progress(label, 0, len(jobs))
+    write_each(fill_job, None, jobs)
 
 
 def hash_seed(period: str, number: int) -> int:
@@ -183,7 +167,7 @@ def _march(result: DemoResult, progress: Progress) -> None:
     inbox = result.workspace.inbox_for(period)
     late_inbox = result.workspace.inbox / f"{period}（逾期）"
     february = result.workspace.forms("2022-02")
-    jobs: list[_Job] = []
+    jobs: list[FillJob] = []
     for number, template in enumerate(templates):
         if number == SILENT_UNIT:
             continue
