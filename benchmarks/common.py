@@ -14,10 +14,11 @@ units is the same plan cut to its first units, signed with the same key, so the 
 returns of the cache are valid returns for it.
 
 Those returns are the forms as openpyxl wrote them — text inline, every Chinese character a
-character reference — with the inputs typed into them in place (``demo.fill``). A 信息员's return was saved by Excel or WPS, which keep text
-in a shared-strings part, as UTF-8, often in rich-text runs, and the form's formulas with
-the values they computed. ``resaved`` gives the same returns in that shape: 本年累计 and
-开工以来累计 left to the formulas, opened and saved by LibreOffice (cached too).
+character reference — with the inputs typed into them in place (``demo.fill``). A
+信息员's return was saved by Excel or WPS, which keep text in a shared-strings part, as
+UTF-8, often in rich-text runs, and the form's formulas with the values they computed.
+``resaved`` gives the same returns in that shape: 本年累计 and 开工以来累计 left to the
+formulas, opened and saved by LibreOffice (cached too).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from python_calamine import CalamineWorkbook
 
@@ -149,7 +151,8 @@ def _make_return(job: tuple[str, int, int, str, str, str]) -> str:
     return str(fill_form(Path(form), Path(filled), seed=fill_seed(unit)).path)
 
 
-_WORKER_PLAN: tuple = ()
+# (plan, its expected returns, previous figures, last reported), made once per worker
+_WORKER_PLAN: tuple[Any, ...] = ()
 
 
 def _plan_for_worker(units: int, per_unit: int, secret: str) -> Master:
