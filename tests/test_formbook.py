@@ -108,14 +108,24 @@ def test_cells_written_read_back_as_written(form, tmp_path: Path) -> None:
     assert again.last_row == 60 and again.last_column == 40
 
 
-def test_a_sheet_not_laid_out_as_zdxm_writes_it_is_refused(form, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("found", "made"), [
+    (b"</sheetData>", b"<extra/></sheetData>"),  # something between the rows
+    (b'<c r="A5" s="10" t="inlineStr"><is><t>', b'<c r="A5" s="10" t="s"><v>0</v></c><c r="Z5"><is><t>'),
+    (b'<f>IF(I5=', b'<f t="shared" ref="J5:J6" si="0">IF(I5='),  # a shared formula
+    (b"<is><t>", b"<is><r><t>"),  # rich text
+])
+def test_a_sheet_not_laid_out_as_zdxm_writes_it_is_refused(form, tmp_path: Path, found: bytes,
+                                                           made: bytes) -> None:
+    """Shared text, shared formulas, rich text, anything but rows of cells: not a form as
+    zdxm writes one, and not read as if it were."""
     _store, template = form
     with zipfile.ZipFile(template) as source, \
             zipfile.ZipFile(tmp_path / "改.xlsx", "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "xl/worksheets/sheet2.xml":
-                data = data.replace(b"</sheetData>", b"<extra/></sheetData>")
+                assert found in data
+                data = data.replace(found, made, 1)
             target.writestr(info, data)
     book = FormBook(tmp_path / "改.xlsx")
     with pytest.raises(PackageLayoutError):

@@ -10,7 +10,7 @@ comments, dropdowns, protection, the identity's signature — is copied as it is
 compressed, as a spreadsheet program keeps what it was not asked to change.
 
 For forms zdxm wrote (``reports.forms``, through openpyxl): cells as openpyxl writes them —
-inline or shared text, numbers, formulas. A sheet laid out otherwise is refused
+inline text, numbers, formulas. A sheet laid out otherwise is refused
 (``PackageLayoutError``): this is no reader of files from outside the office (that is
 ``checks/``).
 """
@@ -36,7 +36,6 @@ _TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
 _FORMULA = re.compile(rb"<f>(.*?)</f>", re.DOTALL)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.DOTALL)
 _INLINE = re.compile(rb"^<is><t(?: [^>]*)?>(.*?)</t></is>$|^<is><t(?: [^>]*)?/></is>$", re.DOTALL)
-_STRING_ITEM = re.compile(rb"<si>(?:<t(?: [^>]*)?>(.*?)</t>|<t(?: [^>]*)?/>)</si>", re.DOTALL)
 _ESCAPED = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|quot|apos|amp);")
 _ENTITIES = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&"}
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3}[0-9]+)(?::([A-Z]{1,3})([0-9]+))?"/>')
@@ -97,9 +96,8 @@ class _Row:
 class FormSheet:
     """One sheet of a ``FormBook``: its cells by row and column (both from 1)."""
 
-    def __init__(self, name: str, xml: bytes, strings: list[str]) -> None:
+    def __init__(self, name: str, xml: bytes) -> None:
         self.name = name
-        self._strings = strings
         start, end = xml.find(b"<sheetData>"), xml.rfind(b"</sheetData>")
         if start < 0 or end < start:
             empty = xml.find(b"<sheetData/>")
@@ -163,8 +161,6 @@ class FormSheet:
                 value = None
             elif kind_name == "n":
                 value = _number(raw)
-            elif kind_name == "s":
-                value = self._strings[int(raw)]
             elif kind_name == "b":
                 value = raw == b"1"
             elif kind_name in ("str", "e"):
@@ -228,7 +224,6 @@ class FormSheet:
         parts.append(self._tail)
         return b"".join(parts)
 
-
     def _dimensioned(self, head: bytes) -> bytes:
         """The sheet's start, its dimension reaching its last cell (one made is counted)."""
         found = _DIMENSION.search(head)
@@ -258,14 +253,7 @@ class FormBook:
         self.path = Path(path)
         self._package = Package(self.path.read_bytes())
         self._parts = {name: where.sheet for name, where in self._package.sheets().items()}
-        self._strings = self._shared_strings()
         self._sheets: dict[str, FormSheet] = {}
-
-    def _shared_strings(self) -> list[str]:
-        name = next((n for n in self._package.infos if n.lower() == "xl/sharedstrings.xml"), None)
-        if name is None:
-            return []
-        return [_text(text) for text in _STRING_ITEM.findall(self._package.part(name))]
 
     @property
     def sheetnames(self) -> list[str]:
@@ -276,8 +264,7 @@ class FormBook:
         if found is None:
             if name not in self._parts:
                 raise KeyError(name)
-            found = self._sheets[name] = FormSheet(name, self._package.part(self._parts[name]),
-                                                   self._strings)
+            found = self._sheets[name] = FormSheet(name, self._package.part(self._parts[name]))
         return found
 
     def save(self, path: Path | str) -> None:
