@@ -62,7 +62,7 @@ def test_a_plausible_fill_passes_clean(setup, tmp_path: Path) -> None:
 def test_a_fill_that_leaves_the_totals_to_the_formulas_passes_clean(setup,
                                                                    tmp_path: Path) -> None:
     """As a 信息员 fills it: only 本月完成 typed, 本年累计 and 开工以来累计 the form's formulas
-    (saved uncomputed by openpyxl): worked out by the checker, no finding; a mistake made
+    (saved without their results): worked out by the checker, no finding; a mistake made
     on such a form is still found."""
     store, template = setup
     filled = fill_form(template, tmp_path / "公式.xlsx", seed=1, formulas=True).path
