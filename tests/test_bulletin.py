@@ -433,3 +433,39 @@ def test_progress_of_the_sample_matches_the_ledger(sample: MemoryStore) -> None:
                if not any(e.project_id == p.id and e.period == PERIOD for e in master.ledger)]
     assert progress.unreported >= len(carried) > 0
     assert progress.total.year_completed_yi == (done / 10000).quantize(Decimal("0.01"))
+
+
+def test_a_word_template_is_compiled_once_however_often_it_is_rendered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of 督办通知单 renders one template for tens of units: its text is compiled
+    the first time only, and each document still says what its own context says."""
+    import io
+
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from zdxm_xl.reports import bulletins
+
+    word = Document()
+    word.add_paragraph("致{{ unit }}：请于{{ due }}前回复。")
+    source = io.BytesIO()
+    word.save(source)
+    compiled: list[str] = []
+    compile_text = SandboxedEnvironment.from_string
+
+    def counted(self: Any, text: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(text)
+        return compile_text(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(SandboxedEnvironment, "from_string", counted)
+    bulletins._environment.cache_clear()
+    for unit in ("市交通运输局", "市水利局", "柳南区人民政府"):
+        document = bulletins.open_docx_template(source.getvalue(), "测试.docx", "督办通知单")
+        bulletins.render_docx(document, {"unit": unit, "due": "4月18日"}, "测试.docx",
+                              "督办通知单", tmp_path / f"{unit}.docx")
+        if unit == "市交通运输局":
+            first = len(compiled)
+    assert first > 0 and len(compiled) == first
+    for unit in ("市交通运输局", "市水利局", "柳南区人民政府"):
+        text = "".join(p.text for p in Document(str(tmp_path / f"{unit}.docx")).paragraphs)
+        assert text == f"致{unit}：请于4月18日前回复。"
+    bulletins._environment.cache_clear()

@@ -8,6 +8,7 @@ month; the Excel template is filled by ``xltemplate``. Templates live in the rep
 
 from __future__ import annotations
 
+import functools
 import io
 import tempfile
 from importlib.resources import files
@@ -114,16 +115,12 @@ def render_docx(document: Any, context: dict[str, Any], label: str, what: str, o
     filters, ``—`` for a missing value) into ``out``, then fit its tables (``tablefit``).
     A template that names a field the context lacks, or whose tags are broken, is a
     ``UsageError`` saying so."""
-    from jinja2 import StrictUndefined, TemplateError, UndefinedError
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2 import TemplateError, UndefinedError
 
     from .tablefit import fit_tables
 
-    environment = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined,
-                                       finalize=_dash_for_none)
-    environment.filters.update(FILTERS)
     try:
-        document.render(context, jinja_env=environment, autoescape=True)
+        document.render(context, jinja_env=_environment(), autoescape=True)
     except UndefinedError as exc:
         raise UsageError(f"{what}模板“{label}”用了不存在的字段（{exc}）。", field=Field.TEMPLATE,
                          value=label, remedy=Remedy.LIST_FIELDS) from exc
@@ -135,6 +132,39 @@ def render_docx(document: Any, context: dict[str, Any], label: str, what: str, o
                          field=Field.TEMPLATE, value=label) from exc
     fit_tables(document.docx)
     document.save(str(out))
+
+
+@functools.cache
+def _environment() -> Any:
+    """The sandbox Word templates are rendered in (autoescaped, strict, the number
+    filters), one per process: each part of a template is compiled once however often it
+    is rendered (a batch of 督办通知单 renders one template for tens of units)."""
+    from jinja2 import StrictUndefined, Template
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class Compiling(SandboxedEnvironment):
+        """Compiles a source it compiled before no second time (the source is the
+        template: the same text, the same compiled template)."""
+
+        compiled: dict[str, Template] = {}
+
+        def from_string(self, source: Any, globals: Any = None,  # noqa: A002 (jinja2's name)
+                        template_class: Any = None) -> Template:
+            if globals is not None or template_class is not None or not isinstance(source, str):
+                return super().from_string(source, globals, template_class)
+            found = self.compiled.get(source)
+            if found is None:
+                if len(self.compiled) >= _MOST_COMPILED:
+                    self.compiled.clear()
+                found = self.compiled[source] = super().from_string(source)
+            return found
+
+    environment = Compiling(autoescape=True, undefined=StrictUndefined, finalize=_dash_for_none)
+    environment.filters.update(FILTERS)
+    return environment
+
+
+_MOST_COMPILED = 64  # template parts kept compiled (a template has a few: body, header …)
 
 
 def render_excel(template: bytes, label: str, progress: Progress, out: Path) -> None:
