@@ -17,14 +17,13 @@ inline text, numbers, formulas. A sheet laid out otherwise is refused
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 from typing import Any
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from .package import Package, PackageLayoutError, cell_xml
+from .package import Package, PackageLayoutError, cell_xml, unescape
 from .safety import atomic_write
 
 __all__ = ["FormBook", "FormSheet"]
@@ -36,22 +35,7 @@ _TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
 _FORMULA = re.compile(rb"<f>(.*?)</f>", re.DOTALL)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.DOTALL)
 _INLINE = re.compile(rb"^<is><t(?: [^>]*)?>(.*?)</t></is>$|^<is><t(?: [^>]*)?/></is>$", re.DOTALL)
-_ESCAPED = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|quot|apos|amp);")
-_ENTITIES = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&"}
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3}[0-9]+)(?::([A-Z]{1,3})([0-9]+))?"/>')
-
-
-def _character(escaped: re.Match[str]) -> str:
-    name = escaped[1]
-    if name[0] != "#":
-        return _ENTITIES[name]
-    return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
-
-
-def _text(raw: bytes) -> str:
-    """XML text as it reads: character references and the five entities replaced (in one
-    pass: ``&#38;lt;`` is the text ``&lt;``)."""
-    return _ESCAPED.sub(_character, raw.decode("utf-8"))
 
 
 def _number(raw: bytes) -> int | float:
@@ -146,14 +130,14 @@ class FormSheet:
         if not content:
             value: Any = None
         elif (formula := _FORMULA.search(content)) is not None:
-            value = "=" + _text(formula[1])  # as openpyxl gives a formula
+            value = "=" + unescape(formula[1])  # as openpyxl gives a formula
         elif b"<f" in content:
             raise PackageLayoutError(f"{self.name}: a formula not as zdxm writes it")
         elif kind_name == "inlineStr":
             inline = _INLINE.match(content)
             if inline is None:
                 raise PackageLayoutError(f"{self.name}: inline text not as zdxm writes it")
-            value = _text(inline[1] or b"")
+            value = unescape(inline[1] or b"")
         else:
             found = _VALUE.search(content)
             raw = found[1] if found is not None else b""
@@ -164,7 +148,7 @@ class FormSheet:
             elif kind_name == "b":
                 value = raw == b"1"
             elif kind_name in ("str", "e"):
-                value = _text(raw)
+                value = unescape(raw)
             else:
                 raise PackageLayoutError(f"{self.name}: a cell of type {kind_name}")
         return (style[1].decode() if style else None), value
@@ -274,8 +258,7 @@ class FormBook:
                     for name, sheet in self._sheets.items() if sheet.changed}
 
         def write(temp: Path) -> None:
-            out = io.BytesIO()
-            self._package.write(out, replaced, keep_times=True)
-            temp.write_bytes(out.getvalue())
+            with open(temp, "wb") as target:
+                self._package.write(target, replaced, keep_times=True)
 
         atomic_write(Path(path), write)

@@ -41,7 +41,7 @@ from openpyxl.utils.datetime import to_excel
 from ..core.tables import each_once
 
 __all__ = ["Package", "SheetParts", "NewRows", "sheet_with_rows", "sheet_with_new_rows",
-           "with_table_rows", "cell_xml",
+           "with_table_rows", "cell_xml", "unescape",
            "row_count", "row_pieces", "table_rows", "workbook_of_rows", "header_row",
            "PackageLayoutError"]
 
@@ -59,9 +59,21 @@ class PackageLayoutError(ValueError):
     """The package is not laid out as a master written by zdxm is: write it afresh."""
 
 
-def _unescape(text: bytes) -> str:
-    return (text.decode("utf-8").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+_ESCAPED = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|quot|apos|amp);")
+_ENTITIES = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&"}
+
+
+def _character(escaped: re.Match[str]) -> str:
+    name = escaped[1]
+    if name[0] != "#":
+        return _ENTITIES[name]
+    return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+
+
+def unescape(text: bytes) -> str:
+    """XML text or an attribute's value as it reads: character references and the five
+    entities replaced, in one pass (``&#38;lt;`` is the text ``&lt;``)."""
+    return _ESCAPED.sub(_character, text.decode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -128,7 +140,7 @@ class Package:
             return {}
         found: dict[str, tuple[str, str]] = {}
         for element in _RELATIONSHIP.findall(self.part(rels)):
-            attrs = {k.decode(): _unescape(v) for k, v in _ATTRIBUTE.findall(element)}
+            attrs = {k.decode(): unescape(v) for k, v in _ATTRIBUTE.findall(element)}
             target = attrs.get("Target", "")
             name = target.lstrip("/") if target.startswith("/") \
                 else posixpath.normpath(posixpath.join(folder, target))
@@ -159,7 +171,7 @@ class Package:
                 continue
             tables = [name for kind, name in self._links(part).values()
                       if kind.endswith("/table") and name in self.infos]
-            found[_unescape(raw_name)] = SheetParts(part, tables[0] if len(tables) == 1 else None)
+            found[unescape(raw_name)] = SheetParts(part, tables[0] if len(tables) == 1 else None)
         return found
 
     def write(self, target: IO[bytes], replaced: dict[str, bytes], *,
