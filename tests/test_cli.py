@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -99,3 +101,34 @@ def test_version() -> None:
 
     result = run_zdxm("--version")
     assert result.code == 0 and result.stdout.strip() == f"zdxm-xl {__version__}"
+
+
+# What ``zdxm`` prints for its arguments, run as the script runs, and which of the command
+# line's libraries it loaded meanwhile.
+_SCRIPT = """
+import sys
+from zdxm_xl.__main__ import main
+code = main(sys.argv[1:])
+loaded = [name for name in ("typer", "rich", "click", "pydantic", "openpyxl") if name in sys.modules]
+print(code, loaded)
+"""
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--debug", "--version"]])
+def test_version_is_answered_without_loading_the_command_line(args: list[str]) -> None:
+    from zdxm_xl import __version__
+
+    done = subprocess.run([sys.executable, "-c", _SCRIPT, *args], capture_output=True,
+                          text=True, encoding="utf-8", check=True)
+    assert done.stdout.splitlines() == [f"zdxm-xl {__version__}", "0 []"]
+
+
+def test_the_script_passes_any_other_command_to_the_command_line(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _SCRIPT, "init", str(tmp_path / "台账.xlsx"),
+                           "--year", "2023"], capture_output=True, text=True, encoding="utf-8",
+                          check=True)
+    assert "已创建台账" in done.stdout and done.stdout.splitlines()[-1].startswith("0 [")
+    assert load_master(tmp_path / "台账.xlsx").year == 2023
+    done = subprocess.run([sys.executable, "-m", "zdxm_xl", "init", "--version"],
+                          capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode == 2 and "参数有误" in done.stderr

@@ -24,7 +24,7 @@ from rich.table import Table
 from .. import __version__
 from ..core.errors import Field, Remedy, UsageError, ZdxmError
 
-__all__ = ["app", "main", "run"]
+__all__ = ["app", "main"]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -1247,9 +1247,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
-def run() -> None:
-    """Console-script wrapper: ``sys.exit`` with ``main``'s code."""
     sys.exit(main())
