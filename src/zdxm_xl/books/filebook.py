@@ -25,6 +25,7 @@ from python_calamine import CalamineWorkbook
 
 from ..core.errors import MasterError, Remedy
 from ..core.registry import SUMMARY_SHEET, Column, Kind, SheetSpec
+from ..core.workspace import file_state
 from .gateway import PLAIN, Cell, Layout, TableData, table_from_grid
 from .package import (
     NewRows,
@@ -339,13 +340,6 @@ class FileGateway:
 
 class _Replaced(Exception):
     """The file was replaced while a sheet was read ahead: read it in turn instead."""
-
-
-def file_state(path: Path) -> tuple[int, int, int]:
-    """Which file is at ``path``, as it is: its size, modification time (ns) and inode.
-    Another state means the file was written or replaced since."""
-    info = path.stat()
-    return info.st_size, info.st_mtime_ns, info.st_ino
 
 
 # The name columns kept in view when scrolling right: the frozen panes end after them.

@@ -28,6 +28,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from ..core.workspace import file_state
 from .limits import RETURN, Limits
 from .readers import Readers, _Reader, reader_count, shared
 from .vetting import Examined, check_request, examine, examined_from
@@ -48,10 +49,9 @@ _LATEST_LOCK = threading.Lock()
 
 def _state(path: Path) -> tuple[int, int, int] | None:
     try:
-        info = path.stat()
+        return file_state(path)
     except OSError:
         return None
-    return info.st_size, info.st_mtime_ns, info.st_ino
 
 
 def _remember(path: Path, state: tuple[int, int, int] | None, limits: Limits,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .models import Settings
 
-__all__ = ["Workspace", "BACKUP_FOLDER", "safe_name"]
+__all__ = ["Workspace", "BACKUP_FOLDER", "safe_name", "file_state"]
 
 BACKUP_FOLDER = "备份"
 FORMS = "模板"
@@ -136,3 +136,11 @@ class Workspace:
         """上年台账 (for 同比), if 设置 names one."""
         value = self.settings.previous_master.strip()
         return self._setting(value) if value else None
+
+
+def file_state(path: Path) -> tuple[int, int, int]:
+    """Which file is at ``path``, as it is: its size, modification time (ns) and inode.
+    Another state means the file was written or replaced since (``OSError`` if there is
+    none)."""
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns, info.st_ino
