@@ -383,12 +383,18 @@ def style_problems(ws: Worksheet, positions: dict[int, Column], rows: int,
 def _style_header(ws: Worksheet, positions: dict[int, Column], inputs: set[str],
                   period: str | None, height: float) -> None:
     """The header row: inputs green, the rest blue, each with its help as a comment."""
+    styled: dict[bool, Any] = {}  # an input's header style and a plan column's, made once
     for index, column in positions.items():
         cell = ws.cell(row=HEADER_ROW, column=index)
-        cell.font = WHITE
-        cell.fill = INPUT_HEADER if column.field in inputs else PLAN_HEADER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = BORDER
+        given = column.field in inputs
+        if given in styled:  # as the data rows' cells (``style_return``)
+            cell._style = copy(styled[given])
+        else:
+            cell.font = WHITE
+            cell.fill = INPUT_HEADER if given else PLAN_HEADER
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            cell.border = BORDER
+            styled[given] = cell._style
         if column.help:
             cell.comment = Comment(_prompt(column, period), "市重点办")
         ws.column_dimensions[get_column_letter(index)].width = column.width
