@@ -53,6 +53,16 @@ def test_headers_are_verbatim_and_contacts_sit_beside_their_labels(store: Memory
     assert labels["填报人（信息员）"] == "张三"
     assert labels["联系电话"] == "13800000000"
     assert "审核人（联络员）" in labels
+    # the unit is told which columns are its own: input headers green, the plan's blue,
+    # each white and bold, centred and wrapped, boxed, with the column's help as a comment
+    for index, column in enumerate(spec.columns, start=1):
+        cell = sheet.cell(row=HEADER_ROW, column=index)
+        colour = "375623" if column.field in spec.inputs else "1F4E78"
+        assert cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb.endswith(colour)
+        assert cell.font.bold and cell.font.color.rgb.endswith("FFFFFF")
+        assert cell.alignment.horizontal == "center" and cell.alignment.wrap_text
+        assert cell.border.left.style == cell.border.bottom.style == "thin"
+        assert (cell.comment is not None) == bool(column.help)
 
 
 def test_plan_cells_are_locked_inputs_open_and_validated(store: MemoryStore,
