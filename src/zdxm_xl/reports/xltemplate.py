@@ -272,9 +272,11 @@ def fit_row_heights(ws: Worksheet, first_row: int = 2) -> None:
             widths[column] = 0.0 if hidden else float(value)
         return widths[column]
 
-    for row in range(first_row, ws.max_row + 1):
+    # one pass over the rows: ``ws[row]`` would look for the sheet's last column over all
+    # its cells, row after row (a list of a few thousand rows took seconds)
+    for row, cells in enumerate(ws.iter_rows(min_row=first_row), start=first_row):
         needed = 0.0
-        for cell in ws[row]:
+        for cell in cells:
             if not isinstance(cell.value, str) or (row, cell.column) in skip:
                 continue
             if cell.alignment is None or not cell.alignment.wrap_text:
