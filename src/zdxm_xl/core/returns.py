@@ -179,11 +179,14 @@ def return_status(files: list[Submission], late_correction_on_time: bool = False
 def submission_status(master: Master, period: str) -> StatusReport:
     """For each 牵头单位 expected to report ``period``: its 报送状态, and which file."""
     expected = expected_returns(master, period)
-    rows = [s for s in master.submissions if s.period == period]
+    by_unit: dict[str | None, list[Submission]] = {}  # one pass, not one per unit
+    for row in master.submissions:
+        if row.period == period:
+            by_unit.setdefault(row.unit, []).append(row)
     lenient = master.settings.late_correction_on_time == YesNo.YES
     units = []
     for unit, projects in expected.items():
-        mine = sorted((s for s in rows if s.unit == unit), key=lambda s: s.received_at)
+        mine = sorted(by_unit.get(unit, ()), key=lambda s: s.received_at)
         merged = next((s for s in reversed(mine) if s.result is SubmissionResult.MERGED), None)
         shown = merged or (mine[-1] if mine else None)
         status = return_status(mine, lenient)

@@ -846,6 +846,16 @@ def _latest_rows(master: Master, period: str) -> dict[str, LedgerEntry]:
     return latest
 
 
+def _by_lead_unit(members: Iterable[_Figures]) -> dict[str, list[_Figures]]:
+    """Each 牵头单位's projects, in one pass (units in the order they first appear, each
+    one's projects in order): a pass over every project for each unit grew with units times
+    projects, a minute for a province's thousands of units."""
+    groups: dict[str, list[_Figures]] = {}
+    for figures in members:
+        groups.setdefault(figures.project.lead_unit, []).append(figures)
+    return groups
+
+
 def _milestones(rules: _Rules, members: list[_Figures], start: bool) -> Milestones:
     done = [f for f in members if (f.started if start else f.completed)]
     due = [f for f in members
@@ -933,8 +943,7 @@ def compute_progress(master: Master, period: str, issue: int = 0,
     counties = rules.ranked(
         [(c, [f for f in built if f.project.county == c]) for c in county_names]
         + [(NO_COUNTY, [f for f in built if not f.project.county])])
-    unit_names = list(dict.fromkeys(f.project.lead_unit for f in built))
-    units = rules.ranked([(u, [f for f in built if f.project.lead_unit == u]) for u in unit_names])
+    units = rules.ranked(_by_lead_unit(built).items())
     lagging = []
     for item in built:
         reasons = rules.lag_reasons(item)
@@ -998,7 +1007,8 @@ def _briefing(progress: Progress, master: Master, rules: _Rules, built: list[_Fi
     overall = {g.name: g for g in progress.units}
     units = [overall[g.name].model_copy(update={"category": group.name, "group_rank": g.rank})
              for group in ranking.groups for g in group.units]
-    units.sort(key=lambda g: (g.rank is None, g.rank or 0, progress.units.index(overall[g.name])))
+    place = {g.name: position for position, g in enumerate(progress.units)}
+    units.sort(key=lambda g: (g.rank is None, g.rank or 0, place[g.name]))
     starts, completions = _month_milestones(master, period, rules, built)
     month = progress.month
     next_month = period_month(period).replace(month=month + 1) if month < 12 else None
@@ -1028,10 +1038,8 @@ def _unit_ranking(rules: _Rules, built: list[_Figures], categories: dict[str, st
     groups = {}
     for slot, category in slots.items():
         members = [f for f in built if categories.get(f.project.lead_unit, NO_CATEGORY) == category]
-        names = list(dict.fromkeys(f.project.lead_unit for f in members))
         ranked = [g.model_copy(update={"category": category, "group_rank": g.rank})
-                  for g in rules.ranked([(u, [f for f in members if f.project.lead_unit == u])
-                                         for u in names])]
+                  for g in rules.ranked(_by_lead_unit(members).items())]
         groups[slot] = UnitGroup(
             name=category, total=rules.group(category, members)[0], units=ranked,
             green=sum(1 for g in ranked if g.flag == "绿"),
