@@ -41,6 +41,24 @@ def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
     assert len(sizes) == 4  # one return merged into masters of 20 and 40 projects, 0 and 2 months
 
 
+def test_the_reports_benchmark_prints_each_part_beside_the_read_and_its_growth(
+        tmp_path: Path) -> None:
+    env = dict(os.environ, ZDXM_BENCH_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "bench_reports.py"), "--masters",
+                           "20,40"], cwd=BENCHMARKS, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    rows = [line for line in lines if line.startswith(("| 20 |", "| 40 |"))]
+    assert len(rows) == 4  # each size: the times beside the read, and the growth
+    assert rows[0].count("×") == 3 and rows[1].count("×") == 3
+    first, second = rows[2].split("|")[2:-1], rows[3].split("|")[2:-1]
+    assert [float(x) for x in first] == [1.0] * 4  # the smallest master is the reference
+    assert len(second) == 4 and all(float(x) > 0 for x in second)
+    # a master of each size, prepared once (in the cache)
+    assert len(list((tmp_path / "cache").glob("*/台账.xlsx"))) == 2
+
+
 @pytest.mark.soffice
 def test_the_scale_benchmark_also_measures_returns_saved_by_a_spreadsheet_program(
         tmp_path: Path) -> None:
