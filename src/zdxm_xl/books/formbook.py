@@ -114,22 +114,23 @@ class FormSheet:
                 raise PackageLayoutError(f"{self.name}: cells of row {number} not as zdxm "
                                          "writes them")
             at = found.end()
-            style, value = self._read(found[3], found[4] or b"")
-            formula = _FORMULA.search(found[4]) if found[4] else None
-            cells[column_index_from_string(found[1].decode())] = _Cell(
-                style, value, found[0], formula[1] if formula is not None else None)
+            style, value, formula = self._read(found[3], found[4] or b"")
+            cells[column_index_from_string(found[1].decode())] = _Cell(style, value, found[0],
+                                                                        formula)
             self.formulas = self.formulas or formula is not None
         if content[at:].strip():
             raise PackageLayoutError(f"{self.name}: cells of row {number} not as zdxm writes them")
         return cells
 
-    def _read(self, attributes: bytes, content: bytes) -> tuple[str | None, Any]:
+    def _read(self, attributes: bytes, content: bytes) -> tuple[str | None, Any, bytes | None]:
+        """A cell's style, value and — for a formula — the formula as it is in the XML."""
         style = _STYLE.search(attributes)
         kind = _TYPE.search(attributes)
         kind_name = kind[1].decode() if kind else "n"
+        formula = _FORMULA.search(content) if content else None
         if not content:
             value: Any = None
-        elif (formula := _FORMULA.search(content)) is not None:
+        elif formula is not None:
             value = "=" + unescape(formula[1])  # as openpyxl gives a formula
         elif b"<f" in content:
             raise PackageLayoutError(f"{self.name}: a formula not as zdxm writes it")
@@ -151,7 +152,8 @@ class FormSheet:
                 value = unescape(raw)
             else:
                 raise PackageLayoutError(f"{self.name}: a cell of type {kind_name}")
-        return (style[1].decode() if style else None), value
+        return (style[1].decode() if style else None), value, \
+            (formula[1] if formula is not None else None)
 
     @property
     def last_row(self) -> int:
@@ -184,7 +186,7 @@ class FormSheet:
         cell = found.cells.get(column)
         style = cell.style if cell is not None else None
         xml = cell_xml(f"{get_column_letter(column)}{row}", style, value).encode("utf-8")
-        found.cells[column] = _Cell(style, self._read(*_parts_of(xml))[1], xml)
+        found.cells[column] = _Cell(style, self._read(*_parts_of(xml))[1], xml)  # no formula
         found.written = self.changed = True
 
     def xml(self) -> bytes:
