@@ -146,7 +146,9 @@ def _environment() -> Any:
         """Compiles a source it compiled before no second time (the source is the
         template: the same text, the same compiled template)."""
 
-        compiled: dict[str, Template] = {}
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**options)
+            self.compiled: dict[str, Template] = {}
 
         def from_string(self, source: Any, globals: Any = None,  # noqa: A002 (jinja2's name)
                         template_class: Any = None) -> Template:
