@@ -37,6 +37,7 @@ from .checks.returns import (
 )
 from .checks.vetting import Examined
 from .core.errors import Field, MasterError, UsageError
+from .core.ledger import Key
 from .core.master import Master, MasterStore
 from .core.models import LedgerEntry, Submission, SubmissionResult, YesNo
 from .core.pauses import no_collection_pauses
@@ -449,15 +450,15 @@ def _archive(workspace: Workspace, reports: Sequence[FileReport]
 
 class _Ledger:
     """月报台帐 as the merge changes it: a unit's rows for a 报告期 dropped and its new rows
-    added, found by key rather than by a pass over the whole ledger per file; the ledger
-    itself is brought up to date (``flush``) before anything reads it again."""
+    added, found by key rather than by a pass over the whole ledger per file, and without
+    decoding the rows (``Ledger.key``); the rows dropped go (``flush``) before anything
+    reads the ledger again."""
 
     def __init__(self, master: Master) -> None:
-        self.master = master
-        self.rows: list[LedgerEntry | None] = list(master.ledger)
+        self.ledger = master.ledger
         self.keyed: dict[tuple[str, str], list[int]] = {}  # (报告期, unit or project) → rows
         self.periods: set[str] = set()  # the 报告期 whose rows are keyed (those merged into)
-        self.dirty = False
+        self.dropped: set[int] = set()
 
     def _key_period(self, period: str) -> None:
         """Key the rows of ``period``, once: a merge touches one month or a few of a
@@ -465,13 +466,16 @@ class _Ledger:
         if period in self.periods:
             return
         self.periods.add(period)
-        for position, entry in enumerate(self.rows):
-            if entry is not None and entry.period == period:
-                self._key(entry, position)
+        for position in range(len(self.ledger)):
+            if position not in self.dropped:
+                key = self.ledger.key(position)
+                if key[0] == period:
+                    self._key(key, position)
 
-    def _key(self, entry: LedgerEntry, position: int) -> None:
-        self.keyed.setdefault((entry.period, "u:" + (entry.unit or "")), []).append(position)
-        self.keyed.setdefault((entry.period, "p:" + entry.project_id), []).append(position)
+    def _key(self, key: Key, position: int) -> None:
+        period, unit, project_id = key
+        self.keyed.setdefault((period, "u:" + (unit or "")), []).append(position)
+        self.keyed.setdefault((period, "p:" + project_id), []).append(position)
 
     def replace(self, period: str, unit: str, entries: Sequence[LedgerEntry]) -> None:
         """Drop the rows of ``period`` that are ``unit``'s or of the same projects as
@@ -479,17 +483,17 @@ class _Ledger:
         self._key_period(period)
         keys = [(period, "u:" + unit)] + [(period, "p:" + e.project_id) for e in entries]
         for key in keys:
-            for position in self.keyed.pop(key, []):
-                self.rows[position] = None
+            self.dropped.update(self.keyed.pop(key, []))
         for entry in entries:  # rows of ``period``, keyed above
-            self.rows.append(entry)
-            self._key(entry, len(self.rows) - 1)
-        self.dirty = True
+            self.ledger.append(entry)
+            self._key((entry.period, entry.unit, entry.project_id), len(self.ledger) - 1)
 
     def flush(self) -> None:
-        if self.dirty:
-            self.master.ledger = [e for e in self.rows if e is not None]
-            self.dirty = False
+        if self.dropped:
+            self.ledger.drop(self.dropped)
+            self.dropped = set()
+            self.keyed.clear()  # the rows have moved: keyed again when next asked
+            self.periods.clear()
 
 
 def _replace_rows(ledger: _Ledger, log: _Log, report: FileReport,

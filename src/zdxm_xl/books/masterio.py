@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from python_calamine import CalamineWorkbook
 
 from ..core.errors import Field, MasterError, Remedy
+from ..core.ledger import Ledger, LedgerRow, ledger_rows
 from ..core.master import Master, MasterStore, new_master
 from ..core.models import (
     AllowedSender,
@@ -75,6 +76,7 @@ from ..core.returnrules import ADJUSTABLE, default_level
 from ..core.summary import summary_sheet
 from ..core.tables import (
     RowProblem,
+    decode_rows,
     decode_table,
     decode_value,
     encode_columns,
@@ -149,7 +151,8 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
     implementation = table(IMPLEMENTATION, Project, {"id": ""})
     preparatory = table(PREPARATORY, Project, {"id": "", "stage": Stage.PREPARATORY})
     units = table(UNITS, Unit)
-    ledger = table(LEDGER, LedgerEntry)
+    ledger = _read_ledger(gateway, name, problems) if LEDGER.sheet in sheets \
+        else Ledger(table(LEDGER, LedgerEntry))  # (says the sheet is missing)
     submissions = table(SUBMISSIONS, Submission)
     changes = table(CHANGES, Change)
     # 邮件记录 came with the mail feature: a master made before it gets the sheet when saved.
@@ -167,6 +170,33 @@ def read_master(gateway: Gateway, name: str = "台账") -> Master:
     master.problems = _problem_ids(master, problem_rows, name)
     master.problem_log = problem_log
     return master
+
+
+def _read_ledger(gateway: Gateway, name: str, problems: list[RowProblem]) -> Ledger:
+    """月报台帐, its rows decoded when first needed (``core.ledger``): a row whose key
+    (报告期, 项目编号) cannot be read, or a header without them, is a problem now, as in any
+    other table; a row that cannot be decoded otherwise is named when it is asked for."""
+    data = gateway.read_table(LEDGER.sheet)
+    rows, unreadable = ledger_rows(data.header, data.rows)
+    # every problem of the header, and of the rows without a key
+    problems.extend(decode_rows(LEDGER, LedgerEntry, data.header, unreadable)[1])
+    return Ledger(rows=rows, decode=_LedgerDecode(data.header, name))
+
+
+@dataclass(frozen=True)
+class _LedgerDecode:
+    """Decodes rows of the 月报台帐 read under ``header`` from the master ``name``; a class,
+    not a closure, so that a master travels to the writers (pickled) with its ledger."""
+
+    header: list[object]
+    name: str
+
+    def __call__(self, rows: Sequence[LedgerRow]) -> list[LedgerEntry]:
+        records, found = decode_rows(LEDGER, LedgerEntry, self.header,
+                                     [(row.number, row.cells) for row in rows])
+        if found:
+            raise MasterError(_describe_problems(self.name, found))
+        return records
 
 
 def _describe_problems(name: str, problems: list[RowProblem]) -> str:
@@ -382,29 +412,42 @@ _ALONE: dict[str, tuple[SheetSpec, type[BaseModel]]] = {
     "problems": (PROBLEMS, _ProblemRow), "problem_log": (PROBLEM_LOG, ProblemChange)}
 
 
-def _records(master: Master) -> dict[str, list[BaseModel]]:
+Records = list[BaseModel] | Ledger
+
+
+def _records(master: Master) -> dict[str, Records]:
     """Every list of records the master holds, by attribute (whatever tables it has)."""
     return {f.name: value for f in dataclass_fields(master)
-            if isinstance(value := getattr(master, f.name), list)}
+            if isinstance(value := getattr(master, f.name), (list, Ledger))}
 
 
 def _others(master: Master) -> dict[str, object]:
     """Everything else the master holds (settings, key …), comparable."""
     return {f.name: value.model_dump() if isinstance(value, BaseModel) else value
             for f in dataclass_fields(master)
-            if not isinstance(value := getattr(master, f.name), list)}
+            if not isinstance(value := getattr(master, f.name), (list, Ledger))}
 
 
-def _states(records: Sequence[BaseModel]) -> list[dict[str, object]]:
-    """The records' field values as they are now (lists copied: they can change in place)."""
-    states = [record.__dict__.copy() for record in records]
+def _states(records: Records, start: int = 0) -> list[object]:
+    """What the records from ``start`` are now: their field values (lists copied: they can
+    change in place); the ledger's marks (``Ledger.marks``: its rows not decoded are not)."""
+    if isinstance(records, Ledger):
+        return records.marks(start)
+    states = [record.__dict__.copy() for record in records[start:]]
     lists = _list_fields(type(records[0])) if records else ()
     for state in states if lists else ():
         for name in lists:
             value = state[name]
             if type(value) is list:
                 state[name] = list(value)
-    return states
+    return list(states)
+
+
+def _same(records: Records, position: int, state: object) -> bool:
+    """Whether the record at ``position`` is as ``state`` (``_states``) says it was."""
+    if isinstance(records, Ledger):
+        return records.unchanged(position, state)
+    return records[position].__dict__ == state
 
 
 @functools.cache
@@ -421,7 +464,7 @@ class _Snapshot:
     master: Master
     file: tuple[int, int, int]  # size, modification time (ns), inode
     others: dict[str, object]
-    records: dict[str, list[dict[str, object]]]
+    records: dict[str, list[object]]
     in_place: set[str]  # the tables whose rows in the file match the records one to one
 
     @classmethod
@@ -451,7 +494,7 @@ class _Snapshot:
         self.file = file_state(path)
         for name, first in changed.items():
             records = getattr(self.master, name)
-            self.records[name][first:] = _states(records[first:])
+            self.records[name][first:] = _states(records, first)
         self.in_place |= set(changed)
 
     def first_changes(self, master: Master) -> dict[str, int] | None:
@@ -465,8 +508,8 @@ class _Snapshot:
         changed: dict[str, int] = {}
         for name, records in now.items():
             before = self.records[name]
-            first = next((i for i, (record, state) in enumerate(zip(records, before, strict=False))
-                          if record.__dict__ != state), min(len(records), len(before)))
+            first = next((i for i, state in enumerate(before[:len(records)])
+                          if not _same(records, i, state)), min(len(records), len(before)))
             if first == len(records) == len(before):
                 continue
             if name not in self.in_place:

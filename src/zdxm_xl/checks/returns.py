@@ -145,12 +145,25 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 
 @dataclass
 class PeriodFacts:
-    """What checking needs to know about one 报告期, worked out once for many files."""
+    """What checking needs to know about one 报告期, worked out once for many files; what
+    it needs of the ledger, a file's projects at a time (``learn``)."""
 
+    master: Master
+    period: str
     units: set[str]  # 牵头单位 expected to report
     projects: dict[str, Project]
-    figures: dict[str, tuple[Decimal, Decimal]]  # 上月本年累计, 上月开工以来累计
-    previous: dict[str, LedgerEntry]  # last month's rows
+    # 项目编号 → 上月本年累计, 上月开工以来累计
+    figures: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    previous: dict[str, LedgerEntry] = field(default_factory=dict)  # last month's rows
+    known: set[str] = field(default_factory=set)  # the projects whose figures are above
+
+    def learn(self, projects: Sequence[Project]) -> None:
+        """Work out the figures and last month's rows of ``projects``, those not known yet."""
+        new = [p for p in projects if p.id not in self.known]
+        if new:
+            self.figures.update(previous_figures(self.master, self.period, new))
+            self.previous.update(last_reported(self.master, self.period, new))
+            self.known.update(p.id for p in new)
 
 
 class CheckContext:
@@ -176,9 +189,8 @@ class CheckContext:
     def facts(self, period: str) -> PeriodFacts:
         if period not in self._facts:
             self._facts[period] = PeriodFacts(
-                set(expected_returns(self.master, period)),
-                {p.id: p for p in self.master.projects},
-                previous_figures(self.master, period), last_reported(self.master, period))
+                self.master, period, set(expected_returns(self.master, period)),
+                {p.id: p for p in self.master.projects})
         return self._facts[period]
 
     def ledger_changed(self, period: str) -> None:
@@ -247,6 +259,7 @@ def _check(master: Master, examined: Examined, period: str | None, context: Chec
     report.unit, report.period = identity.unit, identity.period
     facts = context.facts(identity.period)
     mine = [facts.projects[i] for i in identity.projects if i in facts.projects]
+    facts.learn(mine)
     checker = _Checker(master, identity, report, facts, context.problems(),
                        entries=context.entries)
     implementation = [p for p in mine if not p.is_preparatory]

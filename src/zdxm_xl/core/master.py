@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Protocol
 
 from .errors import Field, MasterError
+from .ledger import Ledger
 from .models import (
     Change,
-    LedgerEntry,
     MailRecord,
     OutboxEntry,
     Problem,
@@ -48,7 +48,7 @@ class Master:
     secret: str  # hex key for form fingerprints; never written outside the master
     projects: list[Project] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list)
-    ledger: list[LedgerEntry] = field(default_factory=list)
+    ledger: Ledger = field(default_factory=Ledger)  # 月报台帐 (a list of records is made one)
     submissions: list[Submission] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     mail_log: list[MailRecord] = field(default_factory=list)  # 邮件记录
@@ -56,6 +56,11 @@ class Master:
     problems: list[Problem] = field(default_factory=list)  # 问题台帐
     problem_log: list[ProblemChange] = field(default_factory=list)  # 问题办理记录
     ids_assigned: bool = False  # 项目编号 were generated while reading: save to keep them
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "ledger" and not isinstance(value, Ledger):
+            value = Ledger(value)  # type: ignore[arg-type]  # records, whatever holds them
+        super().__setattr__(name, value)
 
     @property
     def year(self) -> int:

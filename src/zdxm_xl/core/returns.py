@@ -68,23 +68,30 @@ def expected_returns(master: Master, period: str,
     return {name: by_unit[name] for name in units} if units else by_unit
 
 
-def previous_figures(master: Master, period: str) -> dict[str, tuple[Decimal, Decimal]]:
-    """项目编号 → (上月本年累计, 上月开工以来累计) for ``period``.
+def previous_figures(master: Master, period: str, projects: Sequence[Project] | None = None
+                     ) -> dict[str, tuple[Decimal, Decimal]]:
+    """项目编号 → (上月本年累计, 上月开工以来累计) for ``period``, of ``projects`` (all the
+    master's when not given: a merge asks for the few of a return).
 
     January: 0 and 截至上年底累计. Later months: the ledger's previous 报告期; a project not
-    reported then falls back to the latest earlier month of the year, else to January's."""
+    reported then falls back to the latest earlier month of the year, else to January's.
+    Only the ledger rows taken are decoded (``core.ledger``)."""
     before = previous_period(period)
-    latest: dict[str, LedgerEntry] = {}
+    ledger = master.ledger
+    wanted = master.projects if projects is None else projects
+    latest: dict[str, int] = {}  # 项目编号 → position of its latest row before ``period``
     if before is not None:
-        for entry in master.ledger:
-            if entry.period <= before and entry.period[:4] == period[:4]:
-                seen = latest.get(entry.project_id)
-                if seen is None or entry.period > seen.period:
-                    latest[entry.project_id] = entry
+        for project in wanted:
+            seen = ""
+            for position in ledger.positions(project.id):
+                month = ledger.key(position)[0]
+                if month <= before and month[:4] == period[:4] and month > seen:
+                    latest[project.id], seen = position, month
+    rows = dict(zip(latest, ledger.at(latest.values()), strict=True))
     figures: dict[str, tuple[Decimal, Decimal]] = {}
-    for project in master.projects:
+    for project in wanted:
         prior = project.prior_completed or Decimal(0)
-        last = latest.get(project.id)
+        last = rows.get(project.id)
         if last is None:
             figures[project.id] = (Decimal(0), prior)
         else:
@@ -94,10 +101,26 @@ def previous_figures(master: Master, period: str) -> dict[str, tuple[Decimal, De
     return figures
 
 
-def last_reported(master: Master, period: str) -> dict[str, LedgerEntry]:
-    """项目编号 → its row in the previous 报告期, to pre-fill statuses that rarely change."""
+def last_reported(master: Master, period: str, projects: Sequence[Project] | None = None
+                  ) -> dict[str, LedgerEntry]:
+    """项目编号 → its row in the previous 报告期, to pre-fill statuses that rarely change: of
+    ``projects`` (any project's, when not given)."""
     before = previous_period(period)
-    return {e.project_id: e for e in master.ledger if before is not None and e.period == before}
+    if before is None:
+        return {}
+    ledger = master.ledger
+    found: dict[str, int] = {}  # 项目编号 → position of its (last) row in ``before``
+    if projects is None:
+        for position in range(len(ledger)):
+            month, _unit, project_id = ledger.key(position)
+            if month == before:
+                found[project_id] = position
+    else:
+        for project in projects:
+            for position in ledger.positions(project.id):
+                if ledger.key(position)[0] == before:
+                    found[project.id] = position
+    return dict(zip(found, ledger.at(found.values()), strict=True))
 
 
 def due_date(master: Master, period: str) -> date:

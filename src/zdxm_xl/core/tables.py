@@ -22,8 +22,9 @@ from .money import AmountError, from_cell, parse_amount
 from .periods import parse_period
 from .registry import Column, Kind, SheetSpec
 
-__all__ = ["RowProblem", "decode_value", "encode_value", "decode_table", "encode_table",
-           "encode_columns", "each_once", "header_index", "is_blank_row"]
+__all__ = ["RowProblem", "decode_value", "encode_value", "decode_table", "decode_rows",
+           "encode_table", "encode_columns", "each_once", "header_index", "is_blank_row",
+           "blank_row", "column_decoder"]
 
 T = TypeVar("T")
 R = TypeVar("R", bound=BaseModel)
@@ -88,7 +89,7 @@ def _amount(value: float) -> Any:
     return _cached_amount(value) if value else from_cell(value)
 
 
-def _decoder(column: Column) -> Callable[[Cell], Any]:
+def column_decoder(column: Column) -> Callable[[Cell], Any]:
     """``decode_value`` for one column, with the cells a master usually holds (clean text,
     numbers, dates, 报告期 as written) read without going through every kind: the same
     results, for tables of tens of thousands of rows."""
@@ -187,6 +188,22 @@ def decode_table(
     A missing required column is reported once as a problem on the header row. ``defaults``
     are the values of fields a row leaves empty, or the table has no column for.
     """
+    return decode_rows(spec, model, header,
+                       [(first_row + offset, row) for offset, row in enumerate(rows)],
+                       first_row - 1, columns, defaults)
+
+
+def decode_rows(
+    spec: SheetSpec,
+    model: type[R],
+    header: Sequence[Cell],
+    rows: Iterable[tuple[int, Sequence[Cell]]],
+    header_row: int = 1,
+    columns: Sequence[Column] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+) -> tuple[list[R], list[RowProblem]]:
+    """``decode_table`` for rows given with their row numbers: any rows of a table, not only
+    a run of them (a ledger decoded a project at a time, ``core.ledger``)."""
     columns = tuple(columns or spec.columns)
     index = header_index(header)
     problems: list[RowProblem] = []
@@ -195,15 +212,15 @@ def decode_table(
         if column.derived:
             continue  # written from the plan, never read back
         if column.title in index:
-            present.append((column, index[column.title], _decoder(column)))
+            present.append((column, index[column.title], column_decoder(column)))
         elif column.required:
-            problems.append(RowProblem(spec.sheet, first_row - 1, column.title, "", "缺少这一列"))
+            problems.append(RowProblem(spec.sheet, header_row, column.title, "", "缺少这一列"))
     if problems:
         return [], problems
     records: list[R] = []
     validate = model.model_validate
-    rows = list(rows)
-    fast = _by_columns(present, rows, first_row)
+    body = [(number, row) for number, row in rows if not blank_row(row)]
+    fast = _by_columns(present, body)
     if fast is not None:  # every cell read: records straight from the columns
         fields = [column.field for column, _position, _decode in present]
         given = [{field: value for field, value in zip(fields, values, strict=True)
@@ -220,10 +237,7 @@ def decode_table(
             except ValidationError as exc:
                 problems.extend(_invalid(spec, columns, row_number, filled, exc))
         return records, problems
-    for offset, row in enumerate(rows):
-        row_number = first_row + offset
-        if _blank(row):
-            continue
+    for row_number, row in body:
         data: dict[str, Any] = dict(defaults or {})
         row_problems: list[RowProblem] = []
         width = len(row)
@@ -263,7 +277,7 @@ def _invalid(spec: SheetSpec, columns: Sequence[Column], row_number: int, data: 
     return found
 
 
-def _blank(row: Sequence[Cell]) -> bool:
+def blank_row(row: Sequence[Cell]) -> bool:
     """``is_blank_row``, answered at once for the usual row (its first cell filled)."""
     if row:
         first = row[0]
@@ -277,15 +291,14 @@ class _Unreadable(Exception):
 
 
 def _by_columns(present: Sequence[tuple[Column, int, Callable[[Cell], Any]]],
-                rows: list[Sequence[Cell]], first_row: int = 2
+                body: list[tuple[int, Sequence[Cell]]]
                 ) -> list[tuple[int, tuple[Any, ...]]] | None:
-    """(row number, each present column's value) of the non-blank rows, read a column at a
-    time — as the row-by-row reading would, for a table where every cell can be read and
+    """(row number, each present column's value) of the (non-blank) rows, read a column at
+    a time — as the row-by-row reading would, for a table where every cell can be read and
     every required cell is filled; ``None`` otherwise (the row-by-row reading then tells
     what is wrong, where)."""
     if not present:
         return None
-    body = [(first_row + offset, row) for offset, row in enumerate(rows) if not _blank(row)]
     reach = max(position for _column, position, _decode in present)
     if any(len(row) <= reach for _number, row in body):
         return None

@@ -1,0 +1,153 @@
+"""月报台帐's rows are decoded when first needed: a merge decodes the rows of its return's
+projects, a report all of them; a row that cannot be read is named, sheet, row and column,
+by whatever first needs it, and a row never decoded is kept as it is in the file."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from checking_office import UNIT, build_master
+from conftest import run_zdxm
+from zdxm_xl.books.masterio import FileStore, load_master
+from zdxm_xl.core.errors import MasterError
+from zdxm_xl.core.ledger import Ledger
+from zdxm_xl.core.models import LedgerEntry
+from zdxm_xl.core.returns import last_reported, previous_figures
+from zdxm_xl.demo.fill import fill_form
+from zdxm_xl.forms import make_forms
+from zdxm_xl.reports.forms import form_name
+
+OTHER = "市工业和信息化局"  # leads ZD2022-0005, not in 市交通运输局's return
+
+
+def _ledger_cell(path: Path, project_id: str, title: str, value: object) -> int:
+    """Type ``value`` into the 月报台帐 cell of ``project_id``'s row under ``title``, as by
+    hand in Excel; the row's number."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["月报台帐"]
+    titles = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[titles.index("项目编号")].value == project_id:
+            row[titles.index(title)].value = value
+            book.save(path)
+            return row[0].row
+    raise AssertionError(project_id)
+
+
+def _add_row(path: Path, entry: LedgerEntry) -> None:
+    store = FileStore(path)
+    with store.session():
+        master = store.load()
+        master.ledger.append(entry)
+        store.save(master)
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> tuple[Path, Path]:
+    """The checking office's master with a February row of another unit's project, and
+    市交通运输局's March return."""
+    master = build_master(tmp_path / "台账.xlsx")
+    _add_row(master, LedgerEntry(period="2022-02", project_id="ZD2022-0005", unit=OTHER,
+                                 month_completed=100, year_completed=100, total_completed=1100))
+    make_forms(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
+    return master, fill_form(tmp_path / "模板" / form_name("2022-03", UNIT),
+                             tmp_path / "收件" / "交通.xlsx", seed=1).path
+
+
+def test_a_bad_row_of_another_units_project_does_not_stop_a_merge(office) -> None:
+    """The merge decodes the rows of its return's projects only; the row it never read is
+    kept as it was typed, and the first command that reads every row names it."""
+    master, filled = office
+    number = _ledger_cell(master, "ZD2022-0005", "本月完成投资（万元）", "约100")
+    merged = run_zdxm("merge", master, filled, "--period", "2022-03")
+    assert merged.code == 0, merged.stderr
+    sheet = openpyxl.load_workbook(master)["月报台帐"]
+    assert [c.value for c in sheet[number]].count("约100") == 1
+    assert sum(1 for row in sheet.iter_rows(min_row=2, values_only=True)
+               if row[1] and row[0] == "2022-03") == 4
+    assess = run_zdxm("assess", master, "--from", "2022-01", "--to", "2022-03")
+    assert assess.code != 0
+    assert f"工作表“月报台帐”第{number}行“本月完成投资（万元）”" in assess.stderr + assess.stdout
+    assert "Traceback" not in assess.stderr
+
+
+def test_a_bad_row_of_the_returns_own_project_stops_the_merge_and_says_where(office) -> None:
+    master, filled = office
+    number = _ledger_cell(master, "ZD2022-0002", "本年累计完成投资（万元）", "两千五")
+    before = master.read_bytes()
+    merged = run_zdxm("merge", master, filled, "--period", "2022-03")
+    assert merged.code != 0
+    assert f"工作表“月报台帐”第{number}行“本年累计完成投资（万元）”" in merged.stderr + merged.stdout
+    assert "Traceback" not in merged.stderr
+    assert master.read_bytes() == before
+
+
+def test_a_row_whose_key_cannot_be_read_is_refused_when_the_master_is_read(office) -> None:
+    """A row's 报告期 and 项目编号 are read with the master, as every other table's cells."""
+    master, _filled = office
+    number = _ledger_cell(master, "ZD2022-0005", "报告期", "二月")
+    with pytest.raises(MasterError, match=f"工作表“月报台帐”第{number}行“报告期”"):
+        load_master(master)
+
+
+def test_only_the_rows_asked_for_are_decoded(office) -> None:
+    master, _filled = office
+    ledger = load_master(master).ledger
+    rows = ledger._items
+    assert len(ledger) == 4 and all(row.entry is None for row in rows)  # type: ignore[union-attr]
+    assert ledger.key(3) == ("2022-02", OTHER, "ZD2022-0005")
+    book = load_master(master)
+    two = [p for p in book.projects if p.id == "ZD2022-0002"]
+    assert previous_figures(book, "2022-03", two) == {"ZD2022-0002": (2500, 32500)}
+    assert set(last_reported(book, "2022-03", two)) == {"ZD2022-0002"}
+    decoded = [row.entry is not None for row in book.ledger._items]  # type: ignore[union-attr]
+    assert decoded == [False, True, False, False]
+    # the same figures as from every row decoded
+    assert previous_figures(book, "2022-03") == previous_figures(load_master(master),
+                                                                 "2022-03")
+    assert [e.project_id for e in ledger] == ["ZD2022-0001", "ZD2022-0002", "ZD2022-0003",
+                                             "ZD2022-0005"]
+
+
+def test_a_row_changed_after_decoding_is_saved_one_decoded_alone_is_not(office) -> None:
+    master, _filled = office
+    store = FileStore(master)
+    with store.session():
+        book = store.load()
+        assert book.ledger[1].project_id == "ZD2022-0002"  # decoded, not changed
+        store.save(book)
+    assert load_master(master).ledger[1].progress is None
+    with store.session():
+        book = store.load()
+        book.ledger[1].progress = "主体结构施工"  # changed where it is
+        store.save(book)
+    again = load_master(master)
+    assert [e.progress for e in again.ledger] == [None, "主体结构施工", None, None]
+
+
+def test_a_master_read_travels_pickled_with_its_ledger(office) -> None:
+    """Writers get the master pickled: its rows not yet decoded go with it, and decode."""
+    master, _filled = office
+    book = load_master(master)
+    book.ledger[0]  # one decoded before it travels
+    travelled = pickle.loads(pickle.dumps(book))
+    assert travelled.ledger == load_master(master).ledger
+
+
+def test_a_ledger_is_a_list_of_records_to_whoever_uses_it() -> None:
+    entries = [LedgerEntry(period="2022-01", project_id=f"ZD2022-000{n}") for n in (1, 2, 3)]
+    ledger = Ledger(entries)
+    ledger.append(LedgerEntry(period="2022-02", project_id="ZD2022-0001"))
+    assert ledger.positions("ZD2022-0001") == [0, 3]
+    del ledger[1]
+    assert ledger.positions("ZD2022-0001") == [0, 2]
+    assert ledger == [entries[0], entries[2], ledger[-1]] and ledger.pop().period == "2022-02"
+    ledger.drop([0])
+    assert ledger == [entries[2]] and ledger[0:1] == [entries[2]]
+    with pytest.raises(TypeError):
+        ledger.append("2022-03")  # type: ignore[arg-type]
