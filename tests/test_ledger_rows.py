@@ -5,21 +5,25 @@ by whatever first needs it, and a row never decoded is kept as it is in the file
 from __future__ import annotations
 
 import pickle
+import shutil
 from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from python_calamine import CalamineWorkbook
 
 from checking_office import UNIT, build_master
 from conftest import run_zdxm
+from zdxm_xl.books.filebook import KeyedRows, _read_keys
 from zdxm_xl.books.masterio import FileStore, load_master
 from zdxm_xl.core.errors import MasterError
-from zdxm_xl.core.ledger import Ledger
+from zdxm_xl.core.ledger import KEY_TITLES, Ledger
 from zdxm_xl.core.models import LedgerEntry
 from zdxm_xl.core.returns import last_reported, previous_figures
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.forms import make_forms
+from zdxm_xl.merge import merge_files
 from zdxm_xl.reports.forms import form_name
 
 OTHER = "市工业和信息化局"  # leads ZD2022-0005, not in 市交通运输局's return
@@ -151,3 +155,84 @@ def test_a_ledger_is_a_list_of_records_to_whoever_uses_it() -> None:
     assert ledger == [entries[2]] and ledger[0:1] == [entries[2]]
     with pytest.raises(TypeError):
         ledger.append("2022-03")  # type: ignore[arg-type]
+
+
+# ---- a ledger read for its keys first (a merge) ----------------------------------------
+
+def _keyed(path: Path) -> KeyedRows | None:
+    return _read_keys(path.read_bytes(), "月报台帐", KEY_TITLES)
+
+
+def test_rows_read_whole_when_asked_are_the_rows_a_whole_reading_gives(office) -> None:
+    """Numbers, dates, text, empty cells: row for row what python-calamine reads from the
+    whole sheet, in whatever order they are asked for."""
+    master, filled = office
+    assert merge_files(master, [filled], "2022-03").merged
+    keyed = _keyed(master)
+    assert keyed is not None and keyed.numbers == list(range(2, 10))
+    grid = CalamineWorkbook.from_path(str(master)).get_sheet_by_name("月报台帐").to_python(
+        skip_empty_area=False)
+    assert keyed.header == grid[0]
+    assert keyed.whole(keyed.numbers) == grid[1:]
+    assert keyed.whole([9, 2]) == [grid[8], grid[1]]
+    assert [k for k in keyed.keys] == [(row[0], row[1], row[3]) for row in grid[1:]]
+
+
+def test_a_merge_reading_keys_first_leaves_the_master_a_whole_reading_would(
+        office, tmp_path: Path) -> None:
+    master, filled = office
+    twin = tmp_path / "twin.xlsx"
+    shutil.copy(master, twin)
+    merge_files(master, [filled], "2022-03", now=datetime(2022, 4, 3, 9))
+    store = FileStore(twin)
+    store.ledger_on_demand = False
+    merge_files(store, [filled], "2022-03", now=datetime(2022, 4, 3, 9))
+    one, other = load_master(master), load_master(twin)
+    assert list(one.ledger) == list(other.ledger) and len(one.ledger) == 8
+    assert one.submissions == other.submissions
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ((3, "A", 202203), "a 报告期 typed as a number"),
+    ((3, "D", "  市交通运输局"), "text with kept spaces"),
+    ((3, "B", "ZD2022_x0041_"), "an escaped character"),
+])
+def test_a_sheet_not_as_zdxm_writes_it_is_read_whole(office, change, why) -> None:
+    master, _filled = office
+    row, column, value = change
+    book = openpyxl.load_workbook(master)
+    book["月报台帐"][f"{column}{row}"] = value
+    book.save(master)
+    assert _keyed(master) is None, why
+
+
+def test_keys_are_read_as_text_reads(office) -> None:
+    master, _filled = office
+    book = openpyxl.load_workbook(master)
+    book["月报台帐"]["D3"] = "市住房&城乡建设局<一处>"
+    book.save(master)
+    keyed = _keyed(master)
+    assert keyed is not None and keyed.keys[1][2] == "市住房&城乡建设局<一处>"
+
+
+def test_a_row_left_out_or_a_cell_beyond_the_table_means_a_whole_reading(office) -> None:
+    master, _filled = office
+    book = openpyxl.load_workbook(master)
+    book["月报台帐"].insert_rows(3)
+    book.save(master)
+    assert _keyed(master) is None
+    book = openpyxl.load_workbook(master)
+    book["月报台帐"].delete_rows(3)
+    book["月报台帐"]["AD2"] = "备注"
+    book.save(master)
+    assert _keyed(master) is None
+
+
+def test_a_bad_key_found_by_a_merge_is_named(office) -> None:
+    """A 报告期 typed as a number: the merge reads the sheet whole, which names the row."""
+    master, filled = office
+    number = _ledger_cell(master, "ZD2022-0005", "报告期", "2022年13月")
+    merged = run_zdxm("merge", master, filled, "--period", "2022-03")
+    assert merged.code != 0
+    assert f"工作表“月报台帐”第{number}行“报告期”" in merged.stderr + merged.stdout
+    assert "Traceback" not in merged.stderr

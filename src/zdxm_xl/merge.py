@@ -198,6 +198,7 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
     store = open_store(master_store)
     if isinstance(store, FileStore):
         store.lock_wait = lock_wait
+        store.ledger_on_demand = True  # the rows of the returns' projects are what it reads
     paths = collect_files(files)
     if not paths:
         raise UsageError("没有找到要合并的文件。", field=Field.FILES)

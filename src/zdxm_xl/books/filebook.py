@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from copy import copy
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,14 +32,17 @@ from .package import (
     NewRows,
     Package,
     PackageLayoutError,
+    key_cells,
+    rows_renumbered,
     sheet_with_new_rows,
     sheet_with_rows,
     with_table_rows,
+    workbook_of_rows,
 )
 from .safety import atomic_write, backup, refuse_if_open_elsewhere
 from .styles import HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, print_ready, write_text
 
-__all__ = ["FileGateway", "LAST_ROW", "file_state"]
+__all__ = ["FileGateway", "LAST_ROW", "file_state", "KeyedRows", "SheetRows"]
 
 LAST_ROW = 1048576
 SUMMARY_NOTE_WIDTH = 90  # the 汇总's words beside its table
@@ -47,8 +51,11 @@ SUMMARY_NOTE_WIDTH = 90  # the 汇总's words beside its table
 class FileGateway:
     """A master workbook file: calamine reads, openpyxl writes, atomic replace commits."""
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = False,
+                 keyed: Mapping[str, Sequence[str]] | None = None) -> None:
         self.path = Path(path)
+        # Sheets read for some columns first (``read_keys``): sheet → the header titles.
+        self.keyed = dict(keyed or {})
         self._reader: CalamineWorkbook | None = None
         self._opened: tuple[int, int, int] | None = None  # the file the reader opened
         self._book: openpyxl.Workbook | None = None
@@ -60,6 +67,7 @@ class FileGateway:
         self.shapes: dict[str, tuple[list[Cell], int, int]] = {}
         # Sheets being read beside this thread (``read_ahead``): sheet → its values to come.
         self._ahead: dict[str, Future[list[list[Cell]]]] = {}
+        self._ahead_keys: dict[str, Future[KeyedRows | None]] = {}
         if create:
             self._book = openpyxl.Workbook()
             self._book.remove(self._book.active)
@@ -110,7 +118,8 @@ class FileGateway:
         file): python-calamine parses a sheet without holding the interpreter, so a large
         table (the ledger) is read while the ones before it are decoded into records."""
         reader = self._open_reader()
-        wanted = [s for s in sheets if s in reader.sheet_names and s not in self._ahead]
+        wanted = [s for s in sheets if s in reader.sheet_names
+                  and s not in self._ahead and s not in self._ahead_keys]
         if not wanted:
             return
         path, opened = self.path, self._opened
@@ -127,9 +136,48 @@ class FileGateway:
                 raise _Replaced
             return grid
 
+        def read_keys(sheet: str) -> KeyedRows | None:
+            if file_state(path) != opened:
+                raise _Replaced
+            keyed = _read_keys(path.read_bytes(), sheet, self.keyed[sheet])
+            if file_state(path) != opened:
+                raise _Replaced
+            return keyed
+
         for sheet in wanted:
-            self._ahead[sheet] = pool.submit(read, sheet)
+            if sheet in self.keyed:
+                self._ahead_keys[sheet] = pool.submit(read_keys, sheet)
+            else:
+                self._ahead[sheet] = pool.submit(read, sheet)
         pool.shutdown(wait=False)
+
+    def read_keys(self, sheet: str) -> KeyedRows | None:
+        """A sheet given in ``keyed``, read for its keys first (``KeyedRows``): read ahead
+        if it was; ``None`` when it was not given, or it is not as zdxm writes it (read it
+        with ``read_table`` then)."""
+        if sheet not in self.keyed:
+            return None
+        future = self._ahead_keys.pop(sheet, None)
+        keyed: KeyedRows | None = None
+        if future is not None:
+            try:
+                keyed = future.result()
+            except Exception:  # replaced, unreadable: read in turn, which says what is wrong
+                return None
+        else:
+            self._open_reader()  # the file, and its state, as the other sheets are read
+            if file_state(self.path) != self._opened:
+                return None
+            try:
+                data = self.path.read_bytes()
+            except OSError:
+                return None
+            if file_state(self.path) != self._opened:
+                return None
+            keyed = _read_keys(data, sheet, self.keyed[sheet])
+        if keyed is not None:  # as ``read_table`` leaves it: every body row, as wide as read
+            self.shapes[sheet] = (keyed.header, len(keyed.numbers), len(keyed.header))
+        return keyed
 
     def _read_ahead_grid(self, sheet: str) -> list[list[Cell]] | None:
         """The values of ``sheet`` read ahead, if it was; ``None`` when it was not, or the
@@ -336,6 +384,61 @@ class FileGateway:
 
         atomic_write(self.path, write, verify)
         self._reader = None
+
+
+@dataclass(frozen=True)
+class KeyedRows:
+    """A table read for some columns first: its header, each filled row's number and its
+    cells under the key titles, and ``whole``, which reads rows whole when asked for."""
+
+    header: list[Cell]
+    numbers: list[int]
+    keys: list[tuple[str, ...]]  # each row's key cells' text, "" where empty
+    whole: SheetRows
+
+
+class SheetRows:
+    """Rows of a sheet as zdxm writes it, read whole by number when asked for — as
+    python-calamine reads the sheet, from the sheet's XML kept from reading its keys."""
+
+    def __init__(self, sheet_xml: bytes, styles: bytes, width: int) -> None:
+        self.sheet_xml, self.styles, self.width = sheet_xml, styles, width
+
+    def __call__(self, numbers: Sequence[int]) -> list[list[Cell]]:
+        if not numbers:
+            return []
+        try:
+            book = workbook_of_rows(rows_renumbered(self.sheet_xml, numbers), self.styles)
+            reader = CalamineWorkbook.from_filelike(io.BytesIO(book))
+            grid = reader.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine raises several private error types
+            raise MasterError("台账的月报台帐无法读取：文件已损坏。请用备份恢复台账。") from exc
+        rows = [list(row[:self.width]) + [""] * (self.width - len(row)) for row in grid]
+        rows += [[""] * self.width for _ in range(len(numbers) - len(rows))]
+        if len(rows) != len(numbers):
+            raise MasterError("台账的月报台帐无法读取：文件已损坏。请用备份恢复台账。")
+        return rows
+
+
+def _read_keys(data: bytes, sheet: str, titles: Sequence[str]) -> KeyedRows | None:
+    """``sheet`` of the workbook ``data`` read for the columns under ``titles`` first
+    (``package.key_cells``); ``None`` when it is not as zdxm writes it."""
+    try:
+        package = Package(data)
+        if any(name.endswith("sharedStrings.xml") for name in package.infos):
+            return None  # saved by a spreadsheet program: text is not where zdxm puts it
+        parts = package.sheets().get(sheet)
+        if parts is None:
+            return None
+        sheet_xml = package.part(parts.sheet)
+        found = key_cells(sheet_xml, titles)
+        if found is None:
+            return None
+        header, numbers, keys = found
+        return KeyedRows(list(header), numbers, keys,
+                         SheetRows(sheet_xml, package.styles(), len(header)))
+    except PackageLayoutError:
+        return None
 
 
 class _Replaced(Exception):

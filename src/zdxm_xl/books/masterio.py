@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from python_calamine import CalamineWorkbook
 
 from ..core.errors import Field, MasterError, Remedy
-from ..core.ledger import Ledger, LedgerRow, ledger_rows
+from ..core.ledger import KEY_TITLES, Ledger, LedgerRow, keyed_rows, ledger_rows
 from ..core.master import Master, MasterStore, new_master
 from ..core.models import (
     AllowedSender,
@@ -83,8 +83,9 @@ from ..core.tables import (
     encode_table,
     encode_value,
     header_index,
+    is_blank_row,
 )
-from .filebook import FileGateway, file_state
+from .filebook import FileGateway, SheetRows, file_state
 from .gateway import Gateway, Layout
 from .package import (
     NewRows,
@@ -176,24 +177,51 @@ def _read_ledger(gateway: Gateway, name: str, problems: list[RowProblem]) -> Led
     """月报台帐, its rows decoded when first needed (``core.ledger``): a row whose key
     (报告期, 项目编号) cannot be read, or a header without them, is a problem now, as in any
     other table; a row that cannot be decoded otherwise is named when it is asked for."""
-    data = gateway.read_table(LEDGER.sheet)
-    rows, unreadable = ledger_rows(data.header, data.rows)
+    keyed = gateway.read_keys(LEDGER.sheet) if isinstance(gateway, FileGateway) else None
+    unreadable: Sequence[tuple[int, Sequence[object]]]
+    if keyed is not None:  # the keys now, the other cells of a row when it is decoded
+        assert isinstance(gateway, FileGateway)
+        rows, numbers = keyed_rows(keyed.numbers, keyed.keys)
+        unreadable = list(zip(numbers, keyed.whole(numbers), strict=True))
+        header = keyed.header
+        # empty rows at the end are not the table's (a whole reading drops them): the
+        # empty row a master without ledger rows has
+        last = len(keyed.numbers) + 1
+        for number, cells in reversed(unreadable):
+            if number != last or not is_blank_row(cells):
+                break
+            last -= 1
+        shape = gateway.shapes[LEDGER.sheet]
+        gateway.shapes[LEDGER.sheet] = (shape[0], last - 1, shape[2])
+    else:
+        data = gateway.read_table(LEDGER.sheet)
+        rows, unreadable = ledger_rows(data.header, data.rows)
+        header = data.header
     # every problem of the header, and of the rows without a key
-    problems.extend(decode_rows(LEDGER, LedgerEntry, data.header, unreadable)[1])
-    return Ledger(rows=rows, decode=_LedgerDecode(data.header, name))
+    problems.extend(decode_rows(LEDGER, LedgerEntry, header, unreadable)[1])
+    return Ledger(rows=rows, decode=_LedgerDecode(header, name,
+                                                  keyed.whole if keyed is not None else None))
 
 
 @dataclass(frozen=True)
 class _LedgerDecode:
-    """Decodes rows of the 月报台帐 read under ``header`` from the master ``name``; a class,
-    not a closure, so that a master travels to the writers (pickled) with its ledger."""
+    """Decodes rows of the 月报台帐 read under ``header`` from the master ``name``, reading
+    their cells first when only their keys were (``whole``); a class, not a closure, so
+    that a master travels to the writers (pickled) with its ledger."""
 
     header: list[object]
     name: str
+    whole: SheetRows | None = None
 
     def __call__(self, rows: Sequence[LedgerRow]) -> list[LedgerEntry]:
+        unread = [row for row in rows if row.cells is None]
+        if unread:
+            assert self.whole is not None  # rows without cells come with their reader
+            for row, cells in zip(unread, self.whole([row.number for row in unread]),
+                                  strict=True):
+                row.cells = cells
         records, found = decode_rows(LEDGER, LedgerEntry, self.header,
-                                     [(row.number, row.cells) for row in rows])
+                                     [(row.number, row.cells or ()) for row in rows])
         if found:
             raise MasterError(_describe_problems(self.name, found))
         return records
@@ -749,6 +777,10 @@ class FileStore:
 
     path: Path
     lock_wait: float = LOCK_WAIT
+    # 月报台帐's rows read from the file when first needed, their keys only with the
+    # master: for an operation that needs few of them (a merge of some returns into a
+    # year's ledger). A report needs them all: read with the master, beside the plan.
+    ledger_on_demand: bool = False
 
     @property
     def name(self) -> str:
@@ -762,7 +794,8 @@ class FileStore:
     _snapshot: _Snapshot | None = field(default=None, init=False, repr=False, compare=False)
 
     def load(self) -> Master:
-        gateway = FileGateway(self.path)
+        gateway = FileGateway(self.path, keyed={LEDGER.sheet: KEY_TITLES}
+                              if self.ledger_on_demand else None)
         with no_collection_pauses():
             master = read_master(gateway, self.path.name)
             # loaded to be changed and saved: remember what it held, so the save writes

@@ -21,18 +21,22 @@ from .models import LedgerEntry
 from .registry import LEDGER
 from .tables import Cell, blank_row, column_decoder, header_index
 
-__all__ = ["Ledger", "LedgerRow", "Decode", "Key", "ledger_rows"]
+__all__ = ["Ledger", "LedgerRow", "Decode", "Key", "ledger_rows", "keyed_rows", "KEY_TITLES"]
+
+KEY_FIELDS = ("period", "project_id", "unit")  # in the order of the sheet's columns
+KEY_TITLES = tuple(LEDGER.column(name).title for name in KEY_FIELDS)
 
 Key = tuple[str, str | None, str]  # 报告期, 牵头单位, 项目编号
 
 
 class LedgerRow:
-    """A row as read: its number on the sheet, its cells, and its key read out; its record
-    once decoded (with the record's fields as decoded, to tell whether it changed since)."""
+    """A row as read: its number on the sheet, its cells (None: read with the record,
+    when it is decoded), and its key read out; its record once decoded (with the record's
+    fields as decoded, to tell whether it changed since)."""
 
     __slots__ = ("number", "cells", "key", "entry", "state")
 
-    def __init__(self, number: int, cells: Sequence[Any], key: Key) -> None:
+    def __init__(self, number: int, cells: Sequence[Any] | None, key: Key) -> None:
         self.number = number
         self.cells = cells
         self.key = key
@@ -188,12 +192,10 @@ def ledger_rows(header: Sequence[Cell], rows: Sequence[Sequence[Cell]], first_ro
     be read — to be decoded at once, which says why. No rows when the header lacks a key
     column: decoding any row says that."""
     index = header_index(header)
-    where = [index.get(LEDGER.column(name).title) for name in ("period", "unit", "project_id")]
-    period_at, unit_at, project_at = where
+    where = [index.get(title) for title in KEY_TITLES]
+    period_at, project_at, unit_at = where
     if period_at is None or project_at is None:
         return [], [(first_row + n, row) for n, row in enumerate(rows) if not blank_row(row)]
-    read_period, read_unit, read_project = (column_decoder(LEDGER.column(name))
-                                            for name in ("period", "unit", "project_id"))
     reach = max(position for position in where if position is not None)
     found: list[LedgerRow] = []
     unreadable: list[tuple[int, Sequence[Cell]]] = []
@@ -201,16 +203,39 @@ def ledger_rows(header: Sequence[Cell], rows: Sequence[Sequence[Cell]], first_ro
         if blank_row(row):
             continue
         number = first_row + offset
-        try:
-            if len(row) <= reach:
-                raise ValueError
-            period, project = read_period(row[period_at]), read_project(row[project_at])
-            unit = read_unit(row[unit_at]) if unit_at is not None else None
-        except ValueError:
-            unreadable.append((number, row))
-            continue
-        if period is None or project is None:
+        key = _key(row[period_at], row[project_at],
+                   row[unit_at] if unit_at is not None else None) if len(row) > reach else None
+        if key is None:
             unreadable.append((number, row))
         else:
-            found.append(LedgerRow(number, row, (period, unit, project)))
+            found.append(LedgerRow(number, row, key))
     return found, unreadable
+
+
+def keyed_rows(numbers: Sequence[int], keys: Sequence[Sequence[Cell]]
+               ) -> tuple[list[LedgerRow], list[int]]:
+    """Rows known by their numbers and their key cells (报告期, 项目编号, 牵头单位) only, their
+    other cells read when they are decoded; and, apart, the numbers of the rows whose key
+    cannot be read (read them whole and decode them at once, which says why)."""
+    found: list[LedgerRow] = []
+    unreadable: list[int] = []
+    for number, (period, project, unit) in zip(numbers, keys, strict=True):
+        key = _key(period, project, unit)
+        if key is None:
+            unreadable.append(number)
+        else:
+            found.append(LedgerRow(number, None, key))
+    return found, unreadable
+
+
+_READ_KEY = tuple(column_decoder(LEDGER.column(name)) for name in KEY_FIELDS)
+
+
+def _key(period: Cell, project: Cell, unit: Cell) -> Key | None:
+    """A row's key as its record will hold it; None when it cannot be read."""
+    read_period, read_project, read_unit = _READ_KEY
+    try:
+        key = (read_period(period), read_unit(unit), read_project(project))
+    except ValueError:
+        return None
+    return key if key[0] is not None and key[2] is not None else None
