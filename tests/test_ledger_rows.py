@@ -15,6 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from checking_office import UNIT, build_master
 from conftest import run_zdxm
+from zdxm_xl.books import masterio
 from zdxm_xl.books.filebook import KeyedRows, _read_keys
 from zdxm_xl.books.masterio import FileStore, load_master
 from zdxm_xl.core.errors import MasterError
@@ -236,3 +237,20 @@ def test_a_bad_key_found_by_a_merge_is_named(office) -> None:
     assert merged.code != 0
     assert f"工作表“月报台帐”第{number}行“报告期”" in merged.stderr + merged.stdout
     assert "Traceback" not in merged.stderr
+
+
+def test_a_merge_saves_from_the_file_as_its_load_read_it(office, monkeypatch) -> None:
+    """The save starts from the package the keys were read from (its ledger inflated
+    already), not from the file read and inflated again — unless the file changed."""
+    master, filled = office
+    made: list[int] = []
+
+    class Counted(masterio.Package):
+        def __init__(self, data: bytes, **kwargs: object) -> None:
+            made.append(len(data))
+            super().__init__(data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(masterio, "Package", Counted)
+    assert merge_files(master, [filled], "2022-03").merged
+    assert made == []
+    assert len(load_master(master).ledger) == 8

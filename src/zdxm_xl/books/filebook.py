@@ -56,6 +56,9 @@ class FileGateway:
         self.path = Path(path)
         # Sheets read for some columns first (``read_keys``): sheet → the header titles.
         self.keyed = dict(keyed or {})
+        # The file's package as read for them (the file this gateway opened): a save of
+        # the same file starts from it, its parts inflated already.
+        self.keyed_package: Package | None = None
         self._reader: CalamineWorkbook | None = None
         self._opened: tuple[int, int, int] | None = None  # the file the reader opened
         self._book: openpyxl.Workbook | None = None
@@ -177,6 +180,7 @@ class FileGateway:
             keyed = _read_keys(data, sheet, self.keyed[sheet])
         if keyed is not None:  # as ``read_table`` leaves it: every body row, as wide as read
             self.shapes[sheet] = (keyed.header, len(keyed.numbers), len(keyed.header))
+            self.keyed_package = keyed.package
         return keyed
 
     def _read_ahead_grid(self, sheet: str) -> list[list[Cell]] | None:
@@ -395,6 +399,7 @@ class KeyedRows:
     numbers: list[int]
     keys: list[tuple[str, ...]]  # each row's key cells' text, "" where empty
     whole: SheetRows
+    package: Package  # the file's, as read
 
 
 class SheetRows:
@@ -436,7 +441,7 @@ def _read_keys(data: bytes, sheet: str, titles: Sequence[str]) -> KeyedRows | No
             return None
         header, numbers, keys = found
         return KeyedRows(list(header), numbers, keys,
-                         SheetRows(sheet_xml, package.styles(), len(header)))
+                         SheetRows(sheet_xml, package.styles(), len(header)), package)
     except PackageLayoutError:
         return None
 

@@ -494,6 +494,7 @@ class _Snapshot:
     others: dict[str, object]
     records: dict[str, list[object]]
     in_place: set[str]  # the tables whose rows in the file match the records one to one
+    package: Package | None = None  # the file's package, when the load read one (its keys)
 
     @classmethod
     def of(cls, master: Master, path: Path, gateway: FileGateway | None = None) -> _Snapshot:
@@ -513,9 +514,10 @@ class _Snapshot:
         # the file read, not the one at ``path`` now: another may have been saved over it
         # during a long load
         file = file_state(path) if gateway is None else gateway.opened
+        keyed = gateway.keyed_package if gateway is not None else None
         return cls(master, file, _others(master),
                    {name: _states(records) for name, records in _records(master).items()},
-                   in_place)
+                   in_place, keyed)
 
     def saved(self, path: Path, changed: dict[str, int]) -> None:
         """The master was just saved with ``changed`` rewritten: this is what it holds now."""
@@ -568,7 +570,9 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     try:
         if file_state(target) != snapshot.file:  # changed under us: write it whole
             return None
-        package = Package(target.read_bytes())
+        # the file as the load read it (its ledger inflated already), or as it is now
+        package = snapshot.package or Package(target.read_bytes())
+        snapshot.package = None  # used once: a write leaves its record in it
     except (OSError, PackageLayoutError):
         return None
     try:
