@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from checking_office import UNIT, build_master
 from zdxm_xl.books import durable, safety
 from zdxm_xl.books.masterio import FileStore, load_master
-from zdxm_xl.books.package import Package
+from zdxm_xl.books.package import Package, _pieces_of
 from zdxm_xl.core.errors import MasterError
 from zdxm_xl.core.models import LedgerEntry
 from zdxm_xl.core.registry import LEDGER, UNITS
@@ -199,8 +200,8 @@ def written_wrong(monkeypatch, edit: Callable[[bytes], bytes]) -> None:  # noqa:
     real = filebook.sheet_with_new_rows
 
     def wrong(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        xml, reading = real(*args, **kwargs)
-        return edit(xml), reading
+        xml, reading, copied = real(*args, **kwargs)
+        return edit(xml), reading, copied
 
     monkeypatch.setattr(filebook, "sheet_with_new_rows", wrong)
 
@@ -508,7 +509,7 @@ def test_a_part_deflated_in_pieces_is_one_stream(size: int) -> None:
              f"</is></c></row>".encode() for n in range(1, 2000)]
     rng = random.Random(size)
     data = b"".join(rng.choice(words) for _ in range(size // 60))[:size]
-    packed = _deflate(data)
+    packed, _pieces = _deflate(data)
     assert zlib.decompress(packed, -15) == data
     # and as a part of a zip, read back with its CRC checked
     buffer = io.BytesIO()
@@ -518,6 +519,70 @@ def test_a_part_deflated_in_pieces_is_one_stream(size: int) -> None:
     out = io.BytesIO()
     package.write(out, {"xl/worksheets/sheet1.xml": data})
     assert zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml") == data
+
+
+def _rows_xml(first: int, count: int) -> bytes:
+    return b"".join(b'<row r="%d"><c r="A%d" s="3" t="inlineStr"><is><t>%d</t></is></c></row>'
+                    % (n, n, n * 7919 % 10007) for n in range(first, first + count))
+
+
+def _sheet_xml(rows: int) -> tuple[bytes, int, int]:
+    """A long sheet part, where its rows begin, and where they end."""
+    head = b'<worksheet><dimension ref="A1:A%d"/><sheetData>' % (rows + 1)
+    xml = head + _rows_xml(1, rows + 1) + b"</sheetData><pageMargins/></worksheet>"
+    return xml, len(head), xml.rfind(b"</sheetData>")
+
+
+def _one_part(data: bytes) -> Package:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"")
+    package = Package(buffer.getvalue())
+    out = io.BytesIO()
+    package.write(out, {"xl/worksheets/sheet1.xml": data})
+    return Package(out.getvalue())
+
+
+def test_rows_appended_to_a_long_part_keep_its_pieces_still_compressed() -> None:
+    """The pieces a long part was deflated in are recorded with it; a save that keeps its
+    rows and adds some copies the pieces within the rows kept, compressed as they were,
+    and deflates only the rest — one stream, with the right checksum."""
+    old, start, end = _sheet_xml(300_000)
+    package = _one_part(old)
+    info = package.infos["xl/worksheets/sheet1.xml"]
+    pieces = _pieces_of(info)
+    assert len(pieces) >= 3 and sum(size for size, _c in pieces) == len(old)
+    assert package.part("xl/worksheets/sheet1.xml") == old
+    head = b'<worksheet xml:space="default"><dimension ref="A1:A%d"/><sheetData>' % 300_012
+    new = head + old[start:end] + _rows_xml(300_002, 10) + old[end:]
+    out = io.BytesIO()
+    package.write(out, {"xl/worksheets/sheet1.xml": new},
+                  copied={"xl/worksheets/sheet1.xml": (start, end, len(head))})
+    again = Package(out.getvalue())
+    assert zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml") == new  # checksum checked
+    kept = _pieces_of(again.infos["xl/worksheets/sheet1.xml"])
+    middle_pieces = pieces[1:-1]  # the first holds the sheet's start, the last its end
+    assert any(kept[n:n + len(middle_pieces)] == middle_pieces for n in range(len(kept)))
+    raw_old, raw_new = (p._raw(p.infos["xl/worksheets/sheet1.xml"]) for p in (package, again))
+    middle = sum(c for _s, c in pieces[:1]), sum(c for _s, c in pieces[:-1])
+    assert raw_old[middle[0]:middle[1]] in raw_new
+
+
+def test_pieces_said_to_be_kept_but_changed_are_deflated_anew() -> None:
+    """A wrong account of what was kept (a bug) costs time, never the part: the checksum
+    of what the kept pieces hold does not match, and the part is deflated whole."""
+    old, start, end = _sheet_xml(300_000)
+    package = _one_part(old)
+    at = start + 5 * 2**20  # within the second piece, which is within the run said kept
+    new = old[:at] + b"X" + old[at + 1:]
+    out = io.BytesIO()
+    package.write(out, {"xl/worksheets/sheet1.xml": new},
+                  copied={"xl/worksheets/sheet1.xml": (start, end, start)})
+    assert zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml") == new
+    made = Package(out.getvalue())
+    assert package._raw(package.infos["xl/worksheets/sheet1.xml"])[
+        :sum(c for _s, c in _pieces_of(package.infos["xl/worksheets/sheet1.xml"])[:2])] \
+        not in made._raw(made.infos["xl/worksheets/sheet1.xml"])
 
 
 def test_reading_a_master_leaves_the_collector_as_it_was(office) -> None:

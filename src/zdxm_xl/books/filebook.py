@@ -29,6 +29,7 @@ from ..core.registry import SUMMARY_SHEET, Column, Kind, SheetSpec
 from ..core.workspace import file_state
 from .gateway import PLAIN, Cell, Layout, TableData, table_from_grid
 from .package import (
+    Copied,
     NewRows,
     Package,
     PackageLayoutError,
@@ -356,12 +357,14 @@ class FileGateway:
         self._reader = None
 
     @staticmethod
-    def rewritten_parts(package: Package, tables: Mapping[str, tuple[NewRows, int]]
+    def rewritten_parts(package: Package, tables: Mapping[str, tuple[NewRows, int]],
+                        copied: dict[str, Copied] | None = None
                         ) -> tuple[dict[str, bytes], dict[str, list[tuple[Any, ...]]]]:
         """The parts of ``package`` (the file as it is) that hold the rows of ``tables``
         (sheet → its rows from the first that changed, and its columns), made anew: each
         sheet with its rows rewritten, and its table's range. For ``commit_changes``; with
-        each sheet's new rows as python-calamine reads them back (``sheet_with_new_rows``)."""
+        each sheet's new rows as python-calamine reads them back (``sheet_with_new_rows``).
+        Where each new sheet part holds its old bytes is put in ``copied``."""
         parts = package.sheets()
         replaced: dict[str, bytes] = {}
         reading: dict[str, list[tuple[Any, ...]]] = {}
@@ -369,22 +372,26 @@ class FileGateway:
             where = parts.get(sheet)
             if where is None or where.table is None:
                 raise PackageLayoutError(f"no table on sheet {sheet}")
-            replaced[where.sheet], reading[sheet] = sheet_with_new_rows(
+            replaced[where.sheet], reading[sheet], kept = sheet_with_new_rows(
                 package.part(where.sheet), rows, width)
+            if copied is not None:
+                copied[where.sheet] = kept
             replaced[where.table] = with_table_rows(package.part(where.table), rows.count)
         return replaced, reading
 
     def commit_changes(self, package: Package, replaced: dict[str, bytes],
-                       verify: Callable[[Path], None] | None = None) -> None:
+                       verify: Callable[[Path], None] | None = None,
+                       copied: Mapping[str, Copied] | None = None) -> None:
         """Save over ``path`` the workbook ``package`` (the file as it is) with the parts in
         ``replaced`` new (``rewritten_parts``) and every other part as it is: a save costs
-        what changed. Atomic, after a backup, and verified, as ``commit``."""
+        what changed (``copied``: see ``Package.write``). Atomic, after a backup, and
+        verified, as ``commit``."""
         refuse_if_open_elsewhere(self.path)
         backup(self.path)
 
         def write(temp: Path) -> None:
             with open(temp, "wb") as target:
-                package.write(target, replaced)
+                package.write(target, replaced, copied=copied)
 
         atomic_write(self.path, write, verify)
         self._reader = None

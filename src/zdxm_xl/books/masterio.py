@@ -88,6 +88,7 @@ from ..core.tables import (
 from .filebook import FileGateway, SheetRows, file_state
 from .gateway import Gateway, Layout
 from .package import (
+    Copied,
     NewRows,
     Package,
     PackageLayoutError,
@@ -584,6 +585,7 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
     except (KeyError, PackageLayoutError):
         return None
     replaced: dict[str, bytes] = {}  # the parts made anew
+    copied: dict[str, Copied] = {}  # where they hold the old parts' bytes
     made: dict[str, bytes] = {}  # table → its sheet part as made
     # python-calamine reads a table's new rows, as a load will, without holding the
     # interpreter: while the other tables are made and the file written (the ledger's many
@@ -615,8 +617,8 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                 records = getattr(master, name)
                 derive = _from_plan(master) if spec is LEDGER else None
                 rows = NewRows(first, encode_columns(spec, records[first:], derive))
-                parts, read = FileGateway.rewritten_parts(package,
-                                                          {spec.sheet: (rows, len(spec.columns))})
+                parts, read = FileGateway.rewritten_parts(
+                    package, {spec.sheet: (rows, len(spec.columns))}, copied)
                 replaced.update(parts)
                 made[name] = parts[sheets[spec.sheet].sheet]
                 if len(records) != first:
@@ -656,7 +658,7 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                 ready()
 
         try:
-            FileGateway(target).commit_changes(package, replaced, verify)
+            FileGateway(target).commit_changes(package, replaced, verify, copied)
         except PackageLayoutError:
             return None
     return changed

@@ -41,7 +41,8 @@ from openpyxl.utils.datetime import to_excel
 
 from ..core.tables import each_once, header_index
 
-__all__ = ["Package", "SheetParts", "NewRows", "sheet_with_rows", "sheet_with_new_rows",
+__all__ = ["Package", "SheetParts", "NewRows", "Copied", "sheet_with_rows",
+           "sheet_with_new_rows",
            "with_table_rows", "cell_xml", "unescape",
            "row_count", "row_pieces", "table_rows", "workbook_of_rows", "header_row",
            "key_cells", "rows_renumbered",
@@ -177,11 +178,13 @@ class Package:
         return found
 
     def write(self, target: IO[bytes], replaced: dict[str, bytes], *,
-              keep_times: bool = False) -> None:
+              keep_times: bool = False, copied: Mapping[str, Copied] | None = None) -> None:
         """The package with the parts in ``replaced`` new (by name, each already there)
         and every other part copied as it is, in the same order. A new part is dated now,
         or — ``keep_times`` — as the part it replaces was (the same content, the same
-        bytes)."""
+        bytes). ``copied``: where a new part holds a run of the old one's bytes (the rows a
+        save kept): the old part's pieces within it are copied still compressed
+        (``_deflate``)."""
         missing = set(replaced) - set(self.infos)
         if missing:
             raise PackageLayoutError(f"no part {sorted(missing)[0]}")
@@ -193,7 +196,9 @@ class Package:
             if info.filename in replaced:
                 data = replaced[info.filename]
                 crc = zlib.crc32(data)
-                packed = _deflate(data)
+                run = (copied or {}).get(info.filename)
+                packed, pieces = _deflate(data, self._old_pieces(info, run, data, crc))
+                extra = _pieces_field(pieces)
                 method, size = zipfile.ZIP_DEFLATED, len(data)
                 moment = _dos_time(info.date_time) if keep_times else stamp
                 self.written[info.filename] = _Written(data, packed, crc)
@@ -201,13 +206,58 @@ class Package:
                 packed = self._raw(info)
                 crc, size = info.CRC, info.file_size
                 method, moment = info.compress_type, _dos_time(info.date_time)
+                extra = _pieces_field(_pieces_of(info))  # still true of the same bytes
             header, listed = _entry(info.filename, method, moment, crc, len(packed), size,
-                                    offset, info.external_attr)
+                                    offset, info.external_attr, extra)
             target.write(header)
             target.write(packed)
             central.append(listed)
             offset += len(header) + len(packed)
         target.write(_directory(central, offset))
+
+    def _old_pieces(self, info: zipfile.ZipInfo, run: Copied | None, data: bytes, crc: int
+                    ) -> _Reused | None:
+        """The pieces of the old part ``info`` that the new one (``data``, its checksum
+        ``crc``) holds unchanged, by ``run``: those wholly within the run's old bytes,
+        but the last (it ends the stream); ``None`` when there are none. Each piece must
+        end as a piece ends (a sync flush), and the new part's checksum, worked out from
+        the old bytes in place of those pieces, must be ``crc``: what the copied pieces
+        inflate to is then the new part's bytes there."""
+        pieces = _pieces_of(info)
+        if run is None or not pieces or info.compress_type != zipfile.ZIP_DEFLATED:
+            return None
+        old_start, old_end, new_start = run
+        kept: list[tuple[int, int]] = []
+        first = packed_first = -1
+        at = packed_at = 0
+        for size, packed in pieces[:-1]:
+            if at >= old_start and at + size <= old_end:
+                if not kept:
+                    first, packed_first = at, packed_at
+                kept.append((size, packed))
+            at, packed_at = at + size, packed_at + packed
+        if not kept:
+            return None
+        old_size, packed_size = sum(s for s, _c in kept), sum(c for _s, c in kept)
+        start = first - old_start + new_start
+        if start + old_size > len(data):
+            return None
+        try:
+            raw = self._raw(info)
+            old = self.part(info.filename)
+        except PackageLayoutError:
+            return None
+        reach = packed_first
+        for _size, packed in kept:
+            reach += packed
+            if raw[reach - 4:reach] != _SYNC_END:
+                return None
+        view = memoryview(data)
+        check = zlib.crc32(view[:start])
+        check = zlib.crc32(memoryview(old)[first:first + old_size], check)
+        if zlib.crc32(view[start + old_size:], check) != crc:
+            return None
+        return _Reused(start, old_size, raw[packed_first:packed_first + packed_size], kept)
 
     def _raw(self, info: zipfile.ZipInfo) -> bytes:
         """A part's compressed bytes, as they are in the file."""
@@ -224,19 +274,20 @@ class Package:
 
 
 def _entry(filename: str, method: int, moment: tuple[int, int], crc: int, packed: int,
-           size: int, offset: int, external: int = 0) -> tuple[bytes, bytes]:
+           size: int, offset: int, external: int = 0, extra: bytes = b""
+           ) -> tuple[bytes, bytes]:
     """A part's local header (its name included), to go before its ``packed`` bytes at
-    ``offset``, and its entry in the central directory."""
+    ``offset``, and its entry in the central directory; both with ``extra``."""
     if size >= 0xFFFFFFFF or packed >= 0xFFFFFFFF or offset >= 0xFFFFFFFF:
         raise PackageLayoutError("part too large for a plain zip")
     name = filename.encode("utf-8")
     flags = 0x800 if not filename.isascii() else 0
     header = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, method, moment[1], moment[0],
-                         crc, packed, size, len(name), 0)
+                         crc, packed, size, len(name), len(extra))
     listed = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, method, moment[1],
-                         moment[0], crc, packed, size, len(name), 0, 0, 0, 0,
+                         moment[0], crc, packed, size, len(name), len(extra), 0, 0, 0,
                          external & 0xFFFFFFFF, offset)
-    return header + name, listed + name
+    return header + name + extra, listed + name + extra
 
 
 def _directory(central: Sequence[bytes], offset: int) -> bytes:
@@ -254,31 +305,96 @@ def _dos_time(moment: Sequence[int]) -> tuple[int, int]:
 
 
 _LARGE = 4 * 2**20  # a part this large is deflated fast, in pieces side by side
+_SYNC_END = b"\x00\x00\xff\xff"  # how a piece deflated with a sync flush ends
+# An extra field of ours in a large part's zip entries: the pieces it was deflated in,
+# each (bytes, compressed bytes) as two little-endian 32-bit numbers. Other programs skip
+# it (and drop it when they save the file).
+_PIECES_FIELD = 0x647A  # "zd"
+
+Copied = tuple[int, int, int]  # a run of the old part's bytes: old start, old end, new start
 
 
-def _deflate(data: bytes) -> bytes:
-    """Raw deflate. A large part (the ledger's sheet) at a faster level (a table of ten
-    thousand rows compresses well either way, and the time is what the office waits for),
-    in pieces deflated side by side as pigz does: each piece but the last ends on a byte
-    boundary (a sync flush, no final block), so the pieces are one valid stream."""
-    if len(data) < _LARGE:
+@dataclass(frozen=True)
+class _Reused:
+    """The old part's pieces a new part holds: where in the new part (start, size), their
+    compressed bytes, and each piece's (size, compressed size)."""
+
+    start: int
+    size: int
+    packed: bytes
+    pieces: list[tuple[int, int]]
+
+
+def _pieces_of(info: zipfile.ZipInfo) -> list[tuple[int, int]]:
+    """The pieces a part was deflated in, from its extra field; none when it has none or
+    they do not add up to the part."""
+    extra, at = info.extra, 0
+    while at + 4 <= len(extra):
+        kind, length = struct.unpack_from("<HH", extra, at)
+        body = extra[at + 4:at + 4 + length]
+        at += 4 + length
+        if kind != _PIECES_FIELD or len(body) != length or length % 8:
+            continue
+        pieces = list(struct.iter_unpack("<LL", body))
+        if sum(size for size, _c in pieces) == info.file_size \
+                and sum(packed for _s, packed in pieces) == info.compress_size:
+            return pieces
+    return []
+
+
+def _pieces_field(pieces: Sequence[tuple[int, int]]) -> bytes:
+    if len(pieces) < 2 or len(pieces) * 8 > 0xFFF0:
+        return b""
+    body = b"".join(struct.pack("<LL", size, packed) for size, packed in pieces)
+    return struct.pack("<HH", _PIECES_FIELD, len(body)) + body
+
+
+def _deflate(data: bytes, reused: _Reused | None = None
+             ) -> tuple[bytes, list[tuple[int, int]]]:
+    """Raw deflate, and the pieces it is made of (size, compressed size). A large part (the
+    ledger's sheet) at a faster level (a table of ten thousand rows compresses well either
+    way, and the time is what the office waits for), in pieces of at most ``_LARGE``
+    deflated side by side as pigz does: each piece but the last ends on a byte boundary (a
+    sync flush, no final block) and refers to nothing before it, so the pieces are one
+    valid stream — and a later save that keeps most of the part keeps those pieces
+    (``reused``: copied, still compressed, in place of the bytes they hold)."""
+    if len(data) < _LARGE and reused is None:
         packer = zlib.compressobj(6, zlib.DEFLATED, -15)
-        return packer.compress(data) + packer.flush()
-    pieces = min(os.cpu_count() or 1, 8, len(data) // (_LARGE // 2))
-    if pieces < 2:
-        packer = zlib.compressobj(1, zlib.DEFLATED, -15)
-        return packer.compress(data) + packer.flush()
-    size = -(-len(data) // pieces)
+        packed = packer.compress(data) + packer.flush()
+        return packed, [(len(data), len(packed))]
     view = memoryview(data)
+    middle = (reused.start, reused.start + reused.size) if reused is not None else (0, 0)
+    # the bytes deflated here: before the pieces kept, and after them
+    head, tail = ([(start + n * _LARGE, min(start + (n + 1) * _LARGE, end))
+                   for n in range(-(-(end - start) // _LARGE))]
+                  for start, end in ((0, middle[0]), (middle[1], len(data))))
+    cuts = head + tail
+    final = tail[-1] if tail else None  # (an empty last block ends the stream otherwise)
 
-    def deflate(index: int) -> bytes:
+    def deflate(cut: tuple[int, int]) -> bytes:
         packer = zlib.compressobj(1, zlib.DEFLATED, -15)
-        last = index == pieces - 1
-        return packer.compress(view[index * size:(index + 1) * size]) + packer.flush(
-            zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        return packer.compress(view[cut[0]:cut[1]]) + packer.flush(
+            zlib.Z_FINISH if cut == final else zlib.Z_SYNC_FLUSH)
 
-    with ThreadPoolExecutor(max_workers=pieces, thread_name_prefix="zdxm-deflate") as pool:
-        return b"".join(pool.map(deflate, range(pieces)))  # zlib works outside the GIL
+    workers = min(os.cpu_count() or 1, 8, len(cuts))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zdxm-deflate") as pool:
+            made = list(pool.map(deflate, cuts))  # zlib works outside the GIL
+    else:
+        made = [deflate(cut) for cut in cuts]
+    before = list(zip(head, made[:len(head)], strict=True))
+    after = list(zip(tail, made[len(head):], strict=True))
+    pieces = [(cut[1] - cut[0], len(packed)) for cut, packed in before]
+    parts = [packed for _cut, packed in before]
+    if reused is not None:
+        pieces += reused.pieces
+        parts.append(reused.packed)
+    if not after:  # the kept pieces end the part: an empty last block ends the stream
+        ending = zlib.compressobj(1, zlib.DEFLATED, -15).flush()
+        after = [((len(data), len(data)), ending)]
+    pieces += [(cut[1] - cut[0], len(packed)) for cut, packed in after]
+    parts += [packed for _cut, packed in after]
+    return b"".join(parts), pieces
 
 
 # ---- rows -----------------------------------------------------------------------------
@@ -468,18 +584,20 @@ def sheet_with_rows(sheet_xml: bytes, rows: Sequence[Sequence[Any]], width: int)
     they are. An empty table keeps one empty row, in those styles, as an Excel table needs a
     body row."""
     starts = _starts(sheet_xml, width)
-    return _with_body(sheet_xml, starts, 0, len(rows), _rows(rows, 2, starts))
+    return _with_body(sheet_xml, starts, 0, len(rows), _rows(rows, 2, starts))[0]
 
 
 def sheet_with_new_rows(sheet_xml: bytes, rows: NewRows, width: int
-                        ) -> tuple[bytes, list[tuple[Any, ...]]]:
+                        ) -> tuple[bytes, list[tuple[Any, ...]], Copied]:
     """``sheet_with_rows`` for rows given as ``NewRows``: the kept rows are taken as they
     are in ``sheet_xml`` (they have not changed). And each new row as python-calamine reads
-    it back — made with the XML, to compare with what a reading of the XML gives."""
+    it back — made with the XML, to compare with what a reading of the XML gives; and where
+    the new sheet holds the old one's kept rows (for ``Package.write``)."""
     starts = _starts(sheet_xml, width)
     body, reading = _body(rows.columns, rows.kept + 2, starts, reading=True) \
         if rows.count > rows.kept else ([], [])
-    return _with_body(sheet_xml, starts, rows.kept, rows.count, body), reading
+    made, copied = _with_body(sheet_xml, starts, rows.kept, rows.count, body)
+    return made, reading, copied
 
 
 def _starts(sheet_xml: bytes, width: int) -> list[tuple[str, str]]:
@@ -490,9 +608,10 @@ def _starts(sheet_xml: bytes, width: int) -> list[tuple[str, str]]:
 
 
 def _with_body(sheet_xml: bytes, starts: Sequence[tuple[str, str]], keep: int, count: int,
-               body: list[str]) -> bytes:
+               body: list[str]) -> tuple[bytes, Copied]:
     """The sheet with its table's ``count`` body rows: the first ``keep`` as they are,
-    then ``body`` (the XML of the others)."""
+    then ``body`` (the XML of the others); and where it holds the old sheet's bytes from
+    its rows' start to the last row kept."""
     start = sheet_xml.find(b"<sheetData>")
     end = sheet_xml.rfind(b"</sheetData>")
     if start < 0 or end < start:
@@ -512,11 +631,11 @@ def _with_body(sheet_xml: bytes, starts: Sequence[tuple[str, str]], keep: int, c
     # rows are copied once, into the result, and so is each new row, once encoded
     dimension = f'<dimension ref="A1:{get_column_letter(len(starts))}{max(count + 1, 2)}"/>'
     view = memoryview(sheet_xml)
-    parts: list[bytes | memoryview] = [
-        _DIMENSION.sub(dimension.encode(), sheet_xml[:start], count=1), view[start:cut]]
+    before = _DIMENSION.sub(dimension.encode(), sheet_xml[:start], count=1)
+    parts: list[bytes | memoryview] = [before, view[start:cut]]
     parts += map(str.encode, body)
     parts.append(view[end:])
-    return b"".join(parts)
+    return b"".join(parts), (start, cut, len(before))
 
 
 def with_table_rows(table_xml: bytes, rows: int) -> bytes:

@@ -309,8 +309,8 @@ def _by_columns(present: Sequence[tuple[Column, int, Callable[[Cell], Any]]],
             if column.kind is Kind.TEXT:
                 values = [(v.strip() or None) if type(v) is str
                           else None if v is None else decode(v) for v in cells]
-            else:
-                values = [None if v is None or v == "" else decode(v) for v in cells]
+            else:  # 责任单位, choices, dates recur: each decoded once (records copy lists)
+                values = each_once(cells, functools.partial(_filled, decode))
             if column.required and None in values:
                 raise _Unreadable
             columns.append(values)
@@ -318,6 +318,10 @@ def _by_columns(present: Sequence[tuple[Column, int, Callable[[Cell], Any]]],
         return None
     return [(number, values)
             for (number, _row), values in zip(body, zip(*columns, strict=True), strict=True)]
+
+
+def _filled(decode: Callable[[Cell], Any], value: Cell) -> Any:
+    return None if value is None or value == "" else decode(value)
 
 
 @functools.cache
