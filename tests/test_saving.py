@@ -23,9 +23,9 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from checking_office import UNIT, build_master
+from checking_office import UNIT, build_master, checking_master
 from zdxm_xl.books import durable, safety
-from zdxm_xl.books.masterio import FileStore, load_master
+from zdxm_xl.books.masterio import FileStore, create_master, load_master
 from zdxm_xl.books.package import Package, _pieces_of
 from zdxm_xl.core.errors import MasterError
 from zdxm_xl.core.models import LedgerEntry
@@ -836,3 +836,40 @@ def test_a_copy_over_a_file_keeps_its_mode_and_a_killed_run_s_temporary_file_is_
     assert target.read_bytes() == b"new"
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     assert sorted(p.name for p in target.parent.iterdir()) == sorted([stale.name, target.name])
+
+
+@pytest.mark.slow
+def test_a_ledger_kept_in_pieces_reads_in_libreoffice_after_merges(tmp_path: Path) -> None:
+    """A ledger long enough to be deflated in pieces, merged into twice — the second time
+    copying its pieces still compressed — is read whole by LibreOffice and by a load."""
+    book = checking_master()
+    earlier = book.ledger[0]
+    book.ledger.extend(earlier.model_copy(update={"period": "2022-01", "progress": f"第{n}段"})
+                       for n in range(12_000))
+    master = tmp_path / "台账.xlsx"
+    create_master(master, 2022, book)
+    make_forms(master, "2022-03", tmp_path / "模板", issued=datetime(2022, 3, 25))
+    form = tmp_path / "模板" / form_name("2022-03", UNIT)
+    first = fill_form(form, tmp_path / "收件" / "交通.xlsx", seed=1).path
+    assert merge_files(master, [first], "2022-03").merged
+    part = Package(master.read_bytes())
+    ledger_part = part.sheets()["月报台帐"].sheet
+    before = _pieces_of(part.infos[ledger_part])
+    assert len(before) >= 3
+    again = fill_form(form, tmp_path / "收件" / "交通更正.xlsx", seed=2).path
+    assert merge_files(master, [again], "2022-03").replaced
+    after = Package(master.read_bytes())
+    assert before[1:-2] == _pieces_of(after.infos[ledger_part])[1:len(before) - 2]
+    ours = load_master(master).ledger
+    assert len(ours) == 12_003 + 4
+    profile = (tmp_path / "profile").as_uri()
+    out = tmp_path / "lo"
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(master)],
+                   check=True, capture_output=True, timeout=300)
+    read = openpyxl.load_workbook(out / master.name, read_only=True)
+    rows = list(read["月报台帐"].iter_rows(values_only=True))
+    read.close()
+    assert len(rows) == 1 + len(ours)
+    assert [row[11] for row in rows[1:12_004]] == [e.progress for e in ours][:12_003]
+    assert [row[1] for row in rows[-4:]] == [e.project_id for e in ours][-4:]
