@@ -63,6 +63,10 @@ def _layout() -> str:
 
 
 _FILLED = "in place"  # how ``demo.fill`` fills a return (before: "openpyxl", laid out anew)
+# How a master's long parts are stored: "pieces", deflated in pieces recorded with the part
+# (a merge copies those it keeps). A cached master written before keeps none: its first
+# merge would deflate its ledger whole, which is not what the office's monthly merge does.
+_WRITTEN = "pieces"
 
 
 LAYOUT = _layout()
@@ -275,7 +279,7 @@ def prepare_history(projects: int, per_unit: int = 10, months: int = 2, cache: P
                     quiet: bool = False) -> tuple[Path, Path]:
     """A master of ``projects`` projects with ``months`` months in its ledger, and the first
     unit's filled return for the month after: (master, return), cached."""
-    folder = cache / f"{LAYOUT}-history-{projects}x{per_unit}-{months}"
+    folder = cache / f"{LAYOUT}-{_WRITTEN}-history-{projects}x{per_unit}-{months}"
     master_path, filled = folder / "台账.xlsx", folder / "收件" / "return.xlsx"
     if (folder / "done").exists() and master_path.exists() and filled.exists():
         return master_path, filled

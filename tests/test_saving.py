@@ -573,7 +573,7 @@ def test_pieces_said_to_be_kept_but_changed_are_deflated_anew() -> None:
     of what the kept pieces hold does not match, and the part is deflated whole."""
     old, start, end = _sheet_xml(300_000)
     package = _one_part(old)
-    at = start + 5 * 2**20  # within the second piece, which is within the run said kept
+    at = 2 * 2**20 + 5  # within the third piece: within the run said kept
     new = old[:at] + b"X" + old[at + 1:]
     out = io.BytesIO()
     package.write(out, {"xl/worksheets/sheet1.xml": new},
@@ -581,7 +581,7 @@ def test_pieces_said_to_be_kept_but_changed_are_deflated_anew() -> None:
     assert zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml") == new
     made = Package(out.getvalue())
     assert package._raw(package.infos["xl/worksheets/sheet1.xml"])[
-        :sum(c for _s, c in _pieces_of(package.infos["xl/worksheets/sheet1.xml"])[:2])] \
+        :sum(c for _s, c in _pieces_of(package.infos["xl/worksheets/sheet1.xml"])[:3])] \
         not in made._raw(made.infos["xl/worksheets/sheet1.xml"])
 
 

@@ -304,7 +304,7 @@ def _dos_time(moment: Sequence[int]) -> tuple[int, int]:
     return ((year - 1980) << 9 | month << 5 | day, hour << 11 | minute << 5 | second // 2)
 
 
-_LARGE = 4 * 2**20  # a part this large is deflated fast, in pieces side by side
+_LARGE = 2**20  # a part this large is deflated fast, in pieces of this size side by side
 _SYNC_END = b"\x00\x00\xff\xff"  # how a piece deflated with a sync flush ends
 # An extra field of ours in a large part's zip entries: the pieces it was deflated in,
 # each (bytes, compressed bytes) as two little-endian 32-bit numbers. Other programs skip
