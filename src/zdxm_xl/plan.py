@@ -178,8 +178,7 @@ def exit_project(master_store: MasterStore | Path | str, project_id: str, day: d
             result.notes.append(f"该项目未办结的 {len(dropped)} 个问题（"
                                 f"{'、'.join(item.id for item in dropped)}）改为“不再协调”，"
                                 "记入问题办理记录；不再列入督办通知。")
-        later = sorted({e.period for e in master.ledger
-                        if e.project_id == project.id and period_month(e.period) > when})
+        later = sorted(p for p in master.ledger.periods(project.id) if period_month(p) > when)
         if later:
             result.notes.append(f"该项目在退出日期之后的报告期（{'、'.join(later)}）已有月报数据，"
                                 "数据保留在月报台帐中，但以后的模板不再包含该项目。")

@@ -97,7 +97,7 @@ def _as_of(master: Master, day: date | str | None) -> date:
 def _reference(master: Master, period: str | None, day: date) -> str:
     """The 报告期 an item's age is counted to: the one asked for, 设置's 当前报告期, the
     latest in 月报台帐, else the month of ``day``."""
-    latest = max((e.period for e in master.ledger), default=None)
+    latest = max(master.ledger.periods(), default=None)
     return period or master.settings.current_period or latest or format_period(day)
 
 

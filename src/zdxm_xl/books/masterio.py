@@ -472,11 +472,13 @@ def _states(records: Records, start: int = 0) -> list[object]:
     return list(states)
 
 
-def _same(records: Records, position: int, state: object) -> bool:
-    """Whether the record at ``position`` is as ``state`` (``_states``) says it was."""
+def _first_change(records: Records, states: list[object]) -> int:
+    """The first record not as ``states`` (``_states``) say it was; the shorter length
+    when none is."""
     if isinstance(records, Ledger):
-        return records.unchanged(position, state)
-    return records[position].__dict__ == state
+        return records.first_change(states)
+    return next((i for i, (record, state) in enumerate(zip(records, states, strict=False))
+                 if record.__dict__ != state), min(len(records), len(states)))
 
 
 @functools.cache
@@ -539,8 +541,7 @@ class _Snapshot:
         changed: dict[str, int] = {}
         for name, records in now.items():
             before = self.records[name]
-            first = next((i for i, state in enumerate(before[:len(records)])
-                          if not _same(records, i, state)), min(len(records), len(before)))
+            first = _first_change(records, before)
             if first == len(records) == len(before):
                 continue
             if name not in self.in_place:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, MutableSequence, Seque
 from typing import Any, overload
 
 from .models import LedgerEntry
+from .pauses import collection_held
 from .registry import LEDGER
 from .tables import Cell, blank_row, column_decoder, header_index
 
@@ -31,17 +32,15 @@ Key = tuple[str, str | None, str]  # 报告期, 牵头单位, 项目编号
 
 class LedgerRow:
     """A row as read: its number on the sheet, its cells (None: read with the record,
-    when it is decoded), and its key read out; its record once decoded (with the record's
-    fields as decoded, to tell whether it changed since)."""
+    when it is decoded), and its key read out; its record once decoded."""
 
-    __slots__ = ("number", "cells", "key", "entry", "state")
+    __slots__ = ("number", "cells", "key", "entry")
 
     def __init__(self, number: int, cells: Sequence[Any] | None, key: Key) -> None:
         self.number = number
         self.cells = cells
         self.key = key
         self.entry: LedgerEntry | None = None
-        self.state: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"LedgerRow({self.number}, {self.key})"
@@ -89,11 +88,12 @@ class Ledger(MutableSequence[LedgerEntry]):
         pending = [item for item in items if type(item) is LedgerRow and item.entry is None]
         if pending:
             assert self._decode is not None  # rows come with their decode
-            entries = self._decode(pending)
+            with collection_held():  # (the records hold no cycles: see ``core.pauses``)
+                entries = self._decode(pending)
             if len(entries) != len(pending):
                 raise ValueError("decode gave another number of records")
             for row, entry in zip(pending, entries, strict=True):
-                row.entry, row.state = entry, entry.__dict__.copy()
+                row.entry = entry
         return [item.entry if type(item) is LedgerRow else item  # type: ignore[misc]
                 for item in items]
 
@@ -110,6 +110,11 @@ class Ledger(MutableSequence[LedgerEntry]):
             item = item.entry
         assert isinstance(item, LedgerEntry)
         return item.period, item.unit, item.project_id
+
+    def periods(self, project_id: str | None = None) -> set[str]:
+        """The 报告期 the ledger holds rows of (of project ``project_id``), decoding none."""
+        where = range(len(self._items)) if project_id is None else self.positions(project_id)
+        return {self.key(position)[0] for position in where}
 
     def positions(self, project_id: str) -> list[int]:
         """Where the rows of project ``project_id`` are, in order."""
@@ -156,16 +161,33 @@ class Ledger(MutableSequence[LedgerEntry]):
     # ---- what a save compares -----------------------------------------------------------
     def marks(self, start: int = 0) -> list[object]:
         """What the rows from ``start`` are now, to tell later whether they changed
-        (``unchanged``): a row read is its own mark; a record, its fields as they are."""
+        (``first_change``): a row read is its own mark; a record, its fields as they are."""
         return [item if type(item) is LedgerRow else item.__dict__.copy()
                 for item in self._items[start:]]
 
-    def unchanged(self, position: int, mark: object) -> bool:
-        """Whether the row at ``position`` is as it was when ``mark`` was taken."""
-        item = self._items[position]
-        if type(item) is LedgerRow:
-            return item is mark and (item.entry is None or item.entry.__dict__ == item.state)
-        return type(mark) is dict and item.__dict__ == mark
+    def first_change(self, marks: Sequence[object]) -> int:
+        """The first position whose row is not as it was when ``marks`` were taken; the
+        shorter length when none is. A row decoded since is compared with its cells decoded
+        afresh (the few a merge decoded, together)."""
+        limit = min(len(self._items), len(marks))
+        items = self._items
+        decoded = [n for n in range(limit) if type(items[n]) is LedgerRow
+                   and items[n] is marks[n] and items[n].entry is not None]  # type: ignore[union-attr]
+        fresh: dict[int, LedgerEntry] = {}
+        if decoded:
+            assert self._decode is not None
+            with collection_held():
+                again = self._decode([items[n] for n in decoded])  # type: ignore[misc]
+            fresh = dict(zip(decoded, again, strict=True))
+        for position in range(limit):
+            item, mark = items[position], marks[position]
+            if type(item) is LedgerRow:
+                if item is not mark or (item.entry is not None
+                                        and item.entry.__dict__ != fresh[position].__dict__):
+                    return position
+            elif type(mark) is not dict or item.__dict__ != mark:
+                return position
+        return limit
 
     # ---- as a list ------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

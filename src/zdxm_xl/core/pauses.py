@@ -13,7 +13,7 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-__all__ = ["no_collection_pauses"]
+__all__ = ["no_collection_pauses", "collection_held"]
 
 
 @contextlib.contextmanager
@@ -35,4 +35,19 @@ def no_collection_pauses() -> Iterator[None]:
     finally:
         if was_on:
             gc.freeze()
+            gc.enable()
+
+
+@contextlib.contextmanager
+def collection_held() -> Iterator[None]:
+    """The cycle collector off inside, for one burst of records made after a read (a
+    ledger's rows decoded when first needed), and back as it was after — without putting
+    back and collecting what an earlier pause set aside, which would walk the whole master
+    once more for the sake of a few rows."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
             gc.enable()
