@@ -410,16 +410,21 @@ def test_exact_figures_dates_and_times_are_saved_in_part_as_they_are(office) -> 
     assert again.submissions[-1].received_at == datetime(2022, 3, 31, 23, 59, 59)
 
 
-@pytest.mark.soffice
-def test_libreoffice_reads_a_master_saved_in_part(office, tmp_path: Path) -> None:
-    master, filled = office
-    merge_files(master, [filled], "2022-03")
+def saved_by_libreoffice(master: Path, tmp_path: Path, timeout: float = 180) -> Path:
+    """The master as LibreOffice reads it and saves it again (.xlsx)."""
     profile = (tmp_path / "profile").as_uri()
     out = tmp_path / "lo"
     subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
                     "--convert-to", "xlsx", "--outdir", str(out), str(master)],
-                   check=True, capture_output=True, timeout=180)
-    book = openpyxl.load_workbook(out / master.name, read_only=True)
+                   check=True, capture_output=True, timeout=timeout)
+    return out / master.name
+
+
+@pytest.mark.soffice
+def test_libreoffice_reads_a_master_saved_in_part(office, tmp_path: Path) -> None:
+    master, filled = office
+    merge_files(master, [filled], "2022-03")
+    book = openpyxl.load_workbook(saved_by_libreoffice(master, tmp_path), read_only=True)
     rows = list(book["月报台帐"].iter_rows(values_only=True))
     assert [row[0] for row in rows[1:]] == ["2022-02"] * 3 + ["2022-03"] * 4
     header = list(rows[0])
@@ -512,13 +517,8 @@ def test_a_part_deflated_in_pieces_is_one_stream(size: int) -> None:
     packed, _pieces = _deflate(data)
     assert zlib.decompress(packed, -15) == data
     # and as a part of a zip, read back with its CRC checked
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("xl/worksheets/sheet1.xml", b"")
-    package = Package(buffer.getvalue())
-    out = io.BytesIO()
-    package.write(out, {"xl/worksheets/sheet1.xml": data})
-    assert zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml") == data
+    written = _one_part(data)
+    assert zipfile.ZipFile(io.BytesIO(written.data)).read("xl/worksheets/sheet1.xml") == data
 
 
 def _rows_xml(first: int, count: int) -> bytes:
@@ -534,6 +534,7 @@ def _sheet_xml(rows: int) -> tuple[bytes, int, int]:
 
 
 def _one_part(data: bytes) -> Package:
+    """A package of one part, ``data``, as ``Package.write`` writes it."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("xl/worksheets/sheet1.xml", b"")
@@ -839,6 +840,7 @@ def test_a_copy_over_a_file_keeps_its_mode_and_a_killed_run_s_temporary_file_is_
 
 
 @pytest.mark.slow
+@pytest.mark.soffice
 def test_a_ledger_kept_in_pieces_reads_in_libreoffice_after_merges(tmp_path: Path) -> None:
     """A ledger long enough to be deflated in pieces, merged into twice — the second time
     copying its pieces still compressed — is read whole by LibreOffice and by a load."""
@@ -862,12 +864,7 @@ def test_a_ledger_kept_in_pieces_reads_in_libreoffice_after_merges(tmp_path: Pat
     assert before[1:-2] == _pieces_of(after.infos[ledger_part])[1:len(before) - 2]
     ours = load_master(master).ledger
     assert len(ours) == 12_003 + 4
-    profile = (tmp_path / "profile").as_uri()
-    out = tmp_path / "lo"
-    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
-                    "--convert-to", "xlsx", "--outdir", str(out), str(master)],
-                   check=True, capture_output=True, timeout=300)
-    read = openpyxl.load_workbook(out / master.name, read_only=True)
+    read = openpyxl.load_workbook(saved_by_libreoffice(master, tmp_path, 300), read_only=True)
     rows = list(read["月报台帐"].iter_rows(values_only=True))
     read.close()
     assert len(rows) == 1 + len(ours)
