@@ -13,11 +13,11 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from checking_office import UNIT, build_master
+from checking_office import UNIT, build_master, checking_master
 from conftest import run_zdxm
 from zdxm_xl.books import masterio
 from zdxm_xl.books.filebook import KeyedRows, _read_keys
-from zdxm_xl.books.masterio import FileStore, load_master
+from zdxm_xl.books.masterio import FileStore, create_master, load_master
 from zdxm_xl.core.errors import MasterError
 from zdxm_xl.core.ledger import KEY_TITLES, Ledger
 from zdxm_xl.core.models import LedgerEntry
@@ -254,3 +254,24 @@ def test_a_merge_saves_from_the_file_as_its_load_read_it(office, monkeypatch) ->
     assert merge_files(master, [filled], "2022-03").merged
     assert made == []
     assert len(load_master(master).ledger) == 8
+
+
+def test_a_master_without_ledger_rows_is_merged_into_in_part(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """The empty row an empty ledger keeps is not a row of the table: the first merge of
+    the year writes only what changed, as a reading of the whole sheet would let it."""
+    book = checking_master()
+    book.ledger = []
+    master = tmp_path / "台账.xlsx"
+    create_master(master, 2022, book)
+    assert _keyed(master) is not None
+    make_forms(master, "2022-02", tmp_path / "模板", issued=datetime(2022, 2, 25))
+    filled = fill_form(tmp_path / "模板" / form_name("2022-02", UNIT),
+                       tmp_path / "收件" / "交通.xlsx", seed=1).path
+
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole master was written")
+
+    monkeypatch.setattr(masterio, "save_master", whole)
+    assert merge_files(master, [filled], "2022-02").merged
+    assert [e.period for e in load_master(master).ledger] == ["2022-02"] * 4

@@ -26,6 +26,7 @@ from python_calamine import CalamineWorkbook
 
 from ..core.errors import MasterError, Remedy
 from ..core.registry import SUMMARY_SHEET, Column, Kind, SheetSpec
+from ..core.tables import is_blank_row
 from ..core.workspace import file_state
 from .gateway import PLAIN, Cell, Layout, TableData, table_from_grid
 from .package import (
@@ -140,17 +141,9 @@ class FileGateway:
                 raise _Replaced
             return grid
 
-        def read_keys(sheet: str) -> KeyedRows | None:
-            if file_state(path) != opened:
-                raise _Replaced
-            keyed = _read_keys(path.read_bytes(), sheet, self.keyed[sheet])
-            if file_state(path) != opened:
-                raise _Replaced
-            return keyed
-
         for sheet in wanted:
             if sheet in self.keyed:
-                self._ahead_keys[sheet] = pool.submit(read_keys, sheet)
+                self._ahead_keys[sheet] = pool.submit(self._read_keys, sheet)
             else:
                 self._ahead[sheet] = pool.submit(read, sheet)
         pool.shutdown(wait=False)
@@ -162,27 +155,26 @@ class FileGateway:
         if sheet not in self.keyed:
             return None
         future = self._ahead_keys.pop(sheet, None)
-        keyed: KeyedRows | None = None
-        if future is not None:
-            try:
-                keyed = future.result()
-            except Exception:  # replaced, unreadable: read in turn, which says what is wrong
-                return None
-        else:
-            self._open_reader()  # the file, and its state, as the other sheets are read
-            if file_state(self.path) != self._opened:
-                return None
-            try:
-                data = self.path.read_bytes()
-            except OSError:
-                return None
-            if file_state(self.path) != self._opened:
-                return None
-            keyed = _read_keys(data, sheet, self.keyed[sheet])
-        if keyed is not None:  # as ``read_table`` leaves it: every body row, as wide as read
-            self.shapes[sheet] = (keyed.header, len(keyed.numbers), len(keyed.header))
+        try:
+            keyed = future.result() if future is not None else self._read_keys(sheet)
+        except (_Replaced, OSError):  # read in turn then, which says what is wrong
+            return None
+        if keyed is not None:
+            self.shapes[sheet] = (keyed.header, keyed.body_rows, len(keyed.header))
             self.keyed_package = keyed.package
         return keyed
+
+    def _read_keys(self, sheet: str) -> KeyedRows | None:
+        """``read_keys`` of the file this gateway opened, not one that has replaced it
+        since (``_Replaced``): what was read is only taken when the file was the same
+        before and after."""
+        opened = self.opened
+        if file_state(self.path) != opened:
+            raise _Replaced
+        data = self.path.read_bytes()
+        if file_state(self.path) != opened:
+            raise _Replaced
+        return _read_keys(data, sheet, self.keyed[sheet])
 
     def _read_ahead_grid(self, sheet: str) -> list[list[Cell]] | None:
         """The values of ``sheet`` read ahead, if it was; ``None`` when it was not, or the
@@ -407,6 +399,9 @@ class KeyedRows:
     keys: list[tuple[str, ...]]  # each row's key cells' text, "" where empty
     whole: SheetRows
     package: Package  # the file's, as read
+    # the table's body rows, as ``read_table`` counts them: empty rows at its end are not
+    # (the one empty row a table without records keeps)
+    body_rows: int
 
 
 class SheetRows:
@@ -447,9 +442,12 @@ def _read_keys(data: bytes, sheet: str, titles: Sequence[str]) -> KeyedRows | No
         if found is None:
             return None
         header, numbers, keys = found
-        return KeyedRows(list(header), numbers, keys,
-                         SheetRows(sheet_xml, package.styles(), len(header)), package)
-    except PackageLayoutError:
+        whole = SheetRows(sheet_xml, package.styles(), len(header))
+        body = len(numbers)
+        while body and not any(keys[body - 1]) and is_blank_row(whole([numbers[body - 1]])[0]):
+            body -= 1
+        return KeyedRows(list(header), numbers, keys, whole, package, body)
+    except (PackageLayoutError, ValueError, MasterError):  # read whole: that says what is wrong
         return None
 
 

@@ -83,7 +83,6 @@ from ..core.tables import (
     encode_table,
     encode_value,
     header_index,
-    is_blank_row,
 )
 from .filebook import FileGateway, SheetRows, file_state
 from .gateway import Gateway, Layout
@@ -181,19 +180,9 @@ def _read_ledger(gateway: Gateway, name: str, problems: list[RowProblem]) -> Led
     keyed = gateway.read_keys(LEDGER.sheet) if isinstance(gateway, FileGateway) else None
     unreadable: Sequence[tuple[int, Sequence[object]]]
     if keyed is not None:  # the keys now, the other cells of a row when it is decoded
-        assert isinstance(gateway, FileGateway)
         rows, numbers = keyed_rows(keyed.numbers, keyed.keys)
         unreadable = list(zip(numbers, keyed.whole(numbers), strict=True))
         header = keyed.header
-        # empty rows at the end are not the table's (a whole reading drops them): the
-        # empty row a master without ledger rows has
-        last = len(keyed.numbers) + 1
-        for number, cells in reversed(unreadable):
-            if number != last or not is_blank_row(cells):
-                break
-            last -= 1
-        shape = gateway.shapes[LEDGER.sheet]
-        gateway.shapes[LEDGER.sheet] = (shape[0], last - 1, shape[2])
     else:
         data = gateway.read_table(LEDGER.sheet)
         rows, unreadable = ledger_rows(data.header, data.rows)
@@ -469,7 +458,7 @@ def _states(records: Records, start: int = 0) -> list[object]:
             value = state[name]
             if type(value) is list:
                 state[name] = list(value)
-    return list(states)
+    return states  # type: ignore[return-value]  # (a list is invariant: dicts are objects)
 
 
 def _first_change(records: Records, states: list[object]) -> int:
