@@ -629,27 +629,52 @@ def test_rows_are_written_a_column_at_a_time_as_a_cell_at_a_time() -> None:
     assert reading[0][1] == 0.1 and reading[1][2] == 0.0 and reading[0][4] is True
 
 
-def test_garbage_made_in_a_pause_is_collected_when_the_next_one_begins() -> None:
-    """What a pause leaves alive is set aside, not walked at its end; the next pause
-    collects it first: a reference cycle made in one is gone once the next has begun."""
+def test_garbage_made_in_pauses_is_collected_once_enough_was_set_aside() -> None:
+    """What a pause leaves alive is set aside, not walked at its end. A later pause
+    collects it first — but only once a quarter as much again as the last collection left
+    has been set aside since: a pause after a small step walks nothing (each full walk of a
+    long-lived process takes about 0.1 s), and the garbage kept meanwhile is bounded."""
     import gc
     import weakref
 
+    from zdxm_xl.core import pauses
     from zdxm_xl.core.pauses import no_collection_pauses
 
     class Node:
         me: object = None
 
-    with no_collection_pauses():
+    def cycle() -> weakref.ref[Node]:
         node = Node()
         node.me = node
-        gone = weakref.ref(node)
-        del node
+        return weakref.ref(node)
+
+    full: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+
+    with no_collection_pauses():
+        first = cycle()
+    with no_collection_pauses():  # what the first left is more than nothing: collected
+        assert first() is None
+        second = cycle()
     assert gc.isenabled() and gc.get_freeze_count() > 0
     gc.collect()
-    assert gone() is not None  # set aside until the next pause
-    with no_collection_pauses():
-        assert gone() is None
+    assert second() is not None  # set aside, out of the collector's sight
+    gc.callbacks.append(count)
+    try:
+        with no_collection_pauses():  # little set aside since: no full walk
+            assert second() is not None
+        assert not full
+        with no_collection_pauses():  # more than a quarter again: collected when the next begins
+            grown = [[] for _ in range(2 * (pauses._after_collection // pauses.GROWTH))]
+        with no_collection_pauses():
+            assert second() is None
+        assert full
+    finally:
+        gc.callbacks.remove(count)
+    del grown
     assert gc.isenabled()
 
 

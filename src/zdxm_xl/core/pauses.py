@@ -16,6 +16,15 @@ from collections.abc import Iterator
 __all__ = ["no_collection_pauses", "collection_held"]
 
 
+# Objects set aside just after the last full collection. The next pause collects again
+# only once those set aside since come to a quarter as many — as CPython runs its own full
+# collection only when the long-lived objects have grown by a quarter. A full collection
+# walks every object alive, about 0.1 s for the demo's or the add-in's process however
+# little was made since; the garbage kept meanwhile is at most that quarter.
+_after_collection = 0
+GROWTH = 4  # collect when what was set aside grew by 1/GROWTH
+
+
 @contextlib.contextmanager
 def no_collection_pauses() -> Iterator[None]:
     """The cycle collector off inside, and back as it was after (nesting is fine).
@@ -23,13 +32,17 @@ def no_collection_pauses() -> Iterator[None]:
     Let back on, the collector would at once walk every object made inside that is still
     alive — for a merge of 1,000 returns, some 0.07 s at its very end, just before a
     ``zdxm`` command ends anyway. So the objects alive then are set aside (``gc.freeze``)
-    instead; the next pause in the same process (the add-in's, or the next step of the
-    demo) puts them back and collects first, so that no garbage is kept for good."""
+    instead; a later pause in the same process (the add-in's, or the next step of the demo)
+    puts them back and collects first, once enough was set aside since the last time
+    (``GROWTH``), so that no garbage is kept for good."""
+    global _after_collection
     was_on = gc.isenabled()
     gc.disable()
-    if was_on and gc.get_freeze_count():
+    if was_on and gc.get_freeze_count() > _after_collection + _after_collection // GROWTH:
         gc.unfreeze()
         gc.collect()
+        gc.freeze()
+        _after_collection = gc.get_freeze_count()
     try:
         yield
     finally:
