@@ -648,6 +648,14 @@ def test_garbage_made_in_pauses_is_collected_once_enough_was_set_aside() -> None
         node.me = node
         return weakref.ref(node)
 
+    kept: list[list[object]] = []
+
+    def grown() -> None:
+        """Inside a pause: enough new objects, alive when it ends, that the next pause
+        collects (whatever this process set aside and collected before)."""
+        enough = pauses._after_collection + pauses._after_collection // pauses.GROWTH
+        kept.append([[] for _ in range(max(0, enough - gc.get_freeze_count()) + 100)])
+
     full: list[int] = []
 
     def count(phase: str, info: dict[str, int]) -> None:
@@ -656,7 +664,8 @@ def test_garbage_made_in_pauses_is_collected_once_enough_was_set_aside() -> None
 
     with no_collection_pauses():
         first = cycle()
-    with no_collection_pauses():  # what the first left is more than nothing: collected
+        grown()
+    with no_collection_pauses():  # collected first
         assert first() is None
         second = cycle()
     assert gc.isenabled() and gc.get_freeze_count() > 0
@@ -667,14 +676,14 @@ def test_garbage_made_in_pauses_is_collected_once_enough_was_set_aside() -> None
         with no_collection_pauses():  # little set aside since: no full walk
             assert second() is not None
         assert not full
-        with no_collection_pauses():  # more than a quarter again: collected when the next begins
-            grown = [[] for _ in range(2 * (pauses._after_collection // pauses.GROWTH))]
         with no_collection_pauses():
+            grown()
+        with no_collection_pauses():  # a quarter more set aside: collected when it begins
             assert second() is None
         assert full
     finally:
         gc.callbacks.remove(count)
-    del grown
+    kept.clear()
     assert gc.isenabled()
 
 
