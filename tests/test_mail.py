@@ -43,6 +43,7 @@ import pytest
 
 from checking_office import UNIT, build_master, checking_master
 from conftest import DOVECOT, project, run_zdxm
+from zdxm_xl.books import filebook
 from zdxm_xl.books.masterio import FileStore, load_master, save_master
 from zdxm_xl.checks import vetting
 from zdxm_xl.checks.attachments import safe_file_name, unpack_zip
@@ -516,6 +517,32 @@ def test_fetch_on_the_command_line_prints_json_and_leaves_the_master_alone_when_
     assert again.code == 0, again.stderr
     assert json.loads(again.stdout)["mails"] == [] and json.loads(again.stdout)["already"] == 2
     assert len(smtp.messages) == 2 and master.read_bytes() == before
+
+
+@needs_servers
+def test_fetch_reads_the_ledger_by_its_keys_as_a_merge_does(office, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Taking returns in needs the ledger rows of their projects only: the fetch reads the
+    rows' keys with the master (the rest when first needed), as ``zdxm merge`` does, and
+    leaves the ledger a whole reading would."""
+    master, imap, _smtp = office
+    _two_returns(master, tmp_path, imap)
+    keyed: list[bool] = []
+    real = filebook._read_keys
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        keyed.append(found is not None)
+        return found
+
+    monkeypatch.setattr(filebook, "_read_keys", spied)
+    result = run_zdxm("mail", "fetch", master, "--period", "2022-03", "--merge")
+    assert result.code == 0, result.stdout + result.stderr
+    assert keyed and all(keyed)
+    before, book = checking_master(), load_master(master)
+    assert book.ledger[:len(before.ledger)] == before.ledger  # February's rows, as they were
+    assert {(e.period, e.unit) for e in book.ledger[len(before.ledger):]} == {
+        ("2022-03", UNIT), ("2022-03", INDUSTRY)}
 
 
 @needs_servers

@@ -195,10 +195,10 @@ def merge_files(master_store: MasterStore | Path | str, files: list[Path],
     ``received`` is when the files arrived (it decides 按时/逾期): one time for all, or per
     file (``zdxm mail fetch`` knows each message's own); missing means now. ``reapply``
     takes files that were merged and then replaced back as their unit's current return."""
-    store = open_store(master_store)
+    # the rows of the returns' projects are what it reads of the ledger
+    store = open_store(master_store, ledger_on_demand=True)
     if isinstance(store, FileStore):
         store.lock_wait = lock_wait
-        store.ledger_on_demand = True  # the rows of the returns' projects are what it reads
     paths = collect_files(files)
     if not paths:
         raise UsageError("没有找到要合并的文件。", field=Field.FILES)

@@ -775,7 +775,8 @@ class FileStore:
     lock_wait: float = LOCK_WAIT
     # 月报台帐's rows read from the file when first needed, their keys only with the
     # master: for an operation that needs few of them (a merge of some returns into a
-    # year's ledger). A report needs them all: read with the master, beside the plan.
+    # year's ledger, taking them in by mail). A report needs them all: read with the
+    # master, beside the plan.
     ledger_on_demand: bool = False
 
     @property
@@ -821,6 +822,12 @@ class FileStore:
                 self._writing, self._snapshot = False, None
 
 
-def open_store(master: MasterStore | Path | str) -> MasterStore:
-    """A path means the file store; a store is used as it is."""
-    return FileStore(Path(master)) if isinstance(master, str | Path) else master
+def open_store(master: MasterStore | Path | str, *, ledger_on_demand: bool = False
+               ) -> MasterStore:
+    """A path means the file store; a store is used as it is. ``ledger_on_demand``: for an
+    operation that needs the ledger rows of a few projects (a file store then reads the
+    rows' keys with the master, the rest when first needed: ``FileStore``)."""
+    store = FileStore(Path(master)) if isinstance(master, str | Path) else master
+    if ledger_on_demand and isinstance(store, FileStore):
+        store.ledger_on_demand = True
+    return store

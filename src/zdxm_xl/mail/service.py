@@ -343,7 +343,8 @@ def fetch_returns(master_store: MasterStore | Path | str, period: str | None = N
     with 已处理文件夹 set they are moved there.
     """
     say = progress or _quiet
-    store = open_store(master_store)
+    # the ledger rows of the mailed returns' projects are what it reads, as a merge
+    store = open_store(master_store, ledger_on_demand=True)
     with store.session():
         master = store.load()
         # 问题台帐 as the office left it: the 回执 say what a merge would
@@ -591,7 +592,8 @@ def confirm_mail(master_store: MasterStore | Path | str, ticket: int, *, reply: 
     check its workbooks, compose its 回执 and (``reply``) send the outbox. Merging follows as
     for any received file (``fetch --merge`` or ``merge``)."""
     say = progress or _quiet
-    store = open_store(master_store)
+    # the ledger rows of the mailed returns' projects are what it reads, as a merge
+    store = open_store(master_store, ledger_on_demand=True)
     with store.session():
         master, journal, group, workspace = _open_pending(store, ticket)
         config = MailConfig.from_settings(master.settings)
