@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from checking_office import UNIT, build_master, checking_master
 from conftest import run_zdxm
-from zdxm_xl.books import masterio
+from zdxm_xl.books import filebook, masterio
 from zdxm_xl.books.filebook import KeyedRows, _read_keys
 from zdxm_xl.books.masterio import FileStore, create_master, load_master
 from zdxm_xl.core.errors import MasterError
@@ -275,3 +275,27 @@ def test_a_master_without_ledger_rows_is_merged_into_in_part(tmp_path: Path,
     monkeypatch.setattr(masterio, "save_master", whole)
     assert merge_files(master, [filled], "2022-02").merged
     assert [e.period for e in load_master(master).ledger] == ["2022-02"] * 4
+
+
+def test_validation_reads_the_ledger_by_its_keys_and_names_no_other_units_bad_row(
+        office, monkeypatch) -> None:
+    """Checking a return needs the ledger rows of its projects only: ``zdxm validate``
+    reads the rows' keys with the master, as a merge does, and another unit's bad row
+    neither stops it nor is blamed on the return."""
+    master, filled = office
+    keyed: list[bool] = []
+
+    def spied(*args: object, **kwargs: object) -> KeyedRows | None:
+        found = _read_keys(*args, **kwargs)  # type: ignore[arg-type]
+        keyed.append(found is not None)
+        return found
+
+    monkeypatch.setattr(filebook, "_read_keys", spied)
+    checked = run_zdxm("validate", master, filled, "--period", "2022-03")
+    assert checked.code == 0, checked.stdout + checked.stderr
+    assert keyed == [True]
+    # a bad cell in another unit's row: the sheet is then read whole, decoded in part
+    _ledger_cell(master, "ZD2022-0005", "本月完成投资（万元）", "约100")
+    again = run_zdxm("validate", master, filled, "--period", "2022-03")
+    assert again.code == 0, again.stdout + again.stderr
+    assert "月报台帐" not in again.stdout + again.stderr

@@ -61,7 +61,8 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
             if isinstance(master, Master):
                 loaded, folder = master, None
             else:
-                store = open_store(master)
+                # the ledger rows of the files' projects are what it reads (as a merge)
+                store = open_store(master, ledger_on_demand=True)
                 loaded, folder = store.load(), store.folder
                 # 问题台帐 as the office left it, as merge checks against it (not saved)
                 reconcile(loaded, datetime.now())
