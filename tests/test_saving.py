@@ -24,9 +24,10 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from checking_office import UNIT, build_master, checking_master
-from zdxm_xl.books import durable, safety
+from zdxm_xl.books import durable, masterio, safety
 from zdxm_xl.books.masterio import FileStore, create_master, load_master
 from zdxm_xl.books.package import Package, _pieces_of
+from zdxm_xl.bulletin import make_bulletin
 from zdxm_xl.core.errors import MasterError
 from zdxm_xl.core.models import LedgerEntry
 from zdxm_xl.core.registry import LEDGER, UNITS
@@ -94,6 +95,123 @@ def test_rows_after_a_changed_one_are_rewritten_the_rest_kept(office, tmp_path: 
     assert [(e.period, e.project_id, e.progress) for e in again] == [
         ("2022-02", "ZD2022-0002", "已改"), ("2022-02", "ZD2022-0003", None),
         ("2022-01", "ZD2022-0001", None)]
+
+
+def _whole_writes(monkeypatch) -> list[Path]:  # noqa: ANN001
+    """The masters written whole from here on (``save_master``), counted."""
+    written: list[Path] = []
+    real = masterio.save_master
+
+    def counted(master: object, path: Path, *args: object, **kwargs: object) -> Path:
+        written.append(Path(path))
+        return real(master, path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(masterio, "save_master", counted)
+    return written
+
+
+def _changed_parts(before: dict[str, bytes], master: Path) -> set[str]:
+    after = raw_parts(master)
+    assert after.keys() == before.keys()
+    return {name for name in before if before[name] != after[name]}
+
+
+def test_a_bulletins_new_issue_rewrites_only_the_settings(office, tmp_path: Path,
+                                                          monkeypatch) -> None:
+    """A new 简报 records its 期数 in two settings: the save writes them in 设置's 值 cells
+    and copies every other part of the master as it was (a province's master is not
+    written whole for them)."""
+    master, _filled = office
+    before, kept = raw_parts(master), records(master)
+    whole = _whole_writes(monkeypatch)
+    made = make_bulletin(master, "2022-02", tmp_path / "简报", issued=date(2022, 3, 10))
+    assert made.new_issue and made.issue == 1
+    assert whole == []
+    assert _changed_parts(before, master) == {"设置"}
+    book = load_master(master)
+    assert book.settings.bulletin_issue == 1 and "2022-02" in book.settings.bulletin_log
+    assert records(master) == kept
+    # the next 简报 of the month is the same issue: nothing to save
+    again = make_bulletin(master, "2022-02", tmp_path / "简报", issued=date(2022, 3, 10))
+    assert not again.new_issue and whole == []
+
+
+def test_settings_and_rows_changed_together_are_saved_in_part(office) -> None:
+    master, _filled = office
+    before = raw_parts(master)
+    store = FileStore(master)
+    with store.session():
+        book = store.load()
+        book.settings.current_period = "2022-03"
+        book.settings.deadline_day = 8
+        book.ledger.append(LedgerEntry(period="2022-03", project_id=book.projects[0].id))
+        store.save(book)
+        book.settings.mail_contact = "项目科 王五，0772-2801234"  # a second save in the session
+        store.save(book)
+    tables = {sheet: parts.table for sheet, parts in Package(master.read_bytes()).sheets().items()}
+    assert _changed_parts(before, master) <= {"设置", "月报台帐", tables["月报台帐"]}
+    settings = load_master(master).settings
+    assert (settings.current_period, settings.deadline_day, settings.mail_contact) == (
+        "2022-03", 8, "项目科 王五，0772-2801234")
+    assert len(load_master(master).ledger) == 4
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ({"city": "桂林市"}, "汇总 shows the city"),
+    ({"counties": ["城中区", "鱼峰区"]}, "the 县区 list is a table of its own"),
+    ({"mail_contact": " 王五 "}, "a read trims the spaces at its ends"),
+    ({"current_period": None}, "an emptied setting is written whole (it reads as its default)"),
+])
+def test_settings_that_cannot_change_in_place_mean_a_whole_write(office, monkeypatch,
+                                                                   change, why) -> None:
+    master, _filled = office
+    whole = _whole_writes(monkeypatch)
+    store = FileStore(master)
+    with store.session():
+        book = store.load()
+        book.settings.current_period = "2022-02"
+        store.save(book)
+        assert whole == [], "a setting alone is written in place"
+        for name, value in change.items():
+            setattr(book.settings, name, value)
+        store.save(book)
+    assert whole == [master], why
+    settings = load_master(master).settings
+    for name, value in change.items():
+        assert getattr(settings, name) == (value.strip() if isinstance(value, str) else value)
+
+
+def test_a_settings_sheet_not_as_zdxm_writes_it_means_a_whole_write(office, monkeypatch) -> None:
+    """设置 edited by hand: a 项目 typed twice, so which 值 is meant is not clear."""
+    master, _filled = office
+    book = openpyxl.load_workbook(master)
+    sheet = book["设置"]
+    sheet.insert_rows(2)
+    sheet["A2"], sheet["B2"] = "当前报告期", "2022-01"
+    book.save(master)
+    whole = _whole_writes(monkeypatch)
+    store = FileStore(master)
+    with store.session():
+        loaded = store.load()
+        loaded.settings.current_period = "2022-03"
+        store.save(loaded)
+    assert whole == [master]
+    assert load_master(master).settings.current_period == "2022-03"
+
+
+def test_settings_written_wrong_are_caught_and_the_old_file_kept(office, monkeypatch) -> None:
+    master, _filled = office
+    before = master.read_bytes()
+    real = masterio._with_settings
+    monkeypatch.setattr(masterio, "_with_settings",
+                        lambda xml, settings: real(xml, {**settings, "deadline_day": 9}))
+    store = FileStore(master)
+    with store.session():
+        book = store.load()
+        book.settings.current_period = "2022-03"
+        with pytest.raises(MasterError, match="复核不一致"):
+            store.save(book)
+    assert master.read_bytes() == before
 
 
 TRICKY = ' =HYPERLINK("http://x") a&b<c>\r\n第二行\t\x01 '
@@ -436,6 +554,16 @@ def test_libreoffice_reads_a_master_saved_in_part(office, tmp_path: Path) -> Non
     log = list(book["报送记录"].iter_rows(values_only=True))
     assert log[-1][:3] == ("2022-03", UNIT, "交通.xlsx")
     assert zipfile.is_zipfile(master)
+
+
+@pytest.mark.soffice
+def test_libreoffice_reads_settings_written_in_place(office, tmp_path: Path) -> None:
+    master, _filled = office
+    make_bulletin(master, "2022-02", tmp_path / "简报", issued=date(2022, 3, 10))
+    sheet = openpyxl.load_workbook(saved_by_libreoffice(master, tmp_path), read_only=True)["设置"]
+    values = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, max_col=2, values_only=True)}
+    assert values["简报期数"] == 1 and values["已出简报"] == "2022-02=1"
+    assert values["年度"] == 2022
 
 
 def test_a_second_merge_appends_without_rewriting_the_first(office, tmp_path: Path) -> None:

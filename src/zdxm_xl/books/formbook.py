@@ -10,7 +10,8 @@ comments, dropdowns, protection, the identity's signature — is copied as it is
 compressed, as a spreadsheet program keeps what it was not asked to change.
 
 For forms zdxm wrote (``reports.forms``, through openpyxl): cells as openpyxl writes them —
-inline text, numbers, formulas. A sheet laid out otherwise is refused
+inline text, numbers, formulas. The master's 设置 sheet, as zdxm writes it, is read and
+changed the same way when a save changes a setting in place (``masterio``). A sheet laid out otherwise is refused
 (``PackageLayoutError``): this is no reader of files from outside the office (that is
 ``checks/``).
 """
@@ -78,7 +79,8 @@ class _Row:
 
 
 class FormSheet:
-    """One sheet of a ``FormBook``: its cells by row and column (both from 1)."""
+    """One sheet of a ``FormBook`` (or the master's 设置): its cells by row and column
+    (both from 1)."""
 
     def __init__(self, name: str, xml: bytes) -> None:
         self.name = name

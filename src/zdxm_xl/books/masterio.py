@@ -85,6 +85,7 @@ from ..core.tables import (
     header_index,
 )
 from .filebook import FileGateway, SheetRows, file_state
+from .formbook import FormSheet
 from .gateway import Gateway, Layout
 from .package import (
     Copied,
@@ -430,6 +431,24 @@ _ALONE: dict[str, tuple[SheetSpec, type[BaseModel]]] = {
     "problems": (PROBLEMS, _ProblemRow), "problem_log": (PROBLEM_LOG, ProblemChange)}
 
 
+# Settings a save may change in place, in 设置's 值 column (a 简报's 期数, the mail's
+# settings): every one of the settings table but those 汇总 shows (年度, 城市名称). The
+# 县区, 校验规则 and 允许发件人 beside them are tables that change in size: a master with
+# them changed is written whole.
+_SUMMARY_SETTINGS = frozenset({"year", "city"})
+_IN_PLACE_SETTINGS = {column.field: column for column in SETTINGS
+                      if column.field not in _SUMMARY_SETTINGS}
+
+
+@dataclass
+class _Changes:
+    """What a save rewrites in place: each table from its first row that changed, and the
+    settings changed (field → value)."""
+
+    tables: dict[str, int]
+    settings: dict[str, Any]
+
+
 Records = list[BaseModel] | Ledger
 
 
@@ -511,18 +530,22 @@ class _Snapshot:
                    {name: _states(records) for name, records in _records(master).items()},
                    in_place, keyed)
 
-    def saved(self, path: Path, changed: dict[str, int]) -> None:
+    def saved(self, path: Path, changed: _Changes) -> None:
         """The master was just saved with ``changed`` rewritten: this is what it holds now."""
         self.file = file_state(path)
-        for name, first in changed.items():
+        for name, first in changed.tables.items():
             records = getattr(self.master, name)
             self.records[name][first:] = _states(records, first)
-        self.in_place |= set(changed)
+        self.in_place |= set(changed.tables)
+        self.others = _others(self.master)
 
-    def first_changes(self, master: Master) -> dict[str, int] | None:
-        """Table → its first row that changed, for the tables that did; ``None`` when
-        anything but those tables' rows changed."""
-        if master is not self.master or master.ids_assigned or _others(master) != self.others:
+    def first_changes(self, master: Master) -> _Changes | None:
+        """What changed: each table's first row that changed, for the tables that did, and
+        the settings that can be changed in place; ``None`` when anything else changed."""
+        if master is not self.master or master.ids_assigned:
+            return None
+        settings = _changed_settings(self.others, _others(master))
+        if settings is None:
             return None
         now = _records(master)
         if now.keys() != self.records.keys():
@@ -536,7 +559,49 @@ class _Snapshot:
             if name not in self.in_place:
                 return None
             changed[name] = first
-        return changed
+        return _Changes(changed, settings)
+
+
+def _changed_settings(before: dict[str, Any], now: dict[str, Any]) -> dict[str, Any] | None:
+    """The settings changed between ``before`` and ``now`` (``_others``), field → value,
+    when nothing else changed and each can be changed in place: a value the 值 cell gives
+    back as it is (not emptied, which reads as the default; not text with spaces at its
+    ends, which a read trims). ``None`` otherwise."""
+    if now.keys() != before.keys() or any(now[key] != before[key]
+                                          for key in now if key != "settings"):
+        return None
+    old, new = before["settings"], now["settings"]
+    changed = {name: value for name, value in new.items() if value != old.get(name)}
+    for name, value in changed.items():
+        column = _IN_PLACE_SETTINGS.get(name)
+        if column is None or value is None:
+            return None
+        try:
+            if decode_value(column, encode_value(column, value)) != value:
+                return None
+        except ValueError:
+            return None
+    return changed
+
+
+def _with_settings(sheet_xml: bytes, settings: dict[str, Any]) -> bytes:
+    """设置's part with the 值 of ``settings`` (field → value) written in place, each in its
+    cell's style, as a whole write would encode it; every other cell as it is.
+    ``PackageLayoutError`` when the sheet is not as zdxm writes it, or a setting's 项目 is
+    not found in column A exactly once (write the master whole then)."""
+    sheet = FormSheet(SETTINGS_SHEET, sheet_xml)
+    rows: dict[str, list[int]] = {}
+    for number in range(2, sheet.last_row + 1):
+        label = sheet.value(number, 1)
+        if isinstance(label, str):
+            rows.setdefault(label.strip(), []).append(number)
+    for name, value in settings.items():
+        column = _IN_PLACE_SETTINGS[name]
+        found = rows.get(column.header, [])
+        if len(found) != 1:
+            raise PackageLayoutError(f"{SETTINGS_SHEET}: {column.header} in {len(found)} rows")
+        sheet.set(found[0], 2, encode_value(column, value))
+    return sheet.xml()
 
 
 # A table's new rows are read back in pieces of at least this many rows, one per core (at
@@ -548,15 +613,16 @@ _NOT_AS_WRITTEN = "写入台账后复核不一致，已放弃本次写入，原�
 
 
 def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
-                  ready: Callable[[], object] | None = None) -> dict[str, int] | None:
+                  ready: Callable[[], object] | None = None) -> _Changes | None:
     """Save ``master`` over ``target`` rewriting only what changed since ``snapshot``: the
-    tables rewritten, from which row; ``None`` when that cannot be done (nothing was
-    written: the caller writes it whole, passing ``ready`` on — if it was called here
-    already, it has nothing left to do). ``ready``: as ``MasterStore.save``, called once
-    the new file has been read back and found good."""
-    changed = snapshot.first_changes(master)
-    if not changed:  # something else changed, or nothing did (a save still rewrites 汇总)
-        return None
+    tables rewritten, from which row, and the settings written in place; ``None`` when that
+    cannot be done (nothing was written: the caller writes it whole, passing ``ready`` on —
+    if it was called here already, it has nothing left to do). ``ready``: as
+    ``MasterStore.save``, called once the new file has been read back and found good."""
+    changes = snapshot.first_changes(master)
+    if changes is None or not (changes.tables or changes.settings):
+        return None  # something else changed, or nothing did (a save still rewrites 汇总)
+    changed = changes.tables
     refuse_if_open_elsewhere(target)
     try:
         if file_state(target) != snapshot.file:  # changed under us: write it whole
@@ -572,9 +638,12 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
         headers = {name: header_row(package.part(sheets[_ALONE[name][0].sheet].sheet))
                    for name in changed}
         styles = package.styles()
+        replaced: dict[str, bytes] = {}  # the parts made anew
+        if changes.settings:
+            part = sheets[SETTINGS_SHEET].sheet
+            replaced[part] = _with_settings(package.part(part), changes.settings)
     except (KeyError, PackageLayoutError):
         return None
-    replaced: dict[str, bytes] = {}  # the parts made anew
     copied: dict[str, Copied] = {}  # where they hold the old parts' bytes
     made: dict[str, bytes] = {}  # table → its sheet part as made
     # python-calamine reads a table's new rows, as a load will, without holding the
@@ -622,7 +691,8 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
             styles; each rewritten table has its header as it was, one row per record (and
             its table's range says so), and its rewritten rows read back — with
             python-calamine, as a load reads them — into as many records, without a
-            problem. The rows kept are the bytes they were, which the load read. A
+            problem; the settings read back as the master holds them. The rows kept are
+            the bytes they were, which the load read. A
             rewritten part the file holds exactly as it was compressed
             (``Package.read_back``) is the part as made, whose rows were being read since
             it was made; one that is not is read from the file."""
@@ -640,6 +710,10 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
                     raise MasterError(_NOT_AS_WRITTEN)
                 if name in reading and xml is not made[name]:
                     reading[name] = read_back(name, first, xml)
+            if changes.settings:
+                problems: list[RowProblem] = []
+                if _read_settings(FileGateway(temp), problems) != master.settings or problems:
+                    raise MasterError(_NOT_AS_WRITTEN)
             settled.set()
             for read in reading.values():
                 for piece in read:
@@ -651,7 +725,7 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
             FileGateway(target).commit_changes(package, replaced, verify, copied)
         except PackageLayoutError:
             return None
-    return changed
+    return changes
 
 
 @contextlib.contextmanager
