@@ -11,9 +11,9 @@ compressed, as a spreadsheet program keeps what it was not asked to change.
 
 For forms zdxm wrote (``reports.forms``, through openpyxl): cells as openpyxl writes them —
 inline text, numbers, formulas. The master's 设置 sheet, as zdxm writes it, is read and
-changed the same way when a save changes a setting in place (``masterio``). A sheet laid out otherwise is refused
-(``PackageLayoutError``): this is no reader of files from outside the office (that is
-``checks/``).
+changed the same way when a save changes a setting in place (``masterio``). A sheet laid
+out otherwise is refused (``PackageLayoutError``): this is no reader of files from outside
+the office (that is ``checks/``).
 """
 
 from __future__ import annotations
