@@ -419,9 +419,10 @@ def load_master(path: Path | str) -> Master:
 # Most saves change a few tables: a merge adds rows to 月报台帐 and 报送记录, mail adds to
 # 邮件记录 and 发件箱. A master loaded for writing (``FileStore.session``) keeps a snapshot
 # of what it held; its save then rewrites only those tables' rows that changed — from the
-# first row that differs — and copies every other part of the file as it is. Anything else
-# changed (the plan, units, settings, a table added by a later version …), or a file that
-# does not look as zdxm wrote it, and the whole master is written as before.
+# first row that differs — and copies every other part of the file as it is; a setting
+# changed (a 简报's 期数) is written in its cell of 设置. Anything else changed (the plan,
+# units, 年度 or 城市名称, a table added by a later version …), or a file that does not look
+# as zdxm wrote it, and the whole master is written as before.
 
 # Tables whose rows a save may rewrite alone, and the record model each is read as. None of
 # them feeds the derived 汇总 (the plan does) or another table's derived columns.
@@ -692,10 +693,10 @@ def _save_changes(master: Master, target: Path, snapshot: _Snapshot,
             its table's range says so), and its rewritten rows read back — with
             python-calamine, as a load reads them — into as many records, without a
             problem; the settings read back as the master holds them. The rows kept are
-            the bytes they were, which the load read. A
-            rewritten part the file holds exactly as it was compressed
-            (``Package.read_back``) is the part as made, whose rows were being read since
-            it was made; one that is not is read from the file."""
+            the bytes they were, which the load read. A rewritten part the file holds
+            exactly as it was compressed (``Package.read_back``) is the part as made,
+            whose rows were being read since it was made; one that is not is read from
+            the file."""
             again = package.read_back(temp.read_bytes())
             found = again.sheets()
             if list(found) != names or FileGateway(temp).sheet_names() != names \
