@@ -14,7 +14,7 @@ import stat
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +29,7 @@ from zdxm_xl.books.masterio import FileStore, create_master, load_master
 from zdxm_xl.books.package import Package, _pieces_of
 from zdxm_xl.bulletin import make_bulletin
 from zdxm_xl.core.errors import MasterError
+from zdxm_xl.core.master import Master
 from zdxm_xl.core.models import LedgerEntry
 from zdxm_xl.core.registry import LEDGER, UNITS
 from zdxm_xl.demo.fill import fill_form
@@ -110,6 +111,14 @@ def _whole_writes(monkeypatch) -> list[Path]:  # noqa: ANN001
     return written
 
 
+@contextlib.contextmanager
+def _session(master: Path) -> Iterator[tuple[FileStore, Master]]:
+    """The master loaded for writing, in its store's session."""
+    store = FileStore(master)
+    with store.session():
+        yield store, store.load()
+
+
 def _changed_parts(before: dict[str, bytes], master: Path) -> set[str]:
     after = raw_parts(master)
     assert after.keys() == before.keys()
@@ -139,9 +148,7 @@ def test_a_bulletins_new_issue_rewrites_only_the_settings(office, tmp_path: Path
 def test_settings_and_rows_changed_together_are_saved_in_part(office) -> None:
     master, _filled = office
     before = raw_parts(master)
-    store = FileStore(master)
-    with store.session():
-        book = store.load()
+    with _session(master) as (store, book):
         book.settings.current_period = "2022-03"
         book.settings.deadline_day = 8
         book.ledger.append(LedgerEntry(period="2022-03", project_id=book.projects[0].id))
@@ -166,9 +173,7 @@ def test_settings_that_cannot_change_in_place_mean_a_whole_write(office, monkeyp
                                                                    change, why) -> None:
     master, _filled = office
     whole = _whole_writes(monkeypatch)
-    store = FileStore(master)
-    with store.session():
-        book = store.load()
+    with _session(master) as (store, book):
         book.settings.current_period = "2022-02"
         store.save(book)
         assert whole == [], "a setting alone is written in place"
@@ -190,9 +195,7 @@ def test_a_settings_sheet_not_as_zdxm_writes_it_means_a_whole_write(office, monk
     sheet["A2"], sheet["B2"] = "当前报告期", "2022-01"
     book.save(master)
     whole = _whole_writes(monkeypatch)
-    store = FileStore(master)
-    with store.session():
-        loaded = store.load()
+    with _session(master) as (store, loaded):
         loaded.settings.current_period = "2022-03"
         store.save(loaded)
     assert whole == [master]
@@ -205,9 +208,7 @@ def test_settings_written_wrong_are_caught_and_the_old_file_kept(office, monkeyp
     real = masterio._with_settings
     monkeypatch.setattr(masterio, "_with_settings",
                         lambda xml, settings: real(xml, {**settings, "deadline_day": 9}))
-    store = FileStore(master)
-    with store.session():
-        book = store.load()
+    with _session(master) as (store, book):
         book.settings.current_period = "2022-03"
         with pytest.raises(MasterError, match="复核不一致"):
             store.save(book)
