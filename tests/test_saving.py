@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from checking_office import UNIT, build_master, checking_master
 from zdxm_xl.books import durable, masterio, safety
+from zdxm_xl.books.formbook import FormBook
 from zdxm_xl.books.masterio import FileStore, create_master, load_master
 from zdxm_xl.books.package import Package, _pieces_of
 from zdxm_xl.bulletin import make_bulletin
@@ -186,14 +187,28 @@ def test_settings_that_cannot_change_in_place_mean_a_whole_write(office, monkeyp
         assert getattr(settings, name) == (value.strip() if isinstance(value, str) else value)
 
 
-def test_a_settings_sheet_not_as_zdxm_writes_it_means_a_whole_write(office, monkeypatch) -> None:
-    """设置 edited by hand: a 项目 typed twice, so which 值 is meant is not clear."""
-    master, _filled = office
-    book = openpyxl.load_workbook(master)
-    sheet = book["设置"]
-    sheet.insert_rows(2)
-    sheet["A2"], sheet["B2"] = "当前报告期", "2022-01"
+def _typed_twice(master: Path, _tmp_path: Path) -> None:
+    """设置 edited in place (its text kept inline, as zdxm writes it): 当前报告期 typed
+    again in a row below the table, so which 值 is meant is not clear."""
+    book = FormBook(master)
+    sheet = book.sheet("设置")
+    row = sheet.last_row + 2
+    sheet.set(row, 1, "当前报告期")
+    sheet.set(row, 2, "2022-01")
     book.save(master)
+
+
+def _saved_by_a_spreadsheet_program(master: Path, tmp_path: Path) -> None:
+    """The master as LibreOffice (as Excel, WPS) saves it: its text in shared strings."""
+    shutil.copy(saved_by_libreoffice(master, tmp_path), master)
+
+
+@pytest.mark.parametrize("edit", [
+    _typed_twice, pytest.param(_saved_by_a_spreadsheet_program, marks=pytest.mark.soffice)])
+def test_a_settings_sheet_not_as_zdxm_writes_it_means_a_whole_write(office, tmp_path: Path,
+                                                                      monkeypatch, edit) -> None:
+    master, _filled = office
+    edit(master, tmp_path)
     whole = _whole_writes(monkeypatch)
     with _session(master) as (store, loaded):
         loaded.settings.current_period = "2022-03"
