@@ -180,14 +180,19 @@ def test_rows_read_whole_when_asked_are_the_rows_a_whole_reading_gives(office) -
 
 
 def test_a_merge_reading_keys_first_leaves_the_master_a_whole_reading_would(
-        office, tmp_path: Path) -> None:
+        office, tmp_path: Path, monkeypatch) -> None:
     master, filled = office
     twin = tmp_path / "twin.xlsx"
     shutil.copy(master, twin)
     merge_files(master, [filled], "2022-03", now=datetime(2022, 4, 3, 9))
-    store = FileStore(twin)
-    store.ledger_on_demand = False
+
+    def not_by_keys(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the twin is to be read whole")
+
+    monkeypatch.setattr(filebook, "_read_keys", not_by_keys)
+    store = FileStore(twin)  # a store given is used as it is set up: read whole
     merge_files(store, [filled], "2022-03", now=datetime(2022, 4, 3, 9))
+    monkeypatch.undo()
     one, other = load_master(master), load_master(twin)
     assert list(one.ledger) == list(other.ledger) and len(one.ledger) == 8
     assert one.submissions == other.submissions

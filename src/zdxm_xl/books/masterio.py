@@ -849,8 +849,8 @@ class FileStore:
     path: Path
     lock_wait: float = LOCK_WAIT
     # 月报台帐's rows read from the file when first needed, their keys only with the
-    # master: for an operation that needs few of them (a merge of some returns into a
-    # year's ledger, taking them in by mail). A report needs them all: read with the
+    # master: for an operation that needs few of them (checking or merging some returns
+    # against a year's ledger, by hand or by mail). A report needs them all: read with the
     # master, beside the plan.
     ledger_on_demand: bool = False
 
@@ -899,10 +899,9 @@ class FileStore:
 
 def open_store(master: MasterStore | Path | str, *, ledger_on_demand: bool = False
                ) -> MasterStore:
-    """A path means the file store; a store is used as it is. ``ledger_on_demand``: for an
-    operation that needs the ledger rows of a few projects (a file store then reads the
-    rows' keys with the master, the rest when first needed: ``FileStore``)."""
-    store = FileStore(Path(master)) if isinstance(master, str | Path) else master
-    if ledger_on_demand and isinstance(store, FileStore):
-        store.ledger_on_demand = True
-    return store
+    """A path means the file store — reading the ledger's rows when first needed with
+    ``ledger_on_demand``, for an operation that needs those of a few projects
+    (``FileStore``); a store is used as it is, as its maker set it up."""
+    if isinstance(master, str | Path):
+        return FileStore(Path(master), ledger_on_demand=ledger_on_demand)
+    return master
