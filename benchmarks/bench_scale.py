@@ -27,6 +27,13 @@ January. Returns are prepared once and cached (``ZDXM_BENCH_CACHE``, default
 the master once, check every file); ``merge`` is ``merge_files`` on a fresh copy of the
 master (read, check, archive, write, verify).
 
+Where the time goes is printed too, as CPU time: this process's (all its threads) and that
+of the processes it starts (the readers, the archive's copier). Each run of validate and
+merge starts its own readers, as a new ``zdxm`` process does, and lets them end after,
+so that what they spent is counted whole (``resource``: ended processes only; not on
+Windows). Their sum over the wall time is how many of the machine's cores were busy on
+average: where it is near the number of cores, only doing less makes it faster.
+
 The same returns are measured again as a 信息员's spreadsheet program saves them
 (``--resaved``, default 1,000 of them; ``common.resaved``): 本年累计 and 开工以来累计 left to
 the form's formulas, saved by LibreOffice with their computed values and the text in shared
@@ -37,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import shutil
 import sys
@@ -44,39 +52,76 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from common import CACHE, PERIOD, naive_read, prepare, prepare_history, raw_read, resaved
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.checks.batch import forget_examined
-from zdxm_xl.checks.readers import reader_count
+from zdxm_xl.checks.readers import close_all, reader_count
 from zdxm_xl.merge import MergeResult, merge_files
 from zdxm_xl.validate import validate_files
 
 T = TypeVar("T")
 
 
-def timed(run: Callable[[], T]) -> tuple[float, T]:
+class Timed(NamedTuple, Generic[T]):
+    """One run: its wall time and what it gave; and the CPU time spent by this process
+    (all its threads) and by the processes it started (``math.nan`` where not counted)."""
+
+    seconds: float
+    result: T
+    here: float = math.nan
+    others: float = math.nan
+
+
+def children_cpu() -> float:
+    """CPU seconds spent so far by this process's children that have ended (``nan`` where
+    the OS does not tell: Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return math.nan
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(run: Callable[[], T], *, fresh: bool = False) -> Timed[T]:
     """How long ``run`` takes, begun as in a new ``zdxm`` process: what the runs before
     left to the cycle collector (``core.pauses`` sets it aside for the next run in the same
     process) is collected before the clock starts, and nothing of their files is
     remembered (``checks.batch``: a merge after a validation in one process, as the
-    add-in's, takes that validation's examinations)."""
+    add-in's, takes that validation's examinations). ``fresh``: no helper process is kept
+    from before (the run starts its readers, as a new ``zdxm`` does), and those it started
+    end after it, so that their CPU time is counted."""
     forget_examined()
+    if fresh:
+        close_all()
     gc.unfreeze()
     gc.collect()
+    before, cpu = children_cpu(), time.process_time()
     started = time.perf_counter()
     result = run()
-    return time.perf_counter() - started, result
+    seconds = time.perf_counter() - started
+    here = time.process_time() - cpu
+    if fresh:
+        close_all()
+    return Timed(seconds, result, here, children_cpu() - before if fresh else math.nan)
+
+
+def raw_timed(files: list[Path]) -> Timed[None]:
+    """``raw_read`` of ``files``, with the CPU time it took (one process, one thread)."""
+    cpu = time.process_time()
+    seconds = raw_read(files)
+    return Timed(seconds, None, time.process_time() - cpu, 0.0)
 
 
 def ratio(value: float, base: float) -> str:
     return f"{value:.2f} s（{value / base:.1f}×）"
 
 
-def best(repeat: int, run: Callable[[], T]) -> tuple[float, T]:
+def best(repeat: int, run: Callable[[], T]) -> Timed[T]:
     """The fastest of ``repeat`` runs, and what it gave."""
-    return min((timed(run) for _ in range(repeat)), key=lambda found: found[0])
+    return min((timed(run) for _ in range(repeat)), key=lambda found: found.seconds)
 
 
 def fresh_copies(master: Path, folder: Path, count: int) -> list[Path]:
@@ -91,11 +136,13 @@ def fresh_copies(master: Path, folder: Path, count: int) -> list[Path]:
 
 
 def best_merge(repeat: int, master: Path, folder: Path, files: list[Path],
-               period: str) -> tuple[float, MergeResult]:
+               period: str) -> Timed[MergeResult]:
     """The fastest of ``repeat`` merges, each into a fresh copy of ``master``, and what it
     did."""
-    return min((timed(lambda copy=copy: merge_files(copy, files, period))  # type: ignore[misc]
-                for copy in fresh_copies(master, folder, repeat)), key=lambda found: found[0])
+    return min((timed(lambda copy=copy: merge_files(copy, files, period),  # type: ignore[misc]
+                      fresh=True)
+                for copy in fresh_copies(master, folder, repeat)),
+               key=lambda found: found.seconds)
 
 
 def measure(prepared, files: list[Path], work: Path, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -108,31 +155,37 @@ def measure(prepared, files: list[Path], work: Path, repeat: int) -> dict[str, f
     # them alike, not on whichever ran last. Validate as the command runs it (the files are
     # vetted and read while the master is read); merge into a fresh copy each time.
     runs: dict[str, list[float]] = {"raw": [], "validate": [], "merge": []}
-    best_of: dict[str, tuple[float, Any]] = {}
+    best_of: dict[str, Timed[Any]] = {}
 
-    def run(name: str, what: Callable[[], Any]) -> None:
-        """Time ``what``; keep its time, and its result only while it is the best."""
-        taken = timed(what)
-        runs[name].append(taken[0])
-        if name not in best_of or taken[0] < best_of[name][0]:
+    def run(name: str, what: Callable[[], Timed[Any]]) -> None:
+        """Time ``what``; keep its time, and its run only while it is the best."""
+        taken = what()
+        runs[name].append(taken.seconds)
+        if name not in best_of or taken.seconds < best_of[name].seconds:
             best_of[name] = taken
 
     for copy in fresh_copies(master_path, folder, repeat):
-        runs["raw"].append(raw_read(files))
-        run("validate", lambda: validate_files(master_path, files, PERIOD))
-        run("merge", lambda copy=copy: merge_files(copy, files, PERIOD))  # type: ignore[misc]
+        run("raw", lambda: raw_timed(files))
+        run("validate", lambda: timed(lambda: validate_files(master_path, files, PERIOD),
+                                      fresh=True))
+        run("merge", lambda copy=copy: timed(  # type: ignore[misc]
+            lambda: merge_files(copy, files, PERIOD), fresh=True))
     validate, merge = best_of["validate"], best_of["merge"]
-    figures = {"raw": min(runs["raw"]), "naive": naive_read(files), "validate": validate[0],
-               "merge": merge[0]}
+    figures = {"raw": best_of["raw"].seconds, "naive": naive_read(files),
+               "validate": validate.seconds, "merge": merge.seconds}
     # how far the runs of each lay apart: the noise the best of them was kept against
     for key, times in runs.items():
         figures[f"{key}_spread"] = max(times) / min(times)
-    figures["findings"] = sum(len(r.findings) for r in validate[1].reports)
+    # the CPU time of each one's fastest run: here (all threads) and in the processes started
+    for key, found in best_of.items():
+        figures[f"{key}_here"], figures[f"{key}_others"] = found.here, found.others
+    figures["findings"] = sum(len(r.findings) for r in validate.result.reports)
     # validate's two parts alone
-    figures["validate_read"] = best(repeat, lambda: load_master(master_path))[0]
+    figures["validate_read"] = best(repeat, lambda: load_master(master_path)).seconds
     master = load_master(master_path)
-    figures["validate_check"] = best(repeat, lambda: validate_files(master, files, PERIOD))[0]
-    result = merge[1]
+    figures["validate_check"] = best(repeat,
+                                     lambda: validate_files(master, files, PERIOD)).seconds
+    result = merge.result
     figures.update({f"merge_{part}": value for part, value in result.seconds.items()})
     figures["merged"] = len(result.merged)
     return figures
@@ -144,6 +197,16 @@ def markdown(header: list[str], rows: list[list[str]]) -> None:
     print("|" + "---:|" * len(header))
     for row in rows:
         print("| " + " | ".join(row) + " |")
+
+
+def cpu_cells(figures: dict[str, float], key: str) -> list[str]:
+    """``key``'s CPU time here, in the processes it started, and both (how many cores were
+    busy on average, over its wall time)."""
+    here, others = figures[f"{key}_here"], figures[f"{key}_others"]
+    if math.isnan(others):
+        return [f"{here:.2f}", "—", "—"]
+    both = here + others
+    return [f"{here:.2f}", f"{others:.2f}", f"{both:.2f}（{both / figures[key]:.2f} 核）"]
 
 
 def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") -> None:
@@ -166,6 +229,14 @@ def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") 
                  "merge_write", "merge_archive_wait")), f"{int(rows[size]['merged']):,}",
                f"{int(rows[size]['findings'])}"]
               for size in sizes])
+    print()
+    print(f"CPU 时间（秒），各自最快的那次：本进程（含各线程）、它起的进程（读取进程等）；"
+          f"合计÷墙上时间 = 平均有几核在忙（本机 {os.cpu_count()} 核）：")
+    markdown(["报表数", "基线", "validate 本进程", "validate 读取进程", "validate 合计",
+              "merge 本进程", "merge 读取等进程", "merge 合计"],
+             [[f"{size:,}", f"{rows[size]['raw_here']:.2f}",
+               *(cell for key in ("validate", "merge") for cell in cpu_cells(rows[size], key))]
+              for size in sizes])
     if len(sizes) > 1:
         first = sizes[0]
         print()
@@ -183,8 +254,8 @@ def masters(sizes: list[int], cache: Path, months: list[int], repeat: int) -> No
     for projects, done in cases:
         master_path, filled = prepared[projects, done]
         with tempfile.TemporaryDirectory(prefix="zdxm-bench-master-") as temp:
-            total, result = best_merge(repeat, master_path, Path(temp), [filled],
-                                       f"2022-{done + 1:02d}")
+            total, result, _here, _others = best_merge(repeat, master_path, Path(temp),
+                                                       [filled], f"2022-{done + 1:02d}")
             assert len(result.merged) == 1, [r.findings for r in result.reports]
             s = result.seconds
             found.append([f"{projects:,}", f"{done}", f"{projects * done:,}", f"{s['read']:.2f} s",

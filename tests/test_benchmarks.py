@@ -17,15 +17,16 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
     env = dict(os.environ, ZDXM_BENCH_CACHE=str(tmp_path / "cache"))
+    # one reader process, even for so few returns: its CPU time is counted too
     done = subprocess.run([sys.executable, str(BENCHMARKS / "bench_scale.py"), "--sizes", "3,6",
-                           "--masters", "20,40", "--resaved", ""], cwd=BENCHMARKS, env=env,
-                          capture_output=True, text=True, timeout=600)
+                           "--masters", "20,40", "--resaved", "", "--workers", "1"],
+                          cwd=BENCHMARKS, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert any(line.startswith("| 报表数 | python-calamine 原始读取（基线） | zdxm validate | zdxm merge")
                for line in lines)
     rows = [line for line in lines if line.startswith(("| 3 |", "| 6 |"))]
-    assert len(rows) == 6  # each size: the ratios, the parts, the growth
+    assert len(rows) == 8  # each size: the ratios, the parts, the CPU time, the growth
     first = rows[0].split("|")
     assert "×" in first[3] and "×" in first[4] and "×" in first[5]
     # how far each contender's runs lay apart: baseline, validate, merge (1.00 = not at all)
@@ -37,6 +38,17 @@ def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
     assert 0 <= float(parts[0].split("|")[8]) <= float(parts[0].split("|")[7])
     assert parts and parts[0].split("|")[9].strip() == "3"  # all three returns merged
     assert parts[0].split("|")[10].strip() == "0"  # and none had a finding
+    # the CPU time of each one's fastest run, here and in the reader it started (none is
+    # kept from the run before: each run's reader starts, and ends, with it)
+    assert "| 报表数 | 基线 | validate 本进程 | validate 读取进程 | validate 合计 |" in done.stdout
+    [cpu] = [line for line in lines if line.startswith("| 6 | ") and "核）" in line]
+    cells = [cell.strip() for cell in cpu.split("|")[1:-1]]
+    assert len(cells) == 8 and float(cells[1]) >= 0  # the baseline's (one process)
+    for here, others, both in (cells[2:5], cells[5:8]):
+        assert float(here) > 0 and float(others) > 0  # a reader's start is not free
+        total, cores = both.split("（")
+        assert abs(float(total) - float(here) - float(others)) <= 0.011
+        assert 0 < float(cores.removesuffix(" 核）")) <= (os.cpu_count() or 1) + 0.5
     sizes = [line for line in lines if line.startswith(("| 20 |", "| 40 |"))]
     assert len(sizes) == 4  # one return merged into masters of 20 and 40 projects, 0 and 2 months
 

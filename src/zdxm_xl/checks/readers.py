@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar, cast
 
 __all__ = ["Outcome", "Readers", "shared", "reader_count", "child_environment", "IDLE_SECONDS",
-           "Helper", "Kept", "pool"]
+           "Helper", "Kept", "pool", "close_all"]
 
 IDLE_SECONDS = 60.0  # a reader without work this long is let go
 _SCRIPT = Path(__file__).with_name("_readerprocess.py")
@@ -234,7 +234,9 @@ def pool(kind: type[K]) -> K:
 
 
 @atexit.register
-def _close_all() -> None:
+def close_all() -> None:
+    """Let every helper process kept by this process go (each ends): when it ends, and for
+    a benchmark that starts each run as a new ``zdxm`` process would, with none kept."""
     for kept in list(_POOLS.values()):
         kept.close()
 
