@@ -5,8 +5,20 @@ from datetime import date, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.datetime import to_excel
 
-from zdxm_xl.core.cells import EXCEL_EPOCH, format_date, parse_date, parse_year_span, split_units
+from zdxm_xl.core.cells import (
+    EXCEL_EPOCH,
+    a1,
+    column_letter,
+    column_number,
+    excel_serial,
+    format_date,
+    parse_date,
+    parse_year_span,
+    split_units,
+)
 from zdxm_xl.core.periods import parse_period
 
 
@@ -54,3 +66,40 @@ def test_units_keep_their_order_whatever_the_separator() -> None:
 def test_period_forms() -> None:
     assert parse_period("2022年3月") == "2022-03"
     assert parse_period("2022-3") == "2022-03"
+
+
+# A1 references and Excel's date numbers, as zdxm writes them without openpyxl: the same as
+# openpyxl makes them (a master's rows written by either read back alike).
+def test_column_letters_are_openpyxls_for_every_column() -> None:
+    for number in range(1, 26 + 26**2 + 26**3 + 1):
+        letters = get_column_letter(number)
+        assert column_letter(number) == letters
+        assert column_number(letters) == number == column_number(letters.lower())
+    assert a1(5, 2) == "B5" and a1(1, 27) == "AA1"
+
+
+@pytest.mark.parametrize("letters", ["", "AAAA", "A1", "1", "Ä", "A B"])
+def test_what_names_no_column_is_refused_as_openpyxl_refuses_it(letters: str) -> None:
+    with pytest.raises(ValueError):
+        column_index_from_string(letters)
+    with pytest.raises(ValueError):
+        column_number(letters)
+
+
+@pytest.mark.parametrize("number", [0, -1, 26 + 26**2 + 26**3 + 1])
+def test_a_column_beyond_the_letters_is_refused(number: int) -> None:
+    with pytest.raises(ValueError):
+        column_letter(number)
+
+
+@given(st.datetimes(min_value=datetime(1899, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_a_moment_is_the_number_openpyxl_writes_for_it(moment: datetime) -> None:
+    assert excel_serial(moment) == to_excel(moment)
+    assert excel_serial(moment.date()) == to_excel(moment.date())
+
+
+@pytest.mark.parametrize(("day", "serial"), [
+    (date(1900, 1, 1), 1), (date(1900, 2, 28), 59), (date(1900, 3, 1), 61),
+    (date(2022, 3, 15), 44635), (EXCEL_EPOCH, 0)])
+def test_excels_day_numbers_and_its_leap_day_of_1900(day: date, serial: int) -> None:
+    assert excel_serial(day) == serial

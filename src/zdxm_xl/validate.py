@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic.dataclasses import dataclass
 
@@ -22,8 +23,10 @@ from .core.periods import plan_period
 from .core.problems import reconcile
 from .core.results import RESULT, Hidden
 from .core.workspace import Workspace
-from .reports.annotated import Office, annotate, office_of
 from .reports.writers import write_each
+
+if TYPE_CHECKING:
+    from .reports.annotated import Office
 
 __all__ = ["ValidationRun", "validate_files"]
 
@@ -76,6 +79,10 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
             context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
             run.files = list(check_files(loaded, paths, period, context, examined=examining))
         if annotate_dir is not None:
+            # (openpyxl, which the copies are made with, is imported only now: a check alone
+            # does without it)
+            from .reports.annotated import office_of
+
             # the copies are written by writer processes too, for many files
             jobs = [(report, office_of(loaded, period or report.period),
                      received.get(path) if isinstance(received, Mapping) else received)
@@ -88,5 +95,7 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
 
 def _annotate(shared: tuple[Path, date | None],
               job: tuple[FileReport, Office, datetime | None]) -> tuple[Path, Path]:
+    from .reports.annotated import annotate
+
     (folder, today), (report, office, received) = shared, job
     return annotate(report, folder, office, today, received=received)

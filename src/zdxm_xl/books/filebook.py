@@ -1,6 +1,10 @@
 """The master as a .xlsx file: python-calamine reads (fast, values only), openpyxl writes
 (formats, tables, dropdowns), and ``safety.atomic_write`` puts the result in place after a
-dated backup — the file is never left half-written."""
+dated backup — the file is never left half-written.
+
+openpyxl (with ``styles``) is imported where a workbook is laid out with it, not before: a
+read, and a save of only what changed (``commit_changes``), never need it, and importing it
+costs some 0.3 s of every ``zdxm`` command that reads or merges."""
 
 from __future__ import annotations
 
@@ -13,17 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openpyxl
-from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.table import Table, TableStyleInfo
-from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
+from ..core.cells import column_letter
 from ..core.errors import MasterError, Remedy
 from ..core.registry import SUMMARY_SHEET, Column, Kind, SheetSpec
 from ..core.tables import is_blank_row
@@ -42,7 +40,11 @@ from .package import (
     workbook_of_rows,
 )
 from .safety import atomic_write, backup, refuse_if_open_elsewhere
-from .styles import HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, print_ready, write_text
+
+if TYPE_CHECKING:
+    import openpyxl
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["FileGateway", "LAST_ROW", "file_state", "KeyedRows", "SheetRows"]
 
@@ -74,6 +76,8 @@ class FileGateway:
         self._ahead: dict[str, Future[list[list[Cell]]]] = {}
         self._ahead_keys: dict[str, Future[KeyedRows | None]] = {}
         if create:
+            import openpyxl
+
             self._book = openpyxl.Workbook()
             self._book.remove(self._book.active)
 
@@ -190,6 +194,8 @@ class FileGateway:
     # ---- writing ----------------------------------------------------------------------
     def _open_writer(self) -> openpyxl.Workbook:
         if self._book is None:
+            import openpyxl
+
             try:
                 self._book = openpyxl.load_workbook(self.path)
             except Exception as exc:
@@ -211,6 +217,8 @@ class FileGateway:
         return book.create_sheet(name, index)
 
     def sheet(self, name: str) -> Worksheet:
+        from .styles import write_text
+
         book = self._open_writer()
         if name in book.sheetnames:
             ws = book[name]
@@ -231,6 +239,11 @@ class FileGateway:
         A sheet holding only this table is rebuilt from scratch; a table sharing its sheet
         (设置) is written in place.
         """
+        from openpyxl.styles import Alignment
+        from openpyxl.worksheet.table import Table, TableStyleInfo
+
+        from .styles import HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, write_text
+
         if layout.first_column == 1:
             ws = self.fresh_sheet(spec.sheet)
         else:
@@ -245,7 +258,7 @@ class FileGateway:
             cell.font = HEADER_FONT
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            ws.column_dimensions[get_column_letter(col0 + offset)].width = column.width
+            ws.column_dimensions[column_letter(col0 + offset)].width = column.width
         formats = [NUMBER_FORMATS[column.kind] for column in spec.columns]
         styles: list[Any] = []  # each column's style, set once and copied (see forms)
         alone = col0 == 1  # the sheet holds only this table
@@ -265,8 +278,8 @@ class FileGateway:
         if alone:
             self._rows[spec.sheet] = (rows, len(spec.columns))
         last_row = max(len(rows) + 1, 2)  # an Excel table needs one body row, even empty
-        first = get_column_letter(col0)
-        last = get_column_letter(col0 + len(spec.columns) - 1)
+        first = column_letter(col0)
+        last = column_letter(col0 + len(spec.columns) - 1)
         table = Table(displayName=spec.table, ref=f"{first}1:{last}{last_row}")
         table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
         # The columns' names are the header cells' text; named here, openpyxl does not make
@@ -284,7 +297,7 @@ class FileGateway:
 
     def _add_validations(self, ws: Worksheet, spec: SheetSpec, layout: Layout) -> None:
         for offset, column in enumerate(spec.columns):
-            letter = get_column_letter(layout.first_column + offset)
+            letter = column_letter(layout.first_column + offset)
             sqref = f"{letter}2:{letter}{LAST_ROW}"
             validation = _validation_for(column, layout)
             if validation is not None:
@@ -293,15 +306,21 @@ class FileGateway:
 
     def write_note(self, sheet: str, column: int, text: str, rows: int = 1) -> None:
         """A block of wrapped text at row 1 of ``column``, merged down ``rows`` rows."""
+        from openpyxl.styles import Alignment
+
+        from .styles import write_text
+
         ws = self.sheet(sheet)
         cell = ws.cell(row=1, column=column)
         write_text(cell, text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(column)].width = SUMMARY_NOTE_WIDTH
+        ws.column_dimensions[column_letter(column)].width = SUMMARY_NOTE_WIDTH
         if rows > 1:
             ws.merge_cells(start_row=1, start_column=column, end_row=rows, end_column=column)
 
     def write_system(self, sheet: str, pairs: Sequence[tuple[str, str]]) -> None:
+        from .styles import write_text
+
         ws = self.fresh_sheet(sheet)
         for r, (key, value) in enumerate(pairs, start=1):
             write_text(ws.cell(row=r, column=1), key)
@@ -319,8 +338,10 @@ class FileGateway:
 
     def define_list(self, name: str, sheet: str, column: int, rows: int) -> None:
         """A workbook-level name for a list kept on a sheet (e.g. 县区 for the dropdowns)."""
+        from openpyxl.workbook.defined_name import DefinedName
+
         book = self._open_writer()
-        letter = get_column_letter(column)
+        letter = column_letter(column)
         ref = f"'{sheet}'!${letter}$2:${letter}${max(rows + 1, 2)}"
         if name in book.defined_names:
             del book.defined_names[name]
@@ -467,7 +488,7 @@ def _freeze_at(spec: SheetSpec) -> str:
     fields = spec.fields[:4]
     named = [fields.index(f) for f in NAME_FIELDS if f in fields]
     if named:
-        return f"{get_column_letter(named[0] + 2)}2"
+        return f"{column_letter(named[0] + 2)}2"
     return "B2" if len(spec.columns) > 4 else "A2"
 
 
@@ -476,13 +497,15 @@ def _group_technical(ws: Worksheet, spec: SheetSpec) -> None:
     out of the way, out of print, one click on the outline's + away."""
     for offset, column in enumerate(spec.columns, start=1):
         if column.technical:
-            letter = get_column_letter(offset)
+            letter = column_letter(offset)
             ws.column_dimensions.group(letter, letter, outline_level=1, hidden=True)
 
 
 def _print_setup(ws: Worksheet, spec: SheetSpec) -> None:
     """Landscape, one page wide (A3 for the wide plan and ledger sheets), the header row on
     every page, the sheet's name, page and date in the footer; 汇总 on one page."""
+    from .styles import print_ready
+
     width = sum(c.width for c in spec.columns if not c.technical)
     if spec.sheet == SUMMARY_SHEET:
         width += SUMMARY_NOTE_WIDTH
@@ -501,6 +524,8 @@ def _plain(value: Cell) -> Cell:
 
 
 def _validation_for(column: Column, layout: Layout) -> DataValidation | None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     if column.kind is Kind.CHOICE and column.choices:
         formula = '"' + ",".join(column.choices) + '"'
     elif column.choices_from and layout.list_names and column.choices_from in layout.list_names:

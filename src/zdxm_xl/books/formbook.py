@@ -22,8 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import column_index_from_string, get_column_letter
-
+from ..core.cells import column_letter, column_number
 from .package import Package, PackageLayoutError, cell_xml, unescape
 from .safety import atomic_write
 
@@ -117,7 +116,7 @@ class FormSheet:
                                          "writes them")
             at = found.end()
             style, value, formula = self._read(found[3], found[4] or b"")
-            cells[column_index_from_string(found[1].decode())] = _Cell(style, value, found[0],
+            cells[column_number(found[1].decode())] = _Cell(style, value, found[0],
                                                                         formula)
             self.formulas = self.formulas or formula is not None
         if content[at:].strip():
@@ -187,7 +186,7 @@ class FormSheet:
             found = self._rows[row] = _Row(b"", {}, b"")
         cell = found.cells.get(column)
         style = cell.style if cell is not None else None
-        xml = cell_xml(f"{get_column_letter(column)}{row}", style, value).encode("utf-8")
+        xml = cell_xml(f"{column_letter(column)}{row}", style, value).encode("utf-8")
         found.cells[column] = _Cell(style, self._read(*_parts_of(xml))[1], xml)  # no formula
         found.written = self.changed = True
 
@@ -207,7 +206,7 @@ class FormSheet:
             for column in sorted(row.cells):
                 cell = row.cells[column]
                 parts.append(cell.xml if cell.formula is None else cell.uncomputed(
-                    b"%s%d" % (get_column_letter(column).encode(), number)))
+                    b"%s%d" % (column_letter(column).encode(), number)))
             parts.append(b"</row>")
         parts.append(self._tail)
         return b"".join(parts)
@@ -220,8 +219,8 @@ class FormSheet:
         rows, columns = self.last_row, self.last_column
         if found[2] is not None:
             rows = max(rows, int(found[3]))
-            columns = max(columns, column_index_from_string(found[2].decode()))
-        reach = b'<dimension ref="%s:%s%d"/>' % (found[1], get_column_letter(columns).encode(),
+            columns = max(columns, column_number(found[2].decode()))
+        reach = b'<dimension ref="%s:%s%d"/>' % (found[1], column_letter(columns).encode(),
                                                  rows)
         return head[:found.start()] + reach + head[found.end():]
 

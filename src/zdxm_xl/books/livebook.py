@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..core.cells import column_letter
 from ..core.errors import MasterBusyError, MasterError
 from ..core.master import Master
 from ..core.registry import SUMMARY, SUMMARY_SHEET, SheetSpec
@@ -188,7 +189,7 @@ class XlwingsGateway:
 
     def define_list(self, name: str, sheet: str, column: int, rows: int) -> None:
         """Point the book's name at the list (it moves when the list grows or shrinks)."""
-        letter = _column_letter(column)
+        letter = column_letter(column)
         refers_to = f"='{sheet}'!${letter}$2:${letter}${max(rows + 1, 2)}"
 
         def bare(text: str) -> str:
@@ -305,14 +306,6 @@ def _rows_of(master: Master) -> dict[str, list[list[Cell]]]:
     write_master(master, recorder)
     recorder.tables.pop(SUMMARY.table, None)
     return recorder.tables
-
-
-def _column_letter(column: int) -> str:
-    letters = ""
-    while column:
-        column, remainder = divmod(column - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def _read_only(book: Any) -> bool:

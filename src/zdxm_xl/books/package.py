@@ -35,10 +35,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.utils.datetime import to_excel
-
+from ..core.cells import column_letter, column_number, excel_serial
 from ..core.tables import each_once, header_index
 
 __all__ = ["Package", "SheetParts", "NewRows", "Copied", "sheet_with_rows",
@@ -433,12 +430,15 @@ def _styles_of_row(sheet_xml: bytes, number: int, width: int) -> list[str]:
     for letters, row, style in _CELL_STYLE.findall(sheet_xml[at:end]):
         if int(row) == number:
             styles[letters.decode()] = (style or b"0").decode()
-    letters = [get_column_letter(c) for c in range(1, width + 1)]
+    letters = [column_letter(c) for c in range(1, width + 1)]
     if any(letter not in styles for letter in letters):
         raise PackageLayoutError(f"row {number} does not hold every column")
     return [styles[letter] for letter in letters]
 
 
+# The control characters XML cannot hold (all but tab, line feed and carriage return): a
+# text loses them as openpyxl's writer drops them.
+_NOT_IN_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
@@ -448,7 +448,7 @@ def _text(value: str) -> tuple[str, str]:
     end, if it has any (as openpyxl's writer adds it)."""
     printable = value.isprintable()
     if not printable:  # control characters, but also tabs and line breaks
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = _NOT_IN_XML.sub("", value)
     space = ' xml:space="preserve"' if value and (value[0].isspace() or value[-1].isspace()) \
         else ""
     if printable and "&" not in value and "<" not in value and ">" not in value:
@@ -517,7 +517,7 @@ def _cell(start: str, style: str, value: Any) -> str:
     if isinstance(value, int | float | Decimal):
         return f'{start}{_ROW}{style} t="n"><v>{"%.16g" % value}</v></c>'
     if isinstance(value, datetime | date):
-        return f'{start}{_ROW}{style} t="n"><v>{"%.16g" % to_excel(value)}</v></c>'
+        return f'{start}{_ROW}{style} t="n"><v>{"%.16g" % excel_serial(value)}</v></c>'
     if isinstance(value, str) and not value:
         return f"{start}{_ROW}{style}/>"
     text, space = _text(str(value))
@@ -542,7 +542,7 @@ def _cell_and_reading(start: str, style: str, value: Any) -> tuple[str, Any]:
     if kind is str and value:
         text, space = _text(value)
         return (f'{start}{_ROW}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>',
-                value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value))
+                value if value.isprintable() else _NOT_IN_XML.sub("", value))
     return _cell(start, style, value), _as_read(value)
 
 
@@ -554,13 +554,13 @@ def _as_read(value: Any) -> Any:
     if value is None:
         return ""
     if kind is str:
-        return value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value)
+        return value if value.isprintable() else _NOT_IN_XML.sub("", value)
     if isinstance(value, bool | datetime | date):
         return value
     if isinstance(value, int | float | Decimal):
         return float("%.16g" % value)
     text = value if isinstance(value, str) else str(value)
-    return text if text.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", text)
+    return text if text.isprintable() else _NOT_IN_XML.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -603,7 +603,7 @@ def sheet_with_new_rows(sheet_xml: bytes, rows: NewRows, width: int
 def _starts(sheet_xml: bytes, width: int) -> list[tuple[str, str]]:
     """Each of the table's ``width`` columns' ``<c r="X`` and style (row 2's cells')."""
     styles = _styles_of_row(sheet_xml, 2, width)
-    return [(f'<c r="{get_column_letter(c)}', f'" s="{style}"')
+    return [(f'<c r="{column_letter(c)}', f'" s="{style}"')
             for c, style in enumerate(styles, start=1)]
 
 
@@ -629,7 +629,7 @@ def _with_body(sheet_xml: bytes, starts: Sequence[tuple[str, str]], keep: int, c
         body = _rows([[None] * len(starts)], 2, starts)
     # the dimension element comes before the rows: it is looked for there only; the kept
     # rows are copied once, into the result, and so is each new row, once encoded
-    dimension = f'<dimension ref="A1:{get_column_letter(len(starts))}{max(count + 1, 2)}"/>'
+    dimension = f'<dimension ref="A1:{column_letter(len(starts))}{max(count + 1, 2)}"/>'
     view = memoryview(sheet_xml)
     before = _DIMENSION.sub(dimension.encode(), sheet_xml[:start], count=1)
     parts: list[bytes | memoryview] = [before, view[start:cut]]
@@ -753,7 +753,7 @@ def key_cells(sheet_xml: bytes, titles: Sequence[str]
         return None
     header: list[str | None] = []
     for letters, inner in _HEADER_CELL.findall(sheet_xml, header_at, header_end):
-        position = column_index_from_string(letters.decode())
+        position = column_number(letters.decode())
         header += [None] * (position - len(header))
         text = _INLINE_TEXT.fullmatch(inner)
         header[position - 1] = unescape(text[1]) if text else None
@@ -761,7 +761,7 @@ def key_cells(sheet_xml: bytes, titles: Sequence[str]
     keys = [index.get(title, -1) + 1 for title in titles]
     dimension = _DIMENSION_REF.search(sheet_xml, 0, start)
     if not all(keys) or keys != sorted(keys) or dimension is None \
-            or column_index_from_string(dimension[1].decode()) != len(header):
+            or column_number(dimension[1].decode()) != len(header):
         return None
     found = _key_pattern(tuple(keys)).findall(sheet_xml, header_end)
     if len(found) != row_count(sheet_xml) - 1:  # a row not as zdxm writes it
@@ -789,7 +789,7 @@ def _key_pattern(keys: tuple[int, ...]) -> re.Pattern[bytes]:
     those as text."""
     cells = []
     for column in range(1, max(keys) + 1):
-        letter = get_column_letter(column).encode()
+        letter = column_letter(column).encode()
         if column in keys:
             cells.append(rb'<c r="%s\1"(?: s="\d+")?(?:/>| t="inlineStr"><is><t>([^<]*)</t></is></c>)'
                          % letter)

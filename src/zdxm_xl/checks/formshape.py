@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
+from ..core.cells import column_letter
 from ..core.findings import Finding, Severity, finding, rule
 from ..core.identity import IDENTITY_KEYS, IDENTITY_SHEET
 from ..core.registry import (
@@ -113,6 +112,6 @@ def _far_cell(rows: Sequence[Sequence[Any]], last_row: int, last_col: int) -> st
         start = 0 if number > last_row else last_col
         for column in range(start, len(row)):
             if row[column] not in (None, ""):
-                return f"{get_column_letter(column + 1)}{number}"
+                return f"{column_letter(column + 1)}{number}"
     return None
 

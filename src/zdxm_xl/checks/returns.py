@@ -35,7 +35,7 @@ from typing import Annotated, Any
 from pydantic import Field, computed_field
 from pydantic.dataclasses import dataclass as result
 
-from ..core.cells import clean_text, format_date, format_month, parse_date, parse_month
+from ..core.cells import a1, clean_text, format_date, format_month, parse_date, parse_month
 from ..core.errors import UsageError
 from ..core.findings import Finding, Severity, finding, with_level
 from ..core.identity import FORM_VERSION, IDENTITY_SHEET, Identity
@@ -365,11 +365,7 @@ def _identity(master: Master, sheets: dict[str, list[list[Any]]], period: str | 
 
 def _cell(row: int, column: int) -> str:
     """``A1`` reference of a 1-based ``row`` and 0-based ``column``."""
-    letters, number = "", column + 1
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return f"{letters}{row}"
+    return a1(row, column + 1)
 
 
 def _examples(period: str) -> dict[str, str]:

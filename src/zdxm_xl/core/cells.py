@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 __all__ = [
     "EXCEL_EPOCH",
+    "a1",
     "clean_text",
+    "column_letter",
+    "column_number",
+    "excel_serial",
     "format_date",
     "format_month",
     "parse_date",
@@ -43,6 +47,53 @@ def clean_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+_COLUMNS = 26 + 26**2 + 26**3  # A … ZZZ: the columns a reference can name in three letters
+
+
+def column_letter(number: int) -> str:
+    """A column's letters in an A1 reference: 1 → ``A``, 27 → ``AA``; ``ValueError``
+    beyond ``ZZZ``."""
+    if not 1 <= number <= _COLUMNS:
+        raise ValueError(f"没有第 {number} 列")
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def column_number(letters: str) -> int:
+    """The column an A1 reference's letters name (either case): ``A`` → 1, ``AA`` → 27;
+    ``ValueError`` for anything but one to three Latin letters."""
+    if not 1 <= len(letters) <= 3 or not (letters.isascii() and letters.isalpha()):
+        raise ValueError(f"“{letters}”不是列号")
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def a1(row: int, column: int) -> str:
+    """The A1 reference of 1-based ``row`` and ``column``: (5, 2) → ``B5``."""
+    return f"{column_letter(column)}{row}"
+
+
+_EPOCH_MOMENT = datetime.combine(EXCEL_EPOCH, time())
+
+
+def excel_serial(value: date | datetime) -> float:
+    """A date or a moment as the number a workbook stores for it: days since
+    ``EXCEL_EPOCH`` and the fraction of the day — counted as Excel does, its 1900 leap-year
+    bug and all (serial 60 is a 29 February 1900 that never was: a day before March 1900
+    is one fewer)."""
+    moment = value if isinstance(value, datetime) else datetime.combine(value, time())
+    days = (moment - _EPOCH_MOMENT).days
+    if 0 < days <= 60:
+        days -= 1
+    seconds = moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 10**6
+    return days + seconds / 86400
 
 
 def _from_serial(serial: float) -> date:
