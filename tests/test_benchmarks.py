@@ -104,9 +104,12 @@ def test_the_commands_benchmark_times_the_commands_as_installed(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert "先把 zdxm_xl 编译成字节码" in done.stdout
     rows = [line for line in done.stdout.splitlines() if line.startswith("| zdxm ")]
-    assert [row.split("|")[1].strip() for row in rows] == ["zdxm --version",
-                                                           "zdxm templates（示例 56 个单位）"]
-    assert all(re.search(r"\| [0-9.]+ s \| < [0-9.]+ s [✓✗] \|$", row) for row in rows)
+    assert [row.split("|")[1].strip() for row in rows] == [
+        "zdxm --version", "zdxm templates（示例 56 个单位）", "zdxm validate（一个单位的报表）",
+        "zdxm merge（同一份报表合并进台账）"]
+    assert all(re.search(r"\| [0-9.]+ s \| < [0-9.]+ s [✓✗] \|$", row) for row in rows[:2])
+    # one return checked and merged: timed, with no target of their own
+    assert all(re.search(r"\| [0-9.]+ s \| — \|$", row) for row in rows[2:])
     # the bytecode each new process loads, there although this environment says not to write it
     import importlib.util
 
