@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -30,12 +31,21 @@ from zdxm_xl.reports.forms import form_name
 from zdxm_xl.validate import validate_files
 
 
+def _settled() -> None:
+    """Every examination's reader thread ended (one whose batch was done before its reader
+    was ready gets it ready, and keeps it, after the batch) and every kept reader gone."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("zdxm-examine"):
+            thread.join(timeout=60)
+    shared().close()
+
+
 @pytest.fixture
 def fresh_readers() -> Iterator[None]:
     """Readers started by this test (they take the environment it sets), gone after it."""
-    shared().close()
+    _settled()
     yield
-    shared().close()
+    _settled()
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +137,49 @@ def test_a_reader_that_dies_costs_only_its_file(inbox, monkeypatch, fresh_reader
                 here.sha256, here.vetted.kind, here.vetted.findings, here.values)
     # the one that died and the one after it (and at most a spare): not a process per file
     assert 2 <= shared().started - started <= 3
+
+
+def _same_as_one_by_one(found: list[Any], files: list[Path]) -> None:
+    from zdxm_xl.checks.vetting import examine
+
+    assert len(found) == len(files)
+    for one, path in zip(found, files, strict=True):
+        here = examine(path)
+        assert (one.sha256, one.vetted.kind, one.vetted.findings, one.values) == (
+            here.sha256, here.vetted.kind, here.vetted.findings, here.values)
+
+
+def test_files_are_handed_only_to_a_reader_that_can_vet(inbox, monkeypatch,
+                                                       fresh_readers) -> None:
+    """A reader that dies while it gets ready to vet (imports the vetting code) is given no
+    file: this process vets and reads every one."""
+    _master, files = inbox
+    monkeypatch.setenv("ZDXM_READERS", "1")
+    monkeypatch.setenv("ZDXM_CRASH_AT", "reader:ready")
+    started = shared().started
+    _same_as_one_by_one(list(examine_all(files[:6])), files[:6])
+    assert shared().started - started >= 1 and shared().kept == 0  # it was let go
+
+
+def test_a_batch_done_before_its_reader_is_ready_does_not_wait_for_it(
+        inbox, monkeypatch, fresh_readers) -> None:
+    """No reader can start while the pool is held: this process does every file, the batch
+    ends without the reader, and the reader, started after, is kept ready for the next."""
+    _master, files = inbox
+    monkeypatch.setenv("ZDXM_READERS", "1")
+    pool = shared()
+    with pool._lock:  # the batch's reader waits here: not started, not ready
+        found = list(examine_all(files[:4]))
+        waiting = [t for t in threading.enumerate() if t.name.startswith("zdxm-examine")]
+        assert waiting and all(t.is_alive() for t in waiting)  # closed without it
+    _same_as_one_by_one(found, files[:4])
+    for thread in waiting:  # it gets its reader ready, finds nothing left, and keeps it
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    assert pool.kept == 1
+    started = pool.started
+    _same_as_one_by_one(list(examine_all(files[4:10])), files[4:10])
+    assert pool.kept == 1 and pool.started == started  # that reader served the next batch
 
 
 _AFTER_A_LARGE_JOB = """

@@ -2,8 +2,8 @@
 ``python _readerprocess.py --serve``, it answers requests on its standard input one after
 another, each under its own limits: ``read`` — the values of a vetted file's bytes
 (python-calamine only) — or ``check`` — vet a file and read it (this imports the vetting
-code). A request is a length-prefixed pickle from zdxm; so is the answer, which zdxm
-unpickles as plain data only.
+code, which ``ready`` does ahead). A request is a length-prefixed pickle from zdxm; so is
+the answer, which zdxm unpickles as plain data only.
 """
 
 from __future__ import annotations
@@ -47,6 +47,12 @@ def _spent() -> bool:
 def _answer(kind: str, args: tuple[Any, ...]) -> tuple[str, Any]:
     if kind == "hello":  # started and able to read
         import python_calamine  # noqa: F401
+
+        return "ok", None
+    if kind == "ready":  # able to vet too: the vetting code imported (some 0.3 s, once)
+        if os.environ.get("ZDXM_CRASH_AT") == "reader:ready":
+            os.abort()  # the tests' stand-in for a reader that cannot vet
+        import zdxm_xl.checks.vetting  # noqa: F401
 
         return "ok", None
     if kind == "read":

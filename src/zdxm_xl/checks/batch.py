@@ -39,6 +39,7 @@ __all__ = ["Examination", "examine_all", "QUEUED", "remembered", "forget_examine
 # the interpreter while this process checks (up to a switch interval, 5 ms, each time), and
 # a return takes a reader under 2 ms: two in hand left it idle a fifth of the time.
 QUEUED = 8
+READY_SECONDS = 30.0  # for a reader to import the vetting code (as long as to start)
 
 
 REMEMBERED = 1000  # files: the latest examinations kept (a return's values take tens of KB)
@@ -102,6 +103,8 @@ class _Pending:
         self.done: dict[int, Examined | BaseException] = {}
         self.stopped = False
         self.changed = threading.Condition()
+        # the threads still waiting for their reader to be ready: they hold no file
+        self.starting: set[threading.Thread] = set()
 
     def take(self) -> int | None:
         with self.changed:
@@ -162,8 +165,13 @@ class Examination:
     def close(self) -> None:
         with self.pending.changed:
             self.pending.stopped = True
-        for thread in self.threads:  # each finishes the files it has (a return takes ms)
-            thread.join(timeout=5)
+            starting = set(self.pending.starting)
+        # Each finishes the files it has (a return takes ms). One whose reader is not ready
+        # yet holds none, and takes none once it is: it is not waited for (a batch done
+        # before a new reader has started does not wait for it to start).
+        for thread in self.threads:
+            if thread not in starting:
+                thread.join(timeout=5)
         self.threads = []
 
 
@@ -176,7 +184,7 @@ def examine_all(paths: Sequence[Path], limits: Limits = RETURN) -> Iterator[Exam
 def _work(pending: _Pending, pool: Readers, limits: Limits) -> None:
     """One reader's share: files taken in turn, ``QUEUED`` of them in its hands at once."""
     try:
-        reader: _Reader | None = pool.acquire()
+        reader: _Reader | None = _ready(pending, pool)
     except OSError:  # no reader can be started here: this process does the files
         return
     queued: deque[int] = deque()
@@ -209,7 +217,7 @@ def _work(pending: _Pending, pool: Readers, limits: Limits) -> None:
                 pool.release(reader)
                 reader = None
                 try:
-                    reader = pool.acquire()
+                    reader = _ready(pending, pool)
                 except OSError:
                     return
     finally:
@@ -217,6 +225,25 @@ def _work(pending: _Pending, pool: Readers, limits: Limits) -> None:
             pending.give_back(other)
         if reader is not None:
             pool.release(reader)
+
+
+def _ready(pending: _Pending, pool: Readers) -> _Reader:
+    """A reader that has the vetting code imported: files are handed to it only then. A
+    new one takes some 0.3 s to import it, and files queued to it meanwhile would wait —
+    while this process, taking files itself, could have vetted a few dozen of them."""
+    me = threading.current_thread()
+    with pending.changed:
+        pending.starting.add(me)
+    try:
+        reader = pool.acquire()
+        outcome = reader.ask(("ready", ()), READY_SECONDS)
+        if outcome.status != "ok":
+            pool.release(reader)
+            raise OSError(f"读取进程无法就绪：{outcome.payload}")
+        return reader
+    finally:
+        with pending.changed:
+            pending.starting.discard(me)
 
 
 def _result(pending: _Pending, position: int, limits: Limits) -> Examined:
