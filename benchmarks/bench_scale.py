@@ -32,7 +32,9 @@ of the processes it starts (the readers, the archive's copier). Each run of vali
 merge starts its own readers, as a new ``zdxm`` process does, and lets them end after,
 so that what they spent is counted whole (``resource``: ended processes only; not on
 Windows). Their sum over the wall time is how many of the machine's cores were busy on
-average: where it is near the number of cores, only doing less makes it faster.
+average: where it is near the number of cores, only doing less makes it faster. (A batch
+done before its reader is ready does not wait for it: that reader's CPU time is then
+counted over the time until it was ready.)
 
 The same returns are measured again as a 信息员's spreadsheet program saves them
 (``--resaved``, default 1,000 of them; ``common.resaved``): 本年累计 and 开工以来累计 left to
@@ -56,7 +58,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from common import CACHE, PERIOD, naive_read, prepare, prepare_history, raw_read, resaved
 from zdxm_xl.books.masterio import load_master
-from zdxm_xl.checks.batch import forget_examined
+from zdxm_xl.checks.batch import forget_examined, settle
 from zdxm_xl.checks.readers import close_all, reader_count
 from zdxm_xl.merge import MergeResult, merge_files
 from zdxm_xl.validate import validate_files
@@ -66,12 +68,15 @@ T = TypeVar("T")
 
 class Timed(NamedTuple, Generic[T]):
     """One run: its wall time and what it gave; and the CPU time spent by this process
-    (all its threads) and by the processes it started (``math.nan`` where not counted)."""
+    (all its threads) and by the processes it started (``math.nan`` where not counted), and
+    the wall time until those were done too (a reader not ready before a small batch was
+    done gets ready after it)."""
 
     seconds: float
     result: T
     here: float = math.nan
     others: float = math.nan
+    busy: float = math.nan
 
 
 def children_cpu() -> float:
@@ -95,6 +100,7 @@ def timed(run: Callable[[], T], *, fresh: bool = False) -> Timed[T]:
     end after it, so that their CPU time is counted."""
     forget_examined()
     if fresh:
+        settle()  # (a reader of an earlier run may still be getting ready)
         close_all()
     gc.unfreeze()
     gc.collect()
@@ -102,17 +108,22 @@ def timed(run: Callable[[], T], *, fresh: bool = False) -> Timed[T]:
     started = time.perf_counter()
     result = run()
     seconds = time.perf_counter() - started
+    if fresh:
+        # a reader not ready before the run was done gets ready after it (the run did not
+        # wait for it): its time is the run's too
+        settle()
+    busy = time.perf_counter() - started
     here = time.process_time() - cpu
     if fresh:
         close_all()
-    return Timed(seconds, result, here, children_cpu() - before if fresh else math.nan)
+    return Timed(seconds, result, here, children_cpu() - before if fresh else math.nan, busy)
 
 
 def raw_timed(files: list[Path]) -> Timed[None]:
     """``raw_read`` of ``files``, with the CPU time it took (one process, one thread)."""
     cpu = time.process_time()
     seconds = raw_read(files)
-    return Timed(seconds, None, time.process_time() - cpu, 0.0)
+    return Timed(seconds, None, time.process_time() - cpu, 0.0, seconds)
 
 
 def ratio(value: float, base: float) -> str:
@@ -179,6 +190,7 @@ def measure(prepared, files: list[Path], work: Path, repeat: int) -> dict[str, f
     # the CPU time of each one's fastest run: here (all threads) and in the processes started
     for key, found in best_of.items():
         figures[f"{key}_here"], figures[f"{key}_others"] = found.here, found.others
+        figures[f"{key}_busy"] = found.busy
     figures["findings"] = sum(len(r.findings) for r in validate.result.reports)
     # validate's two parts alone
     figures["validate_read"] = best(repeat, lambda: load_master(master_path)).seconds
@@ -201,12 +213,12 @@ def markdown(header: list[str], rows: list[list[str]]) -> None:
 
 def cpu_cells(figures: dict[str, float], key: str) -> list[str]:
     """``key``'s CPU time here, in the processes it started, and both (how many cores were
-    busy on average, over its wall time)."""
+    busy on average, over its wall time — until the processes it started were done)."""
     here, others = figures[f"{key}_here"], figures[f"{key}_others"]
     if math.isnan(others):
         return [f"{here:.2f}", "—", "—"]
     both = here + others
-    return [f"{here:.2f}", f"{others:.2f}", f"{both:.2f}（{both / figures[key]:.2f} 核）"]
+    return [f"{here:.2f}", f"{others:.2f}", f"{both:.2f}（{both / figures[f'{key}_busy']:.2f} 核）"]
 
 
 def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") -> None:
@@ -231,7 +243,7 @@ def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") 
               for size in sizes])
     print()
     print(f"CPU 时间（秒），各自最快的那次：本进程（含各线程）、它起的进程（读取进程等）；"
-          f"合计÷墙上时间 = 平均有几核在忙（本机 {os.cpu_count()} 核）：")
+          f"合计÷墙上时间（直到它起的进程也做完）= 平均有几核在忙（本机 {os.cpu_count()} 核）：")
     markdown(["报表数", "基线", "validate 本进程", "validate 读取进程", "validate 合计",
               "merge 本进程", "merge 读取等进程", "merge 合计"],
              [[f"{size:,}", f"{rows[size]['raw_here']:.2f}",
@@ -254,8 +266,9 @@ def masters(sizes: list[int], cache: Path, months: list[int], repeat: int) -> No
     for projects, done in cases:
         master_path, filled = prepared[projects, done]
         with tempfile.TemporaryDirectory(prefix="zdxm-bench-master-") as temp:
-            total, result, _here, _others = best_merge(repeat, master_path, Path(temp),
-                                                       [filled], f"2022-{done + 1:02d}")
+            merged = best_merge(repeat, master_path, Path(temp), [filled],
+                                f"2022-{done + 1:02d}")
+            total, result = merged.seconds, merged.result
             assert len(result.merged) == 1, [r.findings for r in result.reports]
             s = result.seconds
             found.append([f"{projects:,}", f"{done}", f"{projects * done:,}", f"{s['read']:.2f} s",

@@ -20,9 +20,9 @@ import pytest
 
 from checking_office import UNIT, build_master
 from zdxm_xl.books.masterio import load_master
-from zdxm_xl.checks.batch import examine_all, forget_examined, remembered
+from zdxm_xl.checks.batch import examine_all, forget_examined, remembered, settle
 from zdxm_xl.checks.limits import RETURN
-from zdxm_xl.checks.readers import shared
+from zdxm_xl.checks.readers import PARALLEL_FROM, START_FROM, reader_count, shared
 from zdxm_xl.core.results import to_json
 from zdxm_xl.demo.fill import MISTAKES, fill_form
 from zdxm_xl.forms import make_forms
@@ -34,9 +34,7 @@ from zdxm_xl.validate import validate_files
 def _settled() -> None:
     """Every examination's reader thread ended (one whose batch was done before its reader
     was ready gets it ready, and keeps it, after the batch) and every kept reader gone."""
-    for thread in threading.enumerate():
-        if thread.name.startswith("zdxm-examine"):
-            thread.join(timeout=60)
+    settle()
     shared().close()
 
 
@@ -182,10 +180,30 @@ def test_a_batch_done_before_its_reader_is_ready_does_not_wait_for_it(
     assert pool.kept == 1 and pool.started == started  # that reader served the next batch
 
 
+def test_a_reader_is_started_for_a_large_batch_and_a_kept_one_serves_a_smaller(
+        inbox, monkeypatch, fresh_readers) -> None:
+    """A few dozen files are not worth starting a reader for — this process is done before
+    it would be ready — but are worth handing to one kept ready from an earlier batch."""
+    _master, files = inbox
+    monkeypatch.delenv("ZDXM_READERS", raising=False)
+    most = min((os.cpu_count() or 1) - 1, 4)
+    assert reader_count(PARALLEL_FROM - 1) == 0
+    assert reader_count(START_FROM - 1) == 0  # none kept: none started
+    assert reader_count(START_FROM) == most
+    if not most:
+        return  # one core: no reader, ever
+    monkeypatch.setenv("ZDXM_READERS", "1")  # a batch leaves its reader kept and ready
+    list(examine_all(files[:4]))
+    settle()
+    monkeypatch.delenv("ZDXM_READERS")
+    assert shared().kept == 1
+    assert reader_count(PARALLEL_FROM - 1) == 0 and reader_count(START_FROM - 1) == 1
+
+
 _AFTER_A_LARGE_JOB = """
 import sys
 from pathlib import Path
-from zdxm_xl.checks.readers import shared
+from zdxm_xl.checks.readers import PARALLEL_FROM, START_FROM, reader_count, shared
 from zdxm_xl.checks.vetting import check_request
 
 held = bytearray(b"x") * (700 * 2**20)  # a large merge's worth, given back before readers start

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import threading
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -33,7 +34,7 @@ from .limits import RETURN, Limits
 from .readers import Readers, _Reader, reader_count, shared
 from .vetting import Examined, check_request, examine, examined_from
 
-__all__ = ["Examination", "examine_all", "QUEUED", "remembered", "forget_examined"]
+__all__ = ["Examination", "examine_all", "QUEUED", "remembered", "forget_examined", "settle"]
 
 # Files a reader has in hand and queued. The thread here that feeds it waits its turn for
 # the interpreter while this process checks (up to a switch interval, 5 ms, each time), and
@@ -149,6 +150,8 @@ class Examination:
                         for n in range(count)]
         for thread in self.threads:
             thread.start()
+        with _LATEST_LOCK:
+            _STARTED.update(self.threads)
 
     def __iter__(self) -> Iterator[Examined]:
         try:
@@ -173,6 +176,21 @@ class Examination:
             if thread not in starting:
                 thread.join(timeout=5)
         self.threads = []
+
+
+# The threads of every batch, ended or not: one whose batch was done before its reader was
+# ready gets the reader ready after the batch (and keeps it for the next).
+_STARTED: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+def settle(timeout: float = 60.0) -> None:
+    """Wait until the threads of earlier batches have ended (each then has its reader, if
+    it got one, kept in the pool): for a benchmark that counts the readers' CPU time, and
+    tests that count readers."""
+    with _LATEST_LOCK:
+        threads = list(_STARTED)
+    for thread in threads:
+        thread.join(timeout)
 
 
 def examine_all(paths: Sequence[Path], limits: Limits = RETURN) -> Iterator[Examined]:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar, cast
 
 __all__ = ["Outcome", "Readers", "shared", "reader_count", "child_environment", "IDLE_SECONDS",
-           "Helper", "Kept", "pool", "close_all"]
+           "Helper", "Kept", "pool", "close_all", "PARALLEL_FROM", "START_FROM"]
 
 IDLE_SECONDS = 60.0  # a reader without work this long is let go
 _SCRIPT = Path(__file__).with_name("_readerprocess.py")
@@ -368,15 +368,21 @@ def shared() -> Readers:
 
 
 PARALLEL_FROM = 24  # files: fewer are vetted and read here, one after another
+# Files that pay for starting a reader: it is ready to vet some 0.35 s after it is asked
+# for, when this process has vetted and read about a hundred returns alone.
+START_FROM = 100
 
 
 def reader_count(files: int) -> int:
     """How many readers vet and read ``files`` files beside this process: one per core
-    beyond the first (at most four), none for a few files or on one core. The environment
-    variable ``ZDXM_READERS`` sets the number (0: this process alone)."""
+    beyond the first (at most four), none for a few files or on one core; for fewer than
+    ``START_FROM``, only readers kept ready from an earlier batch (the add-in's, the
+    demo's), none started for them. The environment variable ``ZDXM_READERS`` sets the
+    number (0: this process alone)."""
     wanted = os.environ.get("ZDXM_READERS", "").strip()
     if wanted.isdigit():
         return min(int(wanted), 16) if files > 1 else 0
     if files < PARALLEL_FROM:
         return 0
-    return max(0, min((os.cpu_count() or 1) - 1, 4))
+    most = max(0, min((os.cpu_count() or 1) - 1, 4))
+    return most if files >= START_FROM else min(most, shared().kept)
