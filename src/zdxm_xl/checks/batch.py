@@ -150,7 +150,7 @@ class Examination:
                         for n in range(count)]
         for thread in self.threads:
             thread.start()
-        with _LATEST_LOCK:
+        with _STARTED_LOCK:
             _STARTED.update(self.threads)
 
     def __iter__(self) -> Iterator[Examined]:
@@ -181,13 +181,14 @@ class Examination:
 # The threads of every batch, ended or not: one whose batch was done before its reader was
 # ready gets the reader ready after the batch (and keeps it for the next).
 _STARTED: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+_STARTED_LOCK = threading.Lock()
 
 
 def settle(timeout: float = 60.0) -> None:
     """Wait until the threads of earlier batches have ended (each then has its reader, if
     it got one, kept in the pool): for a benchmark that counts the readers' CPU time, and
     tests that count readers."""
-    with _LATEST_LOCK:
+    with _STARTED_LOCK:
         threads = list(_STARTED)
     for thread in threads:
         thread.join(timeout)
