@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from zdxm_xl.core.models import Project
 from zdxm_xl.core.money import AmountError, format_amount, from_cell, parse_amount, to_yi, yi_to_wan
+from zdxm_xl.core.registry import IMPLEMENTATION
+from zdxm_xl.core.tables import column_decoder
 
 
 @pytest.mark.parametrize(
@@ -89,3 +91,19 @@ def test_every_two_place_amount_survives_a_float_reader(amount: Decimal) -> None
 def test_full_width_digits_read_as_their_value(text: str) -> None:
     plain = "".join(chr(ord(c) - 0xFEE0) for c in text)
     assert parse_amount(text) == Decimal(plain)
+
+
+@pytest.mark.parametrize("cell", [0.0, -0.0, 1.5, 1200.0, 0.30000000000000004, 1e-9])
+def test_a_tables_money_column_reads_each_amount_as_a_cell_reader_would(cell: float) -> None:
+    # Its decoder keeps the amounts a table repeats, zero among them: kept or not, each is
+    # the same amount as ``from_cell`` makes, with the same text (-0 stays -0).
+    decode = column_decoder(IMPLEMENTATION.column("total_investment"))
+    try:
+        expected = from_cell(cell)
+    except AmountError:
+        with pytest.raises(ValueError):
+            decode(cell)
+        return
+    for _ in range(2):  # made, then kept
+        got = decode(cell)
+        assert (got, str(got)) == (expected, str(expected))

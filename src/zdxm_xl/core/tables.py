@@ -9,6 +9,7 @@ Excel book) exchange exactly these rows, so neither holds any business rule.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -84,9 +85,12 @@ _PERIOD_TEXT = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
 _cached_amount = functools.lru_cache(maxsize=8192)(from_cell)
 
 
+# 0.0 and -0.0 are equal keys, but not the same amount's text: each zero made once, apart
+_ZEROS = (from_cell(0.0), from_cell(-0.0))
+
+
 def _amount(value: float) -> Any:
-    # 0.0 and -0.0 are equal keys, but not the same amount's text: zero is not cached
-    return _cached_amount(value) if value else from_cell(value)
+    return _cached_amount(value) if value else _ZEROS[math.copysign(1.0, value) < 0]
 
 
 def column_decoder(column: Column) -> Callable[[Cell], Any]:
