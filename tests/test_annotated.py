@@ -22,8 +22,9 @@ from zdxm_xl.core.master import MemoryStore
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
 from zdxm_xl.demo.fill import fill_form
 from zdxm_xl.forms import make_forms
-from zdxm_xl.reports.annotated import Office, annotate
+from zdxm_xl.reports.annotated import annotate
 from zdxm_xl.reports.forms import form_name
+from zdxm_xl.reports.receipts import Office
 
 FORM_SHEETS = ["校验结果", "填报说明", "实施项目月报", "预备项目月报", "系统信息"]
 

@@ -26,7 +26,7 @@ from .core.workspace import Workspace
 from .reports.writers import write_each
 
 if TYPE_CHECKING:
-    from .reports.annotated import Office
+    from .reports.receipts import Office
 
 __all__ = ["ValidationRun", "validate_files"]
 
@@ -79,9 +79,7 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
             context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
             run.files = list(check_files(loaded, paths, period, context, examined=examining))
         if annotate_dir is not None:
-            # (openpyxl, which the copies are made with, is imported only now: a check alone
-            # does without it)
-            from .reports.annotated import office_of
+            from .reports.receipts import office_of
 
             # the copies are written by writer processes too, for many files
             jobs = [(report, office_of(loaded, period or report.period),
@@ -95,6 +93,8 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
 
 def _annotate(shared: tuple[Path, date | None],
               job: tuple[FileReport, Office, datetime | None]) -> tuple[Path, Path]:
+    # (openpyxl, which the copies are made with, is imported only now: a check alone does
+    # without it)
     from .reports.annotated import annotate
 
     (folder, today), (report, office, received) = shared, job

@@ -43,7 +43,7 @@ from ..core.models import MailDirection, MailRecord, MailResult, OutboxEntry, Ou
 from ..core.periods import period_month
 from ..core.results import RESULT, Hidden
 from ..core.returns import on_time
-from ..reports.annotated import annotate, office_of, receipt_text
+from ..reports.receipts import office_of, receipt_text
 from .messages import (
     BEIJING,
     Candidate,
@@ -410,6 +410,10 @@ class Intake:
         for item in mail.files:
             if item.report is None or item.saved is None:
                 continue
+            # (openpyxl, which the copy is made with, is imported only for a return to copy:
+            # a fetch that finds no new mail does without it)
+            from ..reports.annotated import annotate
+
             try:
                 # the 回执 kept beside the copy says what the mail does: 截止日, 逾期,
                 # by when to correct it, whom to ask

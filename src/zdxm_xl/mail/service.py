@@ -57,7 +57,6 @@ from ..core.results import RESULT, Hidden
 from ..core.returns import expected_returns
 from ..core.workspace import Workspace
 from ..merge import MergeResult, merge_into
-from ..reports.forms import form_name, write_form
 from .intake import MAX_MESSAGE, FetchedFile, FetchedMail, HeldGroup, Intake, held_groups
 from .messages import BEIJING, OutgoingAttachment, compose, read_message, split_addresses
 from .outbox import DrainResult, Journal, Outbox, OutboxMail, eml_name, journal_path, raw_bytes
@@ -203,6 +202,10 @@ def send_forms(master_store: MasterStore | Path | str, period: str, *, dry_run: 
     an earlier run left in it). Units without a usable address are reported in
     ``no_address``, not a reason to stop.
     """
+    # (openpyxl, which the forms are laid out with, is imported by sending alone: fetching
+    # does without it)
+    from ..reports.forms import form_name, write_form
+
     say = progress or _quiet
     store = open_store(master_store)
     with contextlib.nullcontext() if dry_run else store.session():
