@@ -442,6 +442,9 @@ def test_an_ordinary_busy_month_is_not_questioned(setup, tmp_path: Path) -> None
     ({(1, MONTH): "约500", (1, YEAR): "#VALUE!", (1, SINCE): "#VALUE!"}, ["V01"]),
     # 本年累计 typed wrong: not also “开工以来累计小于本年累计”
     ({(0, YEAR): 90000}, ["V05"]),
+    # more digits than Excel keeps (15): no amount, typed as a number or as text
+    ({(1, MONTH): 1e26, (1, YEAR): None, (1, SINCE): None}, ["V01"]),
+    ({(1, MONTH): "1" + "0" * 30, (1, YEAR): None, (1, SINCE): None}, ["V01"]),
 ])
 def test_one_mistake_gives_one_finding(setup, tmp_path: Path, changes, expected) -> None:
     report = filled_with(setup, tmp_path, changes)

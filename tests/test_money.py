@@ -39,6 +39,24 @@ def test_parse_amount_refuses_text_that_is_not_a_number(text: str) -> None:
     assert caught.value.reason == "不是数字"
 
 
+@pytest.mark.parametrize("value", [1e15, -1e26, float(2**80), 10**15, -(10**30),
+                                   "1" + "0" * 30, "１,０００,０００,０００,０００,０００",
+                                   Decimal("1E+15"), Decimal("-1E+40")])
+def test_more_whole_digits_than_excel_keeps_is_no_amount(value: object) -> None:
+    with pytest.raises(AmountError) as raised:
+        parse_amount(value)
+    assert raised.value.reason == "数值过大"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (999_999_999_999_999.0, Decimal("999999999999999")),
+    ("999999999999999.99", Decimal("999999999999999.99")),
+    (-(10**15 - 1), Decimal(-(10**15 - 1))),
+])
+def test_the_largest_amounts_are_read_exactly(value: object, expected: Decimal) -> None:
+    assert parse_amount(value) == expected
+
+
 def test_more_than_two_decimals_is_refused() -> None:
     with pytest.raises(AmountError, match="小数超过两位"):
         parse_amount("1.234")
@@ -107,3 +125,4 @@ def test_a_tables_money_column_reads_each_amount_as_a_cell_reader_would(cell: fl
     for _ in range(2):  # made, then kept
         got = decode(cell)
         assert (got, str(got)) == (expected, str(expected))
+

@@ -27,6 +27,11 @@ __all__ = [
 CENT = Decimal("0.01")
 WAN_PER_YI = Decimal(10000)  # 1 亿元 = 10 000 万元
 
+# Excel keeps 15 significant digits: a number with more whole digits is no amount (10^15
+# 万元 is a thousand times the country's yearly output), and sums of such would no longer be
+# exact in ``decimal``'s 28 digits.
+LARGEST = Decimal(10) ** 15  # an amount's magnitude is below this
+_LARGEST_FLOAT = float(LARGEST)
 # A float read from a cell differs from the two-place decimal the file holds only by
 # representation noise; anything further away really has more than two places.
 _FLOAT_NOISE = Decimal("0.000001")
@@ -82,8 +87,9 @@ def parse_amount(value: object) -> Decimal | None:
 
     Accepts ints, Decimals, floats read from a workbook (see ``from_cell``) and text with
     full-width digits, thousands separators or spaces. Raises ``AmountError`` for text that
-    is not a plain number (``约500``, ``500左右``, ``/``) or for more than two decimals.
-    Negative amounts are returned as they are: whether they are allowed is the caller's rule.
+    is not a plain number (``约500``, ``500左右``, ``/``), for more than two decimals, and
+    for 15 whole digits or more (``LARGEST``). Negative amounts are returned as they are:
+    whether they are allowed is the caller's rule.
     """
     if value is None:
         return None
@@ -92,8 +98,8 @@ def parse_amount(value: object) -> Decimal | None:
     if isinstance(value, float):
         return from_cell(value)
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
         amount = value
     else:
         text = normalise_number_text(str(value))
@@ -107,6 +113,8 @@ def parse_amount(value: object) -> Decimal | None:
             raise AmountError(value, "不是数字") from exc
     if not amount.is_finite():
         raise AmountError(value, "不是数字")
+    if abs(amount) >= LARGEST:
+        raise AmountError(value, "数值过大")
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
         raise AmountError(value, "小数超过两位")
     return amount.quantize(CENT) if amount.as_tuple().exponent != 0 else amount
@@ -123,10 +131,12 @@ def from_cell(value: float) -> Decimal:
     """
     if value != value or value in (float("inf"), float("-inf")):
         raise AmountError(value, "不是数字")
+    if not -_LARGEST_FLOAT < value < _LARGEST_FLOAT:
+        raise AmountError(value, "数值过大")
     # The usual amounts, without the general path's arithmetic (same results): whole ones,
     # and ones whose shortest text has at most two decimals. (Zero takes the general path,
     # which keeps the sign of -0.0.)
-    if value and -1e15 < value < 1e15:
+    if value:
         if value.is_integer():
             return Decimal(int(value))
         text = repr(value)
