@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -9,8 +10,8 @@ from pydantic import ValidationError
 
 from zdxm_xl.core.models import Project
 from zdxm_xl.core.money import AmountError, format_amount, from_cell, parse_amount, to_yi, yi_to_wan
-from zdxm_xl.core.registry import IMPLEMENTATION
-from zdxm_xl.core.tables import column_decoder
+from zdxm_xl.core.registry import IMPLEMENTATION, SUBMISSIONS
+from zdxm_xl.core.tables import column_decoder, decode_value
 
 
 @pytest.mark.parametrize(
@@ -126,3 +127,18 @@ def test_a_tables_money_column_reads_each_amount_as_a_cell_reader_would(cell: fl
         got = decode(cell)
         assert (got, str(got)) == (expected, str(expected))
 
+
+@given(st.floats() | st.integers(min_value=-10**16, max_value=10**16)
+       | st.sampled_from(["12", " 3 ", "2.50", "约3", True, None]))
+def test_a_tables_count_column_reads_each_cell_as_the_general_reading_does(cell: object) -> None:
+    # 报送记录's 错误数 and 警告数 are read a column at a time, whole numbers at once
+    column = SUBMISSIONS.column("errors")
+
+    def read(decode: Callable[[], object]) -> tuple[str, object]:
+        try:
+            value = decode()
+        except ValueError as exc:
+            return "refused", str(exc)
+        return type(value).__name__, value
+
+    assert read(lambda: column_decoder(column)(cell)) == read(lambda: decode_value(column, cell))

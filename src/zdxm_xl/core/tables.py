@@ -133,7 +133,15 @@ def column_decoder(column: Column) -> Callable[[Cell], Any]:
         def moment(value: Cell) -> Any:
             return value if type(value) is datetime else decode_value(column, value)
         return moment
-    if kind in (Kind.INT, Kind.UNIT_LIST, Kind.YEARS):
+    if kind is Kind.INT:
+        def integer(value: Cell) -> Any:
+            # a whole number as a reader hands it over (of at most 15 digits, which
+            # ``decode_value`` reads the same way); anything else is read there
+            if type(value) is float and value.is_integer() and -1e15 < value < 1e15:
+                return int(value)
+            return decode_value(column, value)
+        return integer
+    if kind in (Kind.UNIT_LIST, Kind.YEARS):
         return general
     choices = column.choices if kind is Kind.CHOICE else None
 
