@@ -14,7 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 from docx.shared import Mm
+from docx.text.run import Run
 
 from conftest import run_zdxm, small_master
 from rendering import (
@@ -177,6 +179,24 @@ def test_a_table_too_wide_for_its_numbers_is_set_smaller_to_fit(tmp_path: Path) 
     widths = [c.w.pt for c in table._tbl.tblGrid.gridCol_lst]
     assert sum(widths) == pytest.approx(room, abs=1)
     assert all(width > text_width("1,234,567.89", size) for width in widths)
+
+
+def test_a_merged_cell_is_set_smaller_once_like_the_rest(tmp_path: Path) -> None:
+    """A heading over two columns (one cell spanning both) is shrunk with its table, to the
+    same size as every other cell: once, not once for each column it spans."""
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.left_margin, section.right_margin = Mm(210), Mm(28), Mm(26)
+    table = document.add_table(rows=3, cols=8)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "本年累计"
+    for column in range(2, 8):
+        table.cell(0, column).text = f"第{column + 1}列"
+    for column in range(8):
+        table.cell(1, column).text = f"第{column + 1}列"
+        table.cell(2, column).text = "1,234,567.89"
+    fit_tables(document)
+    runs = [Run(r, None) for r in table._tbl.iter(qn("w:r"))]  # each cell's once
+    assert len(runs) == 23 and {run.font.size.pt for run in runs} == {8.5}
 
 
 def test_a_table_that_fits_not_even_at_eight_points_is_left_as_its_author_made_it(

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, Twips
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 __all__ = ["fit_tables", "text_width", "NUMBER", "KEEP_TOGETHER_ROWS"]
 
@@ -82,17 +85,59 @@ def _kind(char: str) -> str:
 
 Sizes = dict[str | None, float]  # a document's paragraph style id → its font size
 
+_P, _R, _T, _RPR, _SZ, _PPR, _PSTYLE, _VAL, _HYPERLINK = (
+    qn(tag) for tag in ("w:p", "w:r", "w:t", "w:rPr", "w:sz", "w:pPr", "w:pStyle", "w:val",
+                        "w:hyperlink"))
+# what a run's text is made of, as python-docx reads it (``Run.text``)
+_RUN_TEXT = tuple(qn(tag) for tag in ("w:br", "w:cr", "w:noBreakHyphen", "w:ptab", "w:t",
+                                      "w:tab"))
 
-def _size_of(paragraph: Any, sizes: Sizes) -> float:
-    """The paragraph's font size: its first run's, else its style's — looked up once per
+
+@dataclass(frozen=True)
+class _Cell:
+    """A table cell as measured: its first grid column, how many it spans, and each of
+    its paragraphs' text and font size (pt). Read once: a 简报's lists of a province's
+    projects have tens of thousands of cells, and each layout tried measures them all."""
+
+    column: int
+    span: int
+    paragraphs: tuple[tuple[str, float], ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(text for text, _size in self.paragraphs)
+
+
+def _paragraph_text(p: Any) -> str:
+    """A ``w:p``'s text, as python-docx's ``Paragraph.text`` gives it (its runs, and those
+    of its hyperlinks), without its look-ups."""
+    parts = []
+    for child in p.iterchildren(_R, _HYPERLINK):
+        for run in (child,) if child.tag == _R else child.iterchildren(_R):
+            parts += [element.text or "" if element.tag == _T else str(element)
+                      for element in run.iterchildren(*_RUN_TEXT)]
+    return "".join(parts)
+
+
+def _size_of(p: Any, table: Any, sizes: Sizes) -> float:
+    """A ``w:p``'s font size: its first sized run's, else its style's — looked up once per
     style (python-docx's style lookup is slow, and a table has hundreds of cells)."""
-    for run in paragraph.runs:
-        if run.font.size is not None:
-            return float(run.font.size.pt)
-    ppr = paragraph._p.pPr
-    style_id = ppr.pStyle.val if ppr is not None and ppr.pStyle is not None else None
+    for run in p.iterchildren(_R):  # (``Paragraph.runs``: not a hyperlink's)
+        rpr = run.find(_RPR)
+        sz = rpr.find(_SZ) if rpr is not None else None
+        if sz is None:
+            continue
+        value = sz.get(_VAL, "")
+        if value.isdigit():  # half points, as Word writes them
+            return float(Pt(int(value) / 2.0).pt)
+        measure = Run(run, Paragraph(p, table)).font.size  # a measure with its unit
+        if measure is not None:
+            return float(measure.pt)
+    ppr = p.find(_PPR)
+    pstyle = ppr.find(_PSTYLE) if ppr is not None else None
+    style_id = pstyle.get(_VAL) if pstyle is not None else None
     if style_id not in sizes:
-        style = paragraph.style
+        style = Paragraph(p, table).style
         size = DEFAULT_SIZE
         while style is not None:
             if style.font.size is not None:
@@ -103,12 +148,12 @@ def _size_of(paragraph: Any, sizes: Sizes) -> float:
     return sizes[style_id]
 
 
-def _cell_needs(cell: Any, header: bool, scale: float, sizes: Sizes) -> tuple[float, float]:
+def _cell_needs(cell: _Cell, header: bool, scale: float) -> tuple[float, float]:
     """(narrowest, widest) a cell can be, in points of text (margins excluded)."""
     narrowest = widest = 0.0
-    for paragraph in cell.paragraphs:
-        size = _size_of(paragraph, sizes) * scale
-        for line in paragraph.text.split("\n"):
+    for text, font_size in cell.paragraphs:
+        size = font_size * scale
+        for line in text.split("\n"):
             line = line.strip()
             if not line:
                 continue
@@ -122,16 +167,15 @@ def _cell_needs(cell: Any, header: bool, scale: float, sizes: Sizes) -> tuple[fl
     return narrowest, widest
 
 
-def _grid(table: Any) -> list[list[Any]]:
-    """The table's cells as rows of ``(column, span, cell)`` (merged cells once)."""
-    from docx.table import _Cell
-
+def _grid(table: Any, sizes: Sizes) -> list[list[_Cell]]:
+    """The table's cells, measured, as rows (merged cells once)."""
     rows = []
     for tr in table._tbl.tr_lst:
         column, cells = 0, []
         for tc in tr.tc_lst:
             span = tc.grid_span
-            cells.append((column, span, _Cell(tc, table)))
+            cells.append(_Cell(column, span, tuple(
+                (_paragraph_text(p), _size_of(p, table, sizes)) for p in tc.iterchildren(_P))))
             column += span
         rows.append(cells)
     return rows
@@ -142,8 +186,8 @@ def _is_header(tr: Any) -> bool:
     return trpr is not None and trpr.find(qn("w:tblHeader")) is not None
 
 
-def _widths(rows: list[list[Any]], headers: list[bool], columns: int, room: float,
-            scale: float, sizes: Sizes) -> list[float] | None:
+def _widths(rows: list[list[_Cell]], headers: list[bool], columns: int, room: float,
+            scale: float) -> list[float] | None:
     """Each column's width (points, margins included), or None if the narrowest layout
     does not fit ``room``. Columns that must not wrap (numbers, short labels, headers) get
     their widest line; the others share the rest in proportion to their longer lines (the
@@ -154,10 +198,11 @@ def _widths(rows: list[list[Any]], headers: list[bool], columns: int, room: floa
     lengths: list[list[float]] = [[] for _ in range(columns)]
     numeric = [True] * columns
     for cells, header in zip(rows, headers, strict=True):
-        for column, span, cell in cells:
-            if span != 1:
+        for cell in cells:
+            if cell.span != 1:
                 continue
-            low, high = _cell_needs(cell, header, scale, sizes)
+            column = cell.column
+            low, high = _cell_needs(cell, header, scale)
             narrowest[column] = max(narrowest[column], low)
             widest[column] = max(widest[column], high)
             if not header:
@@ -211,11 +256,15 @@ def _percentile(values: list[float], share: float = 0.9) -> float:
     return ordered[int(share * (len(ordered) - 1))]
 
 
-def _shrink(table: Any, scale: float, sizes: Sizes) -> None:
-    for paragraph in (p for row in table.rows for cell in row.cells for p in cell.paragraphs):
-        size = Pt(round(_size_of(paragraph, sizes) * scale * 2) / 2)
-        for run in paragraph.runs:
-            run.font.size = size
+def _shrink(table: Any, rows: list[list[_Cell]], scale: float) -> None:
+    """Every paragraph of the table's cells (each cell once, merged or not) set at ``scale``
+    of its size, to the half point."""
+    for tr, cells in zip(table._tbl.tr_lst, rows, strict=True):
+        for tc, cell in zip(tr.tc_lst, cells, strict=True):
+            for p, (_text, size) in zip(tc.iterchildren(_P), cell.paragraphs, strict=True):
+                paragraph = Paragraph(p, table)
+                for run in paragraph.runs:
+                    run.font.size = Pt(round(size * scale * 2) / 2)
 
 
 # w:tblPr's children in the schema's order: Word refuses a table whose properties are not
@@ -240,7 +289,7 @@ def _child(tblpr: Any, tag: str) -> Any:
     return element
 
 
-def _apply(table: Any, widths: list[float]) -> None:
+def _apply(table: Any, rows: list[list[_Cell]], widths: list[float]) -> None:
     tbl = table._tbl
     twips = [round(w * 20) for w in widths]
     tblpr = tbl.tblPr
@@ -260,18 +309,16 @@ def _apply(table: Any, widths: list[float]) -> None:
     for column, col in enumerate(grid.gridCol_lst):
         if column < len(twips):
             col.w = Twips(twips[column])
-    for tr in tbl.tr_lst:
-        column = 0
-        for tc in tr.tc_lst:
-            span = tc.grid_span
+    width_tag, w, kind = qn("w:tcW"), qn("w:w"), qn("w:type")
+    for tr, cells in zip(tbl.tr_lst, rows, strict=True):
+        for tc, cell in zip(tr.tc_lst, cells, strict=True):
             tcpr = tc.get_or_add_tcPr()
-            tcw = tcpr.find(qn("w:tcW"))
+            tcw = tcpr.find(width_tag)
             if tcw is None:
                 tcw = OxmlElement("w:tcW")
                 tcpr.insert(0, tcw)
-            tcw.set(qn("w:w"), str(sum(twips[column:column + span])))
-            tcw.set(qn("w:type"), "dxa")
-            column += span
+            tcw.set(w, str(sum(twips[cell.column:cell.column + cell.span])))
+            tcw.set(kind, "dxa")
 
 
 def fit_tables(document: Any) -> None:
@@ -281,22 +328,23 @@ def fit_tables(document: Any) -> None:
     section = document.sections[0]
     room = (section.page_width - section.left_margin - section.right_margin) / 12700  # pt
     for table in document.tables:  # a table inside a cell keeps its author's widths
-        rows = _grid(table)
+        rows = _grid(table, sizes)
         headers = [_is_header(tr) for tr in table._tbl.tr_lst]
         columns = len(table._tbl.tblGrid.gridCol_lst)
         if not rows or columns == 0:
             continue
         scale = 1.0
-        widths = _widths(rows, headers, columns, room, scale, sizes)
-        smallest = _smallest(table, sizes)
+        widths = _widths(rows, headers, columns, room, scale)
+        smallest = min((size for cells in rows for cell in cells
+                        for _text, size in cell.paragraphs), default=DEFAULT_SIZE)
         while widths is None and smallest * scale > SMALLEST:
             scale -= 0.5 / smallest
-            widths = _widths(rows, headers, columns, room, scale, sizes)
+            widths = _widths(rows, headers, columns, room, scale)
         if widths is None:
             continue  # not even at 8 pt: leave the author's widths
         if scale < 1.0:
-            _shrink(table, scale, sizes)
-        _apply(table, widths)
+            _shrink(table, rows, scale)
+        _apply(table, rows, widths)
         _keep(table)
 
 
@@ -311,8 +359,3 @@ def _keep(table: Any) -> None:
             ppr = p.get_or_add_pPr()
             ppr.keepNext_val = keep or None
 
-
-def _smallest(table: Any, sizes: Sizes) -> float:
-    return min((_size_of(p, sizes) for row in table.rows for cell in row.cells
-                for p in cell.paragraphs),
-               default=DEFAULT_SIZE)
