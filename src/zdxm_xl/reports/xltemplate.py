@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from jinja2 import TemplateError
+from jinja2 import TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
@@ -105,30 +105,35 @@ class _Filler:
     def __init__(self, book: Workbook, context: dict[str, Any], name: str) -> None:
         self.book, self.context, self.name = book, context, name
         self.env = _environment()
-        self.cache: dict[tuple[str, bool], Any] = {}
+        self.cache: dict[str, tuple[bool, Any, frozenset[str]]] = {}
 
     def fail(self, ws: Worksheet, coordinate: str, message: str) -> UsageError:
         return UsageError(f"通报模板“{self.name}”工作表“{ws.title}”单元格 {coordinate}：{message}。"
                           "可用字段见 zdxm bulletin --list-fields。")
 
     def evaluate(self, ws: Worksheet, coordinate: str, text: str,
-                 scope: dict[str, Any]) -> Any:
+                 scope: Mapping[str, Any]) -> Any:
         """A cell's new value: typed for a lone placeholder, text otherwise."""
         try:
-            lone = PLACEHOLDER.fullmatch(text.strip())
-            if lone:
-                return _cell_value(self.compiled(lone.group(1), expression=True)(**scope))
-            return self.compiled(text, expression=False).render(**scope)
+            lone, compiled, names = self.compiled(text)
+            # only the names the cell uses: jinja copies what it is given, for every cell
+            given = {name: scope[name] for name in names if name in scope}
+            return _cell_value(compiled(**given)) if lone else compiled.render(**given)
         except TemplateError as exc:
             raise self.fail(ws, coordinate, f"“{text}”无法计算（{exc}）") from exc
 
-    def compiled(self, text: str, *, expression: bool) -> Any:
-        """An expression or template compiled once: an item row repeats the same cells."""
-        key = (text, expression)
-        if key not in self.cache:
-            self.cache[key] = (self.env.compile_expression(text, undefined_to_none=False)
-                               if expression else self.env.from_string(text))
-        return self.cache[key]
+    def compiled(self, text: str) -> tuple[bool, Any, frozenset[str]]:
+        """A cell's text compiled once (an item row repeats the same cells): whether it is
+        a lone placeholder (compiled as an expression, its value typed), what to call, and
+        the names it takes from the context."""
+        if text not in self.cache:
+            lone = PLACEHOLDER.fullmatch(text.strip())
+            source = f"{{{{ {lone.group(1)} }}}}" if lone else text
+            compiled = (self.env.compile_expression(lone.group(1), undefined_to_none=False)
+                        if lone else self.env.from_string(text))
+            names = frozenset(meta.find_undeclared_variables(self.env.parse(source)))
+            self.cache[text] = (lone is not None, compiled, names)
+        return self.cache[text]
 
     def fill(self) -> None:
         for ws in self.book.worksheets:
@@ -175,20 +180,19 @@ class _Filler:
         templates = {cell.column: cell.value for cell in ws[row]
                      if isinstance(cell.value, str) and "{{" in cell.value}
         pattern = re.compile(re.escape(path) + r"\[\]")
-        for index in range(max(len(items), 1)):
-            target = row + index
-            for column, text in templates.items():
-                cell = ws.cell(row=target, column=column)
-                if not items:
-                    cell.value = "无" if column == min(templates) else None
-                    continue
-                scope = dict(self.context)
-                scope[ITEM] = items[index]
-                scope["loop"] = {"index": index + 1, "index0": index, "first": index == 0,
-                                 "last": index == len(items) - 1, "length": len(items)}
-                value = self.evaluate(ws, cell.coordinate, pattern.sub(ITEM, text), scope)
-                _put(cell, value)
-        return row + max(len(items), 1)
+        if not items:
+            for column in templates:
+                ws.cell(row=row, column=column).value = "无" if column == min(templates) else None
+            return row + 1
+        texts = {column: pattern.sub(ITEM, text) for column, text in templates.items()}
+        for index, item in enumerate(items):
+            scope = {**self.context, ITEM: item, "loop": {
+                "index": index + 1, "index0": index, "first": index == 0,
+                "last": index == len(items) - 1, "length": len(items)}}
+            for column, text in texts.items():
+                cell = ws.cell(row=row + index, column=column)
+                _put(cell, self.evaluate(ws, cell.coordinate, text, scope))
+        return row + len(items)
 
     def resolve(self, ws: Worksheet, row: int, path: str) -> list[Any]:
         try:
