@@ -48,6 +48,7 @@ from zdxm_xl.frontends.addin import handlers as addin
 from zdxm_xl.mail import intake as mailintake
 from zdxm_xl.mail.servers import PASSWORD_ENV
 from zdxm_xl.mail.service import fetch_returns, journal_path, mail_status, pending_mail
+from zdxm_xl.reports import annotated
 from zdxm_xl.reports.forms import form_name
 
 needs_servers = pytest.mark.dovecot
@@ -503,7 +504,8 @@ def test_one_bad_message_never_stops_the_batch(office, tmp_path: Path,
     for number, (sender, subject, path) in enumerate(cases, start=1):
         imap.append(message(sender, subject, [(path.name, path.read_bytes())],
                             message_id=f"<bad-{number}@unit.example.cn>"), at(4, 9, number))
-    real_check, real_annotate = mailintake.check_file, mailintake.annotate
+    # (the fetch imports the copies' maker when it has a return to copy: from its module)
+    real_check, real_annotate = mailintake.check_file, annotated.annotate
     poison = {breaks_checking.read_bytes(): "check", breaks_copy.read_bytes(): "annotate"}
 
     def check(master_: object, path: Path, *args: object, **kwargs: object) -> object:
@@ -517,7 +519,7 @@ def test_one_bad_message_never_stops_the_batch(office, tmp_path: Path,
         return real_annotate(report, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(mailintake, "check_file", check)
-    monkeypatch.setattr(mailintake, "annotate", annotate)
+    monkeypatch.setattr(annotated, "annotate", annotate)
     result = run_zdxm("mail", "fetch", master, "--reply", "--merge", "--json")
     assert result.code == 1, result.stdout + result.stderr  # refused and invalid files
     data = json.loads(result.stdout)
