@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic.dataclasses import dataclass
 
@@ -23,10 +22,8 @@ from .core.periods import plan_period
 from .core.problems import reconcile
 from .core.results import RESULT, Hidden
 from .core.workspace import Workspace
+from .reports.receipts import Office, office_of
 from .reports.writers import write_each
-
-if TYPE_CHECKING:
-    from .reports.receipts import Office
 
 __all__ = ["ValidationRun", "validate_files"]
 
@@ -79,8 +76,6 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
             context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
             run.files = list(check_files(loaded, paths, period, context, examined=examining))
         if annotate_dir is not None:
-            from .reports.receipts import office_of
-
             # the copies are written by writer processes too, for many files
             jobs = [(report, office_of(loaded, period or report.period),
                      received.get(path) if isinstance(received, Mapping) else received)
