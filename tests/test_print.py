@@ -228,6 +228,10 @@ def test_the_notice_prints_each_ranking_with_its_chart_and_footer(
     for text in texts:
         assert "柳州市重大项目建设推进办公室" in text and "2022年4月8日印发" in text
     book = openpyxl.load_workbook(xlsx)
+    # every column of the table prints, 数据说明 last, and the whole note above it (which
+    # runs into that column): none of it cut off at the page's edge
+    note = book["县区排名"]["A2"].value
+    assert "数据说明" in first and "".join(note.split()) in first
     numbers = {_shown(c) for ws in book.worksheets for r in ws.iter_rows(min_row=4)
                for c in r if isinstance(c.value, int | float) and not isinstance(c.value, bool)}
     assert len(numbers) > 200

@@ -881,8 +881,9 @@ def _counties_sheet(book: Workbook) -> None:
     chart.width = _sheet_width_cm(columns) - 0.5
     chart.height = 7.5
     ws.add_chart(chart, "A7")
-    # The print area reaches below the chart, so it prints on the table's page.
-    ws.print_area = f"A1:J{7 + CHART_ROWS}"
+    # The print area reaches below the chart, so it prints on the table's page; across every
+    # column of the table (数据说明 last, which the note above it runs into).
+    ws.print_area = f"A1:{get_column_letter(len(columns))}{7 + CHART_ROWS}"
     ws.page_setup.fitToHeight = 1
 
 
