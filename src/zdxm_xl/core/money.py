@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 __all__ = [
     "CENT",
     "WAN_PER_YI",
+    "LARGEST",
     "AmountError",
     "parse_amount",
     "from_cell",

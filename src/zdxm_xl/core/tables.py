@@ -19,7 +19,7 @@ from typing import Any, TypeVar, get_args
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .cells import clean_text, parse_date, parse_month, parse_year_span, split_units
-from .money import AmountError, from_cell, parse_amount
+from .money import LARGEST, AmountError, from_cell, parse_amount
 from .periods import parse_period
 from .registry import Column, Kind, SheetSpec
 
@@ -85,6 +85,7 @@ _PERIOD_TEXT = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
 _cached_amount = functools.lru_cache(maxsize=8192)(from_cell)
 
 
+_LARGEST = float(LARGEST)  # no amount, nor count, is as large (Excel's 15 digits)
 # 0.0 and -0.0 are equal keys, but not the same amount's text: each zero made once, apart
 _ZEROS = (from_cell(0.0), from_cell(-0.0))
 
@@ -135,9 +136,9 @@ def column_decoder(column: Column) -> Callable[[Cell], Any]:
         return moment
     if kind is Kind.INT:
         def integer(value: Cell) -> Any:
-            # a whole number as a reader hands it over (of at most 15 digits, which
+            # a whole number as a reader hands it over, below the largest amount (which
             # ``decode_value`` reads the same way); anything else is read there
-            if type(value) is float and value.is_integer() and -1e15 < value < 1e15:
+            if type(value) is float and value.is_integer() and -_LARGEST < value < _LARGEST:
                 return int(value)
             return decode_value(column, value)
         return integer
