@@ -36,6 +36,16 @@ average: where it is near the number of cores, only doing less makes it faster. 
 done before its reader is ready does not wait for it: that reader's CPU time is then
 counted over the time until it was ready.)
 
+Then what remains: where one return's time goes, part by part, one after another in this
+process (``parts_per_return``: the first ``PROFILED`` returns of each size, each part beside
+python-calamine's raw read of the same file at the same moment) — 安检 (vetting, with the
+content hash), 读取 (python-calamine reading the bytes vetted) and 核对 (against the master,
+as validate checks, and as a merge checks, its ledger rows made too). From those, and the
+master's read and write as the runs above took them, the least validate and merge could
+take if that work were shared without loss between this process and its readers
+(``bound``): when the ratio printed beside it is already above a target, only doing less
+per return can meet it.
+
 The same returns are measured again as a 信息员's spreadsheet program saves them
 (``--resaved``, default 1,000 of them; ``common.resaved``): 本年累计 and 开工以来累计 left to
 the form's formulas, saved by LibreOffice with their computed values and the text in shared
@@ -60,10 +70,16 @@ from common import CACHE, PERIOD, naive_read, prepare, prepare_history, raw_read
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.checks.batch import forget_examined, settle
 from zdxm_xl.checks.readers import close_all, reader_count
+from zdxm_xl.checks.returns import CheckContext, check_file
+from zdxm_xl.checks.vetting import Examined, file_sha256, safe_read_sheets, vet_workbook
+from zdxm_xl.core.pauses import no_collection_pauses
 from zdxm_xl.merge import MergeResult, merge_files
 from zdxm_xl.validate import validate_files
 
 T = TypeVar("T")
+PROFILED = 500  # returns timed part by part, at most (the first of each size)
+# the baseline's read, then a return's parts: 安检, 读取, 核对 as validate and as merge
+PARTS = ("raw", "vet", "read", "look", "check")
 
 
 class Timed(NamedTuple, Generic[T]):
@@ -135,6 +151,55 @@ def best(repeat: int, run: Callable[[], T]) -> Timed[T]:
     return min((timed(run) for _ in range(repeat)), key=lambda found: found.seconds)
 
 
+def parts_per_return(files: list[Path], master_path: Path, repeat: int) -> dict[str, float]:
+    """Seconds per return of each part of checking it (``PARTS``), one file after another
+    in this process, no reader: python-calamine's raw read (the baseline), 安检 (vetting,
+    and the content hash), 读取 (the values, read from the bytes vetted) and 核对 (against
+    the master: as validate checks, and as a merge checks, its ledger rows made too). Each
+    file's parts are timed one after the other, so that the machine's pace weighs on them
+    alike; the best of ``repeat`` passes is kept for each part."""
+    master = load_master(master_path)
+    best_of = dict.fromkeys(PARTS, math.inf)
+    for _ in range(repeat):
+        spent = dict.fromkeys(PARTS, 0.0)
+        looking, context = CheckContext(master, entries=False), CheckContext(master)
+        with no_collection_pauses():
+            for path in files:
+                started = time.perf_counter()
+                raw_read([path])
+                read_from = time.perf_counter()
+                vetted = vet_workbook(path)
+                digest = file_sha256(path)
+                vetted_at = time.perf_counter()
+                values = safe_read_sheets(vetted, isolate=False)
+                read_at = time.perf_counter()
+                examined = Examined(vetted, digest, values)
+                looked = check_file(master, path, PERIOD, looking, examined=examined)
+                looked_at = time.perf_counter()
+                report = check_file(master, path, PERIOD, context, examined=examined)
+                checked_at = time.perf_counter()
+                assert looked.valid and report.valid and report.entries, report.findings
+                for part, seconds in zip(PARTS, (read_from - started, vetted_at - read_from,
+                                                 read_at - vetted_at, looked_at - read_at,
+                                                 checked_at - looked_at), strict=True):
+                    spent[part] += seconds
+        for part in PARTS:
+            best_of[part] = min(best_of[part], spent[part] / len(files))
+    return {f"per_{part}": seconds for part, seconds in best_of.items()}
+
+
+def bound(figures: dict[str, float], size: int, processes: int) -> tuple[float, float]:
+    """The least validate and merge of ``size`` returns could take: every return's 安检,
+    读取 and 核对 (each its own), and the master's read, shared without loss between
+    ``processes`` processes (this one and its readers); for merge, its recording and
+    writing after them (done by this process alone, as the runs above took them)."""
+    def shared(check: str) -> float:
+        per_return = figures["per_vet"] + figures["per_read"] + figures[f"per_{check}"]
+        return (figures["validate_read"] + size * per_return) / processes
+
+    return shared("look"), shared("check") + figures["merge_apply"] + figures["merge_write"]
+
+
 def fresh_copies(master: Path, folder: Path, count: int) -> list[Path]:
     """``count`` copies of ``master`` to merge into, one each (made before any clock starts)."""
     copies = []
@@ -200,6 +265,11 @@ def measure(prepared, files: list[Path], work: Path, repeat: int) -> dict[str, f
     result = merge.result
     figures.update({f"merge_{part}": value for part, value in result.seconds.items()})
     figures["merged"] = len(result.merged)
+    figures.update(parts_per_return(files[:PROFILED], master_path, repeat))
+    # as many processes as the runs above had: none of their readers is kept by now
+    settle()
+    close_all()
+    figures["processes"] = 1 + reader_count(size)
     return figures
 
 
@@ -219,6 +289,13 @@ def cpu_cells(figures: dict[str, float], key: str) -> list[str]:
         return [f"{here:.2f}", "—", "—"]
     both = here + others
     return [f"{here:.2f}", f"{others:.2f}", f"{both:.2f}（{both / figures[f'{key}_busy']:.2f} 核）"]
+
+
+def milliseconds(figures: dict[str, float], parts: tuple[str, ...]) -> str:
+    """Milliseconds per return that ``parts`` take together, and how many times the raw
+    read of the same file that is."""
+    seconds = sum(figures[f"per_{part}"] for part in parts)
+    return f"{seconds * 1000:.2f}（{seconds / figures['per_raw']:.1f}×）"
 
 
 def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") -> None:
@@ -248,6 +325,21 @@ def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") 
               "merge 本进程", "merge 读取等进程", "merge 合计"],
              [[f"{size:,}", f"{rows[size]['raw_here']:.2f}",
                *(cell for key in ("validate", "merge") for cell in cpu_cells(rows[size], key))]
+              for size in sizes])
+    print()
+    print(f"剩下的时间花在哪里：每份报表各部分的用时（毫秒，单进程逐份依次量，各部分相对同一时刻"
+          f"原始读取同一文件的倍数；每种规模量前 {PROFILED:,} 份），以及这些工作连同读台账若由本"
+          f"进程和读取进程毫无损耗地分担，merge 再加上记入和写台账，至少要多久（倍数相对上面的"
+          f"基线）：")
+    markdown(["报表数", "原始读取（基线）", "安检", "读取", "核对（validate）",
+              "核对（merge，含台帐行）", "merge 三者合计", "分担的进程数", "validate 至少",
+              "merge 至少"],
+             [[f"{size:,}", f"{rows[size]['per_raw'] * 1000:.2f}",
+               *(milliseconds(rows[size], parts) for parts in (
+                   ("vet",), ("read",), ("look",), ("check",), ("vet", "read", "check"))),
+               f"{int(rows[size]['processes'])}",
+               *(ratio(least, rows[size]["raw"])
+                 for least in bound(rows[size], size, int(rows[size]["processes"])))]
               for size in sizes])
     if len(sizes) > 1:
         first = sizes[0]

@@ -26,14 +26,16 @@ def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
     assert any(line.startswith("| 报表数 | python-calamine 原始读取（基线） | zdxm validate | zdxm merge")
                for line in lines)
     rows = [line for line in lines if line.startswith(("| 3 |", "| 6 |"))]
-    assert len(rows) == 8  # each size: the ratios, the parts, the CPU time, the growth
+    # each size: the ratios, the parts, the CPU time, a return's parts, the growth
+    assert len(rows) == 10
     first = rows[0].split("|")
     assert "×" in first[3] and "×" in first[4] and "×" in first[5]
     # how far each contender's runs lay apart: baseline, validate, merge (1.00 = not at all)
     spreads = [float(x) for x in first[6].split("/")]
     assert len(spreads) == 3 and all(spread >= 1 for spread in spreads)
     assert "| 合并份数 | 发现问题 |" in done.stdout
-    parts = [line for line in lines if line.startswith("| 3 | ") and line.count("|") == 11]
+    parts = [line for line in lines if line.startswith("| 3 | ") and line.count("|") == 11
+             and "×" not in line]
     # the write, and of it the wait for the archive's copies (made in this process for so few)
     assert 0 <= float(parts[0].split("|")[8]) <= float(parts[0].split("|")[7])
     assert parts and parts[0].split("|")[9].strip() == "3"  # all three returns merged
@@ -49,6 +51,21 @@ def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
         total, cores = both.split("（")
         assert abs(float(total) - float(here) - float(others)) <= 0.011
         assert 0 < float(cores.removesuffix(" 核）")) <= (os.cpu_count() or 1) + 0.5
+    # where a return's time goes, part by part, beside the raw read of the same file; and
+    # the least validate and merge could take, that work shared by this process and its
+    # reader without loss
+    assert "| 报表数 | 原始读取（基线） | 安检 | 读取 | 核对（validate） |" in done.stdout
+    [profile] = [line for line in lines if line.startswith("| 6 | ") and line.count("|") == 11
+                 and "×）" in line]
+    cells = [cell.strip() for cell in profile.split("|")[1:-1]]
+    raw = float(cells[1])
+    parts = [float(cell.split("（")[0]) for cell in cells[2:7]]
+    assert raw > 0 and all(part > 0 for part in parts)
+    assert abs(parts[4] - (parts[0] + parts[1] + parts[3])) <= 0.011  # 安检 + 读取 + 核对
+    assert abs(float(cells[6].split("（")[1].removesuffix("×）")) - parts[4] / raw) <= 0.051
+    assert cells[7] == "2"  # this process and its one reader
+    least_validate, least_merge = (float(cell.split(" s")[0]) for cell in cells[8:10])
+    assert 0 < least_validate < least_merge
     sizes = [line for line in lines if line.startswith(("| 20 |", "| 40 |"))]
     assert len(sizes) == 4  # one return merged into masters of 20 and 40 projects, 0 and 2 months
 
@@ -82,9 +99,11 @@ def test_the_scale_benchmark_also_measures_returns_saved_by_a_spreadsheet_progra
     text = done.stdout
     assert "经 LibreOffice 保存（公式连同算出的值" in text
     after = text.split("经 LibreOffice 保存（公式连同算出的值")[1].splitlines()
-    [ratios] = [line for line in after if line.startswith("| 3 |") and "×" in line]
+    ratios, profile = [line for line in after if line.startswith("| 3 |") and "×" in line]
     assert ratios.count("×") == 3
-    [parts] = [line for line in after if line.startswith("| 3 |") and line.count("|") == 11]
+    assert profile.count("×") == 7  # a return's parts; the least validate and merge could take
+    [parts] = [line for line in after if line.startswith("| 3 |") and line.count("|") == 11
+               and "×" not in line]
     assert parts.split("|")[9].strip() == "3"  # all three saved returns merged
     assert parts.split("|")[10].strip() == "0"  # and none had a finding
     saved = list((tmp_path / "cache").glob("*/表格软件另存/*.xlsx"))
