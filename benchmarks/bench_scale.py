@@ -37,8 +37,8 @@ done before its reader is ready does not wait for it: that reader's CPU time is 
 counted over the time until it was ready.)
 
 Then what remains: where one return's time goes, part by part, one after another in this
-process (``parts_per_return``: the first ``PROFILED`` returns of each size, each part beside
-python-calamine's raw read of the same file at the same moment) — 安检 (vetting, with the
+process (``parts_per_return``: the first ``PROFILED`` returns of each size, each part over
+them all, beside python-calamine's raw read of the same files) — 安检 (vetting, with the
 content hash), 读取 (python-calamine reading the bytes vetted) and 核对 (against the master,
 as validate checks, and as a merge checks, its ledger rows made too). From those, and the
 master's read and write as the runs above took them, the least validate and merge could
@@ -70,7 +70,7 @@ from common import CACHE, PERIOD, naive_read, prepare, prepare_history, raw_read
 from zdxm_xl.books.masterio import load_master
 from zdxm_xl.checks.batch import forget_examined, settle
 from zdxm_xl.checks.readers import close_all, reader_count
-from zdxm_xl.checks.returns import CheckContext, check_file
+from zdxm_xl.checks.returns import CheckContext, FileReport, check_file
 from zdxm_xl.checks.vetting import Examined, file_sha256, safe_read_sheets, vet_workbook
 from zdxm_xl.core.pauses import no_collection_pauses
 from zdxm_xl.merge import MergeResult, merge_files
@@ -152,40 +152,36 @@ def best(repeat: int, run: Callable[[], T]) -> Timed[T]:
 
 
 def parts_per_return(files: list[Path], master_path: Path, repeat: int) -> dict[str, float]:
-    """Seconds per return of each part of checking it (``PARTS``), one file after another
-    in this process, no reader: python-calamine's raw read (the baseline), 安检 (vetting,
-    and the content hash), 读取 (the values, read from the bytes vetted) and 核对 (against
-    the master: as validate checks, and as a merge checks, its ledger rows made too). Each
-    file's parts are timed one after the other, so that the machine's pace weighs on them
-    alike; the best of ``repeat`` passes is kept for each part."""
+    """Seconds per return of each part of checking it (``PARTS``), in this process, no
+    reader: python-calamine's raw read (the baseline), 安检 (vetting, and the content hash),
+    读取 (the values, read from the bytes vetted) and 核对 (against the master: as validate
+    checks, and as a merge checks, its ledger rows made too). Each part goes over all the
+    files before the next, as a process does its part of a batch (a part timed between
+    others would find the processor's caches full of them: slower than it is); the best of
+    ``repeat`` rounds is kept for each part."""
     master = load_master(master_path)
     best_of = dict.fromkeys(PARTS, math.inf)
+
+    def part(name: str, work: Callable[[Path, Any], T], given: list[Any]) -> list[T]:
+        started = time.perf_counter()
+        made = [work(path, one) for path, one in zip(files, given, strict=True)]
+        best_of[name] = min(best_of[name], (time.perf_counter() - started) / len(files))
+        return made
+
+    def checker(context: CheckContext) -> Callable[[Path, Examined], FileReport]:
+        return lambda path, one: check_file(master, path, PERIOD, context, examined=one)
+
     for _ in range(repeat):
-        spent = dict.fromkeys(PARTS, 0.0)
-        looking, context = CheckContext(master, entries=False), CheckContext(master)
-        with no_collection_pauses():
-            for path in files:
-                started = time.perf_counter()
-                raw_read([path])
-                read_from = time.perf_counter()
-                vetted = vet_workbook(path)
-                digest = file_sha256(path)
-                vetted_at = time.perf_counter()
-                values = safe_read_sheets(vetted, isolate=False)
-                read_at = time.perf_counter()
-                examined = Examined(vetted, digest, values)
-                looked = check_file(master, path, PERIOD, looking, examined=examined)
-                looked_at = time.perf_counter()
-                report = check_file(master, path, PERIOD, context, examined=examined)
-                checked_at = time.perf_counter()
-                assert looked.valid and report.valid and report.entries, report.findings
-                for part, seconds in zip(PARTS, (read_from - started, vetted_at - read_from,
-                                                 read_at - vetted_at, looked_at - read_at,
-                                                 checked_at - looked_at), strict=True):
-                    spent[part] += seconds
-        for part in PARTS:
-            best_of[part] = min(best_of[part], spent[part] / len(files))
-    return {f"per_{part}": seconds for part, seconds in best_of.items()}
+        with no_collection_pauses():  # each round as a new run: its own checks' context
+            part("raw", lambda path, _: raw_read([path]), files)
+            vetted = part("vet", lambda path, _: (vet_workbook(path), file_sha256(path)), files)
+            examined = part("read", lambda _, one: Examined(
+                one[0], one[1], safe_read_sheets(one[0], isolate=False)), vetted)
+            looked = part("look", checker(CheckContext(master, entries=False)), examined)
+            checked = part("check", checker(CheckContext(master)), examined)
+        assert all(one.valid for one in looked + checked) and all(r.entries for r in checked)
+        del vetted, examined, looked, checked
+    return {f"per_{name}": seconds for name, seconds in best_of.items()}
 
 
 def bound(figures: dict[str, float], size: int, processes: int) -> tuple[float, float]:
@@ -327,8 +323,8 @@ def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") 
                *(cell for key in ("validate", "merge") for cell in cpu_cells(rows[size], key))]
               for size in sizes])
     print()
-    print(f"剩下的时间花在哪里：每份报表各部分的用时（毫秒，单进程逐份依次量，各部分相对同一时刻"
-          f"原始读取同一文件的倍数；每种规模量前 {PROFILED:,} 份），以及这些工作连同读台账若由本"
+    print(f"剩下的时间花在哪里：每份报表各部分的用时（毫秒，单进程量，每种规模量前 {PROFILED:,} 份，"
+          f"各部分逐份做完再做下一部分；括号里是相对原始读取同样这些文件的倍数），以及这些工作连同读台账若由本"
           f"进程和读取进程毫无损耗地分担，merge 再加上记入和写台账，至少要多久（倍数相对上面的"
           f"基线）：")
     markdown(["报表数", "原始读取（基线）", "安检", "读取", "核对（validate）",
