@@ -156,9 +156,11 @@ def parts_per_return(files: list[Path], master_path: Path, repeat: int) -> dict[
     reader: python-calamine's raw read (the baseline), 安检 (vetting, and the content hash),
     读取 (the values, read from the bytes vetted) and 核对 (against the master: as validate
     checks, and as a merge checks, its ledger rows made too). Each part goes over all the
-    files before the next, as a process does its part of a batch (a part timed between
-    others would find the processor's caches full of them: slower than it is); the best of
-    ``repeat`` rounds is kept for each part."""
+    files before the next: each at its quickest, with the processor's caches holding its own
+    code and data. (A command does a file's parts one after another, where each finds the
+    caches full of the one before and takes longer: the least times worked out from these
+    are less than any command could take.) The best of ``repeat`` rounds is kept for each
+    part."""
     master = load_master(master_path)
     best_of = dict.fromkeys(PARTS, math.inf)
 
