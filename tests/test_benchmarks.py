@@ -62,7 +62,8 @@ def test_the_scale_benchmark_prints_its_tables(tmp_path: Path) -> None:
     parts = [float(cell.split("（")[0]) for cell in cells[2:7]]
     assert raw > 0 and all(part > 0 for part in parts)
     assert abs(parts[4] - (parts[0] + parts[1] + parts[3])) <= 0.011  # 安检 + 读取 + 核对
-    assert abs(float(cells[6].split("（")[1].removesuffix("×）")) - parts[4] / raw) <= 0.051
+    # (the ratio printed to a tenth, worked out from the seconds, not the printed milliseconds)
+    assert abs(float(cells[6].split("（")[1].removesuffix("×）")) - parts[4] / raw) <= 0.1
     assert cells[7] == "2"  # this process and its one reader
     least_validate, least_merge = (float(cell.split(" s")[0]) for cell in cells[8:10])
     assert 0 < least_validate < least_merge
