@@ -14,6 +14,7 @@ __all__ = [
     "CENT",
     "WAN_PER_YI",
     "LARGEST",
+    "LARGEST_FLOAT",
     "AmountError",
     "parse_amount",
     "from_cell",
@@ -32,7 +33,7 @@ WAN_PER_YI = Decimal(10000)  # 1 亿元 = 10 000 万元
 # 万元 is a thousand times the country's yearly output), and sums of such would no longer be
 # exact in ``decimal``'s 28 digits.
 LARGEST = Decimal(10) ** 15  # an amount's magnitude is below this
-_LARGEST_FLOAT = float(LARGEST)
+LARGEST_FLOAT = float(LARGEST)  # the same, for a number as a cell reader hands it over
 # A float read from a cell differs from the two-place decimal the file holds only by
 # representation noise; anything further away really has more than two places.
 _FLOAT_NOISE = Decimal("0.000001")
@@ -132,7 +133,7 @@ def from_cell(value: float) -> Decimal:
     """
     if value != value or value in (float("inf"), float("-inf")):
         raise AmountError(value, "不是数字")
-    if not -_LARGEST_FLOAT < value < _LARGEST_FLOAT:
+    if not -LARGEST_FLOAT < value < LARGEST_FLOAT:
         raise AmountError(value, "数值过大")
     # The usual amounts, without the general path's arithmetic (same results): whole ones,
     # and ones whose shortest text has at most two decimals. (Zero takes the general path,

@@ -19,7 +19,7 @@ from typing import Any, TypeVar, get_args
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .cells import clean_text, parse_date, parse_month, parse_year_span, split_units
-from .money import LARGEST, AmountError, from_cell, parse_amount
+from .money import LARGEST_FLOAT, AmountError, from_cell, parse_amount
 from .periods import parse_period
 from .registry import Column, Kind, SheetSpec
 
@@ -85,7 +85,6 @@ _PERIOD_TEXT = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
 _cached_amount = functools.lru_cache(maxsize=8192)(from_cell)
 
 
-_LARGEST = float(LARGEST)  # no amount, nor count, is as large (Excel's 15 digits)
 # 0.0 and -0.0 are equal keys, but not the same amount's text: each zero made once, apart
 _ZEROS = (from_cell(0.0), from_cell(-0.0))
 
@@ -138,7 +137,8 @@ def column_decoder(column: Column) -> Callable[[Cell], Any]:
         def integer(value: Cell) -> Any:
             # a whole number as a reader hands it over, below the largest amount (which
             # ``decode_value`` reads the same way); anything else is read there
-            if type(value) is float and value.is_integer() and -_LARGEST < value < _LARGEST:
+            if type(value) is float and value.is_integer() \
+                    and -LARGEST_FLOAT < value < LARGEST_FLOAT:
                 return int(value)
             return decode_value(column, value)
         return integer
