@@ -600,7 +600,7 @@ class _Checker:
             raw = row[position] if position < width else None
             if raw == "":
                 raw = None
-            if reading is _Reading.PLANNED:
+            if reading is _PLANNED:
                 # unchanged, as nearly every cell is (``_plan_field`` tells the rest): the
                 # planned value itself, a text without spaces to trim
                 if raw is not None and type(raw) is not bool and raw == getattr(project, name) \
@@ -613,16 +613,16 @@ class _Checker:
                 continue
             # the usual cells, read as ``_value`` reads them, without its general path: an
             # amount of at most two places, and clean text (a listed choice where one is due)
-            if reading is _Reading.MONEY:
+            if reading is _MONEY:
                 if type(raw) is float and raw >= 0:
                     try:
                         values[name] = from_cell(raw)
                         continue
                     except AmountError:
                         pass
-            elif reading is not _Reading.OTHER and type(raw) is str and not _CONTROL.search(raw):
+            elif reading is not _OTHER and type(raw) is str and not _CONTROL.search(raw):
                 text = raw.strip()
-                if not text or reading is _Reading.TEXT or text in (column.choices or ()):
+                if not text or reading is _TEXT or text in (column.choices or ()):
                     values[name] = text or None
                     continue
             good, value = self._value(sheet, project, column, raw, number, position)
@@ -871,6 +871,12 @@ class _Reading(enum.Enum):
     TEXT = "text"
     CHOICE = "choice"
     OTHER = "other"
+
+
+# The readings by name, for ``_Checker._row``'s loop over every cell: a member looked up on
+# its class costs several times a name of the module (Python 3.11), in each of the
+# comparisons a cell takes.
+_PLANNED, _MONEY, _TEXT, _OTHER = _Reading.PLANNED, _Reading.MONEY, _Reading.TEXT, _Reading.OTHER
 
 
 def _reading(spec: SheetSpec, column: Column) -> _Reading:

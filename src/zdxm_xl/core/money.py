@@ -34,6 +34,7 @@ WAN_PER_YI = Decimal(10000)  # 1 亿元 = 10 000 万元
 # exact in ``decimal``'s 28 digits.
 LARGEST = Decimal(10) ** 15  # an amount's magnitude is below this
 LARGEST_FLOAT = float(LARGEST)  # the same, for a number as a cell reader hands it over
+_INFINITE = (float("inf"), float("-inf"))
 # A float read from a cell differs from the two-place decimal the file holds only by
 # representation noise; anything further away really has more than two places.
 _FLOAT_NOISE = Decimal("0.000001")
@@ -131,7 +132,7 @@ def from_cell(value: float) -> Decimal:
     amount of up to 15 significant digits. Noise from Excel's own arithmetic (``0.30000000000000004``)
     is folded to two places; a value really carrying more places is refused.
     """
-    if value != value or value in (float("inf"), float("-inf")):
+    if value != value or value in _INFINITE:
         raise AmountError(value, "不是数字")
     if not -LARGEST_FLOAT < value < LARGEST_FLOAT:
         raise AmountError(value, "数值过大")
