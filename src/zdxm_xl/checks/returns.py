@@ -799,7 +799,7 @@ class _Checker:
     def _usual_month(self, money: _Money) -> Decimal | None:
         """The project's average month of the year before this one (none in January, or
         when nothing was completed yet: a project just starting has no usual month)."""
-        before = period_month(self.period).month - 1
+        before = self.end.month - 1  # (the 报告期's last day)
         if before < 1 or money.previous_year <= 0:
             return None
         return money.previous_year / before

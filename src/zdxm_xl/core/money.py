@@ -6,6 +6,7 @@ Sums are exact; a figure in 亿元 is rounded once, half-up (四舍五入), from
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -35,6 +36,7 @@ WAN_PER_YI = Decimal(10000)  # 1 亿元 = 10 000 万元
 LARGEST = Decimal(10) ** 15  # an amount's magnitude is below this
 LARGEST_FLOAT = float(LARGEST)  # the same, for a number as a cell reader hands it over
 _INFINITE = (float("inf"), float("-inf"))
+_ZERO, _NEGATIVE_ZERO = Decimal(0), Decimal("-0")  # what a cell of 0 or -0 holds
 # A float read from a cell differs from the two-place decimal the file holds only by
 # representation noise; anything further away really has more than two places.
 _FLOAT_NOISE = Decimal("0.000001")
@@ -137,8 +139,8 @@ def from_cell(value: float) -> Decimal:
     if not -LARGEST_FLOAT < value < LARGEST_FLOAT:
         raise AmountError(value, "数值过大")
     # The usual amounts, without the general path's arithmetic (same results): whole ones,
-    # and ones whose shortest text has at most two decimals. (Zero takes the general path,
-    # which keeps the sign of -0.0.)
+    # ones whose shortest text has at most two decimals, and zero (its sign kept: -0.0 is
+    # Decimal("-0"), as the general path makes it).
     if value:
         if value.is_integer():
             return Decimal(int(value))
@@ -146,6 +148,8 @@ def from_cell(value: float) -> Decimal:
         dot = text.find(".")
         if dot >= 0 and len(text) - dot <= 3 and "e" not in text:
             return Decimal(text).quantize(CENT)
+    else:
+        return _NEGATIVE_ZERO if math.copysign(1.0, value) < 0 else _ZERO
     exact = Decimal(repr(value))
     rounded = round_half_up(exact, 2)
     if abs(exact - rounded) > _FLOAT_NOISE:

@@ -184,7 +184,10 @@ def header_index(header: Sequence[Cell]) -> dict[str, int]:
 
 
 def is_blank_row(row: Sequence[Cell]) -> bool:
-    return all(value is None or (isinstance(value, str) and not value.strip()) for value in row)
+    for value in row:  # (a loop, not all() of a generator: most rows end at the first cell)
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            return False
+    return True
 
 
 def decode_table(
