@@ -225,6 +225,32 @@ def test_a_reader_started_by_a_process_that_once_held_much_memory_keeps_serving(
     assert done.stdout.split() == ["['ok',", "'ok',", "'ok',", "'ok']", "1"]
 
 
+_LOADED_AS_IT_VETS = """
+import sys
+from zdxm_xl.checks._readerprocess import _answer
+from zdxm_xl.checks.limits import RETURN
+
+print(_answer("ready", ())[0], "pydantic" in sys.modules)
+for name in sys.argv[1:]:
+    status, answer = _answer("check", (name, RETURN, 60))
+    print(status, len(answer[2]), "pydantic" in sys.modules)
+"""
+
+
+def test_a_reader_vets_clean_files_without_loading_pydantic(inbox) -> None:
+    """A new reader is ready in some 0.1 s, a third of what it took while the vetting code
+    brought pydantic in (over half of its start; the files wait for it meanwhile): the rule
+    catalogue is the standard library's, and the finding type is loaded with the first
+    finding — here the formula saved without its value (F13)."""
+    _master, files = inbox
+    clean, formula = files[0], files[26]
+    assert formula.name == "公式.xlsx"
+    done = subprocess.run([sys.executable, "-c", _LOADED_AS_IT_VETS, str(clean), str(clean),
+                           str(formula)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["ok False", "ok 0 False", "ok 0 False", "ok 1 True"]
+
+
 _HOLDING_THEN_NOT = """
 from zdxm_xl.checks._readerprocess import _spent
 

@@ -49,7 +49,7 @@ def _answer(kind: str, args: tuple[Any, ...]) -> tuple[str, Any]:
         import python_calamine  # noqa: F401
 
         return "ok", None
-    if kind == "ready":  # able to vet too: the vetting code imported (some 0.3 s, once)
+    if kind == "ready":  # able to vet too: the vetting code imported (some 0.05 s, once)
         if os.environ.get("ZDXM_CRASH_AT") == "reader:ready":
             os.abort()  # the tests' stand-in for a reader that cannot vet
         import zdxm_xl.checks.vetting  # noqa: F401

@@ -34,13 +34,16 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from ..core.findings import RULES, Finding, Severity, finding, rule
+from ..core.rules import RULES, Severity, rule
 from .limits import RETURN, Limits
 from .readers import Outcome
 from .seenparts import SeenParts
 from .sniff import OLE_MAGIC, ZIP_MAGICS, describe
+
+if TYPE_CHECKING:
+    from ..core.findings import Finding
 
 __all__ = [
     "Vetted",
@@ -58,6 +61,15 @@ __all__ = [
 
 # The bounds of this vetting (``limits.RETURN`` unless the caller says otherwise).
 _LIMITS: ContextVar[Limits] = ContextVar("vetting_limits", default=RETURN)
+
+
+def finding(code: str, **params: Any) -> Finding:
+    """``core.findings.finding``, its module imported with the first finding: a reader
+    process (``examine_plain``) that vets only clean files never loads pydantic, which
+    would be half of its start (the files then wait for it)."""
+    from ..core.findings import finding as made
+
+    return made(code, **params)
 MAX_BYTES = RETURN.max_bytes
 EXCEL_TEXT_LIMIT = 32_767  # characters in one cell
 PROLOG_SCAN = 64 * 1024  # bytes of each XML part searched for DTD/ENTITY
@@ -118,8 +130,20 @@ rule("F18", E, "单元格过多",
 del E, W
 
 
+class _TakenAsItIs:
+    """What vetting made, held by a result (``FileReport.vetted``, a fetched mail's
+    ``examined``): pydantic takes it as it is, without looking into its fields — one is a
+    list of findings, whose type this module loads only with the first finding."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.is_instance_schema(cls)
+
+
 @dataclass
-class Vetted:
+class Vetted(_TakenAsItIs):
     """What vetting found out about one returned file.
 
     ``kind`` is what the file really is (by content, not by extension) when it is a
@@ -1549,7 +1573,7 @@ def safe_read_sheets(vetted: Vetted, *, isolate: bool | None = None,
             values = read_values(str(vetted.path), vetted.to_read)
         except Exception as exc:
             return finding("F16", detail="文件内容无法解析", value=f"{type(exc).__name__}: {exc}")
-    if isinstance(values, Finding) or vetted.kind != "xls":
+    if not isinstance(values, dict) or vetted.kind != "xls":  # a finding, or an .xlsx read
         return values
     # A .xls is vetted for size only: its sheets are measured now, as read under the limits.
     counts = {name: sum(1 for row in rows for value in row if value not in (None, ""))
@@ -1586,7 +1610,7 @@ def _values_of(outcome: Outcome, timeout: float) -> dict[str, list[list[Any]]] |
 
 
 @dataclass
-class Examined:
+class Examined(_TakenAsItIs):
     """A file vetted and (if safe) read: what checking it starts from. ``values`` is ``{}``
     when vetting refused the file, an F16 finding when reading failed."""
 
@@ -1624,7 +1648,7 @@ def examined_from(path: Path, outcome: Outcome, limits: Limits = RETURN) -> Exam
     if outcome.status == "error":  # a Python error in the reader: not the file's doing
         return None
     problem = _values_of(outcome, check_request(path, limits)[1])
-    assert isinstance(problem, Finding)
+    assert not isinstance(problem, dict)  # a finding
     return Examined(Vetted(path, limits=limits, findings=[problem]), file_sha256(path), {})
 
 
@@ -1635,7 +1659,7 @@ def examine_plain(path: str, limits: Limits) -> tuple[Any, ...]:
     values = examined.values
     return (examined.sha256, vetted.kind, [_plain_finding(f) for f in vetted.findings],
             vetted.sheets, vetted.hidden, vetted.has_macros,
-            _plain_finding(values) if isinstance(values, Finding) else values)
+            values if isinstance(values, dict) else _plain_finding(values))
 
 
 def _plain_finding(item: Finding) -> tuple[Any, ...]:
@@ -1644,6 +1668,8 @@ def _plain_finding(item: Finding) -> tuple[Any, ...]:
 
 
 def _from_plain_finding(plain: Any) -> Finding:
+    from ..core.findings import Finding
+
     code, message, sheet, cell, project_id, value, project_name, level = plain
     return Finding(RULES[code], message, sheet, cell, project_id, value, project_name,
                    None if level is None else Severity(level))

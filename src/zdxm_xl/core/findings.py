@@ -1,7 +1,7 @@
 """Findings are data: what checking a returned file found, each under a stable rule code.
 
 A ``Rule`` is declared once, with its code, severity, a short Chinese title and a message
-template; the rule catalogue in ``docs/`` is generated from ``RULES``. Checking code calls
+template (``core.rules``, the catalogue: its names are here too). Checking code calls
 ``finding(code, …)`` and never raises for a problem in the file: exceptions are only for
 "could not run at all".
 
@@ -19,51 +19,16 @@ which is the rule's unless the office or an explanation changed it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 from typing import Any
 
 from pydantic import computed_field
 from pydantic.dataclasses import dataclass as result
 
 from .results import RESULT, Hidden
+from .rules import RULES, Rule, Severity, rule
 
 __all__ = ["Severity", "Rule", "Finding", "RULES", "rule", "finding", "with_level"]
-
-
-class Severity(StrEnum):
-    ERROR = "error"  # 错误: the whole file is not merged
-    WARNING = "warning"  # 警告: merged, but worth a look
-
-    @property
-    def label(self) -> str:
-        return "错误" if self is Severity.ERROR else "警告"
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    severity: Severity
-    title: str  # short Chinese name, for the catalogue
-    template: str  # Chinese message; ``{value}`` and rule-specific fields are filled in
-    adjustable: bool = False  # the office may set it to 错误 / 警告 / 不检查 (设置, 校验规则)
-    explainable: bool = False  # a warning when the row carries a 情况说明
-
-    def format(self, **params: Any) -> str:
-        return self.template.format(**params)
-
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(code: str, severity: Severity, title: str, template: str, *, adjustable: bool = False,
-         explainable: bool = False) -> Rule:
-    """Declare a rule (once, at import time of the module that declares it)."""
-    declared = Rule(code, severity, title, template, adjustable, explainable)
-    if code in RULES and RULES[code] != declared:
-        raise ValueError(f"rule {code} declared twice")
-    RULES[code] = declared
-    return declared
 
 
 @result(frozen=True, config=RESULT)
