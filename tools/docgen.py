@@ -87,7 +87,7 @@ def column_reference() -> str:
 
 
 def rule_catalogue() -> str:
-    from zdxm_xl.core.findings import RULES
+    from zdxm_xl.core.rules import RULES
 
     _load_checks()
     parts = [GENERATED, "# 校验规则目录\n\n",

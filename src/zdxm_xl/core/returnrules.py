@@ -12,8 +12,8 @@ Messages speak to the unit's 信息员: what is wrong in plain words and what to
 
 from __future__ import annotations
 
-from .findings import RULES, Rule, Severity, rule
 from .models import RuleLevel
+from .rules import RULES, Rule, Severity, rule
 
 __all__ = ["ADJUSTABLE", "default_level", "level_of", "severity_for"]
 
