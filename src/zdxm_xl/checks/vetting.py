@@ -70,6 +70,8 @@ def finding(code: str, **params: Any) -> Finding:
     from ..core.findings import finding as made
 
     return made(code, **params)
+
+
 MAX_BYTES = RETURN.max_bytes
 EXCEL_TEXT_LIMIT = 32_767  # characters in one cell
 PROLOG_SCAN = 64 * 1024  # bytes of each XML part searched for DTD/ENTITY
