@@ -238,10 +238,10 @@ for name in sys.argv[1:]:
 
 
 def test_a_reader_vets_clean_files_without_loading_pydantic(inbox) -> None:
-    """A new reader is ready in some 0.1 s, a third of what it took while the vetting code
-    brought pydantic in (over half of its start; the files wait for it meanwhile): the rule
-    catalogue is the standard library's, and the finding type is loaded with the first
-    finding — here the formula saved without its value (F13)."""
+    """A new reader is ready in some 0.1 s, under half of what it took while the vetting
+    code brought pydantic in (the files wait for it meanwhile): the rule catalogue is the
+    standard library's, and the finding type is loaded with the first finding — here the
+    formula saved without its value (F13)."""
     _master, files = inbox
     clean, formula = files[0], files[26]
     assert formula.name == "公式.xlsx"
