@@ -173,6 +173,13 @@ class Vetted(_TakenAsItIs):
         """Let go of the file's bytes once its values are read."""
         self.content = self.package = None
 
+    def digest(self) -> str:
+        """The content hash (SHA-256) of the bytes vetted — those its values are read from —
+        or of the file, when they were not kept (a file too large, or already let go)."""
+        if self.content is not None:
+            return hashlib.sha256(self.content).hexdigest()
+        return file_sha256(self.path)
+
     @property
     def to_read(self) -> bytes | None:
         """The bytes its values are read from: the package as vetted, or the file's."""
@@ -1626,7 +1633,7 @@ def examine(path: Path | str, limits: Limits = RETURN) -> Examined:
     nothing, else in a reader process); the content hash is of the bytes vetted."""
     path = Path(path)
     vetted = vet_workbook(path, limits=limits)
-    sha = _sha256(vetted)
+    sha = vetted.digest()
     values = safe_read_sheets(vetted)
     vetted.release()
     return Examined(vetted, sha, values)
@@ -1686,12 +1693,6 @@ def _from_plain(path: Path, limits: Limits, plain: Any) -> Examined:
     if not isinstance(values, dict):
         values = _from_plain_finding(values)
     return Examined(vetted, sha, values)
-
-
-def _sha256(vetted: Vetted) -> str:
-    if vetted.content is not None:
-        return hashlib.sha256(vetted.content).hexdigest()
-    return file_sha256(vetted.path)
 
 
 def file_sha256(path: Path) -> str:
