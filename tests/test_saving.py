@@ -751,17 +751,19 @@ def test_reading_a_master_leaves_the_collector_as_it_was(office) -> None:
 def test_rows_are_written_a_column_at_a_time_as_a_cell_at_a_time() -> None:
     """The rows' XML made a column at a time (each recurring text or date once) is the XML
     made cell by cell, whatever the columns hold: texts to escape, amounts, -0, a yes/no
-    beside a 1, a date beside the same day's midnight, columns of mixed kinds."""
+    beside a 1, a date beside the same day's midnight, columns of mixed kinds, columns of
+    numbers and empty cells only (spelled a column at a time), and of empty cells only."""
     from zdxm_xl.books.package import _as_read, _body, _row, _rows
 
     rows = [
         ["文字", Decimal("0.1"), 3, 2.5, True, date(2022, 3, 1), datetime(2022, 3, 1, 8, 30, 15),
-         None, " 前后空格 ", "a&b<c>\x01"],
+         None, " 前后空格 ", "a&b<c>\x01", None, None, 10**17],
         ["文字", Decimal("12345678.99"), -0.0, 0.0, False, date(2022, 3, 1),
-         datetime(2022, 3, 31, 23, 59, 59), "", "第二行\n", None],
-        ["混", 1, True, Decimal("1"), None, datetime(2022, 3, 1), date(2022, 3, 1), 7, "x", 1.5],
+         datetime(2022, 3, 31, 23, 59, 59), "", "第二行\n", None, Decimal("-0"), None, -1e-7],
+        ["混", 1, True, Decimal("1"), None, datetime(2022, 3, 1), date(2022, 3, 1), 7, "x", 1.5,
+         Decimal("1E+3"), None, Decimal("123456789.123456789")],
     ]
-    starts = [(f'<c r="{letter}', f'" s="{number}"') for number, letter in enumerate("ABCDEFGHIJ")]
+    starts = [(f'<c r="{letter}', f'" s="{number}"') for number, letter in enumerate("ABCDEFGHIJKLM")]
     one_by_one = [_row(number, row, starts) for number, row in enumerate(rows, start=5)]
     assert _rows(rows, 5, starts) == one_by_one
     assert "\x00" not in "".join(one_by_one) and '<c r="C6" s="2" t="n"><v>-0</v></c>' in one_by_one[1]
@@ -771,6 +773,8 @@ def test_rows_are_written_a_column_at_a_time_as_a_cell_at_a_time() -> None:
     assert xml == one_by_one
     assert reading == [tuple(map(_as_read, row)) for row in rows]
     assert reading[0][1] == 0.1 and reading[1][2] == 0.0 and reading[0][4] is True
+    assert '<c r="K6" s="10" t="n"><v>-0</v></c>' in xml[1] and reading[1][10] == 0.0
+    assert '<c r="L7" s="11"/>' in xml[2] and reading[2][11] == ""
 
 
 def test_garbage_made_in_pauses_is_collected_once_enough_was_set_aside() -> None:

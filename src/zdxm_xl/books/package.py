@@ -481,6 +481,12 @@ def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[s
     cells: list[list[str]] = []
     read: list[list[Any]] = []
     for (start, style), values in zip(starts, columns, strict=True):
+        if set(map(type, values)) <= _NUMBER_OR_NONE:  # amounts: made a column at a time
+            digits = [None if value is None else "%.16g" % value for value in values]
+            cells.append(_number_cells(start, style, digits))
+            if reading:  # the float python-calamine reads back from those digits
+                read.append(["" if spelled is None else float(spelled) for spelled in digits])
+            continue
         if not reading:
             cells.append(each_once(values, functools.partial(_cell, start, style)))
             continue
@@ -493,6 +499,17 @@ def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[s
 
 
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+_NUMBER_OR_NONE = {Decimal, int, float, type(None)}  # exactly these (not bool)
+
+
+def _number_cells(start: str, style: str, digits: Sequence[str | None]) -> list[str]:
+    """``_cell`` for a column of numbers, each spelled (``None``: an empty cell), a column
+    at a time — not a call for each cell: a ledger's new rows are mostly amounts, some
+    75,000 cells for a month of 1,000 returns. (Each number is spelled, not each distinct
+    one once: -0 and 0 are equal, and differ.)"""
+    number = f'{start}{_ROW}{style} t="n"><v>'
+    empty = f"{start}{_ROW}{style}/>"
+    return [empty if spelled is None else f"{number}{spelled}</v></c>" for spelled in digits]
 
 
 def _row(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -> str:
