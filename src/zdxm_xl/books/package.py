@@ -475,9 +475,10 @@ def _rows(rows: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[str,
 def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[str, str]], *,
           reading: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The XML of the rows given a column at a time (numbered from ``first``), as ``_rows``
-    makes it: each recurring text or date made once (``each_once``), then each row's cells
-    joined and its number put in. With ``reading``, also each row as python-calamine reads
-    it back (``_as_read``), made alongside: a number's digits are spelled once for both."""
+    makes it: each recurring text or date made once (``each_once``), a column of amounts
+    in one go (``_number_cells``), then each row's cells joined and its number put in. With
+    ``reading``, also each row as python-calamine reads it back (``_as_read``), made
+    alongside: a number's digits are spelled once for both."""
     cells: list[list[str]] = []
     read: list[list[Any]] = []
     for (start, style), values in zip(starts, columns, strict=True):
