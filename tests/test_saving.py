@@ -752,18 +752,22 @@ def test_rows_are_written_a_column_at_a_time_as_a_cell_at_a_time() -> None:
     """The rows' XML made a column at a time (each recurring text or date once) is the XML
     made cell by cell, whatever the columns hold: texts to escape, amounts, -0, a yes/no
     beside a 1, a date beside the same day's midnight, columns of mixed kinds, columns of
-    numbers and empty cells only (spelled a column at a time), and of empty cells only."""
+    numbers and empty cells only (spelled a column at a time), of empty cells only, and of
+    texts and empty cells only (made a column at a time): plain, with spaces at either end
+    (an ideographic one too), with characters to escape or to drop."""
     from zdxm_xl.books.package import _as_read, _body, _row, _rows
 
     rows = [
         ["文字", Decimal("0.1"), 3, 2.5, True, date(2022, 3, 1), datetime(2022, 3, 1, 8, 30, 15),
-         None, " 前后空格 ", "a&b<c>\x01", None, None, 10**17],
+         None, " 前后空格 ", "a&b<c>\x01", None, None, 10**17, "项目 A", "\u3000全角空格"],
         ["文字", Decimal("12345678.99"), -0.0, 0.0, False, date(2022, 3, 1),
-         datetime(2022, 3, 31, 23, 59, 59), "", "第二行\n", None, Decimal("-0"), None, -1e-7],
+         datetime(2022, 3, 31, 23, 59, 59), "", "第二行\n", None, Decimal("-0"), None, -1e-7,
+         None, "尾空格 "],
         ["混", 1, True, Decimal("1"), None, datetime(2022, 3, 1), date(2022, 3, 1), 7, "x", 1.5,
-         Decimal("1E+3"), None, Decimal("123456789.123456789")],
+         Decimal("1E+3"), None, Decimal("123456789.123456789"), "", "<b>&\x02\r"],
     ]
-    starts = [(f'<c r="{letter}', f'" s="{number}"') for number, letter in enumerate("ABCDEFGHIJKLM")]
+    starts = [(f'<c r="{letter}', f'" s="{number}"')
+              for number, letter in enumerate("ABCDEFGHIJKLMNO")]
     one_by_one = [_row(number, row, starts) for number, row in enumerate(rows, start=5)]
     assert _rows(rows, 5, starts) == one_by_one
     assert "\x00" not in "".join(one_by_one) and '<c r="C6" s="2" t="n"><v>-0</v></c>' in one_by_one[1]
@@ -775,6 +779,10 @@ def test_rows_are_written_a_column_at_a_time_as_a_cell_at_a_time() -> None:
     assert reading[0][1] == 0.1 and reading[1][2] == 0.0 and reading[0][4] is True
     assert '<c r="K6" s="10" t="n"><v>-0</v></c>' in xml[1] and reading[1][10] == 0.0
     assert '<c r="L7" s="11"/>' in xml[2] and reading[2][11] == ""
+    assert '<c r="N5" s="13" t="inlineStr"><is><t>项目 A</t></is></c>' in xml[0]
+    assert '<c r="N7" s="13"/>' in xml[2] and reading[1][13] == "" and reading[2][13] == ""
+    assert '<t xml:space="preserve">\u3000全角空格</t>' in xml[0]
+    assert '<t xml:space="preserve">&lt;b&gt;&amp;&#13;</t>' in xml[2] and reading[2][14] == "<b>&\r"
 
 
 def test_garbage_made_in_pauses_is_collected_once_enough_was_set_aside() -> None:
