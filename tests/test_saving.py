@@ -785,6 +785,19 @@ def test_rows_are_written_a_column_at_a_time_as_a_cell_at_a_time() -> None:
     assert '<t xml:space="preserve">&lt;b&gt;&amp;&#13;</t>' in xml[2] and reading[2][14] == "<b>&\r"
 
 
+def test_a_tables_own_values_are_taken_a_column_at_a_time() -> None:
+    """Each column of a table's records, their fields taken a record at a time: in the
+    order asked for, one field alone as well, and ``None`` where a record lacks a field
+    (then each is looked up alone)."""
+    from zdxm_xl.core.tables import _own_columns
+
+    rows = [{"a": 1, "b": "x", "c": None}, {"a": 2, "b": "y", "c": 3}]
+    assert _own_columns(rows, ["b", "a"]) == {"b": ["x", "y"], "a": [1, 2]}
+    assert _own_columns(rows, ["c"]) == {"c": [None, 3]}
+    assert _own_columns([*rows, {"a": 3}], ["a", "b"]) == {"a": [1, 2, 3], "b": ["x", "y", None]}
+    assert _own_columns([], ["a"]) == {"a": []} and _own_columns(rows, []) == {}
+
+
 def test_garbage_made_in_pauses_is_collected_once_enough_was_set_aside() -> None:
     """What a pause leaves alive is set aside, not walked at its end. A later pause
     collects it first — but only once a quarter as much again as the last collection left
