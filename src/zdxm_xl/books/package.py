@@ -477,9 +477,9 @@ def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[s
     """The XML of the rows given a column at a time (numbered from ``first``), as ``_rows``
     makes it: a column of texts or of amounts in one go (``_text_cells``, each distinct
     text once; ``_number_cells``), each recurring date or choice made once (``each_once``),
-    then each row's cells joined and its number put in. With
-    ``reading``, also each row as python-calamine reads it back (``_as_read``), made
-    alongside: a number's digits are spelled once for both."""
+    then each row's cells joined and its number put in. With ``reading``, also each row as
+    python-calamine reads it back (``_as_read``), made alongside: a number's digits are
+    spelled once for both."""
     cells: list[list[str]] = []
     read: list[list[Any]] = []
     for (start, style), values in zip(starts, columns, strict=True):
@@ -512,17 +512,15 @@ def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[s
 
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 _NUMBER_OR_NONE = {Decimal, int, float, type(None)}  # exactly these (not bool)
-
-
 _TEXT_OR_NONE = {str, type(None)}
 
 
 def _text_cells(start: str, style: str, texts: Sequence[str | None]) -> list[str]:
     """``_cell`` for a column of texts (``None``: an empty cell), a column at a time: a
     plain text — printable, no space at either end, nothing to escape — is put between the
-    tags as it is, without a call for it (a ledger's 项目编号, 项目名称, a 报送记录's file
-    names and hashes are all different: tens of thousands a month); any other through
-    ``_cell``. (A printable text holds no whitespace but the space itself.)"""
+    tags as it is, without a call for it (a ledger's 项目编号 and 项目名称, a 报送记录's
+    file names and hashes differ row by row: some 22,000 texts a month of 1,000 returns);
+    any other through ``_cell``. (A printable text holds no whitespace but the space.)"""
     head = f'{start}{_ROW}{style} t="inlineStr"><is><t>'
     return [head + text + "</t></is></c>"
             if text and text.isprintable() and text[0] != " " and text[-1] != " "
