@@ -494,9 +494,8 @@ def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[s
             distinct = list(set(values))
             xml_of = dict(zip(distinct, _text_cells(start, style, distinct), strict=True))
             cells.append(list(map(xml_of.__getitem__, values)))
-            if reading:  # nearly every text reads back as it is
-                as_read = {text: text if text is not None and text.isprintable()
-                           else _as_read(text) for text in distinct}
+            if reading:  # each distinct text as it reads back, once
+                as_read = {text: _as_read(text) for text in distinct}
                 read.append(list(map(as_read.__getitem__, values)))
             continue
         if not reading:
@@ -577,15 +576,8 @@ def cell_xml(reference: str, style: str | None, value: Any) -> str:
 
 def _cell_and_reading(start: str, style: str, value: Any) -> tuple[str, Any]:
     """``_cell``'s XML for the value and what python-calamine reads back from it
-    (``_as_read``): a number's digits, a text's cleaning, worked out once for both."""
-    kind = type(value)
-    if kind is Decimal or kind is int or kind is float:
-        digits = "%.16g" % value
-        return f'{start}{_ROW}{style} t="n"><v>{digits}</v></c>', float(digits)
-    if kind is str and value:
-        text, space = _text(value)
-        return (f'{start}{_ROW}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>',
-                value if value.isprintable() else _NOT_IN_XML.sub("", value))
+    (``_as_read``): for the cells of a column of mixed kinds, dates and choices (``_body``
+    makes columns of texts and of amounts in one go)."""
     return _cell(start, style, value), _as_read(value)
 
 
