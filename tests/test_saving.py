@@ -770,19 +770,27 @@ def test_rows_are_written_a_column_at_a_time_as_a_cell_at_a_time() -> None:
               for number, letter in enumerate("ABCDEFGHIJKLMNO")]
     one_by_one = [_row(number, row, starts) for number, row in enumerate(rows, start=5)]
     assert _rows(rows, 5, starts) == one_by_one
-    assert "\x00" not in "".join(one_by_one) and '<c r="C6" s="2" t="n"><v>-0</v></c>' in one_by_one[1]
+    assert b"\x00" not in b"".join(one_by_one) and b'<c r="C6" s="2" t="n"><v>-0</v></c>' in one_by_one[1]
     assert _rows([*rows, rows[0][:4]], 5, starts)[:3] == one_by_one  # a short row: cell by cell
     # and each cell as python-calamine reads it back, made alongside, is as made alone
     xml, reading = _body(list(zip(*rows, strict=True)), 5, starts, reading=True)
     assert xml == one_by_one
     assert reading == [tuple(map(_as_read, row)) for row in rows]
     assert reading[0][1] == 0.1 and reading[1][2] == 0.0 and reading[0][4] is True
-    assert '<c r="K6" s="10" t="n"><v>-0</v></c>' in xml[1] and reading[1][10] == 0.0
-    assert '<c r="L7" s="11"/>' in xml[2] and reading[2][11] == ""
-    assert '<c r="N5" s="13" t="inlineStr"><is><t>项目 A</t></is></c>' in xml[0]
-    assert '<c r="N7" s="13"/>' in xml[2] and reading[1][13] == "" and reading[2][13] == ""
-    assert '<t xml:space="preserve">\u3000全角空格</t>' in xml[0]
-    assert '<t xml:space="preserve">&lt;b&gt;&amp;&#13;</t>' in xml[2] and reading[2][14] == "<b>&\r"
+    assert b'<c r="K6" s="10" t="n"><v>-0</v></c>' in xml[1] and reading[1][10] == 0.0
+    assert b'<c r="L7" s="11"/>' in xml[2] and reading[2][11] == ""
+    assert '<c r="N5" s="13" t="inlineStr"><is><t>项目 A</t></is></c>'.encode() in xml[0]
+    assert b'<c r="N7" s="13"/>' in xml[2] and reading[1][13] == "" and reading[2][13] == ""
+    assert '<t xml:space="preserve">\u3000全角空格</t>'.encode() in xml[0]
+    assert b'<t xml:space="preserve">&lt;b&gt;&amp;&#13;</t>' in xml[2] and reading[2][14] == "<b>&\r"
+    # a column of amounts that recur, each distinct one spelled once: equal amounts of
+    # other types alike, but each zero as its sign says
+    amounts = [Decimal("2.50"), 2.5, Decimal("2.5"), Decimal("0"), Decimal("-0"), 0.0, -0.0,
+               None, 3, Decimal("2.50"), -0.0]
+    xml, reading = _body([amounts], 5, starts[:1], reading=True)
+    assert xml == [_row(number, [value], starts[:1]) for number, value in enumerate(amounts, 5)]
+    assert [row[0] for row in reading] == [_as_read(value) for value in amounts]
+    assert [b"<v>-0</v>" in row for row in xml] == [False] * 4 + [True, False, True] + [False] * 3 + [True]
 
 
 def test_a_tables_own_values_are_taken_a_column_at_a_time() -> None:

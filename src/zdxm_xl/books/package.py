@@ -462,7 +462,7 @@ _ROW = "\x00"
 
 
 def _rows(rows: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[str, str]]
-          ) -> list[str]:
+          ) -> list[bytes]:
     """The XML of ``rows`` (numbered from ``first``), each value as openpyxl's
     ``write_text`` and writer would put it; ``starts`` are each column's ``<c r="X`` and
     style, around the row number. Made a column at a time (``_body``)."""
@@ -473,38 +473,43 @@ def _rows(rows: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[str,
 
 
 def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[str, str]], *,
-          reading: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
+          reading: bool = False) -> tuple[list[bytes], list[tuple[Any, ...]]]:
     """The XML of the rows given a column at a time (numbered from ``first``), as ``_rows``
     makes it: a column of texts or of amounts in one go (``_text_cells``, each distinct
     text once; ``_number_cells``), each recurring date or choice made once (``each_once``),
-    then each row's cells joined and its number put in. With ``reading``, also each row as
-    python-calamine reads it back (``_as_read``), made alongside: a number's digits are
-    spelled once for both."""
-    cells: list[list[str]] = []
+    then each row's cells joined and its number put in — in UTF-8, as the part holds it: each
+    cell made is encoded once, not each row (a row of Chinese text is held as two bytes a
+    character, and its number put in there would copy every one of them). With ``reading``,
+    also each row as python-calamine reads it back (``_as_read``), made alongside: a
+    number's digits are spelled once for both."""
+    cells: list[list[bytes]] = []
     read: list[list[Any]] = []
     for (start, style), values in zip(starts, columns, strict=True):
         kinds = set(map(type, values))
         if kinds <= _NUMBER_OR_NONE:  # amounts: made a column at a time
-            digits = [None if value is None else "%.16g" % value for value in values]
+            digits = _spellings(values)
             cells.append(_number_cells(start, style, digits))
-            if reading:  # the float python-calamine reads back from those digits
-                read.append(["" if spelled is None else float(spelled) for spelled in digits])
+            if reading:  # the float python-calamine reads back from those digits, each once
+                floats = {spelled: float(spelled) for spelled in set(digits) if spelled}
+                read.append(["" if spelled is None else floats[spelled] for spelled in digits])
             continue
         if kinds <= _TEXT_OR_NONE:  # texts: each distinct one made once, a column at a time
             distinct = list(set(values))
-            xml_of = dict(zip(distinct, _text_cells(start, style, distinct), strict=True))
+            xml_of = dict(zip(distinct, map(str.encode, _text_cells(start, style, distinct)),
+                              strict=True))
             cells.append(list(map(xml_of.__getitem__, values)))
-            if reading:  # each distinct text as it reads back, once
-                as_read = {text: _as_read(text) for text in distinct}
+            if reading:  # each distinct text as it reads back, once (a printable one as it is)
+                as_read = {text: text if text and text.isprintable() else _as_read(text)
+                           for text in distinct}
                 read.append(list(map(as_read.__getitem__, values)))
             continue
         if not reading:
-            cells.append(each_once(values, functools.partial(_cell, start, style)))
+            cells.append(each_once(values, functools.partial(_encoded_cell, start, style)))
             continue
         made = each_once(values, functools.partial(_cell_and_reading, start, style))
         cells.append(list(map(_FIRST, made)))
         read.append(list(map(_SECOND, made)))
-    xml = [f'<row r="{number}">{"".join(row).replace(_ROW, str(number))}</row>'
+    xml = [b'<row r="%d">%s</row>' % (number, b"".join(row).replace(_ROW_BYTE, b"%d" % number))
            for number, row in enumerate(zip(*cells, strict=True), start=first)]
     return xml, list(zip(*read, strict=True)) if reading else []
 
@@ -512,6 +517,9 @@ def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[s
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 _NUMBER_OR_NONE = {Decimal, int, float, type(None)}  # exactly these (not bool)
 _TEXT_OR_NONE = {str, type(None)}
+
+
+_ROW_BYTE = _ROW.encode()
 
 
 def _text_cells(start: str, style: str, texts: Sequence[str | None]) -> list[str]:
@@ -527,21 +535,35 @@ def _text_cells(start: str, style: str, texts: Sequence[str | None]) -> list[str
             else _cell(start, style, text) for text in texts]
 
 
-def _number_cells(start: str, style: str, digits: Sequence[str | None]) -> list[str]:
+def _spellings(values: Sequence[Any]) -> list[bytes | None]:
+    """Each number's digits as ``_cell`` spells them ("%.16g"; ``None`` for an empty cell),
+    a column at a time: each distinct number spelled once — equal numbers spell alike,
+    whatever their type, as each is the float nearest the same value — but a zero each time
+    (-0 and 0 are equal, and spell differently). A ledger's amounts recur: its 10,000 new
+    rows a month of 1,000 returns hold some 40,000 amounts, a few hundred of them distinct."""
+    try:
+        once = {value: b"%.16g" % value for value in set(values) if value}
+    except TypeError:  # unhashable: a signalling NaN
+        return [None if value is None else b"%.16g" % value for value in values]
+    return [once[value] if value else None if value is None else b"%.16g" % value
+            for value in values]
+
+
+def _number_cells(start: str, style: str, digits: Sequence[bytes | None]) -> list[bytes]:
     """``_cell`` for a column of numbers, each spelled (``None``: an empty cell), a column
     at a time — not a call for each cell: a ledger's new rows are mostly amounts, some
     75,000 cells for a month of 1,000 returns. (Each number is spelled, not each distinct
     one once: -0 and 0 are equal, and differ.)"""
-    number = f'{start}{_ROW}{style} t="n"><v>'
-    empty = f"{start}{_ROW}{style}/>"
-    return [empty if spelled is None else f"{number}{spelled}</v></c>" for spelled in digits]
+    number = f'{start}{_ROW}{style} t="n"><v>'.encode()
+    empty = f"{start}{_ROW}{style}/>".encode()
+    return [empty if spelled is None else number + spelled + b"</v></c>" for spelled in digits]
 
 
-def _row(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -> str:
+def _row(number: int, row: Sequence[Any], starts: Sequence[tuple[str, str]]) -> bytes:
     """One row's XML, as ``_rows`` makes it (for a row not as wide as the table)."""
     cells = "".join(_cell(start, style, value)
                     for (start, style), value in zip(starts, row, strict=False))
-    return f'<row r="{number}">{cells.replace(_ROW, str(number))}</row>'
+    return f'<row r="{number}">{cells.replace(_ROW, str(number))}</row>'.encode()
 
 
 def _cell(start: str, style: str, value: Any) -> str:
@@ -574,11 +596,15 @@ def cell_xml(reference: str, style: str | None, value: Any) -> str:
     return _cell(f'<c r="{column}', start_style, value).replace(_ROW, reference[len(column):])
 
 
-def _cell_and_reading(start: str, style: str, value: Any) -> tuple[str, Any]:
-    """``_cell``'s XML for the value and what python-calamine reads back from it
-    (``_as_read``): for the cells of a column of mixed kinds, dates and choices (``_body``
-    makes columns of texts and of amounts in one go)."""
-    return _cell(start, style, value), _as_read(value)
+def _encoded_cell(start: str, style: str, value: Any) -> bytes:
+    """``_cell``'s XML for the value, in UTF-8: for the cells of a column of mixed kinds,
+    dates and choices (``_body`` makes columns of texts and of amounts in one go)."""
+    return _cell(start, style, value).encode()
+
+
+def _cell_and_reading(start: str, style: str, value: Any) -> tuple[bytes, Any]:
+    """``_encoded_cell`` and what python-calamine reads back from it (``_as_read``)."""
+    return _cell(start, style, value).encode(), _as_read(value)
 
 
 def _as_read(value: Any) -> Any:
@@ -643,7 +669,7 @@ def _starts(sheet_xml: bytes, width: int) -> list[tuple[str, str]]:
 
 
 def _with_body(sheet_xml: bytes, starts: Sequence[tuple[str, str]], keep: int, count: int,
-               body: list[str]) -> tuple[bytes, Copied]:
+               body: list[bytes]) -> tuple[bytes, Copied]:
     """The sheet with its table's ``count`` body rows: the first ``keep`` as they are,
     then ``body`` (the XML of the others); and where it holds the old sheet's bytes from
     its rows' start to the last row kept."""
@@ -663,12 +689,12 @@ def _with_body(sheet_xml: bytes, starts: Sequence[tuple[str, str]], keep: int, c
     if not count:
         body = _rows([[None] * len(starts)], 2, starts)
     # the dimension element comes before the rows: it is looked for there only; the kept
-    # rows are copied once, into the result, and so is each new row, once encoded
+    # rows are copied once, into the result, and so is each new row
     dimension = f'<dimension ref="A1:{column_letter(len(starts))}{max(count + 1, 2)}"/>'
     view = memoryview(sheet_xml)
     before = _DIMENSION.sub(dimension.encode(), sheet_xml[:start], count=1)
     parts: list[bytes | memoryview] = [before, view[start:cut]]
-    parts += map(str.encode, body)
+    parts += body
     parts.append(view[end:])
     return b"".join(parts), (start, cut, len(before))
 
