@@ -392,17 +392,18 @@ def write_master(master: Master, gateway: Gateway) -> None:
     gateway.arrange(SHEET_ORDER)
 
 
-def _from_plan(master: Master) -> Callable[[LedgerEntry], dict[str, object]]:
-    """A 月报台帐 row's plan columns (阶段, 行业分类, 县区, 年度计划投资), so the sheet
-    can be pivoted as it is."""
+_PLAN_COLUMNS = ("stage", "sector", "county", "annual_plan")
+
+
+def _from_plan(master: Master) -> Callable[[Sequence[LedgerEntry]], dict[str, list[object]]]:
+    """月报台帐 rows' plan columns (阶段, 行业分类, 县区, 年度计划投资), so the sheet can be
+    pivoted as it is: a column each, empty for a row whose project is not in the plan."""
     plan = {project.id: project for project in master.projects}
 
-    def derive(entry: LedgerEntry) -> dict[str, object]:
-        project = plan.get(entry.project_id)
-        if project is None:
-            return {}
-        return {"stage": project.stage, "sector": project.sector, "county": project.county,
-                "annual_plan": project.annual_plan}
+    def derive(entries: Sequence[LedgerEntry]) -> dict[str, list[object]]:
+        projects = [plan.get(entry.project_id) for entry in entries]
+        return {field: [None if project is None else getattr(project, field)
+                        for project in projects] for field in _PLAN_COLUMNS}
 
     return derive
 

@@ -354,33 +354,34 @@ def _flat(model: type[BaseModel]) -> bool:
 
 
 def encode_table(spec: SheetSpec, records: Iterable[R],
-                 derive: Callable[[R], dict[str, Any]] | None = None) -> list[list[Cell]]:
+                 derive: Callable[[Sequence[R]], Mapping[str, Sequence[Any]]] | None = None
+                 ) -> list[list[Cell]]:
     """Records → rows of cell values in the registry's column order (header not included);
-    ``derive`` gives a record's values of the spec's derived columns."""
+    ``derive`` gives the records' values of the spec's derived columns (``encode_columns``)."""
     records = list(records)
     columns = encode_columns(spec, records, derive)
     return [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in records]
 
 
 def encode_columns(spec: SheetSpec, records: Iterable[R],
-                   derive: Callable[[R], dict[str, Any]] | None = None) -> list[list[Cell]]:
+                   derive: Callable[[Sequence[R]], Mapping[str, Sequence[Any]]] | None = None
+                   ) -> list[list[Cell]]:
     """``encode_table``'s cells a column at a time — as the sheet's XML is made: the
-    registry's columns in order, each holding one cell per record."""
+    registry's columns in order, each holding one cell per record. ``derive`` gives the
+    records' values of the spec's derived columns, a column at a time (one value for each
+    record, by field name): they stand for the records' own values of those names."""
     records = list(records)
     # a flat record's own field values are what model_dump would give, without a new dict
     # of copies of them
     values = [record.__dict__ if _flat(type(record)) else record.model_dump()
               for record in records]
-    derived = [derive(record) for record in records] if derive is not None else []
-    # what ``derive`` gives stands before a record's own value of the same name
-    given = set().union(*derived)
+    derived = derive(records) if derive is not None else {}
     own = _own_columns(values, [column.field for column in spec.columns
-                                if column.field not in given])
+                                if column.field not in derived])
     # a column at a time: what it needs is decided once, and each value not written as it
     # is (a choice, a list of units, a span of years) is encoded once per column
-    return [_encode_column(column, [made[field] if field in made else one.get(field)
-                                    for one, made in zip(values, derived, strict=True)]
-                           if (field := column.field) in given else own[field])
+    return [_encode_column(column, list(derived[field]) if (field := column.field) in derived
+                           else own[field])
             for column in spec.columns]
 
 
