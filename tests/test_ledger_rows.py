@@ -7,6 +7,7 @@ from __future__ import annotations
 import pickle
 import shutil
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -304,3 +305,23 @@ def test_validation_reads_the_ledger_by_its_keys_and_names_no_other_units_bad_ro
     again = run_zdxm("validate", master, filled, "--period", "2022-03")
     assert again.code == 0, again.stdout + again.stderr
     assert "月报台帐" not in again.stdout + again.stderr
+
+
+def test_a_ledger_rows_plan_columns_come_from_the_plan_and_stay_empty_without_it(
+        tmp_path: Path) -> None:
+    """月报台帐's 阶段, 行业分类, 县区 and 年度计划投资 are the plan's, written on every save
+    (a column at a time); a row of a project no longer in the plan leaves them empty."""
+    master = checking_master()
+    master.ledger.append(LedgerEntry(period="2022-02", unit=UNIT, project_id="ZD2022-0099",
+                                     month_completed=Decimal(1), source_sha256="0" * 64))
+    path = tmp_path / "台账.xlsx"
+    create_master(path, 2022, master)
+    sheet = openpyxl.load_workbook(path, read_only=True)["月报台帐"]
+    header, *rows = sheet.iter_rows(values_only=True)
+    by_project = {row[header.index("项目编号")]: row for row in rows}
+    plan_columns = [next(n for n, title in enumerate(header) if title.startswith(wanted))
+                    for wanted in ("阶段", "行业分类", "县区", "年度计划投资")]
+    planned = master.project("ZD2022-0002")
+    assert [by_project["ZD2022-0002"][i] for i in plan_columns] == [
+        planned.stage, planned.sector, planned.county, float(planned.annual_plan)]
+    assert [by_project["ZD2022-0099"][i] for i in plan_columns] == [None] * 4
