@@ -996,6 +996,42 @@ def test_a_request_more_than_a_pipe_holds_reaches_the_helper(
     assert not list(tmp_path.rglob(".~zdxm*"))
 
 
+def test_a_few_copies_are_made_while_the_caller_goes_on_and_fail_as_here(
+        tmp_path: Path) -> None:
+    """Fewer copies than a helper is started for are made by a thread, begun when asked
+    for: they are there before ``wait`` is called (a merge writes its master meanwhile). A
+    copy that fails there fails ``wait`` as it would here, and a second ``wait`` makes the
+    copies again."""
+    import time
+
+    sources = tmp_path / "收件"
+    sources.mkdir()
+    copies = []
+    for number in range(3):
+        source = sources / f"{number}.xlsx"
+        source.write_bytes(bytes([number]) * 100)
+        copies.append((source, tmp_path / "归档" / f"单位{number}" / f"{number}.xlsx"))
+    assert len(copies) < durable.HELPER_FROM
+    copying = durable.DurableCopies(copies)
+    deadline = time.monotonic() + 30
+    while not all(target.exists() for _source, target in copies) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert all(target.read_bytes() == source.read_bytes() for source, target in copies)
+    copying.wait()
+    assert not list(tmp_path.rglob(".~zdxm*"))
+
+    gone = [(sources / "不在了.xlsx", tmp_path / "归档" / "单位9" / "9.xlsx")]
+    failing = durable.DurableCopies(gone)
+    with pytest.raises(FileNotFoundError) as raised:
+        failing.wait()
+    assert raised.value.filename == str(gone[0][0])
+    assert not (tmp_path / "归档" / "单位9" / "9.xlsx").exists()
+    gone[0][0].write_bytes(b"back")
+    failing.wait()
+    assert gone[0][1].read_bytes() == b"back"
+    failing.close()  # nothing left to wait for
+
+
 def test_a_helper_s_failure_is_said_as_here(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(durable, "HELPER_FROM", 1)
     copies = [(tmp_path / "不在了.xlsx", tmp_path / "归档" / "a.xlsx")]

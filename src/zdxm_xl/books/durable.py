@@ -6,7 +6,9 @@ Most of that is the operating system's work (making folders and files), which a 
 does without holding Python's interpreter: ``DurableCopies`` has a helper process (this
 file run as a script, with nothing but the standard library) make the copies while the
 merge goes on writing the master; ``wait`` then says how it went, as ``copy_files_durably``
-would have. For a few files the copies are made here: a process costs more to start.
+would have. For a few files (the usual month of an office of a few hundred units) the
+copies are made by a thread of this process instead, as the master is written: a process
+costs more to start.
 
 Each copy is of the bytes the caller checked: the source is read whole and its SHA-256
 compared with the one given (``SourceChanged`` when it was changed meanwhile).
@@ -27,14 +29,14 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 __all__ = ["copy_files_durably", "remove_copies", "DurableCopies", "SourceChanged", "fsync_dir",
            "copy_mode", "HELPER_FROM"]
 
-HELPER_FROM = 200  # copies: fewer are made in this process
+HELPER_FROM = 200  # copies: fewer are made by a thread of this process
 _BINARY = getattr(os, "O_BINARY", 0)
 
 
@@ -229,14 +231,24 @@ def _sync_file_systems(folders: Sequence[Path]) -> None:
 
 class DurableCopies:
     """``copy_files_durably(copies, digests)``, begun when made — in a helper process when
-    there are ``HELPER_FROM`` copies or more — and finished by ``wait``."""
+    there are ``HELPER_FROM`` copies or more, else in a thread of this process — and
+    finished by ``wait``. (A thread does the copies while the caller goes on: most of
+    their time is the operating system's, and the disk's, outside the interpreter — an
+    office's disk, or an antivirus that reads each new file, can take far longer than
+    this process's work for them.)"""
 
     def __init__(self, copies: Sequence[tuple[Path, Path]],
                  digests: Sequence[str] | None = None) -> None:
         self.copies, self.digests = list(copies), None if digests is None else list(digests)
         self.process: subprocess.Popen[bytes] | None = None
         self.sending: threading.Thread | None = None
+        self.copying: Future[None] | None = None
+        if not self.copies:
+            return
         if len(self.copies) < HELPER_FROM:
+            self.copying = Future()
+            threading.Thread(target=self._copy_here, args=(self.copying,),
+                             name="zdxm-archive-copies", daemon=True).start()
             return
         request = json.dumps({"copies": [[str(s), str(t)] for s, t in self.copies],
                               "digests": self.digests}).encode()
@@ -254,10 +266,24 @@ class DurableCopies:
                                         name="zdxm-archive-request", daemon=True)
         self.sending.start()
 
+    def _copy_here(self, done: Future[None]) -> None:
+        """The copies, made in this thread; ``done`` says how it went."""
+        try:
+            copy_files_durably(self.copies, self.digests)
+        except BaseException as exc:  # raised by ``wait``, in the caller
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+
     def wait(self) -> None:
         """The copies are made and on disk; raises as ``copy_files_durably`` does. Called
         again, it has nothing left to do (after a failure it tries again)."""
-        answer = self._answer()
+        copying, self.copying = self.copying, None
+        if copying is not None:
+            copying.result()  # raises what the copying raised
+            answer: dict[str, Any] | None = {"ok": True}
+        else:
+            answer = self._answer()
         if answer is None:  # made here: no helper, or it ended without saying
             copy_files_durably(self.copies, self.digests)
         elif "changed" in answer:
@@ -268,7 +294,11 @@ class DurableCopies:
         self.copies, self.digests = [], None if self.digests is None else []
 
     def close(self) -> None:
-        """Let the helper finish (its copies are whole or gone), whatever the caller does."""
+        """Let the helper, or the thread, finish (its copies are whole or gone), whatever the
+        caller does."""
+        copying, self.copying = self.copying, None
+        if copying is not None:
+            copying.exception()  # waits; what it raised is the caller's to have seen, or not
         self._answer()
 
     def _answer(self) -> dict[str, Any] | None:
