@@ -279,18 +279,17 @@ class DurableCopies:
         """The copies are made and on disk; raises as ``copy_files_durably`` does. Called
         again, it has nothing left to do (after a failure it tries again)."""
         copying, self.copying = self.copying, None
-        if copying is not None:
-            copying.result()  # raises what the copying raised
-            answer: dict[str, Any] | None = {"ok": True}
+        if copying is not None:  # by the thread: raises what the copying raised
+            copying.result()
         else:
             answer = self._answer()
-        if answer is None:  # made here: no helper, or it ended without saying
-            copy_files_durably(self.copies, self.digests)
-        elif "changed" in answer:
-            raise SourceChanged(str(answer["changed"]))
-        elif "failed" in answer:
-            number, text, name = answer["failed"]
-            raise OSError(number, text, name)
+            if answer is None:  # made here: no helper, or it ended without saying
+                copy_files_durably(self.copies, self.digests)
+            elif "changed" in answer:
+                raise SourceChanged(str(answer["changed"]))
+            elif "failed" in answer:
+                number, text, name = answer["failed"]
+                raise OSError(number, text, name)
         self.copies, self.digests = [], None if self.digests is None else []
 
     def close(self) -> None:

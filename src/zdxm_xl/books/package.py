@@ -476,12 +476,13 @@ def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[s
           reading: bool = False) -> tuple[list[bytes], list[tuple[Any, ...]]]:
     """The XML of the rows given a column at a time (numbered from ``first``), as ``_rows``
     makes it: a column of texts or of amounts in one go (``_text_cells``, each distinct
-    text once; ``_number_cells``), each recurring date or choice made once (``each_once``),
-    then each row's cells joined and its number put in — in UTF-8, as the part holds it: each
-    cell made is encoded once, not each row (a row of Chinese text is held as two bytes a
-    character, and its number put in there would copy every one of them). With ``reading``,
-    also each row as python-calamine reads it back (``_as_read``), made alongside: a
-    number's digits are spelled once for both."""
+    text once; ``_number_cells``, each distinct amount spelled once by ``_spellings``),
+    each recurring date or choice made once (``each_once``), then each row's cells joined
+    and its number put in — in UTF-8, as the part holds it: each cell made is encoded once,
+    not each row (a row of Chinese text is held as two bytes a character, and its number
+    put in there would copy every one of them). With ``reading``, also each row as
+    python-calamine reads it back (``_as_read``), made alongside: a number's digits are
+    spelled once for both."""
     cells: list[list[bytes]] = []
     read: list[list[Any]] = []
     for (start, style), values in zip(starts, columns, strict=True):
@@ -552,8 +553,7 @@ def _spellings(values: Sequence[Any]) -> list[bytes | None]:
 def _number_cells(start: str, style: str, digits: Sequence[bytes | None]) -> list[bytes]:
     """``_cell`` for a column of numbers, each spelled (``None``: an empty cell), a column
     at a time — not a call for each cell: a ledger's new rows are mostly amounts, some
-    75,000 cells for a month of 1,000 returns. (Each number is spelled, not each distinct
-    one once: -0 and 0 are equal, and differ.)"""
+    75,000 cells for a month of 1,000 returns. (The digits are ``_spellings``'s.)"""
     number = f'{start}{_ROW}{style} t="n"><v>'.encode()
     empty = f"{start}{_ROW}{style}/>".encode()
     return [empty if spelled is None else number + spelled + b"</v></c>" for spelled in digits]
