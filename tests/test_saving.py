@@ -942,6 +942,19 @@ def test_a_copy_whose_source_changed_is_not_made(tmp_path: Path) -> None:
     assert list(folder.iterdir()) == []
 
 
+def files_to_archive(folder: Path, count: int) -> list[tuple[Path, Path]]:
+    """``count`` small files in ``folder``/收件, each with where its archive copy goes (a
+    folder of its own in ``folder``/归档)."""
+    sources = folder / "收件"
+    sources.mkdir()
+    copies = []
+    for number in range(count):
+        source = sources / f"{number}.xlsx"
+        source.write_bytes(bytes([number]) * 100)
+        copies.append((source, folder / "归档" / f"单位{number}" / f"{number}.xlsx"))
+    return copies
+
+
 @pytest.mark.parametrize("helper", [sys.executable, "/nonexistent/python", "/bin/true"])
 def test_copies_begun_in_a_helper_are_made_whatever_becomes_of_it(
         tmp_path: Path, monkeypatch, helper: str) -> None:  # noqa: ANN001
@@ -949,13 +962,7 @@ def test_copies_begun_in_a_helper_are_made_whatever_becomes_of_it(
     without a word, they are made here — the same copies either way."""
     monkeypatch.setattr(durable, "HELPER_FROM", 1)
     monkeypatch.setattr(sys, "executable", helper)
-    sources = tmp_path / "收件"
-    sources.mkdir()
-    copies = []
-    for number in range(5):
-        source = sources / f"{number}.xlsx"
-        source.write_bytes(bytes([number]) * 100)
-        copies.append((source, tmp_path / "归档" / f"单位{number}" / f"{number}.xlsx"))
+    copies = files_to_archive(tmp_path, 5)
     digests = [hashlib.sha256(source.read_bytes()).hexdigest() for source, _ in copies]
     copying = durable.DurableCopies(copies, digests)
     copying.wait()
@@ -1004,13 +1011,7 @@ def test_a_few_copies_are_made_while_the_caller_goes_on_and_fail_as_here(
     copies again."""
     import time
 
-    sources = tmp_path / "收件"
-    sources.mkdir()
-    copies = []
-    for number in range(3):
-        source = sources / f"{number}.xlsx"
-        source.write_bytes(bytes([number]) * 100)
-        copies.append((source, tmp_path / "归档" / f"单位{number}" / f"{number}.xlsx"))
+    copies = files_to_archive(tmp_path, 3)
     assert len(copies) < durable.HELPER_FROM
     copying = durable.DurableCopies(copies)
     deadline = time.monotonic() + 30
@@ -1020,7 +1021,7 @@ def test_a_few_copies_are_made_while_the_caller_goes_on_and_fail_as_here(
     copying.wait()
     assert not list(tmp_path.rglob(".~zdxm*"))
 
-    gone = [(sources / "不在了.xlsx", tmp_path / "归档" / "单位9" / "9.xlsx")]
+    gone = [(tmp_path / "收件" / "不在了.xlsx", tmp_path / "归档" / "单位9" / "9.xlsx")]
     failing = durable.DurableCopies(gone)
     with pytest.raises(FileNotFoundError) as raised:
         failing.wait()
