@@ -442,17 +442,27 @@ _NOT_IN_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
+def _plain(text: str) -> bool:
+    """Whether a text goes between the tags as it is: nearly every one — printable (a
+    printable text holds no whitespace but the space), no space at either end, nothing to
+    escape."""
+    return text.isprintable() and text[:1] != " " and text[-1:] != " " \
+        and "&" not in text and "<" not in text and ">" not in text
+
+
 def _text(value: str) -> tuple[str, str]:
     """Text as it goes between tags — without the characters XML cannot hold (as openpyxl's
     ``write_text`` drops them), escaped — and the attribute that keeps its spaces at either
     end, if it has any (as openpyxl's writer adds it)."""
+    if _plain(value):
+        return value, ""
     printable = value.isprintable()
     if not printable:  # control characters, but also tabs and line breaks
         value = _NOT_IN_XML.sub("", value)
     space = ' xml:space="preserve"' if value and (value[0].isspace() or value[-1].isspace()) \
         else ""
     if printable and "&" not in value and "<" not in value and ">" not in value:
-        return value, space  # nearly every text: nothing to escape
+        return value, space  # spaces at either end, nothing to escape
     return value.translate(_ESCAPE), space
 
 
@@ -525,14 +535,11 @@ _ROW_BYTE = _ROW.encode()
 
 def _text_cells(start: str, style: str, texts: Sequence[str | None]) -> list[str]:
     """``_cell`` for a column of texts (``None``: an empty cell), a column at a time: a
-    plain text — printable, no space at either end, nothing to escape — is put between the
-    tags as it is, without a call for it (a ledger's 项目编号 and 项目名称, a 报送记录's
-    file names and hashes differ row by row: some 22,000 texts a month of 1,000 returns);
-    any other through ``_cell``. (A printable text holds no whitespace but the space.)"""
+    ``_plain`` text is put between the tags as it is, with no other work for it (a ledger's
+    项目编号 and 项目名称, a 报送记录's file names and hashes differ row by row: some 22,000
+    texts a month of 1,000 returns); any other through ``_cell``."""
     head = f'{start}{_ROW}{style} t="inlineStr"><is><t>'
-    return [head + text + "</t></is></c>"
-            if text and text.isprintable() and text[0] != " " and text[-1] != " "
-            and "&" not in text and "<" not in text and ">" not in text
+    return [head + text + "</t></is></c>" if text and _plain(text)
             else _cell(start, style, text) for text in texts]
 
 
@@ -604,7 +611,7 @@ def _encoded_cell(start: str, style: str, value: Any) -> bytes:
 
 def _cell_and_reading(start: str, style: str, value: Any) -> tuple[bytes, Any]:
     """``_encoded_cell`` and what python-calamine reads back from it (``_as_read``)."""
-    return _cell(start, style, value).encode(), _as_read(value)
+    return _encoded_cell(start, style, value), _as_read(value)
 
 
 def _as_read(value: Any) -> Any:
