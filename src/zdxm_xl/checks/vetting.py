@@ -1215,14 +1215,11 @@ class _Found:
 # pattern that merely might matter sends the sheet there.
 _FAST_LIMIT = 8 * 2**20
 _LEADING = re.compile(rb"\s*<")
-# A cell or formula element with a namespace prefix, or a formula: the full parse looks at
-# the first, and at the second unless each formula has its computed value saved right after
-# it (not blank, unless empty text, below: the full parse takes a formula without one as
-# never computed, F13) — as Excel, WPS and LibreOffice save a return's 本年累计 and 开工以来
-# 累计. No "<" stands in the text or attributes of a well-formed part, so each "<f" opens a
-# formula element, and the count of those equals the count of those computed.
-_PREFIXED_OR_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:[cf]|f)[\s/>]")
-_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:[cf][\s/>]")
+# A formula: the full parse looks at it unless each formula has its computed value saved
+# right after it (not blank, unless empty text, below: the full parse takes a formula
+# without one as never computed, F13) — as Excel, WPS and LibreOffice save a return's 本年累计
+# and 开工以来累计. No "<" stands in the text or attributes of a well-formed part, so each
+# "<f" opens a formula element, and the count of those equals the count of those computed.
 _FORMULA = re.compile(rb"<f[\s/>]")
 _FORMULA_ELEMENT = rb"""<f(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(?:/>|>[^<]*</f>)"""
 _COMPUTED_FORMULA = re.compile(_FORMULA_ELEMENT + rb"<v>[^<&\s]")
@@ -1233,6 +1230,10 @@ _COMPUTED_FORMULA = re.compile(_FORMULA_ELEMENT + rb"<v>[^<&\s]")
 # r, s and t, and nothing else, which could hold another "t") is known from its bytes.
 _EMPTY_TEXT_FORMULA = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: s="[0-9]{1,6}")? t="str">'
                                  + _FORMULA_ELEMENT + rb"<v(?:\s*/>|></v>)")
+# A cell or formula element with a namespace prefix: the full parse looks at it. (Only a
+# part where ``_PREFIXED_END`` stands, a quicker search, is searched for one.)
+_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:[cf][\s/>]")
+_PREFIXED_END = re.compile(rb":[cf][\s/>]")
 # A cell whose reference is not plain capitals and digits within FZ9999 (row not 0): it may
 # lie beyond the limits, or be read differently by readers (python-calamine takes
 # ``xfd1048576`` as XFD1048576 and aborts on it); the full parse measures it exactly.
@@ -1247,7 +1248,6 @@ _PLAIN_REACH = (9_999, 182)  # rows, columns a plain reference can reach (FZ = 1
 _DIMENSION = re.compile(rb"""dimension\s[^>]*?\bref=["']([^"']*)["']""")
 _CELL = re.compile(rb"<c[\s/>]")
 _ESCAPED_CONTROL = re.compile(rb"_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 # A character reference to "_" (&#95;, &#x5F;, any zeros before), and to any ASCII
 # character: Chinese text spelled as references, as openpyxl writes it, has neither.
 _UNDERSCORE_REFERENCE = re.compile(rb"&#[0xX]*(?:95|5[fF]);")
@@ -1260,7 +1260,9 @@ def _plain_bytes(data: bytes, item: re.Pattern[bytes]) -> bool:
     large, UTF-8 XML, no "<!" (a DTD or entity; also a comment or CDATA, which the full
     parse handles), and no text the full parse could find too long or holding a control
     character. The full parse joins the runs of a rich text and reads character
-    references, so: no raw control byte; where a "_" stands, as itself or as a reference
+    references, so: no raw control byte (none is, in well-formed XML: each quick path ends
+    with expat, which refuses it, and leaves the part to the full parse, which turns it into
+    an escape and finds it); where a "_" stands, as itself or as a reference
     (an escape, ``_x0001_``, needs two), no reference to an ASCII character (it could spell
     the rest) and no escape in the text with the tags taken out (text holds no "<", so no
     text is taken away; what is left of an odd tag only adds); and no stretch longer than a
@@ -1271,7 +1273,7 @@ def _plain_bytes(data: bytes, item: re.Pattern[bytes]) -> bool:
     head = data[:200].lower()
     if b"encoding" in head and b"utf-8" not in head:
         return False
-    if (b"!" in data and b"<!" in data) or len(data.translate(None, _CONTROL_BYTES)) != len(data):
+    if b"!" in data and b"<!" in data:
         return False
     if b"_" in data or (b"&#" in data and _UNDERSCORE_REFERENCE.search(data)):
         if _ASCII_REFERENCE.search(data) or _ESCAPED_CONTROL.search(_TAG.sub(b"", data)):
@@ -1291,9 +1293,9 @@ def _plain_sheet(data: bytes) -> int | None:
     if limits.max_rows < _PLAIN_REACH[0] or limits.max_cols < _PLAIN_REACH[1] \
             or not _plain_bytes(data, _CELL):
         return None
-    if _PREFIXED_OR_FORMULA.search(data):
-        if _PREFIXED_CELL.search(data):
-            return None
+    if _PREFIXED_END.search(data) and _PREFIXED_CELL.search(data):
+        return None
+    if _FORMULA.search(data):
         formulas, computed = len(_FORMULA.findall(data)), len(_COMPUTED_FORMULA.findall(data))
         if formulas != computed and formulas != computed + len(_EMPTY_TEXT_FORMULA.findall(data)):
             return None
