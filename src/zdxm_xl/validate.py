@@ -6,6 +6,7 @@ master once and never writes it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import field
 from datetime import date, datetime
@@ -32,6 +33,8 @@ __all__ = ["ValidationRun", "validate_files"]
 class ValidationRun:
     files: list[FileReport] = field(default_factory=list)
     annotated: Hidden[list[tuple[Path, Path]]] = field(default_factory=list)
+    # where the time went: read (the master), check (the files; ``MergeResult.seconds``)
+    seconds: Hidden[dict[str, float]] = field(default_factory=dict)
 
     @property
     def reports(self) -> list[FileReport]:
@@ -58,6 +61,7 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
     try:
         # one collection pause for the read and the checks (as ``merge_files``)
         with no_collection_pauses():
+            clock = time.perf_counter()
             if isinstance(master, Master):
                 loaded, folder = master, None
             else:
@@ -66,6 +70,7 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
                 loaded, folder = store.load(), store.folder
                 # 问题台帐 as the office left it, as merge checks against it (not saved)
                 reconcile(loaded, datetime.now())
+            read = time.perf_counter() - clock
             if period is not None:
                 period = plan_period(period, loaded.year)
             if annotate_dir is None and annotate_copies:
@@ -74,7 +79,9 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
                 annotate_dir = Workspace(folder, loaded.settings).annotated(period)
             run = ValidationRun()
             context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
+            clock = time.perf_counter()
             run.files = list(check_files(loaded, paths, period, context, examined=examining))
+            run.seconds.update(read=read, check=time.perf_counter() - clock)
         if annotate_dir is not None:
             # the copies are written by writer processes too, for many files
             jobs = [(report, office_of(loaded, period or report.period),
