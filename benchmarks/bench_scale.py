@@ -9,13 +9,13 @@ merged into masters of more and more projects, each with two months in its ledge
     python benchmarks/bench_scale.py                           # 100, 1000, 3000 returns
     python benchmarks/bench_scale.py --sizes 100,1000 --masters 1000,30000
     python benchmarks/bench_scale.py --workers 0               # one process only
-    python benchmarks/bench_scale.py --repeat 5                # best of five, each
+    python benchmarks/bench_scale.py --repeat 3                # best of three: quicker
     python benchmarks/bench_scale.py --resaved 100,1000        # LibreOffice-saved: 100, 1000
 
 Each of python-calamine's read, validate and merge (and each merge into a large master)
-is run ``--repeat`` times (default 3) and its best time kept, alike for the baseline and
-for zdxm: on a shared machine a single run's noise (a fifth either way) would otherwise
-decide a ratio. The read, validate and merge take turns, one run each a round, so that the
+is run ``--repeat`` times (default 5) and its best time kept, alike for the baseline and
+for zdxm: on a shared machine a single run's noise (a fifth either way, and at times one
+run in three twice as slow) would otherwise decide a ratio. The read, validate and merge take turns, one run each a round, so that the
 machine's getting faster or slower meanwhile does not favour one of them. How far each one's
 runs lay apart (slowest ÷ fastest) is printed beside the ratios: where it is large, the
 machine was noisy, and a ratio is only as good as that. The openpyxl read, which only shows
@@ -442,8 +442,8 @@ def main() -> None:
     parser.add_argument("--resaved", default="1000",
                         help="numbers of returns also measured as a 信息员 fills them and "
                              "LibreOffice saves them ('' or 0 for none)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each contender, the best kept (default 3)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs of each contender, the best kept (default 5)")
     parser.add_argument("--cache", type=Path, default=CACHE)
     args = parser.parse_args()
     if args.workers is not None:
