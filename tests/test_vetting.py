@@ -300,6 +300,26 @@ def test_formulas_saved_with_their_values_are_vetted_by_searches(tmp_path: Path,
     assert isinstance(values, dict) and values["填报表"][4] == [200.5, "200.5万元", 121.5, 81]
 
 
+@pytest.mark.parametrize("cells", [
+    '<c r="E5" t="inlineStr"><is><t>a\x01b</t></is></c>',  # a raw control character
+    f'<x:c r="E5" xmlns:x="{MAIN_NS}"><x:v>1</x:v></x:c>',  # a prefixed cell
+    f'<c r="E5"><x:f xmlns:x="{MAIN_NS}">SUM(C2:C3)</x:f><v>1</v></c>',  # a prefixed formula
+    '<c r="E5"><f>SUM(C2:C3)</f></c>',  # a formula never computed
+    '<c r="xfd1"><v>1</v></c>',  # a reference that is not plain
+])
+def test_what_the_quick_searches_do_not_know_goes_to_the_full_parse(
+        tmp_path: Path, good: Path, cells: str) -> None:
+    """A sheet the searches cannot show plain — a control character in its text (expat,
+    which they end with, refuses it), a prefixed cell or formula, a formula without its
+    value, a reference that is not plain — is not taken as plain: the full parse looks."""
+    with zipfile.ZipFile(good) as archive:
+        assert _plain_sheet(archive.read(SHEET)) is not None
+    odd = with_row(tmp_path, good, "不一般.xlsx", cells)
+    with zipfile.ZipFile(odd) as archive:
+        assert _plain_sheet(archive.read(SHEET)) is None
+    assert not _plain_strings(EXCEL_STRINGS.replace(b"</t>", b"\x0b</t>", 1))
+
+
 EMPTY_TEXT = ('<c r="A5" s="1" t="str"><f aca="false">IF(C3="","",C2+C3)</f><v></v></c>'
               '<c r="B5" t="str"><f>IF(C3="","",C3)</f><v/></c>'
               '<c r="C5" t="str"><f t="shared" ref="C5:D5" si="0">IF(C3="","",C3)</f><v></v></c>'
