@@ -15,11 +15,11 @@ merged into masters of more and more projects, each with two months in its ledge
 Each of python-calamine's read, validate and merge (and each merge into a large master)
 is run ``--repeat`` times (default 5) and its best time kept, alike for the baseline and
 for zdxm: on a shared machine a single run's noise (a fifth either way, and at times one
-run in three twice as slow) would otherwise decide a ratio. The read, validate and merge take turns, one run each a round, so that the
-machine's getting faster or slower meanwhile does not favour one of them. How far each one's
-runs lay apart (slowest ÷ fastest) is printed beside the ratios: where it is large, the
-machine was noisy, and a ratio is only as good as that. The openpyxl read, which only shows
-what a naive script costs, is run once.
+run in three twice as slow) would otherwise decide a ratio. The read, validate and merge
+take turns, one run each a round, so that the machine's getting faster or slower meanwhile
+does not favour one of them. How far each one's runs lay apart (slowest ÷ fastest) is
+printed beside the ratios: where it is large, the machine was noisy, and a ratio is only as
+good as that. The openpyxl read, which only shows what a naive script costs, is run once.
 
 A master of N units has 10 实施 projects per unit; each unit sends one filled return for
 January. Returns are prepared once and cached (``ZDXM_BENCH_CACHE``, default
