@@ -286,8 +286,9 @@ def measure(prepared, files: list[Path], work: Path, repeat: int) -> dict[str, f
         figures[f"{key}_here"], figures[f"{key}_others"] = found.here, found.others
         figures[f"{key}_busy"] = found.busy
     figures["findings"] = sum(len(r.findings) for r in validate.result.reports)
-    # each one's parts, in its fastest run: both begin to vet and read the files as the
-    # master is read, and check them once it is, in the same way (merge's check no slower)
+    # each one's parts, in its fastest run, as the command timed them: both begin to vet
+    # and read the files as the master is read, and check them once it is, so that their
+    # checks compare like with like
     figures.update({f"validate_{part}": value for part, value in validate.result.seconds.items()})
     result = merge.result
     figures.update({f"merge_{part}": value for part, value in result.seconds.items()})

@@ -33,7 +33,8 @@ __all__ = ["ValidationRun", "validate_files"]
 class ValidationRun:
     files: list[FileReport] = field(default_factory=list)
     annotated: Hidden[list[tuple[Path, Path]]] = field(default_factory=list)
-    # where the time went: read (the master), check (the files; ``MergeResult.seconds``)
+    # where the time went (for benchmarks, as ``MergeResult.seconds``): read (the master,
+    # its 问题台帐 reconciled), check (the files)
     seconds: Hidden[dict[str, float]] = field(default_factory=dict)
 
     @property
