@@ -469,6 +469,7 @@ def _text(value: str) -> tuple[str, str]:
 # Stands for the row number in a row's cells while they are made (one replace puts it in
 # for the whole row): no cell's text holds it, as XML cannot (``_text`` drops it).
 _ROW = "\x00"
+_ROW_BYTE = _ROW.encode()  # the same, in a row made in UTF-8
 
 
 def _rows(rows: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[str, str]]
@@ -528,9 +529,6 @@ def _body(columns: Sequence[Sequence[Any]], first: int, starts: Sequence[tuple[s
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 _NUMBER_OR_NONE = {Decimal, int, float, type(None)}  # exactly these (not bool)
 _TEXT_OR_NONE = {str, type(None)}
-
-
-_ROW_BYTE = _ROW.encode()
 
 
 def _text_cells(start: str, style: str, texts: Sequence[str | None]) -> list[str]:

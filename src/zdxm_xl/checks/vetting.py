@@ -1295,8 +1295,9 @@ def _plain_sheet(data: bytes) -> int | None:
         return None
     if _PREFIXED_END.search(data) and _PREFIXED_CELL.search(data):
         return None
-    if _FORMULA.search(data):
-        formulas, computed = len(_FORMULA.findall(data)), len(_COMPUTED_FORMULA.findall(data))
+    formulas = len(_FORMULA.findall(data))
+    if formulas:
+        computed = len(_COMPUTED_FORMULA.findall(data))
         if formulas != computed and formulas != computed + len(_EMPTY_TEXT_FORMULA.findall(data)):
             return None
     cells = data.count(b'<c r="')
