@@ -18,6 +18,7 @@ from zdxm_xl.checks.returns import check_file
 from zdxm_xl.core.findings import RULES
 from zdxm_xl.core.identity import IDENTITY_SHEET
 from zdxm_xl.core.master import MemoryStore
+from zdxm_xl.core.models import PermitStatus, YesNo
 from zdxm_xl.core.registry import FORM_HEADER_ROW as HEADER_ROW
 from zdxm_xl.core.registry import RULE_COLUMN
 from zdxm_xl.core.results import to_json
@@ -57,6 +58,28 @@ def test_a_plausible_fill_passes_clean(setup, tmp_path: Path) -> None:
     assert report.valid and report.unit == UNIT and report.period == "2022-03"
     assert sorted(e.project_id for e in report.entries) == [
         "ZD2022-0001", "ZD2022-0002", "ZD2022-0003", "ZD2022-0004"]
+
+
+def test_a_returns_rows_become_ledger_rows_of_the_ledgers_own_types(setup,
+                                                                   tmp_path: Path) -> None:
+    """What a merge records of a return: each row's values, validated as 月报台帐 rows —
+    amounts exact decimals, 是/否 and 手续 answers the ledger's own choices, dates dates.
+    Validate, which merges nothing, keeps no rows."""
+    store, template = setup
+    filled = fill_form(template, tmp_path / "填好.xlsx", seed=1).path
+    report = check_file(store.load(), filled, "2022-03")
+    assert len(report.rows) == len(report.entries) == 4
+    kinds: dict[str, set[type]] = {}
+    for entry in report.entries:
+        assert (entry.period, entry.unit, entry.source_sha256) == ("2022-03", UNIT, report.sha256)
+        for name, value in entry:
+            kinds.setdefault(name, set()).add(type(value))
+    assert kinds["month_completed"] == kinds["year_completed"] == {Decimal, type(None)}
+    assert {YesNo} <= kinds["started"] <= {YesNo, type(None)}
+    assert {date} <= kinds["start_date"] <= {date, type(None)}
+    assert {PermitStatus} <= kinds["permit_construction"] <= {PermitStatus, type(None)}
+    [looked] = validate_files(store, [filled], "2022-03").files
+    assert looked.valid and looked.rows == [] and looked.entries == []
 
 
 def test_a_fill_that_leaves_the_totals_to_the_formulas_passes_clean(setup,

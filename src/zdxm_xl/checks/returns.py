@@ -4,7 +4,7 @@
 finds columns by header text, and checks rows and values against the plan and the ledger's
 previous 报告期. Every problem becomes a ``Finding`` with a rule code (declared in
 ``core.returnrules``); an error blocks the merge of the whole file, a warning does not. The
-rows it read come back as ledger entries, ready for the merge.
+rows it read come back with the report, and a merge makes its ledger entries of them.
 
 Three habits keep the findings trustworthy for a 信息员:
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, computed_field
+from pydantic import Field, TypeAdapter, computed_field
 from pydantic.dataclasses import dataclass as result
 
 from ..core.cells import a1, clean_text, format_date, format_month, parse_date, parse_month
@@ -87,6 +88,7 @@ _PLAN_FIELDS = ("name", "stage", "sector", "total_investment", "annual_plan")
 SPIKE_TIMES = 5
 SPIKE_SHARE = Decimal("0.2")
 _IMPLEMENTATION_TITLES = {column.field: column.title for column in FORM_IMPLEMENTATION.columns}
+_ENTRIES = TypeAdapter(list[LedgerEntry])  # a file's rows validated at once
 # What a spreadsheet shows in a cell whose formula failed (a 本年累计 formula over “约500”).
 _EXCEL_ERRORS = {"#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#N/A", "#NUM!", "#NULL!"}
 
@@ -104,7 +106,9 @@ class FileReport:
     # not a form, unreadable): from the sender or the file name. Only for addressing the
     # 回执 and for 报送情况 (a refused file, not “nothing sent”); never for merging.
     named_unit: str | None = None
-    entries: Hidden[list[LedgerEntry]] = field(default_factory=list)
+    # Each row whose every cell could be read: its values, a ledger row's fields (a merge
+    # makes its ``entries`` of them).
+    rows: Hidden[list[dict[str, Any]]] = field(default_factory=list)
     # The unit's word on its open problems (the form's 问题跟踪 sheet), for 问题台帐.
     tracking: Hidden[list[TrackingUpdate]] = field(default_factory=list)
     contacts: Hidden[dict[str, str]] = field(default_factory=dict)
@@ -112,6 +116,13 @@ class FileReport:
     # The values of our form's sheets as read through the gate, cut to the form's region:
     # all an annotated copy is made of (``formshape.form_values``).
     form_values: Hidden[dict[str, list[list[Any]]]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def entries(self) -> list[LedgerEntry]:
+        """The rows as 月报台帐 rows, made when a merge takes them: the values were checked
+        as they were read, and are validated once more as ledger rows here (a file refused,
+        or merged before, is never made into rows)."""
+        return _ENTRIES.validate_python(self.rows)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -176,7 +187,7 @@ class CheckContext:
 
     def __init__(self, master: Master, *, entries: bool = True) -> None:
         self.master = master
-        self.entries = entries  # whether reports carry their ledger rows (a merge needs them)
+        self.entries = entries  # whether reports keep their rows (a merge makes entries of them)
         self._facts: dict[str, PeriodFacts] = {}
         self._problems: ProblemIndex | None = None
 
@@ -419,7 +430,8 @@ class _Money:
 
 
 class _Checker:
-    """Checks the return sheets of one file; collects findings and ledger rows."""
+    """Checks the return sheets of one file; collects findings and the rows read whole
+    (``FileReport.rows``)."""
 
     def __init__(self, master: Master, identity: Identity, report: FileReport,
                  facts: PeriodFacts, problems: ProblemIndex, *, entries: bool = True) -> None:
@@ -631,10 +643,9 @@ class _Checker:
         if spec is FORM_IMPLEMENTATION:
             self._implementation_rules(sheet, project, values, number, index)
         if ok and self.entries:
-            self.report.entries.append(LedgerEntry(
-                period=self.period, project_id=project.id, project_name=project.name,
-                unit=self.identity.unit, source_sha256=self.report.sha256,
-                **{k: v for k, v in values.items() if v is not None}))
+            values.update(period=self.period, project_id=project.id, project_name=project.name,
+                          unit=self.identity.unit, source_sha256=self.report.sha256)
+            self.report.rows.append(values)
 
     def _plan_field(self, sheet: str, project: Project, column: Column, raw: Any, row: int,
                     position: int) -> None:
