@@ -39,9 +39,10 @@ counted over the time until it was ready.)
 Then what remains: where one return's time goes, part by part, one after another in this
 process (``parts_per_return``: the first ``PROFILED`` returns of each size, each part over
 them all, beside python-calamine's raw read of the same files) — 安检 (vetting, with the
-content hash), 读取 (python-calamine reading the bytes vetted) and 核对 (against the master,
-as validate checks, and as a merge checks, its ledger rows made too). From those, and the
-master's read and write as the runs above took them, the least validate and merge could
+content hash), 读取 (python-calamine reading the bytes vetted), 核对 (against the master,
+as validate checks, and as a merge checks) and the ledger rows a merge makes of a return as
+it records it. From those, and the master's read and the merge's recording and writing as
+the runs above took them, the least validate and merge could
 take if that work were shared without loss between this process and its readers
 (``bound``): when the ratio printed beside it is already above a target, only doing less
 per return can meet it.
@@ -90,7 +91,7 @@ T = TypeVar("T")
 PROFILED = 500  # returns timed part by part, at most (the first of each size)
 PROBED = 50  # empty files made to learn what a new file costs in the work folder
 # the baseline's read, then a return's parts: 安检, 读取, 核对 as validate and as merge
-PARTS = ("raw", "vet", "read", "look", "check")
+PARTS = ("raw", "vet", "read", "look", "check", "rows")
 
 
 class Timed(NamedTuple, Generic[T]):
@@ -165,8 +166,9 @@ def best(repeat: int, run: Callable[[], T]) -> Timed[T]:
 def parts_per_return(files: list[Path], master_path: Path, repeat: int) -> dict[str, float]:
     """Seconds per return of each part of checking it (``PARTS``), in this process, no
     reader: python-calamine's raw read (the baseline), 安检 (vetting, and the content hash),
-    读取 (the values, read from the bytes vetted) and 核对 (against the master: as validate
-    checks, and as a merge checks, its ledger rows made too). Each part goes over all the
+    读取 (the values, read from the bytes vetted), 核对 (against the master: as validate
+    checks, and as a merge checks, the rows' values kept) and 台帐行 (the ledger rows a merge
+    makes of them as it records them: part of its 记入台帐). Each part goes over all the
     files before the next: each at its quickest, with the processor's caches holding its own
     code and data. (A command does a file's parts one after another, where each finds the
     caches full of the one before and takes longer: the least times worked out from these
@@ -192,7 +194,9 @@ def parts_per_return(files: list[Path], master_path: Path, repeat: int) -> dict[
                 one[0], one[1], safe_read_sheets(one[0], isolate=False)), vetted)
             looked = part("look", checker(CheckContext(master, entries=False)), examined)
             checked = part("check", checker(CheckContext(master)), examined)
+            part("rows", lambda _, report: report.entries, checked)
         assert all(one.valid for one in looked + checked) and all(r.entries for r in checked)
+        assert not any(one.rows for one in looked)  # validate keeps no rows
         del vetted, examined, looked, checked
     return {f"per_{name}": seconds for name, seconds in best_of.items()}
 
@@ -363,11 +367,12 @@ def table(sizes: list[int], rows: dict[int, dict[str, float]], title: str = "") 
           f"进程和读取进程毫无损耗地分担，merge 再加上记入和写台账，至少要多久（倍数相对上面的"
           f"基线）：")
     markdown(["报表数", "原始读取（基线）", "安检", "读取", "核对（validate）",
-              "核对（merge，含台帐行）", "merge 三者合计", "分担的进程数", "validate 至少",
-              "merge 至少"],
+              "核对（merge）", "merge 三者合计", "台帐行（merge 记入时）", "分担的进程数",
+              "validate 至少", "merge 至少"],
              [[f"{size:,}", f"{rows[size]['per_raw'] * 1000:.2f}",
                *(milliseconds(rows[size], parts) for parts in (
-                   ("vet",), ("read",), ("look",), ("check",), ("vet", "read", "check"))),
+                   ("vet",), ("read",), ("look",), ("check",), ("vet", "read", "check"),
+                   ("rows",))),
                f"{int(rows[size]['processes'])}",
                *(ratio(least, rows[size]["raw"])
                  for least in bound(rows[size], size, int(rows[size]["processes"])))]
