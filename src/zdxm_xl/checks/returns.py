@@ -106,9 +106,9 @@ class FileReport:
     # not a form, unreadable): from the sender or the file name. Only for addressing the
     # 回执 and for 报送情况 (a refused file, not “nothing sent”); never for merging.
     named_unit: str | None = None
-    # Each row whose every cell could be read: its values, a ledger row's fields (a merge
-    # makes its ``entries`` of them).
-    rows: Hidden[list[dict[str, Any]]] = field(default_factory=list)
+    # Each row whose every cell could be read: its project, and its values by ledger field
+    # (a merge makes its ``entries`` of them).
+    rows: Hidden[list[tuple[Project, dict[str, Any]]]] = field(default_factory=list)
     # The unit's word on its open problems (the form's 问题跟踪 sheet), for 问题台帐.
     tracking: Hidden[list[TrackingUpdate]] = field(default_factory=list)
     contacts: Hidden[dict[str, str]] = field(default_factory=dict)
@@ -122,7 +122,10 @@ class FileReport:
         """The rows as 月报台帐 rows, made when a merge takes them: the values were checked
         as they were read, and are validated once more as ledger rows here (a file refused,
         or merged before, is never made into rows)."""
-        return _ENTRIES.validate_python(self.rows)
+        source = {"period": self.period, "unit": self.unit, "source_sha256": self.sha256}
+        return _ENTRIES.validate_python([
+            {**values, **source, "project_id": project.id, "project_name": project.name}
+            for project, values in self.rows])
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -643,9 +646,7 @@ class _Checker:
         if spec is FORM_IMPLEMENTATION:
             self._implementation_rules(sheet, project, values, number, index)
         if ok and self.entries:
-            values.update(period=self.period, project_id=project.id, project_name=project.name,
-                          unit=self.identity.unit, source_sha256=self.report.sha256)
-            self.report.rows.append(values)
+            self.report.rows.append((project, values))
 
     def _plan_field(self, sheet: str, project: Project, column: Column, raw: Any, row: int,
                     position: int) -> None:
