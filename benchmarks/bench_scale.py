@@ -18,9 +18,9 @@ for zdxm: on a shared machine a single run's noise (a fifth either way, and at t
 run in three twice as slow) would otherwise decide a ratio. The read, validate and merge
 take turns, one run each a round (validate and merge, after the read, each going first in
 every other round), so that the machine's getting faster or slower meanwhile does not favour
-one of them. How far each one's runs lay apart (slowest ÷ fastest) is
-printed beside the ratios: where it is large, the machine was noisy, and a ratio is only as
-good as that. The openpyxl read, which only shows what a naive script costs, is run once.
+one of them. How far each one's runs lay apart (slowest ÷ fastest) is printed beside the
+ratios: where it is large, the machine was noisy, and a ratio is only as good as that. The
+openpyxl read, which only shows what a naive script costs, is run once.
 
 A master of N units has 10 实施 projects per unit; each unit sends one filled return for
 January. Returns are prepared once and cached (``ZDXM_BENCH_CACHE``, default
@@ -43,10 +43,9 @@ them all, beside python-calamine's raw read of the same files) — 安检 (vetti
 content hash), 读取 (python-calamine reading the bytes vetted), 核对 (against the master,
 as validate checks, and as a merge checks) and the ledger rows a merge makes of a return as
 it records it. From those, and the master's read and the merge's recording and writing as
-the runs above took them, the least validate and merge could
-take if that work were shared without loss between this process and its readers
-(``bound``): when the ratio printed beside it is already above a target, only doing less
-per return can meet it.
+the runs above took them, the least validate and merge could take if that work were shared
+without loss between this process and its readers (``bound``): when the ratio printed
+beside it is already above a target, only doing less per return can meet it.
 
 A merge's archive makes a file for each return merged, and what a new file costs is the
 disk's as much as zdxm's: each size's runs are preceded by making ``PROBED`` empty files in
@@ -91,7 +90,8 @@ from zdxm_xl.validate import validate_files
 T = TypeVar("T")
 PROFILED = 500  # returns timed part by part, at most (the first of each size)
 PROBED = 50  # empty files made to learn what a new file costs in the work folder
-# the baseline's read, then a return's parts: 安检, 读取, 核对 as validate and as merge
+# the baseline's read, then a return's parts: 安检, 读取, 核对 as validate and as merge, and
+# the ledger rows a merge makes of it
 PARTS = ("raw", "vet", "read", "look", "check", "rows")
 
 
