@@ -193,7 +193,7 @@ def parts_per_return(files: list[Path], master_path: Path, repeat: int) -> dict[
             vetted = part("vet", lambda path, _: vetted_and_hashed(path), files)
             examined = part("read", lambda _, one: Examined(
                 one[0], one[1], safe_read_sheets(one[0], isolate=False)), vetted)
-            looked = part("look", checker(CheckContext(master, entries=False)), examined)
+            looked = part("look", checker(CheckContext(master, keep_rows=False)), examined)
             checked = part("check", checker(CheckContext(master)), examined)
             part("rows", lambda _, report: report.entries, checked)
         assert all(one.valid for one in looked + checked) and all(r.entries for r in checked)

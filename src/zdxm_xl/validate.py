@@ -79,7 +79,7 @@ def validate_files(master: Master | MasterStore | Path | str, files: Sequence[Pa
                     raise UsageError("没有台账所在文件夹，无法确定批注副本的位置。", field=Field.OUTPUT)
                 annotate_dir = Workspace(folder, loaded.settings).annotated(period)
             run = ValidationRun()
-            context = CheckContext(loaded, entries=False)  # nothing is merged: no ledger rows
+            context = CheckContext(loaded, keep_rows=False)  # nothing is merged: no ledger rows
             clock = time.perf_counter()
             run.files = list(check_files(loaded, paths, period, context, examined=examining))
             run.seconds.update(read=read, check=time.perf_counter() - clock)

@@ -188,9 +188,9 @@ class CheckContext:
     problems a merged return raises are added to ``problems()`` by the merge (``take_return``).
     """
 
-    def __init__(self, master: Master, *, entries: bool = True) -> None:
+    def __init__(self, master: Master, *, keep_rows: bool = True) -> None:
         self.master = master
-        self.entries = entries  # whether reports keep their rows (a merge makes entries of them)
+        self.keep_rows = keep_rows  # whether reports keep their rows (a merge needs them)
         self._facts: dict[str, PeriodFacts] = {}
         self._problems: ProblemIndex | None = None
 
@@ -275,7 +275,7 @@ def _check(master: Master, examined: Examined, period: str | None, context: Chec
     mine = [facts.projects[i] for i in identity.projects if i in facts.projects]
     facts.learn(mine)
     checker = _Checker(master, identity, report, facts, context.problems(),
-                       entries=context.entries)
+                       keep_rows=context.keep_rows)
     implementation = [p for p in mine if not p.is_preparatory]
     preparatory = [p for p in mine if p.is_preparatory]
     # The form lists some of the problems of the unit's projects: at most all of them.
@@ -437,10 +437,10 @@ class _Checker:
     (``FileReport.rows``)."""
 
     def __init__(self, master: Master, identity: Identity, report: FileReport,
-                 facts: PeriodFacts, problems: ProblemIndex, *, entries: bool = True) -> None:
+                 facts: PeriodFacts, problems: ProblemIndex, *, keep_rows: bool = True) -> None:
         self.master = master
         self.problems = problems
-        self.entries = entries
+        self.keep_rows = keep_rows
         self.identity = identity
         self.report = report
         self.period = identity.period
@@ -645,7 +645,7 @@ class _Checker:
             values[name] = value
         if spec is FORM_IMPLEMENTATION:
             self._implementation_rules(sheet, project, values, number, index)
-        if ok and self.entries:
+        if ok and self.keep_rows:
             self.report.rows.append((project, values))
 
     def _plan_field(self, sheet: str, project: Project, column: Column, raw: Any, row: int,
